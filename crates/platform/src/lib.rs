@@ -1,0 +1,26 @@
+//! Shared conventions of the Boxoffice components (DESIGN §6).
+//!
+//! Every component builds its HTTP surface from the pieces here so that the
+//! whole API speaks one dialect:
+//!
+//! * [`problem`]: the one error type of the API ([`ApiError`]), rendered as
+//!   RFC 9457 `application/problem+json` with a stable `type` per kind.
+//! * [`web`]: request/response helpers — JSON bodies, query strings, request
+//!   ids, the caller's address, and [`web::serve`], which runs a `Router` and
+//!   turns its plain-text 404/405 into problem+json.
+//! * [`health`]: the `GET <prefix>/health` answer every component gives.
+//! * [`db`]: idempotent SQLite migrations and small typed row accessors.
+//! * [`ids`]: opaque, URL-safe, time-sortable identifiers.
+//! * [`config`]: Spin variables with defaults.
+//! * [`clock`]: the current time as Unix milliseconds and RFC 3339 text.
+
+pub mod clock;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod health;
+pub mod ids;
+pub mod problem;
+pub mod web;
+
+pub use problem::{ApiError, ApiResult, FieldError};

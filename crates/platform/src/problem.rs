@@ -1,0 +1,269 @@
+//! RFC 9457 problem details: the single error type of the Boxoffice API.
+//!
+//! Every handler returns [`ApiResult`]; each [`ApiError`] variant maps to one
+//! HTTP status and one stable problem `type` URI (`/problems/<kind>`, relative
+//! to the API origin as RFC 9457 §3.1.1 allows). Internal errors are logged to
+//! stderr with the request's context and never shown to the client.
+
+use serde::Serialize;
+use spin_sdk::http::{IntoResponse, Response};
+
+/// Media type of RFC 9457 problem documents.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Result type of every HTTP handler.
+pub type ApiResult<T = Response> = Result<T, ApiError>;
+
+/// One invalid input field: `field` is a JSON-pointer-like path
+/// (`"seats/2"`, `"email"`), `message` says what is wrong in plain words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// Path of the offending field in the request (`"quantity"`, `"attendees/1/name"`).
+    pub field: String,
+    /// Human-readable reason.
+    pub message: String,
+}
+
+impl FieldError {
+    /// Builds a field error.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+/// Every error the API can answer with.
+///
+/// Status and problem type per variant (stable: clients may switch on `type`):
+///
+/// | variant | status | type |
+/// |---|---|---|
+/// | `BadRequest` | 400 | `/problems/bad-request` |
+/// | `MalformedJson` | 400 | `/problems/malformed-json` |
+/// | `Validation` | 422 | `/problems/validation` |
+/// | `Unauthorized` | 401 | `/problems/unauthorized` (+ `WWW-Authenticate: Bearer`) |
+/// | `Forbidden` | 403 | `/problems/forbidden` |
+/// | `NotFound` | 404 | `/problems/not-found` |
+/// | `NoRoute` | 404 | `/problems/no-route` |
+/// | `MethodNotAllowed` | 405 | `/problems/method-not-allowed` |
+/// | `Conflict` | 409 | `/problems/<kind>` (caller-chosen kind, e.g. `seat-unavailable`) |
+/// | `Gone` | 410 | `/problems/gone` |
+/// | `PayloadTooLarge` | 413 | `/problems/payload-too-large` |
+/// | `UnsupportedMediaType` | 415 | `/problems/unsupported-media-type` |
+/// | `TooManyRequests` | 429 | `/problems/rate-limited` (+ `Retry-After` seconds) |
+/// | `BadGateway` | 502 | `/problems/upstream` |
+/// | `Unavailable` | 503 | `/problems/unavailable` (+ `Retry-After`) |
+/// | `Internal` | 500 | `/problems/internal` (detail hidden, error logged) |
+#[derive(Debug)]
+pub enum ApiError {
+    /// The request is syntactically wrong in a way not tied to one field.
+    BadRequest(String),
+    /// The body is not valid JSON or does not have the expected shape.
+    MalformedJson(String),
+    /// One or more fields hold invalid values.
+    Validation(Vec<FieldError>),
+    /// No, or an invalid, bearer credential.
+    Unauthorized(String),
+    /// Authenticated, but not allowed to do this.
+    Forbidden(String),
+    /// The named resource does not exist (or is not visible to the caller).
+    NotFound(String),
+    /// No handler answers this path inside the component's route.
+    NoRoute(String),
+    /// The path exists but not with this method.
+    MethodNotAllowed(String),
+    /// The request conflicts with current state; `kind` becomes `/problems/<kind>`.
+    Conflict { kind: &'static str, detail: String },
+    /// The resource existed but is no longer available (void ticket, expired hold).
+    Gone(String),
+    /// The body exceeds the accepted size.
+    PayloadTooLarge(String),
+    /// The body is not `application/json`.
+    UnsupportedMediaType(String),
+    /// Rate limit hit; retry after `retry_after_secs` seconds.
+    TooManyRequests { retry_after_secs: u64, detail: String },
+    /// An upstream provider failed or answered nonsense; safe to retry.
+    BadGateway(String),
+    /// A store or database is unavailable; safe to retry.
+    Unavailable(String),
+    /// A bug or unexpected failure; logged, never shown.
+    Internal(anyhow::Error),
+}
+
+/// The JSON body of a problem response (RFC 9457 §3 members plus the
+/// extension members `errors` and `request_id`).
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    /// Problem type URI reference.
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    /// Short summary of the problem type.
+    pub title: &'static str,
+    /// HTTP status code.
+    pub status: u16,
+    /// Explanation specific to this occurrence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Field errors of a validation problem.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl ApiError {
+    /// Shorthand for a single-field validation error.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// Shorthand for a conflict of the given kind.
+    pub fn conflict(kind: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Conflict { kind, detail: detail.into() }
+    }
+
+    /// HTTP status of this error.
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::BadRequest(_) | ApiError::MalformedJson(_) => 400,
+            ApiError::Unauthorized(_) => 401,
+            ApiError::Forbidden(_) => 403,
+            ApiError::NotFound(_) | ApiError::NoRoute(_) => 404,
+            ApiError::MethodNotAllowed(_) => 405,
+            ApiError::Conflict { .. } => 409,
+            ApiError::Gone(_) => 410,
+            ApiError::PayloadTooLarge(_) => 413,
+            ApiError::UnsupportedMediaType(_) => 415,
+            ApiError::Validation(_) => 422,
+            ApiError::TooManyRequests { .. } => 429,
+            ApiError::Internal(_) => 500,
+            ApiError::BadGateway(_) => 502,
+            ApiError::Unavailable(_) => 503,
+        }
+    }
+
+    /// The problem document for this error (internal details elided).
+    pub fn problem(&self) -> Problem {
+        let (kind, title, detail, errors): (&str, &'static str, Option<String>, Vec<FieldError>) = match self {
+            ApiError::BadRequest(d) => ("bad-request", "Bad request", Some(d.clone()), vec![]),
+            ApiError::MalformedJson(d) => ("malformed-json", "Malformed JSON body", Some(d.clone()), vec![]),
+            ApiError::Validation(e) => (
+                "validation",
+                "Invalid input",
+                Some(format!("{} field(s) are invalid", e.len())),
+                e.clone(),
+            ),
+            ApiError::Unauthorized(d) => ("unauthorized", "Authentication required", Some(d.clone()), vec![]),
+            ApiError::Forbidden(d) => ("forbidden", "Forbidden", Some(d.clone()), vec![]),
+            ApiError::NotFound(d) => ("not-found", "Not found", Some(d.clone()), vec![]),
+            ApiError::NoRoute(d) => ("no-route", "No such endpoint", Some(d.clone()), vec![]),
+            ApiError::MethodNotAllowed(d) => ("method-not-allowed", "Method not allowed", Some(d.clone()), vec![]),
+            ApiError::Conflict { kind, detail } => (kind, "Conflict with current state", Some(detail.clone()), vec![]),
+            ApiError::Gone(d) => ("gone", "No longer available", Some(d.clone()), vec![]),
+            ApiError::PayloadTooLarge(d) => ("payload-too-large", "Payload too large", Some(d.clone()), vec![]),
+            ApiError::UnsupportedMediaType(d) => {
+                ("unsupported-media-type", "Unsupported media type", Some(d.clone()), vec![])
+            }
+            ApiError::TooManyRequests { detail, .. } => ("rate-limited", "Too many requests", Some(detail.clone()), vec![]),
+            ApiError::BadGateway(d) => ("upstream", "Upstream provider failed", Some(d.clone()), vec![]),
+            ApiError::Unavailable(d) => ("unavailable", "Service temporarily unavailable", Some(d.clone()), vec![]),
+            ApiError::Internal(_) => ("internal", "Internal error", None, vec![]),
+        };
+        Problem { type_uri: format!("/problems/{kind}"), title, status: self.status(), detail, errors }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiError::Internal(e) => write!(f, "internal error: {e:#}"),
+            other => {
+                let p = other.problem();
+                write!(f, "{} {}: {}", p.status, p.title, p.detail.unwrap_or_default())
+            }
+        }
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        ApiError::Internal(e)
+    }
+}
+
+impl From<spin_sdk::sqlite3::Error> for ApiError {
+    /// Any database failure is a retryable 503: the request changed nothing
+    /// it reported, and the caller may try again.
+    fn from(e: spin_sdk::sqlite3::Error) -> Self {
+        eprintln!("sqlite error: {e:?}");
+        ApiError::Unavailable("the database is unavailable; try again".into())
+    }
+}
+
+impl From<spin_sdk::key_value::Error> for ApiError {
+    /// Any key-value failure is a retryable 503.
+    fn from(e: spin_sdk::key_value::Error) -> Self {
+        eprintln!("key-value error: {e:?}");
+        ApiError::Unavailable("the key-value store is unavailable; try again".into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(e) = &self {
+            eprintln!("internal error: {e:#}");
+        }
+        let problem = self.problem();
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut builder = Response::builder();
+        builder.status(problem.status).header("content-type", PROBLEM_JSON);
+        match &self {
+            ApiError::Unauthorized(_) => {
+                builder.header("www-authenticate", "Bearer realm=\"boxoffice\"");
+            }
+            ApiError::TooManyRequests { retry_after_secs, .. } => {
+                builder.header("retry-after", retry_after_secs.to_string());
+            }
+            ApiError::Unavailable(_) => {
+                builder.header("retry-after", "1");
+            }
+            _ => {}
+        }
+        builder.body(body).build()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_problem_lists_fields() {
+        let e = ApiError::field("quantity", "must be between 1 and 10");
+        let p = e.problem();
+        assert_eq!(p.status, 422);
+        assert_eq!(p.type_uri, "/problems/validation");
+        let v = serde_json::to_value(&p).unwrap();
+        assert_eq!(v["errors"][0]["field"], "quantity");
+    }
+
+    #[test]
+    fn internal_errors_hide_details() {
+        let e = ApiError::Internal(anyhow::anyhow!("secret connection string"));
+        let v = serde_json::to_value(e.problem()).unwrap();
+        assert!(!v.to_string().contains("secret"));
+        assert_eq!(v["status"], 500);
+    }
+
+    #[test]
+    fn conflict_kind_becomes_type() {
+        let p = ApiError::conflict("seat-unavailable", "A1 is sold").problem();
+        assert_eq!(p.type_uri, "/problems/seat-unavailable");
+        assert_eq!(p.status, 409);
+    }
+
+    #[test]
+    fn rate_limit_sets_retry_after() {
+        let r = ApiError::TooManyRequests { retry_after_secs: 30, detail: "slow down".into() }.into_response();
+        assert_eq!(*r.status(), 429);
+        assert_eq!(r.header("retry-after").and_then(|h| h.as_str()), Some("30"));
+        assert_eq!(r.header("content-type").and_then(|h| h.as_str()), Some(PROBLEM_JSON));
+    }
+}

@@ -1,0 +1,299 @@
+//! HTTP helpers shared by every component.
+//!
+//! * [`serve`] runs a spin-sdk [`Router`] and normalises what it answers:
+//!   the router's plain-text 404/405 become problem+json (`no-route`,
+//!   `method-not-allowed`), every response carries `x-request-id`, and API
+//!   responses default to `cache-control: no-store`.
+//! * [`read_json`] parses a JSON body into a typed request, mapping shape
+//!   errors to 422 field errors and syntax errors to 400.
+//! * [`Query`] reads query-string parameters with typed, validated access.
+//! * [`json`], [`created`], [`no_content`] build success responses.
+
+use crate::problem::{ApiError, ApiResult, FieldError};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use spin_sdk::http::{Request, Response, Router};
+
+/// Largest request body accepted by [`read_json`], in bytes (1 MiB).
+pub const MAX_JSON_BODY: usize = 1024 * 1024;
+
+/// Runs `router` on `req` and normalises the answer (see module docs).
+///
+/// The request id is the client's `x-request-id` when it is 1–64 visible
+/// ASCII characters, otherwise a fresh id; it is echoed on the response.
+pub fn serve(router: &Router, req: Request) -> Response {
+    let request_id = request_id(&req);
+    let method = req.method().to_string();
+    let path = req.path().to_string();
+    let mut resp = router.handle(req);
+    let is_problem = resp
+        .header("content-type")
+        .and_then(|h| h.as_str())
+        .is_some_and(|ct| ct.starts_with("application/problem+json"));
+    if !is_problem {
+        let status = *resp.status();
+        if status == 404 && resp.header("content-type").is_none() {
+            resp = spin_sdk::http::IntoResponse::into_response(ApiError::NoRoute(format!(
+                "no endpoint answers {method} {path}"
+            )));
+        } else if status == 405 {
+            resp = spin_sdk::http::IntoResponse::into_response(ApiError::MethodNotAllowed(format!(
+                "{path} does not accept {method}"
+            )));
+        }
+    }
+    resp.set_header("x-request-id", request_id);
+    if resp.header("cache-control").is_none() {
+        resp.set_header("cache-control", "no-store");
+    }
+    resp
+}
+
+/// The request id: the client's `x-request-id` if it is 1–64 characters of
+/// `[A-Za-z0-9._-]`, otherwise a new [`crate::ids`] id.
+pub fn request_id(req: &Request) -> String {
+    match header_last(req, "x-request-id") {
+        Some(v) if !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) => {
+            v.to_string()
+        }
+        _ => crate::ids::new("req"),
+    }
+}
+
+/// The LAST value of header `name`.
+///
+/// Spin appends its own `spin-*` headers after the client's, so a client can
+/// send a forged `spin-client-addr` first; only the last value is trusted
+/// (DESIGN §5).
+pub fn header_last<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        .filter_map(|(_, v)| v.as_str())
+        .last()
+}
+
+/// True when the request arrived through Spin service chaining
+/// (`http://<component>.spin.internal/...`), judged by the host of the LAST
+/// `spin-full-url` header (Spin appends its own after the client's, so a
+/// client cannot forge it). Saga deliveries between components accept only
+/// chained requests; the same path from outside answers 404.
+pub fn is_chained(req: &Request) -> bool {
+    header_last(req, "spin-full-url")
+        .and_then(|u| url::Url::parse(u).ok())
+        .and_then(|u| u.host_str().map(|h| h.ends_with(".spin.internal")))
+        .unwrap_or(false)
+}
+
+/// The caller's address (`ip:port`) as Spin reports it in `spin-client-addr`.
+pub fn client_addr(req: &Request) -> Option<&str> {
+    header_last(req, "spin-client-addr")
+}
+
+/// The caller's IP without the port, for per-address limits.
+pub fn client_ip(req: &Request) -> Option<String> {
+    let addr = client_addr(req)?;
+    match addr.parse::<std::net::SocketAddr>() {
+        Ok(sa) => Some(sa.ip().to_string()),
+        Err(_) => Some(addr.to_string()),
+    }
+}
+
+/// The bearer token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1).
+pub fn bearer_token(req: &Request) -> Option<&str> {
+    let v = header_last(req, "authorization")?;
+    let (scheme, token) = v.split_once(' ')?;
+    if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() {
+        Some(token.trim())
+    } else {
+        None
+    }
+}
+
+/// The `Idempotency-Key` header, if any.
+///
+/// Errors: 400 when present but empty, longer than 255 characters or not
+/// visible ASCII (the IETF httpapi idempotency-key draft leaves the format to
+/// the server; we accept any UUID, ULID or similar token).
+pub fn idempotency_key(req: &Request) -> ApiResult<Option<String>> {
+    match header_last(req, "idempotency-key") {
+        None => Ok(None),
+        Some(k) if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) => Ok(Some(k.to_string())),
+        Some(_) => Err(ApiError::BadRequest("Idempotency-Key must be 1-255 visible ASCII characters".into())),
+    }
+}
+
+/// Parses the JSON body into `T`.
+///
+/// Errors: 415 when a non-empty body is not `application/json` (or `+json`);
+/// 413 above [`MAX_JSON_BODY`]; 400 `malformed-json` for invalid JSON or an
+/// empty body; 422 `validation` naming the field when the JSON is
+/// well-formed but a field has the wrong type or is missing.
+pub fn read_json<T: DeserializeOwned>(req: &Request) -> ApiResult<T> {
+    let body = req.body();
+    if body.len() > MAX_JSON_BODY {
+        return Err(ApiError::PayloadTooLarge(format!("body exceeds {MAX_JSON_BODY} bytes")));
+    }
+    if let Some(ct) = header_last(req, "content-type") {
+        let mt = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if mt != "application/json" && !mt.ends_with("+json") {
+            return Err(ApiError::UnsupportedMediaType(format!("expected application/json, got {mt}")));
+        }
+    }
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(ApiError::MalformedJson("the request body is empty; a JSON object is required".into()));
+    }
+    parse_json(body)
+}
+
+/// Parses `bytes` as JSON into `T` with the error mapping of [`read_json`].
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(de) {
+        Ok(v) => Ok(v),
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            use serde_json::error::Category;
+            match inner.classify() {
+                Category::Syntax | Category::Eof | Category::Io => {
+                    Err(ApiError::MalformedJson(format!("invalid JSON: {inner}")))
+                }
+                Category::Data => {
+                    let field = if path == "." { String::new() } else { path.replace('.', "/") };
+                    Err(ApiError::Validation(vec![FieldError::new(field, strip_position(&inner.to_string()))]))
+                }
+            }
+        }
+    }
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// A JSON response with the given status.
+pub fn json<T: Serialize + ?Sized>(status: u16, value: &T) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(body) => Response::builder().status(status).header("content-type", "application/json").body(body).build(),
+        Err(e) => spin_sdk::http::IntoResponse::into_response(ApiError::Internal(e.into())),
+    }
+}
+
+/// `200 OK` with a JSON body.
+pub fn ok<T: Serialize + ?Sized>(value: &T) -> ApiResult {
+    Ok(json(200, value))
+}
+
+/// `201 Created` with a `Location` header and a JSON body.
+pub fn created<T: Serialize + ?Sized>(location: &str, value: &T) -> ApiResult {
+    let mut r = json(201, value);
+    r.set_header("location", location);
+    Ok(r)
+}
+
+/// `204 No Content`.
+pub fn no_content() -> ApiResult {
+    Ok(Response::builder().status(204).body(Vec::new()).build())
+}
+
+/// Decoded query-string parameters of a request.
+#[derive(Debug, Default, Clone)]
+pub struct Query {
+    pairs: Vec<(String, String)>,
+}
+
+impl Query {
+    /// Parses `application/x-www-form-urlencoded` query text (without `?`).
+    pub fn parse(raw: &str) -> Self {
+        Self { pairs: url::form_urlencoded::parse(raw.as_bytes()).into_owned().collect() }
+    }
+
+    /// The query of `req`.
+    pub fn of(req: &Request) -> Self {
+        Self::parse(req.query())
+    }
+
+    /// The first value of `name`, if present and non-empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs.iter().find(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.as_str())
+    }
+
+    /// All values of `name` (repeated parameters).
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+    }
+
+    /// The value of `name` parsed as `T`; 422 naming the parameter when it
+    /// does not parse.
+    pub fn parse_opt<T: std::str::FromStr>(&self, name: &str) -> ApiResult<Option<T>> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) => v
+                .parse::<T>()
+                .map(Some)
+                .map_err(|_| ApiError::field(name, format!("'{v}' is not a valid value"))),
+        }
+    }
+
+    /// A page size: default `default`, must be within `1..=max` (422 otherwise).
+    pub fn limit(&self, default: u32, max: u32) -> ApiResult<u32> {
+        match self.parse_opt::<u32>("limit")? {
+            None => Ok(default),
+            Some(n) if (1..=max).contains(&n) => Ok(n),
+            Some(_) => Err(ApiError::field("limit", format!("must be between 1 and {max}"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Order {
+        quantity: u32,
+        seats: Vec<String>,
+    }
+
+    #[test]
+    fn wrong_type_names_the_field() {
+        match parse_json::<Order>(br#"{"quantity": "two", "seats": []}"#) {
+            Err(ApiError::Validation(e)) => assert_eq!(e[0].field, "quantity"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn out_of_range_number_is_validation() {
+        for q in ["-1", "1.5", "4294967296", "9223372036854775808", "null"] {
+            let body = format!(r#"{{"quantity": {q}, "seats": []}}"#);
+            assert!(matches!(parse_json::<Order>(body.as_bytes()), Err(ApiError::Validation(_))), "{q}");
+        }
+    }
+
+    #[test]
+    fn syntax_error_is_malformed() {
+        assert!(matches!(parse_json::<Order>(b"{\"quantity\": 1,"), Err(ApiError::MalformedJson(_))));
+    }
+
+    #[test]
+    fn query_limit_bounds() {
+        assert_eq!(Query::parse("limit=5").limit(20, 100).unwrap(), 5);
+        assert_eq!(Query::parse("").limit(20, 100).unwrap(), 20);
+        assert!(Query::parse("limit=0").limit(20, 100).is_err());
+        assert!(Query::parse("limit=101").limit(20, 100).is_err());
+        assert!(Query::parse("limit=x").limit(20, 100).is_err());
+    }
+
+    #[test]
+    fn query_decodes_percent_and_plus() {
+        let q = Query::parse("q=rock+%26+roll&city=Las%20Vegas");
+        assert_eq!(q.get("q"), Some("rock & roll"));
+        assert_eq!(q.get("city"), Some("Las Vegas"));
+    }
+}

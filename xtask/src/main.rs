@@ -1,0 +1,295 @@
+//! `cargo xtask <command>`: the project's build-and-run entry points.
+//!
+//! * `cargo xtask up [--listen ADDR]` — adds the `wasm32-wasip2` target if
+//!   missing, builds every component listed in `spin.toml` and the local
+//!   runner (release), and serves the app with the runner on the embedded
+//!   defaults (local SQLite/KV files under `.spin/`, sandbox providers),
+//!   calling each component's tick route on a timer.
+//! * `cargo xtask build` — the build half of `up`.
+//! * `cargo xtask test` — builds everything (components, runner probe
+//!   components, runner), runs every Rust test in release mode (unit tests,
+//!   runner tests, end-to-end tests through the runner) and the browser tests,
+//!   then prints one summary table; exits non-zero when anything failed.
+//! * `cargo xtask lint` — clippy on native and wasm targets, warnings denied.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+
+/// Wasm target every component is built for (spin-sdk 5.x, WASI 0.2).
+const WASM_TARGET: &str = "wasm32-wasip2";
+
+/// Tick routes the runner calls (DESIGN §3), with their period in seconds.
+/// Only those whose component exists in `spin.toml` are used.
+const TICKS: &[(&str, &str, u32)] = &[
+    ("booking", "/api/bookings/tick", 5),
+    ("payments", "/api/payments/tick", 10),
+    ("notifications", "/api/notifications/tick", 5),
+    ("events", "/api/events/tick", 10),
+    ("tickets", "/api/tickets/tick", 10),
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = workspace_root();
+    std::env::set_current_dir(&root).expect("cd to workspace root");
+    let result = match args.first().map(String::as_str) {
+        Some("up") => up(&root, &args[1..]),
+        Some("build") => build_all(&root, false),
+        Some("test") => test(&root, &args[1..]),
+        Some("lint") => lint(&root),
+        _ => {
+            eprintln!("usage: cargo xtask <up [--listen ADDR] | build | test [FILTER] | lint>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Res = Result<(), String>;
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn run(cmd: &mut Command) -> Res {
+    eprintln!("+ {}", describe(cmd));
+    let status = cmd.status().map_err(|e| format!("cannot start {}: {e}", describe(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed with {status}", describe(cmd)))
+    }
+}
+
+fn describe(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// Adds the wasm target through rustup when it is not installed.
+fn ensure_wasm_target() -> Res {
+    let out = Command::new("rustup").args(["target", "list", "--installed"]).output();
+    match out {
+        Ok(o) if String::from_utf8_lossy(&o.stdout).lines().any(|l| l.trim() == WASM_TARGET) => Ok(()),
+        Ok(_) => run(Command::new("rustup").args(["target", "add", WASM_TARGET])),
+        Err(_) => {
+            eprintln!("xtask: rustup not found; assuming the {WASM_TARGET} target is available");
+            Ok(())
+        }
+    }
+}
+
+/// Packages of the app's components, read from `spin.toml`: every component
+/// whose `source` is `target/wasm32-wasip2/release/<crate>.wasm`.
+fn app_component_packages(root: &Path) -> Result<Vec<String>, String> {
+    let text = std::fs::read_to_string(root.join("spin.toml")).map_err(|e| format!("reading spin.toml: {e}"))?;
+    let doc: toml::Table = text.parse().map_err(|e| format!("spin.toml: {e}"))?;
+    let mut pkgs = Vec::new();
+    if let Some(components) = doc.get("component").and_then(|c| c.as_table()) {
+        for (_, c) in components {
+            if let Some(src) = c.get("source").and_then(|s| s.as_str()) {
+                if let Some(file) = src.strip_prefix(&format!("target/{WASM_TARGET}/release/")) {
+                    pkgs.push(file.trim_end_matches(".wasm").replace('_', "-"));
+                }
+            }
+        }
+    }
+    Ok(pkgs)
+}
+
+/// Packages of the runner's probe components (`tests/components/*`).
+fn probe_component_packages(root: &Path) -> Vec<String> {
+    let mut pkgs = Vec::new();
+    if let Ok(dir) = std::fs::read_dir(root.join("tests/components")) {
+        for entry in dir.flatten() {
+            let manifest = entry.path().join("Cargo.toml");
+            if let Ok(text) = std::fs::read_to_string(&manifest) {
+                if let Ok(doc) = text.parse::<toml::Table>() {
+                    if let Some(name) = doc.get("package").and_then(|p| p.get("name")).and_then(|n| n.as_str()) {
+                        pkgs.push(name.to_string());
+                    }
+                }
+            }
+        }
+    }
+    pkgs.sort();
+    pkgs
+}
+
+/// Builds the app's components (and, for tests, the probe components) for
+/// wasm in one cargo invocation, then the runner in release mode.
+fn build_all(root: &Path, with_probes: bool) -> Res {
+    ensure_wasm_target()?;
+    let mut pkgs = app_component_packages(root)?;
+    if with_probes {
+        pkgs.extend(probe_component_packages(root));
+    }
+    if !pkgs.is_empty() {
+        let mut cmd = cargo();
+        cmd.args(["build", "--release", "--target", WASM_TARGET]);
+        for p in &pkgs {
+            cmd.args(["-p", p]);
+        }
+        run(&mut cmd)?;
+    }
+    run(cargo().args(["build", "--release", "-p", "runner"]))
+}
+
+fn runner_bin(root: &Path) -> PathBuf {
+    root.join("target/release/boxoffice-runner")
+}
+
+fn up(root: &Path, args: &[String]) -> Res {
+    build_all(root, false)?;
+    let mut listen = "127.0.0.1:3000".to_string();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--listen" {
+            listen = it.next().cloned().ok_or("--listen needs an address")?;
+        }
+    }
+    let present = app_component_packages(root)?;
+    let mut cmd = Command::new(runner_bin(root));
+    cmd.args(["--manifest", "spin.toml", "--runtime-config-file", "runtime-config.toml", "--listen", &listen]);
+    for (component, path, secs) in TICKS {
+        if present.iter().any(|p| p == component) {
+            cmd.args(["--tick", &format!("{path}={secs}")]);
+        }
+    }
+    run(&mut cmd)
+}
+
+/// Counts of one test suite run.
+#[derive(Default)]
+struct Tally {
+    name: String,
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+    ok: bool,
+}
+
+/// Runs a command, echoing its output, and sums libtest's
+/// `test result: ... N passed; M failed; K ignored` lines.
+fn run_counting(name: &str, cmd: &mut Command) -> Tally {
+    eprintln!("+ {}", describe(cmd));
+    let mut tally = Tally { name: name.to_string(), ..Default::default() };
+    let child = cmd.stdout(Stdio::piped()).spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("cannot start {}: {e}", describe(cmd));
+            tally.failed = 1;
+            return tally;
+        }
+    };
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut out = std::io::stdout();
+    for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        let _ = writeln!(out, "{line}");
+        if let Some(rest) = line.trim().strip_prefix("test result: ") {
+            tally.passed += count(rest, " passed");
+            tally.failed += count(rest, " failed");
+            tally.ignored += count(rest, " ignored");
+        }
+        // The browser runner prints `# pass N` / `# fail N` (node:test TAP).
+        if let Some(n) = line.strip_prefix("# pass ") {
+            tally.passed += n.trim().parse::<u64>().unwrap_or(0);
+        }
+        if let Some(n) = line.strip_prefix("# fail ") {
+            tally.failed += n.trim().parse::<u64>().unwrap_or(0);
+        }
+    }
+    let status = child.wait().map(|s| s.success()).unwrap_or(false);
+    tally.ok = status && tally.failed == 0;
+    if !status && tally.failed == 0 {
+        tally.failed = 1; // a build failure or crash counts as a failure
+    }
+    tally
+}
+
+fn count(summary: &str, label: &str) -> u64 {
+    summary
+        .split(';')
+        .find(|p| p.trim_end().ends_with(label.trim()))
+        .and_then(|p| p.split_whitespace().rev().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+fn test(root: &Path, args: &[String]) -> Res {
+    let started = std::time::Instant::now();
+    build_all(root, true)?;
+    let mut tallies = Vec::new();
+
+    let mut cmd = cargo();
+    cmd.args(["test", "--release", "--workspace", "--no-fail-fast"]);
+    cmd.args(["--", "--color", "never"]);
+    cmd.args(args);
+    tallies.push(run_counting("rust (unit, runner, end-to-end)", &mut cmd));
+
+    let browser = root.join("tests/browser");
+    if browser.join("package.json").exists() {
+        let mut cmd = Command::new("bash");
+        cmd.arg(browser.join("run.sh"));
+        tallies.push(run_counting("browser (headless chromium)", &mut cmd));
+    }
+
+    let (mut p, mut f, mut i) = (0, 0, 0);
+    println!();
+    println!("==================== test summary ====================");
+    for t in &tallies {
+        println!(
+            "{:<34} {:>5} passed {:>4} failed {:>4} ignored  {}",
+            t.name,
+            t.passed,
+            t.failed,
+            t.ignored,
+            if t.ok { "ok" } else { "FAILED" }
+        );
+        p += t.passed;
+        f += t.failed;
+        i += t.ignored;
+    }
+    let all_ok = tallies.iter().all(|t| t.ok);
+    println!(
+        "TOTAL {p} passed, {f} failed, {i} ignored in {:.0}s — {}",
+        started.elapsed().as_secs_f64(),
+        if all_ok { "ALL TESTS PASSED" } else { "TESTS FAILED" }
+    );
+    if all_ok {
+        Ok(())
+    } else {
+        Err("some tests failed".into())
+    }
+}
+
+fn lint(root: &Path) -> Res {
+    ensure_wasm_target()?;
+    run(cargo().args(["clippy", "--release", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    let mut pkgs = app_component_packages(root)?;
+    pkgs.extend(probe_component_packages(root));
+    pkgs.push("platform".into());
+    let mut cmd = cargo();
+    cmd.args(["clippy", "--release", "--target", WASM_TARGET]);
+    for p in &pkgs {
+        cmd.args(["-p", p]);
+    }
+    cmd.args(["--", "-D", "warnings"]);
+    run(&mut cmd)
+}
