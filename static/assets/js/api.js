@@ -1,0 +1,196 @@
+// The HTTP client of the site: bearer tokens (RFC 6749 token responses from
+// /api/auth), one refresh on 401, and problem+json (RFC 9457) errors turned
+// into ApiError with a readable message.
+
+const KEY = 'boxoffice.session';
+
+/** An API failure: `status`, `problem` (the problem+json body when there is one), readable `message`. */
+export class ApiError extends Error {
+  constructor(status, problem, fallback) {
+    super(readable(status, problem, fallback));
+    this.status = status;
+    this.problem = problem || null;
+    this.type = problem && problem.type ? String(problem.type) : '';
+    this.fields = fieldErrors(problem);
+  }
+}
+
+const FRIENDLY = {
+  400: 'The request was not understood.',
+  401: 'Please sign in to continue.',
+  403: "You don't have access to this.",
+  404: 'We could not find that.',
+  409: 'That conflicts with something that just changed. Please try again.',
+  410: 'That is no longer available.',
+  422: 'Some details need fixing.',
+  429: 'Too many attempts — please wait a moment and try again.',
+  502: 'A provider did not answer properly. Please try again.',
+  503: 'The service is busy. Please try again in a moment.',
+};
+
+function fieldErrors(problem) {
+  const out = {};
+  if (problem && Array.isArray(problem.errors)) {
+    for (const e of problem.errors) {
+      if (e && e.field) out[e.field] = e.message || 'is not valid';
+    }
+  }
+  return out;
+}
+
+function humanField(path) {
+  return String(path).replace(/[/_.]+/g, ' ').replace(/\s+(\d+)\s*/g, ' #$1 ').trim();
+}
+
+function readable(status, problem, fallback) {
+  if (problem && typeof problem === 'object') {
+    const parts = [];
+    if (problem.detail) parts.push(String(problem.detail));
+    else if (problem.title) parts.push(String(problem.title));
+    if (Array.isArray(problem.errors) && problem.errors.length) {
+      parts.push(problem.errors.map((e) => `${humanField(e.field)} ${e.message}`).join('; '));
+    }
+    if (parts.length) {
+      let m = parts.join(' — ');
+      m = m.charAt(0).toUpperCase() + m.slice(1);
+      return /[.!?]$/.test(m) ? m : m + '.';
+    }
+  }
+  if (status === 0) return fallback || 'Could not reach Boxoffice. Check your connection and try again.';
+  return FRIENDLY[status] || fallback || `Something went wrong (HTTP ${status}).`;
+}
+
+// ---- session ------------------------------------------------------------
+
+let session = load();
+const listeners = new Set();
+
+function load() {
+  try { return JSON.parse(localStorage.getItem(KEY)) || null; } catch { return null; }
+}
+
+/** The signed-in user `{id, email, role}` or null. */
+export function currentUser() { return session ? session.user : null; }
+
+/** Calls `fn(user)` whenever the session changes. */
+export function onSession(fn) { listeners.add(fn); return () => listeners.delete(fn); }
+
+/** Stores a token response (`access_token`, `refresh_token`, `expires_in`, `user`). */
+export function setSession(tokens) {
+  session = tokens ? {
+    access: tokens.access_token,
+    refresh: tokens.refresh_token,
+    expires: Date.now() + (Number(tokens.expires_in) || 900) * 1000,
+    user: tokens.user || (session && session.user) || null,
+  } : null;
+  if (session) localStorage.setItem(KEY, JSON.stringify(session)); else localStorage.removeItem(KEY);
+  for (const fn of listeners) fn(currentUser());
+}
+
+let refreshing = null;
+async function refresh() {
+  if (!session || !session.refresh) return false;
+  if (!refreshing) {
+    const token = session.refresh;
+    refreshing = fetch('/api/auth/refresh', {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: token }),
+    }).then(async (r) => {
+      if (r.ok) { setSession(await r.json()); return true; }
+      // Another tab may have rotated it already: pick that up.
+      const again = load();
+      if (again && again.refresh !== token) { session = again; return true; }
+      setSession(null);
+      return false;
+    }).catch(() => false).finally(() => { refreshing = null; });
+  }
+  return refreshing;
+}
+
+// ---- requests -----------------------------------------------------------
+
+/** Milliseconds the server clock is ahead of ours (from the last `Date` header). */
+export let clockSkew = 0;
+
+/**
+ * `api(path, {method, body, query, headers, raw, auth})` → parsed JSON (or
+ * the Response when `raw`). Throws ApiError with a readable message.
+ */
+export async function api(path, opts = {}) {
+  const url = new URL(path, location.origin);
+  if (opts.query) {
+    for (const [k, v] of Object.entries(opts.query)) {
+      if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, v);
+    }
+  }
+  const send = async () => {
+    const headers = { accept: 'application/json, application/problem+json', ...(opts.headers || {}) };
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    if (session && session.access && opts.auth !== false) headers.authorization = `Bearer ${session.access}`;
+    return fetch(url, { method: opts.method || 'GET', headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: opts.signal });
+  };
+  let res;
+  try {
+    if (session && session.expires - Date.now() < 30000 && opts.auth !== false) await refresh();
+    res = await send();
+    if (res.status === 401 && session && opts.auth !== false && await refresh()) res = await send();
+  } catch (e) {
+    if (e && e.name === 'AbortError') throw e;
+    throw new ApiError(0, null);
+  }
+  const date = res.headers.get('date');
+  if (date) { const t = Date.parse(date); if (!Number.isNaN(t)) clockSkew = t - Date.now(); }
+  if (opts.raw && res.ok) return res;
+  const text = await res.text();
+  let data = null;
+  if (text) { try { data = JSON.parse(text); } catch { data = text; } }
+  if (!res.ok) throw new ApiError(res.status, typeof data === 'object' ? data : null);
+  return data;
+}
+
+export const get = (path, query, opts = {}) => api(path, { ...opts, query });
+export const post = (path, body, opts = {}) => api(path, { ...opts, method: 'POST', body: body === undefined ? {} : body });
+export const patch = (path, body, opts = {}) => api(path, { ...opts, method: 'PATCH', body });
+export const put = (path, body, opts = {}) => api(path, { ...opts, method: 'PUT', body });
+export const del = (path, opts = {}) => api(path, { ...opts, method: 'DELETE' });
+
+/** A fresh Idempotency-Key header for one user action. */
+export function idem() {
+  return { 'idempotency-key': crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2) + Date.now() };
+}
+
+// ---- auth ---------------------------------------------------------------
+
+export async function login(email, password) {
+  setSession(await post('/api/auth/login', { email, password }, { auth: false }));
+  return currentUser();
+}
+
+export async function register(email, password) {
+  setSession(await post('/api/auth/register', { email, password }, { auth: false }));
+  return currentUser();
+}
+
+export async function logout() {
+  const s = session;
+  setSession(null);
+  if (s && s.refresh) {
+    try { await post('/api/auth/logout', { refresh_token: s.refresh }, { auth: false }); } catch { /* signed out locally anyway */ }
+  }
+}
+
+/** Re-reads the role from the server (an admin may have changed it). */
+export async function syncSession() {
+  if (!session) return null;
+  try {
+    const s = await get('/api/auth/session');
+    if (s && s.role && session.user && s.role !== session.user.role) {
+      // a new access token is needed for the new role
+      await refresh();
+      session.user = { ...session.user, role: s.role };
+      localStorage.setItem(KEY, JSON.stringify(session));
+      for (const fn of listeners) fn(currentUser());
+    }
+  } catch { /* offline or signed out */ }
+  return currentUser();
+}

@@ -1,0 +1,30 @@
+// Event cards shared by the home, search and organizer pages.
+import { h, money, dateBadge, when, categoryIcon, categoryName } from './ui.js';
+
+/** Artwork box: the event's image over a category gradient. */
+export function art(ev, big) {
+  const box = h('div.card-art', { class: `art-${ev.category || 'other'}`, 'aria-hidden': 'true' }, h('span', categoryIcon(ev.category)));
+  if (ev.image_url && /^https?:\/\//.test(ev.image_url)) {
+    const img = h('img', { src: ev.image_url, alt: '', loading: 'lazy', decoding: 'async', referrerpolicy: 'no-referrer' });
+    img.addEventListener('error', () => img.remove());
+    box.append(img);
+  }
+  if (!big && ev.starts_at) {
+    const b = dateBadge(ev.starts_at, ev.timezone);
+    box.append(h('div.date-badge', h('small', b.month), h('b', b.day)));
+  }
+  return box;
+}
+
+/** One search result as a link card. */
+export function eventCard(ev) {
+  const venue = ev.venue || {};
+  return h('a.card', { href: `#/events/${ev.id}`, 'data-event-id': ev.id },
+    art(ev),
+    h('div.card-body',
+      h('span.card-meta', categoryName(ev.category)),
+      h('span.card-title', ev.title),
+      h('span.card-meta', [venue.name, venue.city].filter(Boolean).join(' · ')),
+      h('span.card-meta', when(ev.starts_at, ev.timezone)),
+      h('span.card-price', ev.status === 'cancelled' ? 'Cancelled' : ev.price_from ? `From ${money(ev.price_from)}` : 'See prices')));
+}

@@ -1,0 +1,213 @@
+import { currentUser, clockSkew, ApiError } from '../api.js';
+import { h, mount, money, when, setTitle, errorBox, loading, field, showFormError, busy, toast } from '../ui.js';
+import { getHold, releaseHold, book, getBooking, pay } from '../commerce.js';
+import { refreshBell } from '../bell.js';
+import { go } from '../app.js';
+
+const serverNow = () => Date.now() + clockSkew;
+
+function seatText(s) {
+  if (typeof s === 'string') return s.replace(/^([^-]+)-([^-]+)-(.+)$/, '$1 · Row $2 · Seat $3');
+  if (s && s.section) return `${s.section} · Row ${s.row} · Seat ${s.number}`;
+  return String(s && (s.id || s.label) || '');
+}
+
+/** Lines of a hold or booking: `[{label, amount}]` and the total, whatever shape the API gives. */
+function lines(x, cache) {
+  const cur = x.currency || (x.total && x.total.currency) || cache?.event?.currency;
+  const items = x.items || x.lines || x.tickets || null;
+  const out = [];
+  if (Array.isArray(items)) for (const it of items) out.push([seatText(it.seat || it.seat_id || it) || it.tier_name || 'Ticket', it.price_minor ?? it.amount_minor]);
+  else if (Array.isArray(x.seats) && x.seats.length) for (const s of x.seats) out.push([seatText(s), s.price_minor]);
+  else if (x.quantity) out.push([`${x.quantity} × ${x.tier_name || 'General admission'}`, null]);
+  const total = x.total_minor ?? x.amount_minor ?? (x.total && x.total.amount_minor) ?? null;
+  return { out, total, cur };
+}
+
+export async function render(main, [holdId]) {
+  setTitle('Checkout');
+  if (!currentUser()) { sessionStorage.setItem('boxoffice.after-login', location.hash); go('/login'); return; }
+  const cacheKey = `boxoffice.hold.${holdId}`;
+  const stateKey = `boxoffice.checkout.${holdId}`;
+  const cache = JSON.parse(sessionStorage.getItem(cacheKey) || 'null');
+  const state = JSON.parse(sessionStorage.getItem(stateKey) || '{}');
+  const save = () => sessionStorage.setItem(stateKey, JSON.stringify(state));
+
+  mount(main, loading('Loading your order…'));
+  let hold;
+  try { hold = await getHold(holdId); } catch (err) {
+    if (!(err instanceof ApiError && (err.status === 404 || err.status === 410)) || !state.booking) throw err;
+    hold = cache ? cache.hold : { id: holdId };
+  }
+  const ev = hold.event || (cache && cache.event) || { id: hold.event_id, title: 'Your event' };
+  const eventId = ev.id || hold.event_id;
+  const expiresAt = Date.parse(hold.expires_at || (cache && cache.hold.expires_at));
+  const qtyCount = (hold.seats && hold.seats.length) || hold.quantity || 1;
+
+  main.replaceChildren();
+  const steps = h('ol.steps', { 'aria-label': 'Checkout steps' }, h('li', '1 Details'), h('li', '2 Payment'), h('li', '3 Tickets'));
+  const clock = h('span.clock', { id: 'countdown', role: 'timer', 'aria-live': 'off' }, '--:--');
+  const clockNote = h('span', 'Your tickets are held for you');
+  const countdown = h('div.countdown', { 'aria-label': 'Time left to complete your order' }, h('span', { 'aria-hidden': 'true' }, '⏱'), clockNote, clock);
+  const flow = h('div.stack', { id: 'checkout-flow' });
+  const { out, total, cur } = lines(hold, cache);
+  const summary = h('aside.panel', { 'aria-label': 'Order summary' },
+    h('h2', 'Your order'), h('strong', ev.title),
+    ev.starts_at ? h('p.muted', when(ev.starts_at, ev.timezone)) : null,
+    ev.venue ? h('p.muted', typeof ev.venue === 'string' ? ev.venue : ev.venue.name) : null,
+    h('ul.selection', out.map(([l, a]) => h('li', h('span', l), h('span', a != null ? money(a, cur) : '')))),
+    total != null ? h('div.total', h('span', 'Total'), h('span', { id: 'order-total' }, money(total, cur))) : null,
+    h('button.btn.small.danger', { type: 'button', onclick: async (e) => { await busy(e.currentTarget, async () => { try { await releaseHold(holdId); } catch { /* already gone */ } }); toast('Your seats were released.'); go(`/events/${eventId}`); } }, 'Release tickets'));
+  main.append(h('h1', 'Checkout'), steps, h('div.checkout-grid', h('div', countdown, flow), summary));
+
+  // ---- countdown driven by the server's expires_at ----
+  let expired = false;
+  let done = false;
+  const tick = () => {
+    if (Number.isNaN(expiresAt) || done) return;
+    const left = Math.max(0, Math.floor((expiresAt - serverNow()) / 1000));
+    clock.textContent = `${String(Math.floor(left / 60)).padStart(2, '0')}:${String(left % 60).padStart(2, '0')}`;
+    countdown.classList.toggle('low', left < 120 && left > 0);
+    if (left === 120) toast('Two minutes left to complete your order.');
+    if (left <= 0 && !expired) { expired = true; onExpired(); }
+  };
+  const timer = setInterval(tick, 1000);
+  tick();
+
+  function step(n) { [...steps.children].forEach((li, i) => (i === n ? li.setAttribute('aria-current', 'step') : li.removeAttribute('aria-current'))); }
+
+  function onExpired() {
+    countdown.classList.add('over');
+    clockNote.textContent = 'Time is up';
+    step(-1);
+    mount(flow, h('section.panel.outcome', { id: 'outcome', 'data-outcome': 'expired', role: 'alert' },
+      h('div.big-ico', { 'aria-hidden': 'true' }, '⌛'), h('h2', 'Your hold has expired'),
+      h('p', 'The tickets were released so others can buy them. Nothing was charged. You can pick them again if they are still free.'),
+      h('a.btn.primary', { href: `#/events/${eventId}` }, 'Back to the event')));
+  }
+
+  // ---- step 1: details ----
+  function details() {
+    step(0);
+    const user = currentUser();
+    const btn = h('button.btn.primary.big', { type: 'submit' }, 'Continue to payment');
+    const attendees = Array.from({ length: qtyCount }, (_, i) => field(`Ticket ${i + 1}${hold.seats && hold.seats[i] ? ` — ${seatText(hold.seats[i])}` : ''}: attendee name`, { name: `attendees/${i}/name`, autocomplete: i === 0 ? 'name' : 'off', required: true, value: (state.attendees || [])[i] || '' }));
+    const form = h('form.panel.stack', {
+      id: 'details-form', novalidate: true,
+      onsubmit: (e) => {
+        e.preventDefault();
+        if (expired) return;
+        const f = new FormData(form);
+        const buyer = { name: String(f.get('buyer/name')).trim(), email: String(f.get('buyer/email')).trim(), phone: String(f.get('buyer/phone') || '').trim() || undefined };
+        const names = Array.from({ length: qtyCount }, (_, i) => String(f.get(`attendees/${i}/name`) || '').trim() || buyer.name);
+        state.attendees = names;
+        state.buyer = buyer;
+        state.bookingKey = state.bookingKey || crypto.randomUUID();
+        save();
+        busy(btn, async () => {
+          try {
+            const b = await book({ hold_id: holdId, buyer, attendees: names.map((name) => ({ name })) }, state.bookingKey);
+            state.booking = b.id;
+            save();
+            payment(b);
+          } catch (err) { showFormError(form, err); if (err.status === 410) { expired = true; onExpired(); } }
+        }, 'Saving…');
+      },
+    },
+    h('h2', 'Your details'),
+    h('p.muted', 'We send the tickets to this e-mail address.'),
+    h('div.form-grid',
+      field('Full name', { name: 'buyer/name', autocomplete: 'name', required: true, value: state.buyer?.name || '' }),
+      field('E-mail', { name: 'buyer/email', type: 'email', autocomplete: 'email', required: true, value: state.buyer?.email || user.email }),
+      field('Phone (optional)', { name: 'buyer/phone', type: 'tel', autocomplete: 'tel', value: state.buyer?.phone || '' })),
+    h('fieldset', h('legend', 'Who is coming?'), h('p.muted', 'One name per ticket — leave empty to use yours.'), h('div.form-grid', attendees)),
+    h('div.row', btn));
+    mount(flow, form);
+    form.querySelector('input').focus();
+  }
+
+  // ---- step 2: payment ----
+  function payment(booking, declined) {
+    step(1);
+    const btn = h('button.btn.primary.big', { type: 'submit', id: 'pay' }, total != null ? `Pay ${money(total, cur)}` : 'Pay now');
+    const cardBox = h('div.card-form',
+      h('div.wide', field('Card number', { name: 'number', inputmode: 'numeric', autocomplete: 'cc-number', placeholder: '4242 4242 4242 4242', required: true, maxlength: 23 })),
+      field('Expiry (MM/YY)', { name: 'exp', autocomplete: 'cc-exp', placeholder: 'MM/YY', required: true, maxlength: 7 }),
+      field('CVC', { name: 'cvc', inputmode: 'numeric', autocomplete: 'cc-csc', placeholder: '123', required: true, maxlength: 4 }),
+      field('Name on card', { name: 'name', autocomplete: 'cc-name', value: state.buyer?.name || '' }));
+    const form = h('form.panel.stack', {
+      id: 'payment-form', novalidate: true,
+      onsubmit: (e) => {
+        e.preventDefault();
+        if (expired) return;
+        const f = new FormData(form);
+        const [mm, yy] = String(f.get('exp') || '').split('/').map((x) => x.trim());
+        const year = Number(yy) < 100 ? 2000 + Number(yy) : Number(yy);
+        const body = {
+          method: String(f.get('method') || 'card'),
+          card: { number: String(f.get('number') || '').replace(/\D/g, ''), exp_month: Number(mm), exp_year: year, cvc: String(f.get('cvc') || ''), name: String(f.get('name') || '') || undefined },
+        };
+        // a new attempt after a decline is a new payment attempt; a network retry of the same submit repeats the key
+        const key = crypto.randomUUID();
+        busy(btn, async () => {
+          try {
+            const r = await pay(booking.id || state.booking, body, key);
+            const st = String(r && (r.status || r.payment_status) || '').toLowerCase();
+            if (['failed', 'declined', 'requires_payment_method', 'canceled'].includes(st)) return payment(booking, r);
+            await paid(r);
+          } catch (err) {
+            if (err instanceof ApiError && (err.status === 402 || /declin|card/.test(err.type))) return payment(booking, err);
+            if (err instanceof ApiError && err.status === 410) { expired = true; onExpired(); return; }
+            showFormError(form, err);
+          }
+        }, 'Paying…');
+      },
+    },
+    declined ? h('div.alert.error', { id: 'declined', role: 'alert' }, h('strong', 'Your card was declined'),
+      h('p', declined instanceof ApiError ? declined.message : (declined.failure_message || declined.decline_message || declined.message || 'The bank refused this payment. Nothing was charged — try another card.')),
+      h('p', 'Your tickets are still held until the timer runs out.')) : null,
+    h('h2', 'Payment'),
+    h('fieldset', h('legend', 'Payment method'), h('div.methods',
+      h('label.method', h('input', { type: 'radio', name: 'method', value: 'card', checked: true }), '💳 Card'))),
+    cardBox,
+    h('p.test-cards', 'Sandbox: use ', h('code', '4242 4242 4242 4242'), ' to succeed or ', h('code', '4000 0000 0000 0002'), ' to see a decline, any future expiry and any CVC.'),
+    h('div.row', btn, h('span.muted', '🔒 Card details go straight to the payment provider.')));
+    mount(flow, form);
+    form.querySelector('[name="number"]').focus();
+  }
+
+  // ---- step 3: outcome ----
+  async function paid() {
+    done = true;
+    clearInterval(timer);
+    countdown.classList.remove('low');
+    clockNote.textContent = 'Paid — your tickets are yours';
+    clock.textContent = '✓';
+    step(2);
+    sessionStorage.removeItem(stateKey);
+    sessionStorage.removeItem(cacheKey);
+    const note = h('p.muted', { role: 'status' }, 'Issuing your tickets…');
+    mount(flow, h('section.panel.outcome', { id: 'outcome', 'data-outcome': 'paid' },
+      h('div.big-ico', { 'aria-hidden': 'true' }, '🎉'), h('h2', 'Payment successful — you’re going!'),
+      h('p', `We e-mailed your tickets to ${state.buyer?.email || currentUser().email}.`), note,
+      h('div.row', { style: 'justify-content:center' }, h('a.btn.primary', { href: '#/tickets', id: 'see-tickets' }, 'See my tickets'), h('a.btn', { href: `#/bookings/${state.booking}` }, 'View booking'))));
+    for (let i = 0; i < 15; i++) {
+      try {
+        const b = await getBooking(state.booking);
+        if (b.status === 'confirmed') { note.textContent = 'Booking confirmed. Your tickets are ready.'; break; }
+        if (b.status === 'refunded' || b.status === 'cancelled') { note.textContent = 'The seats were no longer available, so your payment is being refunded.'; break; }
+      } catch { /* keep waiting */ }
+      await new Promise((r) => setTimeout(r, 700));
+    }
+    refreshBell();
+  }
+
+  if (state.booking) {
+    try {
+      const b = await getBooking(state.booking);
+      if (b.status === 'confirmed') { paid(); return () => clearInterval(timer); }
+      payment(b, b.status === 'payment_failed' ? { failure_message: 'Your last payment attempt was declined.' } : null);
+    } catch { details(); }
+  } else details();
+  return () => clearInterval(timer);
+}

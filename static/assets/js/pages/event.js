@@ -1,0 +1,171 @@
+import { get, currentUser, ApiError } from '../api.js';
+import { h, mount, money, when, setTitle, errorBox, loading, categoryName, toast, busy } from '../ui.js';
+import { art } from '../cards.js';
+import { SeatMap, PALETTE } from '../seatmap.js';
+import { availability, holdSeats, holdBest } from '../commerce.js';
+import { go } from '../app.js';
+
+const POLL_MS = 8000;
+
+export async function render(main, [id]) {
+  mount(main, loading('Loading event…'));
+  const ev = await get(`/api/events/${encodeURIComponent(id)}`, { seat_map: 'false' });
+  setTitle(ev.title);
+  const tiers = new Map((ev.tiers || []).map((t, i) => [t.id, { ...t, color: PALETTE[i % PALETTE.length] }]));
+  const seated = [...tiers.values()].some((t) => t.kind === 'seated');
+  const limit = ev.order_limit || 8;
+  const venue = ev.venue || {};
+  const now = Date.now();
+  const notYet = ev.sales_start && Date.parse(ev.sales_start) > now;
+  const closed = (ev.sales_end && Date.parse(ev.sales_end) < now) || Date.parse(ev.starts_at) < now;
+  const onSale = ev.status === 'published' && !notYet && !closed;
+
+  main.replaceChildren();
+  const address = [venue.address, venue.city, venue.region, venue.postal_code, venue.country].filter(Boolean).join(', ');
+  main.append(h('section.event-hero',
+    art(ev, true),
+    h('div.panel.event-facts',
+      h('span.pill', categoryName(ev.category)),
+      h('h1', ev.title),
+      ev.performers && ev.performers.length ? h('p.muted', ev.performers.join(' · ')) : null,
+      h('div.fact', h('span.ico', { 'aria-hidden': 'true' }, '📅'), h('div',
+        h('strong', { id: 'event-when' }, ev.time_tba ? `${when(ev.starts_at, ev.timezone, { dateOnly: true })} · time to be announced` : when(ev.starts_at, ev.timezone)),
+        h('div.muted', `Local time at the venue (${ev.timezone})`))),
+      h('div.fact', h('span.ico', { 'aria-hidden': 'true' }, '📍'), h('div', h('strong', venue.name || ''), h('div.muted', address))),
+      ev.price_from ? h('div.fact', h('span.ico', { 'aria-hidden': 'true' }, '🎟'), h('div', h('strong', `From ${money(ev.price_from)}`), h('div.muted', `Up to ${limit} tickets per order`))) : null)));
+
+  if (ev.status === 'cancelled') main.append(h('div.alert.error', { role: 'alert' }, h('strong', 'This event has been cancelled.'), h('p', ev.cancel_reason || 'Ticket holders are refunded automatically.')));
+  else if (ev.status === 'draft') main.append(h('div.alert.warn', h('strong', 'Draft — only you can see this page.'), h('p', 'Publish it from the organizer page to put it on sale.')));
+  else if (notYet) main.append(h('div.alert.warn', h('strong', `On sale ${when(ev.sales_start, ev.timezone)}`)));
+  else if (closed) main.append(h('div.alert.warn', h('strong', 'Sales for this event have closed.')));
+
+  const left = h('div.stack');
+  const box = h('aside.panel.buy-box', { 'aria-label': 'Your tickets' });
+  main.append(h('div.event-grid', left, box));
+  if (ev.description) left.append(h('section.panel', h('h2', 'About'), ...ev.description.split(/\n{2,}/).map((p) => h('p', p))));
+
+  // ---- state ----
+  let picked = [];
+  let inv = null;
+  let map = null;
+  let remaining = {};
+  const status = h('p.seat-status', { role: 'status', 'aria-live': 'polite' });
+
+  const tierList = h('ul.tiers');
+  function drawTiers() {
+    mount(tierList, [...tiers.values()].map((t) => {
+      const left = remaining[t.id];
+      return h('li.tier', h('span.swatch', { style: `background:${t.color}`, 'aria-hidden': 'true' }),
+        h('span.name', t.name, h('div.left', t.kind === 'general_admission' ? 'General admission' : 'Reserved seating',
+          typeof left === 'number' ? ` · ${left ? `${left} left` : 'sold out'}` : '')),
+        h('strong', money(t.price_minor, t.currency)));
+    }));
+  }
+  drawTiers();
+
+  // best available / GA quantity
+  const tierSel = h('select', { name: 'tier', id: 'best-tier' }, [...tiers.values()].map((t) => h('option', { value: t.id }, `${t.name} — ${money(t.price_minor, t.currency)}`)));
+  const qty = h('select', { name: 'quantity', id: 'best-qty' }, Array.from({ length: limit }, (_, i) => h('option', { value: i + 1, selected: i === 1 }, String(i + 1))));
+  const bestBtn = h('button.btn.primary.block', { type: 'submit', disabled: !onSale || !tiers.size }, seated ? 'Find best available' : 'Get tickets');
+  const bestForm = h('form.stack', { 'aria-label': 'Best available', onsubmit: (e) => { e.preventDefault(); busy(bestBtn, () => hold(() => holdBest(ev.id, tierSel.value, Number(qty.value))), 'Holding…'); } },
+    h('div.form-grid', { style: 'grid-template-columns:2fr 1fr' },
+      h('label.field', { for: 'best-tier' }, h('span.label', 'Ticket type'), tierSel),
+      h('label.field', { for: 'best-qty' }, h('span.label', 'Quantity'), qty)),
+    bestBtn);
+
+  const selList = h('ul.selection', { 'aria-label': 'Picked seats' });
+  const total = h('div.total');
+  const pickBtn = h('button.btn.primary.block.big', { type: 'button', id: 'checkout-seats', disabled: true, onclick: () => busy(pickBtn, () => hold(() => holdSeats(ev.id, picked)), 'Holding your seats…') }, 'Continue to checkout');
+
+  function drawSelection() {
+    mount(selList, picked.map((sid) => {
+      const s = inv.byId.get(sid);
+      const t = tiers.get(s.tier_id);
+      return h('li', h('span', `${s.section} · Row ${s.row} · Seat ${s.number}`),
+        h('span', money(t.price_minor, t.currency), ' ', h('button.btn.small', { type: 'button', 'aria-label': `Remove seat ${s.section} ${s.row} ${s.number}`, onclick: () => toggle(sid) }, '✕')));
+    }));
+    const sum = picked.reduce((a, sid) => a + tiers.get(inv.byId.get(sid).tier_id).price_minor, 0);
+    mount(total, picked.length ? [h('span', `${picked.length} seat${picked.length > 1 ? 's' : ''}`), h('span', money(sum, ev.currency))] : null);
+    pickBtn.disabled = !picked.length || !onSale;
+    pickBtn.textContent = picked.length ? `Continue with ${picked.length} seat${picked.length > 1 ? 's' : ''}` : 'Pick seats on the map';
+  }
+
+  function toggle(sid) {
+    if (picked.includes(sid)) picked = picked.filter((x) => x !== sid);
+    else if (!onSale) { toast('Tickets are not on sale.'); return; }
+    else if (picked.length >= limit) { toast(`You can pick up to ${limit} seats per order.`); return; }
+    else picked = [...picked, sid];
+    map.setMine(picked);
+    const s = inv.byId.get(sid);
+    status.textContent = `${picked.includes(sid) ? 'Picked' : 'Removed'} section ${s.section}, row ${s.row}, seat ${s.number}. ${picked.length} picked.`;
+    drawSelection();
+  }
+
+  async function hold(fn) {
+    if (!currentUser()) {
+      toast('Sign in or create an account to hold tickets.');
+      sessionStorage.setItem('boxoffice.after-login', location.hash);
+      go('/login');
+      return;
+    }
+    try {
+      const held = await fn();
+      sessionStorage.setItem(`boxoffice.hold.${held.id}`, JSON.stringify({ hold: held, event: { id: ev.id, title: ev.title, starts_at: ev.starts_at, timezone: ev.timezone, venue: venue.name, currency: ev.currency } }));
+      go(`/checkout/${held.id}`);
+    } catch (err) {
+      toast(err.message, 'error');
+      mount(holdErr, errorBox(err));
+      if (err instanceof ApiError && err.status === 409) refresh();
+    }
+  }
+  const holdErr = h('div');
+
+  mount(box, h('h2', 'Tickets'), tierList, holdErr);
+  if (!tiers.size) box.append(h('p.muted', 'Tickets are not available yet.'));
+
+  if (seated && ev.status !== 'cancelled') {
+    const mapPanel = h('section.panel', { 'aria-labelledby': 'map-h' }, h('div.spread', h('h2', { id: 'map-h' }, 'Choose your seats'), h('span.muted', venue.name)), loading('Loading the seat map…'));
+    left.prepend(mapPanel);
+    try {
+      const data = await get(`/api/events/${encodeURIComponent(ev.id)}/inventory`);
+      inv = { seats: data.seats || [], byId: new Map((data.seats || []).map((s) => [s.id, s])) };
+      if (inv.seats.length) {
+        map = new SeatMap(inv.seats, tiers, toggle);
+        mapPanel.lastChild.replaceWith(h('div',
+          h('div.legend', [...tiers.values()].filter((t) => t.kind === 'seated').map((t) => h('span', h('i', { style: `background:${t.color}` }), `${t.name} ${money(t.price_minor, t.currency)}`)),
+            h('span', h('i', { style: 'background:var(--seat-mine)' }), 'Your pick'), h('span', h('i', { style: 'background:var(--seat-held)' }), 'Unavailable')),
+          map.el, status));
+        box.append(h('h3', { style: 'margin-top:1.2rem' }, 'Your seats'), selList, total, pickBtn, h('p.muted', { style: 'margin:.9rem 0 .4rem;text-align:center' }, 'or let us pick'));
+      } else mapPanel.remove();
+    } catch (err) {
+      mapPanel.lastChild.replaceWith(errorBox(err));
+    }
+  }
+  box.append(bestForm);
+  if (!currentUser()) box.append(h('p.muted', { style: 'margin-top:.8rem;font-size:.9rem' }, 'You will be asked to sign in before your tickets are held.'));
+  if (map) drawSelection();
+
+  // ---- live availability ----
+  let timer = null;
+  async function refresh() {
+    try {
+      const a = await availability(ev.id);
+      remaining = a.tiers;
+      drawTiers();
+      if (map) {
+        const lost = map.setStatus(a.seats);
+        if (lost.length) {
+          picked = picked.filter((x) => !lost.includes(x));
+          map.setMine(picked);
+          drawSelection();
+          toast(`${lost.length} of your picked seats ${lost.length > 1 ? 'were' : 'was'} just taken by someone else.`, 'error');
+        }
+      }
+    } catch { /* availability is a live extra; the page still works without it */ }
+  }
+  if (ev.status === 'published') {
+    refresh();
+    timer = setInterval(() => { if (!document.hidden) refresh(); }, POLL_MS);
+  }
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,174 @@
+// Small DOM and formatting helpers shared by every page. Text always goes in
+// as text nodes, never as HTML.
+
+/** `h('a.btn.primary', {href}, 'text', child, ...)` → element. */
+export function h(tag, attrs, ...children) {
+  const [name, ...classes] = tag.split('.');
+  const el = name === 'svg' || SVG_TAGS.has(name)
+    ? document.createElementNS('http://www.w3.org/2000/svg', name)
+    : document.createElement(name || 'div');
+  if (classes.length) el.setAttribute('class', classes.join(' '));
+  if (attrs && (typeof attrs !== 'object' || attrs instanceof Node || Array.isArray(attrs))) {
+    children.unshift(attrs);
+    attrs = null;
+  }
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.setAttribute('class', [el.getAttribute('class'), v].filter(Boolean).join(' '));
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k === 'value' && 'value' in el) el.value = v;
+    else if (k === 'checked' || k === 'selected' || k === 'disabled') { el[k] = !!v; if (v) el.setAttribute(k, ''); }
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+const SVG_TAGS = new Set(['g', 'circle', 'rect', 'path', 'text', 'title', 'line', 'polyline', 'defs', 'use', 'symbol']);
+
+function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+/** Replaces the children of `el`. */
+export function mount(el, ...children) { el.replaceChildren(); append(el, children); return el; }
+
+// ---- formatting -----------------------------------------------------------
+
+/** `{amount_minor, currency}` or (minor, currency) → "£45.00". */
+export function money(amount, currency) {
+  if (amount && typeof amount === 'object') { currency = amount.currency; amount = amount.amount_minor; }
+  if (amount === null || amount === undefined) return '';
+  const cur = currency || 'USD';
+  let digits = 2;
+  try { digits = new Intl.NumberFormat('en', { style: 'currency', currency: cur }).resolvedOptions().maximumFractionDigits; } catch { /* unknown code */ }
+  try {
+    return new Intl.NumberFormat(undefined, { style: 'currency', currency: cur }).format(amount / 10 ** digits);
+  } catch { return `${(amount / 100).toFixed(2)} ${cur}`; }
+}
+
+/** Date and time of `iso` as seen in `timeZone` (the venue's), e.g. "Sat 4 Jul 2026, 20:00 EDT". */
+export function when(iso, timeZone, opts = {}) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  const base = opts.dateOnly
+    ? { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' }
+    : { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' };
+  try { return new Intl.DateTimeFormat(undefined, { ...base, timeZone: timeZone || undefined }).format(d); } catch {
+    return new Intl.DateTimeFormat(undefined, base).format(d);
+  }
+}
+
+/** Parts for a date badge: {month:"JUL", day:"4"} in the venue zone. */
+export function dateBadge(iso, timeZone) {
+  const d = new Date(iso);
+  const f = (o) => { try { return new Intl.DateTimeFormat('en', { ...o, timeZone }).format(d); } catch { return new Intl.DateTimeFormat('en', o).format(d); } };
+  return { month: f({ month: 'short' }).toUpperCase(), day: f({ day: 'numeric' }), weekday: f({ weekday: 'short' }) };
+}
+
+export function relative(iso) {
+  const s = Math.round((new Date(iso).getTime() - Date.now()) / 1000);
+  const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+  const a = Math.abs(s);
+  if (a < 60) return rtf.format(s, 'second');
+  if (a < 3600) return rtf.format(Math.round(s / 60), 'minute');
+  if (a < 86400) return rtf.format(Math.round(s / 3600), 'hour');
+  return rtf.format(Math.round(s / 86400), 'day');
+}
+
+export const CATEGORIES = [
+  ['concert', 'Concerts', '🎤'], ['live_music', 'Live music', '🎷'], ['sports', 'Sports', '🏟️'],
+  ['film', 'Film', '🎬'], ['theatre', 'Theatre', '🎭'], ['comedy', 'Comedy', '😂'],
+  ['festival', 'Festivals', '🎪'], ['other', 'More', '✨'],
+];
+export const categoryName = (c) => (CATEGORIES.find((x) => x[0] === c) || [c, c || 'Event'])[1];
+export const categoryIcon = (c) => (CATEGORIES.find((x) => x[0] === c) || [0, 0, '✨'])[2];
+
+// ---- feedback -------------------------------------------------------------
+
+/** A short message in the corner (role=status). */
+export function toast(message, kind = 'info') {
+  const box = document.getElementById('toasts');
+  if (!box) return;
+  const t = h('div.toast', { class: kind, role: kind === 'error' ? 'alert' : 'status' }, message);
+  box.append(t);
+  setTimeout(() => t.classList.add('out'), 4200);
+  setTimeout(() => t.remove(), 4800);
+}
+
+/** An inline error box for `err` (ApiError or any Error). */
+export function errorBox(err, retry) {
+  return h('div.alert.error', { role: 'alert' },
+    h('strong', err && err.status === 0 ? 'Connection problem' : 'Something went wrong'),
+    h('p', (err && err.message) || String(err)),
+    retry ? h('button.btn.small', { type: 'button', onclick: retry }, 'Try again') : null);
+}
+
+export function loading(label = 'Loading…') {
+  return h('div.loading', { role: 'status', 'aria-live': 'polite' }, h('span.spinner', { 'aria-hidden': 'true' }), label);
+}
+
+export function empty(title, text, action) {
+  return h('div.empty', h('div.empty-icon', { 'aria-hidden': 'true' }, '🎟️'), h('h3', title), text ? h('p', text) : null, action || null);
+}
+
+/**
+ * Shows field errors of an ApiError next to the inputs of `form` (by `name`,
+ * last path segment) and a summary at the top. Returns true if any field matched.
+ */
+export function showFormError(form, err) {
+  form.querySelectorAll('.field-error').forEach((e) => e.remove());
+  form.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
+  let box = form.querySelector('.form-alert');
+  if (!box) { box = h('div.form-alert'); form.prepend(box); }
+  mount(box, err ? errorBox(err) : null);
+  let matched = false;
+  for (const [field, msg] of Object.entries((err && err.fields) || {})) {
+    const input = form.querySelector(`[name="${CSS.escape(field)}"]`) || form.querySelector(`[name="${CSS.escape(field.split('/').pop())}"]`);
+    if (input) {
+      matched = true;
+      input.setAttribute('aria-invalid', 'true');
+      const id = `${input.id || input.name}-err`;
+      input.setAttribute('aria-describedby', id);
+      (input.closest('label') || input).after(h('p.field-error', { id }, msg));
+    }
+  }
+  if (err) box.scrollIntoView({ block: 'nearest' });
+  return matched;
+}
+
+/** A labelled form input. */
+export function field(label, attrs = {}, hint) {
+  const id = attrs.id || `f-${attrs.name}-${Math.random().toString(36).slice(2, 7)}`;
+  const input = attrs.tag === 'select'
+    ? h('select', { ...attrs, tag: null, options: null, id }, (attrs.options || []).map(([v, t]) => h('option', { value: v, selected: String(attrs.value) === String(v) }, t)))
+    : attrs.tag === 'textarea' ? h('textarea', { ...attrs, tag: null, id })
+      : h('input', { type: 'text', ...attrs, id });
+  return h('label.field', { for: id }, h('span.label', label), input, hint ? h('small.hint', hint) : null);
+}
+
+/** Disables a button while `fn` runs. */
+export async function busy(button, fn, text) {
+  const old = button.textContent;
+  button.disabled = true;
+  button.setAttribute('aria-busy', 'true');
+  if (text) button.textContent = text;
+  try { return await fn(); } finally {
+    button.disabled = false;
+    button.removeAttribute('aria-busy');
+    button.textContent = old;
+  }
+}
+
+export function setTitle(t) { document.title = t ? `${t} — Boxoffice` : 'Boxoffice — tickets for concerts, sports, films and more'; }
+
+export function qs(params) {
+  const u = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') u.set(k, v);
+  const s = u.toString();
+  return s ? `?${s}` : '';
+}
