@@ -1,9 +1,10 @@
 // Event cards shared by the home, search and organizer pages.
-import { h, money, dateBadge, when, categoryIcon, categoryName } from './ui.js';
+import { h, money, dateBadge, when, categoryName } from './ui.js';
+import { icon } from './icons.js';
 
 /** Artwork box: the event's image over a category gradient. */
 export function art(ev, big) {
-  const box = h('div.card-art', { class: `art-${ev.category || 'other'}`, 'aria-hidden': 'true' }, h('span', categoryIcon(ev.category)));
+  const box = h('div.card-art', { class: `art-${ev.category || 'other'}`, 'aria-hidden': 'true' }, icon(ev.category || 'other', 52));
   if (ev.image_url && /^https?:\/\//.test(ev.image_url)) {
     const img = h('img', { src: ev.image_url, alt: '', loading: 'lazy', decoding: 'async', referrerpolicy: 'no-referrer' });
     img.addEventListener('error', () => img.remove());

@@ -47,7 +47,7 @@ export class SeatMap {
     const svg = h('svg.seatmap', {
       viewBox: this.box(), role: 'listbox', 'aria-multiselectable': 'true', tabindex: '0',
       'aria-label': `Seat map, ${this.seats.length} seats. Use the arrow keys to move between seats and Space to pick one.`,
-      preserveAspectRatio: 'xMidYMid meet',
+      preserveAspectRatio: 'xMidYMid meet', style: `aspect-ratio: ${this.full.w} / ${this.full.h}`,
     });
     const stageW = Math.min(this.full.w * 0.5, 400);
     const cx = (Math.min(...xs) + Math.max(...xs)) / 2;

@@ -1,5 +1,6 @@
 // Small DOM and formatting helpers shared by every page. Text always goes in
 // as text nodes, never as HTML.
+import { icon } from './icons.js';
 
 /** `h('a.btn.primary', {href}, 'text', child, ...)` → element. */
 export function h(tag, attrs, ...children) {
@@ -81,12 +82,10 @@ export function relative(iso) {
 }
 
 export const CATEGORIES = [
-  ['concert', 'Concerts', '🎤'], ['live_music', 'Live music', '🎷'], ['sports', 'Sports', '🏟️'],
-  ['film', 'Film', '🎬'], ['theatre', 'Theatre', '🎭'], ['comedy', 'Comedy', '😂'],
-  ['festival', 'Festivals', '🎪'], ['other', 'More', '✨'],
+  ['concert', 'Concerts'], ['live_music', 'Live music'], ['sports', 'Sports'], ['film', 'Film'],
+  ['theatre', 'Theatre'], ['comedy', 'Comedy'], ['festival', 'Festivals'], ['other', 'More'],
 ];
 export const categoryName = (c) => (CATEGORIES.find((x) => x[0] === c) || [c, c || 'Event'])[1];
-export const categoryIcon = (c) => (CATEGORIES.find((x) => x[0] === c) || [0, 0, '✨'])[2];
 
 // ---- feedback -------------------------------------------------------------
 
@@ -113,7 +112,7 @@ export function loading(label = 'Loading…') {
 }
 
 export function empty(title, text, action) {
-  return h('div.empty', h('div.empty-icon', { 'aria-hidden': 'true' }, '🎟️'), h('h3', title), text ? h('p', text) : null, action || null);
+  return h('div.empty', h('div.empty-icon', icon('ticket', 44)), h('h3', title), text ? h('p', text) : null, action || null);
 }
 
 /**

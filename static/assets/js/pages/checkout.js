@@ -3,6 +3,7 @@ import { h, mount, money, when, setTitle, errorBox, loading, field, showFormErro
 import { getHold, releaseHold, book, getBooking, pay } from '../commerce.js';
 import { refreshBell } from '../bell.js';
 import { go } from '../app.js';
+import { icon } from '../icons.js';
 
 const serverNow = () => Date.now() + clockSkew;
 
@@ -48,7 +49,7 @@ export async function render(main, [holdId]) {
   const steps = h('ol.steps', { 'aria-label': 'Checkout steps' }, h('li', '1 Details'), h('li', '2 Payment'), h('li', '3 Tickets'));
   const clock = h('span.clock', { id: 'countdown', role: 'timer', 'aria-live': 'off' }, '--:--');
   const clockNote = h('span', 'Your tickets are held for you');
-  const countdown = h('div.countdown', { 'aria-label': 'Time left to complete your order' }, h('span', { 'aria-hidden': 'true' }, '⏱'), clockNote, clock);
+  const countdown = h('div.countdown', { 'aria-label': 'Time left to complete your order' }, icon('clock', 22), clockNote, clock);
   const flow = h('div.stack', { id: 'checkout-flow' });
   const { out, total, cur } = lines(hold, cache);
   const summary = h('aside.panel', { 'aria-label': 'Order summary' },
@@ -81,7 +82,7 @@ export async function render(main, [holdId]) {
     clockNote.textContent = 'Time is up';
     step(-1);
     mount(flow, h('section.panel.outcome', { id: 'outcome', 'data-outcome': 'expired', role: 'alert' },
-      h('div.big-ico', { 'aria-hidden': 'true' }, '⌛'), h('h2', 'Your hold has expired'),
+      h('div.big-ico', icon('hourglass')), h('h2', 'Your hold has expired'),
       h('p', 'The tickets were released so others can buy them. Nothing was charged. You can pick them again if they are still free.'),
       h('a.btn.primary', { href: `#/events/${eventId}` }, 'Back to the event')));
   }
@@ -168,10 +169,10 @@ export async function render(main, [holdId]) {
       h('p', 'Your tickets are still held until the timer runs out.')) : null,
     h('h2', 'Payment'),
     h('fieldset', h('legend', 'Payment method'), h('div.methods',
-      h('label.method', h('input', { type: 'radio', name: 'method', value: 'card', checked: true }), '💳 Card'))),
+      h('label.method', h('input', { type: 'radio', name: 'method', value: 'card', checked: true }), icon('card'), 'Card'))),
     cardBox,
     h('p.test-cards', 'Sandbox: use ', h('code', '4242 4242 4242 4242'), ' to succeed or ', h('code', '4000 0000 0000 0002'), ' to see a decline, any future expiry and any CVC.'),
-    h('div.row', btn, h('span.muted', '🔒 Card details go straight to the payment provider.')));
+    h('div.row', btn, h('span.muted', icon('lock', 16), ' Card details go straight to the payment provider.')));
     mount(flow, form);
     form.querySelector('[name="number"]').focus();
   }
@@ -188,7 +189,7 @@ export async function render(main, [holdId]) {
     sessionStorage.removeItem(cacheKey);
     const note = h('p.muted', { role: 'status' }, 'Issuing your tickets…');
     mount(flow, h('section.panel.outcome', { id: 'outcome', 'data-outcome': 'paid' },
-      h('div.big-ico', { 'aria-hidden': 'true' }, '🎉'), h('h2', 'Payment successful — you’re going!'),
+      h('div.big-ico', icon('party')), h('h2', 'Payment successful — you’re going!'),
       h('p', `We e-mailed your tickets to ${state.buyer?.email || currentUser().email}.`), note,
       h('div.row', { style: 'justify-content:center' }, h('a.btn.primary', { href: '#/tickets', id: 'see-tickets' }, 'See my tickets'), h('a.btn', { href: `#/bookings/${state.booking}` }, 'View booking'))));
     for (let i = 0; i < 15; i++) {

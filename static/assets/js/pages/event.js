@@ -4,6 +4,7 @@ import { art } from '../cards.js';
 import { SeatMap, PALETTE } from '../seatmap.js';
 import { availability, holdSeats, holdBest } from '../commerce.js';
 import { go } from '../app.js';
+import { icon } from '../icons.js';
 
 const POLL_MS = 8000;
 
@@ -28,11 +29,11 @@ export async function render(main, [id]) {
       h('span.pill', categoryName(ev.category)),
       h('h1', ev.title),
       ev.performers && ev.performers.length ? h('p.muted', ev.performers.join(' · ')) : null,
-      h('div.fact', h('span.ico', { 'aria-hidden': 'true' }, '📅'), h('div',
+      h('div.fact', h('span.ico', icon('calendar', 24)), h('div',
         h('strong', { id: 'event-when' }, ev.time_tba ? `${when(ev.starts_at, ev.timezone, { dateOnly: true })} · time to be announced` : when(ev.starts_at, ev.timezone)),
         h('div.muted', `Local time at the venue (${ev.timezone})`))),
-      h('div.fact', h('span.ico', { 'aria-hidden': 'true' }, '📍'), h('div', h('strong', venue.name || ''), h('div.muted', address))),
-      ev.price_from ? h('div.fact', h('span.ico', { 'aria-hidden': 'true' }, '🎟'), h('div', h('strong', `From ${money(ev.price_from)}`), h('div.muted', `Up to ${limit} tickets per order`))) : null)));
+      h('div.fact', h('span.ico', icon('pin', 24)), h('div', h('strong', venue.name || ''), h('div.muted', address))),
+      ev.price_from ? h('div.fact', h('span.ico', icon('ticket', 24)), h('div', h('strong', `From ${money(ev.price_from)}`), h('div.muted', `Up to ${limit} tickets per order`))) : null)));
 
   if (ev.status === 'cancelled') main.append(h('div.alert.error', { role: 'alert' }, h('strong', 'This event has been cancelled.'), h('p', ev.cancel_reason || 'Ticket holders are refunded automatically.')));
   else if (ev.status === 'draft') main.append(h('div.alert.warn', h('strong', 'Draft — only you can see this page.'), h('p', 'Publish it from the organizer page to put it on sale.')));
@@ -42,7 +43,7 @@ export async function render(main, [id]) {
   const left = h('div.stack');
   const box = h('aside.panel.buy-box', { 'aria-label': 'Your tickets' });
   main.append(h('div.event-grid', left, box));
-  if (ev.description) left.append(h('section.panel', h('h2', 'About'), ...ev.description.split(/\n{2,}/).map((p) => h('p', p))));
+  if (ev.description) main.append(h('section.panel', { style: 'margin-top:1.5rem' }, h('h2', 'About'), ...ev.description.split(/\n{2,}/).map((p) => h('p', p))));
 
   // ---- state ----
   let picked = [];

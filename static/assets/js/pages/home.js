@@ -2,6 +2,7 @@ import { get } from '../api.js';
 import { h, CATEGORIES, setTitle, errorBox, loading, empty } from '../ui.js';
 import { eventCard } from '../cards.js';
 import { go } from '../app.js';
+import { icon } from '../icons.js';
 
 export async function render(main) {
   setTitle('');
@@ -11,7 +12,7 @@ export async function render(main) {
     h('p', 'Concerts, live music, sports, films, theatre and festivals. Pick your seats on the map, hold them for 15 minutes, and get your tickets in seconds.'),
     h('form.hero-search', { role: 'search', onsubmit: (e) => { e.preventDefault(); go(`/search?q=${encodeURIComponent(input.value.trim())}`); } },
       input, h('button.btn.big', { type: 'submit' }, 'Search')),
-    h('div.chips', { style: 'margin-top:1.2rem' }, CATEGORIES.map(([c, name, icon]) => h('a.chip', { href: `#/search?category=${c}` }, h('span', { 'aria-hidden': 'true' }, icon), name)))));
+    h('div.chips', { style: 'margin-top:1.2rem' }, CATEGORIES.map(([c, name]) => h('a.chip', { href: `#/search?category=${c}` }, icon(c), name)))));
 
   const upcoming = h('section.section', { 'aria-labelledby': 'up-h' },
     h('div.section-head', h('h2', { id: 'up-h' }, 'Coming up'), h('a', { href: '#/search' }, 'See all →')), loading());

@@ -2,20 +2,21 @@ import { get, post, currentUser } from '../api.js';
 import { h, mount, setTitle, errorBox, loading, empty, relative, busy, toast } from '../ui.js';
 import { refreshBell } from '../bell.js';
 import { go } from '../app.js';
+import { icon } from '../icons.js';
 
 // The in-site notification API (notifications component).
 const list = (cursor) => get('/api/notifications', { cursor, limit: 20 });
 const markRead = (id) => post(`/api/notifications/${encodeURIComponent(id)}/read`, {});
 const markAll = () => post('/api/notifications/read-all', {});
 
-const ICON = { booking: '🎟', ticket: '🎫', payment: '💳', refund: '↩️', cancel: '⚠️', event: '📅' };
-function icon(n) { const k = String(n.kind || n.type || ''); return Object.entries(ICON).find(([p]) => k.includes(p))?.[1] || '🔔'; }
+const ICON = { cancel: 'alert', fail: 'alert', refund: 'card', payment: 'card', ticket: 'ticket', booking: 'ticket', event: 'calendar' };
+function noteIcon(n) { const k = String(n.kind || n.type || ''); return icon(Object.entries(ICON).find(([p]) => k.includes(p))?.[1] || 'bell', 24); }
 const isUnread = (n) => n.unread ?? (n.read === undefined ? !n.read_at : !n.read);
 
 function item(n) {
   const li = h('li.note', { class: isUnread(n) ? 'unread' : '', 'data-id': n.id },
     h('span.dot', { 'aria-hidden': 'true' }),
-    h('span', { 'aria-hidden': 'true', style: 'font-size:1.4rem' }, icon(n)),
+    h('span.note-ico', noteIcon(n)),
     h('div', { style: 'flex:1' },
       h('strong', n.title || n.subject || 'Notification'),
       n.body || n.text || n.message ? h('p', { style: 'margin:.2rem 0' }, n.body || n.text || n.message) : null,

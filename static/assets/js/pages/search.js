@@ -2,6 +2,7 @@ import { get } from '../api.js';
 import { h, CATEGORIES, setTitle, errorBox, loading, empty, field, mount, busy } from '../ui.js';
 import { eventCard } from '../cards.js';
 import { go } from '../app.js';
+import { icon } from '../icons.js';
 
 const PAGE = 12;
 
@@ -37,9 +38,9 @@ export async function render(main, _params, query) {
   const status = h('p.muted', { role: 'status' });
   const more = h('div.pager');
   const chips = h('div.chips', { style: 'margin-bottom:1rem' }, h('a.chip', { href: '#/search', 'aria-current': q.category ? null : 'true' }, 'All'),
-    CATEGORIES.map(([c, n, i]) => {
+    CATEGORIES.map(([c, n]) => {
       const p = new URLSearchParams(query); p.set('category', c);
-      return h('a.chip', { href: `#/search?${p}`, 'aria-current': q.category === c ? 'true' : null }, h('span', { 'aria-hidden': 'true' }, i), n);
+      return h('a.chip', { href: `#/search?${p}`, 'aria-current': q.category === c ? 'true' : null }, icon(c), n);
     }));
   const list = h('section', { 'aria-label': 'Results' }, h('h1', q.q ? `Results for “${q.q}”` : 'Browse events'), chips, status, results, more);
   main.append(h('div.search-layout', form, list));

@@ -2,6 +2,7 @@ import { currentUser } from '../api.js';
 import { h, mount, money, when, setTitle, errorBox, loading, empty, toast, busy } from '../ui.js';
 import { myTickets, myBookings, ticketQr, downloadIcs, cancelBooking } from '../commerce.js';
 import { go } from '../app.js';
+import { icon } from '../icons.js';
 
 export const seatLabel = (id) => (id ? String(id).replace(/^([^-]+)-([^-]+)-(.+)$/, 'Section $1 · Row $2 · Seat $3') : 'General admission');
 
@@ -19,7 +20,7 @@ export function ticketCard(t) {
   if (!isVoid) {
     const load = (svg) => mount(qr, h('img', { src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`, alt: '' }));
     if (t.qr_svg) load(t.qr_svg); else ticketQr(t.id).then(load).catch(() => mount(qr, h('small.muted', 'QR unavailable')));
-  } else mount(qr, h('span', { style: 'font-size:2rem' }, '🚫'));
+  } else mount(qr, icon('x', 48));
   return h('article.ticket', { class: isVoid ? 'void' : '', 'data-ticket-id': t.id },
     qr,
     h('div.stack',
@@ -30,7 +31,7 @@ export function ticketCard(t) {
       isVoid ? h('div.alert.error', t.void_reason || 'This ticket is no longer valid.') : null,
       h('details', h('summary', 'Ticket code'), h('code', { style: 'overflow-wrap:anywhere;font-size:.8rem' }, t.code)),
       isVoid ? null : h('div.row',
-        h('button.btn.small', { type: 'button', onclick: (e) => busy(e.currentTarget, () => downloadIcs(t.id, t.event_title).catch((err) => toast(err.message, 'error'))) }, '📅 Add to calendar'),
+        h('button.btn.small', { type: 'button', onclick: (e) => busy(e.currentTarget, () => downloadIcs(t.id, t.event_title).catch((err) => toast(err.message, 'error'))) }, icon('download', 16), ' Add to calendar'),
         h('a.btn.small', { href: `#/tickets/${t.id}` }, 'Open ticket'),
         h('a.btn.small', { href: `#/events/${t.event_id}` }, 'Event page'))));
 }

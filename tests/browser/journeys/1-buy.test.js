@@ -1,0 +1,69 @@
+// Journey 1: register → search → open an event → pick 2 seats → checkout →
+// pay with the success card → see the tickets and a notification.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { open, uniq, userWithRole, seatedEvent, fillDetails, payWith, SUCCESS_CARD, PASSWORD } from './lib.js';
+
+let event;
+before(async () => {
+  const org = await userWithRole('organizer');
+  event = await seatedEvent(org.tokens.access_token, `Robot Rock ${uniq()}`);
+});
+
+test('a new buyer finds an event, picks two seats, pays and gets tickets and a notification', async () => {
+  const { page, shot, errors, close } = await open('1-buy');
+  try {
+    await shot('home');
+    // register
+    await page.getByRole('link', { name: 'Sign up' }).click();
+    await page.getByLabel('E-mail').fill(`buyer-${uniq()}@browser.test`);
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByLabel('Repeat password').fill(PASSWORD);
+    await shot('register');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.locator('.avatar').waitFor();
+
+    // search from the header
+    await page.locator('#top-q').fill(event.title);
+    await page.locator('#top-q').press('Enter');
+    const card = page.locator(`[data-event-id="${event.id}"]`);
+    await card.waitFor();
+    await shot('search');
+    await card.click();
+
+    // the event page: venue, local time, seat map
+    await page.getByRole('heading', { name: event.title }).waitFor();
+    assert.match(await page.locator('#event-when').innerText(), /20:00|8:00/);
+    const seats = page.locator('svg.seatmap .seat:not(.held):not(.sold)');
+    await seats.first().waitFor();
+    await seats.nth(4).click();
+    await seats.nth(5).click();
+    await page.getByRole('button', { name: 'Continue with 2 seats' }).waitFor();
+    await shot('seats-picked');
+    await page.getByRole('button', { name: 'Continue with 2 seats' }).click();
+
+    // checkout: countdown from the server's expires_at, details, card
+    await page.locator('#details-form').waitFor();
+    assert.match(await page.locator('#countdown').innerText(), /^1[45]:\d\d$/);
+    await shot('checkout');
+    await fillDetails(page, 'Ada Lovelace');
+    await payWith(page, SUCCESS_CARD);
+    await page.locator('[data-outcome="paid"]').waitFor();
+    await shot('paid');
+
+    // tickets
+    await page.locator('#see-tickets').click();
+    await page.locator('.ticket').nth(1).waitFor({ timeout: 20000 });
+    assert.equal(await page.locator('.ticket').count(), 2);
+    await page.locator('.ticket .qr img').first().waitFor();
+    await shot('tickets');
+
+    // notification: the bell shows an unread count, the list has the message
+    await page.waitForFunction(() => { const b = document.getElementById('bell-count'); return b && !b.hidden && Number(b.textContent) > 0; }, null, { timeout: 30000, polling: 1000 })
+      .catch(async () => { await page.reload(); await page.locator('#bell-count:not([hidden])').waitFor({ timeout: 15000 }); });
+    await page.locator('#bell').click();
+    await page.locator('#notifications .note').first().waitFor();
+    await shot('notifications');
+    assert.deepEqual(errors, []);
+  } finally { await close(); }
+});

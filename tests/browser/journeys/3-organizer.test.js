@@ -1,0 +1,42 @@
+// Journey 3: an organizer creates and publishes an event; it appears in search.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { open, uniq, userWithRole, signIn, localIn, BASE } from './lib.js';
+
+let org;
+before(async () => { org = await userWithRole('organizer'); });
+
+test('an organizer creates a seated event with tiers, publishes it, and buyers find it', async () => {
+  const title = `Organizer Opera ${uniq()}`;
+  const { page, shot, errors, close } = await open('3-organizer');
+  try {
+    await signIn(page, org.email);
+    await page.getByRole('link', { name: 'Organizer' }).click();
+    await page.locator('#new-event').click();
+    await page.locator('#event-form').waitFor();
+    await page.getByLabel('Title').fill(title);
+    await page.getByLabel('Category').selectOption('theatre');
+    await page.getByLabel('Venue name').fill(`Teatro ${uniq()}`);
+    await page.getByLabel('City').fill('Porto');
+    await page.getByLabel('Country (2 letters)').fill('PT');
+    await page.getByLabel('Time zone').selectOption('Europe/Lisbon');
+    await page.getByLabel('Starts').fill(localIn(30, 19));
+    await page.getByLabel('Currency').fill('EUR');
+    await page.locator('[name="tier_price"]').first().fill('42.50');
+    await shot('form');
+    await page.locator('#save-event').click();
+    await page.locator('#publish-event').waitFor();
+    await shot('draft-saved');
+    await page.locator('#publish-event').click();
+    await page.locator('#my-events').waitFor();
+    await page.locator('#my-events .pill', { hasText: 'published' }).first().waitFor();
+    await shot('published');
+
+    await page.goto(`${BASE}/#/search?q=${encodeURIComponent(title)}`);
+    const card = page.locator('.card', { hasText: title });
+    await card.waitFor();
+    assert.match(await card.innerText(), /42\.50/);
+    await shot('in-search');
+    assert.deepEqual(errors, []);
+  } finally { await close(); }
+});

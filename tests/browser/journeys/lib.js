@@ -1,0 +1,114 @@
+// Shared helpers of the browser journeys: the app's URL, an API client for
+// seeding, browser pages with screenshots, and readable waits.
+import { launch } from '../browser.js';
+import { join } from 'node:path';
+
+export const BASE = process.env.BASE_URL || 'http://127.0.0.1:3000';
+const SHOTS = process.env.SHOTS || join(import.meta.dirname, '..', 'screenshots');
+export const ADMIN_EMAIL = process.env.ADMIN_EMAIL || 'admin@browser.test';
+export const PASSWORD = 'correct-horse-battery-9';
+export const SUCCESS_CARD = '4242424242424242';
+export const DECLINE_CARD = '4000000000000002';
+
+/** A unique suffix for names and e-mail addresses. */
+export const uniq = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+
+/** Calls the API; throws with the problem detail on a non-2xx answer. */
+export async function call(method, path, body, token, headers = {}) {
+  const res = await fetch(new URL(path, BASE), {
+    method,
+    headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = text; }
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${typeof data === 'object' && data ? (data.detail || data.title) + (data.errors ? ` ${JSON.stringify(data.errors)}` : '') : text}`);
+  return data;
+}
+
+/** Registers (or, when taken, logs in) `email`; returns the token response. */
+export async function account(email, password = PASSWORD) {
+  try { return await call('POST', '/api/auth/register', { email, password }); } catch (e) {
+    if (!/409/.test(e.message)) throw e;
+    return call('POST', '/api/auth/login', { email, password });
+  }
+}
+
+/** The configured admin's token response. */
+export const admin = () => account(ADMIN_EMAIL);
+
+/** A fresh account with `role` (granted by the admin); returns `{email, tokens}` with a token carrying the role. */
+export async function userWithRole(role, prefix = role) {
+  const email = `${prefix}-${uniq()}@browser.test`;
+  const tokens = await account(email);
+  if (role !== 'customer') {
+    const a = await admin();
+    await call('PUT', `/api/users/${tokens.user.id}/role`, { role }, a.access_token);
+  }
+  const fresh = await call('POST', '/api/auth/login', { email, password: PASSWORD });
+  return { email, tokens: fresh };
+}
+
+/** A local wall-clock time `days` from now in the form the events API takes (`2026-07-04T20:00`). */
+export function localIn(days, hour = 20) {
+  const d = new Date(Date.now() + days * 86400000);
+  return `${d.toISOString().slice(0, 10)}T${String(hour).padStart(2, '0')}:00`;
+}
+
+/** Creates and publishes a small seated event (2 sections × 4 rows × 10 seats) plus a GA tier; returns the event detail. */
+export async function seatedEvent(token, title) {
+  const venue = await call('POST', '/api/venues', {
+    name: `Browser Hall ${uniq()}`, city: 'Lisbon', country: 'PT', timezone: 'Europe/Lisbon', address: 'Rua Augusta 1',
+    seat_map: { sections: ['A', 'B'].map((code) => ({ code, name: `Section ${code}`, rows: ['1', '2', '3', '4'].map((label) => ({ label, count: 10 })) })) },
+  }, token);
+  const ev = await call('POST', '/api/events', {
+    title, category: 'concert', venue_id: venue.id, starts_at: localIn(20), ends_at: localIn(20, 23), performers: ['The Headless Chromes'],
+    description: 'A journey through the whole checkout, played by a robot.',
+    tiers: [
+      { name: 'Front', price_minor: 6500, currency: 'EUR', kind: 'seated', sections: ['A'] },
+      { name: 'Back', price_minor: 3500, currency: 'EUR', kind: 'seated', sections: ['B'] },
+    ],
+  }, token);
+  await call('POST', `/api/events/${ev.id}/publish`, {}, token);
+  return ev;
+}
+
+/** A new browser page at `path` (hash route) with a screenshot helper `shot(name)` and console errors collected. */
+export async function open(journey, path = '#/') {
+  const { context, close } = await launch();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  let n = 0;
+  const shot = async (name) => {
+    n += 1;
+    await page.screenshot({ path: join(SHOTS, `${journey}-${String(n).padStart(2, '0')}-${name}.png`), fullPage: true });
+  };
+  await page.goto(`${BASE}/${path}`);
+  return { page, shot, errors, close };
+}
+
+/** Signs in through the UI. */
+export async function signIn(page, email, password = PASSWORD) {
+  await page.goto(`${BASE}/#/login`);
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).last().click();
+  await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+}
+
+/** Fills the checkout details form and moves on to payment. */
+export async function fillDetails(page, name) {
+  await page.getByLabel('Full name').fill(name);
+  await page.getByRole('button', { name: 'Continue to payment' }).click();
+  await page.locator('#payment-form').waitFor();
+}
+
+/** Fills the sandbox card form and pays. */
+export async function payWith(page, number) {
+  await page.getByLabel('Card number').fill(number);
+  await page.getByLabel('Expiry (MM/YY)').fill('12/34');
+  await page.getByLabel('CVC').fill('123');
+  await page.locator('#pay').click();
+}
