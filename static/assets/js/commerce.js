@@ -3,7 +3,8 @@
 import { get, post, del, api, idem } from './api.js';
 
 /**
- * Live seat status of an event: `{seats: {seat_id: "held"|"sold"}, tiers: {tier_id: remaining}}`
+ * Live seat status of an event: `{seats: {seat_id: "held"|"sold"}, tiers: {tier_id: remaining},
+ * tierInfo: {tier_id: {capacity, sold, held, available}}}`
  * normalised from the booking component's availability answer.
  */
 export async function availability(eventId) {
@@ -14,7 +15,8 @@ export async function availability(eventId) {
 export function normaliseAvailability(r) {
   const seats = {};
   const tiers = {};
-  if (!r || typeof r !== 'object') return { seats, tiers };
+  const tierInfo = {};
+  if (!r || typeof r !== 'object') return { seats, tiers, tierInfo };
   const s = r.seats;
   if (Array.isArray(s)) {
     for (const x of s) if (x && x.id && x.status && x.status !== 'available') seats[x.id] = x.status;
@@ -26,11 +28,15 @@ export function normaliseAvailability(r) {
   }
   const t = r.tiers;
   if (Array.isArray(t)) {
-    for (const x of t) if (x && (x.id || x.tier_id)) tiers[x.id || x.tier_id] = x.remaining ?? x.available ?? null;
+    for (const x of t) {
+      if (!x || !(x.id || x.tier_id)) continue;
+      tiers[x.id || x.tier_id] = x.remaining ?? x.available ?? null;
+      tierInfo[x.id || x.tier_id] = x;
+    }
   } else if (t && typeof t === 'object') {
     for (const [id, v] of Object.entries(t)) tiers[id] = typeof v === 'number' ? v : (v && (v.remaining ?? v.available));
   }
-  return { seats, tiers };
+  return { seats, tiers, tierInfo };
 }
 
 /** Holds explicit seats: `{event_id, seats}` → hold `{id, expires_at, seats, ...}`. */

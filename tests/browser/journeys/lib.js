@@ -101,6 +101,7 @@ export async function signIn(page, email, password = PASSWORD) {
 /** Fills the checkout details form and moves on to payment. */
 export async function fillDetails(page, name) {
   await page.getByLabel('Full name').fill(name);
+  await page.getByLabel('Mobile phone').fill('+14155550100');
   await page.getByRole('button', { name: 'Continue to payment' }).click();
   await page.locator('#payment-form').waitFor();
 }

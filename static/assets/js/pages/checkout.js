@@ -1,4 +1,4 @@
-import { currentUser, clockSkew, ApiError } from '../api.js';
+import { get, currentUser, clockSkew, ApiError } from '../api.js';
 import { h, mount, money, when, setTitle, errorBox, loading, field, showFormError, busy, toast } from '../ui.js';
 import { getHold, releaseHold, book, getBooking, pay } from '../commerce.js';
 import { refreshBell } from '../bell.js';
@@ -8,6 +8,7 @@ import { icon } from '../icons.js';
 const serverNow = () => Date.now() + clockSkew;
 
 function seatText(s) {
+  if (s && typeof s === 'object' && s.id) return seatText(s.id);
   if (typeof s === 'string') return s.replace(/^([^-]+)-([^-]+)-(.+)$/, '$1 · Row $2 · Seat $3');
   if (s && s.section) return `${s.section} · Row ${s.row} · Seat ${s.number}`;
   return String(s && (s.id || s.label) || '');
@@ -19,8 +20,12 @@ function lines(x, cache) {
   const items = x.items || x.lines || x.tickets || null;
   const out = [];
   if (Array.isArray(items)) for (const it of items) out.push([seatText(it.seat || it.seat_id || it) || it.tier_name || 'Ticket', it.price_minor ?? it.amount_minor]);
-  else if (Array.isArray(x.seats) && x.seats.length) for (const s of x.seats) out.push([seatText(s), s.price_minor]);
-  else if (x.quantity) out.push([`${x.quantity} × ${x.tier_name || 'General admission'}`, null]);
+  else {
+    if (Array.isArray(x.seats)) for (const s of x.seats) out.push([seatText(s), s.price_minor]);
+    for (const t of x.tiers || []) {
+      if (t.kind === 'general_admission') out.push([`${t.quantity} × general admission`, t.price_minor * t.quantity]);
+    }
+  }
   const total = x.total_minor ?? x.amount_minor ?? (x.total && x.total.amount_minor) ?? null;
   return { out, total, cur };
 }
@@ -40,10 +45,13 @@ export async function render(main, [holdId]) {
     if (!(err instanceof ApiError && (err.status === 404 || err.status === 410)) || !state.booking) throw err;
     hold = cache ? cache.hold : { id: holdId };
   }
-  const ev = hold.event || (cache && cache.event) || { id: hold.event_id, title: 'Your event' };
+  let ev = hold.event || (cache && cache.event);
+  if (!ev) {
+    try { const d = await get(`/api/events/${encodeURIComponent(hold.event_id)}`, { seat_map: 'false' }); ev = { id: d.id, title: d.title, starts_at: d.starts_at, timezone: d.timezone, venue: d.venue.name, currency: d.currency }; } catch { ev = { id: hold.event_id, title: 'Your event' }; }
+  }
   const eventId = ev.id || hold.event_id;
   const expiresAt = Date.parse(hold.expires_at || (cache && cache.hold.expires_at));
-  const qtyCount = (hold.seats && hold.seats.length) || hold.quantity || 1;
+  const qtyCount = hold.quantity || (hold.seats && hold.seats.length) || 1;
 
   main.replaceChildren();
   const steps = h('ol.steps', { 'aria-label': 'Checkout steps' }, h('li', '1 Details'), h('li', '2 Payment'), h('li', '3 Tickets'));
@@ -92,14 +100,14 @@ export async function render(main, [holdId]) {
     step(0);
     const user = currentUser();
     const btn = h('button.btn.primary.big', { type: 'submit' }, 'Continue to payment');
-    const attendees = Array.from({ length: qtyCount }, (_, i) => field(`Ticket ${i + 1}${hold.seats && hold.seats[i] ? ` — ${seatText(hold.seats[i])}` : ''}: attendee name`, { name: `attendees/${i}/name`, autocomplete: i === 0 ? 'name' : 'off', required: true, value: (state.attendees || [])[i] || '' }));
+    const attendees = Array.from({ length: qtyCount }, (_, i) => field(`Ticket ${i + 1}${hold.seats && hold.seats[i] ? ` — ${seatText(hold.seats[i])}` : ''}: attendee name`, { name: `attendees/${i}/name`, autocomplete: i === 0 ? 'name' : 'off', value: (state.attendees || [])[i] || '' }));
     const form = h('form.panel.stack', {
       id: 'details-form', novalidate: true,
       onsubmit: (e) => {
         e.preventDefault();
         if (expired) return;
         const f = new FormData(form);
-        const buyer = { name: String(f.get('buyer/name')).trim(), email: String(f.get('buyer/email')).trim(), phone: String(f.get('buyer/phone') || '').trim() || undefined };
+        const buyer = { name: String(f.get('buyer/name')).trim(), email: String(f.get('buyer/email')).trim(), phone: String(f.get('buyer/phone') || '').trim() };
         const names = Array.from({ length: qtyCount }, (_, i) => String(f.get(`attendees/${i}/name`) || '').trim() || buyer.name);
         state.attendees = names;
         state.buyer = buyer;
@@ -120,7 +128,7 @@ export async function render(main, [holdId]) {
     h('div.form-grid',
       field('Full name', { name: 'buyer/name', autocomplete: 'name', required: true, value: state.buyer?.name || '' }),
       field('E-mail', { name: 'buyer/email', type: 'email', autocomplete: 'email', required: true, value: state.buyer?.email || user.email }),
-      field('Phone (optional)', { name: 'buyer/phone', type: 'tel', autocomplete: 'tel', value: state.buyer?.phone || '' })),
+      field('Mobile phone', { name: 'buyer/phone', type: 'tel', autocomplete: 'tel', required: true, placeholder: '+44 7700 900123', value: state.buyer?.phone || '' }, 'With the country code, e.g. +1 415 555 0100')),
     h('fieldset', h('legend', 'Who is coming?'), h('p.muted', 'One name per ticket — leave empty to use yours.'), h('div.form-grid', attendees)),
     h('div.row', btn));
     mount(flow, form);
@@ -154,11 +162,12 @@ export async function render(main, [holdId]) {
           try {
             const r = await pay(booking.id || state.booking, body, key);
             const st = String(r && (r.status || r.payment_status) || '').toLowerCase();
-            if (['failed', 'declined', 'requires_payment_method', 'canceled'].includes(st)) return payment(booking, r);
+            if (['failed', 'declined', 'requires_payment_method', 'canceled'].includes(st)) return payment(booking, r.failure || r);
+            if (st === 'requires_action' && r.next_action && r.next_action.url) { location.href = r.next_action.url; return; }
             await paid(r);
           } catch (err) {
             if (err instanceof ApiError && (err.status === 402 || /declin|card/.test(err.type))) return payment(booking, err);
-            if (err instanceof ApiError && err.status === 410) { expired = true; onExpired(); return; }
+            if (err instanceof ApiError && (err.status === 410 || /hold-expired/.test(err.type))) { expired = true; onExpired(); return; }
             showFormError(form, err);
           }
         }, 'Paying…');

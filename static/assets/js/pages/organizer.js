@@ -5,23 +5,15 @@ import { go } from '../app.js';
 
 const STATUS_KIND = { draft: 'warn', published: 'ok', cancelled: 'bad' };
 
-/** Sales of one event per tier: `[{tier, sold, held, capacity, revenue}]` from the inventory and live availability. */
+/** Sales of one event per tier: `[{tier, sold, held, capacity, revenue}]` from the booking availability counts. */
 async function sales(ev) {
-  const [inv, av] = await Promise.all([get(`/api/events/${ev.id}/inventory`), availability(ev.id)]);
-  const rows = inv.tiers.map((t) => ({ tier: t, sold: 0, held: 0, capacity: t.capacity }));
-  const byTier = new Map(rows.map((r) => [r.tier.id, r]));
-  for (const s of inv.seats || []) {
-    const st = av.seats[s.id];
-    const r = byTier.get(s.tier_id);
-    if (r && st === 'sold') r.sold++; else if (r && st === 'held') r.held++;
-  }
-  for (const r of rows) {
-    const info = av.tierInfo && av.tierInfo[r.tier.id];
-    if (r.tier.kind === 'general_admission' && info) { r.sold = info.sold ?? r.sold; r.held = info.held ?? r.held; }
-    else if (r.tier.kind === 'general_admission' && typeof av.tiers[r.tier.id] === 'number') r.sold = r.capacity - av.tiers[r.tier.id];
-    r.revenue = r.sold * r.tier.price_minor;
-  }
-  return { rows, currency: inv.currency };
+  const [detail, av] = await Promise.all([get(`/api/events/${ev.id}`, { seat_map: 'false' }), availability(ev.id)]);
+  const rows = detail.tiers.map((t) => {
+    const c = av.tierInfo[t.id] || {};
+    const sold = c.sold || 0;
+    return { tier: t, sold, held: c.held || 0, capacity: c.capacity ?? t.capacity, revenue: sold * t.price_minor };
+  });
+  return { rows, currency: detail.currency };
 }
 
 function salesTable({ rows, currency }) {
