@@ -1,0 +1,74 @@
+//! Consuming events: the idempotent inbox.
+
+use crate::Event;
+use platform::{ApiError, ApiResult};
+use spin_sdk::http::Request;
+use spin_sdk::sqlite3::{Connection, Value};
+
+const RECORD: &str = "INSERT INTO saga_inbox (event_id, event_type, producer, received_ms) VALUES (?, ?, ?, ?) \
+     ON CONFLICT(event_id) DO NOTHING RETURNING event_id";
+
+/// Handles one saga delivery (`POST /api/<prefix>/saga`).
+///
+/// * Not a chained request (it came from outside): 404 `no-route`, as if
+///   the route did not exist.
+/// * Body not an [`Event`]: 400/422 (the relay dead-letters it at once).
+/// * Otherwise, in ONE `BEGIN IMMEDIATE` transaction: record `event.id` in
+///   `saga_inbox`; when it was already there, answer
+///   `200 {"event_id":…,"status":"duplicate"}` without calling `handler`;
+///   else run `handler(conn, &event)` and answer
+///   `200 {"event_id":…,"status":"applied"}`. A handler error rolls the
+///   whole transaction back (the id is not recorded) and is the answer, so
+///   the producer retries later.
+/// * After the commit, events the handler emitted are relayed.
+///
+/// Handlers should return `Ok(())` for events that are valid but change
+/// nothing (unknown type for this consumer, already in the target state):
+/// only transient failures should be errors.
+pub fn receive(
+    req: &Request,
+    conn: &Connection,
+    handler: impl FnOnce(&Connection, &Event) -> Result<(), ApiError>,
+) -> ApiResult {
+    if !platform::web::is_chained(req) {
+        return Err(ApiError::NoRoute(format!("no endpoint answers POST {}", req.path())));
+    }
+    let event = parse_event(req)?;
+    let applied = platform::db::transaction(conn, |c| {
+        let recorded = c.execute(
+            RECORD,
+            &[
+                Value::Text(event.id.clone()),
+                Value::Text(event.event_type.clone()),
+                Value::Text(event.producer.clone()),
+                Value::Integer(platform::clock::now_ms()),
+            ],
+        )?;
+        if recorded.rows.is_empty() {
+            return Ok(false);
+        }
+        handler(c, &event)?;
+        Ok::<_, ApiError>(true)
+    })?;
+    if applied {
+        crate::relay(conn);
+    }
+    platform::web::ok(&serde_json::json!({
+        "event_id": event.id,
+        "status": if applied { "applied" } else { "duplicate" },
+    }))
+}
+
+/// Parses and checks a delivered event body: 400 for bad JSON, 422 when a
+/// member is missing, the id is not 1–64 visible characters, or the type is
+/// empty.
+pub fn parse_event(req: &Request) -> ApiResult<Event> {
+    let event: Event = platform::web::read_json(req)?;
+    if event.id.is_empty() || event.id.len() > 64 || !event.id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::field("id", "must be 1-64 visible ASCII characters"));
+    }
+    if event.event_type.is_empty() {
+        return Err(ApiError::field("event_type", "must not be empty"));
+    }
+    Ok(event)
+}

@@ -1,0 +1,155 @@
+//! The saga backbone (DESIGN §3): how Boxoffice components tell each other
+//! what happened, at least once, without a broker.
+//!
+//! * **Outbox** — [`emit`] writes an [`Event`] and one delivery row per
+//!   subscriber into the producer's own SQLite database, inside the same
+//!   transaction as the state change it describes: either both happen or
+//!   neither does.
+//! * **Relay** — [`relay`] / [`relay_events`] POST each pending delivery as
+//!   JSON to `http://<subscriber>.spin.internal<path>` (Spin local service
+//!   chaining). A 2xx answer marks it delivered; anything else is retried
+//!   with exponential backoff ([`backoff_ms`]) up to [`MAX_ATTEMPTS`]
+//!   attempts, then moved to the dead-letter table ([`dead_letters`]), which
+//!   an admin can read and [`requeue`]. Components call `relay_events` right
+//!   after their state change (the first attempt happens in the same
+//!   request, so the flow completes on a plain `spin up`) and `relay` from
+//!   their tick route.
+//! * **Inbox** — [`receive`] accepts only chained requests, and applies the
+//!   component's handler and records the event id in `saga_inbox` in ONE
+//!   transaction, so a redelivered event is applied once.
+//! * **Subscribers** are declared in one place: [`SUBSCRIPTIONS`].
+//! * **Tick guard** — [`require_tick`] checks `Authorization: Bearer
+//!   <tick_token>` on `POST /api/<prefix>/tick`.
+//!
+//! The event catalogue (types, producers, payload shapes) is in this crate's
+//! `README.md`.
+//!
+//! Use from a component:
+//!
+//! ```ignore
+//! let conn = platform::db::open("bookings", MIGRATIONS)?;
+//! platform::db::migrate(&conn, saga::OUTBOX_MIGRATIONS)?;
+//! let event = platform::db::transaction(&conn, |c| {
+//!     c.execute("UPDATE bookings SET status = 'confirmed' WHERE id = ?", &[id.clone().into()])?;
+//!     saga::emit(c, "booking", saga::types::BOOKING_CONFIRMED, &payload).map_err(ApiError::from)
+//! })?;
+//! saga::relay_events(&conn, &[event]);
+//! ```
+
+mod dead;
+mod inbox;
+mod outbox;
+mod relay;
+mod subscribers;
+mod tick;
+
+pub use dead::{dead_letters, requeue, DeadLetter};
+pub use inbox::{parse_event, receive};
+pub use outbox::emit;
+pub use relay::{backoff_ms, relay, relay_events, RelayReport, LEASE_MS, MAX_ATTEMPTS};
+pub use subscribers::{saga_path, subscribers_of, Subscriber, Subscription, SUBSCRIPTIONS};
+pub use tick::require_tick;
+
+use platform::db::Migration;
+use serde::{Deserialize, Serialize};
+
+/// Migrations of the saga tables (`saga_outbox`, `saga_deliveries`,
+/// `saga_inbox`, `saga_dead_letters`). Versions are ≥ 1000 so they never
+/// collide with a component's own; apply them with
+/// `platform::db::migrate(&conn, saga::OUTBOX_MIGRATIONS)` after the
+/// component's migrations (or use [`open`]).
+pub const OUTBOX_MIGRATIONS: &[Migration] =
+    &[Migration { version: 1000, name: "saga_outbox", sql: include_str!("../sql/1000_saga_outbox.sql") }];
+
+/// Opens database `label` with the component's `migrations` and the saga
+/// tables.
+pub fn open(label: &str, migrations: &[Migration]) -> Result<spin_sdk::sqlite3::Connection, spin_sdk::sqlite3::Error> {
+    let conn = platform::db::open(label, migrations)?;
+    platform::db::migrate(&conn, OUTBOX_MIGRATIONS)?;
+    Ok(conn)
+}
+
+/// Current version of every event type's payload schema.
+pub const EVENT_VERSION: u32 = 1;
+
+/// One domain event, as stored in the outbox and as POSTed to subscribers.
+///
+/// ```json
+/// {"id":"msg_01…","event_type":"BookingOrdered","version":1,
+///  "occurred_at":"2026-03-01T12:00:00Z","producer":"booking","payload":{…}}
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Unique id (`msg_<ulid>`); the inbox key of every consumer.
+    pub id: String,
+    /// One of [`types`].
+    pub event_type: String,
+    /// Payload schema version ([`EVENT_VERSION`]).
+    pub version: u32,
+    /// When the state change happened, RFC 3339 UTC.
+    pub occurred_at: String,
+    /// Component id of the producer (`booking`, `payments`, `events`).
+    pub producer: String,
+    /// Type-specific body; see the catalogue in `README.md`.
+    pub payload: serde_json::Value,
+}
+
+/// Event type names (the catalogue is in `README.md`).
+pub mod types {
+    /// booking → payments: a booking awaits payment.
+    pub const BOOKING_ORDERED: &str = "BookingOrdered";
+    /// booking → tickets, notifications: a booking is paid; issue tickets.
+    pub const BOOKING_CONFIRMED: &str = "BookingConfirmed";
+    /// booking → payments, notifications: a booking is cancelled; refund any money.
+    pub const BOOKING_CANCELLED: &str = "BookingCancelled";
+    /// payments → booking: the payment succeeded.
+    pub const PAYMENT_SUCCEEDED: &str = "PaymentSucceeded";
+    /// payments → booking: the payment failed.
+    pub const PAYMENT_FAILED: &str = "PaymentFailed";
+    /// payments → booking, tickets, notifications: money went back.
+    pub const PAYMENT_REFUNDED: &str = "PaymentRefunded";
+    /// events → booking, notifications: the organizer cancelled an event.
+    pub const EVENT_CANCELLED: &str = "EventCancelled";
+    /// tickets → notifications: a confirmed booking's tickets exist (codes included).
+    pub const TICKETS_ISSUED: &str = "TicketsIssued";
+}
+
+/// Errors of [`emit`] and friends.
+#[derive(Debug)]
+pub enum Error {
+    /// The database refused a statement.
+    Db(spin_sdk::sqlite3::Error),
+    /// The event type is not in [`SUBSCRIPTIONS`] (a typo would otherwise
+    /// silently reach nobody).
+    UnknownEventType(String),
+    /// The payload could not be serialised.
+    Json(serde_json::Error),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Db(e) => write!(f, "saga database error: {e:?}"),
+            Error::UnknownEventType(t) => write!(f, "event type `{t}` has no entry in saga::SUBSCRIPTIONS"),
+            Error::Json(e) => write!(f, "event payload is not serialisable: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<spin_sdk::sqlite3::Error> for Error {
+    fn from(e: spin_sdk::sqlite3::Error) -> Self {
+        Error::Db(e)
+    }
+}
+
+impl From<Error> for platform::ApiError {
+    /// Database failures are 503 (retryable); the others are bugs (500).
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Db(e) => e.into(),
+            other => platform::ApiError::Internal(anyhow::anyhow!(other.to_string())),
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! Writing events: the transactional outbox.
+
+use crate::{subscribers_of, Error, Event, EVENT_VERSION};
+use serde::Serialize;
+use spin_sdk::sqlite3::{Connection, Value};
+
+const INSERT_EVENT: &str = "INSERT INTO saga_outbox (id, event_type, version, occurred_at, producer, payload, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)";
+const INSERT_DELIVERY: &str =
+    "INSERT INTO saga_deliveries (event_id, subscriber, path, status, attempts, next_attempt_ms) VALUES (?, ?, ?, 'pending', 0, ?)";
+
+/// Records event `event_type` with `payload` from component `producer`, and
+/// one pending delivery per subscriber of [`crate::SUBSCRIPTIONS`].
+///
+/// Call it INSIDE the transaction of the state change it describes, so the
+/// event exists exactly when the change does; then, after the commit, hand
+/// the returned event to [`crate::relay_events`] for the first attempt.
+///
+/// Errors: [`Error::UnknownEventType`] when the type has no subscription
+/// entry; [`Error::Db`] when a write fails (the caller's transaction then
+/// rolls back).
+pub fn emit<P: Serialize + ?Sized>(conn: &Connection, producer: &str, event_type: &str, payload: &P) -> Result<Event, Error> {
+    let subscribers = subscribers_of(event_type).ok_or_else(|| Error::UnknownEventType(event_type.to_string()))?;
+    let payload = serde_json::to_value(payload).map_err(Error::Json)?;
+    let now = platform::clock::now_ms();
+    let event = Event {
+        id: platform::ids::new("msg"),
+        event_type: event_type.to_string(),
+        version: EVENT_VERSION,
+        occurred_at: platform::clock::rfc3339(now),
+        producer: producer.to_string(),
+        payload,
+    };
+    conn.execute(
+        INSERT_EVENT,
+        &[
+            Value::Text(event.id.clone()),
+            Value::Text(event.event_type.clone()),
+            Value::Integer(event.version.into()),
+            Value::Text(event.occurred_at.clone()),
+            Value::Text(event.producer.clone()),
+            Value::Text(event.payload.to_string()),
+            Value::Integer(now),
+        ],
+    )?;
+    for sub in subscribers {
+        conn.execute(
+            INSERT_DELIVERY,
+            &[
+                Value::Text(event.id.clone()),
+                Value::Text(sub.component.to_string()),
+                Value::Text(sub.path.to_string()),
+                Value::Integer(now),
+            ],
+        )?;
+    }
+    Ok(event)
+}

@@ -1,0 +1,36 @@
+//! The guard of `POST /api/<prefix>/tick` (DESIGN §3).
+
+use platform::{ApiError, ApiResult};
+use spin_sdk::http::Request;
+
+/// Checks `Authorization: Bearer <token>` against the secret Spin variable
+/// `tick_token` in constant time.
+///
+/// Errors: 503 when `tick_token` is not configured (ticks are then off);
+/// 401 when the header is missing or wrong.
+pub fn require_tick(req: &Request) -> ApiResult<()> {
+    let Some(expected) = platform::config::get("tick_token") else {
+        return Err(ApiError::Unavailable("tick_token is not configured".into()));
+    };
+    match platform::web::bearer_token(req) {
+        Some(given) if constant_time_eq(given.as_bytes(), expected.as_bytes()) => Ok(()),
+        _ => Err(ApiError::Unauthorized("the tick route needs the tick token".into())),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn constant_time_eq_compares() {
+        assert!(super::constant_time_eq(b"abc", b"abc"));
+        assert!(!super::constant_time_eq(b"abc", b"abd"));
+        assert!(!super::constant_time_eq(b"abc", b"ab"));
+    }
+}
