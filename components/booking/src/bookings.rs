@@ -1,0 +1,397 @@
+//! Bookings: the SQLite read model and the write commands
+//! (`POST /api/bookings`, `GET /api/bookings`, `GET /api/bookings/:id`,
+//! `POST /api/bookings/:id/cancel`).
+//!
+//! States: `pending_payment` → `confirmed` | `payment_failed` | `expired` |
+//! `cancelled`; `cancelled` → `refunded`. Every change is one conditional
+//! UPDATE on the expected previous state, in the same transaction as the
+//! event it emits.
+
+use crate::db;
+use crate::domain::{check, parse_id, BuyerInput, PersonName};
+use crate::holds::{self, HoldRecord, HoldStatus, Moved, TierLine};
+use crate::kv::Kv;
+use platform::{ApiError, ApiResult};
+use saga::types;
+use serde::Deserialize;
+use serde_json::{json, Value as Json};
+use spin_sdk::http::{Params, Request};
+use spin_sdk::sqlite3::{Connection, Value};
+
+/// Producer name of every event booking emits.
+pub const PRODUCER: &str = "booking";
+
+/// A booking row.
+#[derive(Debug, Clone)]
+pub struct Booking {
+    /// `bkg_…`
+    pub id: String,
+    /// Buyer's account.
+    pub user_id: String,
+    /// Event.
+    pub event_id: String,
+    /// Hold the seats are claimed by.
+    pub hold_id: String,
+    /// State.
+    pub status: String,
+    /// Total, minor units.
+    pub amount_minor: i64,
+    /// ISO 4217.
+    pub currency: String,
+    /// `{name, email, phone}`.
+    pub buyer: Json,
+    /// `[{name, seat_id, tier_id}]`.
+    pub attendees: Json,
+    /// Seat ids.
+    pub seats: Vec<String>,
+    /// Tickets per tier.
+    pub tiers: Vec<TierLine>,
+    /// Event title.
+    pub event_title: String,
+    /// RFC 3339.
+    pub starts_at: String,
+    /// IANA zone.
+    pub timezone: String,
+    /// When the hold runs out, ms.
+    pub hold_expires_ms: i64,
+    /// The succeeded payment.
+    pub payment_id: Option<String>,
+    /// Money given back so far, minor units.
+    pub refunded_minor: i64,
+    /// Why it was cancelled.
+    pub cancel_reason: Option<String>,
+    /// Created, ms.
+    pub created_ms: i64,
+    /// Last change, ms.
+    pub updated_ms: i64,
+}
+
+const COLUMNS: &str = "id, user_id, event_id, hold_id, status, amount_minor, currency, buyer, attendees, seats, tiers, \
+     event_title, starts_at, timezone, hold_expires_ms, payment_id, refunded_minor, cancel_reason, created_ms, updated_ms";
+
+fn from_row(r: &spin_sdk::sqlite3::Row) -> Option<Booking> {
+    let text = |c: &str| r.get::<&str>(c).map(str::to_string);
+    Some(Booking {
+        id: text("id")?,
+        user_id: text("user_id")?,
+        event_id: text("event_id")?,
+        hold_id: text("hold_id")?,
+        status: text("status")?,
+        amount_minor: r.get::<i64>("amount_minor")?,
+        currency: text("currency")?,
+        buyer: serde_json::from_str(r.get::<&str>("buyer")?).ok()?,
+        attendees: serde_json::from_str(r.get::<&str>("attendees")?).ok()?,
+        seats: serde_json::from_str(r.get::<&str>("seats")?).ok()?,
+        tiers: serde_json::from_str(r.get::<&str>("tiers")?).ok()?,
+        event_title: text("event_title")?,
+        starts_at: text("starts_at")?,
+        timezone: text("timezone")?,
+        hold_expires_ms: r.get::<i64>("hold_expires_ms")?,
+        payment_id: text("payment_id"),
+        refunded_minor: r.get::<i64>("refunded_minor")?,
+        cancel_reason: text("cancel_reason"),
+        created_ms: r.get::<i64>("created_ms")?,
+        updated_ms: r.get::<i64>("updated_ms")?,
+    })
+}
+
+/// Loads booking `id`.
+pub fn load(conn: &Connection, id: &str) -> ApiResult<Option<Booking>> {
+    let r = conn.execute(&format!("SELECT {COLUMNS} FROM bookings WHERE id = ?"), &[Value::Text(id.to_string())])?;
+    let b = r.rows().next().and_then(|row| from_row(&row));
+    Ok(b)
+}
+
+/// Bookings of an event in any of `statuses`.
+pub fn of_event(conn: &Connection, event_id: &str, statuses: &[&str]) -> ApiResult<Vec<Booking>> {
+    let marks = vec!["?"; statuses.len()].join(", ");
+    let mut params = vec![Value::Text(event_id.to_string())];
+    params.extend(statuses.iter().map(|s| Value::Text(s.to_string())));
+    let r = conn.execute(&format!("SELECT {COLUMNS} FROM bookings WHERE event_id = ? AND status IN ({marks})"), &params)?;
+    let v = r.rows().filter_map(|row| from_row(&row)).collect();
+    Ok(v)
+}
+
+impl Booking {
+    /// The public JSON:
+    /// `{"id","event_id","hold_id","status","amount_minor","currency","buyer","attendees","seats","tiers",
+    ///   "event_title","starts_at","timezone","hold_expires_at","payment_id","refunded_minor","cancel_reason",
+    ///   "created_at","updated_at"}`.
+    pub fn to_json(&self) -> Json {
+        json!({
+            "id": self.id, "event_id": self.event_id, "hold_id": self.hold_id, "status": self.status,
+            "amount_minor": self.amount_minor, "currency": self.currency, "buyer": self.buyer,
+            "attendees": self.attendees, "seats": self.seats,
+            "tiers": self.tiers.iter().map(|t| json!({"tier_id": t.tier_id, "quantity": t.quantity, "price_minor": t.price_minor, "kind": t.kind})).collect::<Vec<_>>(),
+            "event_title": self.event_title, "starts_at": self.starts_at, "timezone": self.timezone,
+            "hold_expires_at": platform::clock::rfc3339(self.hold_expires_ms),
+            "payment_id": self.payment_id, "refunded_minor": self.refunded_minor, "cancel_reason": self.cancel_reason,
+            "created_at": platform::clock::rfc3339(self.created_ms), "updated_at": platform::clock::rfc3339(self.updated_ms),
+        })
+    }
+
+    /// The `BookingCancelled` payload.
+    pub fn cancelled_payload(&self, reason: &str) -> Json {
+        json!({"booking_id": self.id, "user_id": self.user_id, "event_id": self.event_id, "reason": reason,
+               "amount_minor": self.amount_minor, "currency": self.currency})
+    }
+
+    /// The `BookingConfirmed` payload.
+    pub fn confirmed_payload(&self) -> Json {
+        json!({"booking_id": self.id, "user_id": self.user_id, "event_id": self.event_id, "buyer": self.buyer,
+               "attendees": self.attendees, "event_title": self.event_title, "starts_at": self.starts_at,
+               "timezone": self.timezone})
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBooking {
+    hold_id: String,
+    buyer: BuyerInput,
+    attendees: Vec<AttendeeInput>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AttendeeInput {
+    name: String,
+}
+
+/// Ticket slots of a hold in attendee order: seats first, then
+/// general-admission places: `(seat_id, tier_id)`.
+fn slots(hold: &HoldRecord) -> Vec<(Option<String>, String)> {
+    let mut v: Vec<_> = hold.seats.iter().map(|s| (Some(s.id.clone()), s.tier_id.clone())).collect();
+    for (tier, q) in hold.ga() {
+        v.extend((0..q).map(|_| (None, tier.clone())));
+    }
+    v
+}
+
+const INSERT: &str = "INSERT INTO bookings (id, user_id, event_id, hold_id, status, amount_minor, currency, buyer, attendees, seats, tiers, \
+     event_title, starts_at, timezone, hold_expires_ms, created_ms, updated_ms) VALUES (?, ?, ?, ?, 'pending_payment', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+/// `POST /api/bookings` — turns the caller's live hold into a booking
+/// awaiting payment and emits `BookingOrdered`. Body:
+/// `{"hold_id","buyer":{"name","email","phone"},"attendees":[{"name"}…]}`
+/// with one attendee per ticket. 201 with the booking (200 with the same
+/// booking when the hold was already checked out by this caller); 404
+/// unknown or foreign hold; 410 expired or released hold; 422 bad input.
+pub fn create(req: Request, _: Params) -> ApiResult {
+    let caller = platform::auth::require(&req)?;
+    let body: CreateBooking = platform::web::read_json(&req)?;
+    let hold_id = parse_id("hold_id", &body.hold_id).map_err(|e| ApiError::Validation(vec![e]))?;
+    let mut errors = Vec::new();
+    let buyer = body.buyer.parse().map_err(|e| errors.extend(e)).ok();
+    let names: Vec<Option<PersonName>> = body
+        .attendees
+        .iter()
+        .enumerate()
+        .map(|(i, a)| PersonName::parse(&format!("attendees/{i}/name"), &a.name).map_err(|e| errors.push(e)).ok())
+        .collect();
+    check(errors)?;
+    let kv = Kv::open()?;
+    let not_found = || ApiError::NotFound(format!("hold {hold_id} does not exist"));
+    let hold = holds::load(&kv, &hold_id)?.ok_or_else(not_found)?;
+    if hold.user_id != caller.user_id {
+        return Err(not_found());
+    }
+    let slots = slots(&hold);
+    if names.len() != slots.len() {
+        return Err(ApiError::field("attendees", format!("name exactly one attendee per ticket ({})", slots.len())));
+    }
+    let conn = db::open()?;
+    let now = platform::clock::now_ms();
+    // Check out the hold: active → booked, atomically (a sweep racing us
+    // either expires it first, and we answer 410, or finds it booked).
+    let booking_id = match &hold.booking_id {
+        Some(id) => id.clone(),
+        None => platform::ids::new("bkg"),
+    };
+    let moved = holds::transition(&kv, Some(&conn), &hold_id, |rec| {
+        (rec.status == HoldStatus::Active && !rec.is_past(now))
+            .then(|| HoldRecord { status: HoldStatus::Booked, booking_id: Some(booking_id.clone()), ..rec.clone() })
+    })?;
+    let hold = match moved {
+        Moved::Yes(_, after) => after,
+        Moved::No(cur) if cur.status == HoldStatus::Booked && cur.booking_id.is_some() => {
+            let id = cur.booking_id.clone().unwrap_or_default();
+            if let Some(existing) = load(&conn, &id)? {
+                return platform::web::ok(&existing.to_json());
+            }
+            cur // booked but the row was never written (a failed earlier attempt): write it now
+        }
+        Moved::No(cur) => {
+            if cur.is_past(now) {
+                holds::expire_if_due(&kv, Some(&conn), &cur.id, now)?;
+            }
+            return Err(ApiError::Gone(format!("hold {hold_id} has expired or was released; hold the seats again")));
+        }
+        Moved::Missing => return Err(not_found()),
+    };
+    let booking_id = hold.booking_id.clone().unwrap_or(booking_id);
+    let buyer = serde_json::to_value(buyer.expect("checked")).map_err(|e| ApiError::Internal(e.into()))?;
+    let attendees: Vec<Json> = slots
+        .iter()
+        .zip(names)
+        .map(|((seat, tier), name)| json!({"name": name, "seat_id": seat, "tier_id": tier}))
+        .collect();
+    let seats = hold.seat_ids();
+    let ordered = json!({
+        "booking_id": booking_id, "user_id": caller.user_id, "event_id": hold.event_id,
+        "amount_minor": hold.amount_minor, "currency": hold.currency, "buyer": buyer, "seats": seats,
+        "tiers": hold.tiers.iter().map(|t| json!({"tier_id": t.tier_id, "quantity": t.quantity, "price_minor": t.price_minor})).collect::<Vec<_>>(),
+        "hold_expires_at": platform::clock::rfc3339(hold.expires_ms), "attempt": 1,
+    });
+    let params = [
+        Value::Text(booking_id.clone()),
+        Value::Text(caller.user_id.clone()),
+        Value::Text(hold.event_id.clone()),
+        Value::Text(hold.id.clone()),
+        Value::Integer(hold.amount_minor),
+        Value::Text(hold.currency.clone()),
+        Value::Text(buyer.to_string()),
+        Value::Text(Json::Array(attendees).to_string()),
+        Value::Text(json!(seats).to_string()),
+        Value::Text(serde_json::to_string(&hold.tiers).unwrap_or_default()),
+        Value::Text(hold.event_title.clone()),
+        Value::Text(hold.starts_at.clone()),
+        Value::Text(hold.timezone.clone()),
+        Value::Integer(hold.expires_ms),
+        Value::Integer(now),
+        Value::Integer(now),
+    ];
+    let event = platform::db::transaction(&conn, |c| {
+        c.execute(INSERT, &params)?;
+        Ok::<_, ApiError>(saga::emit(c, PRODUCER, types::BOOKING_ORDERED, &ordered)?)
+    });
+    let event = match event {
+        Ok(e) => e,
+        Err(e) => {
+            // give the hold back to the buyer so a retry can check it out again
+            let _ = holds::transition(&kv, None, &hold.id, holds::to_status(&[HoldStatus::Booked], HoldStatus::Active));
+            return Err(e);
+        }
+    };
+    saga::relay_events(&conn, &[event]);
+    let booking = load(&conn, &booking_id)?.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("booking vanished")))?;
+    platform::web::created(&format!("/api/bookings/{booking_id}"), &booking.to_json())
+}
+
+/// `GET /api/bookings?limit=&cursor=` — the caller's bookings, newest
+/// first: `{"items":[booking…],"next_cursor":"bkg_…"|null}`.
+pub fn list(req: Request, _: Params) -> ApiResult {
+    let caller = platform::auth::require(&req)?;
+    let q = platform::web::Query::of(&req);
+    let limit = q.limit(20, 100)?;
+    let cursor = match q.get("cursor") {
+        Some(c) => Value::Text(parse_id("cursor", c).map_err(|e| ApiError::Validation(vec![e]))?),
+        None => Value::Null,
+    };
+    let conn = db::open()?;
+    let r = conn.execute(
+        &format!("SELECT {COLUMNS} FROM bookings WHERE user_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?"),
+        &[Value::Text(caller.user_id), cursor.clone(), cursor, Value::Integer(i64::from(limit) + 1)],
+    )?;
+    let mut items: Vec<Booking> = r.rows().filter_map(|row| from_row(&row)).collect();
+    let next = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(|b| b.id.clone())
+    } else {
+        None
+    };
+    platform::web::ok(&json!({"items": items.iter().map(Booking::to_json).collect::<Vec<_>>(), "next_cursor": next}))
+}
+
+fn own_booking(conn: &Connection, req: &Request, params: &Params) -> ApiResult<(platform::auth::Caller, Booking)> {
+    let caller = platform::auth::require(req)?;
+    let id = params.get("id").unwrap_or_default();
+    let not_found = || ApiError::NotFound(format!("booking {id} does not exist"));
+    parse_id("id", id).map_err(|_| not_found())?;
+    let b = load(conn, id)?.ok_or_else(not_found)?;
+    if b.user_id != caller.user_id && !caller.is_admin() {
+        return Err(not_found());
+    }
+    Ok((caller, b))
+}
+
+/// `GET /api/bookings/:id` — the caller's booking (admins: any). 404
+/// otherwise.
+pub fn get(req: Request, params: Params) -> ApiResult {
+    let conn = db::open()?;
+    let (_, b) = own_booking(&conn, &req, &params)?;
+    platform::web::ok(&b.to_json())
+}
+
+/// `POST /api/bookings/:id/cancel` — cancels a booking that is pending
+/// payment or confirmed (before the event starts), gives its seats back and
+/// emits `BookingCancelled` (payments refunds what was paid). Cancelling a
+/// cancelled or refunded booking answers 200 and changes nothing. 409
+/// `not-cancellable` for failed/expired bookings or started events.
+pub fn cancel(req: Request, params: Params) -> ApiResult {
+    let conn = db::open()?;
+    let (_, b) = own_booking(&conn, &req, &params)?;
+    match b.status.as_str() {
+        "cancelled" | "refunded" => return platform::web::ok(&b.to_json()),
+        "pending_payment" | "confirmed" => {}
+        other => return Err(ApiError::conflict("not-cancellable", format!("a booking that is {other} cannot be cancelled"))),
+    }
+    if platform::clock::parse_rfc3339(&b.starts_at).is_some_and(|s| s <= platform::clock::now_ms()) {
+        return Err(ApiError::conflict("not-cancellable", "the event has started"));
+    }
+    let kv = Kv::open()?;
+    let event = platform::db::transaction(&conn, |c| cancel_in_tx(c, &b, "requested_by_customer"))?;
+    if event.is_some() {
+        free_hold(&kv, &conn, &b)?;
+    }
+    saga::relay_events(&conn, &event.into_iter().collect::<Vec<_>>());
+    let now = load(&conn, &b.id)?.unwrap_or(b);
+    platform::web::ok(&now.to_json())
+}
+
+/// Inside a transaction: moves `b` from its current (pending or confirmed
+/// or expired) state to `cancelled` with `reason`, takes its seats off the
+/// sold tables and emits `BookingCancelled`. `None` when another request
+/// changed the booking first (nothing done).
+pub fn cancel_in_tx(c: &Connection, b: &Booking, reason: &str) -> ApiResult<Option<saga::Event>> {
+    let now = platform::clock::now_ms();
+    let changed = c.execute(
+        "UPDATE bookings SET status = 'cancelled', cancel_reason = ?, updated_ms = ? WHERE id = ? AND status = ? RETURNING id",
+        &[Value::Text(reason.to_string()), Value::Integer(now), Value::Text(b.id.clone()), Value::Text(b.status.clone())],
+    )?;
+    if changed.rows.is_empty() {
+        return Ok(None);
+    }
+    unsell(c, &b.id)?;
+    Ok(Some(saga::emit(c, PRODUCER, types::BOOKING_CANCELLED, &b.cancelled_payload(reason))?))
+}
+
+/// Removes a booking's rows from the sold tables.
+pub fn unsell(c: &Connection, booking_id: &str) -> ApiResult<()> {
+    c.execute("DELETE FROM sold_seats WHERE booking_id = ?", &[Value::Text(booking_id.to_string())])?;
+    c.execute("DELETE FROM sold_ga WHERE booking_id = ?", &[Value::Text(booking_id.to_string())])?;
+    Ok(())
+}
+
+/// Gives a booking's hold back (seats on sale again), exactly once however
+/// often it is called, and records that it was done.
+pub fn free_hold(kv: &Kv, conn: &Connection, b: &Booking) -> ApiResult<()> {
+    holds::transition(kv, Some(conn), &b.hold_id, |rec| match rec.status {
+        HoldStatus::Consumed => Some(HoldRecord { status: HoldStatus::Freed, ..rec.clone() }),
+        HoldStatus::Active | HoldStatus::Booked => Some(HoldRecord { status: HoldStatus::Released, ..rec.clone() }),
+        _ => None,
+    })?;
+    conn.execute("UPDATE bookings SET hold_freed = 1 WHERE id = ?", &[Value::Text(b.id.clone())])?;
+    Ok(())
+}
+
+/// Bookings whose hold still has to be given back (a crash between the
+/// state change and the KV release); the tick finishes them.
+pub fn unfreed(conn: &Connection) -> ApiResult<Vec<Booking>> {
+    let r = conn.execute(
+        &format!("SELECT {COLUMNS} FROM bookings WHERE hold_freed = 0 AND status IN ('cancelled', 'refunded', 'payment_failed') LIMIT 200"),
+        &[],
+    )?;
+    let v = r.rows().filter_map(|row| from_row(&row)).collect();
+    Ok(v)
+}

@@ -1,0 +1,240 @@
+//! What booking does when other components report (`POST /api/bookings/saga`).
+//!
+//! Every handler runs inside the inbox transaction of [`saga::receive`]
+//! and is idempotent on its own too: a key-value step that already
+//! happened (the transaction rolled back after it) is recognised on the
+//! next delivery (hold records only move forward).
+
+use crate::bookings::{self, Booking, PRODUCER};
+use crate::holds::{self, HoldRecord, HoldStatus, Moved};
+use crate::kv::Kv;
+use crate::locks::{self, Claim, Owner};
+use platform::{ApiError, ApiResult};
+use saga::{types, Event};
+use serde_json::Value as Json;
+use spin_sdk::sqlite3::{Connection, Value};
+
+/// Dispatches one delivered event. Types booking does not consume are
+/// acknowledged and ignored.
+pub fn handle(kv: &Kv, c: &Connection, event: &Event) -> ApiResult<()> {
+    let p = &event.payload;
+    match event.event_type.as_str() {
+        types::PAYMENT_SUCCEEDED => payment_succeeded(kv, c, p),
+        types::PAYMENT_FAILED => payment_failed(kv, c, p),
+        types::PAYMENT_REFUNDED => payment_refunded(kv, c, p),
+        types::EVENT_CANCELLED => event_cancelled(kv, c, p),
+        other => {
+            eprintln!("booking: ignoring event type {other} ({})", event.id);
+            Ok(())
+        }
+    }
+}
+
+fn text<'a>(p: &'a Json, field: &str) -> ApiResult<&'a str> {
+    p.get(field).and_then(Json::as_str).ok_or_else(|| ApiError::field(format!("payload/{field}"), "is required"))
+}
+
+fn booking(c: &Connection, p: &Json) -> ApiResult<Option<Booking>> {
+    let id = text(p, "booking_id")?;
+    let b = bookings::load(c, id)?;
+    if b.is_none() {
+        eprintln!("booking: event for unknown booking {id} ignored");
+    }
+    Ok(b)
+}
+
+fn emit(c: &Connection, event_type: &str, payload: &Json) -> ApiResult<()> {
+    saga::emit(c, PRODUCER, event_type, payload)?;
+    Ok(())
+}
+
+/// `PaymentSucceeded`: confirm — the hold is consumed (seats sold) if it
+/// is still ours; if it expired meanwhile the seats are claimed again if
+/// still free; otherwise the booking is cancelled with reason
+/// `seats_unavailable` and `BookingCancelled` makes payments refund
+/// (DESIGN §3 step 7).
+fn payment_succeeded(kv: &Kv, c: &Connection, p: &Json) -> ApiResult<()> {
+    let Some(b) = booking(c, p)? else { return Ok(()) };
+    let payment_id = text(p, "payment_id")?.to_string();
+    match b.status.as_str() {
+        "confirmed" => Ok(()),
+        "cancelled" | "refunded" => emit(c, types::BOOKING_CANCELLED, &b.cancelled_payload("cancelled_before_payment")),
+        _ => confirm(kv, c, &b, &payment_id),
+    }
+}
+
+fn confirm(kv: &Kv, c: &Connection, b: &Booking, payment_id: &str) -> ApiResult<()> {
+    let now = platform::clock::now_ms();
+    let secured = match holds::transition(kv, Some(c), &b.hold_id, holds::to_status(&[HoldStatus::Booked], HoldStatus::Consumed))? {
+        Moved::Yes(..) => Some(b.hold_id.clone()),
+        Moved::No(rec) if rec.status == HoldStatus::Consumed && rec.booking_id.as_deref() == Some(&b.id) => Some(b.hold_id.clone()),
+        _ => rehold(kv, b, now)?,
+    };
+    c.execute("UPDATE bookings SET payment_id = ? WHERE id = ?", &[Value::Text(payment_id.into()), Value::Text(b.id.clone())])?;
+    let Some(hold_id) = secured else {
+        bookings::cancel_in_tx(c, b, "seats_unavailable")?;
+        c.execute("UPDATE bookings SET hold_freed = 1 WHERE id = ?", &[Value::Text(b.id.clone())])?;
+        return Ok(());
+    };
+    if let Err(e) = sell(c, b) {
+        // The database refused (a seat sold twice, a tier past capacity):
+        // never sell, give our claim back, refund.
+        eprintln!("booking {}: the database refused the sale: {e}", b.id);
+        holds::transition(kv, Some(c), &hold_id, holds::to_status(&[HoldStatus::Consumed], HoldStatus::Freed))?;
+        let b = Booking { hold_id: hold_id.clone(), ..b.clone() };
+        bookings::cancel_in_tx(c, &b, "seats_unavailable")?;
+        c.execute("UPDATE bookings SET hold_freed = 1, hold_id = ? WHERE id = ?", &[Value::Text(hold_id), Value::Text(b.id.clone())])?;
+        return Ok(());
+    }
+    c.execute(
+        "UPDATE bookings SET status = 'confirmed', hold_id = ?, updated_ms = ? WHERE id = ? AND status = ?",
+        &[Value::Text(hold_id), Value::Integer(now), Value::Text(b.id.clone()), Value::Text(b.status.clone())],
+    )?;
+    emit(c, types::BOOKING_CONFIRMED, &b.confirmed_payload())
+}
+
+/// Writes the sold rows; an `Err` text when the database refuses them
+/// (unique seat, tier capacity). Other failures are 503s.
+fn sell(c: &Connection, b: &Booking) -> Result<(), String> {
+    let refused = |e: spin_sdk::sqlite3::Error| {
+        let text = format!("{e:?}");
+        if text.contains("constraint") || text.contains("UNIQUE") || text.contains("ga_capacity") {
+            text
+        } else {
+            format!("database error: {text}")
+        }
+    };
+    for seat in &b.seats {
+        c.execute(
+            "INSERT INTO sold_seats (event_id, seat_id, booking_id) VALUES (?, ?, ?)",
+            &[Value::Text(b.event_id.clone()), Value::Text(seat.clone()), Value::Text(b.id.clone())],
+        )
+        .map_err(refused)?;
+    }
+    for t in b.tiers.iter().filter(|t| t.kind == "general_admission") {
+        c.execute(
+            "INSERT INTO sold_ga (booking_id, event_id, tier_id, quantity, capacity) VALUES (?, ?, ?, ?, ?)",
+            &[
+                Value::Text(b.id.clone()),
+                Value::Text(b.event_id.clone()),
+                Value::Text(t.tier_id.clone()),
+                Value::Integer(i64::from(t.quantity)),
+                Value::Integer(i64::from(t.capacity)),
+            ],
+        )
+        .map_err(refused)?;
+    }
+    Ok(())
+}
+
+/// The hold expired before the payment arrived: claim the same seats and
+/// places again under a re-hold (`rhd_…`, derived from the booking id so a
+/// redelivery finds its own claim), already consumed. `None` when someone
+/// else has them now.
+fn rehold(kv: &Kv, b: &Booking, now: i64) -> ApiResult<Option<String>> {
+    let id = format!("rhd_{}", b.id.trim_start_matches("bkg_"));
+    if let Some(rec) = holds::load(kv, &id)? {
+        return Ok((rec.status == HoldStatus::Consumed).then_some(id));
+    }
+    let ga: Vec<(String, u32, u32)> =
+        b.tiers.iter().filter(|t| t.kind == "general_admission").map(|t| (t.tier_id.clone(), t.quantity, t.capacity)).collect();
+    let claim = Claim {
+        event: &b.event_id,
+        user: &b.user_id,
+        user_limit: u32::MAX,
+        seats: b.seats.clone(),
+        ga,
+        owner: Owner { hold_id: id.clone(), expires_ms: i64::MAX / 2 },
+    };
+    if locks::claim(kv, &claim, true)?.is_err() {
+        return Ok(None);
+    }
+    let seats = b
+        .seats
+        .iter()
+        .map(|s| {
+            let tier = b.tiers.iter().find(|t| t.kind != "general_admission");
+            holds::HeldSeat { id: s.clone(), tier_id: tier.map(|t| t.tier_id.clone()).unwrap_or_default(), price_minor: tier.map(|t| t.price_minor).unwrap_or(0) }
+        })
+        .collect();
+    let rec = HoldRecord {
+        id: id.clone(),
+        user_id: b.user_id.clone(),
+        event_id: b.event_id.clone(),
+        status: HoldStatus::Consumed,
+        seats,
+        tiers: b.tiers.clone(),
+        amount_minor: b.amount_minor,
+        currency: b.currency.clone(),
+        created_ms: now,
+        expires_ms: now,
+        booking_id: Some(b.id.clone()),
+        event_title: b.event_title.clone(),
+        starts_at: b.starts_at.clone(),
+        timezone: b.timezone.clone(),
+    };
+    kv.set(&HoldRecord::key(&id), &serde_json::to_vec(&rec).map_err(|e| ApiError::Internal(e.into()))?)?;
+    Ok(Some(id))
+}
+
+/// `PaymentFailed`: `payment_failed`, hold given back.
+fn payment_failed(kv: &Kv, c: &Connection, p: &Json) -> ApiResult<()> {
+    let Some(b) = booking(c, p)? else { return Ok(()) };
+    if !matches!(b.status.as_str(), "pending_payment" | "expired") {
+        return Ok(());
+    }
+    c.execute(
+        "UPDATE bookings SET status = 'payment_failed', updated_ms = ? WHERE id = ? AND status = ?",
+        &[Value::Integer(platform::clock::now_ms()), Value::Text(b.id.clone()), Value::Text(b.status.clone())],
+    )?;
+    bookings::free_hold(kv, c, &b)
+}
+
+/// `PaymentRefunded`: money went back. A cancelled booking becomes
+/// `refunded` (when the refund is full); a confirmed one refunded in full
+/// (by payments or an admin) is cancelled and its seats go back on sale; a
+/// partial refund is only added up.
+fn payment_refunded(kv: &Kv, c: &Connection, p: &Json) -> ApiResult<()> {
+    let Some(b) = booking(c, p)? else { return Ok(()) };
+    let amount = p.get("amount_minor").and_then(Json::as_i64).unwrap_or(0).max(0);
+    let full = p.get("full").and_then(Json::as_bool).unwrap_or(false) || b.refunded_minor + amount >= b.amount_minor;
+    let now = platform::clock::now_ms();
+    c.execute(
+        "UPDATE bookings SET refunded_minor = MIN(amount_minor, refunded_minor + ?), updated_ms = ? WHERE id = ?",
+        &[Value::Integer(amount), Value::Integer(now), Value::Text(b.id.clone())],
+    )?;
+    if !full {
+        return Ok(());
+    }
+    match b.status.as_str() {
+        "cancelled" => {
+            c.execute("UPDATE bookings SET status = 'refunded' WHERE id = ? AND status = 'cancelled'", &[Value::Text(b.id.clone())])?;
+        }
+        "confirmed" => {
+            c.execute(
+                "UPDATE bookings SET status = 'refunded', cancel_reason = COALESCE(cancel_reason, 'refunded') WHERE id = ? AND status = 'confirmed'",
+                &[Value::Text(b.id.clone())],
+            )?;
+            bookings::unsell(c, &b.id)?;
+            bookings::free_hold(kv, c, &b)?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// `EventCancelled`: every pending, expired or confirmed booking of the
+/// event is cancelled (`event_cancelled`; payments refunds), and its open
+/// holds are released.
+fn event_cancelled(kv: &Kv, c: &Connection, p: &Json) -> ApiResult<()> {
+    let event_id = text(p, "event_id")?;
+    for b in bookings::of_event(c, event_id, &["pending_payment", "confirmed", "expired"])? {
+        if bookings::cancel_in_tx(c, &b, "event_cancelled")?.is_some() {
+            bookings::free_hold(kv, c, &b)?;
+        }
+    }
+    for id in holds::open_of_event(c, event_id)? {
+        holds::transition(kv, Some(c), &id, holds::to_status(&[HoldStatus::Active], HoldStatus::Released))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,370 @@
+//! Holds: the record in the `holds` store and its state machine.
+//!
+//! A hold record lives at `hold:<id>` (JSON [`HoldRecord`]). It is written
+//! once with `set` after all of its seats, places and allowance were
+//! claimed (see [`crate::locks`]); no one else can know the fresh id, so
+//! that write races with nobody. Every later change is a compare-and-swap
+//! on that EXISTING key (atomic on every backend):
+//!
+//! ```text
+//! active ──checkout──▶ booked ──payment succeeded──▶ consumed ──cancel/refund──▶ freed
+//!   │                    │
+//!   ├─release──▶ released ◀── payment failed / booking cancelled
+//!   └─expiry───▶ expired  ◀── expiry (booking → expired)
+//! ```
+//!
+//! `released`, `expired` and `freed` are final. The one request that wins
+//! the swap into a final state gives the claims back
+//! ([`crate::locks::release_all`]); a loser sees the new state and does
+//! nothing, so an expired hold frees its seats exactly once however many
+//! sweeps, claimants and readers notice it at the same moment. Statuses
+//! only move forward, so a value never repeats and compare-and-swap by value
+//! has no ABA problem.
+//!
+//! Expiry is data (`expires_ms`; Spin KV has no TTL): a hold past it is
+//! treated as expired on every read, and is moved to `expired` by the tick
+//! sweep, by a claimant that finds it in its way, or by a read.
+
+use crate::kv::{Kv, Update};
+use crate::locks;
+use platform::{ApiError, ApiResult};
+use serde::{Deserialize, Serialize};
+use spin_sdk::sqlite3::{Connection, Value};
+
+/// Longest a hold can live (DESIGN §4: at most 15 minutes).
+pub const MAX_TTL_SECS: i64 = 900;
+
+/// The configured hold lifetime: Spin variable `hold_ttl_seconds`
+/// (default 900), clamped to 1..=900 seconds.
+pub fn ttl_ms() -> i64 {
+    platform::config::parsed_or("hold_ttl_seconds", MAX_TTL_SECS).clamp(1, MAX_TTL_SECS) * 1000
+}
+
+/// Lifecycle of a hold record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldStatus {
+    /// Held, no booking yet.
+    Active,
+    /// A booking (pending payment) was made from it; still counting down.
+    Booked,
+    /// Its booking was paid: the seats are sold.
+    Consumed,
+    /// Given back by the user or a failed/cancelled booking (final).
+    Released,
+    /// Ran out of time (final).
+    Expired,
+    /// A sold booking was cancelled or refunded; seats back on sale (final).
+    Freed,
+}
+
+impl HoldStatus {
+    /// Final states: the claims were given back.
+    pub fn is_final(self) -> bool {
+        matches!(self, HoldStatus::Released | HoldStatus::Expired | HoldStatus::Freed)
+    }
+}
+
+/// A held seat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldSeat {
+    /// Seat id.
+    pub id: String,
+    /// Its tier.
+    pub tier_id: String,
+    /// Its price, minor units.
+    pub price_minor: i64,
+}
+
+/// Tickets of one tier in a hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TierLine {
+    /// Tier id.
+    pub tier_id: String,
+    /// Tickets.
+    pub quantity: u32,
+    /// Price per ticket, minor units.
+    pub price_minor: i64,
+    /// `seated` or `general_admission`.
+    pub kind: String,
+    /// The tier's capacity when held (guards the sale in SQLite).
+    pub capacity: u32,
+}
+
+/// The KV record of a hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HoldRecord {
+    /// `hold_…` (or `rhd_…` for a re-hold made by a late payment).
+    pub id: String,
+    /// Owner.
+    pub user_id: String,
+    /// Event.
+    pub event_id: String,
+    /// State.
+    pub status: HoldStatus,
+    /// Held seats (empty for general admission).
+    pub seats: Vec<HeldSeat>,
+    /// Tickets per tier (seated and general admission).
+    pub tiers: Vec<TierLine>,
+    /// Total price, minor units.
+    pub amount_minor: i64,
+    /// ISO 4217.
+    pub currency: String,
+    /// Created, Unix ms.
+    pub created_ms: i64,
+    /// Expires, Unix ms; never extended.
+    pub expires_ms: i64,
+    /// The booking made from it.
+    pub booking_id: Option<String>,
+    /// Event title, start and zone (copied into the booking).
+    pub event_title: String,
+    /// RFC 3339.
+    pub starts_at: String,
+    /// IANA zone.
+    pub timezone: String,
+}
+
+impl HoldRecord {
+    /// KV key of hold `id`.
+    pub fn key(id: &str) -> String {
+        format!("hold:{id}")
+    }
+
+    /// Seat ids.
+    pub fn seat_ids(&self) -> Vec<String> {
+        self.seats.iter().map(|s| s.id.clone()).collect()
+    }
+
+    /// General-admission `(tier, quantity)`.
+    pub fn ga(&self) -> Vec<(String, u32)> {
+        self.tiers.iter().filter(|t| t.kind == "general_admission").map(|t| (t.tier_id.clone(), t.quantity)).collect()
+    }
+
+    /// Tickets held.
+    pub fn quantity(&self) -> u32 {
+        self.tiers.iter().map(|t| t.quantity).sum()
+    }
+
+    /// True when its time is up at `now_ms`.
+    pub fn is_past(&self, now_ms: i64) -> bool {
+        now_ms >= self.expires_ms
+    }
+
+    /// The status a reader should see: `active`/`booked` past their time
+    /// read as `expired`.
+    pub fn effective_status(&self, now_ms: i64) -> HoldStatus {
+        match self.status {
+            HoldStatus::Active | HoldStatus::Booked if self.is_past(now_ms) => HoldStatus::Expired,
+            s => s,
+        }
+    }
+
+    /// The public JSON of a hold:
+    /// `{"id","event_id","status","seats":[{"id","tier_id","price_minor"}],"tiers":[…],"quantity",
+    ///   "amount_minor","currency","created_at","expires_at","booking_id"}`.
+    pub fn to_json(&self, now_ms: i64) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "event_id": self.event_id,
+            "status": self.effective_status(now_ms),
+            "seats": self.seats,
+            "tiers": self.tiers.iter().map(|t| serde_json::json!({
+                "tier_id": t.tier_id, "quantity": t.quantity, "price_minor": t.price_minor, "kind": t.kind,
+            })).collect::<Vec<_>>(),
+            "quantity": self.quantity(),
+            "amount_minor": self.amount_minor,
+            "currency": self.currency,
+            "created_at": platform::clock::rfc3339(self.created_ms),
+            "expires_at": platform::clock::rfc3339(self.expires_ms),
+            "booking_id": self.booking_id,
+        })
+    }
+}
+
+/// Loads hold `id`.
+pub fn load(kv: &Kv, id: &str) -> ApiResult<Option<HoldRecord>> {
+    match kv.get(&HoldRecord::key(id))? {
+        None => Ok(None),
+        Some(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("hold {id} is unreadable: {e}"))),
+    }
+}
+
+/// Outcome of [`transition`].
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // short-lived return value; boxing buys nothing
+pub enum Moved {
+    /// This call moved the record from `.0` to `.1`.
+    Yes(HoldRecord, HoldRecord),
+    /// The rule declined; the current record.
+    No(HoldRecord),
+    /// No such hold.
+    Missing,
+}
+
+/// Compare-and-swap hold `id` through `rule` (which returns the new record
+/// or `None` to leave it). When this call moves the record into a final
+/// state, it — and only it — gives the claims back, and closes the hold's
+/// sweep index row.
+pub fn transition(kv: &Kv, conn: Option<&Connection>, id: &str, rule: impl Fn(&HoldRecord) -> Option<HoldRecord>) -> ApiResult<Moved> {
+    let outcome = kv.update(&HoldRecord::key(id), |bytes| {
+        let rec: HoldRecord = serde_json::from_slice(bytes)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("hold {id} is unreadable: {e}")))?;
+        match rule(&rec) {
+            Some(next) => {
+                let encoded = serde_json::to_vec(&next).map_err(|e| ApiError::Internal(e.into()))?;
+                Ok((Some(encoded), (rec, Some(next))))
+            }
+            None => Ok((None, (rec, None))),
+        }
+    })?;
+    match outcome {
+        Update::Missing => Ok(Moved::Missing),
+        Update::Kept((rec, _)) => Ok(Moved::No(rec)),
+        Update::Swapped((before, after)) => {
+            let after = after.expect("swapped records have a successor");
+            if after.status.is_final() && !before.status.is_final() {
+                locks::release_all(kv, &after.event_id, &after.user_id, &after.id, &after.seat_ids(), &after.ga())?;
+            }
+            if after.status.is_final() || after.status == HoldStatus::Consumed {
+                if let Some(conn) = conn {
+                    close_index(conn, &after.id);
+                }
+            }
+            Ok(Moved::Yes(before, after))
+        }
+    }
+}
+
+/// Moves `rec` to `status` if it is in one of `from`.
+pub fn to_status(from: &'static [HoldStatus], status: HoldStatus) -> impl Fn(&HoldRecord) -> Option<HoldRecord> {
+    move |rec| {
+        from.contains(&rec.status).then(|| HoldRecord { status, ..rec.clone() })
+    }
+}
+
+/// Expires hold `id` if its time is up and it is `active` or `booked`;
+/// a booking pending payment on it becomes `expired`. Safe to call from
+/// anywhere, any number of times: the seats are freed once.
+pub fn expire_if_due(kv: &Kv, conn: Option<&Connection>, id: &str, now_ms: i64) -> ApiResult<Moved> {
+    let moved = transition(kv, conn, id, |rec| {
+        (matches!(rec.status, HoldStatus::Active | HoldStatus::Booked) && rec.is_past(now_ms))
+            .then(|| HoldRecord { status: HoldStatus::Expired, ..rec.clone() })
+    })?;
+    if let (Moved::Yes(before, _), Some(conn)) = (&moved, conn) {
+        if before.status == HoldStatus::Booked {
+            conn.execute(
+                "UPDATE bookings SET status = 'expired', updated_ms = ? WHERE hold_id = ? AND status = 'pending_payment'",
+                &[Value::Integer(now_ms), Value::Text(id.to_string())],
+            )?;
+        }
+    }
+    Ok(moved)
+}
+
+const INDEX_INSERT: &str = "INSERT INTO hold_index (hold_id, event_id, user_id, expires_ms, open) VALUES (?, ?, ?, ?, 1)";
+const INDEX_CLOSE: &str = "UPDATE hold_index SET open = 0 WHERE hold_id = ?";
+const INDEX_DUE: &str = "SELECT hold_id FROM hold_index WHERE open = 1 AND expires_ms <= ? ORDER BY expires_ms LIMIT ?";
+const INDEX_OF_EVENT: &str = "SELECT hold_id FROM hold_index WHERE open = 1 AND event_id = ? LIMIT 1000";
+
+/// Adds a new hold to the sweep index.
+pub fn index(conn: &Connection, rec: &HoldRecord) -> ApiResult<()> {
+    conn.execute(
+        INDEX_INSERT,
+        &[
+            Value::Text(rec.id.clone()),
+            Value::Text(rec.event_id.clone()),
+            Value::Text(rec.user_id.clone()),
+            Value::Integer(rec.expires_ms),
+        ],
+    )?;
+    Ok(())
+}
+
+fn close_index(conn: &Connection, id: &str) {
+    if let Err(e) = conn.execute(INDEX_CLOSE, &[Value::Text(id.to_string())]) {
+        eprintln!("hold index: cannot close {id}: {e:?}");
+    }
+}
+
+/// Ids of open holds whose time is up (at most `limit`).
+pub fn due(conn: &Connection, now_ms: i64, limit: i64) -> ApiResult<Vec<String>> {
+    let r = conn.execute(INDEX_DUE, &[Value::Integer(now_ms), Value::Integer(limit)])?;
+    Ok(r.rows().filter_map(|row| row.get::<&str>("hold_id").map(str::to_string)).collect())
+}
+
+/// Ids of an event's open holds.
+pub fn open_of_event(conn: &Connection, event_id: &str) -> ApiResult<Vec<String>> {
+    let r = conn.execute(INDEX_OF_EVENT, &[Value::Text(event_id.to_string())])?;
+    Ok(r.rows().filter_map(|row| row.get::<&str>("hold_id").map(str::to_string)).collect())
+}
+
+/// The tick's sweep: expires every due hold (freeing its seats once) and
+/// closes index rows of holds that are already settled. Returns how many
+/// holds this sweep expired.
+pub fn sweep(kv: &Kv, conn: &Connection, now_ms: i64) -> ApiResult<u32> {
+    let mut expired = 0;
+    for id in due(conn, now_ms, 500)? {
+        match expire_if_due(kv, Some(conn), &id, now_ms)? {
+            Moved::Yes(..) => expired += 1,
+            Moved::No(rec) if rec.status.is_final() || rec.status == HoldStatus::Consumed => close_index(conn, &id),
+            Moved::No(_) => {}
+            Moved::Missing => close_index(conn, &id),
+        }
+    }
+    Ok(expired)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(status: HoldStatus, expires_ms: i64) -> HoldRecord {
+        HoldRecord {
+            id: "hold_1".into(),
+            user_id: "usr_1".into(),
+            event_id: "evt_1".into(),
+            status,
+            seats: vec![HeldSeat { id: "A1".into(), tier_id: "t".into(), price_minor: 100 }],
+            tiers: vec![
+                TierLine { tier_id: "t".into(), quantity: 1, price_minor: 100, kind: "seated".into(), capacity: 10 },
+                TierLine { tier_id: "g".into(), quantity: 2, price_minor: 50, kind: "general_admission".into(), capacity: 5 },
+            ],
+            amount_minor: 200,
+            currency: "USD".into(),
+            created_ms: 0,
+            expires_ms,
+            booking_id: None,
+            event_title: "x".into(),
+            starts_at: "2030-01-01T00:00:00Z".into(),
+            timezone: "UTC".into(),
+        }
+    }
+
+    #[test]
+    fn expiry_is_read_from_the_data() {
+        let r = rec(HoldStatus::Active, 1000);
+        assert_eq!(r.effective_status(999), HoldStatus::Active);
+        assert_eq!(r.effective_status(1000), HoldStatus::Expired);
+        assert_eq!(rec(HoldStatus::Consumed, 1000).effective_status(5000), HoldStatus::Consumed);
+        assert_eq!(r.to_json(2000)["status"], "expired");
+        assert_eq!(r.to_json(0)["expires_at"], "1970-01-01T00:00:01Z");
+    }
+
+    #[test]
+    fn transitions_only_move_forward_from_allowed_states() {
+        let rule = to_status(&[HoldStatus::Active], HoldStatus::Released);
+        assert_eq!(rule(&rec(HoldStatus::Active, 0)).unwrap().status, HoldStatus::Released);
+        assert!(rule(&rec(HoldStatus::Booked, 0)).is_none());
+        assert!(HoldStatus::Expired.is_final() && !HoldStatus::Consumed.is_final());
+    }
+
+    #[test]
+    fn ga_and_quantity() {
+        let r = rec(HoldStatus::Active, 0);
+        assert_eq!(r.ga(), vec![("g".to_string(), 2)]);
+        assert_eq!(r.quantity(), 3);
+        assert_eq!(r.seat_ids(), ["A1"]);
+    }
+}

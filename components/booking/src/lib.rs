@@ -1,0 +1,152 @@
+//! `booking`: seat availability, seat holds (Spin KV store `holds`) and
+//! bookings, plus booking's side of the saga (DESIGN §2–§5).
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /api/holds/health`, `GET /api/bookings/health` | health (SQLite `bookings`, KV `holds`) |
+//! | `GET /api/holds/availability/:event_id` | live seat statuses and tier counts (public) |
+//! | `POST /api/holds` | hold seats (explicit or best available) or general-admission places |
+//! | `GET /api/holds/:id` · `DELETE /api/holds/:id` | read / release one of my holds |
+//! | `POST /api/bookings` | check a live hold out into a booking (`BookingOrdered`) |
+//! | `GET /api/bookings` · `GET /api/bookings/:id` | my bookings (cursor paged) / one |
+//! | `POST /api/bookings/:id/cancel` | cancel (`BookingCancelled`); idempotent |
+//! | `GET /api/bookings/admin/dead-letters` | saga deliveries that gave up (admin) |
+//! | `POST /api/bookings/admin/dead-letters/requeue` | retry one (admin) |
+//! | `POST /api/bookings/saga` | saga deliveries (service chaining only; 404 otherwise) |
+//! | `POST /api/bookings/tick` | hold sweep + relay retries (`Authorization: Bearer <tick_token>`) |
+//!
+//! Why holds are safe under Spin's real KV semantics: see [`locks`] and
+//! [`holds`]. Sold seats also have a SQLite primary key
+//! (`sold_seats(event_id, seat_id)`) and general-admission sales a
+//! capacity trigger, so the database refuses a double sale even if a hold
+//! misbehaved.
+
+use platform::{ApiError, ApiResult};
+use spin_sdk::http::{Params, Request, Router};
+
+pub mod availability;
+pub mod bookings;
+pub mod consumers;
+pub mod domain;
+pub mod hold_routes;
+pub mod holds;
+pub mod inventory;
+pub mod kv;
+pub mod locks;
+pub mod selection;
+
+/// The route table.
+pub fn router() -> Router {
+    let mut r = Router::new();
+    r.get("/api/holds/health", health);
+    r.get("/api/bookings/health", health);
+    r.get("/api/holds/availability/:event_id", hold_routes::availability);
+    r.post("/api/holds", hold_routes::create);
+    r.get("/api/holds/:id", hold_routes::get);
+    r.delete("/api/holds/:id", hold_routes::release);
+    r.post("/api/bookings", bookings::create);
+    r.get("/api/bookings", bookings::list);
+    r.get("/api/bookings/admin/dead-letters", dead_letters);
+    r.post("/api/bookings/admin/dead-letters/requeue", requeue);
+    r.post("/api/bookings/saga", saga_inbox);
+    r.post("/api/bookings/tick", tick);
+    r.get("/api/bookings/:id", bookings::get);
+    r.post("/api/bookings/:id/cancel", bookings::cancel);
+    r
+}
+
+/// The component's entry point (wasm only: natively the crate is a library
+/// for unit tests, and the export does not link into a native cdylib).
+#[cfg(target_arch = "wasm32")]
+#[spin_sdk::http_component]
+fn handle(req: Request) -> spin_sdk::http::Response {
+    platform::web::serve(&router(), req)
+}
+
+/// The `bookings` database with booking's and the saga's migrations.
+pub mod db {
+    use platform::db::Migration;
+
+    /// SQLite label.
+    pub const LABEL: &str = "bookings";
+
+    /// Booking's own migrations (`sql/booking/`).
+    pub const MIGRATIONS: &[Migration] =
+        &[Migration { version: 1, name: "bookings", sql: include_str!("../../../sql/booking/0001_bookings.sql") }];
+
+    /// Opens the database (migrating on first use).
+    pub fn open() -> platform::ApiResult<spin_sdk::sqlite3::Connection> {
+        Ok(saga::open(LABEL, MIGRATIONS)?)
+    }
+}
+
+fn health(_: Request, _: Params) -> ApiResult {
+    Ok(platform::health::respond("booking", vec![platform::health::sqlite(db::LABEL), platform::health::kv(kv::STORE)]))
+}
+
+fn saga_inbox(req: Request, _: Params) -> ApiResult {
+    if !platform::web::is_chained(&req) {
+        return Err(ApiError::NoRoute(format!("no endpoint answers POST {}", req.path())));
+    }
+    let conn = db::open()?;
+    let kv = kv::Kv::open()?;
+    saga::receive(&req, &conn, |c, event| consumers::handle(&kv, c, event))
+}
+
+/// `POST /api/bookings/tick`: expires due holds (each frees its seats
+/// once), finishes hold releases a crash left behind, and retries due saga
+/// deliveries. `{"expired":n,"released":n,"relay":{…}}`.
+fn tick(req: Request, _: Params) -> ApiResult {
+    saga::require_tick(&req)?;
+    let conn = db::open()?;
+    let kv = kv::Kv::open()?;
+    let now = platform::clock::now_ms();
+    let expired = holds::sweep(&kv, &conn, now)?;
+    let mut released = 0;
+    for b in bookings::unfreed(&conn)? {
+        bookings::free_hold(&kv, &conn, &b)?;
+        released += 1;
+    }
+    let relay = saga::relay(&conn);
+    platform::web::ok(&serde_json::json!({"expired": expired, "released": released, "relay": relay}))
+}
+
+/// `GET /api/bookings/admin/dead-letters?limit=&cursor=` (admin):
+/// `{"items":[DeadLetter…],"next_cursor":"<ms>"|null}`, newest first.
+fn dead_letters(req: Request, _: Params) -> ApiResult {
+    let caller = platform::auth::require(&req)?;
+    caller.require_role(&[platform::auth::Role::Admin])?;
+    let q = platform::web::Query::of(&req);
+    let limit = q.limit(50, 200)?;
+    let cursor = q.parse_opt::<i64>("cursor")?;
+    let conn = db::open()?;
+    let mut items = saga::dead_letters(&conn, limit + 1, cursor)?;
+    let next = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(|(_, ms)| ms.to_string())
+    } else {
+        None
+    };
+    let items: Vec<_> = items.into_iter().map(|(d, _)| d).collect();
+    platform::web::ok(&serde_json::json!({"items": items, "next_cursor": next}))
+}
+
+/// `POST /api/bookings/admin/dead-letters/requeue` (admin), body
+/// `{"event_id","subscriber"}`: the delivery is pending again and tried
+/// at once. 404 when there is no such dead letter.
+fn requeue(req: Request, _: Params) -> ApiResult {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        event_id: String,
+        subscriber: String,
+    }
+    let caller = platform::auth::require(&req)?;
+    caller.require_role(&[platform::auth::Role::Admin])?;
+    let body: Body = platform::web::read_json(&req)?;
+    let conn = db::open()?;
+    if !saga::requeue(&conn, &body.event_id, &body.subscriber)? {
+        return Err(ApiError::NotFound("no such dead letter".into()));
+    }
+    let relay = saga::relay(&conn);
+    platform::web::ok(&serde_json::json!({"requeued": true, "relay": relay}))
+}
