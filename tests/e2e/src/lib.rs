@@ -13,6 +13,8 @@ use std::time::Duration;
 
 pub use serde_json::{json, Value};
 
+pub mod payments;
+
 /// The workspace root (two levels above this crate).
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")

@@ -1,0 +1,170 @@
+//! Public handlers: registration, sign-in, refresh, logout, password change.
+
+use crate::email::Email;
+use crate::password::{self, NewPassword};
+use crate::ratelimit::{self, LOGIN_PER_ACCOUNT, LOGIN_PER_IP, PASSWORD_CHANGE};
+use crate::sessions::{self, Revocation};
+use crate::{accounts, db, tokens};
+use platform::auth::Role;
+use platform::web::{created, no_content, ok, read_json};
+use platform::{clock, health, ApiError, ApiResult, FieldError};
+use serde::Deserialize;
+use spin_sdk::http::{Params, Request};
+
+/// `GET /api/auth/health`.
+pub fn health(_req: Request, _p: Params) -> ApiResult {
+    Ok(health::respond("auth", vec![health::sqlite(crate::DB), health::kv(ratelimit::STORE)]))
+}
+
+/// Body of register and login.
+#[derive(Debug, Deserialize)]
+pub struct Credentials {
+    /// E-mail address (any case, surrounding spaces ignored).
+    pub email: String,
+    /// Password.
+    pub password: String,
+}
+
+/// True when `email` is the configured first admin (`admin_email` variable).
+fn is_configured_admin(email: &Email) -> bool {
+    platform::config::get("admin_email")
+        .and_then(|a| Email::parse(&a).ok())
+        .is_some_and(|a| &a == email)
+}
+
+/// `POST /api/auth/register` — creates a customer account (an admin when the
+/// e-mail is the `admin_email` variable) and signs it in.
+///
+/// Errors: 422 `email`/`password` field errors (both reported at once);
+/// 409 `/problems/email-taken`.
+pub fn register(req: Request, _p: Params) -> ApiResult {
+    let body: Credentials = read_json(&req)?;
+    let email = Email::parse(&body.email);
+    let pw = NewPassword::parse(&body.password, body.email.trim());
+    let (email, pw) = match (email, pw) {
+        (Ok(e), Ok(p)) => (e, p),
+        (e, p) => {
+            let mut errors = Vec::new();
+            if let Err(m) = e {
+                errors.push(FieldError::new("email", m));
+            }
+            if let Err(m) = p {
+                errors.push(FieldError::new("password", m));
+            }
+            return Err(ApiError::Validation(errors));
+        }
+    };
+    let hash = pw.hash()?;
+    let role = if is_configured_admin(&email) { Role::Admin } else { Role::Customer };
+    let conn = db()?;
+    let id = platform::ids::new("usr");
+    let now = clock::now_ms();
+    if !accounts::insert(&conn, &id, email.as_str(), &hash, role, now)? {
+        return Err(ApiError::conflict("email-taken", "an account with this e-mail address already exists"));
+    }
+    let refresh = sessions::start(&conn, &id, now)?;
+    created(&format!("/api/users/{id}"), &tokens::response(&id, email.as_str(), role, refresh)?)
+}
+
+/// `POST /api/auth/login` — checks the password and starts a new session.
+///
+/// Rate limits (counted before the password is checked): per client IP and
+/// per account, see [`ratelimit`]. Errors: 401 for an unknown e-mail or a
+/// wrong password alike; 429 with `Retry-After`.
+pub fn login(req: Request, _p: Params) -> ApiResult {
+    let body: Credentials = read_json(&req)?;
+    let now = clock::now_ms();
+    let ip = platform::web::client_ip(&req).unwrap_or_else(|| "unknown".into());
+    ratelimit::hit(&LOGIN_PER_IP, &ip, now / 1000)?;
+    let email_key = body.email.trim().to_lowercase();
+    ratelimit::hit(&LOGIN_PER_ACCOUNT, &email_key, now / 1000)?;
+    let conn = db()?;
+    let account = accounts::by_email(&conn, &email_key)?.filter(|a| a.erased_at.is_none());
+    let stored = account.as_ref().and_then(|a| a.password_hash.as_deref());
+    let password_ok = body.password.chars().count() <= password::MAX_CHARS && password::verify(&body.password, stored);
+    let Some(account) = account.filter(|_| password_ok) else {
+        return Err(ApiError::Unauthorized("the e-mail address or password is wrong".into()));
+    };
+    let refresh = sessions::start(&conn, &account.id, now)?;
+    ok(&tokens::response(&account.id, &account.email, account.role, refresh)?)
+}
+
+/// Body of refresh and logout.
+#[derive(Debug, Deserialize)]
+pub struct RefreshRequest {
+    /// The opaque refresh token.
+    pub refresh_token: String,
+}
+
+/// `POST /api/auth/refresh` — rotates the refresh token and issues a new
+/// access token carrying the account's current role. See [`sessions`] for
+/// reuse detection and the concurrent-refresh rule.
+pub fn refresh(req: Request, _p: Params) -> ApiResult {
+    let body: RefreshRequest = read_json(&req)?;
+    let conn = db()?;
+    let now = clock::now_ms();
+    let (user_id, next) = sessions::rotate(&conn, &body.refresh_token, now)?;
+    let account = accounts::by_id(&conn, &user_id)?
+        .filter(|a| a.erased_at.is_none())
+        .ok_or_else(|| ApiError::Unauthorized("this account no longer exists".into()))?;
+    ok(&tokens::response(&account.id, &account.email, account.role, next)?)
+}
+
+/// `POST /api/auth/logout` — ends the sign-in the refresh token belongs to.
+/// Always 204 (an unknown token has nothing left to end).
+pub fn logout(req: Request, _p: Params) -> ApiResult {
+    let body: RefreshRequest = read_json(&req)?;
+    let conn = db()?;
+    sessions::revoke_by_token(&conn, &body.refresh_token, clock::now_ms())?;
+    no_content()
+}
+
+/// `POST /api/auth/logout-all` — ends every sign-in of the caller. Access
+/// tokens already issued stay valid until they expire (≤ 15 minutes).
+pub fn logout_all(req: Request, _p: Params) -> ApiResult {
+    let caller = platform::auth::require(&req)?;
+    let conn = db()?;
+    sessions::revoke_user(&conn, &caller.user_id, Revocation::LogoutAll, clock::now_ms())?;
+    no_content()
+}
+
+/// Body of a password change.
+#[derive(Debug, Deserialize)]
+pub struct PasswordChange {
+    /// The password in use now.
+    pub current_password: String,
+    /// The new password (same policy as registration).
+    pub new_password: String,
+}
+
+/// `POST /api/auth/password` — changes the caller's password, ends every
+/// session, and answers with the tokens of a fresh one (so the device that
+/// changed it stays signed in and every other device is signed out).
+///
+/// Errors: 422 `current_password` (wrong) or `new_password` (policy); 429.
+pub fn change_password(req: Request, _p: Params) -> ApiResult {
+    let caller = platform::auth::require(&req)?;
+    let body: PasswordChange = read_json(&req)?;
+    let now = clock::now_ms();
+    ratelimit::hit(&PASSWORD_CHANGE, &caller.user_id, now / 1000)?;
+    let conn = db()?;
+    let account = accounts::by_id(&conn, &caller.user_id)?
+        .filter(|a| a.erased_at.is_none())
+        .ok_or_else(|| ApiError::Unauthorized("this account no longer exists".into()))?;
+    if !password::verify(&body.current_password, account.password_hash.as_deref()) {
+        return Err(ApiError::field("current_password", "is wrong"));
+    }
+    let new = NewPassword::parse(&body.new_password, &account.email).map_err(|m| ApiError::field("new_password", m))?;
+    let hash = new.hash()?;
+    accounts::set_password(&conn, &account.id, &hash, now)?;
+    sessions::revoke_user(&conn, &account.id, Revocation::PasswordChange, now)?;
+    let refresh = sessions::start(&conn, &account.id, now)?;
+    ok(&tokens::response(&account.id, &account.email, account.role, refresh)?)
+}
+
+/// `GET /api/auth/session` — what the presented access token says:
+/// `{"user_id": "usr_…", "role": "customer"}`; 401 for any invalid token.
+pub fn session(req: Request, _p: Params) -> ApiResult {
+    let caller = platform::auth::require(&req)?;
+    ok(&serde_json::json!({ "user_id": caller.user_id, "role": caller.role }))
+}

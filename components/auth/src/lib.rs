@@ -1,0 +1,73 @@
+//! `auth`: accounts, credentials and sessions (DESIGN §2, §6).
+//!
+//! | route | who | answer |
+//! |---|---|---|
+//! | `GET  /api/auth/health` | anyone | database and store checks |
+//! | `POST /api/auth/register` `{email, password}` | anyone | 201 token response; 409 `email-taken`; 422 policy |
+//! | `POST /api/auth/login` `{email, password}` | anyone | 200 token response; 401; 429 + `Retry-After` |
+//! | `POST /api/auth/refresh` `{refresh_token}` | holder | 200 token response (rotated); 401; 409 `refresh-race` |
+//! | `POST /api/auth/logout` `{refresh_token}` | holder | 204; ends that sign-in's family |
+//! | `POST /api/auth/logout-all` | bearer | 204; ends every family of the caller |
+//! | `POST /api/auth/password` `{current_password, new_password}` | bearer | 200 token response for a new session; every other session ended |
+//! | `GET  /api/auth/session` | bearer | `{user_id, role}` the access token carries |
+//! | `GET  /api/auth/internal/accounts[?role&limit&cursor]` | chained | account page |
+//! | `GET  /api/auth/internal/accounts/:id` | chained | account summary |
+//! | `PUT  /api/auth/internal/accounts/:id/role` `{role}` | chained | 200 summary |
+//! | `POST /api/auth/internal/accounts/:id/erase` | chained | 204 |
+//!
+//! Token responses use RFC 6749 §5.1 names: `access_token`, `token_type`
+//! (`Bearer`), `expires_in` (seconds), `refresh_token`, plus `user`
+//! (`{id, email, role}`). `/internal/` routes answer only requests that came
+//! through Spin service chaining (`http://auth.spin.internal/...`, see
+//! [`platform::web::is_chained`]); from outside they are 404. The calling
+//! component (`users`) has already authorised its caller.
+
+use platform::db::Migration;
+use spin_sdk::http::Router;
+
+pub mod accounts;
+pub mod api;
+pub mod email;
+pub mod internal;
+pub mod password;
+pub mod ratelimit;
+pub mod sessions;
+pub mod tokens;
+
+/// The SQLite database label of this component.
+pub const DB: &str = "auth";
+
+/// Schema migrations, applied on open.
+pub const MIGRATIONS: &[Migration] =
+    &[Migration { version: 1, name: "accounts", sql: include_str!("../../../sql/auth/0001_accounts.sql") }];
+
+/// The route table.
+pub fn router() -> Router {
+    let mut r = Router::new();
+    r.get("/api/auth/health", api::health);
+    r.post("/api/auth/register", api::register);
+    r.post("/api/auth/login", api::login);
+    r.post("/api/auth/refresh", api::refresh);
+    r.post("/api/auth/logout", api::logout);
+    r.post("/api/auth/logout-all", api::logout_all);
+    r.post("/api/auth/password", api::change_password);
+    r.get("/api/auth/session", api::session);
+    r.get("/api/auth/internal/accounts", internal::list);
+    r.get("/api/auth/internal/accounts/:id", internal::get);
+    r.put("/api/auth/internal/accounts/:id/role", internal::set_role);
+    r.post("/api/auth/internal/accounts/:id/erase", internal::erase);
+    r
+}
+
+/// The component entry point (wasm only: the exported symbol names do not
+/// link into a native cdylib, and native unit tests do not need it).
+#[cfg(target_arch = "wasm32")]
+#[spin_sdk::http_component]
+fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
+    platform::web::serve(&router(), req)
+}
+
+/// Opens the `auth` database, applying migrations.
+pub fn db() -> platform::ApiResult<spin_sdk::sqlite3::Connection> {
+    Ok(platform::db::open(DB, MIGRATIONS)?)
+}

@@ -1,0 +1,109 @@
+//! Tokens handed to clients: JWT access tokens and opaque refresh tokens,
+//! and the OAuth 2.0 token response that carries them.
+//!
+//! * Access token: HS256 JWT signed by [`platform::auth::KeySet::sign`] with
+//!   the current key (`kid` header), claims `sub`, `role`, `iat`, `exp`
+//!   (15 minutes), `iss`, `aud`, `jti`.
+//! * Refresh token: 256 random bits, base64url without padding (43
+//!   characters); the server keeps only its SHA-256 (hex), so a database
+//!   leak gives nobody a usable token.
+
+use base64::Engine;
+use platform::auth::{Claims, KeySet, Role, ACCESS_TOKEN_TTL_SECS, AUDIENCE, ISSUER};
+use platform::ApiError;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// Refresh-token lifetime, milliseconds (30 days; each rotation starts a new 30 days).
+pub const REFRESH_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
+
+/// A fresh opaque refresh token (256 bits, base64url, no padding).
+pub fn new_refresh_token() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// SHA-256 of a refresh token, lower-case hex: the only form stored.
+pub fn hash_refresh_token(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// RFC 6749 §5.1 successful token response, plus the signed-in user.
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    /// The JWT access token.
+    pub access_token: String,
+    /// Always `Bearer` (RFC 6750).
+    pub token_type: &'static str,
+    /// Access-token lifetime in seconds (900).
+    pub expires_in: i64,
+    /// The opaque refresh token; single use.
+    pub refresh_token: String,
+    /// Who signed in (extension member, allowed by RFC 6749 §5.1).
+    pub user: SignedInUser,
+}
+
+/// The `user` member of a [`TokenResponse`].
+#[derive(Debug, Serialize)]
+pub struct SignedInUser {
+    /// `usr_…`
+    pub id: String,
+    /// Normalised e-mail address.
+    pub email: String,
+    /// Role carried by the access token.
+    pub role: Role,
+}
+
+/// Signs an access token for `user_id` with `role` using the configured key set.
+///
+/// Errors: 503 when `jwt_keys` is missing or invalid.
+pub fn sign_access_token(user_id: &str, role: Role) -> Result<String, ApiError> {
+    let keys = KeySet::from_config().map_err(|e| {
+        eprintln!("auth misconfigured: {e:#}");
+        ApiError::Unavailable("authentication is not configured".into())
+    })?;
+    let now = platform::clock::now_secs();
+    let claims = Claims {
+        sub: user_id.to_string(),
+        role,
+        iat: now,
+        exp: now + ACCESS_TOKEN_TTL_SECS,
+        iss: ISSUER.into(),
+        aud: AUDIENCE.into(),
+        jti: platform::ids::new("jti"),
+    };
+    Ok(keys.sign(&claims)?)
+}
+
+/// Builds the token response for a session whose refresh token is `refresh_token`.
+pub fn response(user_id: &str, email: &str, role: Role, refresh_token: String) -> Result<TokenResponse, ApiError> {
+    Ok(TokenResponse {
+        access_token: sign_access_token(user_id, role)?,
+        token_type: "Bearer",
+        expires_in: ACCESS_TOKEN_TTL_SECS,
+        refresh_token,
+        user: SignedInUser { id: user_id.into(), email: email.into(), role },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refresh_tokens_are_256_bit_and_hashed() {
+        let t = new_refresh_token().unwrap();
+        assert_eq!(t.len(), 43);
+        assert_ne!(t, new_refresh_token().unwrap());
+        let h = hash_refresh_token(&t);
+        assert_eq!(h.len(), 64);
+        assert_eq!(h, hash_refresh_token(&t));
+        assert_eq!(hash_refresh_token("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+}

@@ -1,0 +1,246 @@
+//! The buyer's and staff's HTTP API.
+
+use crate::domain::PayRequest;
+use crate::flow::{self, Followups};
+use crate::provider::{Provider, ProviderError};
+use crate::store::{self, MAX_DECLINES};
+use platform::auth::Role;
+use platform::{ApiError, ApiResult};
+use serde::Deserialize;
+use serde_json::{json, Value as Json};
+use spin_sdk::http::{Params, Request, Response};
+use spin_sdk::sqlite3::{Connection, Value};
+
+/// `GET /api/payments/health`.
+pub fn health(_: Request, _: Params) -> ApiResult<Response> {
+    Ok(platform::health::respond("payments", vec![platform::health::sqlite(crate::DB)]))
+}
+
+fn booking_param(params: &Params) -> ApiResult<String> {
+    let id = params.get("booking_id").unwrap_or_default();
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        return Err(ApiError::NotFound("no such booking".into()));
+    }
+    Ok(id.to_string())
+}
+
+/// The order of the booking, visible to its buyer, staff and admins (404
+/// for anybody else, so ids do not leak).
+fn visible_order(req: &Request, conn: &Connection, booking_id: &str) -> ApiResult<(platform::auth::Caller, store::Order)> {
+    let caller = platform::auth::require(req)?;
+    let order = store::order(conn, booking_id)?.ok_or_else(|| ApiError::NotFound("no payment for this booking".into()))?;
+    if caller.user_id != order.user_id && !matches!(caller.role, Role::Admin | Role::Staff) {
+        return Err(ApiError::NotFound("no payment for this booking".into()));
+    }
+    Ok((caller, order))
+}
+
+/// `GET /api/payments/{booking_id}`: the payment of a booking.
+pub fn get(req: Request, params: Params) -> ApiResult<Response> {
+    let booking_id = booking_param(&params)?;
+    let conn = crate::db()?;
+    let (_, order) = visible_order(&req, &conn, &booking_id)?;
+    platform::web::ok(&store::booking_view(&conn, &order)?)
+}
+
+const NEXT_ATTEMPT: &str = "INSERT INTO payments (id, booking_id, attempt, round, amount_minor, currency, status, created_ms, updated_ms) \
+     SELECT ?, booking_id, (SELECT COALESCE(MAX(attempt), 0) + 1 FROM payments WHERE booking_id = ?), attempt, amount_minor, currency, 'pending', ?, ? \
+     FROM orders WHERE booking_id = ? AND outcome IS NULL AND cancelled_ms IS NULL \
+     AND NOT EXISTS (SELECT 1 FROM payments WHERE booking_id = ? AND status NOT IN ('failed', 'canceled'))";
+const SET_CARD: &str = "UPDATE payments SET card_brand = ?, card_last4 = ? WHERE id = ?";
+
+/// `POST /api/payments/{booking_id}/pay`: confirm the booking's payment.
+pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
+    let booking_id = booking_param(&params)?;
+    let body: PayRequest = platform::web::read_json(&req)?;
+    let year = platform::clock::rfc3339(platform::clock::now_ms())[..4].parse().unwrap_or(2026);
+    let (method, return_url) = body.validate(year)?;
+    let conn = crate::db()?;
+    let (caller, order) = visible_order(&req, &conn, &booking_id)?;
+    if caller.user_id != order.user_id {
+        return Err(ApiError::Forbidden("only the buyer pays for a booking".into()));
+    }
+    if order.cancelled_ms.is_some() {
+        return Err(ApiError::conflict("booking-cancelled", "the booking was cancelled"));
+    }
+    let payments = store::payments_of(&conn, &booking_id)?;
+    if payments.iter().any(|p| p.is_paid()) {
+        return platform::web::ok(&store::booking_view(&conn, &order)?);
+    }
+    if order.hold_expires_ms <= platform::clock::now_ms() {
+        return Err(ApiError::conflict("hold-expired", "the seats are no longer held for this booking; book again"));
+    }
+    let latest = payments.last();
+    match latest.map(|p| p.status.as_str()) {
+        Some("processing") => return Ok(platform::web::json(202, &store::booking_view(&conn, &order)?)),
+        None | Some("failed") | Some("canceled") => {
+            if store::declines(&payments, order.attempt) >= MAX_DECLINES || order.outcome.as_deref() == Some("failed") {
+                return Err(ApiError::conflict("attempts-exhausted", "too many declined attempts for this booking"));
+            }
+            let now = platform::clock::now_ms();
+            conn.execute(
+                NEXT_ATTEMPT,
+                &[
+                    Value::Text(platform::ids::new("pay")),
+                    Value::Text(booking_id.clone()),
+                    Value::Integer(now),
+                    Value::Integer(now),
+                    Value::Text(booking_id.clone()),
+                    Value::Text(booking_id.clone()),
+                ],
+            )?;
+        }
+        _ => {}
+    }
+    let current = store::payments_of(&conn, &booking_id)?
+        .into_iter()
+        .next_back()
+        .ok_or_else(|| ApiError::conflict("payment-busy", "another payment attempt just started; try again"))?;
+    let provider = Provider::from_config();
+    let current = flow::ensure_intent(&conn, &provider, &current.id)?;
+    let Some(intent_id) = current.intent_id.clone() else {
+        return Err(ApiError::conflict("payment-busy", "the payment is not ready; try again"));
+    };
+    if let crate::domain::PaymentMethod::Card(card) = &method {
+        conn.execute(
+            SET_CARD,
+            &[Value::Text(card.number.brand().into()), Value::Text(card.number.last4().into()), Value::Text(current.id.clone())],
+        )?;
+    }
+    let base = platform::config::get("public_base_url");
+    let return_url = return_url.map(|u| match &base {
+        Some(b) => format!("{}{u}", b.trim_end_matches('/')),
+        None => u,
+    });
+    let intent = match provider.confirm(&intent_id, &method, return_url.as_deref()) {
+        Ok(i) => i,
+        Err(e) => {
+            if e.is_ambiguous() {
+                // The charge may have happened: the webhook or the tick's
+                // reconciliation will tell; nothing is marked paid here.
+                flow::schedule_check(&conn, &current)?;
+            }
+            return Err(match e {
+                ProviderError::Rejected { code, message, .. } => {
+                    eprintln!("provider refused the confirmation: {code}: {message}");
+                    ApiError::BadGateway(format!("the payment provider refused the request ({code}); try again"))
+                }
+                other => other.into(),
+            });
+        }
+    };
+    let mut out = Followups::default();
+    platform::db::transaction(&conn, |c| flow::apply_intent(c, &intent, &mut out))?;
+    out.run(&conn);
+    let now = store::payment(&conn, &current.id)?.ok_or_else(|| ApiError::NotFound("no such payment".into()))?;
+    let order = store::order(&conn, &booking_id)?.unwrap_or(order);
+    let view = store::booking_view(&conn, &order)?;
+    match now.status.as_str() {
+        "failed" => Ok(declined(&now, view)),
+        "processing" => Ok(platform::web::json(202, &view)),
+        _ => platform::web::ok(&view),
+    }
+}
+
+/// 402 problem+json for a declined card, with `decline_code`,
+/// `attempts_left` and the payment view as extension members.
+fn declined(p: &store::Payment, view: Json) -> Response {
+    let body = json!({
+        "type": "/problems/card-declined",
+        "title": "The card was declined",
+        "status": 402,
+        "detail": p.failure_message.clone().unwrap_or_else(|| "the card was declined".into()),
+        "code": p.failure_code,
+        "decline_code": p.decline_code,
+        "attempts_left": view["attempts_left"],
+        "payment": view,
+    });
+    Response::builder()
+        .status(402)
+        .header("content-type", platform::problem::PROBLEM_JSON)
+        .body(serde_json::to_vec(&body).unwrap_or_default())
+        .build()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefundRequest {
+    amount_minor: i64,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// `POST /api/payments/{booking_id}/refunds` (staff, admin): a partial or
+/// full refund of the booking's paid payment.
+pub fn refund(req: Request, params: Params) -> ApiResult<Response> {
+    let booking_id = booking_param(&params)?;
+    let caller = platform::auth::require(&req)?;
+    caller.require_role(&[Role::Staff])?;
+    let key = platform::web::idempotency_key(&req)?;
+    let body: RefundRequest = platform::web::read_json(&req)?;
+    if body.amount_minor <= 0 {
+        return Err(ApiError::field("amount_minor", "must be a positive number of minor units"));
+    }
+    let reason = body.reason.unwrap_or_else(|| "requested_by_staff".into());
+    if reason.is_empty() || reason.len() > 200 {
+        return Err(ApiError::field("reason", "must be 1-200 characters"));
+    }
+    let conn = crate::db()?;
+    let order = store::order(&conn, &booking_id)?.ok_or_else(|| ApiError::NotFound("no payment for this booking".into()))?;
+    let paid = store::payments_of(&conn, &booking_id)?
+        .into_iter()
+        .find(|p| p.is_paid())
+        .ok_or_else(|| ApiError::conflict("not-paid", "nothing was paid for this booking"))?;
+    if let Some(k) = &key {
+        let existing = conn.execute(
+            "SELECT id FROM refunds WHERE payment_id = ? AND request_key = ?",
+            &[Value::Text(paid.id.clone()), Value::Text(k.clone())],
+        )?;
+        let found = existing.rows().next().and_then(|r| r.get::<&str>("id").map(str::to_string));
+        if let Some(id) = found {
+            let r = store::refund(&conn, &id)?.ok_or_else(|| ApiError::NotFound("no such refund".into()))?;
+            return platform::web::ok(&r.view());
+        }
+    }
+    let id = platform::db::transaction(&conn, |c| flow::reserve_refund(c, &paid.id, Some(body.amount_minor), &reason, key.as_deref()))?
+        .ok_or_else(|| {
+            ApiError::conflict(
+                "refund-exceeds-payment",
+                format!(
+                    "at most {} {} more can be refunded",
+                    paid.amount_minor - paid.refund_reserved_minor,
+                    order.currency
+                ),
+            )
+        })?;
+    let _ = flow::send_refund(&conn, &Provider::from_config(), &id);
+    let r = store::refund(&conn, &id)?.ok_or_else(|| ApiError::NotFound("no such refund".into()))?;
+    let status = if r.status == "pending" { 202 } else { 201 };
+    let mut resp = platform::web::json(status, &r.view());
+    resp.set_header("location", format!("/api/payments/{booking_id}"));
+    Ok(resp)
+}
+
+/// `GET /api/payments/{booking_id}/events` (staff, admin): the saga events
+/// payments emitted for the booking, oldest first.
+pub fn events(req: Request, params: Params) -> ApiResult<Response> {
+    let booking_id = booking_param(&params)?;
+    platform::auth::require(&req)?.require_role(&[Role::Staff])?;
+    let conn = crate::db()?;
+    let rows = conn.execute(
+        "SELECT id, event_type, occurred_at, payload FROM saga_outbox WHERE json_extract(payload, '$.booking_id') = ? ORDER BY created_ms, id",
+        &[Value::Text(booking_id)],
+    )?;
+    let items: Vec<Json> = rows
+        .rows()
+        .map(|r| {
+            json!({
+                "id": r.get::<&str>("id"),
+                "event_type": r.get::<&str>("event_type"),
+                "occurred_at": r.get::<&str>("occurred_at"),
+                "payload": serde_json::from_str::<Json>(r.get::<&str>("payload").unwrap_or("null")).unwrap_or(Json::Null),
+            })
+        })
+        .collect();
+    platform::web::ok(&json!({"items": items}))
+}

@@ -1,0 +1,160 @@
+//! `POST /api/payments/saga`: what payments does when booking speaks
+//! (chained requests only; idempotent through the saga inbox).
+//!
+//! * `BookingOrdered` — records the order and its attempt, then (after the
+//!   commit) creates the provider PaymentIntent with the Idempotency-Key
+//!   `{booking_id}-attempt-{attempt}`. A later attempt number starts a new
+//!   payment; the same one is a redelivery.
+//! * `BookingCancelled` — refunds everything captured for the booking (none
+//!   if nothing was), cancels intents not yet paid; any payment that still
+//!   succeeds afterwards is refunded when it arrives.
+
+use crate::flow::Followups;
+use crate::store;
+use platform::{ApiError, ApiResult, FieldError};
+use serde::Deserialize;
+use spin_sdk::http::{Params, Request, Response};
+use spin_sdk::sqlite3::{Connection, Value};
+
+#[derive(Debug, Deserialize)]
+struct Buyer {
+    #[serde(default)]
+    email: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct BookingOrdered {
+    booking_id: String,
+    user_id: String,
+    event_id: String,
+    amount_minor: i64,
+    currency: String,
+    #[serde(default)]
+    buyer: Option<Buyer>,
+    hold_expires_at: String,
+    #[serde(default = "one")]
+    attempt: i64,
+}
+
+fn one() -> i64 {
+    1
+}
+
+#[derive(Debug, Deserialize)]
+struct BookingCancelled {
+    booking_id: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// The saga route.
+pub fn saga(req: Request, _: Params) -> ApiResult<Response> {
+    let conn = crate::db()?;
+    let mut out = Followups::default();
+    let resp = saga::receive(&req, &conn, |c, event| match event.event_type.as_str() {
+        saga::types::BOOKING_ORDERED => ordered(c, parse(&event.payload)?, &mut out),
+        saga::types::BOOKING_CANCELLED => cancelled(c, parse(&event.payload)?, &mut out),
+        _ => Ok(()),
+    })?;
+    out.run(&conn);
+    Ok(resp)
+}
+
+fn parse<T: serde::de::DeserializeOwned>(payload: &serde_json::Value) -> ApiResult<T> {
+    serde_json::from_value(payload.clone()).map_err(|e| ApiError::Validation(vec![FieldError::new("payload", e.to_string())]))
+}
+
+const UPSERT_ORDER: &str = "INSERT INTO orders (booking_id, user_id, event_id, amount_minor, currency, buyer_email, hold_expires_ms, attempt, created_ms, updated_ms) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+     ON CONFLICT (booking_id) DO UPDATE SET attempt = excluded.attempt, amount_minor = excluded.amount_minor, currency = excluded.currency, \
+     hold_expires_ms = excluded.hold_expires_ms, outcome = CASE WHEN outcome = 'succeeded' THEN outcome ELSE NULL END, updated_ms = excluded.updated_ms \
+     WHERE excluded.attempt > orders.attempt AND orders.cancelled_ms IS NULL";
+const INSERT_PAYMENT: &str = "INSERT INTO payments (id, booking_id, attempt, round, amount_minor, currency, status, next_check_ms, created_ms, updated_ms) \
+     SELECT ?1, ?2, (SELECT COALESCE(MAX(attempt), 0) + 1 FROM payments WHERE booking_id = ?2), ?3, ?4, ?5, 'pending', ?6, ?7, ?8 \
+     WHERE NOT EXISTS (SELECT 1 FROM payments WHERE booking_id = ?2 AND round = ?3) RETURNING id";
+
+fn ordered(c: &Connection, e: BookingOrdered, out: &mut Followups) -> ApiResult<()> {
+    let mut errors = Vec::new();
+    if e.amount_minor <= 0 {
+        errors.push(FieldError::new("payload/amount_minor", "must be positive"));
+    }
+    let currency = crate::domain::Currency::parse(&e.currency);
+    if currency.is_none() {
+        errors.push(FieldError::new("payload/currency", "must be an ISO 4217 code"));
+    }
+    let expires = platform::clock::parse_rfc3339(&e.hold_expires_at);
+    if expires.is_none() {
+        errors.push(FieldError::new("payload/hold_expires_at", "must be RFC 3339"));
+    }
+    if e.booking_id.is_empty() || e.attempt < 1 {
+        errors.push(FieldError::new("payload/booking_id", "booking id and attempt >= 1 are required"));
+    }
+    let (Some(currency), Some(expires), true) = (currency, expires, errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let now = platform::clock::now_ms();
+    let email = e.buyer.map(|b| b.email).unwrap_or_default();
+    c.execute(
+        UPSERT_ORDER,
+        &[
+            Value::Text(e.booking_id.clone()),
+            Value::Text(e.user_id),
+            Value::Text(e.event_id),
+            Value::Integer(e.amount_minor),
+            Value::Text(currency.as_str().into()),
+            Value::Text(email),
+            Value::Integer(expires),
+            Value::Integer(e.attempt),
+            Value::Integer(now),
+            Value::Integer(now),
+        ],
+    )?;
+    let Some(order) = store::order(c, &e.booking_id)? else { return Ok(()) };
+    if order.cancelled_ms.is_some() || order.outcome.as_deref() == Some("succeeded") || order.attempt != e.attempt {
+        return Ok(());
+    }
+    let inserted = c.execute(
+        INSERT_PAYMENT,
+        &[
+            Value::Text(platform::ids::new("pay")),
+            Value::Text(order.booking_id.clone()),
+            Value::Integer(order.attempt),
+            Value::Integer(order.amount_minor),
+            Value::Text(order.currency.clone()),
+            Value::Integer(now),
+            Value::Integer(now),
+            Value::Integer(now),
+        ],
+    )?;
+    if let Some(id) = inserted.rows().next().and_then(|r| r.get::<&str>("id").map(str::to_string)) {
+        out.create.push(id);
+    }
+    Ok(())
+}
+
+const CANCEL_ORDER: &str =
+    "UPDATE orders SET cancelled_ms = ?, cancel_reason = ?, updated_ms = ? WHERE booking_id = ? AND cancelled_ms IS NULL";
+const CANCEL_OPEN: &str = "UPDATE payments SET status = 'canceled', next_check_ms = ?, updated_ms = ? \
+     WHERE booking_id = ? AND status IN ('pending', 'requires_payment_method', 'requires_action') RETURNING intent_id";
+
+fn cancelled(c: &Connection, e: BookingCancelled, out: &mut Followups) -> ApiResult<()> {
+    let now = platform::clock::now_ms();
+    let reason = e.reason.unwrap_or_else(|| "booking_cancelled".into());
+    c.execute(
+        CANCEL_ORDER,
+        &[Value::Integer(now), Value::Text(reason.clone()), Value::Integer(now), Value::Text(e.booking_id.clone())],
+    )?;
+    for p in store::payments_of(c, &e.booking_id)? {
+        if p.is_paid() {
+            if let Some(id) = crate::flow::reserve_refund(c, &p.id, None, &reason, None)? {
+                out.refunds.push(id);
+            }
+        }
+    }
+    let open = c.execute(
+        CANCEL_OPEN,
+        &[Value::Integer(now + crate::flow::check_delay_ms(0)), Value::Integer(now), Value::Text(e.booking_id)],
+    )?;
+    out.cancel.extend(open.rows().filter_map(|r| r.get::<&str>("intent_id").map(str::to_string)));
+    Ok(())
+}

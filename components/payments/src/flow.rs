@@ -1,0 +1,449 @@
+//! Write commands: every state change of a payment, each one short
+//! transaction (no provider call ever runs inside a transaction: the
+//! provider may call our webhook while we wait for it).
+//!
+//! The rules (DESIGN §3, §4):
+//! * A payment's status only moves forward ([`rank`]); a paid payment never
+//!   moves backwards, whatever order the provider's news arrives in.
+//! * `PaymentSucceeded` is emitted once per booking, by whichever path
+//!   (buyer's confirm answer, webhook, reconciliation) records the success
+//!   first; a second paid attempt of the same booking, or a payment for a
+//!   cancelled booking, is refunded instead.
+//! * `PaymentFailed` is emitted once per booking when it can no longer be
+//!   paid: after [`MAX_DECLINES`] declines, or when the hold expired with
+//!   nothing in flight (tick).
+//! * Refunds reserve their amount first (one conditional write), so refunds
+//!   can never exceed what was paid; the status becomes `refunded` exactly
+//!   when succeeded refunds equal the amount.
+
+use crate::provider::{Intent, IntentStatus, Provider, ProviderError};
+use crate::store::{self, Payment, MAX_DECLINES};
+use platform::{ApiError, ApiResult};
+use serde_json::json;
+use spin_sdk::sqlite3::{Connection, Value};
+
+/// Component name used as the saga producer.
+pub const PRODUCER: &str = "payments";
+
+/// Work to do after a transaction committed.
+#[derive(Debug, Default)]
+pub struct Followups {
+    /// Events to relay now.
+    pub events: Vec<saga::Event>,
+    /// Refunds to send to the provider now.
+    pub refunds: Vec<String>,
+    /// Payments whose intent should be created now.
+    pub create: Vec<String>,
+    /// Intents to cancel at the provider now.
+    pub cancel: Vec<String>,
+}
+
+impl Followups {
+    /// Runs the follow-ups (best effort: the tick retries whatever fails).
+    pub fn run(self, conn: &Connection) {
+        if !self.events.is_empty() {
+            saga::relay_events(conn, &self.events);
+        }
+        let provider = Provider::from_config();
+        for id in &self.create {
+            if let Err(e) = ensure_intent(conn, &provider, id) {
+                eprintln!("creating the intent of {id} failed (the tick retries): {e}");
+            }
+        }
+        for intent in &self.cancel {
+            cancel_intent(conn, &provider, intent);
+        }
+        for id in &self.refunds {
+            if let Err(e) = send_refund(conn, &provider, id) {
+                eprintln!("refund {id} not sent (the tick retries): {e}");
+            }
+        }
+    }
+}
+
+/// Forward order of local statuses; a change is applied only when it moves
+/// strictly forward, and nothing moves a paid payment.
+pub fn rank(status: &str) -> u8 {
+    match status {
+        "pending" | "requires_payment_method" => 0,
+        "requires_action" => 1,
+        "processing" => 2,
+        "failed" | "canceled" => 3,
+        _ => 4, // succeeded, partially_refunded, refunded
+    }
+}
+
+/// The local status an intent means.
+pub fn local_status(intent: &Intent) -> &'static str {
+    match intent.status {
+        IntentStatus::Succeeded => "succeeded",
+        IntentStatus::Processing | IntentStatus::RequiresCapture => "processing",
+        IntentStatus::RequiresAction => "requires_action",
+        IntentStatus::Canceled => "canceled",
+        IntentStatus::RequiresPaymentMethod | IntentStatus::RequiresConfirmation => {
+            if intent.last_payment_error.is_some() {
+                "failed"
+            } else {
+                "requires_payment_method"
+            }
+        }
+    }
+}
+
+/// Whether `from` may become `to`.
+pub fn may_move(from: &str, to: &str) -> bool {
+    rank(from) < 4 && rank(to) > rank(from)
+}
+
+/// Backoff of the reconciliation: 2 s, 4 s, 8 s … capped at 10 min.
+pub fn check_delay_ms(checks: i64) -> i64 {
+    (2_000i64 << checks.clamp(0, 20)).min(600_000)
+}
+
+const MOVE: &str = "UPDATE payments SET status = ?, failure_code = ?, decline_code = ?, failure_message = ?, \
+     next_action_url = ?, next_check_ms = ?, checks = 0, updated_ms = ?, \
+     succeeded_ms = CASE WHEN ? = 'succeeded' THEN ? ELSE succeeded_ms END \
+     WHERE id = ? AND status = ? RETURNING *";
+const WIN_ORDER: &str = "UPDATE orders SET outcome = 'succeeded', updated_ms = ? \
+     WHERE booking_id = ? AND cancelled_ms IS NULL AND (outcome IS NULL OR outcome = 'failed') RETURNING booking_id";
+const FAIL_ORDER: &str = "UPDATE orders SET outcome = 'failed', updated_ms = ? \
+     WHERE booking_id = ? AND outcome IS NULL AND cancelled_ms IS NULL RETURNING booking_id";
+
+/// Records what the provider says about `intent` (inside the caller's
+/// transaction). Returns the payment as it now is, or `None` when no payment
+/// holds this intent. Emits at most one saga event.
+pub fn apply_intent(c: &Connection, intent: &Intent, out: &mut Followups) -> ApiResult<Option<Payment>> {
+    let found = match store::payment_by_intent(c, &intent.id)? {
+        Some(p) => Some(p),
+        None => match intent.metadata.get("payment_id") {
+            Some(id) => store::payment(c, id)?.filter(|p| p.intent_id.is_none() || p.intent_id.as_deref() == Some(&intent.id)),
+            None => None,
+        },
+    };
+    let Some(p) = found else { return Ok(None) };
+    let to = local_status(intent);
+    if !may_move(&p.status, to) {
+        return Ok(Some(p));
+    }
+    let now = platform::clock::now_ms();
+    let err = intent.last_payment_error.clone().unwrap_or_default();
+    let failed = to == "failed";
+    let next_check = match to {
+        "processing" | "requires_action" => Value::Integer(now + check_delay_ms(0)),
+        _ => Value::Null,
+    };
+    let opt = |s: Option<String>| s.map(Value::Text).unwrap_or(Value::Null);
+    let moved = c.execute(
+        MOVE,
+        &[
+            Value::Text(to.into()),
+            if failed { opt(err.code.clone()) } else { Value::Null },
+            if failed { opt(err.decline_code.clone()) } else { Value::Null },
+            if failed { opt(err.message.clone()) } else { Value::Null },
+            opt(intent.redirect_url()),
+            next_check,
+            Value::Integer(now),
+            Value::Text(to.into()),
+            Value::Integer(now),
+            Value::Text(p.id.clone()),
+            Value::Text(p.status.clone()),
+        ],
+    )?;
+    let Some(p) = moved.rows().next().map(|r| Payment::from_row(&r)) else {
+        return store::payment(c, &p.id).map_err(Into::into);
+    };
+    if p.intent_id.is_none() {
+        c.execute("UPDATE payments SET intent_id = ? WHERE id = ?", &[Value::Text(intent.id.clone()), Value::Text(p.id.clone())])?;
+    }
+    match to {
+        "succeeded" => {
+            let won = c.execute(WIN_ORDER, &[Value::Integer(now), Value::Text(p.booking_id.clone())])?;
+            if won.rows.is_empty() {
+                // The booking was cancelled, or another attempt already paid it:
+                // this money must go back.
+                if let Some(id) = reserve_refund(c, &p.id, None, "duplicate_or_cancelled", None)? {
+                    out.refunds.push(id);
+                }
+            } else {
+                let ev = saga::emit(
+                    c,
+                    PRODUCER,
+                    saga::types::PAYMENT_SUCCEEDED,
+                    &json!({"booking_id": p.booking_id, "payment_id": p.id, "amount_minor": p.amount_minor, "currency": p.currency}),
+                )?;
+                out.events.push(ev);
+            }
+        }
+        "failed" => {
+            let payments = store::payments_of(c, &p.booking_id)?;
+            let order = store::order(c, &p.booking_id)?;
+            let expired = order.as_ref().is_some_and(|o| o.hold_expires_ms <= now);
+            if store::declines(&payments, p.round) >= MAX_DECLINES || expired {
+                let reason = err.decline_code.or(err.code).unwrap_or_else(|| "declined".into());
+                fail_order(c, &p, &reason, out)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(Some(p))
+}
+
+/// Marks the booking's payment as definitively failed and emits
+/// `PaymentFailed` (once).
+pub fn fail_order(c: &Connection, p: &Payment, reason: &str, out: &mut Followups) -> ApiResult<()> {
+    let now = platform::clock::now_ms();
+    if !c.execute(FAIL_ORDER, &[Value::Integer(now), Value::Text(p.booking_id.clone())])?.rows.is_empty() {
+        let ev = saga::emit(
+            c,
+            PRODUCER,
+            saga::types::PAYMENT_FAILED,
+            &json!({"booking_id": p.booking_id, "payment_id": p.id, "reason": reason}),
+        )?;
+        out.events.push(ev);
+    }
+    Ok(())
+}
+
+const REMAINING: &str = "SELECT amount_minor - refund_reserved_minor AS left FROM payments WHERE id = ? AND status IN ('succeeded', 'partially_refunded')";
+const RESERVE: &str = "UPDATE payments SET refund_reserved_minor = refund_reserved_minor + ?, updated_ms = ? \
+     WHERE id = ? AND status IN ('succeeded', 'partially_refunded') AND refund_reserved_minor + ? <= amount_minor RETURNING id";
+const INSERT_REFUND: &str = "INSERT INTO refunds (id, payment_id, amount_minor, reason, request_key, status, next_try_ms, created_ms, updated_ms) \
+     VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)";
+
+/// Reserves a refund of `amount` (all that is left when `None`) from payment
+/// `payment_id` and records it `pending` (inside the caller's transaction).
+/// `Ok(None)` when nothing is left to refund (or the amount exceeds what is
+/// left: the caller decides whether that is an error).
+pub fn reserve_refund(
+    c: &Connection,
+    payment_id: &str,
+    amount: Option<i64>,
+    reason: &str,
+    request_key: Option<&str>,
+) -> ApiResult<Option<String>> {
+    let amount = match amount {
+        Some(a) => a,
+        None => match c.execute(REMAINING, &[Value::Text(payment_id.into())])?.rows().next().and_then(|r| r.get::<i64>("left")) {
+            Some(left) if left > 0 => left,
+            _ => return Ok(None),
+        },
+    };
+    let now = platform::clock::now_ms();
+    let reserved = c.execute(
+        RESERVE,
+        &[Value::Integer(amount), Value::Integer(now), Value::Text(payment_id.into()), Value::Integer(amount)],
+    )?;
+    if reserved.rows.is_empty() {
+        return Ok(None);
+    }
+    let id = platform::ids::new("rfd");
+    c.execute(
+        INSERT_REFUND,
+        &[
+            Value::Text(id.clone()),
+            Value::Text(payment_id.into()),
+            Value::Integer(amount),
+            Value::Text(reason.into()),
+            request_key.map(|k| Value::Text(k.into())).unwrap_or(Value::Null),
+            Value::Integer(now),
+            Value::Integer(now),
+            Value::Integer(now),
+        ],
+    )?;
+    Ok(Some(id))
+}
+
+const COMPLETE_REFUND: &str = "UPDATE refunds SET status = 'succeeded', provider_id = ?, updated_ms = ? \
+     WHERE id = ? AND status = 'pending' RETURNING payment_id, amount_minor, reason";
+const ADD_REFUNDED: &str = "UPDATE payments SET refunded_minor = refunded_minor + ?, \
+     status = CASE WHEN refunded_minor + ? = amount_minor THEN 'refunded' ELSE 'partially_refunded' END, updated_ms = ? \
+     WHERE id = ? RETURNING *";
+const FAIL_REFUND: &str = "UPDATE refunds SET status = 'failed', failure = ?, updated_ms = ? WHERE id = ? AND status = 'pending' RETURNING payment_id, amount_minor";
+const RELEASE: &str = "UPDATE payments SET refund_reserved_minor = refund_reserved_minor - ?, updated_ms = ? WHERE id = ?";
+const RETRY_REFUND: &str = "UPDATE refunds SET attempts = attempts + 1, next_try_ms = ?, failure = ?, updated_ms = ? WHERE id = ? AND status = 'pending'";
+
+/// Records that refund `refund_id` went through (once) and emits
+/// `PaymentRefunded` (inside the caller's transaction).
+pub fn complete_refund(c: &Connection, refund_id: &str, provider_id: &str, out: &mut Followups) -> ApiResult<()> {
+    let now = platform::clock::now_ms();
+    let done = c.execute(
+        COMPLETE_REFUND,
+        &[Value::Text(provider_id.into()), Value::Integer(now), Value::Text(refund_id.into())],
+    )?;
+    let Some((payment_id, amount, reason)) = done.rows().next().map(|r| {
+        (
+            r.get::<&str>("payment_id").unwrap_or_default().to_string(),
+            r.get::<i64>("amount_minor").unwrap_or(0),
+            r.get::<&str>("reason").unwrap_or_default().to_string(),
+        )
+    }) else {
+        return Ok(());
+    };
+    let updated = c.execute(
+        ADD_REFUNDED,
+        &[Value::Integer(amount), Value::Integer(amount), Value::Integer(now), Value::Text(payment_id)],
+    )?;
+    if let Some(p) = updated.rows().next().map(|r| Payment::from_row(&r)) {
+        let ev = saga::emit(
+            c,
+            PRODUCER,
+            saga::types::PAYMENT_REFUNDED,
+            &json!({
+                "booking_id": p.booking_id, "payment_id": p.id, "refund_id": refund_id,
+                "amount_minor": amount, "currency": p.currency, "full": p.status == "refunded",
+                "refunded_total_minor": p.refunded_minor, "reason": reason,
+            }),
+        )?;
+        out.events.push(ev);
+    }
+    Ok(())
+}
+
+/// Records a definitive refusal of refund `refund_id` and releases its
+/// reservation.
+pub fn fail_refund(c: &Connection, refund_id: &str, why: &str) -> ApiResult<()> {
+    let now = platform::clock::now_ms();
+    let failed = c.execute(FAIL_REFUND, &[Value::Text(why.into()), Value::Integer(now), Value::Text(refund_id.into())])?;
+    if let Some((pid, amount)) = failed
+        .rows()
+        .next()
+        .map(|r| (r.get::<&str>("payment_id").unwrap_or_default().to_string(), r.get::<i64>("amount_minor").unwrap_or(0)))
+    {
+        c.execute(RELEASE, &[Value::Integer(amount), Value::Integer(now), Value::Text(pid)])?;
+    }
+    Ok(())
+}
+
+/// Sends pending refund `refund_id` to the provider (Idempotency-Key = the
+/// refund id, so a retry never refunds twice) and records the answer.
+pub fn send_refund(conn: &Connection, provider: &Provider, refund_id: &str) -> ApiResult<()> {
+    let Some(r) = store::refund(conn, refund_id)? else { return Ok(()) };
+    if r.status != "pending" {
+        return Ok(());
+    }
+    let Some(p) = store::payment(conn, &r.payment_id)? else { return Ok(()) };
+    let Some(intent) = p.intent_id.clone() else { return Ok(()) };
+    let mut out = Followups::default();
+    match provider.refund(&intent, r.amount_minor, &r.id) {
+        Ok(done) if done.status == "succeeded" => {
+            platform::db::transaction(conn, |c| complete_refund(c, &r.id, &done.id, &mut out))?;
+        }
+        Ok(other) if other.status == "failed" || other.status == "canceled" => {
+            platform::db::transaction(conn, |c| fail_refund(c, &r.id, &other.status))?;
+        }
+        Ok(_) => retry_refund_later(conn, &r, "provider reports the refund pending")?,
+        Err(ProviderError::Rejected { code, message, .. }) => {
+            platform::db::transaction(conn, |c| fail_refund(c, &r.id, &format!("{code}: {message}")))?;
+        }
+        Err(e) => {
+            retry_refund_later(conn, &r, &e.to_string())?;
+            return Err(e.into());
+        }
+    }
+    out.run(conn);
+    Ok(())
+}
+
+fn retry_refund_later(conn: &Connection, r: &store::Refund, why: &str) -> ApiResult<()> {
+    let now = platform::clock::now_ms();
+    conn.execute(
+        RETRY_REFUND,
+        &[Value::Integer(now + check_delay_ms(r.attempts)), Value::Text(why.into()), Value::Integer(now), Value::Text(r.id.clone())],
+    )?;
+    Ok(())
+}
+
+const SET_INTENT: &str = "UPDATE payments SET intent_id = ?, status = CASE WHEN status = 'pending' THEN 'requires_payment_method' ELSE status END, \
+     next_check_ms = CASE WHEN status = 'pending' THEN NULL ELSE next_check_ms END, updated_ms = ? WHERE id = ? AND intent_id IS NULL";
+const RECHECK: &str = "UPDATE payments SET checks = checks + 1, next_check_ms = ?, updated_ms = updated_ms WHERE id = ?";
+
+/// Creates the provider intent of payment `payment_id` if it has none
+/// (Idempotency-Key from booking id + attempt), and returns the payment.
+pub fn ensure_intent(conn: &Connection, provider: &Provider, payment_id: &str) -> ApiResult<Payment> {
+    let p = store::payment(conn, payment_id)?.ok_or_else(|| ApiError::NotFound("no such payment".into()))?;
+    if p.intent_id.is_some() || p.status != "pending" {
+        return Ok(p);
+    }
+    let key = crate::provider::create_key(&p.booking_id, p.attempt);
+    let created = provider.create_intent(
+        p.amount_minor,
+        &p.currency,
+        &[("booking_id", &p.booking_id), ("payment_id", &p.id), ("attempt", &p.attempt.to_string())],
+        &key,
+    );
+    match created {
+        Ok(intent) => {
+            conn.execute(
+                SET_INTENT,
+                &[Value::Text(intent.id.clone()), Value::Integer(platform::clock::now_ms()), Value::Text(p.id.clone())],
+            )?;
+            store::payment(conn, payment_id)?.ok_or_else(|| ApiError::NotFound("no such payment".into()))
+        }
+        Err(e) => {
+            schedule_check(conn, &p)?;
+            Err(e.into())
+        }
+    }
+}
+
+/// Asks for a reconciliation of `p` after the usual backoff.
+pub fn schedule_check(conn: &Connection, p: &Payment) -> ApiResult<()> {
+    conn.execute(
+        RECHECK,
+        &[Value::Integer(platform::clock::now_ms() + check_delay_ms(p.checks)), Value::Text(p.id.clone())],
+    )?;
+    Ok(())
+}
+
+/// Cancels `intent_id` at the provider (best effort) and records the answer
+/// (which may well be "it succeeded after all": then it is refunded).
+pub fn cancel_intent(conn: &Connection, provider: &Provider, intent_id: &str) {
+    let answer = match provider.cancel(intent_id) {
+        Ok(i) => Ok(i),
+        Err(ProviderError::Rejected { .. }) => provider.retrieve(intent_id),
+        Err(e) => Err(e),
+    };
+    match answer {
+        Ok(intent) => {
+            let mut out = Followups::default();
+            let applied = platform::db::transaction(conn, |c| apply_intent(c, &intent, &mut out).map(|_| ()));
+            match applied {
+                Ok(()) => {
+                    let _ = conn.execute("UPDATE payments SET next_check_ms = NULL WHERE intent_id = ? AND status IN ('canceled', 'failed')", &[Value::Text(intent_id.into())]);
+                    out.run(conn);
+                }
+                Err(e) => eprintln!("recording the cancellation of {intent_id} failed: {e}"),
+            }
+        }
+        Err(e) => eprintln!("cancelling {intent_id} failed (the tick retries): {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_only_move_forward() {
+        assert!(may_move("pending", "requires_action"));
+        assert!(may_move("requires_action", "processing"));
+        assert!(may_move("processing", "succeeded"));
+        assert!(may_move("processing", "failed"));
+        assert!(may_move("failed", "succeeded"));
+        assert!(may_move("canceled", "succeeded"));
+        assert!(!may_move("processing", "requires_action"));
+        assert!(!may_move("failed", "processing"));
+        for paid in ["succeeded", "partially_refunded", "refunded"] {
+            for to in ["processing", "failed", "canceled", "requires_action", "succeeded"] {
+                assert!(!may_move(paid, to), "{paid} -> {to}");
+            }
+        }
+    }
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        assert_eq!(check_delay_ms(0), 2_000);
+        assert_eq!(check_delay_ms(3), 16_000);
+        assert_eq!(check_delay_ms(40), 600_000);
+    }
+}

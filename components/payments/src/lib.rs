@@ -1,0 +1,73 @@
+//! `payments`: collects the money for bookings through a PaymentIntents-style
+//! provider (DESIGN §2, §3).
+//!
+//! | route | who | answer |
+//! |---|---|---|
+//! | `GET  /api/payments/health` | anyone | database check |
+//! | `GET  /api/payments/:booking_id` | buyer, staff, admin | payment view (below) |
+//! | `POST /api/payments/:booking_id/pay` `{method:"card", card:{number,exp_month,exp_year,cvc}}` or `{method:"card", payment_method:"pm_…"}`, optional `return_url` (same-site path) | buyer | 200 view (`succeeded`, or `requires_action` with `next_action.url`); 202 view (`processing`); 402 `card-declined` (+`decline_code`, `attempts_left`, `payment`); 409 `hold-expired` / `booking-cancelled` / `attempts-exhausted`; 502/503 provider fault (retryable, nothing charged) |
+//! | `POST /api/payments/:booking_id/refunds` `{amount_minor, reason?}` (+`Idempotency-Key`) | staff, admin | 201 refund (`succeeded`) / 202 (`pending`); 409 `not-paid` / `refund-exceeds-payment` |
+//! | `GET  /api/payments/:booking_id/events` | staff, admin | saga events emitted for the booking |
+//! | `POST /api/payments/webhook` | the provider (signed) | 200 `{received, event_id, duplicate}`; 400 bad signature |
+//! | `POST /api/payments/tick` | Bearer `tick_token` | reconciliation, refunds, relay report |
+//! | `POST /api/payments/saga` | chained only | saga inbox (`BookingOrdered`, `BookingCancelled`) |
+//!
+//! Payment view: `{booking_id, payment_id, attempt, status, amount_minor,
+//! currency, refunded_minor, card:{brand,last4}|null,
+//! failure:{code,decline_code,message}|null,
+//! next_action:{type:"redirect_to_url",url}|null, provider_reference,
+//! attempts_left, hold_expires_at, booking_cancelled, payments:[…],
+//! refunds:[…], created_at, updated_at}`. `status` is one of `pending`,
+//! `requires_payment_method`, `requires_action`, `processing`, `succeeded`,
+//! `partially_refunded`, `refunded`, `failed`, `canceled`.
+//!
+//! Variables: `payment_api_base` (default the local sandbox over service
+//! chaining; production `https://api.stripe.com`), `payment_secret_key`,
+//! `payment_webhook_secret`, `public_base_url` (prefix of 3-D Secure return
+//! URLs), `tick_token`, `jwt_keys`.
+
+use platform::db::Migration;
+use spin_sdk::http::Router;
+
+pub mod api;
+pub mod consume;
+pub mod domain;
+pub mod flow;
+pub mod provider;
+pub mod signature;
+pub mod store;
+pub mod tick;
+pub mod webhook;
+
+/// The SQLite database label of this component.
+pub const DB: &str = "payments";
+
+/// Schema migrations, applied on open (the saga tables come from `saga`).
+pub const MIGRATIONS: &[Migration] =
+    &[Migration { version: 1, name: "payments", sql: include_str!("../../../sql/payments/0001_payments.sql") }];
+
+/// The route table.
+pub fn router() -> Router {
+    let mut r = Router::new();
+    r.get("/api/payments/health", api::health);
+    r.post("/api/payments/webhook", webhook::receive);
+    r.post("/api/payments/tick", tick::tick);
+    r.post("/api/payments/saga", consume::saga);
+    r.get("/api/payments/:booking_id", api::get);
+    r.post("/api/payments/:booking_id/pay", api::pay);
+    r.post("/api/payments/:booking_id/refunds", api::refund);
+    r.get("/api/payments/:booking_id/events", api::events);
+    r
+}
+
+/// The component entry point (wasm only).
+#[cfg(target_arch = "wasm32")]
+#[spin_sdk::http_component]
+fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
+    platform::web::serve(&router(), req)
+}
+
+/// Opens the `payments` database with this component's and the saga's migrations.
+pub fn db() -> platform::ApiResult<spin_sdk::sqlite3::Connection> {
+    Ok(saga::open(DB, MIGRATIONS)?)
+}

@@ -1,0 +1,69 @@
+//! `users`: profiles, notification settings, the admin user list, role
+//! changes and account deletion (DESIGN §2).
+//!
+//! `:id` is a user id (`usr_…`) or `me`. A caller reaches only their own
+//! id; admins reach every id. Another user's id answers 403 (whether or
+//! not it exists); an unknown id answers 404 to admins.
+//!
+//! | route | who | answer |
+//! |---|---|---|
+//! | `GET    /api/users/health` | anyone | database check |
+//! | `GET    /api/users[?role&limit&cursor]` | admin | `{items: [{id, email, display_name, role, created_at, deleted}], next_cursor}` |
+//! | `GET    /api/users/:id` | owner, admin | profile |
+//! | `PATCH  /api/users/:id` `{display_name?, phone?, locale?, time_zone?}` | owner, admin | profile (JSON merge patch, RFC 7396: `null` clears) |
+//! | `DELETE /api/users/:id` | owner, admin | 204; personal data erased, every session ended |
+//! | `GET    /api/users/:id/settings` | owner, admin | settings |
+//! | `PATCH  /api/users/:id/settings` | owner, admin | settings |
+//! | `PUT    /api/users/:id/role` `{role}` | admin | account summary; `customer`/`organizer`/`staff` only |
+//! | `GET    /api/users/internal/:id/contact` | chained | `{user_id, email, display_name, locale, time_zone, notifications}` |
+//!
+//! Roles live in `auth` (it signs the tokens); a role change is forwarded
+//! there over service chaining and reaches the user's access token at its
+//! next refresh (≤ 15 minutes). Deletion erases the account in `auth`
+//! first (sign-in impossible, sessions revoked), then blanks the profile
+//! and forgets the settings. Bookings, payments and tickets elsewhere stay
+//! keyed by the (now anonymous) user id: financial records are kept.
+
+use platform::db::Migration;
+use spin_sdk::http::Router;
+
+pub mod api;
+pub mod auth_client;
+pub mod domain;
+pub mod profiles;
+pub mod settings;
+
+/// The SQLite database label of this component.
+pub const DB: &str = "users";
+
+/// Schema migrations, applied on open.
+pub const MIGRATIONS: &[Migration] =
+    &[Migration { version: 1, name: "profiles", sql: include_str!("../../../sql/users/0001_profiles.sql") }];
+
+/// The route table.
+pub fn router() -> Router {
+    let mut r = Router::new();
+    r.get("/api/users/health", api::health);
+    r.get("/api/users", api::list);
+    r.get("/api/users/:id", api::get_profile);
+    r.patch("/api/users/:id", api::patch_profile);
+    r.delete("/api/users/:id", api::delete_account);
+    r.get("/api/users/:id/settings", api::get_settings);
+    r.patch("/api/users/:id/settings", api::patch_settings);
+    r.put("/api/users/:id/role", api::set_role);
+    r.get("/api/users/internal/:id/contact", api::contact);
+    r
+}
+
+/// The component entry point (wasm only: the exported symbol names do not
+/// link into a native cdylib, and native unit tests do not need it).
+#[cfg(target_arch = "wasm32")]
+#[spin_sdk::http_component]
+fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
+    platform::web::serve(&router(), req)
+}
+
+/// Opens the `users` database, applying migrations.
+pub fn db() -> platform::ApiResult<spin_sdk::sqlite3::Connection> {
+    Ok(platform::db::open(DB, MIGRATIONS)?)
+}

@@ -1,0 +1,144 @@
+//! Account helpers for every area's end-to-end tests: sign up, sign in,
+//! admin and role setup.
+//!
+//! ```no_run
+//! use e2e::accounts;
+//! let app = accounts::spawn(&[]);               // app with the test admin configured
+//! let buyer = accounts::customer(&app);         // fresh customer, signed in
+//! let org = accounts::with_role(&app, "organizer");
+//! let r = app.get_as(&org.access_token, "/api/users/me");
+//! ```
+
+use crate::{json, App, Reply, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The e-mail the test admin registers with (`admin_email` of [`spawn`]).
+pub const ADMIN_EMAIL: &str = "admin@boxoffice.test";
+/// The password every helper-made account uses.
+pub const PASSWORD: &str = "correct-horse-battery-staple";
+
+/// A token response (RFC 6749 §5.1) plus who signed in.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    /// JWT access token.
+    pub access_token: String,
+    /// Opaque refresh token.
+    pub refresh_token: String,
+    /// Seconds.
+    pub expires_in: i64,
+    /// `usr_…`
+    pub user_id: String,
+    /// Normalised e-mail.
+    pub email: String,
+    /// Role the access token carries.
+    pub role: String,
+}
+
+impl Tokens {
+    /// Parses a token response body.
+    pub fn from_reply(r: &Reply) -> Tokens {
+        let v = r.json();
+        Tokens {
+            access_token: v["access_token"].as_str().expect("access_token").into(),
+            refresh_token: v["refresh_token"].as_str().expect("refresh_token").into(),
+            expires_in: v["expires_in"].as_i64().expect("expires_in"),
+            user_id: v["user"]["id"].as_str().expect("user.id").into(),
+            email: v["user"]["email"].as_str().expect("user.email").into(),
+            role: v["user"]["role"].as_str().expect("user.role").into(),
+        }
+    }
+}
+
+/// Starts the app with [`ADMIN_EMAIL`] as `admin_email` plus `vars`.
+pub fn spawn(vars: &[(&str, &str)]) -> App {
+    let mut all = vec![("admin_email", ADMIN_EMAIL)];
+    all.extend_from_slice(vars);
+    App::spawn_with(&all)
+}
+
+/// A new unique e-mail address (`<prefix>-<n>-<pid>@example.test`).
+pub fn unique_email(prefix: &str) -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!("{prefix}-{}-{}@example.test", N.fetch_add(1, Ordering::Relaxed), std::process::id())
+}
+
+/// `POST /api/auth/register`; panics unless 201.
+pub fn register(app: &App, email: &str, password: &str) -> Tokens {
+    let r = app.post("/api/auth/register", &json!({ "email": email, "password": password }));
+    assert_eq!(r.status, 201, "register {email}: {}", r.text());
+    Tokens::from_reply(&r)
+}
+
+/// `POST /api/auth/login`; panics unless 200.
+pub fn login(app: &App, email: &str, password: &str) -> Tokens {
+    let r = app.post("/api/auth/login", &json!({ "email": email, "password": password }));
+    assert_eq!(r.status, 200, "login {email}: {}", r.text());
+    Tokens::from_reply(&r)
+}
+
+/// `POST /api/auth/refresh` with `refresh_token` (any answer).
+pub fn refresh(app: &App, refresh_token: &str) -> Reply {
+    app.post("/api/auth/refresh", &json!({ "refresh_token": refresh_token }))
+}
+
+/// A fresh signed-in customer.
+pub fn customer(app: &App) -> Tokens {
+    register(app, &unique_email("buyer"), PASSWORD)
+}
+
+/// The admin's tokens (registers [`ADMIN_EMAIL`] on first use, signs in
+/// after). The app must come from [`spawn`] (or set `admin_email` itself).
+pub fn admin(app: &App) -> Tokens {
+    let r = app.post("/api/auth/register", &json!({ "email": ADMIN_EMAIL, "password": PASSWORD }));
+    let t = if r.status == 201 { Tokens::from_reply(&r) } else { login(app, ADMIN_EMAIL, PASSWORD) };
+    assert_eq!(t.role, "admin", "the app was not started with admin_email = {ADMIN_EMAIL} (use accounts::spawn)");
+    t
+}
+
+/// The admin's access token.
+pub fn admin_token(app: &App) -> String {
+    admin(app).access_token
+}
+
+/// Admin grants `role` (`customer`, `organizer`, `staff`) to `user_id`
+/// through `PUT /api/users/:id/role`; panics unless 200. The user's next
+/// sign-in or refresh carries the role.
+pub fn make_role(app: &App, admin_token: &str, user_id: &str, role: &str) {
+    let r = put_as(app, admin_token, &format!("/api/users/{user_id}/role"), &json!({ "role": role }));
+    assert_eq!(r.status, 200, "make {user_id} {role}: {}", r.text());
+}
+
+/// A fresh account with `role`, signed in again so its token carries it.
+pub fn with_role(app: &App, role: &str) -> Tokens {
+    let email = unique_email(role);
+    let t = register(app, &email, PASSWORD);
+    make_role(app, &admin_token(app), &t.user_id, role);
+    let t = login(app, &email, PASSWORD);
+    assert_eq!(t.role, role);
+    t
+}
+
+/// A fresh organizer (needs [`spawn`]).
+pub fn organizer(app: &App) -> Tokens {
+    with_role(app, "organizer")
+}
+
+/// A fresh staff member (needs [`spawn`]).
+pub fn staff(app: &App) -> Tokens {
+    with_role(app, "staff")
+}
+
+/// `PUT path` with a JSON body and a bearer token.
+pub fn put_as(app: &App, token: &str, path: &str, body: &Value) -> Reply {
+    app.call("PUT", path, Some(body), &[("authorization", &format!("Bearer {token}"))])
+}
+
+/// `PATCH path` with a JSON body and a bearer token.
+pub fn patch_as(app: &App, token: &str, path: &str, body: &Value) -> Reply {
+    app.call("PATCH", path, Some(body), &[("authorization", &format!("Bearer {token}"))])
+}
+
+/// `DELETE path` with a bearer token.
+pub fn delete_as(app: &App, token: &str, path: &str) -> Reply {
+    app.call("DELETE", path, None, &[("authorization", &format!("Bearer {token}"))])
+}

@@ -1,0 +1,305 @@
+//! Payments end to end through the runner: the sandbox provider, signed
+//! webhooks, declines and retries, faults, refunds and compensation.
+//! `booking` is stood in for by saga events delivered through the sandbox.
+
+use e2e::accounts;
+use e2e::payments::{self as pay, DECLINE, NO_FUNDS, PROCESSING, THREE_DS, VISA_OK};
+use e2e::{json, App, Value};
+use std::time::{Duration, Instant};
+
+fn count(events: &[String], t: &str) -> usize {
+    events.iter().filter(|e| *e == t).count()
+}
+
+fn intent_of(app: &App, token: &str, booking: &str) -> String {
+    pay::status(app, token, booking)["provider_reference"].as_str().expect("intent created on BookingOrdered").to_string()
+}
+
+#[test]
+fn happy_path_decline_then_retry_and_exhaustion() {
+    let app = accounts::spawn(&[]);
+    let staff = accounts::staff(&app);
+    let buyer = accounts::customer(&app);
+    let other = accounts::customer(&app);
+    let b = pay::order(&app, &buyer.user_id, 9000, 600);
+
+    let s = pay::status(&app, &buyer.access_token, &b);
+    assert_eq!(s["status"], "requires_payment_method", "{s}");
+    assert_eq!(s["amount_minor"], 9000);
+    assert!(s["provider_reference"].as_str().unwrap().starts_with("pi_"));
+    app.get_as(&other.access_token, &format!("/api/payments/{b}")).assert_problem(404);
+    app.get(&format!("/api/payments/{b}")).assert_problem(401);
+    pay::pay(&app, &other.access_token, &b, VISA_OK).assert_problem(404);
+
+    // Bad input changes nothing.
+    let bad = app.post_as(&buyer.access_token, &format!("/api/payments/{b}/pay"), &pay::card("4242424242424241"));
+    assert_eq!(bad.assert_problem(422)["errors"][0]["field"], "card/number");
+    app.post_as(&buyer.access_token, &format!("/api/payments/{b}/pay"), &json!({"method": "cash"})).assert_problem(422);
+    pay::pay(&app, &buyer.access_token, "bkg_nope", VISA_OK).assert_problem(404);
+
+    let d = pay::pay(&app, &buyer.access_token, &b, DECLINE);
+    let p = d.assert_problem(402);
+    assert_eq!(p["type"], "/problems/card-declined");
+    assert_eq!(p["decline_code"], "generic_decline");
+    assert_eq!(p["attempts_left"], 2);
+    let d = pay::pay(&app, &buyer.access_token, &b, NO_FUNDS);
+    assert_eq!(d.assert_problem(402)["decline_code"], "insufficient_funds");
+
+    let ok = pay::pay(&app, &buyer.access_token, &b, VISA_OK);
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    let v = ok.json();
+    assert_eq!(v["status"], "succeeded");
+    assert_eq!(v["attempt"], 3);
+    assert_eq!(v["card"]["last4"], "4242");
+    assert_eq!(v["payments"].as_array().unwrap().len(), 3);
+    // Paying again is idempotent.
+    assert_eq!(pay::pay(&app, &buyer.access_token, &b, VISA_OK).json()["status"], "succeeded");
+    let ev = pay::events(&app, &staff.access_token, &b);
+    assert_eq!(ev, vec!["PaymentSucceeded".to_string()], "one success, no failure for retried declines");
+
+    // Three declines: the booking's payment failed, once.
+    let b2 = pay::order(&app, &buyer.user_id, 5000, 600);
+    for _ in 0..3 {
+        pay::pay(&app, &buyer.access_token, &b2, DECLINE).assert_problem(402);
+    }
+    pay::pay(&app, &buyer.access_token, &b2, VISA_OK).assert_problem(409);
+    let ev = pay::events(&app, &staff.access_token, &b2);
+    assert_eq!(ev, vec!["PaymentFailed".to_string()]);
+    // A new attempt ordered by booking starts over.
+    pay::order_attempt(&app, &b2, &buyer.user_id, 5000, 600, 2);
+    let ok = pay::pay(&app, &buyer.access_token, &b2, VISA_OK);
+    assert_eq!(ok.json()["status"], "succeeded", "{}", ok.text());
+    assert_eq!(count(&pay::events(&app, &staff.access_token, &b2), "PaymentSucceeded"), 1);
+}
+
+#[test]
+fn duplicate_out_of_order_and_forged_webhooks() {
+    let app = accounts::spawn(&[]);
+    let staff = accounts::staff(&app);
+    let buyer = accounts::customer(&app);
+    let t = &buyer.access_token;
+
+    // Three in a row.
+    pay::faults(&app, json!({"webhooks": "duplicate"}));
+    let b = pay::order(&app, &buyer.user_id, 10000, 600);
+    assert_eq!(pay::pay(&app, t, &b, VISA_OK).json()["status"], "succeeded");
+    let sent = pay::sent_webhooks(&app, &intent_of(&app, t, &b));
+    let succeeded: Vec<&Value> = sent.iter().filter(|w| w["type"] == "payment_intent.succeeded").collect();
+    assert_eq!(succeeded.len(), 1);
+    assert_eq!(succeeded[0]["deliveries"], 3);
+    assert_eq!(succeeded[0]["last_status"], 200);
+    assert_eq!(pay::events(&app, &staff.access_token, &b), vec!["PaymentSucceeded".to_string()]);
+
+    // The same delivery replayed three times at once: applied once.
+    let body = succeeded[0]["body"].as_str().unwrap().as_bytes().to_vec();
+    let sig = pay::signature(pay::WEBHOOK_SECRET, platform::clock::now_secs(), &body);
+    std::thread::scope(|s| {
+        let hs: Vec<_> = (0..3).map(|_| s.spawn(|| pay::webhook(&app, &body, &sig))).collect();
+        for h in hs {
+            let r = h.join().unwrap();
+            assert_eq!(r.status, 200, "{}", r.text());
+            assert_eq!(r.json()["duplicate"], true);
+        }
+    });
+
+    // Three at once from the provider, racing the buyer's own confirm.
+    pay::faults(&app, json!({"webhooks": "concurrent"}));
+    let b = pay::order(&app, &buyer.user_id, 10000, 600);
+    let intent = intent_of(&app, t, &b);
+    let forged_success = json!({"id": intent, "object": "payment_intent", "status": "succeeded", "amount": 10000, "currency": "usd", "metadata": {"booking_id": b}});
+    let ev_body = pay::intent_event("succeeded", &forged_success);
+    let sig = pay::signature(pay::WEBHOOK_SECRET, platform::clock::now_secs(), &ev_body);
+    std::thread::scope(|s| {
+        let buyer_pay = s.spawn(|| pay::pay(&app, t, &b, VISA_OK));
+        let hooks: Vec<_> = (0..3).map(|_| s.spawn(|| pay::webhook(&app, &ev_body, &sig))).collect();
+        for h in hooks {
+            assert_eq!(h.join().unwrap().status, 200);
+        }
+        let r = buyer_pay.join().unwrap();
+        assert_eq!(r.status, 200, "{}", r.text());
+    });
+    assert_eq!(pay::status(&app, t, &b)["status"], "succeeded");
+    assert_eq!(pay::events(&app, &staff.access_token, &b), vec!["PaymentSucceeded".to_string()]);
+    assert_eq!(pay::status(&app, t, &b)["payments"].as_array().unwrap().len(), 1, "one payment");
+
+    // Out of order: stale processing / failed news after success changes nothing.
+    pay::faults(&app, json!({"webhooks": "out_of_order"}));
+    let b = pay::order(&app, &buyer.user_id, 10000, 600);
+    assert_eq!(pay::pay(&app, t, &b, VISA_OK).json()["status"], "succeeded");
+    let intent = intent_of(&app, t, &b);
+    let types: Vec<String> = pay::sent_webhooks(&app, &intent).iter().map(|w| w["type"].as_str().unwrap().to_string()).collect();
+    assert!(types.contains(&"payment_intent.payment_failed".to_string()), "{types:?}");
+    assert_eq!(pay::status(&app, t, &b)["status"], "succeeded");
+    assert_eq!(pay::events(&app, &staff.access_token, &b), vec!["PaymentSucceeded".to_string()]);
+
+    // Forged, stale, future-dated, re-serialised: 400, nothing applied.
+    pay::faults(&app, json!({"webhooks": "none"}));
+    let b = pay::order(&app, &buyer.user_id, 10000, 600);
+    let intent = intent_of(&app, t, &b);
+    let fake = json!({"id": intent, "object": "payment_intent", "status": "succeeded", "amount": 10000, "currency": "usd"});
+    let body = pay::intent_event("succeeded", &fake);
+    let now = platform::clock::now_secs();
+    pay::webhook(&app, &body, &pay::signature("whsec_wrong", now, &body)).assert_problem(400);
+    pay::webhook(&app, &body, &pay::signature(pay::WEBHOOK_SECRET, now - 301, &body)).assert_problem(400);
+    pay::webhook(&app, &body, &pay::signature(pay::WEBHOOK_SECRET, now + 301, &body)).assert_problem(400);
+    let reserialised = serde_json::to_vec_pretty(&serde_json::from_slice::<Value>(&body).unwrap()).unwrap();
+    pay::webhook(&app, &reserialised, &pay::signature(pay::WEBHOOK_SECRET, now, &body)).assert_problem(400);
+    app.call_raw("POST", "/api/payments/webhook", "application/json", &body, &[]).assert_problem(400);
+    assert_eq!(pay::status(&app, t, &b)["status"], "requires_payment_method");
+    assert!(pay::events(&app, &staff.access_token, &b).is_empty());
+
+    // Valid: within tolerance, several v1 (one right) — applied once.
+    let good = pay::signature(pay::WEBHOOK_SECRET, now - 290, &body);
+    let rotated = format!("{},v1={}", good.replace("v1=", "v1=00ff,v1="), "ab".repeat(32));
+    let r = pay::webhook(&app, &body, &rotated);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(pay::status(&app, t, &b)["status"], "succeeded");
+    // Unknown event types are acknowledged.
+    let other = json!({"id": "evt_unknown_1", "object": "event", "type": "customer.created", "data": {"object": {"id": "cus_1"}}}).to_string();
+    let r = pay::webhook(&app, other.as_bytes(), &pay::signature(pay::WEBHOOK_SECRET, now, other.as_bytes()));
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+#[test]
+fn provider_faults_leave_nothing_paid() {
+    let app = accounts::spawn(&[]);
+    let staff = accounts::staff(&app);
+    let buyer = accounts::customer(&app);
+    let t = &buyer.access_token;
+    let b = pay::order(&app, &buyer.user_id, 10000, 600);
+
+    for (mode, status) in [("error", 503), ("malformed", 502), ("redirect", 502)] {
+        pay::faults(&app, json!({"op": "confirm", "mode": mode}));
+        let r = pay::pay(&app, t, &b, VISA_OK);
+        r.assert_problem(status);
+        assert_ne!(pay::status(&app, t, &b)["status"], "succeeded", "{mode}");
+    }
+    pay::faults(&app, json!({"op": "confirm", "mode": "timeout", "latency_ms": 6000}));
+    let started = Instant::now();
+    let r = pay::pay(&app, t, &b, VISA_OK);
+    let took = started.elapsed();
+    r.assert_problem(503);
+    assert!(r.header("retry-after").is_some());
+    assert!(took < Duration::from_millis(5_500), "the client timeout bounds the wait: {took:?}");
+    assert_ne!(pay::status(&app, t, &b)["status"], "succeeded");
+    assert!(pay::events(&app, &staff.access_token, &b).is_empty(), "nothing paid, nothing emitted");
+
+    // The buyer retries once the provider is back.
+    let r = pay::pay(&app, t, &b, VISA_OK);
+    assert_eq!(r.json()["status"], "succeeded", "{}", r.text());
+
+    // Intent creation failed at BookingOrdered: created on pay instead.
+    pay::faults(&app, json!({"op": "create", "mode": "error"}));
+    let b = pay::order(&app, &buyer.user_id, 10000, 600);
+    assert_eq!(pay::status(&app, t, &b)["status"], "pending");
+    let r = pay::pay(&app, t, &b, VISA_OK);
+    assert_eq!(r.json()["status"], "succeeded", "{}", r.text());
+    println!("timeout fault answered in {took:?}");
+}
+
+#[test]
+fn processing_three_d_secure_and_late_success_refund() {
+    let app = accounts::spawn(&[]);
+    let staff = accounts::staff(&app);
+    let buyer = accounts::customer(&app);
+    let t = &buyer.access_token;
+
+    // Processing, then succeeded: found by the tick's reconciliation.
+    let b = pay::order(&app, &buyer.user_id, 10000, 600);
+    let r = pay::pay(&app, t, &b, PROCESSING);
+    assert_eq!(r.status, 202, "{}", r.text());
+    assert_eq!(r.json()["status"], "processing");
+    std::thread::sleep(Duration::from_millis(2_300));
+    pay::tick(&app);
+    assert_eq!(pay::status(&app, t, &b)["status"], "succeeded");
+    assert_eq!(pay::events(&app, &staff.access_token, &b), vec!["PaymentSucceeded".to_string()]);
+
+    // 3-D Secure: requires_action, the buyer approves on the provider's page.
+    let b = pay::order(&app, &buyer.user_id, 10000, 600);
+    let v = pay::pay(&app, t, &b, THREE_DS).json();
+    assert_eq!(v["status"], "requires_action", "{v}");
+    let url = v["next_action"]["url"].as_str().unwrap().to_string();
+    let path = &url[url.find("/sandbox/").unwrap()..];
+    assert_eq!(app.get(path).status, 200);
+    let r = app.call_raw("POST", path, "application/x-www-form-urlencoded", b"outcome=approve", &[]);
+    assert!(r.status == 200 || r.status == 303, "{}", r.text());
+    assert_eq!(pay::status(&app, t, &b)["status"], "succeeded");
+
+    // Success after the hold expired and the seats were sold: booking
+    // answers with BookingCancelled, payments refunds on its own.
+    let b = pay::order(&app, &buyer.user_id, 10000, 2);
+    assert_eq!(pay::pay(&app, t, &b, PROCESSING).status, 202);
+    std::thread::sleep(Duration::from_millis(2_300));
+    pay::faults(&app, json!({"op": "any", "mode": "none"}));
+    pay::pay(&app, t, &b, VISA_OK).assert_problem(409);
+    pay::tick(&app);
+    assert_eq!(pay::status(&app, t, &b)["status"], "succeeded");
+    pay::cancel(&app, &b, &buyer.user_id, "seats_unavailable");
+    let s = pay::status(&app, t, &b);
+    assert_eq!(s["status"], "refunded", "{s}");
+    assert_eq!(s["refunded_minor"], 10000);
+    assert_eq!(
+        pay::events(&app, &staff.access_token, &b),
+        vec!["PaymentSucceeded".to_string(), "PaymentRefunded".to_string()]
+    );
+}
+
+#[test]
+fn partial_refunds_never_exceed_the_payment() {
+    let app = accounts::spawn(&[]);
+    let staff = accounts::staff(&app);
+    let buyer = accounts::customer(&app);
+    let t = &buyer.access_token;
+    let refund = |b: &str, amount: i64| {
+        app.post_as(&staff.access_token, &format!("/api/payments/{b}/refunds"), &json!({"amount_minor": amount}))
+    };
+    let paid = || {
+        let b = pay::order(&app, &buyer.user_id, 10000, 600);
+        assert_eq!(pay::pay(&app, t, &b, VISA_OK).json()["status"], "succeeded");
+        b
+    };
+
+    // 60 + 40 on 100.00: refunded exactly at the total.
+    let b = paid();
+    assert_eq!(refund(&b, 6000).status, 201);
+    let s = pay::status(&app, t, &b);
+    assert_eq!((s["status"].as_str().unwrap(), s["refunded_minor"].as_i64().unwrap()), ("partially_refunded", 6000));
+    assert_eq!(refund(&b, 4000).status, 201);
+    let s = pay::status(&app, t, &b);
+    assert_eq!((s["status"].as_str().unwrap(), s["refunded_minor"].as_i64().unwrap()), ("refunded", 10000));
+    refund(&b, 1).assert_problem(409);
+    let ev = pay::events(&app, &staff.access_token, &b);
+    assert_eq!(count(&ev, "PaymentRefunded"), 2);
+
+    // 60 + 60 on 100.00: the second is refused, nothing changes.
+    let b = paid();
+    assert_eq!(refund(&b, 6000).status, 201);
+    assert_eq!(refund(&b, 6000).assert_problem(409)["type"], "/problems/refund-exceeds-payment");
+    let s = pay::status(&app, t, &b);
+    assert_eq!((s["status"].as_str().unwrap(), s["refunded_minor"].as_i64().unwrap()), ("partially_refunded", 6000));
+
+    // Four refunds of 30.00 at once on 100.00: exactly three go through.
+    let b = paid();
+    let codes: Vec<u16> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..4).map(|_| s.spawn(|| refund(&b, 3000).status)).collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(codes.iter().filter(|c| **c == 201).count(), 3, "{codes:?}");
+    assert_eq!(codes.iter().filter(|c| **c == 409).count(), 1, "{codes:?}");
+    assert_eq!(pay::status(&app, t, &b)["refunded_minor"], 9000);
+
+    // Who and what.
+    refund(&b, 0).assert_problem(422);
+    app.post_as(t, &format!("/api/payments/{b}/refunds"), &json!({"amount_minor": 100})).assert_problem(403);
+    let unpaid = pay::order(&app, &buyer.user_id, 10000, 600);
+    refund(&unpaid, 100).assert_problem(409);
+
+    // Cancellation refunds what was paid; an unpaid cancelled booking refunds nothing and cannot be paid.
+    let b = paid();
+    pay::cancel(&app, &b, &buyer.user_id, "requested_by_customer");
+    assert_eq!(pay::status(&app, t, &b)["status"], "refunded");
+    pay::cancel(&app, &unpaid, &buyer.user_id, "requested_by_customer");
+    let s = pay::status(&app, t, &unpaid);
+    assert_eq!(s["refunded_minor"], 0);
+    assert_eq!(pay::pay(&app, t, &unpaid, VISA_OK).assert_problem(409)["type"], "/problems/booking-cancelled");
+}
