@@ -6,6 +6,8 @@
 //! Each `App` is isolated: its SQLite and KV files live in a temp dir that is
 //! removed on drop, and the runner process is killed on drop.
 
+pub mod accounts;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -89,7 +91,11 @@ impl App {
         // The runtime config resolves relative paths against its own
         // directory, so a copy in the temp dir keeps every store private.
         let rc = dir.path().join("runtime-config.toml");
-        std::fs::copy(root.join("runtime-config.toml"), &rc).expect("copy runtime-config.toml");
+        // Spin resolves SQLite paths against the working directory (the
+        // workspace root here), so they are made absolute inside the temp dir.
+        let text = std::fs::read_to_string(root.join("runtime-config.toml")).expect("read runtime-config.toml");
+        let private = text.replace("path = \".spin/", &format!("path = \"{}/.spin/", dir.path().display()));
+        std::fs::write(&rc, private).expect("write runtime-config.toml");
         let mut cmd = Command::new(&bin);
         cmd.current_dir(&root)
             .args(["--manifest", "spin.toml", "--listen", "127.0.0.1:0"])
