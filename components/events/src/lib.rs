@@ -1,0 +1,73 @@
+//! `events`: the catalogue — venues and seat maps, events and price tiers,
+//! the organizer lifecycle, search, public detail with schema.org JSON-LD,
+//! and importers (DESIGN §2).
+//!
+//! | route | who | answer |
+//! |---|---|---|
+//! | `GET /api/events/health` | anyone | database check |
+//! | `GET /api/events` | anyone | search ([`search`]) |
+//! | `POST /api/events` | organizer | 201 draft ([`events`]) |
+//! | `GET /api/events/mine` | organizer | own events, every status |
+//! | `POST /api/events/import/ticketmaster` | organizer | per-record import report ([`import`]) |
+//! | `POST /api/events/import/jsonld` | organizer | per-record import report |
+//! | `POST /api/events/tick` | tick token | retries outbox deliveries |
+//! | `GET /api/events/:id` | anyone (drafts: owner) | detail with venue, seat map, tiers, `jsonld` |
+//! | `PATCH /api/events/:id` | owner/admin | merge-patch edit |
+//! | `DELETE /api/events/:id` | owner/admin | 204, drafts only |
+//! | `POST /api/events/:id/publish` | owner/admin | draft → published |
+//! | `POST /api/events/:id/cancel` | owner/admin | published → cancelled, emits `EventCancelled` |
+//! | `GET /api/events/:id/inventory` | anyone (drafts: owner, chained) | the booking contract ([`read::inventory`]) |
+//! | `GET /api/events/:id/jsonld` | anyone (drafts: owner) | `application/ld+json` |
+//! | `POST /api/venues` | organizer | 201 venue ([`venues`]) |
+//! | `GET /api/venues/:id` | anyone | venue with seat map |
+
+use spin_sdk::http::{Params, Request, Router};
+
+pub mod domain;
+pub mod events;
+pub mod import;
+pub mod outbox;
+pub mod read;
+pub mod search;
+pub mod seatmap;
+pub mod store;
+pub mod venues;
+
+/// The route table.
+pub fn router() -> Router {
+    let mut r = Router::new();
+    r.get("/api/events/health", health);
+    r.get("/api/events", search::search);
+    r.post("/api/events", events::create);
+    r.get("/api/events/mine", read::mine);
+    r.post("/api/events/import/ticketmaster", import::import_ticketmaster);
+    r.post("/api/events/import/jsonld", import::import_jsonld);
+    r.post("/api/events/tick", outbox::tick);
+    r.get("/api/events/:id", read::get);
+    r.patch("/api/events/:id", events::edit);
+    r.delete("/api/events/:id", events::delete);
+    r.post("/api/events/:id/publish", events::publish);
+    r.post("/api/events/:id/cancel", events::cancel);
+    r.get("/api/events/:id/inventory", read::inventory);
+    r.get("/api/events/:id/jsonld", read::get_jsonld);
+    r.post("/api/venues", venues::create);
+    r.get("/api/venues/:id", venues::get);
+    r
+}
+
+/// The component's entry point (wasm only: natively the crate is a library for tests).
+#[cfg(target_arch = "wasm32")]
+#[spin_sdk::http_component]
+fn handle(req: Request) -> spin_sdk::http::Response {
+    platform::web::serve(&router(), req)
+}
+
+fn health(_: Request, _: Params) -> platform::ApiResult {
+    let mut checks = vec![platform::health::sqlite(store::DB)];
+    if checks[0].ok {
+        if let Err(e) = store::open() {
+            checks.push(platform::health::Check { name: "migrations".into(), ok: false, error: Some(e.to_string()) });
+        }
+    }
+    Ok(platform::health::respond("events", checks))
+}

@@ -1,0 +1,30 @@
+//! `seed_catalog [BASE_URL]`: loads the demo catalogue (see
+//! `e2e::catalog::seed_demo`) into the app at BASE_URL (default
+//! `http://127.0.0.1:3000`), waiting up to two minutes for it to answer.
+//! Run by `cargo xtask up`; safe to repeat.
+
+use e2e::catalog::{data_dir, seed_demo, Api, Remote};
+
+fn main() {
+    let base = std::env::args().nth(1).unwrap_or_else(|| "http://127.0.0.1:3000".into());
+    let Some(data) = data_dir() else { return };
+    let api = Remote::new(&base);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while api.send("GET", "/api/events/health", None, None).0 != 200 {
+        if std::time::Instant::now() > deadline {
+            eprintln!("seed_catalog: {base} did not answer /api/events/health");
+            std::process::exit(1);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    match seed_demo(&api, &data) {
+        Ok(r) => eprintln!(
+            "seed_catalog: imported {} new, {} updated, {} unchanged, {} failed records; {} demo events; try {base}/api/events?q=summer+carnival",
+            r.created, r.updated, r.unchanged, r.failed, r.demo_events
+        ),
+        Err(e) => {
+            eprintln!("seed_catalog: {e}");
+            std::process::exit(1);
+        }
+    }
+}
