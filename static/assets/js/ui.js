@@ -132,7 +132,7 @@ export function showFormError(form, err) {
       matched = true;
       input.setAttribute('aria-invalid', 'true');
       const id = `${input.id || input.name}-err`;
-      input.setAttribute('aria-describedby', id);
+      input.setAttribute('aria-describedby', [input.getAttribute('aria-describedby'), id].filter(Boolean).join(' '));
       (input.closest('label') || input).after(h('p.field-error', { id }, msg));
     }
   }
@@ -147,7 +147,8 @@ export function field(label, attrs = {}, hint) {
     ? h('select', { ...attrs, tag: null, options: null, id }, (attrs.options || []).map(([v, t]) => h('option', { value: v, selected: String(attrs.value) === String(v) }, t)))
     : attrs.tag === 'textarea' ? h('textarea', { ...attrs, tag: null, id })
       : h('input', { type: 'text', ...attrs, id });
-  return h('label.field', { for: id }, h('span.label', label), input, hint ? h('small.hint', hint) : null);
+  if (hint) input.setAttribute('aria-describedby', `${id}-hint`);
+  return h('div.field', h('label.label', { for: id }, label), input, hint ? h('small.hint', { id: `${id}-hint` }, hint) : null);
 }
 
 /** Disables a button while `fn` runs. */

@@ -11,17 +11,17 @@ test('an organizer creates a seated event with tiers, publishes it, and buyers f
   const { page, shot, errors, close } = await open('3-organizer');
   try {
     await signIn(page, org.email);
-    await page.getByRole('link', { name: 'Organizer' }).click();
+    await page.getByRole('link', { name: 'Organizer', exact: true }).click();
     await page.locator('#new-event').click();
     await page.locator('#event-form').waitFor();
-    await page.getByLabel('Title').fill(title);
-    await page.getByLabel('Category').selectOption('theatre');
-    await page.getByLabel('Venue name').fill(`Teatro ${uniq()}`);
-    await page.getByLabel('City').fill('Porto');
-    await page.getByLabel('Country (2 letters)').fill('PT');
-    await page.getByLabel('Time zone').selectOption('Europe/Lisbon');
-    await page.getByLabel('Starts').fill(localIn(30, 19));
-    await page.getByLabel('Currency').fill('EUR');
+    await page.locator('[name=title]').fill(title);
+    await page.locator('[name=category]').selectOption('theatre');
+    await page.locator('[name=v_name]').fill(`Teatro ${uniq()}`);
+    await page.locator('[name=v_city]').fill('Porto');
+    await page.locator('[name=v_country]').fill('PT');
+    await page.locator('[name=v_timezone]').selectOption('Europe/Lisbon');
+    await page.locator('[name=starts_at]').fill(localIn(30, 19));
+    await page.locator('[name=currency]').fill('EUR');
     await page.locator('[name="tier_price"]').first().fill('42.50');
     await shot('form');
     await page.locator('#save-event').click();

@@ -30,6 +30,18 @@ function lines(x, cache) {
   return { out, total, cur };
 }
 
+/** A readable reason for a declined payment (402 problem with `decline_code`/`attempts_left`, or a payment view's `failure`). */
+function declineText(d) {
+  const p = (d instanceof ApiError ? d.problem : d) || {};
+  const code = p.decline_code || (p.failure && p.failure.decline_code) || '';
+  const reason = {
+    insufficient_funds: 'The card has insufficient funds.', expired_card: 'The card has expired.', incorrect_cvc: 'The security code (CVC) is wrong.',
+    lost_card: 'The bank refused this card.', stolen_card: 'The bank refused this card.', generic_decline: 'The bank refused this payment.',
+  }[code] || (d instanceof ApiError ? d.message : p.message || p.failure_message) || 'The bank refused this payment.';
+  const left = p.attempts_left;
+  return `${reason} Nothing was charged — check the details or try another card.${typeof left === 'number' ? ` ${left} attempt${left === 1 ? '' : 's'} left.` : ''}`;
+}
+
 export async function render(main, [holdId]) {
   setTitle('Checkout');
   if (!currentUser()) { sessionStorage.setItem('boxoffice.after-login', location.hash); go('/login'); return; }
@@ -174,7 +186,7 @@ export async function render(main, [holdId]) {
       },
     },
     declined ? h('div.alert.error', { id: 'declined', role: 'alert' }, h('strong', 'Your card was declined'),
-      h('p', declined instanceof ApiError ? declined.message : (declined.failure_message || declined.decline_message || declined.message || 'The bank refused this payment. Nothing was charged — try another card.')),
+      h('p', declineText(declined)),
       h('p', 'Your tickets are still held until the timer runs out.')) : null,
     h('h2', 'Payment'),
     h('fieldset', h('legend', 'Payment method'), h('div.methods',

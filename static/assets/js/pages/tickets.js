@@ -36,7 +36,7 @@ export function ticketCard(t) {
         h('a.btn.small', { href: `#/events/${t.event_id}` }, 'Event page'))));
 }
 
-export async function render(main, [tab]) {
+export async function render(main, [tab], query) {
   if (!currentUser()) { sessionStorage.setItem('boxoffice.after-login', location.hash); go('/login'); return; }
   const showBookings = tab === 'bookings';
   setTitle(showBookings ? 'My bookings' : 'My tickets');
@@ -49,7 +49,8 @@ export async function render(main, [tab]) {
   main.append(list, more);
 
   async function page(cursor) {
-    const data = await (showBookings ? myBookings(cursor) : myTickets(cursor));
+    const filter = query && query.get('booking_id') ? { booking_id: query.get('booking_id') } : {};
+    const data = await (showBookings ? myBookings(cursor) : myTickets(cursor, filter));
     if (!cursor) list.replaceChildren();
     list.append(...data.items.map(showBookings ? bookingRow : ticketCard));
     if (!cursor && !data.items.length) {
