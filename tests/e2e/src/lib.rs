@@ -17,6 +17,7 @@ use std::time::Duration;
 pub use serde_json::{json, Value};
 
 pub mod payments;
+pub mod tickets;
 
 /// The workspace root (two levels above this crate).
 pub fn workspace_root() -> PathBuf {

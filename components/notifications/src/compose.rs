@@ -1,0 +1,190 @@
+//! What the messages say: subjects, HTML and plain-text email bodies, and
+//! in-site message texts, built from saga payloads.
+//!
+//! Every value that comes from users or organizers (names, titles,
+//! reasons, codes) is HTML-escaped in the HTML body ([`escape_html`], the
+//! five characters the HTML spec's "escaping a string" needs in text and
+//! attribute values); the plain-text body carries values as they are.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+/// Escapes `&`, `<`, `>`, `"` and `'` for HTML text and quoted attributes.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `starts_at` (RFC 3339) shown in the event's zone, e.g. `Friday 1 May
+/// 2026, 19:00 EDT`; the UTC text when either part does not parse.
+pub fn local_time(starts_at: &str, timezone: &str) -> String {
+    let (Ok(at), Ok(tz)) = (DateTime::parse_from_rfc3339(starts_at), timezone.parse::<Tz>()) else {
+        return starts_at.to_string();
+    };
+    at.with_timezone(&Utc).with_timezone(&tz).format("%A %-d %B %Y, %H:%M %Z").to_string()
+}
+
+/// Formats integer minor units of an ISO 4217 currency, e.g. `USD 90.00`
+/// (two decimals, except the common zero-decimal currencies).
+pub fn money(amount_minor: i64, currency: &str) -> String {
+    const ZERO_DECIMAL: [&str; 8] = ["JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF"];
+    if ZERO_DECIMAL.contains(&currency) {
+        return format!("{currency} {amount_minor}");
+    }
+    let sign = if amount_minor < 0 { "-" } else { "" };
+    let a = amount_minor.unsigned_abs();
+    format!("{currency} {sign}{}.{:02}", a / 100, a % 100)
+}
+
+/// A composed email.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Email {
+    /// Subject line (plain text).
+    pub subject: String,
+    /// HTML body (a complete document).
+    pub html: String,
+    /// Plain-text body.
+    pub text: String,
+}
+
+/// A composed in-site message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    /// Short title.
+    pub title: String,
+    /// One or two sentences, plain text.
+    pub body: String,
+    /// Site-relative link, when there is somewhere to go.
+    pub link: Option<String>,
+}
+
+/// One ticket of `TicketsIssued`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TicketLine {
+    pub ticket_id: String,
+    pub code: String,
+    pub attendee: String,
+    #[serde(default)]
+    pub seat_id: Option<String>,
+    #[serde(default)]
+    pub tier_id: Option<String>,
+}
+
+fn page(title: &str, inner: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title></head>\
+         <body style=\"font-family:system-ui,sans-serif;line-height:1.5;color:#111;max-width:40rem;margin:auto;padding:1rem\">{inner}\
+         <p style=\"color:#666;font-size:.85em\">Boxoffice</p></body></html>",
+        escape_html(title)
+    )
+}
+
+fn absolute(base: &str, path: &str) -> String {
+    format!("{}{path}", base.trim_end_matches('/'))
+}
+
+/// The tickets email: every ticket of one booking in ONE message, each with
+/// attendee, seat (or general admission), its signed code, and links to the
+/// ticket page (QR code) and its calendar file. `base` is the public base
+/// URL of the site (may be empty: links are then site-relative).
+pub fn tickets_email(buyer_name: &str, event_title: &str, when: &str, booking_id: &str, tickets: &[TicketLine], base: &str) -> Email {
+    let subject = format!("Your tickets for {event_title}");
+    let n = tickets.len();
+    let plural = if n == 1 { "ticket" } else { "tickets" };
+    let mut text = format!(
+        "Hello {buyer_name},\n\nhere {} your {n} {plural} for {event_title} on {when} (booking {booking_id}).\n\
+         Show the QR code on the ticket page at the door; the code below is what it holds.\n\n",
+        if n == 1 { "is" } else { "are" }
+    );
+    let mut rows = String::new();
+    for (i, t) in tickets.iter().enumerate() {
+        let seat = t.seat_id.as_deref().map(|s| format!("seat {s}")).unwrap_or_else(|| "general admission".into());
+        let link = absolute(base, &format!("/tickets/{}", t.ticket_id));
+        let ics = absolute(base, &format!("/api/tickets/{}.ics", t.ticket_id));
+        text.push_str(&format!("Ticket {} of {n}: {}, {seat}\n  Code: {}\n  Ticket: {link}\n  Calendar: {ics}\n\n", i + 1, t.attendee, t.code));
+        rows.push_str(&format!(
+            "<li style=\"margin-bottom:1em\"><strong>{}</strong>, {}<br>Code: <code style=\"word-break:break-all\">{}</code><br>\
+             <a href=\"{}\">Open ticket with QR code</a> · <a href=\"{}\">Add to calendar</a></li>",
+            escape_html(&t.attendee),
+            escape_html(&seat),
+            escape_html(&t.code),
+            escape_html(&link),
+            escape_html(&ics),
+        ));
+    }
+    text.push_str("Enjoy the show!\n");
+    let inner = format!(
+        "<p>Hello {},</p><p>here {} your {n} {plural} for <strong>{}</strong> on {} (booking {}).</p>\
+         <p>Show the QR code on the ticket page at the door.</p><ol>{rows}</ol><p>Enjoy the show!</p>",
+        escape_html(buyer_name),
+        if n == 1 { "is" } else { "are" },
+        escape_html(event_title),
+        escape_html(when),
+        escape_html(booking_id),
+    );
+    Email { html: page(&subject, &inner), subject, text }
+}
+
+/// Wraps plain paragraphs as an email: the text body is the paragraphs
+/// separated by blank lines, the HTML body the same paragraphs escaped.
+pub fn simple_email(subject: &str, greeting_name: &str, paragraphs: &[String]) -> Email {
+    let mut text = format!("Hello {greeting_name},\n\n");
+    let mut inner = format!("<p>Hello {},</p>", escape_html(greeting_name));
+    for p in paragraphs {
+        text.push_str(p);
+        text.push_str("\n\n");
+        inner.push_str(&format!("<p>{}</p>", escape_html(p)));
+    }
+    Email { subject: subject.to_string(), html: page(subject, &inner), text }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(escape_html("<script>alert('x') & \"y\"</script>"), "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;");
+    }
+
+    #[test]
+    fn tickets_email_carries_every_ticket_escaped() {
+        let tickets = vec![
+            TicketLine { ticket_id: "tkt_1".into(), code: "k.tkt_1.evt.sig1".into(), attendee: "Ada <b>".into(), seat_id: Some("S1-A-1".into()), tier_id: None },
+            TicketLine { ticket_id: "tkt_2".into(), code: "k.tkt_2.evt.sig2".into(), attendee: "Bob".into(), seat_id: None, tier_id: None },
+        ];
+        let e = tickets_email("Ada & co", "Rock <Night>", "Friday", "bkg_1", &tickets, "https://box.example/");
+        assert_eq!(e.subject, "Your tickets for Rock <Night>");
+        for t in &tickets {
+            assert!(e.text.contains(&t.code) && e.html.contains(&t.code));
+        }
+        assert!(e.html.contains("Ada &lt;b&gt;") && !e.html.contains("Ada <b>"));
+        assert!(e.html.contains("Rock &lt;Night&gt;") && e.html.contains("Ada &amp; co"));
+        assert!(e.text.contains("Ada <b>") && e.text.contains("general admission"));
+        assert!(e.text.contains("https://box.example/tickets/tkt_2"));
+    }
+
+    #[test]
+    fn local_time_uses_the_zone() {
+        assert_eq!(local_time("2026-05-01T23:00:00Z", "America/New_York"), "Friday 1 May 2026, 19:00 EDT");
+        assert_eq!(local_time("2026-05-01T23:00:00Z", "Nowhere/Else"), "2026-05-01T23:00:00Z");
+    }
+
+    #[test]
+    fn money_formats_minor_units() {
+        assert_eq!(money(9000, "USD"), "USD 90.00");
+        assert_eq!(money(5, "EUR"), "EUR 0.05");
+        assert_eq!(money(1200, "JPY"), "JPY 1200");
+    }
+}

@@ -1,0 +1,371 @@
+//! Saga consumer: `POST /api/notifications/saga` (service chaining only).
+//!
+//! | event | what the buyer gets | dedupe key |
+//! |---|---|---|
+//! | `BookingOrdered` | nothing (remembers who to tell) | — |
+//! | `BookingConfirmed` | in-site "booking confirmed" | `confirmed:<booking>` |
+//! | `TicketsIssued` | ONE email with every ticket of the booking (transactional) | `tickets:<booking>` |
+//! | `PaymentFailed` | in-site + email | `payment-failed:<payment>` |
+//! | `BookingCancelled` | in-site + email "cancelled" | `closed:<booking>` |
+//! | `PaymentRefunded` (full) | same notice as the cancellation (whichever arrives first) | `closed:<booking>` |
+//! | `PaymentRefunded` (partial) | in-site + email "refund" | `refund:<event id>` |
+//! | `EventCancelled` | per confirmed booking of the event: the cancellation notice | `closed:<booking>` |
+//!
+//! A cancellation produces several saga events (event cancelled → booking
+//! cancelled → payment refunded) in no guaranteed order; they share the
+//! `closed:<booking>` key, so the buyer hears about it exactly once. Who
+//! to tell is remembered from `BookingOrdered`/`BookingConfirmed`/
+//! `TicketsIssued` (later events carry only the booking id), with the
+//! `users` component's contact as fallback; settings are read from `users`
+//! before the inbox transaction opens (no network call holds the write lock).
+
+use crate::compose::{self, Message, TicketLine};
+use crate::jobs::{self, NewJob};
+use crate::settings::{self, Contact};
+use platform::{ApiError, ApiResult};
+use serde::Deserialize;
+use spin_sdk::http::{Params, Request};
+use spin_sdk::sqlite3::{Connection, Value};
+use std::collections::HashMap;
+
+/// Most users looked up for one event (an event cancellation fans out).
+const MAX_PREFETCH: usize = 200;
+
+#[derive(Debug, Default, Deserialize)]
+struct Buyer {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+}
+
+/// The union of the payload members this consumer reads (catalogue in
+/// `crates/saga/README.md`); each event type fills its own.
+#[derive(Debug, Default, Deserialize)]
+struct Payload {
+    #[serde(default)]
+    booking_id: Option<String>,
+    #[serde(default)]
+    user_id: Option<String>,
+    #[serde(default)]
+    event_id: Option<String>,
+    #[serde(default)]
+    payment_id: Option<String>,
+    #[serde(default)]
+    buyer: Option<Buyer>,
+    #[serde(default)]
+    event_title: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    starts_at: Option<String>,
+    #[serde(default)]
+    timezone: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    amount_minor: Option<i64>,
+    #[serde(default)]
+    currency: Option<String>,
+    #[serde(default)]
+    full: Option<bool>,
+    #[serde(default)]
+    tickets: Vec<TicketLine>,
+}
+
+/// What is known about a booking's buyer.
+#[derive(Debug, Clone, Default)]
+struct BookingContact {
+    booking_id: String,
+    user_id: String,
+    email: Option<String>,
+    name: Option<String>,
+    event_title: Option<String>,
+    starts_at: Option<String>,
+    timezone: Option<String>,
+}
+
+const UPSERT_CONTACT: &str = "INSERT INTO booking_contacts (booking_id, user_id, event_id, email, name, event_title, starts_at, timezone, confirmed, updated_ms) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(booking_id) DO UPDATE SET \
+     event_id = COALESCE(excluded.event_id, event_id), email = COALESCE(excluded.email, email), name = COALESCE(excluded.name, name), \
+     event_title = COALESCE(excluded.event_title, event_title), starts_at = COALESCE(excluded.starts_at, starts_at), \
+     timezone = COALESCE(excluded.timezone, timezone), confirmed = MAX(confirmed, excluded.confirmed), updated_ms = excluded.updated_ms";
+const CONTACT: &str = "SELECT booking_id, user_id, email, name, event_title, starts_at, timezone FROM booking_contacts WHERE booking_id = ?";
+const CONTACTS_OF_EVENT: &str = "SELECT booking_id, user_id, email, name, event_title, starts_at, timezone FROM booking_contacts \
+     WHERE event_id = ? AND confirmed = 1 ORDER BY booking_id LIMIT 10000";
+const INSERT_MESSAGE: &str = "INSERT INTO messages (id, user_id, dedupe_key, kind, title, body, link, booking_id, created_ms) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING";
+
+fn t(s: &str) -> Value {
+    Value::Text(s.to_string())
+}
+
+fn o(s: Option<&str>) -> Value {
+    s.map(t).unwrap_or(Value::Null)
+}
+
+fn contacts(conn: &Connection, sql: &str, key: &str) -> Result<Vec<BookingContact>, spin_sdk::sqlite3::Error> {
+    let rs = conn.execute(sql, &[t(key)])?;
+    let s = |r: &spin_sdk::sqlite3::Row<'_>, c: &str| r.get::<&str>(c).map(str::to_string);
+    Ok(rs
+        .rows()
+        .map(|r| BookingContact {
+            booking_id: s(&r, "booking_id").unwrap_or_default(),
+            user_id: s(&r, "user_id").unwrap_or_default(),
+            email: s(&r, "email"),
+            name: s(&r, "name"),
+            event_title: s(&r, "event_title"),
+            starts_at: s(&r, "starts_at"),
+            timezone: s(&r, "timezone"),
+        })
+        .collect())
+}
+
+/// Users' contacts and settings, read before the transaction.
+#[derive(Debug, Default)]
+pub struct Prefs(HashMap<String, Contact>);
+
+impl Prefs {
+    fn allows(&self, user: &str, kind: &str, channel: &str) -> bool {
+        self.0.get(user).map(|c| c.allows(kind, channel)).unwrap_or(true)
+    }
+
+    fn email(&self, user: &str) -> Option<String> {
+        self.0.get(user).and_then(|c| c.email.clone())
+    }
+}
+
+/// The users concerned by `event`, with their settings (outside any transaction).
+fn prefetch(conn: &Connection, event: &saga::Event) -> Prefs {
+    let p: Payload = serde_json::from_value(event.payload.clone()).unwrap_or_default();
+    let mut users: Vec<String> = Vec::new();
+    if let Some(u) = p.user_id.clone() {
+        users.push(u);
+    } else if let Some(b) = p.booking_id.as_deref() {
+        users.extend(contacts(conn, CONTACT, b).unwrap_or_default().into_iter().map(|c| c.user_id));
+    } else if event.event_type == saga::types::EVENT_CANCELLED {
+        if let Some(e) = p.event_id.as_deref() {
+            users.extend(contacts(conn, CONTACTS_OF_EVENT, e).unwrap_or_default().into_iter().map(|c| c.user_id));
+        }
+    }
+    users.sort();
+    users.dedup();
+    Prefs(users.into_iter().take(MAX_PREFETCH).filter_map(|u| settings::fetch(&u).map(|c| (u, c))).collect())
+}
+
+/// `POST /api/notifications/saga`: applies one event (idempotent through
+/// the saga inbox), then sends the emails that are due.
+pub fn saga(req: Request, _: Params) -> ApiResult {
+    let conn = crate::store::open()?;
+    let prefs = if platform::web::is_chained(&req) {
+        saga::parse_event(&req).map(|e| prefetch(&conn, &e)).unwrap_or_default()
+    } else {
+        Prefs::default()
+    };
+    let resp = saga::receive(&req, &conn, |c, e| apply(c, e, &prefs))?;
+    let report = jobs::deliver_due(&conn, 20);
+    if report != jobs::DeliveryReport::default() {
+        eprintln!("notifications: delivered after saga: {report:?}");
+    }
+    Ok(resp)
+}
+
+fn upsert_contact(conn: &Connection, p: &Payload, confirmed: bool) -> ApiResult<()> {
+    let (Some(b), Some(u)) = (p.booking_id.as_deref(), p.user_id.as_deref()) else {
+        return Err(ApiError::field("booking_id", "booking_id and user_id are required"));
+    };
+    let buyer = p.buyer.as_ref();
+    conn.execute(
+        UPSERT_CONTACT,
+        &[
+            t(b),
+            t(u),
+            o(p.event_id.as_deref()),
+            o(buyer.and_then(|b| b.email.as_deref()).filter(|e| e.contains('@'))),
+            o(buyer.and_then(|b| b.name.as_deref())),
+            o(p.event_title.as_deref()),
+            o(p.starts_at.as_deref()),
+            o(p.timezone.as_deref()),
+            Value::Integer(i64::from(confirmed)),
+            Value::Integer(platform::clock::now_ms()),
+        ],
+    )?;
+    Ok(())
+}
+
+fn message(conn: &Connection, user: &str, key: &str, kind: &str, booking: Option<&str>, m: &Message) -> ApiResult<()> {
+    conn.execute(
+        INSERT_MESSAGE,
+        &[
+            t(&platform::ids::new("ntf")),
+            t(user),
+            t(key),
+            t(kind),
+            t(&m.title),
+            t(&m.body),
+            o(m.link.as_deref()),
+            o(booking),
+            Value::Integer(platform::clock::now_ms()),
+        ],
+    )?;
+    Ok(())
+}
+
+/// One notice about booking `c` through both channels, as `user`'s
+/// settings allow (settings kind `booking`): an in-site message titled
+/// `title` and an email with `subject`, both saying `body`, deduplicated by
+/// `key`. Without any known address it is in-site only.
+struct Notice<'a> {
+    key: String,
+    kind: &'a str,
+    title: String,
+    subject: String,
+    body: String,
+}
+
+fn notify(conn: &Connection, prefs: &Prefs, c: &BookingContact, user: &str, n: Notice<'_>) -> ApiResult<()> {
+    if prefs.allows(user, "booking", "in_app") {
+        let m = Message { title: n.title, body: n.body.clone(), link: Some("/bookings".into()) };
+        message(conn, user, &n.key, n.kind, Some(&c.booking_id), &m)?;
+    }
+    let Some(to) = c.email.clone().or_else(|| prefs.email(user)) else {
+        eprintln!("notifications: no e-mail address for {user} ({}); in-site only", n.key);
+        return Ok(());
+    };
+    let name = c.name.clone().unwrap_or_else(|| "there".into());
+    let email = compose::simple_email(&n.subject, &name, &[n.body]);
+    let job = NewJob {
+        dedupe_key: n.key,
+        kind: n.kind,
+        user_id: Some(user),
+        booking_id: Some(&c.booking_id),
+        to_email: &to,
+        to_name: c.name.as_deref(),
+        email,
+    };
+    jobs::enqueue(conn, &job)?;
+    Ok(())
+}
+
+/// Applies `event` inside the inbox transaction.
+pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult<()> {
+    use saga::types::*;
+    let p: Payload = platform::web::parse_json(event.payload.to_string().as_bytes())?;
+    let base = platform::config::get("public_base_url").unwrap_or_default();
+    match event.event_type.as_str() {
+        BOOKING_ORDERED => upsert_contact(conn, &p, false),
+        BOOKING_CONFIRMED => {
+            upsert_contact(conn, &p, true)?;
+            let (b, u) = (p.booking_id.as_deref().unwrap_or_default(), p.user_id.as_deref().unwrap_or_default());
+            if prefs.allows(u, "booking", "in_app") {
+                let title = p.event_title.as_deref().unwrap_or("your event");
+                let when = compose::local_time(p.starts_at.as_deref().unwrap_or_default(), p.timezone.as_deref().unwrap_or_default());
+                let m = Message {
+                    title: format!("Booking confirmed: {title}"),
+                    body: format!("Your booking {b} for {title} on {when} is confirmed. Your tickets are in My tickets and on their way by email."),
+                    link: Some(format!("/tickets?booking_id={b}")),
+                };
+                message(conn, u, &format!("confirmed:{b}"), "booking_confirmed", Some(b), &m)?;
+            }
+            Ok(())
+        }
+        TICKETS_ISSUED => {
+            upsert_contact(conn, &p, true)?;
+            let (b, u) = (p.booking_id.as_deref().unwrap_or_default(), p.user_id.as_deref().unwrap_or_default());
+            if p.tickets.is_empty() {
+                return Err(ApiError::field("tickets", "must list the booking's tickets"));
+            }
+            let buyer = p.buyer.as_ref();
+            let Some(to) = buyer.and_then(|b| b.email.clone()).filter(|e| e.contains('@')).or_else(|| prefs.email(u)) else {
+                eprintln!("notifications: tickets of {b}: no e-mail address");
+                return Ok(());
+            };
+            let name = buyer.and_then(|b| b.name.clone()).unwrap_or_else(|| "there".into());
+            let title = p.event_title.as_deref().unwrap_or("your event");
+            let when = compose::local_time(p.starts_at.as_deref().unwrap_or_default(), p.timezone.as_deref().unwrap_or_default());
+            let email = compose::tickets_email(&name, title, &when, b, &p.tickets, &base);
+            jobs::enqueue(
+                conn,
+                &NewJob { dedupe_key: format!("tickets:{b}"), kind: "tickets", user_id: Some(u), booking_id: Some(b), to_email: &to, to_name: Some(&name), email },
+            )?;
+            Ok(())
+        }
+        PAYMENT_FAILED => {
+            let Some(c) = p.booking_id.as_deref().map(|b| contacts(conn, CONTACT, b)).transpose()?.and_then(|v| v.into_iter().next()) else {
+                return Ok(()); // nobody known to tell (the booking was never ordered here)
+            };
+            let reason = p.reason.as_deref().unwrap_or("the payment was declined").replace('_', " ");
+            let title = c.event_title.clone().unwrap_or_else(|| "your booking".into());
+            let body = format!("Your payment for booking {} ({title}) did not go through: {reason}. No money was taken; you can try again.", c.booking_id);
+            let key = format!("payment-failed:{}", p.payment_id.as_deref().unwrap_or(&event.id));
+            let subject = format!("Payment failed for {title}");
+            notify(conn, prefs, &c, &c.user_id, Notice { key, kind: "payment_failed", title: "Payment failed".into(), subject, body })
+        }
+        BOOKING_CANCELLED => {
+            let b = p.booking_id.as_deref().ok_or_else(|| ApiError::field("booking_id", "is required"))?;
+            let known = contacts(conn, CONTACT, b)?.into_iter().next();
+            let user = p.user_id.clone().or_else(|| known.as_ref().map(|c| c.user_id.clone())).unwrap_or_default();
+            if user.is_empty() {
+                return Err(ApiError::field("user_id", "is required"));
+            }
+            let c = known.unwrap_or(BookingContact { booking_id: b.into(), user_id: user.clone(), ..Default::default() });
+            let refund = match (p.amount_minor, p.currency.as_deref()) {
+                (Some(a), Some(cur)) if a > 0 => format!(" Any payment ({}) is refunded to your card.", compose::money(a, cur)),
+                _ => String::new(),
+            };
+            let why = match p.reason.as_deref() {
+                Some("requested_by_customer") | None => "as you asked".to_string(),
+                Some("event_cancelled") => "because the event was cancelled".to_string(),
+                Some("seats_unavailable") => "because your seats were no longer available when the payment arrived".to_string(),
+                Some(other) => format!("({})", other.replace('_', " ")),
+            };
+            closed(conn, prefs, &c, &user, format!("was cancelled {why}.{refund}"))
+        }
+        PAYMENT_REFUNDED => {
+            let b = p.booking_id.as_deref().ok_or_else(|| ApiError::field("booking_id", "is required"))?;
+            let Some(c) = contacts(conn, CONTACT, b)?.into_iter().next() else {
+                return Ok(());
+            };
+            let amount = match (p.amount_minor, p.currency.as_deref()) {
+                (Some(a), Some(cur)) => compose::money(a, cur),
+                _ => "your payment".into(),
+            };
+            if p.full != Some(false) {
+                return closed(conn, prefs, &c, &c.user_id.clone(), format!("was cancelled and {amount} is refunded to your card."));
+            }
+            let title = c.event_title.clone().unwrap_or_else(|| "your booking".into());
+            let body = format!("{amount} of booking {} ({title}) is refunded to your card.", c.booking_id);
+            let subject = format!("Refund for {title}");
+            notify(conn, prefs, &c, &c.user_id, Notice { key: format!("refund:{}", event.id), kind: "refund", title: "Refund issued".into(), subject, body })
+        }
+        EVENT_CANCELLED => {
+            let e = p.event_id.as_deref().ok_or_else(|| ApiError::field("event_id", "is required"))?;
+            let why = p.reason.as_deref().filter(|r| !r.is_empty()).map(|r| format!(" ({r})")).unwrap_or_default();
+            for mut c in contacts(conn, CONTACTS_OF_EVENT, e)? {
+                c.event_title = c.event_title.or_else(|| p.title.clone());
+                let text = format!("was cancelled because the organizer cancelled the event{why}. Your payment is refunded in full.");
+                closed(conn, prefs, &c, &c.user_id.clone(), text)?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The one "your booking is cancelled" notice of a booking (`closed:<booking>`).
+fn closed(conn: &Connection, prefs: &Prefs, c: &BookingContact, user: &str, what: String) -> ApiResult<()> {
+    let title = c.event_title.clone().unwrap_or_else(|| "your event".into());
+    let when = match (c.starts_at.as_deref(), c.timezone.as_deref()) {
+        (Some(at), Some(tz)) => format!(" on {}", compose::local_time(at, tz)),
+        _ => String::new(),
+    };
+    let body = format!("Your booking {} for {title}{when} {what} Its tickets are void.", c.booking_id);
+    let notice = Notice {
+        key: format!("closed:{}", c.booking_id),
+        kind: "booking_cancelled",
+        title: format!("Booking cancelled: {title}"),
+        subject: format!("Your booking for {title} is cancelled"),
+        body,
+    };
+    notify(conn, prefs, c, user, notice)
+}

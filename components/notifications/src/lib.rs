@@ -1,0 +1,70 @@
+//! `notifications`: email jobs through an HTTP email provider and in-site
+//! messages, driven by saga events (DESIGN §2, §3).
+//!
+//! | route | who | answer |
+//! |---|---|---|
+//! | `GET /api/notifications/health` | anyone | database check |
+//! | `GET /api/notifications` | signed in | own messages, newest first, cursor paged ([`inbox::list`]) |
+//! | `GET /api/notifications/unread-count` | signed in | `{"unread": n}` |
+//! | `POST /api/notifications/read-all` | signed in | marks every own message read |
+//! | `POST /api/notifications/:id/read` | owner | marks one read |
+//! | `POST /api/notifications/saga` | service chaining only | saga deliveries ([`consume`]) |
+//! | `POST /api/notifications/tick` | tick token | sends due email jobs (retries) |
+//! | `GET /api/notifications/admin/jobs` | admin | email jobs by status, dead letters included ([`admin`]) |
+//! | `POST /api/notifications/admin/jobs/:id/retry` | admin | requeues a dead job |
+
+use platform::ApiResult;
+use spin_sdk::http::{Params, Request, Response, Router};
+
+pub mod admin;
+pub mod compose;
+pub mod consume;
+pub mod inbox;
+pub mod jobs;
+pub mod provider;
+pub mod settings;
+pub mod store;
+
+/// The route table.
+pub fn router() -> Router {
+    let mut r = Router::new();
+    r.get("/api/notifications/health", health);
+    r.get("/api/notifications", inbox::list);
+    r.get("/api/notifications/unread-count", inbox::unread);
+    r.post("/api/notifications/read-all", inbox::mark_all_read);
+    r.post("/api/notifications/:id/read", inbox::mark_read);
+    r.post("/api/notifications/saga", consume::saga);
+    r.post("/api/notifications/tick", tick);
+    r.get("/api/notifications/admin/jobs", admin::jobs);
+    r.post("/api/notifications/admin/jobs/:id/retry", admin::retry);
+    r
+}
+
+#[cfg(target_arch = "wasm32")]
+#[spin_sdk::http_component]
+fn handle(req: Request) -> Response {
+    respond(req)
+}
+
+/// Answers one request.
+pub fn respond(req: Request) -> Response {
+    platform::web::serve(&router(), req)
+}
+
+fn health(_: Request, _: Params) -> ApiResult {
+    let mut checks = vec![platform::health::sqlite(store::DB)];
+    if checks[0].ok {
+        if let Err(e) = store::open() {
+            checks.push(platform::health::Check { name: "migrations".into(), ok: false, error: Some(format!("{e:?}")) });
+        }
+    }
+    Ok(platform::health::respond("notifications", checks))
+}
+
+/// `POST /api/notifications/tick` (tick token): sends due email jobs →
+/// `{"sent","retried","dead","skipped"}`.
+fn tick(req: Request, _: Params) -> ApiResult {
+    saga::require_tick(&req)?;
+    let conn = store::open()?;
+    platform::web::ok(&jobs::deliver_due(&conn, 50))
+}

@@ -1,0 +1,16 @@
+//! The notifications database.
+
+use platform::db::Migration;
+use spin_sdk::sqlite3::{Connection, Error};
+
+/// SQLite label.
+pub const DB: &str = "notifications";
+
+/// Migrations of `sql/notifications/`.
+pub const MIGRATIONS: &[Migration] =
+    &[Migration { version: 1, name: "notifications", sql: include_str!("../../../sql/notifications/0001_notifications.sql") }];
+
+/// Opens the database with this component's and the saga's tables.
+pub fn open() -> Result<Connection, Error> {
+    saga::open(DB, MIGRATIONS)
+}

@@ -1,0 +1,144 @@
+//! Check-in at the door: `POST /api/tickets/check-in`.
+//!
+//! The admission itself is ONE conditional UPDATE (`… WHERE status =
+//! 'valid' AND checked_in_ms IS NULL`), so of any number of simultaneous
+//! scans of one ticket exactly one changes the row and admits; the others
+//! find it already checked in.
+
+use crate::code::TicketKeys;
+use crate::store::{self, text, Ticket, COLUMNS};
+use platform::auth::Role;
+use platform::{ApiError, ApiResult};
+use serde::Deserialize;
+use serde_json::{json, Value as Json};
+use spin_sdk::http::{Method, Params, Request, Response};
+use spin_sdk::sqlite3::Value;
+
+/// The scan.
+#[derive(Debug, Deserialize)]
+pub struct Scan {
+    /// The code read from the QR (or typed).
+    pub code: String,
+    /// The event this door admits to.
+    pub event_id: String,
+}
+
+/// An RFC 9457 refusal with extension members (`extra` is merged in).
+fn refusal(status: u16, kind: &str, title: &str, detail: String, extra: Json) -> Response {
+    let mut body = json!({"type": format!("/problems/{kind}"), "title": title, "status": status, "detail": detail, "result": kind});
+    if let (Some(b), Json::Object(extra)) = (body.as_object_mut(), extra) {
+        b.extend(extra);
+    }
+    Response::builder()
+        .status(status)
+        .header("content-type", platform::problem::PROBLEM_JSON)
+        .body(serde_json::to_vec(&body).unwrap_or_default())
+        .build()
+}
+
+/// The organizer of `event_id`, from `GET
+/// http://events.spin.internal/api/events/{id}/inventory` (the caller's
+/// token is forwarded so drafts resolve for their owner). `None` when the
+/// event does not exist or is not visible.
+fn organizer_of(event_id: &str, token: &str) -> ApiResult<Option<String>> {
+    let req = Request::builder()
+        .method(Method::Get)
+        .uri(format!("http://events.spin.internal/api/events/{event_id}/inventory"))
+        .header("authorization", format!("Bearer {token}"))
+        .build();
+    let resp: Response = spin_sdk::http::run(spin_sdk::http::send(req)).map_err(|e| {
+        eprintln!("tickets: events inventory: {e}");
+        ApiError::BadGateway("the events service did not answer".into())
+    })?;
+    match *resp.status() {
+        200 => {
+            let v: Json = serde_json::from_slice(resp.body()).map_err(|_| ApiError::BadGateway("the events service answered nonsense".into()))?;
+            Ok(v["organizer_id"].as_str().map(str::to_string))
+        }
+        404 | 403 => Ok(None),
+        s => Err(ApiError::BadGateway(format!("the events service answered {s}"))),
+    }
+}
+
+const ADMIT: &str = "UPDATE tickets SET checked_in_ms = ?, checked_in_by = ? \
+     WHERE id = ? AND event_id = ? AND status = 'valid' AND checked_in_ms IS NULL RETURNING ";
+
+/// `POST /api/tickets/check-in` `{"code":"…","event_id":"evt_…"}`, by
+/// staff, admins, or the organizer of `event_id`.
+///
+/// | outcome | status | body |
+/// |---|---|---|
+/// | admitted | 200 | `{"result":"admitted","checked_in_at":…,"ticket":{…}}` |
+/// | already checked in | 409 | problem `already-checked-in` with `checked_in_at` (the first scan) and `ticket_id` |
+/// | void ticket | 410 | problem `ticket-void` |
+/// | code for another event | 409 | problem `wrong-event` |
+/// | forged, altered or unknown code | 422 | problem `ticket-invalid` |
+///
+/// Errors also: 401 signed out; 403 customers and other organizers; 404
+/// unknown event (organizers); 422 missing fields; 502 events unreachable.
+pub fn check_in(req: Request, _: Params) -> ApiResult {
+    let caller = platform::auth::require(&req)?;
+    caller.require_role(&[Role::Staff, Role::Organizer])?;
+    let scan: Scan = platform::web::read_json(&req)?;
+    if scan.event_id.trim().is_empty() {
+        return Err(ApiError::field("event_id", "is required"));
+    }
+    if scan.code.trim().is_empty() {
+        return Err(ApiError::field("code", "is required"));
+    }
+    if caller.role == Role::Organizer {
+        match organizer_of(&scan.event_id, &caller.token)? {
+            None => return Err(ApiError::NotFound(format!("no event {}", scan.event_id))),
+            Some(o) if o != caller.user_id => return Err(ApiError::Forbidden("only this event's organizer or staff check tickets in".into())),
+            Some(_) => {}
+        }
+    }
+    let keys = TicketKeys::from_config().map_err(|e| {
+        eprintln!("tickets: {e:#}");
+        ApiError::Unavailable("ticket signing is not configured".into())
+    })?;
+    let verified = match keys.verify(&scan.code) {
+        Ok(v) => v,
+        Err(e) => return Ok(refusal(422, "ticket-invalid", "Ticket refused", e.to_string(), json!({}))),
+    };
+    if verified.event_id != scan.event_id {
+        return Ok(refusal(
+            409,
+            "wrong-event",
+            "Ticket is for another event",
+            format!("this ticket admits to {}, not {}", verified.event_id, scan.event_id),
+            json!({"ticket_id": verified.ticket_id, "ticket_event_id": verified.event_id}),
+        ));
+    }
+    let conn = store::open()?;
+    let now = platform::clock::now_ms();
+    let admitted = conn.execute(
+        &format!("{ADMIT}{COLUMNS}"),
+        &[Value::Integer(now), text(&caller.user_id), text(&verified.ticket_id), text(&scan.event_id)],
+    )?;
+    if let Some(row) = admitted.rows().next() {
+        let t = Ticket::from_row(&row);
+        return platform::web::ok(&json!({"result": "admitted", "checked_in_at": platform::clock::rfc3339(now), "ticket": t.view()}));
+    }
+    // Not admitted: say why.
+    let Some(t) = store::by_id(&conn, &verified.ticket_id)? else {
+        return Ok(refusal(422, "ticket-invalid", "Ticket refused", "no such ticket was issued".into(), json!({})));
+    };
+    if t.is_void() {
+        return Ok(refusal(
+            410,
+            "ticket-void",
+            "Ticket is void",
+            format!("ticket {} is void ({})", t.id, t.void_reason.as_deref().unwrap_or("cancelled")),
+            json!({"ticket_id": t.id}),
+        ));
+    }
+    let first = t.checked_in_ms.map(platform::clock::rfc3339);
+    Ok(refusal(
+        409,
+        "already-checked-in",
+        "Already checked in",
+        format!("ticket {} was already checked in at {}", t.id, first.as_deref().unwrap_or("an earlier scan")),
+        json!({"ticket_id": t.id, "checked_in_at": first, "attendee": t.attendee_name, "seat_id": t.seat_id}),
+    ))
+}

@@ -1,0 +1,204 @@
+//! Write side: issuing tickets on `BookingConfirmed`, voiding them on
+//! `BookingCancelled` and full `PaymentRefunded` (saga catalogue in
+//! `crates/saga/README.md`).
+//!
+//! Every handler runs inside the inbox transaction of [`saga::receive`], so
+//! a redelivered event changes nothing; on top of that, tickets are keyed
+//! by (booking, attendee position), so even a re-emitted confirmation with
+//! a new event id issues no second set.
+
+use crate::code::TicketKeys;
+use crate::store::{self, text};
+use platform::{ApiError, ApiResult};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use spin_sdk::http::{Params, Request};
+use spin_sdk::sqlite3::{Connection, Value};
+
+/// Producer name of this component's events.
+pub const PRODUCER: &str = "tickets";
+/// Most attendees one booking may carry (a sanity bound on the payload).
+const MAX_ATTENDEES: usize = 100;
+
+/// One attendee of `BookingConfirmed`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Attendee {
+    /// Name printed on the ticket.
+    pub name: String,
+    /// Seat (`S1-A-12`), `null` for general admission.
+    #[serde(default)]
+    pub seat_id: Option<String>,
+    /// Price tier.
+    pub tier_id: String,
+}
+
+/// The `BookingConfirmed` payload.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BookingConfirmed {
+    pub booking_id: String,
+    pub user_id: String,
+    pub event_id: String,
+    /// `{name, email, phone}`; passed on to `TicketsIssued` as is.
+    pub buyer: Json,
+    pub attendees: Vec<Attendee>,
+    pub event_title: String,
+    /// RFC 3339.
+    pub starts_at: String,
+    /// IANA zone.
+    pub timezone: String,
+}
+
+/// One ticket in `TicketsIssued`.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssuedTicket {
+    pub ticket_id: String,
+    pub code: String,
+    pub attendee: String,
+    pub seat_id: Option<String>,
+    pub tier_id: String,
+}
+
+/// The `TicketsIssued` payload (tickets → notifications).
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketsIssued {
+    pub booking_id: String,
+    pub user_id: String,
+    pub event_id: String,
+    pub buyer: Json,
+    pub event_title: String,
+    pub starts_at: String,
+    pub timezone: String,
+    pub tickets: Vec<IssuedTicket>,
+}
+
+#[derive(Debug, Deserialize)]
+struct BookingRef {
+    booking_id: String,
+    #[serde(default)]
+    reason: Option<String>,
+    /// `PaymentRefunded` only: whether the whole amount went back.
+    #[serde(default)]
+    full: Option<bool>,
+}
+
+const INSERT: &str = "INSERT INTO tickets (id, booking_id, ordinal, user_id, event_id, event_title, starts_at_ms, timezone, \
+     attendee_name, seat_id, tier_id, code, status, void_reason, voided_ms, issued_ms) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(booking_id, ordinal) DO NOTHING";
+const COUNT_OF_BOOKING: &str = "SELECT COUNT(*) AS n FROM tickets WHERE booking_id = ?";
+const VOID_REASON: &str = "SELECT reason FROM voided_bookings WHERE booking_id = ?";
+const REMEMBER_VOID: &str = "INSERT INTO voided_bookings (booking_id, reason, voided_ms) VALUES (?, ?, ?) ON CONFLICT(booking_id) DO NOTHING";
+const VOID_BOOKING: &str =
+    "UPDATE tickets SET status = 'void', void_reason = ?, voided_ms = ? WHERE booking_id = ? AND status = 'valid'";
+
+/// `POST /api/tickets/saga` (service chaining only): applies one event.
+pub fn saga(req: Request, _: Params) -> ApiResult {
+    let conn = store::open()?;
+    saga::receive(&req, &conn, apply)
+}
+
+fn payload<T: serde::de::DeserializeOwned>(event: &saga::Event) -> ApiResult<T> {
+    platform::web::parse_json(event.payload.to_string().as_bytes())
+}
+
+/// Applies `event` (unknown types are acknowledged and ignored).
+pub fn apply(conn: &Connection, event: &saga::Event) -> ApiResult<()> {
+    use saga::types::*;
+    match event.event_type.as_str() {
+        BOOKING_CONFIRMED => issue(conn, payload(event)?),
+        BOOKING_CANCELLED => {
+            let b: BookingRef = payload(event)?;
+            void(conn, &b.booking_id, &format!("booking cancelled ({})", b.reason.as_deref().unwrap_or("cancelled")))
+        }
+        PAYMENT_REFUNDED => {
+            let b: BookingRef = payload(event)?;
+            if b.full == Some(false) {
+                return Ok(()); // a partial refund keeps the tickets
+            }
+            void(conn, &b.booking_id, "payment refunded")
+        }
+        _ => Ok(()),
+    }
+}
+
+fn validate(b: &BookingConfirmed) -> ApiResult<i64> {
+    if b.booking_id.is_empty() || b.event_id.is_empty() || b.user_id.is_empty() {
+        return Err(ApiError::field("booking_id", "booking, user and event ids are required"));
+    }
+    if b.attendees.is_empty() || b.attendees.len() > MAX_ATTENDEES {
+        return Err(ApiError::field("attendees", format!("must hold 1-{MAX_ATTENDEES} attendees")));
+    }
+    platform::clock::parse_rfc3339(&b.starts_at).ok_or_else(|| ApiError::field("starts_at", "must be RFC 3339"))
+}
+
+/// Issues one ticket per attendee and emits `TicketsIssued`. When the
+/// booking was already cancelled or refunded, the tickets are issued void
+/// and nothing is emitted; when it already has tickets, nothing happens.
+pub fn issue(conn: &Connection, b: BookingConfirmed) -> ApiResult<()> {
+    let starts_at_ms = validate(&b)?;
+    let existing = conn.execute(COUNT_OF_BOOKING, &[text(&b.booking_id)])?;
+    if existing.rows().next().and_then(|r| r.get::<i64>("n")).unwrap_or(0) > 0 {
+        return Ok(());
+    }
+    let keys = TicketKeys::from_config().map_err(|e| {
+        eprintln!("tickets: {e:#}");
+        ApiError::Unavailable("ticket signing is not configured".into())
+    })?;
+    let void_reason: Option<String> =
+        conn.execute(VOID_REASON, &[text(&b.booking_id)])?.rows().next().and_then(|r| r.get::<&str>("reason").map(str::to_string));
+    let now = platform::clock::now_ms();
+    let mut issued = Vec::with_capacity(b.attendees.len());
+    for (i, a) in b.attendees.iter().enumerate() {
+        let id = platform::ids::new("tkt");
+        let code = keys.sign(&id, &b.event_id);
+        let name = if a.name.trim().is_empty() { "Guest" } else { a.name.trim() };
+        conn.execute(
+            INSERT,
+            &[
+                text(&id),
+                text(&b.booking_id),
+                Value::Integer(i as i64),
+                text(&b.user_id),
+                text(&b.event_id),
+                text(&b.event_title),
+                Value::Integer(starts_at_ms),
+                text(&b.timezone),
+                text(name),
+                a.seat_id.as_deref().map(text).unwrap_or(Value::Null),
+                text(&a.tier_id),
+                text(&code),
+                text(if void_reason.is_some() { "void" } else { "valid" }),
+                void_reason.as_deref().map(text).unwrap_or(Value::Null),
+                if void_reason.is_some() { Value::Integer(now) } else { Value::Null },
+                Value::Integer(now),
+            ],
+        )?;
+        issued.push(IssuedTicket { ticket_id: id, code, attendee: name.to_string(), seat_id: a.seat_id.clone(), tier_id: a.tier_id.clone() });
+    }
+    if void_reason.is_some() {
+        return Ok(());
+    }
+    let payload = TicketsIssued {
+        booking_id: b.booking_id,
+        user_id: b.user_id,
+        event_id: b.event_id,
+        buyer: b.buyer,
+        event_title: b.event_title,
+        starts_at: b.starts_at,
+        timezone: b.timezone,
+        tickets: issued,
+    };
+    saga::emit(conn, PRODUCER, saga::types::TICKETS_ISSUED, &payload)?;
+    Ok(())
+}
+
+/// Voids every valid ticket of `booking_id` and remembers the booking as
+/// void, so tickets confirmed later are born void.
+pub fn void(conn: &Connection, booking_id: &str, reason: &str) -> ApiResult<()> {
+    if booking_id.is_empty() {
+        return Err(ApiError::field("booking_id", "is required"));
+    }
+    let now = Value::Integer(platform::clock::now_ms());
+    conn.execute(REMEMBER_VOID, &[text(booking_id), text(reason), now.clone()])?;
+    conn.execute(VOID_BOOKING, &[text(reason), now, text(booking_id)])?;
+    Ok(())
+}

@@ -1,0 +1,71 @@
+//! `tickets`: one signed ticket per attendee of a confirmed booking, its QR
+//! code and calendar file, voiding, and check-in at the door (DESIGN §2, §3).
+//!
+//! | route | who | answer |
+//! |---|---|---|
+//! | `GET /api/tickets/health` | anyone | database and signing-key check |
+//! | `GET /api/tickets` | signed in | the caller's tickets, newest first, cursor paged ([`read::list`]) |
+//! | `POST /api/tickets/check-in` | staff, admin, the event's organizer | admit once ([`checkin::check_in`]) |
+//! | `POST /api/tickets/saga` | service chaining only | saga deliveries ([`issue`]) |
+//! | `POST /api/tickets/tick` | tick token | retries `TicketsIssued` deliveries |
+//! | `GET /api/tickets/:id` | owner, admin | ticket with `qr_svg`; 410 when void |
+//! | `GET /api/tickets/:id.ics` | owner, admin | `text/calendar` (RFC 5545) with the event's zone; 410 when void |
+//! | `GET /api/tickets/:id/qr.svg` | owner, admin | the QR code alone (`image/svg+xml`); 410 when void |
+
+use platform::ApiResult;
+use spin_sdk::http::{Params, Request, Response, Router};
+
+pub mod checkin;
+pub mod code;
+pub mod ics;
+pub mod issue;
+pub mod qr;
+pub mod read;
+pub mod store;
+
+/// The route table.
+pub fn router() -> Router {
+    let mut r = Router::new();
+    r.get("/api/tickets/health", health);
+    r.get("/api/tickets", read::list);
+    r.post("/api/tickets/check-in", checkin::check_in);
+    r.post("/api/tickets/saga", issue::saga);
+    r.post("/api/tickets/tick", tick);
+    r.get("/api/tickets/:id", read::get);
+    r.get("/api/tickets/:id/qr.svg", read::qr_svg);
+    r
+}
+
+#[cfg(target_arch = "wasm32")]
+#[spin_sdk::http_component]
+fn handle(req: Request) -> Response {
+    respond(req)
+}
+
+/// Answers one request.
+pub fn respond(req: Request) -> Response {
+    platform::web::serve(&router(), req)
+}
+
+fn health(_: Request, _: Params) -> ApiResult {
+    let mut checks = vec![platform::health::sqlite(store::DB)];
+    if checks[0].ok {
+        if let Err(e) = store::open() {
+            checks.push(platform::health::Check { name: "migrations".into(), ok: false, error: Some(format!("{e:?}")) });
+        }
+    }
+    let key = code::TicketKeys::from_config();
+    checks.push(platform::health::Check {
+        name: "variable:ticket_signing_key".into(),
+        ok: key.is_ok(),
+        error: key.err().map(|e| e.to_string()),
+    });
+    Ok(platform::health::respond("tickets", checks))
+}
+
+/// `POST /api/tickets/tick` (tick token): retries pending `TicketsIssued` deliveries.
+fn tick(req: Request, _: Params) -> ApiResult {
+    saga::require_tick(&req)?;
+    let conn = store::open()?;
+    platform::web::ok(&saga::relay(&conn))
+}

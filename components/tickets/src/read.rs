@@ -1,0 +1,108 @@
+//! Read side: the caller's tickets, one ticket with its QR code, its
+//! calendar file.
+
+use crate::store::{self, text, Ticket, COLUMNS};
+use platform::web::{ok, Query};
+use platform::{ApiError, ApiResult};
+use serde_json::json;
+use spin_sdk::http::{Params, Request, Response};
+use spin_sdk::sqlite3::Value;
+
+/// `GET /api/tickets?cursor=&limit=&booking_id=&event_id=`: the caller's
+/// tickets, newest first (`limit` 1–100, default 50).
+///
+/// ```json
+/// {"items":[<ticket view>…],"next_cursor":"tkt_…"|null}
+/// ```
+/// `next_cursor` is the id of the last item; pass it as `cursor` for the
+/// next page. Errors: 401 signed out, 422 bad `limit`/`cursor`.
+pub fn list(req: Request, _: Params) -> ApiResult {
+    let caller = platform::auth::require(&req)?;
+    let q = Query::of(&req);
+    let limit = q.limit(50, 100)?;
+    let cursor = q.get("cursor");
+    if let Some(c) = cursor {
+        if !platform::ids::is_valid("tkt", c) {
+            return Err(ApiError::field("cursor", "is not a cursor from this list"));
+        }
+    }
+    let opt = |v: Option<&str>| v.map(text).unwrap_or(Value::Null);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM tickets WHERE user_id = ? AND (?2 IS NULL OR id < ?2) AND (?3 IS NULL OR booking_id = ?3) \
+         AND (?4 IS NULL OR event_id = ?4) ORDER BY id DESC LIMIT ?5"
+    );
+    let conn = store::open()?;
+    let rs = conn.execute(
+        &sql,
+        &[text(&caller.user_id), opt(cursor), opt(q.get("booking_id")), opt(q.get("event_id")), Value::Integer(i64::from(limit) + 1)],
+    )?;
+    let mut items: Vec<Ticket> = rs.rows().map(|r| Ticket::from_row(&r)).collect();
+    let next = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(|t| t.id.clone())
+    } else {
+        None
+    };
+    ok(&json!({"items": items.iter().map(Ticket::view).collect::<Vec<_>>(), "next_cursor": next}))
+}
+
+/// Loads a ticket the caller may read: 404 when missing, 403 for another
+/// user's ticket (admins read all), 410 when void.
+fn readable(req: &Request, id: &str) -> ApiResult<Ticket> {
+    let caller = platform::auth::require(req)?;
+    let conn = store::open()?;
+    let t = store::by_id(&conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no ticket {id}")))?;
+    caller.require_owner(&t.user_id)?;
+    if t.is_void() {
+        return Err(ApiError::Gone(format!(
+            "ticket {id} is void ({}); it admits nobody",
+            t.void_reason.as_deref().unwrap_or("cancelled")
+        )));
+    }
+    Ok(t)
+}
+
+/// `GET /api/tickets/{id}`: the ticket view plus `qr_svg` (an SVG image
+/// of the QR code of `code`); `GET /api/tickets/{id}.ics` is the calendar
+/// file ([`ics`]). Errors: 401, 403, 404, 410 (void).
+pub fn get(req: Request, params: Params) -> ApiResult {
+    let raw = params.get("id").unwrap_or_default();
+    if let Some(id) = raw.strip_suffix(".ics") {
+        return ics(&req, id);
+    }
+    let t = readable(&req, raw)?;
+    let mut view = t.view();
+    view["qr_svg"] = json!(crate::qr::svg(&t.code)?);
+    ok(&view)
+}
+
+/// `GET /api/tickets/{id}/qr.svg`: the QR code alone, `image/svg+xml`.
+pub fn qr_svg(req: Request, params: Params) -> ApiResult {
+    let t = readable(&req, params.get("id").unwrap_or_default())?;
+    Ok(Response::builder().status(200).header("content-type", "image/svg+xml").body(crate::qr::svg(&t.code)?).build())
+}
+
+/// `GET /api/tickets/{id}.ics`: `text/calendar; charset=utf-8`, served as
+/// an attachment named `<id>.ics`.
+fn ics(req: &Request, id: &str) -> ApiResult {
+    let t = readable(req, id)?;
+    let base = platform::config::get("public_base_url");
+    let seat = t.seat_id.as_deref().map(|s| format!(", seat {s}")).unwrap_or_else(|| ", general admission".into());
+    let body = crate::ics::render(&crate::ics::CalendarTicket {
+        ticket_id: &t.id,
+        event_title: &t.event_title,
+        starts_at_ms: t.starts_at_ms,
+        ends_at_ms: None,
+        timezone: &t.timezone,
+        description: format!("Ticket for {}{seat}\nCode: {}", t.attendee_name, t.code),
+        url: base.map(|b| format!("{}/tickets/{}", b.trim_end_matches('/'), t.id)),
+        stamp_ms: platform::clock::now_ms(),
+        cancelled: false,
+    });
+    Ok(Response::builder()
+        .status(200)
+        .header("content-type", "text/calendar; charset=utf-8")
+        .header("content-disposition", format!("attachment; filename=\"{}.ics\"", t.id))
+        .body(body)
+        .build())
+}

@@ -1,0 +1,109 @@
+//! Helpers for tickets and notifications tests: deliver saga events to
+//! `tickets` / `notifications` through the sandbox's test-only saga
+//! injector, read the sandbox mailbox, inject email-provider faults, run
+//! ticks, poll.
+
+use crate::{json, App, Value};
+use std::time::{Duration, Instant};
+
+/// The development tick token (`tick_token` default).
+pub const TICK_TOKEN: &str = "boxoffice-development-tick-token";
+
+/// Delivers saga event `event_type` with `payload` (envelope id `id`, or a
+/// fresh one) to component `to`'s saga route; returns `{status, body}`.
+pub fn deliver(app: &App, to: &str, event_type: &str, payload: &Value, id: Option<&str>) -> Value {
+    let mut body = json!({"event_type": event_type, "payload": payload, "to": to, "producer": "booking"});
+    if let Some(id) = id {
+        body["id"] = json!(id);
+    }
+    let r = app.post("/sandbox/payments/admin/saga", &body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()
+}
+
+/// A `BookingConfirmed` payload for a 19:00 New York show with one seated
+/// attendee per seat in `seats` and `ga` general-admission attendees.
+pub fn confirmed(booking_id: &str, user_id: &str, event_id: &str, email: &str, seats: &[&str], ga: usize) -> Value {
+    let mut attendees: Vec<Value> =
+        seats.iter().enumerate().map(|(i, s)| json!({"name": format!("Seat guest {i}"), "seat_id": s, "tier_id": "tier_seated"})).collect();
+    attendees.extend((0..ga).map(|i| json!({"name": format!("GA guest {i}"), "seat_id": null, "tier_id": "tier_ga"})));
+    json!({
+        "booking_id": booking_id, "user_id": user_id, "event_id": event_id,
+        "buyer": {"name": "Ada <Lovelace>", "email": email, "phone": "+14155550100"},
+        "attendees": attendees, "event_title": "Night & Day <Live>",
+        "starts_at": "2027-05-01T23:00:00Z", "timezone": "America/New_York",
+    })
+}
+
+/// A fresh id with `prefix` (`bkg`, `evt`, `usr`).
+pub fn id(prefix: &str) -> String {
+    platform::ids::new(prefix)
+}
+
+/// Delivers `BookingConfirmed` to both tickets and notifications, as
+/// booking does, with one envelope id.
+pub fn confirm(app: &App, payload: &Value) -> String {
+    let msg = id("msg");
+    for to in ["tickets", "notifications"] {
+        let r = deliver(app, to, "BookingConfirmed", payload, Some(&msg));
+        assert_eq!(r["status"], 200, "{to}: {r}");
+    }
+    msg
+}
+
+/// Sandbox mailbox messages to `to`, newest first.
+pub fn mailbox(app: &App, to: &str) -> Vec<Value> {
+    let r = app.get(&format!("/sandbox/email/messages?to={}", to.replace('+', "%2B")));
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["items"].as_array().cloned().unwrap_or_default()
+}
+
+/// Every `POST /emails` the sandbox saw, oldest first.
+pub fn provider_requests(app: &App) -> Vec<Value> {
+    app.get("/sandbox/email/requests").json()["items"].as_array().cloned().unwrap_or_default()
+}
+
+/// `PUT /sandbox/email/faults`.
+pub fn email_faults(app: &App, plan: Value) {
+    let r = app.call("PUT", "/sandbox/email/faults", Some(&plan), &[]);
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+/// `POST <path>` with the tick token; returns the JSON report.
+pub fn tick(app: &App, path: &str) -> Value {
+    let r = app.call("POST", path, None, &[("authorization", &format!("Bearer {TICK_TOKEN}"))]);
+    assert_eq!(r.status, 200, "{path}: {}", r.text());
+    r.json()
+}
+
+/// Polls `f` every 200 ms until it returns `Some`, for at most `secs`.
+pub fn wait_for<T>(secs: u64, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let end = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if Instant::now() > end {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The caller's tickets (`GET /api/tickets`), optionally of one booking.
+pub fn my_tickets(app: &App, token: &str, booking_id: Option<&str>) -> Vec<Value> {
+    let path = match booking_id {
+        Some(b) => format!("/api/tickets?booking_id={b}"),
+        None => "/api/tickets".into(),
+    };
+    let r = app.get_as(token, &path);
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["items"].as_array().cloned().unwrap_or_default()
+}
+
+/// The caller's in-site messages (`GET /api/notifications`).
+pub fn my_messages(app: &App, token: &str) -> Vec<Value> {
+    let r = app.get_as(token, "/api/notifications?limit=100");
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["items"].as_array().cloned().unwrap_or_default()
+}
