@@ -26,7 +26,7 @@ test('a new buyer finds an event, picks two seats, pays and gets tickets and a n
     // search from the header
     await page.locator('#top-q').fill(event.title);
     await page.locator('#top-q').press('Enter');
-    const card = page.locator(`[data-event-id="${event.id}"]`);
+    const card = page.locator(`#results [data-event-id="${event.id}"]`);
     await card.waitFor();
     await shot('search');
     await card.click();

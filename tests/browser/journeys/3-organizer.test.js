@@ -33,7 +33,7 @@ test('an organizer creates a seated event with tiers, publishes it, and buyers f
     await shot('published');
 
     await page.goto(`${BASE}/#/search?q=${encodeURIComponent(title)}`);
-    const card = page.locator('.card', { hasText: title });
+    const card = page.locator('#results .card', { hasText: title });
     await card.waitFor();
     assert.match(await card.innerText(), /42\.50/);
     await shot('in-search');
