@@ -166,7 +166,9 @@ export async function render(main, [id]) {
   }
   if (ev.status === 'published') {
     refresh();
-    timer = setInterval(() => { if (!document.hidden) refresh(); }, POLL_MS);
+    // big maps have big availability documents: poll them less often
+    const every = inv && inv.seats.length > 5000 ? POLL_MS * 3 : POLL_MS;
+    timer = setInterval(() => { if (!document.hidden) refresh(); }, every);
   }
   return () => clearInterval(timer);
 }
