@@ -1,0 +1,77 @@
+//! The whole purchase through the real components (events → booking →
+//! payments → tickets → notifications → sandbox email), then cancellation.
+
+use e2e::catalog;
+use e2e::payments::{pay, VISA_OK};
+use e2e::tickets::{self as t, id};
+use e2e::{json, App};
+
+#[test]
+fn paid_booking_yields_tickets_one_email_and_one_message_then_cancellation_voids_and_tells_once() {
+    let app = App::spawn();
+    let org = catalog::organizer();
+    let venue = catalog::create_venue(&app, &org.token, &catalog::ga_venue("Hall", "New York", "America/New_York"));
+    let ev = catalog::create_event(&app, &org.token, &catalog::event_body(&venue, "Full flow night", &catalog::days_ahead(20, "19:30")));
+    let event_id = ev["id"].as_str().unwrap().to_string();
+    let tier_id = ev["tiers"][0]["id"].as_str().unwrap().to_string();
+    catalog::publish(&app, &org.token, &event_id);
+
+    let buyer = catalog::user("customer");
+    let email = format!("{}@example.test", id("flow"));
+    let hold = app.post_as(&buyer.token, "/api/holds", &json!({"event_id": event_id, "tier_id": tier_id, "quantity": 3}));
+    assert_eq!(hold.status, 201, "{}", hold.text());
+    let hold_id = hold.json()["id"].as_str().unwrap().to_string();
+    let booking = app.post_as(
+        &buyer.token,
+        "/api/bookings",
+        &json!({"hold_id": hold_id, "buyer": {"name": "Ada Lovelace", "email": email, "phone": "+14155550100"},
+                "attendees": [{"name": "Ada Lovelace"}, {"name": "Charles Babbage"}, {"name": "Mary Somerville"}]}),
+    );
+    assert_eq!(booking.status, 201, "{}", booking.text());
+    let booking_id = booking.json()["id"].as_str().unwrap().to_string();
+    let paid = pay(&app, &buyer.token, &booking_id, VISA_OK);
+    assert!(paid.status == 200 || paid.status == 201, "{}", paid.text());
+
+    // tickets, one email carrying all of them, one in-site message
+    let tickets = t::wait_for(20, || {
+        t::tick(&app, "/api/bookings/tick");
+        let v = t::my_tickets(&app, &buyer.token, Some(&booking_id));
+        (v.len() == 3).then_some(v)
+    })
+    .expect("three tickets");
+    let inbox = t::wait_for(20, || {
+        t::tick(&app, "/api/notifications/tick");
+        let v = t::mailbox(&app, &email);
+        (!v.is_empty()).then_some(v)
+    })
+    .expect("the tickets email");
+    assert_eq!(inbox.len(), 1);
+    for tk in &tickets {
+        assert!(inbox[0]["text"].as_str().unwrap().contains(tk["code"].as_str().unwrap()));
+        assert_eq!(tk["timezone"], "America/New_York");
+    }
+    let names: Vec<&str> = tickets.iter().map(|t| t["attendee"].as_str().unwrap()).collect();
+    assert!(names.contains(&"Charles Babbage"), "{names:?}");
+    assert_eq!(t::my_messages(&app, &buyer.token).len(), 1);
+
+    // the organizer admits one at the door
+    let scan = app.post_as(&org.token, "/api/tickets/check-in", &json!({"code": tickets[0]["code"], "event_id": event_id}));
+    assert_eq!(scan.status, 200, "{}", scan.text());
+
+    // cancellation: tickets void, one cancellation email and message
+    let c = app.post_as(&buyer.token, &format!("/api/bookings/{booking_id}/cancel"), &json!({}));
+    assert!(c.status == 200 || c.status == 202, "{}", c.text());
+    t::wait_for(20, || {
+        for path in ["/api/bookings/tick", "/api/payments/tick", "/api/notifications/tick"] {
+            t::tick(&app, path);
+        }
+        let all_void = t::my_tickets(&app, &buyer.token, Some(&booking_id)).iter().all(|t| t["status"] == "void");
+        (all_void && t::mailbox(&app, &email).len() >= 2).then_some(())
+    })
+    .expect("tickets void and the buyer told");
+    assert_eq!(t::mailbox(&app, &email).len(), 2);
+    let kinds: Vec<String> = t::my_messages(&app, &buyer.token).iter().map(|m| m["kind"].as_str().unwrap().to_string()).collect();
+    assert_eq!(kinds, vec!["booking_cancelled", "booking_confirmed"]);
+    let refused = app.post_as(&org.token, "/api/tickets/check-in", &json!({"code": tickets[1]["code"], "event_id": event_id}));
+    refused.assert_problem(410);
+}
