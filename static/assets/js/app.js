@@ -90,6 +90,9 @@ function accountSlot(user) {
     h('a', { href: '#/tickets', role: 'menuitem' }, 'My tickets & bookings'),
     h('a', { href: '#/account', role: 'menuitem' }, 'Profile'),
     h('a', { href: '#/settings', role: 'menuitem' }, 'Settings'),
+    h('a', { href: '#/notifications', role: 'menuitem' }, 'Notifications'),
+    user.role === 'organizer' || user.role === 'admin' ? h('a', { href: '#/organizer', role: 'menuitem' }, 'Organizer: my events') : null,
+    user.role !== 'customer' ? h('a', { href: '#/checkin', role: 'menuitem' }, 'Check-in') : null,
     h('button', { type: 'button', role: 'menuitem', onclick: async () => { await logout(); toast('Signed out'); go('/'); } }, 'Sign out'));
   const btn = h('button.avatar', {
     type: 'button', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-controls': 'account-menu', 'aria-label': `Account: ${user.email}`,

@@ -53,6 +53,7 @@ export const myBookings = (cursor) => get('/api/bookings', { cursor, limit: 20 }
 export const cancelBooking = (id) => post(`/api/bookings/${encodeURIComponent(id)}/cancel`, {});
 
 /** Pays a booking: `{method, card:{number, exp_month, exp_year, cvc, name}}`. */
+export const getPayment = (bookingId) => get(`/api/payments/${encodeURIComponent(bookingId)}`);
 export const pay = (bookingId, body, key) => post(`/api/payments/${encodeURIComponent(bookingId)}/pay`, body, { headers: { 'idempotency-key': key } });
 
 export const myTickets = (cursor, filter = {}) => get('/api/tickets', { cursor, limit: 50, ...filter });

@@ -7,6 +7,7 @@
 //! removed on drop, and the runner process is killed on drop.
 
 pub mod accounts;
+pub mod booking;
 pub mod catalog;
 
 use std::io::{BufRead, BufReader};

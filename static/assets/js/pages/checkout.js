@@ -1,6 +1,6 @@
 import { get, currentUser, clockSkew, ApiError } from '../api.js';
 import { h, mount, money, when, setTitle, errorBox, loading, field, showFormError, busy, toast } from '../ui.js';
-import { getHold, releaseHold, book, getBooking, pay } from '../commerce.js';
+import { getHold, releaseHold, book, getBooking, pay, getPayment } from '../commerce.js';
 import { refreshBell } from '../bell.js';
 import { go } from '../app.js';
 import { icon } from '../icons.js';
@@ -166,6 +166,7 @@ export async function render(main, [holdId]) {
         const year = Number(yy) < 100 ? 2000 + Number(yy) : Number(yy);
         const body = {
           method: String(f.get('method') || 'card'),
+          return_url: `/#/checkout/${holdId}`,
           card: { number: String(f.get('number') || '').replace(/\D/g, ''), exp_month: Number(mm), exp_year: year, cvc: String(f.get('cvc') || ''), name: String(f.get('name') || '') || undefined },
         };
         // a new attempt after a decline is a new payment attempt; a network retry of the same submit repeats the key
@@ -228,7 +229,11 @@ export async function render(main, [holdId]) {
     try {
       const b = await getBooking(state.booking);
       if (b.status === 'confirmed') { paid(); return () => clearInterval(timer); }
-      payment(b, b.status === 'payment_failed' ? { failure_message: 'Your last payment attempt was declined.' } : null);
+      // back from the card's authentication page (3-D Secure), or a reload mid-payment
+      let p = null;
+      try { p = await getPayment(b.id); } catch { /* no payment yet */ }
+      if (p && (p.status === 'succeeded' || p.status === 'processing')) { paid(); return () => clearInterval(timer); }
+      payment(b, b.status === 'payment_failed' || (p && p.failure) ? (p && p.failure) || { message: 'Your last payment attempt was declined.' } : null);
     } catch { details(); }
   } else details();
   return () => clearInterval(timer);

@@ -1,0 +1,194 @@
+//! Helpers for booking's end-to-end tests.
+//!
+//! [`spawn`] starts the app from a test manifest: the real `spin.toml` with
+//! the `events` and `payments` components replaced by the
+//! `booking-fixture` test component (`tests/components/booking-fixture`),
+//! so tests control the inventory (sales windows, capacities, seat maps)
+//! and play the payment provider's side of the saga: emit
+//! `PaymentSucceeded`, redeliver an event, switch the `payments` subscriber
+//! off and on.
+
+use crate::{json, workspace_root, App, Reply, Value};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// The development tick token (spin.toml default of `tick_token`).
+pub const TICK_TOKEN: &str = "boxoffice-development-tick-token";
+
+/// The app manifest with `events` and `payments` swapped for the fixture.
+pub fn test_manifest() -> String {
+    let root = workspace_root();
+    let text = std::fs::read_to_string(root.join("spin.toml")).expect("spin.toml");
+    // Buffer one table at a time; drop the tables of the replaced components
+    // and the triggers that route to them.
+    let mut kept = String::new();
+    let mut block = String::new();
+    let mut drop_block = false;
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            if !drop_block {
+                kept.push_str(&block);
+            }
+            block.clear();
+            drop_block = t.starts_with("[component.events") || t.starts_with("[component.payments");
+        }
+        if t == "component = \"events\"" || t == "component = \"payments\"" {
+            drop_block = true;
+        }
+        block.push_str(line);
+        block.push('\n');
+    }
+    if !drop_block {
+        kept.push_str(&block);
+    }
+    let root_s = root.display().to_string();
+    let mut manifest = kept.replace("source = \"", &format!("source = \"{root_s}/"));
+    for (id, prefix) in [("events", "events"), ("payments", "payments")] {
+        manifest.push_str(&format!(
+            "\n[[trigger.http]]\nroute = \"/fixture/{prefix}/...\"\ncomponent = \"{id}\"\n\n[[trigger.http]]\nroute = \"/api/{prefix}/...\"\ncomponent = \"{id}\"\n\n\
+             [component.{id}]\nsource = \"{root_s}/target/wasm32-wasip2/release/booking_fixture.wasm\"\nkey_value_stores = [\"default\"]\n\
+             sqlite_databases = [\"default\"]\nallowed_outbound_hosts = [\"http://*.spin.internal\"]\n"
+        ));
+    }
+    manifest
+}
+
+/// Starts the app from [`test_manifest`] with `SPIN_VARIABLE_*` overrides.
+pub fn spawn(vars: &[(&str, &str)]) -> App {
+    let root = workspace_root();
+    let bin = root.join("target/release/boxoffice-runner");
+    assert!(bin.exists(), "{} is missing: run `cargo xtask test`", bin.display());
+    let dir = tempfile::tempdir().expect("temp dir");
+    let manifest = dir.path().join("spin.toml");
+    std::fs::write(&manifest, test_manifest()).expect("write manifest");
+    // Every store private to this app: SQLite paths resolve against the
+    // working directory, so they are made absolute inside the temp dir.
+    let rc = dir.path().join("runtime-config.toml");
+    let text = std::fs::read_to_string(root.join("runtime-config.toml")).expect("read runtime-config.toml");
+    let private = text.replace("path = \".spin/", &format!("path = \"{}/.spin/", dir.path().display()));
+    std::fs::write(&rc, private).expect("write runtime-config.toml");
+    let mut cmd = Command::new(&bin);
+    cmd.current_dir(dir.path())
+        .arg("--manifest")
+        .arg(&manifest)
+        .args(["--listen", "127.0.0.1:0"])
+        .arg("--runtime-config-file")
+        .arg(&rc)
+        .arg("--state-dir")
+        .arg(dir.path().join(".spin"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    for (k, v) in vars {
+        cmd.env(format!("SPIN_VARIABLE_{}", k.to_ascii_uppercase()), v);
+    }
+    let mut child = cmd.spawn().expect("start runner");
+    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    let base = loop {
+        line.clear();
+        if reader.read_line(&mut line).expect("read runner stdout") == 0 {
+            let _ = child.kill();
+            panic!("runner exited before listening");
+        }
+        if let Some(url) = line.trim().strip_prefix("boxoffice-runner listening on ") {
+            break url.trim_end_matches('/').to_string();
+        }
+    };
+    std::thread::spawn(move || {
+        let mut sink = String::new();
+        while reader.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+            sink.clear();
+        }
+    });
+    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).redirects(0).build();
+    App { base, child, _dir: dir, agent }
+}
+
+/// A published event id with `rows` rows (`A`, `B`, …) of `per_row` seats
+/// (`A1`…) in tier `tier_s` (4500), and a general-admission tier `tier_ga`
+/// (2000) of `ga_capacity`; order limit 8; starts in a week. `tweak` edits
+/// the inventory before it is stored.
+pub fn event(app: &App, rows: usize, per_row: usize, ga_capacity: u32, tweak: impl FnOnce(&mut Value)) -> String {
+    let id = platform::ids::new("evt");
+    let now = platform::clock::now_ms();
+    let mut seats = Vec::new();
+    for r in 0..rows {
+        let row = ((b'A' + r as u8) as char).to_string();
+        for n in 1..=per_row {
+            seats.push(json!({"id": format!("{row}{n}"), "section": "S1", "row": row, "number": n.to_string(), "position": n,
+                              "x": n as f64, "y": r as f64, "tier_id": "tier_s", "accessible": false}));
+        }
+    }
+    let mut inv = json!({
+        "event_id": id, "title": "Booking test night", "organizer_id": "usr_org", "status": "published",
+        "starts_at": platform::clock::rfc3339(now + 7 * 86_400_000), "ends_at": null, "timezone": "Europe/Berlin",
+        "sales_start": null, "sales_end": null, "order_limit": 8, "currency": "EUR",
+        "tiers": [
+            {"id": "tier_s", "name": "Stalls", "price_minor": 4500, "currency": "EUR", "kind": "seated", "capacity": rows * per_row},
+            {"id": "tier_ga", "name": "Floor", "price_minor": 2000, "currency": "EUR", "kind": "general_admission", "capacity": ga_capacity}
+        ],
+        "seats": seats,
+    });
+    tweak(&mut inv);
+    let r = app.call("PUT", &format!("/fixture/events/{id}"), Some(&inv), &[]);
+    assert_eq!(r.status, 204, "store inventory: {}", r.text());
+    id
+}
+
+/// A fresh customer's bearer token (and user id).
+pub fn customer() -> (String, String) {
+    let u = crate::catalog::user("customer");
+    (u.token, u.user_id)
+}
+
+/// `POST /api/holds` as `token`.
+pub fn hold(app: &App, token: &str, body: &Value) -> Reply {
+    app.post_as(token, "/api/holds", body)
+}
+
+/// The availability document of `event_id`, after checking the invariant
+/// every test ends with: per tier and in total, sold + held + available =
+/// capacity, nothing negative, and the seat list agrees with the counts.
+pub fn availability(app: &App, event_id: &str) -> Value {
+    let r = app.get(&format!("/api/holds/availability/{event_id}"));
+    assert_eq!(r.status, 200, "availability: {}", r.text());
+    let v = r.json();
+    for t in v["tiers"].as_array().expect("tiers").iter().chain(std::iter::once(&v["totals"])) {
+        let (c, s, h, a) = (t["capacity"].as_i64().unwrap(), t["sold"].as_i64().unwrap(), t["held"].as_i64().unwrap(), t["available"].as_i64().unwrap());
+        assert!(s >= 0 && h >= 0 && a >= 0, "negative count: {t}");
+        assert_eq!(s + h + a, c, "sold + held + available != capacity: {t}");
+    }
+    v
+}
+
+/// Status of seat `id` in an availability document.
+pub fn seat_status(avail: &Value, id: &str) -> String {
+    avail["seats"].as_array().unwrap().iter().find(|s| s["id"] == id).map(|s| s["status"].as_str().unwrap().to_string()).expect("seat")
+}
+
+/// Counts of tier `id` in an availability document.
+pub fn tier<'a>(avail: &'a Value, id: &str) -> &'a Value {
+    avail["tiers"].as_array().unwrap().iter().find(|t| t["tier_id"] == id).expect("tier")
+}
+
+/// A booking body for `n` tickets.
+pub fn booking_body(hold_id: &str, n: usize) -> Value {
+    json!({"hold_id": hold_id, "buyer": {"name": "Ada Lovelace", "email": "ada@example.com", "phone": "+14155550100"},
+           "attendees": (0..n).map(|i| json!({"name": format!("Guest {i}")})).collect::<Vec<_>>()})
+}
+
+/// `POST /api/bookings/tick` with the tick token.
+pub fn tick(app: &App) -> Value {
+    let r = app.call("POST", "/api/bookings/tick", None, &[("authorization", &format!("Bearer {TICK_TOKEN}"))]);
+    assert_eq!(r.status, 200, "tick: {}", r.text());
+    r.json()
+}
+
+/// Emits an event as `payments` through the fixture's outbox.
+pub fn emit(app: &App, event_type: &str, payload: Value) -> Value {
+    let r = app.post("/fixture/payments/emit", &json!({"event_type": event_type, "payload": payload}));
+    assert_eq!(r.status, 200, "emit: {}", r.text());
+    r.json()
+}
