@@ -211,3 +211,35 @@ fn sandbox_mailbox_page_and_provider_rules() {
     assert!(page.header("content-type").unwrap().starts_with("text/html"));
     assert!(page.text().contains("&lt;Hi&gt;"), "subjects are escaped on the page");
 }
+
+#[test]
+fn user_settings_are_respected_but_ticket_email_cannot_be_switched_off() {
+    let app = App::spawn();
+    let user = e2e::accounts::customer(&app);
+    let r = e2e::accounts::patch_as(
+        &app,
+        &user.access_token,
+        "/api/users/me/settings",
+        &json!({"notifications": {"booking": {"email": false, "in_app": true}, "ticket": {"email": false}}}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let email = format!("{}@example.test", id("prefs"));
+    let booking = id("bkg");
+    let ordered = json!({"booking_id": booking, "user_id": user.user_id, "event_id": id("evt"), "amount_minor": 9000, "currency": "USD",
+        "buyer": {"name": "Ada", "email": email, "phone": "+14155550100"}});
+    assert_eq!(deliver(&app, "notifications", "BookingOrdered", &ordered, None)["status"], 200);
+    let failed = json!({"booking_id": booking, "payment_id": "pay_1", "reason": "card_declined"});
+    assert_eq!(deliver(&app, "notifications", "PaymentFailed", &failed, None)["status"], 200);
+    // booking emails are off: in-site message only, the job is skipped
+    let messages = t::my_messages(&app, &user.access_token);
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0]["kind"], "payment_failed");
+    assert!(t::mailbox(&app, &email).is_empty());
+    let admin = catalog::user("admin");
+    let jobs = app.get_as(&admin.token, &format!("/api/notifications/admin/jobs?booking_id={booking}")).json();
+    assert_eq!(jobs["items"][0]["status"], "skipped");
+
+    // the tickets email is transactional: sent although "ticket" email is off
+    t::confirm(&app, &confirmed(&booking, &user.user_id, &id("evt"), &email, &[], 1));
+    assert_eq!(t::mailbox(&app, &email).len(), 1);
+}
