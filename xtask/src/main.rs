@@ -171,7 +171,25 @@ fn up(root: &Path, args: &[String]) -> Res {
             cmd.args(["--tick", &format!("{path}={secs}")]);
         }
     }
+    seed_demo_catalogue(&listen); // events: demo catalogue, in the background once the app answers
     run(&mut cmd)
+}
+
+/// Events (issue 4): loads the demo catalogue into the app about to listen on
+/// `listen`, in the background: `cargo run -p e2e --bin seed_catalog`, which
+/// waits for `/api/events/health`, imports every file of `../shared/data`
+/// (Ticketmaster and JSON-LD, shifted to the future) and creates the demo
+/// seat-mapped venues and their events. Idempotent; skipped with a message
+/// when `../shared/data` is absent.
+fn seed_demo_catalogue(listen: &str) {
+    let base = format!("http://{}", listen.replace("0.0.0.0", "127.0.0.1"));
+    let mut cmd = cargo();
+    cmd.args(["run", "--release", "--quiet", "-p", "e2e", "--bin", "seed_catalog", "--", &base]);
+    std::thread::spawn(move || {
+        if let Err(e) = run(&mut cmd) {
+            eprintln!("xtask: demo catalogue not loaded: {e}");
+        }
+    });
 }
 
 /// Counts of one test suite run.
