@@ -9,7 +9,7 @@ export function h(tag, attrs, ...children) {
     ? document.createElementNS('http://www.w3.org/2000/svg', name)
     : document.createElement(name || 'div');
   if (classes.length) el.setAttribute('class', classes.join(' '));
-  if (attrs && (typeof attrs !== 'object' || attrs instanceof Node || Array.isArray(attrs))) {
+  if (attrs !== undefined && attrs !== null && attrs !== false && (typeof attrs !== 'object' || attrs instanceof Node || Array.isArray(attrs))) {
     children.unshift(attrs);
     attrs = null;
   }

@@ -35,8 +35,9 @@ export async function account(email, password = PASSWORD) {
   }
 }
 
-/** The configured admin's token response. */
-export const admin = () => account(ADMIN_EMAIL);
+let adminTokens = null;
+/** The configured admin's token response (signed in once per test file: sign-ins are rate limited). */
+export const admin = async () => (adminTokens ??= await account(ADMIN_EMAIL));
 
 /** A fresh account with `role` (granted by the admin); returns `{email, tokens}` with a token carrying the role. */
 export async function userWithRole(role, prefix = role) {
@@ -46,7 +47,8 @@ export async function userWithRole(role, prefix = role) {
     const a = await admin();
     await call('PUT', `/api/users/${tokens.user.id}/role`, { role }, a.access_token);
   }
-  const fresh = await call('POST', '/api/auth/login', { email, password: PASSWORD });
+  // a refresh answers a token carrying the account's current role
+  const fresh = await call('POST', '/api/auth/refresh', { refresh_token: tokens.refresh_token });
   return { email, tokens: fresh };
 }
 
