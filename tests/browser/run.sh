@@ -45,10 +45,9 @@ if [ ! -x "$RUNNER" ]; then
   (cd "$ROOT" && cargo xtask build) >&2 || did_not_run "cargo xtask build failed"
 fi
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/boxoffice-browser.XXXXXX")"
-cp "$ROOT/runtime-config.toml" "$WORK/runtime-config.toml"
-RUNNER_PID=""
+PIDS=()
 cleanup() {
-  if [ -n "$RUNNER_PID" ]; then kill "$RUNNER_PID" 2>/dev/null; wait "$RUNNER_PID" 2>/dev/null; fi
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
@@ -59,32 +58,42 @@ for t in /api/bookings/tick=2 /api/payments/tick=5 /api/notifications/tick=2 /ap
 done
 export SPIN_VARIABLE_ADMIN_EMAIL="${SPIN_VARIABLE_ADMIN_EMAIL:-admin@browser.test}"
 export SPIN_VARIABLE_TICK_TOKEN="${SPIN_VARIABLE_TICK_TOKEN:-browser-tests-tick-token}"
-# relative SQLite paths in runtime config resolve against the working directory
-(cd "$WORK" && exec "$RUNNER" --manifest "$ROOT/spin.toml" --listen 127.0.0.1:0 \
-  --runtime-config-file "$WORK/runtime-config.toml" --state-dir "$WORK/.spin" "${TICKS[@]}" \
-  >"$WORK/runner.out" 2>"$WORK/runner.log") &
-RUNNER_PID=$!
-BASE_URL=""
-for _ in $(seq 1 300); do
-  BASE_URL="$(sed -n 's/^boxoffice-runner listening on \(http[^ ]*\).*/\1/p' "$WORK/runner.out" | head -n1)"
-  [ -n "$BASE_URL" ] && break
-  kill -0 "$RUNNER_PID" 2>/dev/null || break
-  sleep 0.2
-done
-if [ -z "$BASE_URL" ]; then
-  tail -n 30 "$WORK/runner.log" >&2
-  did_not_run "the runner did not start"
-fi
-echo "app under test: $BASE_URL" >&2
+# start_app NAME [VAR=VALUE...]: one runner with its own storage under
+# $WORK/NAME; sets APP_URL (read from its `listening on` line).
+start_app() {
+  local dir="$WORK/$1"; shift
+  mkdir -p "$dir"
+  cp "$ROOT/runtime-config.toml" "$dir/runtime-config.toml"
+  # relative SQLite paths in runtime config resolve against the working directory
+  (cd "$dir" && exec env "$@" "$RUNNER" --manifest "$ROOT/spin.toml" --listen 127.0.0.1:0 \
+    --runtime-config-file "$dir/runtime-config.toml" --state-dir "$dir/.spin" "${TICKS[@]}" \
+    >"$dir/runner.out" 2>"$dir/runner.log") &
+  PIDS+=($!)
+  local url="" pid=$!
+  for _ in $(seq 1 300); do
+    url="$(sed -n 's/^boxoffice-runner listening on \(http[^ ]*\).*/\1/p' "$dir/runner.out" | head -n1)"
+    [ -n "$url" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  [ -n "$url" ] || { tail -n 30 "$dir/runner.log" >&2; return 1; }
+  APP_URL="$url"
+}
+start_app main || did_not_run "the runner did not start"
+BASE_URL="$APP_URL"
+# a second app whose holds last 8 seconds, for the expired-hold journey
+start_app short-hold SPIN_VARIABLE_HOLD_TTL_SECONDS=8 || did_not_run "the short-hold runner did not start"
+SHORT_HOLD_URL="$APP_URL"
+echo "app under test: $BASE_URL (short holds: $SHORT_HOLD_URL)" >&2
 
 # --- the journeys --------------------------------------------------------------
 mkdir -p "$HERE/screenshots"
-export BASE_URL CHROMIUM SHOTS="$HERE/screenshots" ADMIN_EMAIL="$SPIN_VARIABLE_ADMIN_EMAIL"
+export BASE_URL SHORT_HOLD_URL CHROMIUM SHOTS="$HERE/screenshots" ADMIN_EMAIL="$SPIN_VARIABLE_ADMIN_EMAIL"
 cd "$HERE"
 node --test --test-reporter=tap --test-concurrency=1 --test-timeout=180000 journeys/*.test.js
 status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- runner log (last 40 lines) ---" >&2
-  tail -n 40 "$WORK/runner.log" >&2
+  tail -n 40 "$WORK/main/runner.log" >&2
 fi
 exit "$status"

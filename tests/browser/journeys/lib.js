@@ -3,7 +3,13 @@
 import { launch } from '../browser.js';
 import { join } from 'node:path';
 
-export const BASE = process.env.BASE_URL || 'http://127.0.0.1:3000';
+export let BASE = process.env.BASE_URL || 'http://127.0.0.1:3000';
+
+/** Points this test file's helpers at another app (`url`); returns it (or null when unset). */
+export function useApp(url) {
+  if (url) BASE = url;
+  return url || null;
+}
 const SHOTS = process.env.SHOTS || join(import.meta.dirname, '..', 'screenshots');
 export const ADMIN_EMAIL = process.env.ADMIN_EMAIL || 'admin@browser.test';
 export const PASSWORD = 'correct-horse-battery-9';

@@ -78,7 +78,7 @@ export async function render(main, [holdId]) {
     ev.venue ? h('p.muted', typeof ev.venue === 'string' ? ev.venue : ev.venue.name) : null,
     h('ul.selection', out.map(([l, a]) => h('li', h('span', l), h('span', a != null ? money(a, cur) : '')))),
     total != null ? h('div.total', h('span', 'Total'), h('span', { id: 'order-total' }, money(total, cur))) : null,
-    h('button.btn.small.danger', { type: 'button', onclick: async (e) => { await busy(e.currentTarget, async () => { try { await releaseHold(holdId); } catch { /* already gone */ } }); toast('Your seats were released.'); go(`/events/${eventId}`); } }, 'Release tickets'));
+    h('button.btn.small.danger', { type: 'button', id: 'release-hold', onclick: async (e) => { await busy(e.currentTarget, async () => { try { await releaseHold(holdId); } catch { /* already gone */ } }); toast('Your seats were released.'); go(`/events/${eventId}`); } }, 'Release tickets'));
   main.append(h('h1', 'Checkout'), steps, h('div.checkout-grid', h('div', countdown, flow), summary));
 
   // ---- countdown driven by the server's expires_at ----
@@ -99,6 +99,7 @@ export async function render(main, [holdId]) {
 
   function onExpired() {
     countdown.classList.add('over');
+    summary.querySelector('#release-hold')?.remove();
     clockNote.textContent = 'Time is up';
     step(-1);
     mount(flow, h('section.panel.outcome', { id: 'outcome', 'data-outcome': 'expired', role: 'alert' },
@@ -203,6 +204,7 @@ export async function render(main, [holdId]) {
   async function paid() {
     done = true;
     clearInterval(timer);
+    summary.querySelector('#release-hold')?.remove();
     countdown.classList.remove('low');
     clockNote.textContent = 'Paid — your tickets are yours';
     clock.textContent = '✓';
