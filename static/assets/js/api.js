@@ -45,9 +45,11 @@ function humanField(path) {
 function readable(status, problem, fallback) {
   if (problem && typeof problem === 'object') {
     const parts = [];
-    if (problem.detail) parts.push(String(problem.detail));
-    else if (problem.title) parts.push(String(problem.title));
-    if (Array.isArray(problem.errors) && problem.errors.length) {
+    const hasFields = Array.isArray(problem.errors) && problem.errors.length > 0;
+    // with field errors the generic "N field(s) are invalid" adds nothing
+    if (problem.detail && !(hasFields && /field\(s\)|invalid/i.test(problem.detail))) parts.push(String(problem.detail));
+    else if (problem.title && !hasFields) parts.push(String(problem.title));
+    if (hasFields) {
       parts.push(problem.errors.map((e) => `${humanField(e.field)} ${e.message}`).join('; '));
     }
     if (parts.length) {

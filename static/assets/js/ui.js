@@ -102,7 +102,7 @@ export function toast(message, kind = 'info') {
 /** An inline error box for `err` (ApiError or any Error). */
 export function errorBox(err, retry) {
   return h('div.alert.error', { role: 'alert' },
-    h('strong', err && err.status === 0 ? 'Connection problem' : 'Something went wrong'),
+    h('strong', err && err.status === 0 ? 'Connection problem' : err && (err.status === 422 || err.status === 400) ? 'Please check the details' : err && err.status === 409 ? 'That did not work' : 'Something went wrong'),
     h('p', (err && err.message) || String(err)),
     retry ? h('button.btn.small', { type: 'button', onclick: retry }, 'Try again') : null);
 }

@@ -143,6 +143,11 @@ export async function render(main, [id]) {
     }
   }
   box.append(bestForm);
+  if (!seated && tiers.size) {
+    left.append(h('section.panel', h('h2', 'General admission'),
+      h('p', 'No reserved seats at this event: choose the ticket type and how many tickets you want, and we hold them for you for 15 minutes while you check out.'),
+      h('p.muted', [venue.name, address].filter(Boolean).join(' — '))));
+  }
   if (!currentUser()) box.append(h('p.muted', { style: 'margin-top:.8rem;font-size:.9rem' }, 'You will be asked to sign in before your tickets are held.'));
   if (map) drawSelection();
 

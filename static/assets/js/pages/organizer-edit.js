@@ -100,8 +100,10 @@ export async function render(main, [id]) {
   main.append(form);
   syncVenue();
 
+  let createdVenue = null; // kept across retries so a failed event save does not create the venue twice
   async function venue() {
     if (!isNew) return ev.venue.id;
+    if (createdVenue) return createdVenue;
     if (venueMode.value === 'id') return form.venue_id.value.trim();
     if (venueMode.value !== 'new') return venueMode.value;
     const body = { name: form.v_name.value.trim(), address: form.v_address.value.trim() || undefined, city: form.v_city.value.trim(), country: form.v_country.value.trim().toUpperCase(), timezone: form.v_timezone.value };
@@ -113,6 +115,7 @@ export async function render(main, [id]) {
     } else body.ga_areas = [{ name: 'Standing', capacity: Number(form.ga_capacity.value) || 1 }];
     const v = await post('/api/venues', body);
     rememberVenue(v);
+    createdVenue = v.id;
     return v.id;
   }
 
