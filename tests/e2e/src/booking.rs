@@ -9,9 +9,6 @@
 //! off and on.
 
 use crate::{json, workspace_root, App, Reply, Value};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::Duration;
 
 /// The development tick token (spin.toml default of `tick_token`).
 pub const TICK_TOKEN: &str = "boxoffice-development-tick-token";
@@ -57,53 +54,7 @@ pub fn test_manifest() -> String {
 
 /// Starts the app from [`test_manifest`] with `SPIN_VARIABLE_*` overrides.
 pub fn spawn(vars: &[(&str, &str)]) -> App {
-    let root = workspace_root();
-    let bin = root.join("target/release/boxoffice-runner");
-    assert!(bin.exists(), "{} is missing: run `cargo xtask test`", bin.display());
-    let dir = tempfile::tempdir().expect("temp dir");
-    let manifest = dir.path().join("spin.toml");
-    std::fs::write(&manifest, test_manifest()).expect("write manifest");
-    // Every store private to this app: SQLite paths resolve against the
-    // working directory, so they are made absolute inside the temp dir.
-    let rc = dir.path().join("runtime-config.toml");
-    let text = std::fs::read_to_string(root.join("runtime-config.toml")).expect("read runtime-config.toml");
-    let private = text.replace("path = \".spin/", &format!("path = \"{}/.spin/", dir.path().display()));
-    std::fs::write(&rc, private).expect("write runtime-config.toml");
-    let mut cmd = Command::new(&bin);
-    cmd.current_dir(dir.path())
-        .arg("--manifest")
-        .arg(&manifest)
-        .args(["--listen", "127.0.0.1:0"])
-        .arg("--runtime-config-file")
-        .arg(&rc)
-        .arg("--state-dir")
-        .arg(dir.path().join(".spin"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    for (k, v) in vars {
-        cmd.env(format!("SPIN_VARIABLE_{}", k.to_ascii_uppercase()), v);
-    }
-    let mut child = cmd.spawn().expect("start runner");
-    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    let base = loop {
-        line.clear();
-        if reader.read_line(&mut line).expect("read runner stdout") == 0 {
-            let _ = child.kill();
-            panic!("runner exited before listening");
-        }
-        if let Some(url) = line.trim().strip_prefix("boxoffice-runner listening on ") {
-            break url.trim_end_matches('/').to_string();
-        }
-    };
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        while reader.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
-            sink.clear();
-        }
-    });
-    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).redirects(0).build();
-    App { base, child, _dir: dir, agent }
+    App::spawn_manifest(Some(&test_manifest()), vars)
 }
 
 /// A published event id with `rows` rows (`A`, `B`, …) of `per_row` seats

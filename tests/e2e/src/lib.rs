@@ -9,6 +9,8 @@
 pub mod accounts;
 pub mod booking;
 pub mod catalog;
+pub mod payments;
+pub mod tickets;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -16,9 +18,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 pub use serde_json::{json, Value};
-
-pub mod payments;
-pub mod tickets;
 
 /// The workspace root (two levels above this crate).
 pub fn workspace_root() -> PathBuf {
@@ -87,21 +86,39 @@ impl App {
     /// Starts the app with `SPIN_VARIABLE_<NAME>` overrides, e.g.
     /// `&[("hold_ttl_seconds", "3")]`.
     pub fn spawn_with(vars: &[(&str, &str)]) -> App {
+        Self::spawn_manifest(None, vars)
+    }
+
+    /// Starts the runner on a free loopback port with every store private
+    /// to this app (a temp dir removed on drop).
+    ///
+    /// `manifest`: `None` serves the project's `spin.toml` from the
+    /// workspace root; `Some(text)` serves that manifest text instead (its
+    /// `source` paths must be absolute), from the temp dir.
+    pub fn spawn_manifest(manifest: Option<&str>, vars: &[(&str, &str)]) -> App {
         let root = workspace_root();
         let bin = root.join("target/release/boxoffice-runner");
         assert!(bin.exists(), "{} is missing: run `cargo xtask test` (it builds the runner and components)", bin.display());
         let dir = tempfile::tempdir().expect("temp dir");
-        // The runtime config resolves relative paths against its own
-        // directory, so a copy in the temp dir keeps every store private.
+        // Spin resolves SQLite paths against the working directory and KV
+        // paths against the runtime config's directory, so every path is
+        // made absolute inside the temp dir.
         let rc = dir.path().join("runtime-config.toml");
-        // Spin resolves SQLite paths against the working directory (the
-        // workspace root here), so they are made absolute inside the temp dir.
         let text = std::fs::read_to_string(root.join("runtime-config.toml")).expect("read runtime-config.toml");
         let private = text.replace("path = \".spin/", &format!("path = \"{}/.spin/", dir.path().display()));
         std::fs::write(&rc, private).expect("write runtime-config.toml");
         let mut cmd = Command::new(&bin);
-        cmd.current_dir(&root)
-            .args(["--manifest", "spin.toml", "--listen", "127.0.0.1:0"])
+        match manifest {
+            None => {
+                cmd.current_dir(&root).args(["--manifest", "spin.toml"]);
+            }
+            Some(text) => {
+                let path = dir.path().join("spin.toml");
+                std::fs::write(&path, text).expect("write manifest");
+                cmd.current_dir(dir.path()).arg("--manifest").arg(&path);
+            }
+        }
+        cmd.args(["--listen", "127.0.0.1:0"])
             .arg("--runtime-config-file")
             .arg(&rc)
             .arg("--state-dir")
