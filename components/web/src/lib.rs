@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `GET/HEAD /path` of a file under the mounted site root | 200 with its content type, `ETag`, `Cache-Control` |
 //! | `GET /dir/` | `dir/index.html` |
+//! | a page of the frontend (`/events/<id>`, `/tickets/<id>`, see [`site::APP_PAGES`]) | 200 with `index.html` |
 //! | same, with a matching `If-None-Match` | 304, no body |
 //! | unknown page | 404 with `404.html` |
 //! | `/api/...` that no API component answers | 404 problem+json (`/problems/no-route`) |
@@ -57,6 +58,10 @@ fn answer(req: &Request) -> ApiResult {
         None if path == "/api" || path.starts_with("/api/") => {
             Err(ApiError::NoRoute(format!("no endpoint answers {path}")))
         }
+        None if site::is_app_page(&path) => match site::load(SITE_ROOT, "index.html")? {
+            Some(page) => Ok(site::file_response(&page, if_none_match.as_deref(), is_head, 200)),
+            None => Err(ApiError::NotFound(format!("{path} does not exist"))),
+        },
         None => match site::load(SITE_ROOT, "404.html")? {
             Some(page) => Ok(site::file_response(&page, None, is_head, 404)),
             None => Err(ApiError::NotFound(format!("{path} does not exist"))),

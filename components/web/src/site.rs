@@ -72,6 +72,22 @@ pub fn load(root: &str, rel: &str) -> anyhow::Result<Option<SiteFile>> {
     }
 }
 
+/// First path segments of the frontend's own pages (`/events/<id>`,
+/// `/tickets/<id>`, ...). Links in e-mails and schema.org JSON-LD use these
+/// real paths; they are answered with the site's `index.html` (200), whose
+/// router shows the page.
+pub const APP_PAGES: &[&str] = &[
+    "events", "search", "checkout", "bookings", "tickets", "notifications", "login", "register", "account",
+    "settings", "organizer", "checkin",
+];
+
+/// True when `path` (as requested, e.g. `/events/evt_1`) is one of the
+/// frontend's pages rather than a file.
+pub fn is_app_page(path: &str) -> bool {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    APP_PAGES.contains(&first) && !path.rsplit('/').next().unwrap_or("").contains('.')
+}
+
 /// Strong entity tag of `bytes`: the first 16 bytes of its SHA-256, in hex, quoted.
 pub fn etag(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
@@ -139,6 +155,17 @@ mod tests {
             assert_eq!(resolve(p), Err(PathError::Traversal), "{p}");
         }
         assert_eq!(resolve("/%ff"), Err(PathError::BadEncoding));
+    }
+
+    #[test]
+    fn app_pages_are_recognised() {
+        assert!(is_app_page("/events/evt_01"));
+        assert!(is_app_page("/tickets/tkt_1"));
+        assert!(is_app_page("/organizer"));
+        assert!(!is_app_page("/events/evt_01/poster.png"));
+        assert!(!is_app_page("/assets/app.js"));
+        assert!(!is_app_page("/no/such/page"));
+        assert!(!is_app_page("/"));
     }
 
     #[test]

@@ -120,5 +120,10 @@ onSession((user) => { renderHeader(user); startBell(user); });
 renderHeader(currentUser());
 startBell(currentUser());
 syncSession();
+// Links in e-mails and JSON-LD use real paths (/events/<id>, /tickets/<id>),
+// which the web component answers with this page; move them into the hash.
+if (location.pathname !== '/' && !location.hash) {
+  history.replaceState(null, '', `/#${location.pathname}${location.search}`);
+}
 window.addEventListener('hashchange', route);
 route();

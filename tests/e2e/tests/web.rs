@@ -32,6 +32,19 @@ fn unknown_pages_get_the_404_page_and_unknown_api_routes_get_problem_json() {
 }
 
 #[test]
+fn real_paths_of_frontend_pages_serve_the_app() {
+    // Links in e-mails and JSON-LD point at /events/<id> and /tickets/<id>.
+    let app = App::spawn();
+    let home = app.get("/");
+    for path in ["/events/evt_01jdx3v9k7m2q8w4e6r5t0y1za", "/tickets/tkt_1", "/organizer"] {
+        let page = app.get(path);
+        assert_eq!(page.status, 200, "{path}");
+        assert_eq!(page.body, home.body, "{path} serves the app shell");
+    }
+    assert_eq!(app.get("/events/evt_1/poster.png").status, 404);
+}
+
+#[test]
 fn path_traversal_is_refused() {
     let app = App::spawn();
     for path in ["/%2e%2e/Cargo.toml", "/a/%2E%2E/%2E%2E/spin.toml", "/x%00.html"] {
