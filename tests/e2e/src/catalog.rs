@@ -245,12 +245,13 @@ pub const DEMO_ORGANIZER: &str = "usr_01demoorganizer000000000000";
 /// a 20,000-seat arena, a 300-seat cinema, the concert hall and playhouse of
 /// the venues file, and a general-admission festival. Idempotent: imports
 /// are keyed by source id, and demo events whose title already exists for
-/// the demo organizer are skipped.
-pub fn seed_demo(api: &impl Api, data: &Path) -> Result<SeedReport, String> {
+/// the demo organizer are skipped. Without `data` (the shared data folder
+/// is absent) only the self-made demo venues and events are seeded.
+pub fn seed_demo(api: &impl Api, data: Option<&Path>) -> Result<SeedReport, String> {
     let token = mint_token(DEMO_ORGANIZER, "organizer");
     let mut report = SeedReport::default();
     for (sub, route) in [("ticketmaster-discovery", "ticketmaster"), ("schema-org", "jsonld")] {
-        for file in data_files(data, sub) {
+        for file in data.map(|d| data_files(d, sub)).unwrap_or_default() {
             let (status, v) =
                 api.send("POST", &format!("/api/events/import/{route}?shift_to_future=true"), Some(&read_json(&file)), Some(&token));
             if status != 200 {
@@ -299,7 +300,7 @@ fn seated(name: &str, price: i64, sections: &[&str]) -> Value {
 }
 
 /// The demo venues (bodies) and their events (bodies without `venue_id`).
-fn demo_venues(data: &Path) -> Vec<(Value, Vec<Value>)> {
+fn demo_venues(data: Option<&Path>) -> Vec<(Value, Vec<Value>)> {
     let mut out = Vec::new();
     // A 20,000-seat arena: 40 sections × 20 rows × 25 seats (a generated
     // layout, named as a demo venue).
@@ -338,8 +339,8 @@ fn demo_venues(data: &Path) -> Vec<(Value, Vec<Value>)> {
     ));
     // The concert hall and playhouse of the venues file (unnamed real hall;
     // shown as demo rooms, not as a named venue).
-    if let Some(file) = data_files(data, "venues").first() {
-        let doc = read_json(file);
+    if let Some(file) = data.and_then(|d| data_files(d, "venues").into_iter().next()) {
+        let doc = read_json(&file);
         for room in doc["venues"].as_array().into_iter().flatten() {
             let name = room["name"].as_str().unwrap_or("Room");
             let map = seat_map_from_file(room);

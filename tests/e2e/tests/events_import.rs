@@ -168,11 +168,11 @@ fn demo_catalogue_seeds_and_reseeds() {
     let Some(data) = catalog::data_dir() else { return };
     let app = App::spawn();
     let t = std::time::Instant::now();
-    let first = catalog::seed_demo(&app, &data).expect("seed");
+    let first = catalog::seed_demo(&app, Some(&data)).expect("seed");
     eprintln!("BENCH demo seed {:?} in {} ms", first, t.elapsed().as_millis());
     assert!(first.created >= 85, "{first:?}");
     assert!(first.demo_events >= 6);
-    let again = catalog::seed_demo(&app, &data).expect("reseed");
+    let again = catalog::seed_demo(&app, Some(&data)).expect("reseed");
     assert_eq!((again.created, again.demo_events), (0, 0), "{again:?}");
     let listed = catalog::all_pages(&app, "/api/events?limit=100", None);
     let total = listed.len();
@@ -189,4 +189,20 @@ fn demo_catalogue_seeds_and_reseeds() {
     let cinema = app.get("/api/events?category=film").json();
     let id = cinema["items"][0]["id"].as_str().unwrap();
     assert_eq!(app.get(&format!("/api/events/{id}/inventory")).json()["seats"].as_array().unwrap().len(), 300);
+}
+
+#[test]
+fn demo_events_seed_without_the_shared_data_folder() {
+    // A fresh clone without ../shared/data still gets a bookable catalogue.
+    let app = App::spawn();
+    let report = catalog::seed_demo(&app, None).expect("seed");
+    assert_eq!(report.created, 0, "nothing is imported without the data folder: {report:?}");
+    assert!(report.demo_events >= 5, "{report:?}");
+    let listed = catalog::all_pages(&app, "/api/events?limit=100", None);
+    assert_eq!(listed.len() as u64, report.demo_events, "every demo event is published and listed");
+    let festival = app.get("/api/events?category=festival").json();
+    let id = festival["items"][0]["id"].as_str().expect("festival listed");
+    let inventory = app.get(&format!("/api/events/{id}/inventory")).json();
+    assert_eq!(inventory["status"], "published");
+    assert_eq!(inventory["tiers"][0]["kind"], "general_admission");
 }
