@@ -6,7 +6,7 @@
 
 use crate::inventory::Inventory;
 use crate::kv::{counter, Kv};
-use crate::locks::{ga_key, lock_key, owner_key, Owner};
+use crate::locks::{ga_key, lock_key, lock_parts, owner_key, Owner};
 use platform::ApiResult;
 use serde::Serialize;
 use spin_sdk::sqlite3::{Connection, Value};
@@ -43,7 +43,7 @@ pub fn seat_statuses(kv: &Kv, conn: &Connection, inv: &Inventory, now_ms: i64) -
         let status = if sold.contains(&seat.id) {
             SeatStatus::Sold
         } else {
-            let locked = values.get(&lock_key(&inv.event_id, &seat.id)).is_some_and(|v| counter(v) >= 1);
+            let locked = values.get(&lock_key(&inv.event_id, &seat.id)).is_some_and(|v| lock_parts(counter(v)).1 >= 1);
             let owner = values.get(&owner_key(&inv.event_id, &seat.id)).and_then(|v| Owner::decode(v));
             match (locked, owner) {
                 (false, _) => SeatStatus::Available,

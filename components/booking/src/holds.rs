@@ -300,10 +300,15 @@ pub fn open_of_event(conn: &Connection, event_id: &str) -> ApiResult<Vec<String>
     Ok(r.rows().filter_map(|row| row.get::<&str>("hold_id").map(str::to_string)).collect())
 }
 
-/// The tick's sweep: expires every due hold (freeing its seats once) and
-/// closes index rows of holds that are already settled. Returns how many
-/// holds this sweep expired.
+/// The tick's sweep: expires every due hold (freeing its seats once),
+/// closes index rows of holds that are already settled, and recovers
+/// orphaned seat locks ([`locks::recover_orphans`]; a failure there is
+/// logged, never fails the sweep). Returns how many holds this sweep
+/// expired.
 pub fn sweep(kv: &Kv, conn: &Connection, now_ms: i64) -> ApiResult<u32> {
+    if let Err(e) = locks::recover_orphans(kv, now_ms) {
+        eprintln!("hold sweep: orphaned lock recovery failed: {e}");
+    }
     let mut expired = 0;
     for id in due(conn, now_ms, 500)? {
         match expire_if_due(kv, Some(conn), &id, now_ms)? {

@@ -74,8 +74,14 @@ impl Kv {
     /// Compare-and-swap loop on an EXISTING key: `f` sees the current bytes
     /// and returns `(Some(new), t)` to swap or `(None, t)` to keep. Retries
     /// when another writer got in between (at most 16 times, then 503).
-    pub fn update<T>(&self, key: &str, mut f: impl FnMut(&[u8]) -> ApiResult<(Option<Vec<u8>>, T)>) -> ApiResult<Update<T>> {
-        for _ in 0..16 {
+    pub fn update<T>(&self, key: &str, f: impl FnMut(&[u8]) -> ApiResult<(Option<Vec<u8>>, T)>) -> ApiResult<Update<T>> {
+        self.update_tries(key, 16, f)
+    }
+
+    /// [`Kv::update`] with up to `tries` attempts (for hot keys such as a
+    /// contended seat's lock counter).
+    pub fn update_tries<T>(&self, key: &str, tries: u32, mut f: impl FnMut(&[u8]) -> ApiResult<(Option<Vec<u8>>, T)>) -> ApiResult<Update<T>> {
+        for _ in 0..tries {
             let cas = atomics::Cas::new(&self.bucket, key).map_err(unavailable)?;
             let Some(current) = cas.current().map_err(unavailable)? else {
                 return Ok(Update::Missing);
@@ -92,6 +98,22 @@ impl Kv {
         }
         Err(ApiError::Unavailable("the hold is changing too fast; try again".into()))
     }
+
+    /// Every key of the store that starts with `prefix` (`wasi:keyvalue`
+    /// `list-keys`, following its cursor). Spin's SQLite backend returns
+    /// all keys in one page; Redis pages.
+    pub fn keys_with_prefix(&self, prefix: &str) -> ApiResult<Vec<String>> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self.bucket.list_keys(cursor.as_deref()).map_err(unavailable)?;
+            out.extend(page.keys.into_iter().filter(|k| k.starts_with(prefix)));
+            match page.cursor {
+                Some(c) if !c.is_empty() => cursor = Some(c),
+                _ => return Ok(out),
+            }
+        }
+    }
 }
 
 /// Decodes a counter value: 8 little-endian bytes (Spin's SQLite backend)
@@ -103,6 +125,17 @@ pub fn counter(bytes: &[u8]) -> i64 {
     }
 }
 
+/// Encodes `value` for a compare-and-swap on a counter in the encoding its
+/// current bytes use (8 little-endian bytes, or decimal text), so the
+/// backend's own `increment` keeps reading it (DESIGN §5).
+pub fn counter_like(current: &[u8], value: i64) -> Vec<u8> {
+    if current.len() == 8 && !current.iter().all(u8::is_ascii_digit) {
+        value.to_le_bytes().to_vec()
+    } else {
+        value.to_string().into_bytes()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -111,5 +144,7 @@ mod tests {
         assert_eq!(super::counter(&(-1i64).to_le_bytes()), -1);
         assert_eq!(super::counter(b"42"), 42);
         assert_eq!(super::counter(b""), 0);
+        assert_eq!(super::counter_like(&3i64.to_le_bytes(), 7), 7i64.to_le_bytes());
+        assert_eq!(super::counter_like(b"42", 7), b"7");
     }
 }

@@ -30,13 +30,54 @@
 //! Giving back happens exactly once per hold because only the winner of
 //! the hold record's compare-and-swap into a final state does it (see
 //! [`crate::holds`]).
+//!
+//! ## Orphaned seat locks and their recovery
+//!
+//! A request that dies between winning a seat's `+1` and recording its
+//! hold, or between a losing `+1` and its `-1`, leaves a `+1` nobody will
+//! ever take back: without recovery the seat stays locked forever. The tick
+//! ([`recover_orphans`]) finds lock counters with more claimants than
+//! live owners (0, or 1 when `owner:` names a hold that is active, booked or
+//! consumed and holds the seat), and when a counter and its owner record
+//! look exactly the same after a grace period ([`orphan_grace_ms`]), resets
+//! it with one compare-and-swap from the observed value (atomic: the key
+//! exists). A claimant that touched the counter in between makes the swap
+//! fail; the next tick tries again.
+//!
+//! A plain reset is not enough: a *losing* claimant can be between its
+//! `+1` and its `-1` while the swap happens (its `+1` counted in the
+//! observed value, its `-1` still to come), and its late `-1` would then
+//! take away a later winner's claim. So a lock counter carries an
+//! **epoch** in its high 32 bits and the claimants in its low 32 bits
+//! ([`lock_parts`]); a reset moves to the next epoch (keeping a live
+//! owner's claim), and every give-back is a compare-and-swap that only
+//! takes a claimant off while the epoch is still the one it counted in
+//! (a loser) or while there is a claimant to take off (the owner). A late
+//! loser after a reset finds a new epoch and does nothing.
+//!
+//! What the grace period assumes: a live request never spends longer than
+//! it between two consecutive store calls of a claim (win → owner record →
+//! hold record). It is the hold lifetime, capped at one minute: a hold
+//! recorded later than that would be born expired anyway.
 
-use crate::kv::Kv;
-use platform::ApiResult;
+use crate::holds::{HoldRecord, HoldStatus};
+use crate::kv::{counter, counter_like, Kv, Update};
+use platform::{ApiError, ApiResult};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// Key of a seat's lock counter.
 pub fn lock_key(event: &str, seat: &str) -> String {
     format!("lock:{event}:{seat}")
+}
+
+/// One epoch of a seat lock counter (the claimants live in the low 32 bits).
+const EPOCH: i64 = 1 << 32;
+
+/// Splits a seat lock counter into `(epoch, claimants)`; counters written
+/// before epochs existed are epoch 0.
+pub fn lock_parts(value: i64) -> (i64, i64) {
+    (value.div_euclid(EPOCH), value.rem_euclid(EPOCH))
 }
 
 /// Key of a seat's owner record.
@@ -163,13 +204,13 @@ fn claim_steps(kv: &Kv, claim: &Claim, skip_user_limit: bool, done: &mut Vec<Und
     seats.sort();
     for seat in &seats {
         let lock = lock_key(claim.event, seat);
-        let n = kv.incr(&lock, 1)?;
-        if n == 1 {
+        let (epoch, claimants) = lock_parts(kv.incr(&lock, 1)?);
+        if claimants == 1 {
             done.push(Undo::Seat(seat.clone()));
             kv.set(&owner_key(claim.event, seat), &claim.owner.encode())?;
             continue;
         }
-        kv.incr(&lock, -1)?;
+        give_back(kv, &lock, Some(epoch))?;
         let owner = kv.get(&owner_key(claim.event, seat))?.as_deref().and_then(Owner::decode);
         if owner.as_ref().is_some_and(|o| o.hold_id == claim.owner.hold_id) {
             continue; // already ours (a retried re-hold); not undone here
@@ -188,13 +229,149 @@ fn claim_steps(kv: &Kv, claim: &Claim, skip_user_limit: bool, done: &mut Vec<Und
 
 /// Gives one seat back: clears the owner record when it is `hold_id`'s,
 /// then takes the owner's `+1` off the lock counter. Only the current
-/// owner may call this, once.
+/// owner may call this, once. When the owner record names another hold,
+/// this hold's claim was recovered as an orphan meanwhile and the other
+/// hold owns the seat now: nothing is taken off.
 pub fn release_seat(kv: &Kv, event: &str, seat: &str, hold_id: &str) -> ApiResult<()> {
     let key = owner_key(event, seat);
-    if kv.get(&key)?.as_deref().and_then(Owner::decode).is_some_and(|o| o.hold_id == hold_id) {
-        kv.delete(&key)?;
+    match kv.get(&key)?.as_deref().and_then(Owner::decode) {
+        Some(o) if o.hold_id == hold_id => kv.delete(&key)?,
+        Some(o) => {
+            eprintln!("seat {event}/{seat}: {hold_id} gives back a seat {} owns now; left alone", o.hold_id);
+            return Ok(());
+        }
+        None => {}
     }
-    kv.incr(&lock_key(event, seat), -1).map(drop)
+    give_back(kv, &lock_key(event, seat), None).map(drop)
+}
+
+/// Takes one claimant off lock counter `key` with a compare-and-swap: only
+/// while its epoch is still `epoch` (a loser's own `+1`), or, with `None`,
+/// while it has a claimant (the owner's `+1`). `Ok(false)` when there was
+/// nothing of ours to take off (the lock was recovered meanwhile).
+fn give_back(kv: &Kv, key: &str, epoch: Option<i64>) -> ApiResult<bool> {
+    let outcome = kv.update_tries(key, 64, |bytes| {
+        let value = counter(bytes);
+        let (e, claimants) = lock_parts(value);
+        if claimants == 0 || epoch.is_some_and(|mine| mine != e) {
+            return Ok((None, false));
+        }
+        Ok((Some(counter_like(bytes, value - 1)), true))
+    })?;
+    Ok(matches!(outcome, Update::Swapped(true)))
+}
+
+/// Observation of a suspicious lock, kept at `orphan:<lock key>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Suspect {
+    /// The whole counter value seen.
+    value: i64,
+    /// The owner record seen (text), if any.
+    owner: Option<String>,
+    /// When first seen like this, Unix ms.
+    seen_ms: i64,
+}
+
+const SUSPECT_PREFIX: &str = "orphan:";
+const SCAN_MARK: &str = "sweep:orphans";
+
+/// How long a lock must look orphaned, unchanged, before it is reset: the
+/// hold lifetime (`hold_ttl_seconds`), clamped to 2 s ..= 60 s.
+pub fn orphan_grace_ms() -> i64 {
+    crate::holds::ttl_ms().clamp(2_000, 60_000)
+}
+
+/// The tick's orphan recovery (see the module docs). Scans the seat lock
+/// counters (at most once per half grace period), remembers the ones with
+/// more claimants than live owners, and resets those that looked exactly
+/// the same a grace period earlier. Returns how many locks it reset.
+///
+/// Cost: one `list-keys` of the store plus batched reads of the non-zero
+/// locks, their owners and those owners' holds.
+pub fn recover_orphans(kv: &Kv, now_ms: i64) -> ApiResult<u32> {
+    let grace = orphan_grace_ms();
+    let last = kv.get(SCAN_MARK)?.and_then(|b| String::from_utf8_lossy(&b).parse::<i64>().ok());
+    if last.is_some_and(|l| now_ms - l < grace / 2 && now_ms >= l) {
+        return Ok(0);
+    }
+    kv.set(SCAN_MARK, now_ms.to_string().as_bytes())?;
+    let locks = kv.keys_with_prefix("lock:")?;
+    let values = kv.get_many(locks.clone())?;
+    let busy: Vec<(String, i64)> = locks
+        .into_iter()
+        .filter_map(|k| values.get(&k).map(|v| counter(v)).filter(|v| lock_parts(*v).1 != 0).map(|v| (k, v)))
+        .collect();
+    let mut suspects: HashMap<String, Suspect> = HashMap::new();
+    let suspect_keys = kv.keys_with_prefix(SUSPECT_PREFIX)?;
+    for (k, v) in kv.get_many(suspect_keys.clone())? {
+        if let Ok(s) = serde_json::from_slice::<Suspect>(&v) {
+            suspects.insert(k[SUSPECT_PREFIX.len()..].to_string(), s);
+        }
+    }
+    let owners = kv.get_many(busy.iter().map(|(k, _)| owner_of_lock(k)).collect())?;
+    let hold_keys: Vec<String> =
+        owners.values().filter_map(|v| Owner::decode(v)).map(|o| HoldRecord::key(&o.hold_id)).collect();
+    let holds = kv.get_many(hold_keys)?;
+    let mut still = std::collections::HashSet::new();
+    let mut reset = 0;
+    for (lock, value) in &busy {
+        let seat = lock.splitn(3, ':').nth(2).unwrap_or_default();
+        let owner_bytes = owners.get(&owner_of_lock(lock));
+        let live = owner_bytes
+            .and_then(|b| Owner::decode(b))
+            .and_then(|o| holds.get(&HoldRecord::key(&o.hold_id)))
+            .and_then(|b| serde_json::from_slice::<HoldRecord>(b).ok())
+            .is_some_and(|h| matches!(h.status, HoldStatus::Active | HoldStatus::Booked | HoldStatus::Consumed) && h.seats.iter().any(|s| s.id == seat));
+        let expected = i64::from(live);
+        if lock_parts(*value).1 <= expected {
+            continue;
+        }
+        still.insert(lock.clone());
+        let seen = Suspect { value: *value, owner: owner_bytes.map(|b| String::from_utf8_lossy(b).into_owned()), seen_ms: now_ms };
+        match suspects.get(lock) {
+            Some(prev) if prev.value == seen.value && prev.owner == seen.owner => {
+                if now_ms - prev.seen_ms >= grace && reset_lock(kv, lock, prev, expected)? {
+                    eprintln!("booking: recovered orphaned seat lock {lock} (value {value}, {expected} live owner)");
+                    kv.delete(&format!("{SUSPECT_PREFIX}{lock}"))?;
+                    still.remove(lock);
+                    reset += 1;
+                }
+            }
+            _ => kv.set(&format!("{SUSPECT_PREFIX}{lock}"), &serde_json::to_vec(&seen).map_err(|e| ApiError::Internal(e.into()))?)?,
+        }
+    }
+    for lock in suspects.keys().filter(|k| !still.contains(*k)) {
+        kv.delete(&format!("{SUSPECT_PREFIX}{lock}"))?;
+    }
+    Ok(reset)
+}
+
+fn owner_of_lock(lock: &str) -> String {
+    format!("owner:{}", lock.strip_prefix("lock:").unwrap_or(lock))
+}
+
+/// Resets `lock` to the next epoch with `keep` claimants, by one
+/// compare-and-swap, if its value and owner record are still what `seen`
+/// recorded. `Ok(false)` when anything moved (try again next tick).
+fn reset_lock(kv: &Kv, lock: &str, seen: &Suspect, keep: i64) -> ApiResult<bool> {
+    let outcome = kv.update_tries(lock, 1, |bytes| {
+        let value = counter(bytes);
+        let owner = kv.get(&owner_of_lock(lock))?.map(|b| String::from_utf8_lossy(&b).into_owned());
+        if value != seen.value || owner != seen.owner {
+            return Ok((None, false));
+        }
+        let (epoch, _) = lock_parts(value);
+        Ok((Some(counter_like(bytes, (epoch + 1) * EPOCH + keep)), true))
+    });
+    match outcome {
+        Ok(Update::Swapped(true)) => Ok(true),
+        Ok(_) => Ok(false),
+        Err(ApiError::Unavailable(why)) => {
+            eprintln!("booking: orphaned lock {lock} moved while being reset ({why}); next tick");
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Gives back everything a hold owned (its seats, its general-admission
@@ -220,6 +397,15 @@ mod tests {
         let o = Owner { hold_id: "hold_1".into(), expires_ms: 1_700_000_000_000 };
         assert_eq!(Owner::decode(&o.encode()), Some(o));
         assert_eq!(Owner::decode(b"junk"), None);
+    }
+
+    #[test]
+    fn lock_counters_carry_an_epoch() {
+        assert_eq!(lock_parts(0), (0, 0));
+        assert_eq!(lock_parts(1), (0, 1));
+        assert_eq!(lock_parts(3 * EPOCH + 2), (3, 2));
+        // an increment after a reset counts in the new epoch
+        assert_eq!(lock_parts(EPOCH + 1).1, 1);
     }
 
     #[test]

@@ -153,6 +153,13 @@ impl App {
         App { base, child, _dir: dir, agent }
     }
 
+    /// The app's private state directory (`<temp>/.spin`): the KV and
+    /// SQLite files of `runtime-config.toml` (`holds-kv.db`,
+    /// `bookings.db`, …), for tests that inject storage faults.
+    pub fn state_dir(&self) -> PathBuf {
+        self._dir.path().join(".spin")
+    }
+
     /// Sends a request; `body` is sent as JSON when given. Never fails on
     /// 4xx/5xx: the status is in the reply.
     pub fn call(&self, method: &str, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Reply {

@@ -1,0 +1,250 @@
+//! Faults injected for real into a running app: requests that died half
+//! way through a seat claim (orphaned lock counters written straight into
+//! the app's KV file, exactly as the dead request left them), a broken
+//! key-value store and a broken database (their files overwritten in place
+//! while the runner has them open, then restored), and a saga subscriber
+//! that never comes back.
+//!
+//! `events` and `payments` are played by the booking fixture (see
+//! `e2e::booking`).
+
+use e2e::booking::{self as bk, availability, customer, hold, seat_status, tier};
+use e2e::{catalog, json, App, Reply};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Opens one of the app's SQLite files (KV stores are SQLite files too:
+/// table `spin_key_value(store, key, value)`, see `runner/src/key_value.rs`).
+fn open(app: &App, file: &str) -> Connection {
+    let c = Connection::open(app.state_dir().join(file)).expect("open state file");
+    c.busy_timeout(Duration::from_secs(10)).unwrap();
+    c
+}
+
+/// Adds `delta` to counter `key` of the `holds` store the way the store's
+/// own `increment` does (8 little-endian bytes, in one write transaction):
+/// what a claim request does right before it dies.
+fn increment(app: &App, key: &str, delta: i64) -> i64 {
+    let mut c = open(app, "holds-kv.db");
+    let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
+    let old: Option<Vec<u8>> = tx
+        .query_row("SELECT value FROM spin_key_value WHERE store = 'holds' AND key = ?1", [key], |r| r.get(0))
+        .optional()
+        .unwrap();
+    let new = old.map(|b| i64::from_le_bytes(b.try_into().expect("8-byte counter"))).unwrap_or(0) + delta;
+    tx.execute(
+        "INSERT INTO spin_key_value (store, key, value) VALUES ('holds', ?1, ?2) ON CONFLICT(store, key) DO UPDATE SET value = excluded.value",
+        params![key, new.to_le_bytes().to_vec()],
+    )
+    .unwrap();
+    tx.commit().unwrap();
+    new
+}
+
+/// The raw value of counter `key` in the `holds` store.
+fn counter(app: &App, key: &str) -> i64 {
+    let c = open(app, "holds-kv.db");
+    let v: Vec<u8> = c.query_row("SELECT value FROM spin_key_value WHERE store = 'holds' AND key = ?1", [key], |r| r.get(0)).unwrap();
+    i64::from_le_bytes(v.try_into().unwrap())
+}
+
+/// Checks out `hold_id` (one ticket) and has the fixture report the
+/// payment: the booking is confirmed and its hold consumed (sold).
+fn sell(app: &App, token: &str, hold_id: &str) -> String {
+    let r = app.post_as(token, "/api/bookings", &bk::booking_body(hold_id, 1));
+    assert_eq!(r.status, 201, "{}", r.text());
+    let bid = r.json()["id"].as_str().unwrap().to_string();
+    bk::emit(app, "PaymentSucceeded", json!({"booking_id": bid, "payment_id": "pay_1", "amount_minor": 4500, "currency": "EUR"}));
+    assert_eq!(app.get_as(token, &format!("/api/bookings/{bid}")).json()["status"], "confirmed");
+    bid
+}
+
+#[test]
+fn orphaned_seat_locks_are_recovered_and_live_claims_never_are() {
+    // grace period = hold lifetime (clamped to >= 2 s): 2 s here
+    let app = bk::spawn(&[("hold_ttl_seconds", "2")]);
+    let ev = bk::event(&app, 1, 4, 5, |_| {});
+    let (token, _) = customer();
+    let lock = |seat: &str| format!("lock:{ev}:{seat}");
+
+    // A1: a claimant won the lock and died before recording anything
+    assert_eq!(increment(&app, &lock("A1"), 1), 1);
+    // A2: sold; a losing claimant died between its +1 and its -1
+    let h2 = hold(&app, &token, &json!({"event_id": ev, "seats": ["A2"]})).json();
+    let b2 = sell(&app, &token, h2["id"].as_str().unwrap());
+    assert_eq!(increment(&app, &lock("A2"), 1), 2);
+    // A3: sold, nothing wrong with it
+    let h3 = hold(&app, &token, &json!({"event_id": ev, "seats": ["A3"]})).json();
+    sell(&app, &token, h3["id"].as_str().unwrap());
+
+    let other = customer().0;
+    hold(&app, &other, &json!({"event_id": ev, "seats": ["A1"]})).assert_problem(409);
+    assert_eq!(seat_status(&availability(&app, &ev), "A1"), "held");
+
+    // first sweep only notes the suspects; nothing is reset before the grace period
+    bk::tick(&app);
+    hold(&app, &other, &json!({"event_id": ev, "seats": ["A1"]})).assert_problem(409);
+    std::thread::sleep(Duration::from_millis(2300));
+    bk::tick(&app);
+
+    // A1 is sellable again, in a new epoch of its counter
+    assert_eq!(counter(&app, &lock("A1")) >> 32, 1, "A1 reset into epoch 1");
+    let h1 = hold(&app, &other, &json!({"event_id": ev, "seats": ["A1"]}));
+    assert_eq!(h1.status, 201, "{}", h1.text());
+    // A2 keeps its live owner's claim, without the dead loser's
+    assert_eq!(counter(&app, &lock("A2")), (1 << 32) + 1, "A2: epoch 1, one claimant");
+    // A3 was never touched
+    assert_eq!(counter(&app, &lock("A3")), 1);
+    for seat in ["A2", "A3"] {
+        hold(&app, &customer().0, &json!({"event_id": ev, "seats": [seat]})).assert_problem(409);
+    }
+    // more sweeps never touch live claims (A2/A3 sold); A1's new hold
+    // expires and gives its claim back in the new epoch
+    std::thread::sleep(Duration::from_millis(2300));
+    bk::tick(&app);
+    std::thread::sleep(Duration::from_millis(1100));
+    bk::tick(&app);
+    for (seat, value) in [("A1", 1 << 32), ("A2", (1 << 32) + 1), ("A3", 1)] {
+        assert_eq!(counter(&app, &lock(seat)), value, "{seat} after later sweeps");
+    }
+    assert_eq!(hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["A1"]})).status, 201);
+    let avail = availability(&app, &ev);
+    assert_eq!(seat_status(&avail, "A2"), "sold");
+    assert_eq!(seat_status(&avail, "A3"), "sold");
+
+    // cancelling A2's booking gives the live claim back: exactly free
+    let c = app.post_as(&token, &format!("/api/bookings/{b2}/cancel"), &json!({}));
+    assert_eq!(c.status, 200, "{}", c.text());
+    assert_eq!(counter(&app, &lock("A2")), 1 << 32, "A2: epoch 1, nobody");
+    assert_eq!(hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["A2"]})).status, 201);
+    hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["A2"]})).assert_problem(409);
+    availability(&app, &ev);
+}
+
+/// Overwrites `file` in place (same inode, so the runner's open handles
+/// see it) with junk; returns what to put back.
+fn break_file(app: &App, file: &str) -> (PathBuf, Vec<u8>) {
+    let path = app.state_dir().join(file);
+    let saved = std::fs::read(&path).expect("state file exists");
+    std::fs::write(&path, vec![0x5a; saved.len().max(4096)]).unwrap();
+    (path, saved)
+}
+
+fn restore((path, saved): (PathBuf, Vec<u8>)) {
+    std::fs::write(path, saved).unwrap();
+}
+
+fn assert_unavailable(r: &Reply) {
+    let p = r.assert_problem(503);
+    assert_eq!(p["type"], "/problems/unavailable", "{p}");
+    assert!(r.header("retry-after").is_some_and(|v| v.parse::<u32>().is_ok()), "Retry-After: {:?}", r.headers);
+}
+
+#[test]
+fn a_broken_store_or_database_answers_503_and_leaves_nothing_half_written() {
+    let app = bk::spawn(&[]);
+    let ev = bk::event(&app, 1, 4, 5, |_| {});
+    let (token, _) = customer();
+    // a hold made while everything works, to check out later
+    let h = hold(&app, &token, &json!({"event_id": ev, "seats": ["A1"]})).json();
+    let hold_id = h["id"].as_str().unwrap().to_string();
+    let before = availability(&app, &ev);
+
+    // the key-value store breaks
+    let kv = break_file(&app, "holds-kv.db");
+    assert_unavailable(&hold(&app, &token, &json!({"event_id": ev, "seats": ["A2"]})));
+    assert_unavailable(&hold(&app, &token, &json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 2})));
+    assert_unavailable(&app.post_as(&token, "/api/bookings", &bk::booking_body(&hold_id, 1)));
+    assert_unavailable(&app.get(&format!("/api/holds/availability/{ev}")));
+    assert_eq!(app.get("/api/holds/health").status, 503);
+    restore(kv);
+    let after = availability(&app, &ev);
+    assert_eq!(after["seats"], before["seats"], "no seat changed while the store was broken");
+    assert_eq!(after["tiers"], before["tiers"]);
+    assert!(app.get_as(&token, "/api/bookings").json()["items"].as_array().unwrap().is_empty());
+    assert_eq!(app.get_as(&token, &format!("/api/holds/{hold_id}")).json()["status"], "active");
+
+    // the database breaks
+    let db = break_file(&app, "bookings.db");
+    assert_unavailable(&app.post_as(&token, "/api/bookings", &bk::booking_body(&hold_id, 1)));
+    assert_unavailable(&hold(&app, &token, &json!({"event_id": ev, "seats": ["A2"]})));
+    assert_eq!(app.get("/api/bookings/health").status, 503);
+    restore(db);
+    let after = availability(&app, &ev);
+    assert_eq!(after["seats"], before["seats"], "no seat changed while the database was broken");
+    assert_eq!(tier(&after, "tier_ga")["held"], 0);
+    assert!(app.get_as(&token, "/api/bookings").json()["items"].as_array().unwrap().is_empty(), "no booking half made");
+    assert_eq!(app.get_as(&token, &format!("/api/holds/{hold_id}")).json()["status"], "active", "the hold was not checked out");
+
+    // and everything works again: the same hold checks out, A2 can be held
+    let r = app.post_as(&token, "/api/bookings", &bk::booking_body(&hold_id, 1));
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(hold(&app, &token, &json!({"event_id": ev, "seats": ["A2"]})).status, 201);
+    availability(&app, &ev);
+}
+
+#[test]
+fn a_subscriber_that_never_answers_is_dead_lettered_after_the_attempt_budget_then_requeued() {
+    let app = bk::spawn(&[]);
+    let ev = bk::event(&app, 1, 2, 5, |_| {});
+    let (token, _) = customer();
+    assert_eq!(app.post("/fixture/payments/down", &json!({})).status, 204);
+    let h = hold(&app, &token, &json!({"event_id": ev, "seats": ["A1"]})).json();
+    let r = app.post_as(&token, "/api/bookings", &bk::booking_body(h["id"].as_str().unwrap(), 1));
+    assert_eq!(r.status, 201, "{}", r.text());
+
+    // time travel: every retry is due now instead of after its backoff
+    let db = open(&app, "bookings.db");
+    let delivery = |col: &str| -> i64 {
+        db.query_row(
+            &format!("SELECT {col} FROM saga_deliveries d JOIN saga_outbox o ON o.id = d.event_id WHERE d.subscriber = 'payments' AND o.event_type = 'BookingOrdered'"),
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let status = || -> String {
+        db.query_row(
+            "SELECT status FROM saga_deliveries d JOIN saga_outbox o ON o.id = d.event_id WHERE d.subscriber = 'payments' AND o.event_type = 'BookingOrdered'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(delivery("attempts"), 1, "the first attempt ran in the checkout request");
+    let max = 15; // saga::MAX_ATTEMPTS
+    for n in 2..=max {
+        db.execute("UPDATE saga_deliveries SET next_attempt_ms = 0 WHERE status = 'pending'", []).unwrap();
+        let t = bk::tick(&app);
+        assert_eq!(delivery("attempts"), n, "attempt {n}: {t}");
+        if n < max {
+            assert_eq!(status(), "pending", "still retrying after {n} attempts");
+            // the backoff doubles: 1 s, 2 s, 4 s … (capped at 10 min)
+            let wait = delivery("next_attempt_ms") - platform::clock::now_ms();
+            let expect = (1_000i64 << (n - 1).min(19)).min(600_000);
+            assert!(wait <= expect && wait > expect - 5_000, "after {n}: due in {wait} ms, expected ~{expect}");
+        } else {
+            assert_eq!(t["relay"]["dead"], 1, "{t}");
+        }
+    }
+    assert_eq!(status(), "dead");
+    let admin = catalog::mint_token("usr_admin", "admin");
+    let dead = app.get_as(&admin, "/api/bookings/admin/dead-letters").json();
+    let items = dead["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{dead}");
+    assert_eq!((items[0]["subscriber"].as_str(), items[0]["attempts"].as_i64()), (Some("payments"), Some(max)));
+    assert!(items[0]["last_error"].as_str().unwrap().contains("503"), "{}", items[0]);
+    // further ticks leave it alone
+    bk::tick(&app);
+    assert_eq!(delivery("attempts"), max);
+
+    // the subscriber is back; an admin requeues; it arrives once
+    assert_eq!(app.post("/fixture/payments/up", &json!({})).status, 204);
+    let rq = app.post_as(&admin, "/api/bookings/admin/dead-letters/requeue", &json!({"event_id": items[0]["event_id"], "subscriber": "payments"}));
+    assert_eq!(rq.status, 200, "{}", rq.text());
+    assert_eq!(status(), "delivered");
+    let got = app.get("/fixture/payments/received").json();
+    assert_eq!(got.as_object().unwrap().values().filter(|v| v["type"] == "BookingOrdered").count(), 1, "{got}");
+    assert!(app.get_as(&admin, "/api/bookings/admin/dead-letters").json()["items"].as_array().unwrap().is_empty());
+}
