@@ -18,7 +18,6 @@
 
 use crate::Event;
 use serde::Serialize;
-use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::sqlite3::{Connection, Value};
 
 /// Attempts before a delivery is dead-lettered. With [`backoff_ms`] the
@@ -26,6 +25,10 @@ use spin_sdk::sqlite3::{Connection, Value};
 pub const MAX_ATTEMPTS: i64 = 15;
 /// How long a relay owns a delivery it is sending, ms.
 pub const LEASE_MS: i64 = 30_000;
+/// Wall-clock budget of one relay pass, ms: no new delivery starts after
+/// it (the rest stay due), so slow subscribers cannot hold a request or a
+/// tick for long. Below [`LEASE_MS`].
+pub const PASS_BUDGET_MS: i64 = 20_000;
 /// Largest number of deliveries one `relay` call sends.
 const BATCH: i64 = 50;
 
@@ -137,7 +140,12 @@ fn count_pending(conn: &Connection) -> u32 {
 
 fn send_all(conn: &Connection, rows: Vec<Due>) -> RelayReport {
     let mut report = RelayReport::default();
+    let started = platform::clock::now_ms();
     for row in rows {
+        if platform::clock::now_ms() - started > PASS_BUDGET_MS {
+            eprintln!("saga relay: pass budget spent; the remaining deliveries wait for the next pass");
+            break;
+        }
         match send_one(conn, &row) {
             Ok(Outcome::Delivered) => report.delivered += 1,
             Ok(Outcome::Retry) => report.retried += 1,
@@ -173,9 +181,10 @@ fn send_one(conn: &Connection, row: &Due) -> Result<Outcome, spin_sdk::sqlite3::
     let Some(event) = load_event(conn, &row.event_id)? else {
         return Ok(Outcome::Skipped);
     };
-    let url = format!("http://{}.spin.internal{}", row.subscriber, row.path);
+    let authority = format!("{}.spin.internal", row.subscriber);
+    let url = format!("http://{authority}{}", row.path);
     let body = serde_json::to_vec(&event).unwrap_or_default();
-    let verdict = match post(&url, body) {
+    let verdict = match post(&authority, &row.path, body) {
         Ok(status) if (200..300).contains(&status) => Verdict::Ok,
         Ok(status @ (400 | 415 | 422)) => Verdict::Poison(format!("{url} refused the event with {status}")),
         Ok(status) => Verdict::Failed(format!("{url} answered {status}")),
@@ -239,18 +248,71 @@ pub(crate) fn load_event(conn: &Connection, id: &str) -> Result<Option<Event>, s
     Ok(event)
 }
 
-/// POSTs `body` as JSON to `url` over outbound HTTP / service chaining and
-/// returns the status code.
-fn post(url: &str, body: Vec<u8>) -> Result<u16, String> {
-    let req = Request::builder()
-        .method(Method::Post)
-        .uri(url)
-        .header("content-type", "application/json")
-        .header("x-saga-delivery", "1")
-        .body(body)
-        .build();
-    let resp: Result<Response, _> = spin_sdk::http::run(spin_sdk::http::send(req));
-    resp.map(|r| *r.status()).map_err(|e| e.to_string())
+/// Connect timeout of one delivery.
+pub const CONNECT_TIMEOUT_MS: u64 = 2_000;
+/// Longest wait for the subscriber's answer to start, and between two
+/// chunks of it.
+pub const ANSWER_TIMEOUT_MS: u64 = 10_000;
+
+/// POSTs `body` as JSON to `http://<authority><path>` and returns the
+/// status code.
+///
+/// `spin_sdk::http::send` passes no `request-options`, so deliveries go
+/// through the `wasi:http/outgoing-handler` bindings directly with
+/// [`CONNECT_TIMEOUT_MS`] and [`ANSWER_TIMEOUT_MS`] (connect, first byte,
+/// between bytes). Hosts apply these to network requests; a host may
+/// ignore them for in-process service chaining (the local runner does), so
+/// a relay pass also has a wall-clock budget ([`PASS_BUDGET_MS`]), and a
+/// delivery stuck past its lease is simply due again.
+fn post(authority: &str, path: &str, body: Vec<u8>) -> Result<u16, String> {
+    use spin_sdk::wit::wasi::http0_2_0::{outgoing_handler, types as wh};
+    let fail = |what: &str, e: &dyn std::fmt::Debug| format!("{what}: {e:?}");
+    let headers = wh::Fields::from_list(&[
+        ("content-type".to_string(), b"application/json".to_vec()),
+        ("x-saga-delivery".to_string(), b"1".to_vec()),
+    ])
+    .map_err(|e| fail("headers", &e))?;
+    let req = wh::OutgoingRequest::new(headers);
+    req.set_method(&wh::Method::Post).map_err(|e| fail("method", &e))?;
+    req.set_scheme(Some(&wh::Scheme::Http)).map_err(|e| fail("scheme", &e))?;
+    req.set_authority(Some(authority)).map_err(|e| fail("authority", &e))?;
+    req.set_path_with_query(Some(path)).map_err(|e| fail("path", &e))?;
+    let out = req.body().map_err(|e| fail("body", &e))?;
+    let options = wh::RequestOptions::new();
+    // a host that does not support one of them says so; the others still apply
+    let ms = |v: u64| Some(v * 1_000_000);
+    let _ = options.set_connect_timeout(ms(CONNECT_TIMEOUT_MS));
+    let _ = options.set_first_byte_timeout(ms(ANSWER_TIMEOUT_MS));
+    let _ = options.set_between_bytes_timeout(ms(ANSWER_TIMEOUT_MS));
+    let pending = outgoing_handler::handle(req, Some(options)).map_err(|e| fail("send", &e))?;
+    {
+        let stream = out.write().map_err(|e| fail("body stream", &e))?;
+        for chunk in body.chunks(4096) {
+            stream.blocking_write_and_flush(chunk).map_err(|e| fail("body write", &e))?;
+        }
+    }
+    wh::OutgoingBody::finish(out, None).map_err(|e| fail("body finish", &e))?;
+    pending.subscribe().block();
+    match pending.get() {
+        Some(Ok(Ok(resp))) => {
+            let status = resp.status();
+            // read the (short) answer to its end, so the subscriber's response completes
+            if let Ok(body) = resp.consume() {
+                if let Ok(stream) = body.stream() {
+                    let mut read = 0;
+                    while read < 64 * 1024 {
+                        match stream.blocking_read(16 * 1024) {
+                            Ok(chunk) => read += chunk.len(),
+                            Err(_) => break, // closed: all read
+                        }
+                    }
+                }
+            }
+            Ok(status)
+        }
+        Some(Ok(Err(code))) => Err(fail("no answer", &code)),
+        other => Err(fail("no answer", &other.map(|r| r.map(|_| ())))),
+    }
 }
 
 #[cfg(test)]
