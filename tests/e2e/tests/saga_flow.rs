@@ -1,0 +1,97 @@
+//! The saga across the real components: an organizer cancels a published
+//! event after a buyer paid (events → `EventCancelled` → booking cancels
+//! → payments refunds → tickets void → notifications tells the buyer once).
+
+use e2e::catalog;
+use e2e::payments::{pay, VISA_OK};
+use e2e::tickets::{self as t, id};
+use e2e::{json, App};
+
+#[test]
+fn an_event_cancelled_by_its_organizer_cancels_refunds_voids_and_tells_each_buyer_once() {
+    let app = App::spawn();
+    let org = catalog::organizer();
+    let venue = catalog::create_venue(&app, &org.token, &catalog::ga_venue("Hall", "New York", "America/New_York"));
+    let ev = catalog::create_event(&app, &org.token, &catalog::event_body(&venue, "Cancelled night", &catalog::days_ahead(30, "20:00")));
+    let event_id = ev["id"].as_str().unwrap().to_string();
+    let tier_id = ev["tiers"][0]["id"].as_str().unwrap().to_string();
+    catalog::publish(&app, &org.token, &event_id);
+
+    // a buyer pays for two tickets
+    let buyer = catalog::user("customer");
+    let email = format!("{}@example.test", id("cancel"));
+    let hold = app.post_as(&buyer.token, "/api/holds", &json!({"event_id": event_id, "tier_id": tier_id, "quantity": 2}));
+    assert_eq!(hold.status, 201, "{}", hold.text());
+    let booking = app.post_as(
+        &buyer.token,
+        "/api/bookings",
+        &json!({"hold_id": hold.json()["id"], "buyer": {"name": "Ada Lovelace", "email": email, "phone": "+14155550100"},
+                "attendees": [{"name": "Ada Lovelace"}, {"name": "Charles Babbage"}]}),
+    );
+    assert_eq!(booking.status, 201, "{}", booking.text());
+    let booking_id = booking.json()["id"].as_str().unwrap().to_string();
+    let paid = pay(&app, &buyer.token, &booking_id, VISA_OK);
+    assert!(paid.status == 200 || paid.status == 201, "{}", paid.text());
+    let tickets = t::wait_for(20, || {
+        t::tick(&app, "/api/bookings/tick");
+        let v = t::my_tickets(&app, &buyer.token, Some(&booking_id));
+        (v.len() == 2).then_some(v)
+    })
+    .expect("two tickets");
+    t::wait_for(20, || {
+        t::tick(&app, "/api/notifications/tick");
+        (t::mailbox(&app, &email).len() == 1).then_some(())
+    })
+    .expect("the tickets email");
+    // a second buyer's hold, never checked out
+    let other = catalog::user("customer");
+    let open_hold = app.post_as(&other.token, "/api/holds", &json!({"event_id": event_id, "tier_id": tier_id, "quantity": 1}));
+    assert_eq!(open_hold.status, 201, "{}", open_hold.text());
+    let open_hold_id = open_hold.json()["id"].as_str().unwrap().to_string();
+
+    // the organizer cancels the event
+    let c = app.post_as(&org.token, &format!("/api/events/{event_id}/cancel"), &json!({"reason": "the band split up"}));
+    assert_eq!(c.status, 200, "{}", c.text());
+    assert_eq!(c.json()["status"], "cancelled");
+
+    let settled = t::wait_for(30, || {
+        for path in ["/api/events/tick", "/api/bookings/tick", "/api/payments/tick", "/api/notifications/tick"] {
+            t::tick(&app, path);
+        }
+        let b = app.get_as(&buyer.token, &format!("/api/bookings/{booking_id}")).json();
+        let p = app.get_as(&buyer.token, &format!("/api/payments/{booking_id}")).json();
+        let void = t::my_tickets(&app, &buyer.token, Some(&booking_id)).iter().all(|t| t["status"] == "void");
+        let mails = t::mailbox(&app, &email).len();
+        (b["status"] == "refunded" && p["status"] == "refunded" && void && mails >= 2).then_some((b, p))
+    });
+    let (b, p) = settled.unwrap_or_else(|| {
+        panic!(
+            "not settled: booking {} payment {} tickets {:?} mails {}",
+            app.get_as(&buyer.token, &format!("/api/bookings/{booking_id}")).text(),
+            app.get_as(&buyer.token, &format!("/api/payments/{booking_id}")).text(),
+            t::my_tickets(&app, &buyer.token, Some(&booking_id)).iter().map(|t| t["status"].clone()).collect::<Vec<_>>(),
+            t::mailbox(&app, &email).len()
+        )
+    });
+    assert_eq!(b["cancel_reason"], "event_cancelled", "{b}");
+    assert_eq!(b["refunded_minor"], b["amount_minor"], "{b}");
+    assert_eq!(p["refunded_minor"], p["amount_minor"], "{p}");
+
+    // a few more passes change nothing: exactly one cancellation email and message
+    for _ in 0..2 {
+        for path in ["/api/events/tick", "/api/bookings/tick", "/api/payments/tick", "/api/notifications/tick"] {
+            t::tick(&app, path);
+        }
+    }
+    let mails = t::mailbox(&app, &email);
+    assert_eq!(mails.len(), 2, "the tickets email and one cancellation email");
+    assert!(mails[0]["subject"].as_str().unwrap_or_default().contains("cancelled"), "{}", mails[0]);
+    let kinds: Vec<String> = t::my_messages(&app, &buyer.token).iter().map(|m| m["kind"].as_str().unwrap().to_string()).collect();
+    assert_eq!(kinds, vec!["booking_cancelled", "booking_confirmed"]);
+    // the door refuses the tickets; the open hold was released; nothing is on sale
+    let refused = app.post_as(&org.token, "/api/tickets/check-in", &json!({"code": tickets[0]["code"], "event_id": event_id}));
+    refused.assert_problem(410);
+    assert_eq!(app.get_as(&other.token, &format!("/api/holds/{open_hold_id}")).json()["status"], "released");
+    let again = app.post_as(&other.token, "/api/holds", &json!({"event_id": event_id, "tier_id": tier_id, "quantity": 1}));
+    assert_eq!(again.status, 409, "{}", again.text());
+}
