@@ -18,6 +18,7 @@
 //! | `POST /api/events/:id/cancel` | owner/admin | published → cancelled, emits `EventCancelled` |
 //! | `GET /api/events/:id/inventory` | anyone (drafts: owner, chained) | the booking contract ([`read::inventory`]) |
 //! | `GET /api/events/:id/jsonld` | anyone (drafts: owner) | `application/ld+json` |
+//! | `GET /api/venues` | anyone; `?mine=true`: organizer | venues, newest first, cursor paged ([`venues_read`]) |
 //! | `POST /api/venues` | organizer | 201 venue ([`venues`]) |
 //! | `GET /api/venues/:id` | anyone | venue with seat map |
 
@@ -32,6 +33,7 @@ pub mod search;
 pub mod seatmap;
 pub mod store;
 pub mod venues;
+pub mod venues_read;
 
 /// The route table.
 pub fn router() -> Router {
@@ -50,6 +52,7 @@ pub fn router() -> Router {
     r.post("/api/events/:id/cancel", events::cancel);
     r.get("/api/events/:id/inventory", read::inventory);
     r.get("/api/events/:id/jsonld", read::get_jsonld);
+    r.get("/api/venues", venues_read::list);
     r.post("/api/venues", venues::create);
     r.get("/api/venues/:id", venues::get);
     r

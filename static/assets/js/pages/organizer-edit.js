@@ -2,9 +2,8 @@ import { get, post, patch, currentUser } from '../api.js';
 import { h, mount, setTitle, loading, field, showFormError, busy, toast, CATEGORIES, money } from '../ui.js';
 import { go } from '../app.js';
 
-const VENUES_KEY = 'boxoffice.my-venues';
-const myVenues = () => { try { return JSON.parse(localStorage.getItem(VENUES_KEY)) || []; } catch { return []; } };
-const rememberVenue = (v) => localStorage.setItem(VENUES_KEY, JSON.stringify([{ id: v.id, name: v.name, city: v.city }, ...myVenues().filter((x) => x.id !== v.id)].slice(0, 30)));
+/** The organizer's own venues, newest first (GET /api/venues?mine=true, first page). */
+const myVenues = async () => { try { return (await get('/api/venues', { mine: 'true', limit: 30 })).items; } catch { return []; } };
 const rowLabel = (i) => (i < 26 ? String.fromCharCode(65 + i) : `${String.fromCharCode(65 + Math.floor(i / 26) - 1)}${String.fromCharCode(65 + (i % 26))}`);
 const localInput = (local) => (local ? local.slice(0, 16) : '');
 const minor = (v) => Math.round(Number(v) * 100);
@@ -38,13 +37,14 @@ export async function render(main, [id]) {
   setTitle(isNew ? 'New event' : 'Edit event');
   mount(main, loading());
   const ev = isNew ? null : await get(`/api/events/${encodeURIComponent(id)}`, { seat_map: 'false' });
+  const venues = isNew ? await myVenues() : [];
   main.replaceChildren();
   const venueSections = [];
 
   // ---- venue ----
   const venueMode = h('select', { name: 'venue_mode', id: 'venue-mode', disabled: !isNew },
     h('option', { value: 'new' }, 'A new venue'),
-    ...myVenues().map((v) => h('option', { value: v.id }, `${v.name} — ${v.city}`)),
+    ...venues.map((v) => h('option', { value: v.id }, `${v.name} — ${v.city}`)),
     h('option', { value: 'id' }, 'Venue by id…'));
   const venueId = field('Venue id', { name: 'venue_id', placeholder: 'ven_…', value: ev ? ev.venue.id : '' });
   const sections = h('div.tier-rows', sectionRow({ code: 'S1', name: 'Stalls', rows: 8, seats: 16 }));
@@ -114,7 +114,6 @@ export async function render(main, [id]) {
       })) };
     } else body.ga_areas = [{ name: 'Standing', capacity: Number(form.ga_capacity.value) || 1 }];
     const v = await post('/api/venues', body);
-    rememberVenue(v);
     createdVenue = v.id;
     return v.id;
   }
