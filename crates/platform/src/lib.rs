@@ -13,12 +13,15 @@
 //! * [`ids`]: opaque, URL-safe, time-sortable identifiers.
 //! * [`config`]: Spin variables with defaults.
 //! * [`clock`]: the current time as Unix milliseconds and RFC 3339 text.
+//! * [`idempotency`]: `Idempotency-Key` handling for state-creating POSTs
+//!   (claim once, replay the stored answer, 409 while in flight, 422 on reuse).
 
 pub mod clock;
 pub mod auth;
 pub mod config;
 pub mod db;
 pub mod health;
+pub mod idempotency;
 pub mod ids;
 pub mod problem;
 pub mod web;

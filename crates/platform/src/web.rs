@@ -109,17 +109,13 @@ pub fn bearer_token(req: &Request) -> Option<&str> {
     }
 }
 
-/// The `Idempotency-Key` header, if any.
+/// The `Idempotency-Key` header, if any, as text.
 ///
-/// Errors: 400 when present but empty, longer than 255 characters or not
-/// visible ASCII (the IETF httpapi idempotency-key draft leaves the format to
-/// the server; we accept any UUID, ULID or similar token).
+/// Errors: 400 when present but not a valid
+/// [`crate::idempotency::IdempotencyKey`] (1-255 visible ASCII characters).
+/// Handlers that create state use [`crate::idempotency::once`] instead.
 pub fn idempotency_key(req: &Request) -> ApiResult<Option<String>> {
-    match header_last(req, "idempotency-key") {
-        None => Ok(None),
-        Some(k) if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) => Ok(Some(k.to_string())),
-        Some(_) => Err(ApiError::BadRequest("Idempotency-Key must be 1-255 visible ASCII characters".into())),
-    }
+    Ok(crate::idempotency::IdempotencyKey::from_request(req)?.map(|k| k.as_str().to_string()))
 }
 
 /// Parses the JSON body into `T`.
