@@ -177,9 +177,17 @@ const INSERT: &str = "INSERT INTO bookings (id, user_id, event_id, hold_id, stat
 /// with one attendee per ticket. 201 with the booking (200 with the same
 /// booking when the hold was already checked out by this caller); 404
 /// unknown or foreign hold; 410 expired or released hold; 422 bad input.
+/// With an `Idempotency-Key`, [`platform::idempotency::once`] semantics:
+/// a retry gets the first answer replayed, a concurrent duplicate 409
+/// `idempotency-in-progress`.
 pub fn create(req: Request, _: Params) -> ApiResult {
     let caller = platform::auth::require(&req)?;
-    let body: CreateBooking = platform::web::read_json(&req)?;
+    let conn = db::open()?;
+    platform::idempotency::once(&conn, &req, &caller.user_id, || checkout(&req, &conn, &caller))
+}
+
+fn checkout(req: &Request, conn: &Connection, caller: &platform::auth::Caller) -> ApiResult {
+    let body: CreateBooking = platform::web::read_json(req)?;
     let hold_id = parse_id("hold_id", &body.hold_id).map_err(|e| ApiError::Validation(vec![e]))?;
     let mut errors = Vec::new();
     let buyer = body.buyer.parse().map_err(|e| errors.extend(e)).ok();
@@ -200,7 +208,6 @@ pub fn create(req: Request, _: Params) -> ApiResult {
     if names.len() != slots.len() {
         return Err(ApiError::field("attendees", format!("name exactly one attendee per ticket ({})", slots.len())));
     }
-    let conn = db::open()?;
     let now = platform::clock::now_ms();
     // Check out the hold: active → booked, atomically (a sweep racing us
     // either expires it first, and we answer 410, or finds it booked).
@@ -208,7 +215,7 @@ pub fn create(req: Request, _: Params) -> ApiResult {
         Some(id) => id.clone(),
         None => platform::ids::new("bkg"),
     };
-    let moved = holds::transition(&kv, Some(&conn), &hold_id, |rec| {
+    let moved = holds::transition(&kv, Some(conn), &hold_id, |rec| {
         (rec.status == HoldStatus::Active && !rec.is_past(now))
             .then(|| HoldRecord { status: HoldStatus::Booked, booking_id: Some(booking_id.clone()), ..rec.clone() })
     })?;
@@ -216,14 +223,14 @@ pub fn create(req: Request, _: Params) -> ApiResult {
         Moved::Yes(_, after) => after,
         Moved::No(cur) if cur.status == HoldStatus::Booked && cur.booking_id.is_some() => {
             let id = cur.booking_id.clone().unwrap_or_default();
-            if let Some(existing) = load(&conn, &id)? {
+            if let Some(existing) = load(conn, &id)? {
                 return platform::web::ok(&existing.to_json());
             }
             cur // booked but the row was never written (a failed earlier attempt): write it now
         }
         Moved::No(cur) => {
             if cur.is_past(now) {
-                holds::expire_if_due(&kv, Some(&conn), &cur.id, now)?;
+                holds::expire_if_due(&kv, Some(conn), &cur.id, now)?;
             }
             return Err(ApiError::Gone(format!("hold {hold_id} has expired or was released; hold the seats again")));
         }
@@ -261,7 +268,7 @@ pub fn create(req: Request, _: Params) -> ApiResult {
         Value::Integer(now),
         Value::Integer(now),
     ];
-    let event = platform::db::transaction(&conn, |c| {
+    let event = platform::db::transaction(conn, |c| {
         c.execute(INSERT, &params)?;
         Ok::<_, ApiError>(saga::emit(c, PRODUCER, types::BOOKING_ORDERED, &ordered)?)
     });
@@ -273,8 +280,8 @@ pub fn create(req: Request, _: Params) -> ApiResult {
             return Err(e);
         }
     };
-    saga::relay_events(&conn, &[event]);
-    let booking = load(&conn, &booking_id)?.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("booking vanished")))?;
+    saga::relay_events(conn, &[event]);
+    let booking = load(conn, &booking_id)?.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("booking vanished")))?;
     platform::web::created(&format!("/api/bookings/{booking_id}"), &booking.to_json())
 }
 

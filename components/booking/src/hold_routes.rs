@@ -76,23 +76,22 @@ struct Plan {
 /// nothing, for `hold_ttl_seconds`. 201 with the hold; 401; 404 unknown
 /// event; 409 `seat-unavailable` (names the seat), `sold-out`,
 /// `order-limit`, `event-*`/`sales-*` (sales rules); 422 bad input; 503.
+/// With an `Idempotency-Key`, [`platform::idempotency::once`] semantics
+/// (replayed 201, 409 `idempotency-in-progress`, 422 `idempotency-key-reused`).
 pub fn create(req: Request, _: Params) -> ApiResult {
     let caller = platform::auth::require(&req)?;
-    let idem = platform::web::idempotency_key(&req)?;
-    let (event_id, want) = parse_want(platform::web::read_json(&req)?)?;
+    let conn = db::open()?;
+    // One hold per Idempotency-Key: the key is claimed with one INSERT
+    // before anything is held, so concurrent duplicates cannot both run.
+    platform::idempotency::once(&conn, &req, &caller.user_id, || hold(&req, &conn, &caller.user_id))
+}
+
+fn hold(req: &Request, conn: &spin_sdk::sqlite3::Connection, user: &str) -> ApiResult {
+    let (event_id, want) = parse_want(platform::web::read_json(req)?)?;
     let kv = Kv::open()?;
-    let idem_key = idem.map(|k| format!("idem:hold:{}:{}", caller.user_id, k));
-    if let Some(key) = &idem_key {
-        if let Some(id) = kv.get(key)? {
-            if let Some(rec) = holds::load(&kv, &String::from_utf8_lossy(&id))? {
-                return platform::web::ok(&rec.to_json(platform::clock::now_ms()));
-            }
-        }
-    }
     let inv = inventory::fetch(&event_id)?;
     let now = platform::clock::now_ms();
     inv.check_on_sale(now)?;
-    let conn = db::open()?;
     let limit = inv.limit();
     let owner = Owner { hold_id: platform::ids::new("hold"), expires_ms: now + holds::ttl_ms() };
     let plan = match want {
@@ -109,20 +108,20 @@ pub fn create(req: Request, _: Params) -> ApiResult {
                 }
             }
             check(errors)?;
-            claim_seats(&kv, &conn, &inv, &caller.user_id, &owner, seats, now)?
+            claim_seats(&kv, conn, &inv, user, &owner, seats, now)?
         }
         Want::Tier(tier_id, quantity) => {
             let tier = inv.tier(&tier_id).ok_or_else(|| ApiError::field("tier_id", format!("tier {tier_id} does not exist in this event")))?;
             let q = Quantity::parse("quantity", &quantity, limit).map_err(|e| ApiError::Validation(vec![e]))?.get();
             if tier.is_ga() {
-                claim_ga(&kv, &conn, &inv, &caller.user_id, &owner, tier, q, now)?
+                claim_ga(&kv, conn, &inv, user, &owner, tier, q, now)?
             } else {
-                claim_best(&kv, &conn, &inv, &caller.user_id, &owner, &tier.id, q, now)?
+                claim_best(&kv, conn, &inv, user, &owner, &tier.id, q, now)?
             }
         }
     };
-    let rec = record(&inv, &caller.user_id, &owner, plan, now);
-    let stored = holds::index(&conn, &rec).and_then(|_| {
+    let rec = record(&inv, user, &owner, plan, now);
+    let stored = holds::index(conn, &rec).and_then(|_| {
         kv.set(&HoldRecord::key(&rec.id), &serde_json::to_vec(&rec).map_err(|e| ApiError::Internal(e.into()))?)
     });
     if let Err(e) = stored {
@@ -130,9 +129,6 @@ pub fn create(req: Request, _: Params) -> ApiResult {
             eprintln!("hold {}: rollback failed: {undo}", rec.id);
         }
         return Err(e);
-    }
-    if let Some(key) = &idem_key {
-        kv.set(key, rec.id.as_bytes())?;
     }
     platform::web::created(&format!("/api/holds/{}", rec.id), &rec.to_json(now))
 }

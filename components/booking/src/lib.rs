@@ -70,9 +70,12 @@ pub mod db {
     /// SQLite label.
     pub const LABEL: &str = "bookings";
 
-    /// Booking's own migrations (`sql/booking/`).
-    pub const MIGRATIONS: &[Migration] =
-        &[Migration { version: 1, name: "bookings", sql: include_str!("../../../sql/booking/0001_bookings.sql") }];
+    /// Booking's own migrations (`sql/booking/`) and the platform's
+    /// Idempotency-Key table.
+    pub const MIGRATIONS: &[Migration] = &[
+        Migration { version: 1, name: "bookings", sql: include_str!("../../../sql/booking/0001_bookings.sql") },
+        platform::idempotency::MIGRATION,
+    ];
 
     /// Opens the database (migrating on first use).
     pub fn open() -> platform::ApiResult<spin_sdk::sqlite3::Connection> {
