@@ -603,15 +603,18 @@ fn organizer(req: &Request) -> ApiResult<Caller> {
     Ok(caller)
 }
 
-/// `POST /api/events`: a new draft; 201 with the event.
+/// `POST /api/events`: a new draft; 201 with the event. Accepts
+/// `Idempotency-Key` ([`platform::idempotency::once`]: one draft per key).
 pub fn create(req: Request, _: Params) -> ApiResult {
     let caller = organizer(&req)?;
-    let input: EventInput = read_json(&req)?;
     let conn = store::open()?;
-    let spec = validate(&conn, &input)?;
-    let id = platform::db::transaction(&conn, |c| insert(c, &spec, &caller.user_id, "draft", &Origin::default()))?;
-    let body = read::detail(&conn, &id, true)?;
-    platform::web::created(&format!("/api/events/{id}"), &body)
+    platform::idempotency::once(&conn, &req, &caller.user_id, || {
+        let input: EventInput = read_json(&req)?;
+        let spec = validate(&conn, &input)?;
+        let id = platform::db::transaction(&conn, |c| insert(c, &spec, &caller.user_id, "draft", &Origin::default()))?;
+        let body = read::detail(&conn, &id, true)?;
+        platform::web::created(&format!("/api/events/{id}"), &body)
+    })
 }
 
 /// `PATCH /api/events/{id}`: merge-patch edit (owner or admin).

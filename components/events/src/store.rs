@@ -7,12 +7,12 @@ use spin_sdk::sqlite3::{Connection, Value};
 /// SQLite label of the catalogue (spin.toml `sqlite_databases`).
 pub const DB: &str = "events";
 
-/// Migrations of the catalogue, in order (`sql/events/`).
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "catalogue",
-    sql: include_str!("../../../sql/events/0001_catalogue.sql"),
-}];
+/// Migrations of the catalogue, in order (`sql/events/`), and the
+/// platform's Idempotency-Key table.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "catalogue", sql: include_str!("../../../sql/events/0001_catalogue.sql") },
+    platform::idempotency::MIGRATION,
+];
 
 /// Opens the catalogue database, applying pending migrations (the
 /// catalogue's, then the saga outbox tables).

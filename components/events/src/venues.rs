@@ -285,12 +285,14 @@ pub fn view(v: &Venue) -> Json {
 pub fn create(req: Request, _: Params) -> ApiResult {
     let caller = platform::auth::require(&req)?;
     caller.require_role(&[Role::Organizer])?;
-    let input: VenueInput = read_json(&req)?;
-    let spec = input.validate()?;
     let conn = store::open()?;
-    let id = insert(&conn, &spec, &caller.user_id, None)?;
-    let venue = load(&conn, &id, true)?.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("venue vanished")))?;
-    created(&format!("/api/venues/{id}"), &view(&venue))
+    platform::idempotency::once(&conn, &req, &caller.user_id, || {
+        let input: VenueInput = read_json(&req)?;
+        let spec = input.validate()?;
+        let id = insert(&conn, &spec, &caller.user_id, None)?;
+        let venue = load(&conn, &id, true)?.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("venue vanished")))?;
+        created(&format!("/api/venues/{id}"), &view(&venue))
+    })
 }
 
 /// `GET /api/venues/{id}`.

@@ -293,15 +293,27 @@ fn run(
 ) -> ApiResult {
     let caller = platform::auth::require(&req)?;
     caller.require_role(&[Role::Organizer])?;
-    let opts = options(&req)?;
-    let doc = body(&req)?;
-    let records = map(&doc, &opts)?;
     let conn = store::open()?;
+    // Records are idempotent by source id already; a key replays the first
+    // report instead of answering "unchanged" for everything.
+    platform::idempotency::once(&conn, &req, &caller.user_id, || report(&req, &conn, &caller, source, &map))
+}
+
+fn report(
+    req: &Request,
+    conn: &Connection,
+    caller: &Caller,
+    source: &str,
+    map: &impl Fn(&Json, &Options) -> ApiResult<Vec<Result<Record, Outcome>>>,
+) -> ApiResult {
+    let opts = options(req)?;
+    let doc = body(req)?;
+    let records = map(&doc, &opts)?;
     let outcomes: Vec<Outcome> = records
         .into_iter()
         .enumerate()
         .map(|(i, r)| match r {
-            Ok(rec) => save(&conn, &caller, source, i, rec, &opts),
+            Ok(rec) => save(conn, caller, source, i, rec, &opts),
             Err(o) => o,
         })
         .collect();
