@@ -171,13 +171,21 @@ struct RefundRequest {
 }
 
 /// `POST /api/payments/{booking_id}/refunds` (staff, admin): a partial or
-/// full refund of the booking's paid payment.
+/// full refund of the booking's paid payment. With an `Idempotency-Key`,
+/// [`platform::idempotency::once`] semantics (the first answer replayed,
+/// 409 `idempotency-in-progress` while it runs); the key is also recorded on
+/// the refund, so one key never refunds a payment twice.
 pub fn refund(req: Request, params: Params) -> ApiResult<Response> {
     let booking_id = booking_param(&params)?;
     let caller = platform::auth::require(&req)?;
     caller.require_role(&[Role::Staff])?;
-    let key = platform::web::idempotency_key(&req)?;
-    let body: RefundRequest = platform::web::read_json(&req)?;
+    let conn = crate::db()?;
+    platform::idempotency::once(&conn, &req, &caller.user_id, || refund_once(&req, &conn, booking_id))
+}
+
+fn refund_once(req: &Request, conn: &Connection, booking_id: String) -> ApiResult<Response> {
+    let key = platform::web::idempotency_key(req)?;
+    let body: RefundRequest = platform::web::read_json(req)?;
     if body.amount_minor <= 0 {
         return Err(ApiError::field("amount_minor", "must be a positive number of minor units"));
     }
@@ -185,9 +193,8 @@ pub fn refund(req: Request, params: Params) -> ApiResult<Response> {
     if reason.is_empty() || reason.len() > 200 {
         return Err(ApiError::field("reason", "must be 1-200 characters"));
     }
-    let conn = crate::db()?;
-    let order = store::order(&conn, &booking_id)?.ok_or_else(|| ApiError::NotFound("no payment for this booking".into()))?;
-    let paid = store::payments_of(&conn, &booking_id)?
+    let order = store::order(conn, &booking_id)?.ok_or_else(|| ApiError::NotFound("no payment for this booking".into()))?;
+    let paid = store::payments_of(conn, &booking_id)?
         .into_iter()
         .find(|p| p.is_paid())
         .ok_or_else(|| ApiError::conflict("not-paid", "nothing was paid for this booking"))?;
@@ -198,11 +205,11 @@ pub fn refund(req: Request, params: Params) -> ApiResult<Response> {
         )?;
         let found = existing.rows().next().and_then(|r| r.get::<&str>("id").map(str::to_string));
         if let Some(id) = found {
-            let r = store::refund(&conn, &id)?.ok_or_else(|| ApiError::NotFound("no such refund".into()))?;
+            let r = store::refund(conn, &id)?.ok_or_else(|| ApiError::NotFound("no such refund".into()))?;
             return platform::web::ok(&r.view());
         }
     }
-    let id = platform::db::transaction(&conn, |c| flow::reserve_refund(c, &paid.id, Some(body.amount_minor), &reason, key.as_deref()))?
+    let id = platform::db::transaction(conn, |c| flow::reserve_refund(c, &paid.id, Some(body.amount_minor), &reason, key.as_deref()))?
         .ok_or_else(|| {
             ApiError::conflict(
                 "refund-exceeds-payment",
@@ -213,8 +220,8 @@ pub fn refund(req: Request, params: Params) -> ApiResult<Response> {
                 ),
             )
         })?;
-    let _ = flow::send_refund(&conn, &Provider::from_config(), &id);
-    let r = store::refund(&conn, &id)?.ok_or_else(|| ApiError::NotFound("no such refund".into()))?;
+    let _ = flow::send_refund(conn, &Provider::from_config(), &id);
+    let r = store::refund(conn, &id)?.ok_or_else(|| ApiError::NotFound("no such refund".into()))?;
     let status = if r.status == "pending" { 202 } else { 201 };
     let mut resp = platform::web::json(status, &r.view());
     resp.set_header("location", format!("/api/payments/{booking_id}"));

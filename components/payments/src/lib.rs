@@ -43,8 +43,10 @@ pub mod webhook;
 pub const DB: &str = "payments";
 
 /// Schema migrations, applied on open (the saga tables come from `saga`).
-pub const MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, name: "payments", sql: include_str!("../../../sql/payments/0001_payments.sql") }];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "payments", sql: include_str!("../../../sql/payments/0001_payments.sql") },
+    platform::idempotency::MIGRATION,
+];
 
 /// The route table.
 pub fn router() -> Router {
