@@ -1,0 +1,158 @@
+//! Sizes of every phase: flags `--name value` win over `BENCH_NAME`
+//! environment variables, which win over the defaults (sized so the whole
+//! bench stays under ~3 minutes on a 2-core machine).
+
+/// What to run and how big.
+#[derive(Debug, Clone)]
+pub struct Opts {
+    /// Measure a cold wasmtime compilation cache (start twice; compiles everything once, ~20 s on 2 cores).
+    pub cold: bool,
+    /// Concurrent clients of the trivial-route load.
+    pub clients: usize,
+    /// Requests of the trivial-route load, in total.
+    pub requests: usize,
+    /// Load the demo catalogue from `../shared/data` when present (else generate one).
+    pub seed: bool,
+    /// Events generated when the demo catalogue is not loaded.
+    pub gen_events: usize,
+    /// Search requests, in total.
+    pub searches: usize,
+    /// Seats of the big venue (the 20,000-seat arena); 0 skips it.
+    pub arena_seats: usize,
+    /// Seats of the sale-rush event (rounded down to rows of 25).
+    pub seats: usize,
+    /// General-admission capacity of the sale-rush event.
+    pub ga: usize,
+    /// Concurrent buyers (threads; each registers and signs in once).
+    pub buyers: usize,
+    /// Hold attempts in total over all buyers.
+    pub attempts: usize,
+    /// Time cap of the rush in seconds (attempts not started by then are skipped).
+    pub time_cap: u64,
+    /// `hold_ttl_seconds` of the expiry phase.
+    pub ttl: u64,
+    /// Holds that expire in the expiry phase; 0 skips the phase.
+    pub expiry_holds: usize,
+    /// Reader threads keeping the app busy during the expiry phase.
+    pub expiry_load: usize,
+    /// Period of the tick calls in the expiry phase, in ms.
+    pub tick_ms: u64,
+}
+
+impl Default for Opts {
+    fn default() -> Self {
+        Opts {
+            cold: true,
+            clients: 8,
+            requests: 4000,
+            seed: true,
+            gen_events: 300,
+            searches: 300,
+            arena_seats: 20_000,
+            seats: 2000,
+            ga: 300,
+            buyers: 32,
+            attempts: 480,
+            time_cap: 90,
+            ttl: 3,
+            expiry_holds: 60,
+            expiry_load: 2,
+            tick_ms: 250,
+        }
+    }
+}
+
+/// `(flag, what it sets)`, for `--help`.
+pub const FLAGS: &[(&str, &str)] = &[
+    ("cold", "1|0: measure a cold compilation cache (default 1)"),
+    ("clients", "concurrent clients of the health-route load (8)"),
+    ("requests", "requests of that load in total (4000)"),
+    ("seed", "1|0: load ../shared/data's demo catalogue when present (1)"),
+    ("gen-events", "events generated without the demo catalogue (300)"),
+    ("searches", "search requests in total (300)"),
+    ("arena-seats", "seats of the big venue, 0 skips it (20000)"),
+    ("seats", "seats of the rush event, rows of 25 (2000)"),
+    ("ga", "general-admission capacity of the rush event (300)"),
+    ("buyers", "concurrent buyers (32)"),
+    ("attempts", "hold attempts in total (480)"),
+    ("time-cap", "seconds the rush may take (90)"),
+    ("ttl", "hold_ttl_seconds of the expiry phase (3)"),
+    ("expiry-holds", "holds left to expire, 0 skips the phase (60)"),
+    ("expiry-load", "reader threads during expiry (2)"),
+    ("tick-ms", "tick period during expiry, ms (250)"),
+];
+
+impl Opts {
+    /// Reads `args` (`--name value`, `--help`) over `env(BENCH_NAME)`
+    /// over the defaults. Errors name the bad flag or value.
+    pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Opts, String> {
+        let mut o = Opts::default();
+        for (flag, _) in FLAGS {
+            if let Some(v) = env(&format!("BENCH_{}", flag.to_ascii_uppercase().replace('-', "_"))) {
+                o.set(flag, &v)?;
+            }
+        }
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            let flag = a.strip_prefix("--").ok_or_else(|| format!("unexpected argument {a:?}"))?;
+            if flag == "help" {
+                return Err(Self::usage());
+            }
+            let value = it.next().ok_or_else(|| format!("--{flag} needs a value"))?;
+            o.set(flag, value)?;
+        }
+        Ok(o)
+    }
+
+    /// The usage text.
+    pub fn usage() -> String {
+        let mut s = String::from("usage: bench [--FLAG VALUE]... (or BENCH_FLAG=VALUE)\n");
+        for (f, what) in FLAGS {
+            s.push_str(&format!("  --{f:<13} {what}\n"));
+        }
+        s
+    }
+
+    fn set(&mut self, flag: &str, v: &str) -> Result<(), String> {
+        let n = || v.parse::<usize>().map_err(|_| format!("--{flag}: {v:?} is not a count"));
+        let b = || match v {
+            "1" | "true" | "yes" => Ok(true),
+            "0" | "false" | "no" => Ok(false),
+            _ => Err(format!("--{flag}: {v:?} is not 1 or 0")),
+        };
+        match flag {
+            "cold" => self.cold = b()?,
+            "clients" => self.clients = n()?.max(1),
+            "requests" => self.requests = n()?,
+            "seed" => self.seed = b()?,
+            "gen-events" => self.gen_events = n()?,
+            "searches" => self.searches = n()?,
+            "arena-seats" => self.arena_seats = n()?,
+            "seats" => self.seats = n()?.max(25),
+            "ga" => self.ga = n()?.max(1),
+            "buyers" => self.buyers = n()?.max(1),
+            "attempts" => self.attempts = n()?,
+            "time-cap" => self.time_cap = n()? as u64,
+            "ttl" => self.ttl = (n()? as u64).clamp(1, 900),
+            "expiry-holds" => self.expiry_holds = n()?,
+            "expiry-load" => self.expiry_load = n()?,
+            "tick-ms" => self.tick_ms = (n()? as u64).max(10),
+            _ => return Err(format!("unknown flag --{flag}\n{}", Self::usage())),
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_env_over_defaults() {
+        let env = |k: &str| (k == "BENCH_BUYERS" || k == "BENCH_SEATS").then(|| "4".to_string());
+        let o = Opts::parse(&["--seats".into(), "100".into(), "--cold".into(), "0".into()], env).unwrap();
+        assert_eq!((o.buyers, o.seats, o.cold, o.attempts), (4, 100, false, 480));
+        assert!(Opts::parse(&["--nope".into(), "1".into()], |_| None).is_err());
+        assert!(Opts::parse(&["--buyers".into()], |_| None).is_err());
+    }
+}
