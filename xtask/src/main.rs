@@ -11,6 +11,8 @@
 //!   runner tests, end-to-end tests through the runner) and the browser tests,
 //!   then prints one summary table; exits non-zero when anything failed.
 //! * `cargo xtask lint` — clippy on native and wasm targets, warnings denied.
+//! * `cargo xtask bench [--FLAG VALUE]...` — builds, then prints benchmark
+//!   numbers and invariant counts (`tests/bench`); not part of `test`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -38,8 +40,9 @@ fn main() -> ExitCode {
         Some("build") => build_all(&root, false),
         Some("test") => test(&root, &args[1..]),
         Some("lint") => lint(&root),
+        Some("bench") => bench(&root, &args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <up [--listen ADDR] | build | test [FILTER] | lint>");
+            eprintln!("usage: cargo xtask <up [--listen ADDR] | build | test [FILTER] | lint | bench [--FLAG VALUE]...>");
             return ExitCode::from(2);
         }
     };
@@ -295,6 +298,16 @@ fn test(root: &Path, args: &[String]) -> Res {
     } else {
         Err("some tests failed".into())
     }
+}
+
+/// `cargo xtask bench [--FLAG VALUE]...`: builds like `build`, then runs
+/// the `bench` binary (`tests/bench`, release) with the flags given
+/// (`--help` lists them): runner start-up and latency, catalogue reads, the
+/// sale rush and hold expiry, printed as a table; fails when an invariant
+/// count is not 0. Not part of `test`.
+fn bench(root: &Path, args: &[String]) -> Res {
+    build_all(root, false)?;
+    run(cargo().args(["run", "--release", "--quiet", "-p", "bench", "--bin", "bench", "--"]).args(args))
 }
 
 fn lint(root: &Path) -> Res {
