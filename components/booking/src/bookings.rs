@@ -169,14 +169,18 @@ fn slots(hold: &HoldRecord) -> Vec<(Option<String>, String)> {
 }
 
 const INSERT: &str = "INSERT INTO bookings (id, user_id, event_id, hold_id, status, amount_minor, currency, buyer, attendees, seats, tiers, \
-     event_title, starts_at, timezone, hold_expires_ms, created_ms, updated_ms) VALUES (?, ?, ?, ?, 'pending_payment', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+     event_title, starts_at, timezone, hold_expires_ms, created_ms, updated_ms) VALUES (?, ?, ?, ?, 'pending_payment', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+     ON CONFLICT DO NOTHING RETURNING id";
 
 /// `POST /api/bookings` — turns the caller's live hold into a booking
 /// awaiting payment and emits `BookingOrdered`. Body:
 /// `{"hold_id","buyer":{"name","email","phone"},"attendees":[{"name"}…]}`
 /// with one attendee per ticket. 201 with the booking (200 with the same
-/// booking when the hold was already checked out by this caller); 404
-/// unknown or foreign hold; 410 expired or released hold; 422 bad input.
+/// booking when the hold was already checked out by this caller, also by a
+/// simultaneous request: exactly one request creates the booking and emits
+/// `BookingOrdered`); 404 unknown or foreign hold; 410 expired or released
+/// hold; 409 `hold-checked-out` if the hold's booking id is taken by another
+/// hold's booking (never expected); 422 bad input.
 /// With an `Idempotency-Key`, [`platform::idempotency::once`] semantics:
 /// a retry gets the first answer replayed, a concurrent duplicate 409
 /// `idempotency-in-progress`.
@@ -226,7 +230,14 @@ fn checkout(req: &Request, conn: &Connection, caller: &platform::auth::Caller) -
             if let Some(existing) = load(conn, &id)? {
                 return platform::web::ok(&existing.to_json());
             }
-            cur // booked but the row was never written (a failed earlier attempt): write it now
+            if cur.is_past(now) {
+                holds::expire_if_due(&kv, Some(conn), &cur.id, now)?;
+                return Err(ApiError::Gone(format!("hold {hold_id} has expired; hold the seats again")));
+            }
+            // Booked, row not there (yet): the request that booked it is
+            // still on its way to the INSERT below, or failed before it.
+            // Write it too; the INSERT is idempotent, one of us creates it.
+            cur
         }
         Moved::No(cur) => {
             if cur.is_past(now) {
@@ -268,21 +279,25 @@ fn checkout(req: &Request, conn: &Connection, caller: &platform::auth::Caller) -
         Value::Integer(now),
         Value::Integer(now),
     ];
+    // Only the request whose INSERT creates the row emits BookingOrdered.
+    // On failure the hold stays `booked` with this booking id: a retry
+    // (or a simultaneous duplicate) writes the same row, and putting the
+    // hold back to `active` here could undo a duplicate's booking.
     let event = platform::db::transaction(conn, |c| {
-        c.execute(INSERT, &params)?;
-        Ok::<_, ApiError>(saga::emit(c, PRODUCER, types::BOOKING_ORDERED, &ordered)?)
-    });
-    let event = match event {
-        Ok(e) => e,
-        Err(e) => {
-            // give the hold back to the buyer so a retry can check it out again
-            let _ = holds::transition(&kv, None, &hold.id, holds::to_status(&[HoldStatus::Booked], HoldStatus::Active));
-            return Err(e);
+        if c.execute(INSERT, &params)?.rows.is_empty() {
+            return Ok::<_, ApiError>(None);
         }
-    };
-    saga::relay_events(conn, &[event]);
-    let booking = load(conn, &booking_id)?.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("booking vanished")))?;
-    platform::web::created(&format!("/api/bookings/{booking_id}"), &booking.to_json())
+        Ok(Some(saga::emit(c, PRODUCER, types::BOOKING_ORDERED, &ordered)?))
+    })?;
+    let booking = load(conn, &booking_id)?;
+    match (event, booking) {
+        (Some(event), Some(booking)) => {
+            saga::relay_events(conn, &[event]);
+            platform::web::created(&format!("/api/bookings/{booking_id}"), &booking.to_json())
+        }
+        (None, Some(booking)) => platform::web::ok(&booking.to_json()),
+        (_, None) => Err(ApiError::conflict("hold-checked-out", format!("hold {hold_id} was checked out into another booking"))),
+    }
 }
 
 /// `GET /api/bookings?limit=&cursor=` — the caller's bookings, newest

@@ -7,29 +7,32 @@
 //! sold + held + available = capacity with nothing negative.
 
 use e2e::booking::{self as bk, availability, customer, hold, seat_status, tier};
-use e2e::{json, App, Value};
-use std::sync::{Arc, Barrier};
+use e2e::{json, App, Reply, Value};
+use std::sync::Barrier;
 use std::time::Duration;
 
-/// Runs `n` requests at the same moment (one thread each, released by a
-/// barrier) and returns their (status, body).
-fn race(app: &App, bodies: Vec<(String, Value)>) -> Vec<(u16, Value)> {
-    let barrier = Arc::new(Barrier::new(bodies.len()));
+/// Runs `n` calls at the same moment (one thread each, released by a
+/// barrier; `call(i)` makes the i-th) and returns their (status, body).
+fn at_once(n: usize, call: impl Fn(usize) -> Reply + Sync) -> Vec<(u16, Value)> {
+    let barrier = Barrier::new(n);
     std::thread::scope(|s| {
-        let handles: Vec<_> = bodies
-            .into_iter()
-            .map(|(token, body)| {
-                let barrier = barrier.clone();
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let (barrier, call) = (&barrier, &call);
                 s.spawn(move || {
                     barrier.wait();
-                    let r = hold(app, &token, &body);
-                    let v = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
-                    (r.status, v)
+                    let r = call(i);
+                    (r.status, serde_json::from_slice(&r.body).unwrap_or(Value::Null))
                 })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     })
+}
+
+/// Runs the holds `(token, body)` at the same moment.
+fn race(app: &App, bodies: Vec<(String, Value)>) -> Vec<(u16, Value)> {
+    at_once(bodies.len(), |i| hold(app, &bodies[i].0, &bodies[i].1))
 }
 
 #[test]
@@ -354,4 +357,43 @@ fn tick_needs_the_token_and_health_answers() {
     let d = app.get_as(&admin.token, "/api/bookings/admin/dead-letters");
     assert_eq!(d.status, 200, "{}", d.text());
     app.get_as(&customer().0, "/api/bookings/admin/dead-letters").assert_problem(403);
+}
+
+#[test]
+fn ten_simultaneous_checkouts_of_one_hold_make_one_booking_and_keep_the_seat() {
+    let app = bk::spawn(&[]);
+    let ev = bk::event(&app, 1, 6, 0, |_| {});
+    for round in 1..=6 {
+        let seat = format!("A{round}");
+        let (token, _) = customer();
+        let h = hold(&app, &token, &json!({"event_id": ev, "seats": [seat]})).json();
+        let hold_id = h["id"].as_str().unwrap().to_string();
+        // no Idempotency-Key: nothing but the hold itself serialises them
+        let results = at_once(10, |_| app.post_as(&token, "/api/bookings", &bk::booking_body(&hold_id, 1)));
+        let statuses: Vec<u16> = results.iter().map(|r| r.0).collect();
+        assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "round {round}: one creates it: {results:?}");
+        let created = results.iter().find(|r| r.0 == 201).unwrap().1["id"].clone();
+        for (status, body) in &results {
+            match status {
+                201 | 200 => assert_eq!(body["id"], created, "round {round}: the same booking"),
+                409 => assert!(body["type"].is_string(), "round {round}: problem {body}"),
+                _ => panic!("round {round}: {status} {body}"),
+            }
+        }
+        let mine = app.get_as(&token, "/api/bookings").json();
+        let ids: Vec<_> = mine["items"].as_array().unwrap().iter().map(|b| b["id"].clone()).collect();
+        assert_eq!(ids, [created.clone()], "round {round}: exactly one booking");
+        let h = app.get_as(&token, &format!("/api/holds/{hold_id}")).json();
+        assert_eq!((h["status"].as_str(), &h["booking_id"]), (Some("booked"), &created), "round {round}: {h}");
+        // the seat stays the booking's, through a sweep, against anyone else
+        bk::tick(&app);
+        assert_eq!(seat_status(&availability(&app, &ev), &seat), "held", "round {round}");
+        hold(&app, &customer().0, &json!({"event_id": ev, "seats": [seat]})).assert_problem(409);
+        assert_eq!(app.get_as(&token, &format!("/api/holds/{hold_id}")).json()["status"], "booked");
+    }
+    // one BookingOrdered per booking, each delivered once
+    let got = received(&app);
+    let ordered: Vec<_> = got.as_object().unwrap().values().filter(|v| v["type"] == "BookingOrdered").collect();
+    assert_eq!(ordered.len(), 6, "{got}");
+    assert!(ordered.iter().all(|v| v["count"] == 1), "{got}");
 }
