@@ -98,7 +98,8 @@ fn saga_inbox(req: Request, _: Params) -> ApiResult {
 
 /// `POST /api/bookings/tick`: expires due holds (each frees its seats
 /// once), finishes hold releases a crash left behind, and retries due saga
-/// deliveries. `{"expired":n,"released":n,"relay":{…}}`.
+/// deliveries, and deletes expired Idempotency-Key records.
+/// `{"expired":n,"released":n,"idempotency_keys_swept":n,"relay":{…}}`.
 fn tick(req: Request, _: Params) -> ApiResult {
     saga::require_tick(&req)?;
     let conn = db::open()?;
@@ -110,8 +111,9 @@ fn tick(req: Request, _: Params) -> ApiResult {
         bookings::free_hold(&kv, &conn, &b)?;
         released += 1;
     }
+    let swept = platform::idempotency::sweep(&conn, now)?;
     let relay = saga::relay(&conn);
-    platform::web::ok(&serde_json::json!({"expired": expired, "released": released, "relay": relay}))
+    platform::web::ok(&serde_json::json!({"expired": expired, "released": released, "idempotency_keys_swept": swept, "relay": relay}))
 }
 
 /// `GET /api/bookings/admin/dead-letters?limit=&cursor=` (admin):

@@ -26,10 +26,14 @@ pub fn relay(conn: &Connection, events: &[saga::Event]) {
     eprintln!("events: relayed EventCancelled: {report:?}");
 }
 
-/// `POST /api/events/tick` (tick token): retries pending deliveries.
+/// `POST /api/events/tick` (tick token): retries pending deliveries and
+/// deletes expired Idempotency-Key records:
+/// `{"delivered","retried","dead","pending","idempotency_keys_swept"}`.
 pub fn tick(req: Request, _: Params) -> platform::ApiResult {
     saga::require_tick(&req)?;
     let conn = crate::store::open()?;
+    let swept = platform::idempotency::sweep(&conn, platform::clock::now_ms())?;
     let report = saga::relay(&conn);
-    platform::web::ok(&serde_json::json!({"delivered": report.delivered, "retried": report.retried, "dead": report.dead, "pending": report.pending}))
+    platform::web::ok(&serde_json::json!({"delivered": report.delivered, "retried": report.retried, "dead": report.dead, "pending": report.pending,
+        "idempotency_keys_swept": swept}))
 }

@@ -8,6 +8,7 @@
 //! 3. Bookings whose hold expired with nothing paid or in flight get
 //!    `PaymentFailed` (`hold_expired`), once.
 //! 4. The saga relay retries undelivered events.
+//! 5. Expired Idempotency-Key records are deleted.
 
 use crate::flow::{self, Followups};
 use crate::provider::Provider;
@@ -51,9 +52,10 @@ pub fn tick(req: Request, _: Params) -> ApiResult<Response> {
     }
     out.run(&conn);
     let relay = saga::relay(&conn);
+    let swept = platform::idempotency::sweep(&conn, now)?;
     platform::web::ok(&serde_json::json!({
         "reconciled": reconciled, "due": due.len(), "refunds_sent": refunds.len(),
-        "expired": expired.len(), "relay": relay,
+        "expired": expired.len(), "relay": relay, "idempotency_keys_swept": swept,
     }))
 }
 

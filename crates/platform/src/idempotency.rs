@@ -24,7 +24,7 @@
 //! | same key and same request while the first runs | 409 `/problems/idempotency-in-progress` + `Retry-After: 1` |
 //! | same key and same request later | the stored answer, plus `Idempotent-Replayed: true` |
 //! | same key, different method, path or body | 422 `/problems/idempotency-key-reused` |
-//! | after 24 h | the key is forgotten (expired rows are deleted lazily by later claims) |
+//! | after 24 h | the key is forgotten (expired rows are deleted lazily by later claims, and all at once by the component's tick through [`sweep`]) |
 //!
 //! Why only 2xx answers are stored: every handler is all-or-nothing (bad
 //! input → 4xx and nothing written), so a non-2xx first attempt created
@@ -192,10 +192,13 @@ pub fn once(conn: &Connection, req: &Request, caller: &str, run: impl FnOnce() -
     result
 }
 
-/// Deletes every record that expired at `now_ms` (claims do this lazily, a
-/// hundred at a time; a tick may call it for a full sweep).
-pub fn sweep(conn: &Connection, now_ms: i64) -> Result<(), spin_sdk::sqlite3::Error> {
-    conn.execute("DELETE FROM idempotency_keys WHERE expires_ms <= ?", &[Value::Integer(now_ms)]).map(|_| ())
+/// Deletes every record that expired at `now_ms` and returns how many it
+/// deleted (claims do this lazily, a hundred at a time; the ticks of the
+/// components that use keys call this for a full sweep).
+pub fn sweep(conn: &Connection, now_ms: i64) -> Result<u64, spin_sdk::sqlite3::Error> {
+    conn.execute("DELETE FROM idempotency_keys WHERE expires_ms <= ?", &[Value::Integer(now_ms)])?;
+    let n = conn.execute("SELECT changes() AS n", &[])?.rows().next().and_then(|r| r.get::<i64>("n")).unwrap_or(0);
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 /// One key's row address.

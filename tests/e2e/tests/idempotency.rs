@@ -1,7 +1,8 @@
 //! `Idempotency-Key` on state-creating POSTs (platform::idempotency) through
 //! the runner: replays, concurrent duplicates, key reuse with another body,
 //! per-user scope, malformed keys, and a failed first attempt that frees the
-//! key — for holds, bookings, venues, events and refunds.
+//! key — for holds, bookings, venues, events and refunds; and the ticks of
+//! booking, events and payments sweeping expired keys.
 
 use e2e::catalog::{self, User};
 use e2e::payments as pay;
@@ -228,4 +229,59 @@ fn refunds_run_once_per_key() {
     assert_eq!(pay::status(&app, &buyer.token, &b)["refunded_minor"], 2500);
     post_key(&app, &staff, &path, &json!({"amount_minor": 100}), "refund-key").assert_problem(422);
     assert_eq!(pay::status(&app, &buyer.token, &b)["refunded_minor"], 2500);
+}
+
+/// Makes every Idempotency-Key record in `db` (one of the app's SQLite
+/// files) expired, as if 24 h had passed; returns how many there are.
+fn age_keys(app: &App, db: &str) -> usize {
+    let c = rusqlite::Connection::open(app.state_dir().join(db)).expect("open database");
+    c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+    c.execute("UPDATE idempotency_keys SET expires_ms = 0", []).expect("age keys")
+}
+
+#[test]
+fn each_tick_sweeps_its_expired_keys_and_a_swept_key_runs_afresh() {
+    let app = App::spawn();
+    let org = catalog::organizer();
+    let (ev, tier) = ga_event(&app, &org);
+    let buyer = catalog::user("customer");
+    let staff = catalog::user("staff");
+    let venue_body = catalog::ga_venue("Sweep Hall", "Denver", "America/Denver");
+    let hold_body = json!({"event_id": ev, "tier_id": tier, "quantity": 1});
+    let b = pay::order(&app, &buyer.user_id, 10000, 600);
+    assert_eq!(pay::pay(&app, &buyer.token, &b, pay::VISA_OK).json()["status"], "succeeded");
+    let refund_path = format!("/api/payments/{b}/refunds");
+    let refund_body = json!({"amount_minor": 1000});
+    // one keyed request per component
+    let keyed = |user: &User, path: &str, body: &Value| {
+        let r = post_key(&app, user, path, body, "sweep-key");
+        assert!(r.status < 300 && r.header("idempotent-replayed").is_none(), "{}", r.text());
+        r
+    };
+    let venue = keyed(&org, "/api/venues", &venue_body).json()["id"].clone();
+    let hold = keyed(&buyer, "/api/holds", &hold_body).json()["id"].clone();
+    let refund = keyed(&staff, &refund_path, &refund_body).json()["id"].clone();
+    assert_eq!(post_key(&app, &org, "/api/venues", &venue_body, "sweep-key").header("idempotent-replayed"), Some("true"));
+
+    // 24 h later: each component's tick deletes exactly its expired records, once
+    let aged: Vec<usize> = ["events.db", "bookings.db", "payments.db"].iter().map(|db| age_keys(&app, db)).collect();
+    assert!(aged.iter().all(|n| *n >= 1), "{aged:?}");
+    let events_tick = || {
+        let r = app.call("POST", "/api/events/tick", None, &[("authorization", &format!("Bearer {}", e2e::booking::TICK_TOKEN))]);
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()
+    };
+    let swept = |t: &Value| t["idempotency_keys_swept"].as_u64().unwrap_or_else(|| panic!("no count in {t}")) as usize;
+    assert_eq!(swept(&events_tick()), aged[0]);
+    assert_eq!(swept(&e2e::booking::tick(&app)), aged[1]);
+    assert_eq!(swept(&pay::tick(&app)), aged[2]);
+    assert_eq!(swept(&events_tick()) + swept(&e2e::booking::tick(&app)) + swept(&pay::tick(&app)), 0, "nothing left");
+
+    // the swept key is new again: each request runs, nothing is replayed;
+    // a refund still finds the key recorded on itself and refunds nothing twice
+    assert_ne!(keyed(&org, "/api/venues", &venue_body).json()["id"], venue);
+    assert_ne!(keyed(&buyer, "/api/holds", &hold_body).json()["id"], hold);
+    assert_eq!(keyed(&staff, &refund_path, &refund_body).json()["id"], refund);
+    assert_eq!(held(&app, &ev), 2);
+    assert_eq!(pay::status(&app, &buyer.token, &b)["refunded_minor"], 1000);
 }
