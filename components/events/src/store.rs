@@ -11,6 +11,7 @@ pub const DB: &str = "events";
 /// platform's Idempotency-Key table.
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "catalogue", sql: include_str!("../../../sql/events/0001_catalogue.sql") },
+    Migration { version: 2, name: "venues_by_owner", sql: include_str!("../../../sql/events/0002_venues_by_owner.sql") },
     platform::idempotency::MIGRATION,
 ];
 

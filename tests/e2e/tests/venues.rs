@@ -44,4 +44,13 @@ fn an_organizer_lists_exactly_their_own_venues_page_by_page() {
     for bad in ["mine=yes", "limit=0", "limit=101", "cursor=evt_x", "cursor=ven_%27--"] {
         app.get_as(&org.token, &format!("/api/venues?{bad}")).assert_problem(422);
     }
+
+    // the organizer's page is answered from index venues_by_owner (migration 2)
+    let db = rusqlite::Connection::open(app.state_dir().join("events.db")).unwrap();
+    let indexed: String = db
+        .query_row("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'venues_by_owner'", [], |r| r.get(0))
+        .expect("index venues_by_owner");
+    assert!(indexed.contains("(owner_id, id)"), "{indexed}");
+    let applied: i64 = db.query_row("SELECT COUNT(*) FROM schema_migrations WHERE version = 2", [], |r| r.get(0)).unwrap();
+    assert_eq!(applied, 1);
 }
