@@ -59,6 +59,48 @@
 //! it between two consecutive store calls of a claim (win → owner record →
 //! hold record). It is the hold lifetime, capped at one minute: a hold
 //! recorded later than that would be born expired anyway.
+//!
+//! ## General-admission and allowance counters are not recovered
+//!
+//! `ga:` and `user:` counters can be orphaned the same way: a request that
+//! dies between its `+q` and its `-q` (a loser's compensation, a rollback),
+//! between its `+q` and recording its hold, or inside [`release_all`] after
+//! the hold went final. The tick deliberately leaves them alone, because a
+//! reset cannot be made correct with what the store holds today:
+//!
+//! * A counter carries no identity. A seat lock has at most one owner, named
+//!   in `owner:`, so "claimants > live owners" is decided from two keys. A
+//!   tier's or a user's right value is the sum over every live hold of the
+//!   event (active, booked or consumed), and there is no complete list of
+//!   them: hold records are found by id only (`list-keys` of every `hold:`
+//!   ever made plus a read of each would be needed, growing without bound),
+//!   the SQLite `hold_index` is written outside the KV claim and has no
+//!   re-holds (`rhd_…`, made by late payments), and booking rows lag the
+//!   KV (a cancelled booking's hold is freed after its commit).
+//! * A reset from a value that left out a live hold's `q` is not harmless:
+//!   that hold later gives its `q` back again, so the counter ends *below*
+//!   the truth. Too low means a tier held past its capacity and a user past
+//!   the order limit — the direction the counters exist to prevent.
+//!   (Epoch-tagging the counters, as for seats, makes late *losers*
+//!   harmless, but not a live hold that the reset did not count.)
+//!
+//! Doing it correctly would take an intent record per claim, written before
+//! the first increment (hold id, event, parts, start time) and removed when
+//! the hold is recorded or given back, so that the right value of every
+//! counter is "live holds + intents younger than the grace period", plus
+//! epoch-tagged counters with compare-and-swap give-backs.
+//!
+//! What bounds the damage meanwhile: an orphan only ever makes a counter
+//! too HIGH (every `-q` follows its own `+q`), so it errs towards selling
+//! less, never more — a tier is never oversold (and SQLite's `sold_ga`
+//! capacity trigger refuses an oversale regardless), a user never exceeds
+//! the order limit. Each dead request costs exactly its own `q` on each
+//! counter it had incremented: `q` places of a tier of one event, `q` of
+//! one user's allowance for that event (q is at most the order limit), and
+//! only if it dies inside a window of a few store calls. The loss is visible: the tier's `held` in
+//! `GET /api/holds/availability/:event_id` exceeds what its live holds
+//! hold. The e2e test `faults::orphaned_ga_and_user_counters_cost_exactly_their_own_places`
+//! pins this behaviour.
 
 use crate::holds::{HoldRecord, HoldStatus};
 use crate::kv::{counter, counter_like, Kv, Update};

@@ -248,3 +248,38 @@ fn a_subscriber_that_never_answers_is_dead_lettered_after_the_attempt_budget_the
     assert_eq!(got.as_object().unwrap().values().filter(|v| v["type"] == "BookingOrdered").count(), 1, "{got}");
     assert!(app.get_as(&admin, "/api/bookings/admin/dead-letters").json()["items"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn orphaned_ga_and_user_counters_cost_exactly_their_own_places() {
+    // Not recovered, by design (booking `locks` module docs): an orphan only
+    // makes a counter too high, costing its own places and nothing more.
+    let app = bk::spawn(&[("hold_ttl_seconds", "2")]);
+    let ev = bk::event(&app, 1, 4, 5, |_| {});
+    let (token, user) = customer();
+    let ga = format!("ga:{ev}:tier_ga");
+    let allowance = format!("user:{ev}:{user}");
+    // a general-admission claimant died after its +2; this user's claims of
+    // 7 tickets died after their +7 (order limit 8)
+    assert_eq!(increment(&app, &ga, 2), 2);
+    assert_eq!(increment(&app, &allowance, 7), 7);
+    let t = tier(&availability(&app, &ev), "tier_ga").clone();
+    assert_eq!((t["held"].as_i64(), t["available"].as_i64()), (Some(2), Some(3)), "{t}");
+
+    // sweeps past the grace period leave both counters exactly as they are
+    bk::tick(&app);
+    std::thread::sleep(Duration::from_millis(2300));
+    bk::tick(&app);
+    assert_eq!((counter(&app, &ga), counter(&app, &allowance)), (2, 7));
+
+    // the tier sells its other 3 places and not one more; other users are unaffected
+    let (a, b) = (customer().0, customer().0);
+    assert_eq!(hold(&app, &a, &json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 2})).status, 201);
+    assert_eq!(hold(&app, &b, &json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 1})).status, 201);
+    assert_eq!(hold(&app, &b, &json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 1})).assert_problem(409)["type"], "/problems/sold-out");
+    // the user keeps exactly 1 of their 8: one seat yes, a second no
+    assert_eq!(hold(&app, &token, &json!({"event_id": ev, "seats": ["A1"]})).status, 201);
+    hold(&app, &token, &json!({"event_id": ev, "seats": ["A2"]})).assert_problem(409);
+    assert_eq!(hold(&app, &b, &json!({"event_id": ev, "seats": ["A2", "A3"]})).status, 201);
+    assert_eq!((counter(&app, &ga), counter(&app, &allowance)), (5, 8));
+    availability(&app, &ev);
+}
