@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod booking;
 pub mod catalog;
+pub mod journey;
 pub mod payments;
 pub mod tickets;
 

@@ -3,35 +3,16 @@
 //! → payments refunds → tickets void → notifications tells the buyer once).
 
 use e2e::catalog;
-use e2e::payments::{pay, VISA_OK};
-use e2e::tickets::{self as t, id};
+use e2e::journey::{paid_purchase, Purchase};
+use e2e::tickets as t;
 use e2e::{json, App};
 
 #[test]
 fn an_event_cancelled_by_its_organizer_cancels_refunds_voids_and_tells_each_buyer_once() {
     let app = App::spawn();
-    let org = catalog::organizer();
-    let venue = catalog::create_venue(&app, &org.token, &catalog::ga_venue("Hall", "New York", "America/New_York"));
-    let ev = catalog::create_event(&app, &org.token, &catalog::event_body(&venue, "Cancelled night", &catalog::days_ahead(30, "20:00")));
-    let event_id = ev["id"].as_str().unwrap().to_string();
-    let tier_id = ev["tiers"][0]["id"].as_str().unwrap().to_string();
-    catalog::publish(&app, &org.token, &event_id);
-
     // a buyer pays for two tickets
-    let buyer = catalog::user("customer");
-    let email = format!("{}@example.test", id("cancel"));
-    let hold = app.post_as(&buyer.token, "/api/holds", &json!({"event_id": event_id, "tier_id": tier_id, "quantity": 2}));
-    assert_eq!(hold.status, 201, "{}", hold.text());
-    let booking = app.post_as(
-        &buyer.token,
-        "/api/bookings",
-        &json!({"hold_id": hold.json()["id"], "buyer": {"name": "Ada Lovelace", "email": email, "phone": "+14155550100"},
-                "attendees": [{"name": "Ada Lovelace"}, {"name": "Charles Babbage"}]}),
-    );
-    assert_eq!(booking.status, 201, "{}", booking.text());
-    let booking_id = booking.json()["id"].as_str().unwrap().to_string();
-    let paid = pay(&app, &buyer.token, &booking_id, VISA_OK);
-    assert!(paid.status == 200 || paid.status == 201, "{}", paid.text());
+    let Purchase { org, event_id, tier_id, buyer, email, booking_id } =
+        paid_purchase(&app, "Cancelled night", &catalog::days_ahead(30, "20:00"), &["Ada Lovelace", "Charles Babbage"]);
     let tickets = t::wait_for(20, || {
         t::tick(&app, "/api/bookings/tick");
         let v = t::my_tickets(&app, &buyer.token, Some(&booking_id));

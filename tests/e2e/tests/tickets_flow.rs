@@ -2,35 +2,15 @@
 //! payments → tickets → notifications → sandbox email), then cancellation.
 
 use e2e::catalog;
-use e2e::payments::{pay, VISA_OK};
-use e2e::tickets::{self as t, id};
+use e2e::journey::{paid_purchase, Purchase};
+use e2e::tickets as t;
 use e2e::{json, App};
 
 #[test]
 fn paid_booking_yields_tickets_one_email_and_one_message_then_cancellation_voids_and_tells_once() {
     let app = App::spawn();
-    let org = catalog::organizer();
-    let venue = catalog::create_venue(&app, &org.token, &catalog::ga_venue("Hall", "New York", "America/New_York"));
-    let ev = catalog::create_event(&app, &org.token, &catalog::event_body(&venue, "Full flow night", &catalog::days_ahead(20, "19:30")));
-    let event_id = ev["id"].as_str().unwrap().to_string();
-    let tier_id = ev["tiers"][0]["id"].as_str().unwrap().to_string();
-    catalog::publish(&app, &org.token, &event_id);
-
-    let buyer = catalog::user("customer");
-    let email = format!("{}@example.test", id("flow"));
-    let hold = app.post_as(&buyer.token, "/api/holds", &json!({"event_id": event_id, "tier_id": tier_id, "quantity": 3}));
-    assert_eq!(hold.status, 201, "{}", hold.text());
-    let hold_id = hold.json()["id"].as_str().unwrap().to_string();
-    let booking = app.post_as(
-        &buyer.token,
-        "/api/bookings",
-        &json!({"hold_id": hold_id, "buyer": {"name": "Ada Lovelace", "email": email, "phone": "+14155550100"},
-                "attendees": [{"name": "Ada Lovelace"}, {"name": "Charles Babbage"}, {"name": "Mary Somerville"}]}),
-    );
-    assert_eq!(booking.status, 201, "{}", booking.text());
-    let booking_id = booking.json()["id"].as_str().unwrap().to_string();
-    let paid = pay(&app, &buyer.token, &booking_id, VISA_OK);
-    assert!(paid.status == 200 || paid.status == 201, "{}", paid.text());
+    let Purchase { org, event_id, buyer, email, booking_id, .. } =
+        paid_purchase(&app, "Full flow night", &catalog::days_ahead(20, "19:30"), &["Ada Lovelace", "Charles Babbage", "Mary Somerville"]);
 
     // tickets, one email carrying all of them, one in-site message
     let tickets = t::wait_for(20, || {

@@ -1,0 +1,51 @@
+//! A buyer's purchase through the real components, for the flow tests that
+//! start from a paid booking (`tests/tickets_flow.rs`, `tests/saga_flow.rs`).
+
+use crate::catalog::{self, User};
+use crate::payments::{pay, VISA_OK};
+use crate::{json, App};
+
+/// What [`paid_purchase`] made.
+pub struct Purchase {
+    /// The organizer who made and published the event.
+    pub org: User,
+    /// `evt_…`, published, in New York.
+    pub event_id: String,
+    /// Its one general-admission tier.
+    pub tier_id: String,
+    /// The buyer (a customer).
+    pub buyer: User,
+    /// The buyer's email on the booking (unique to this purchase).
+    pub email: String,
+    /// `bkg_…`, paid.
+    pub booking_id: String,
+}
+
+/// A fresh organizer publishes `title` at a general-admission venue in New
+/// York starting at `starts` (local time, as [`catalog::days_ahead`] gives),
+/// and a fresh customer holds one place per name in `attendees`, checks
+/// them out and pays by card. Panics on any unexpected answer.
+pub fn paid_purchase(app: &App, title: &str, starts: &str, attendees: &[&str]) -> Purchase {
+    let org = catalog::organizer();
+    let venue = catalog::create_venue(app, &org.token, &catalog::ga_venue("Hall", "New York", "America/New_York"));
+    let ev = catalog::create_event(app, &org.token, &catalog::event_body(&venue, title, starts));
+    let event_id = ev["id"].as_str().unwrap().to_string();
+    let tier_id = ev["tiers"][0]["id"].as_str().unwrap().to_string();
+    catalog::publish(app, &org.token, &event_id);
+
+    let buyer = catalog::user("customer");
+    let email = format!("{}@example.test", platform::ids::new("buyer"));
+    let hold = app.post_as(&buyer.token, "/api/holds", &json!({"event_id": event_id, "tier_id": tier_id, "quantity": attendees.len()}));
+    assert_eq!(hold.status, 201, "{}", hold.text());
+    let booking = app.post_as(
+        &buyer.token,
+        "/api/bookings",
+        &json!({"hold_id": hold.json()["id"], "buyer": {"name": "Ada Lovelace", "email": email, "phone": "+14155550100"},
+                "attendees": attendees.iter().map(|n| json!({"name": n})).collect::<Vec<_>>()}),
+    );
+    assert_eq!(booking.status, 201, "{}", booking.text());
+    let booking_id = booking.json()["id"].as_str().unwrap().to_string();
+    let paid = pay(app, &buyer.token, &booking_id, VISA_OK);
+    assert!(paid.status == 200 || paid.status == 201, "{}", paid.text());
+    Purchase { org, event_id, tier_id, buyer, email, booking_id }
+}
