@@ -382,7 +382,7 @@ fn ten_simultaneous_checkouts_of_one_hold_make_one_booking_and_keep_the_seat() {
         }
         let mine = app.get_as(&token, "/api/bookings").json();
         let ids: Vec<_> = mine["items"].as_array().unwrap().iter().map(|b| b["id"].clone()).collect();
-        assert_eq!(ids, [created.clone()], "round {round}: exactly one booking");
+        assert_eq!(ids, std::slice::from_ref(&created), "round {round}: exactly one booking");
         let h = app.get_as(&token, &format!("/api/holds/{hold_id}")).json();
         assert_eq!((h["status"].as_str(), &h["booking_id"]), (Some("booked"), &created), "round {round}: {h}");
         // the seat stays the booking's, through a sweep, against anyone else
