@@ -49,7 +49,7 @@ pub fn run(host: &Host, opts: &Opts, sec: &mut Section) {
     let listed = catalog::all_pages(&api, "/api/events?limit=100", None).len();
     sec.row("published upcoming events listed", listed.to_string());
 
-    let (lat, errors, secs) = host.hammer(2, opts.searches, |i| format!("/api/events?{}", QUERIES[i % QUERIES.len()]));
+    let (lat, errors, secs) = host.hammer(2, opts.searches, false, |i| format!("/api/events?{}", QUERIES[i % QUERIES.len()]));
     sec.row(format!("search p50/p95/p99 ({} query shapes, 2 clients)", QUERIES.len()), lat.summary());
     sec.row("  throughput", format!("{}, non-200: {errors}", rate(lat.len(), secs)));
 

@@ -58,9 +58,10 @@ impl Host {
     }
 
     /// `total` GETs split over `clients` threads, each on its own
-    /// keep-alive connection; request `i` goes to `path(i)`. Returns the
-    /// latencies, the non-200 answers and the wall seconds.
-    pub fn hammer(&self, clients: usize, total: usize, path: impl Fn(usize) -> String + Sync) -> (Samples, usize, f64) {
+    /// keep-alive connection (or, with `fresh`, a new connection per
+    /// request); request `i` goes to `path(i)`. Returns the latencies, the
+    /// non-200 answers and the wall seconds.
+    pub fn hammer(&self, clients: usize, total: usize, fresh: bool, path: impl Fn(usize) -> String + Sync) -> (Samples, usize, f64) {
         let per = total.div_ceil(clients.max(1));
         let started = Instant::now();
         let mut all = Samples::default();
@@ -70,10 +71,13 @@ impl Host {
                 .map(|k| {
                     let path = &path;
                     s.spawn(move || {
-                        let api = self.client();
+                        let mut api = self.client();
                         let mut lat = Samples::default();
                         let mut errors = 0;
                         for i in (k * per)..((k + 1) * per).min(total) {
+                            if fresh {
+                                api = self.client();
+                            }
                             let t = Instant::now();
                             let (status, _) = api.send("GET", &path(i), None, None);
                             lat.push(t.elapsed());

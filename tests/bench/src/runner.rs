@@ -28,14 +28,20 @@ pub fn start(opts: &Opts, log: &Path, sec: &mut Section) -> Host {
     host
 }
 
-/// `GET /api/events/health`: first from one client (`opts.requests / 8`
-/// requests: latency without queueing), then `opts.requests` over
-/// `opts.clients` threads, each on its own keep-alive connection.
+/// `GET /api/events/health`: from one client, first with a new connection
+/// per request, then on one keep-alive connection (`opts.requests / 8`
+/// requests each: latency without queueing; the difference is what a
+/// reused connection costs), then `opts.requests` over `opts.clients`
+/// threads, each on its own keep-alive connection.
 pub fn load(host: &Host, opts: &Opts, sec: &mut Section) {
     let path = "/api/events/health";
-    for (clients, total) in [(1, (opts.requests / 8).max(1)), (opts.clients, opts.requests)] {
-        let (all, errors, secs) = host.hammer(clients, total, |_| path.to_string());
-        sec.row(format!("GET {path} p50/p95/p99, {clients} client(s)"), all.summary());
+    let few = (opts.requests / 8).max(1);
+    let many = format!("{} clients, keep-alive", opts.clients);
+    for (label, clients, total, fresh) in
+        [("1 client, new connection each", 1, few, true), ("1 client, keep-alive", 1, few, false), (many.as_str(), opts.clients, opts.requests, false)]
+    {
+        let (all, errors, secs) = host.hammer(clients, total, fresh, |_| path.to_string());
+        sec.row(format!("health p50/p95/p99, {label}"), all.summary());
         sec.row("  throughput", format!("{} in {secs:.1} s, non-200: {errors}", rate(all.len(), secs)));
     }
     let (rss, hwm) = host.rss_mib();
