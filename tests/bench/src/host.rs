@@ -124,20 +124,27 @@ pub fn client(app: &App) -> Remote {
 
 /// Runs `f` with this process's stderr pointed at `log` (appended), so
 /// child processes started inside inherit the file; stderr is restored
-/// afterwards.
+/// afterwards, also when `f` panics.
 pub fn with_stderr_to<T>(log: &Path, f: impl FnOnce() -> T) -> T {
-    let file = File::options().create(true).append(true).open(log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
-    // SAFETY: plain descriptor juggling on fd 2 and descriptors we own; the
-    // saved copy is closed after it is put back.
-    unsafe {
-        let saved = libc::dup(2);
-        assert!(saved >= 0, "dup(2)");
-        libc::dup2(file.as_raw_fd(), 2);
-        let out = f();
-        libc::dup2(saved, 2);
-        libc::close(saved);
-        out
+    /// Puts the saved descriptor back on fd 2 when dropped.
+    struct Restore(i32);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            // SAFETY: `self.0` is a descriptor this guard owns (from `dup`).
+            unsafe {
+                libc::dup2(self.0, 2);
+                libc::close(self.0);
+            }
+        }
     }
+    let file = File::options().create(true).append(true).open(log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+    // SAFETY: plain descriptor calls on fd 2 and on descriptors we own.
+    let saved = unsafe { libc::dup(2) };
+    assert!(saved >= 0, "dup(2)");
+    let _restore = Restore(saved);
+    // SAFETY: as above; `file` outlives the call.
+    unsafe { libc::dup2(file.as_raw_fd(), 2) };
+    f()
 }
 
 /// Process ids of this process's `boxoffice-runner` children.
