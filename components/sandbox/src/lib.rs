@@ -17,9 +17,13 @@
 //! | `POST /sandbox/payments/v1/refunds` | refund (full or partial) |
 //! | `GET/POST /sandbox/payments/authenticate/:id` | the buyer's 3-D Secure page |
 //! | `PUT  /sandbox/payments/admin/faults` | failure injection (see [`faults`]) |
-//! | `GET  /sandbox/payments/admin/webhooks?object=` | webhook events sent (raw bodies) |
+//! | `GET  /sandbox/payments/admin/webhooks?object=` | webhook events made (raw bodies, deliveries, `queued`) |
 //! | `POST /sandbox/payments/admin/settle` | settle `processing` intents now |
 //! | `POST /sandbox/payments/admin/saga` | deliver a saga event to `payments` (tests) |
+//!
+//! Webhooks are sent the way a real provider sends them: after the API call
+//! was answered (queued in `sb_webhook_queue`, delivered once the response
+//! went out — see [`webhooks`]), so a slow receiver never delays an answer.
 //!
 //! Email provider (`/sandbox/email/...`, a Resend `POST /emails` subset,
 //! `Authorization: Bearer <email_api_token>`, Idempotency-Key honoured,
@@ -43,6 +47,7 @@ pub const DB: &str = "sandbox";
 pub const MIGRATIONS: &[Migration] =
     &[
         Migration { version: 1, name: "payments", sql: include_str!("../../../sql/sandbox/0001_payments.sql") },
+        Migration { version: 2, name: "webhook_queue", sql: include_str!("../../../sql/sandbox/0002_webhook_queue.sql") },
         Migration { version: 10, name: "email", sql: include_str!("../../../sql/sandbox/0010_email.sql") },
     ];
 
@@ -74,11 +79,43 @@ pub fn router() -> Router {
     r
 }
 
-/// The component entry point (wasm only).
+/// The component entry point (wasm only): answers, then — with the response
+/// already sent, as a real provider does — delivers the payment webhooks
+/// queued by this or earlier requests. The instance stays alive until this
+/// handler returns (wasi-http 0.2: the response outparam is set and its body
+/// finished before the handler returns; Spin and the local runner keep
+/// running the handler to completion).
 #[cfg(target_arch = "wasm32")]
 #[spin_sdk::http_component]
-fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
-    respond(req)
+async fn handle(req: spin_sdk::http::Request, out: spin_sdk::http::ResponseOutparam) {
+    let payments = req.path().starts_with("/sandbox/payments");
+    let mut resp = respond(req);
+    let body = std::mem::take(resp.body_mut());
+    match spin_sdk::http::OutgoingResponse::try_from(resp) {
+        Ok(r) => {
+            if let Err(e) = out.set_with_body(r, body).await {
+                eprintln!("sandbox: response not sent (the caller went away?): {e:?}");
+            }
+        }
+        Err(e) => eprintln!("sandbox: response not built: {e}"),
+    }
+    if payments && enabled() {
+        after_response();
+    }
+}
+
+/// Deliveries one instance makes after its response (the rest wait for the
+/// next request, so one instance never keeps delivering a long backlog).
+pub const DELIVERIES_PER_REQUEST: usize = 16;
+
+/// Work done after the response went out: sends queued webhooks.
+pub fn after_response() {
+    match db() {
+        Ok(conn) => {
+            webhooks::deliver_queued(&conn, DELIVERIES_PER_REQUEST);
+        }
+        Err(e) => eprintln!("sandbox: webhook queue not opened: {e:?}"),
+    }
 }
 
 /// Answers one request: 404 for everything when the sandbox is disabled.

@@ -13,7 +13,7 @@
 //! | any other valid number | — | 402 `card_declined` / `test_mode_live_card` |
 //!
 //! A `processing` intent settles lazily (on retrieve, on the list page, on
-//! `POST /sandbox/payments/admin/settle`), then its webhook is sent.
+//! `POST /sandbox/payments/admin/settle`), then its webhook is queued.
 
 use crate::faults;
 use platform::ApiResult;
@@ -85,7 +85,7 @@ fn guard(conn: &Connection, req: &Request, op: &str) -> ApiResult<Option<Respons
     Ok(faults::take(conn, op)?.and_then(|f| faults::answer(&f, req.path())))
 }
 
-/// A webhook to send after the answer is recorded.
+/// Webhooks to queue once the answer is recorded (sent after the response).
 type Pending = Vec<(String, Json)>;
 
 /// Runs `work` once per Idempotency-Key: the first answer is stored and
@@ -150,7 +150,7 @@ fn idempotent(
 fn send_hooks(conn: &Connection, hooks: Pending) {
     for (t, obj) in hooks {
         if let Err(e) = crate::webhooks::emit(conn, &t, &obj) {
-            eprintln!("webhook {t} not sent: {e}");
+            eprintln!("webhook {t} not queued: {e}");
         }
     }
 }

@@ -131,9 +131,43 @@ pub fn intent_event(kind: &str, intent: &Value) -> Vec<u8> {
     .into_bytes()
 }
 
-/// The webhook events the sandbox made about `object_id`.
+/// The webhook events the sandbox made about `object_id`, once none of them
+/// is still queued (the sandbox delivers after answering, like a real
+/// provider; waits up to 10 s).
 pub fn sent_webhooks(app: &App, object_id: &str) -> Vec<Value> {
-    let r = app.get(&format!("/sandbox/payments/admin/webhooks?object={object_id}"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let r = app.get(&format!("/sandbox/payments/admin/webhooks?object={object_id}"));
+        assert_eq!(r.status, 200, "{}", r.text());
+        let items = r.json()["items"].as_array().unwrap().clone();
+        if items.iter().all(|w| w["queued"] != true) || std::time::Instant::now() > deadline {
+            return items;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// The sandbox's PaymentIntent `intent_id` (its own API, development key).
+pub fn provider_intent(app: &App, intent_id: &str) -> Value {
+    let r = app.call(
+        "GET",
+        &format!("/sandbox/payments/v1/payment_intents/{intent_id}"),
+        None,
+        &[("authorization", "Bearer sk_test_boxoffice_sandbox")],
+    );
     assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["items"].as_array().unwrap().clone()
+    r.json()
+}
+
+/// Waits (up to `secs`) until the provider shows `intent_id` succeeded;
+/// returns the intent.
+pub fn await_provider_success(app: &App, intent_id: &str, secs: u64) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let i = provider_intent(app, intent_id);
+        if i["status"] == "succeeded" || std::time::Instant::now() > deadline {
+            return i;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }
