@@ -35,11 +35,21 @@ fn visible_order(req: &Request, conn: &Connection, booking_id: &str) -> ApiResul
     Ok((caller, order))
 }
 
-/// `GET /api/payments/{booking_id}`: the payment of a booking.
+/// `GET /api/payments/{booking_id}`: the payment of a booking. An attempt
+/// in flight (`processing` — including an unknown outcome — or
+/// `requires_action`) is first looked up at the provider, so the answer is
+/// as fresh as the provider's (a provider fault just leaves it as recorded).
 pub fn get(req: Request, params: Params) -> ApiResult<Response> {
     let booking_id = booking_param(&params)?;
     let conn = crate::db()?;
     let (_, order) = visible_order(&req, &conn, &booking_id)?;
+    let payments = store::payments_of(&conn, &booking_id)?;
+    if let Some(p) = store::primary(&payments).filter(|p| p.in_flight()) {
+        if let Err(e) = flow::resolve(&conn, &Provider::from_config(), p) {
+            eprintln!("payment {} not looked up at the provider: {e:?}", p.id);
+        }
+    }
+    let order = store::order(&conn, &booking_id)?.unwrap_or(order);
     platform::web::ok(&store::booking_view(&conn, &order)?)
 }
 
@@ -63,17 +73,30 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
     if order.cancelled_ms.is_some() {
         return Err(ApiError::conflict("booking-cancelled", "the booking was cancelled"));
     }
-    let payments = store::payments_of(&conn, &booking_id)?;
+    let provider = Provider::from_config();
+    let mut payments = store::payments_of(&conn, &booking_id)?;
+    let mut order = order;
+    if let Some(p) = payments.last().filter(|p| p.confirm_unknown_ms.is_some() && p.status == "processing") {
+        // A retry after a lost answer: ask the provider first. Still unknown
+        // means the intent shows no confirmation yet; it is confirmed again
+        // below — the same intent, so never a second charge.
+        if let Err(e) = flow::resolve(&conn, &provider, p) {
+            eprintln!("payment {} not looked up at the provider: {e:?}", p.id);
+            return Ok(unknown(&booking_id, store::booking_view(&conn, &order)?));
+        }
+        payments = store::payments_of(&conn, &booking_id)?;
+        order = store::order(&conn, &booking_id)?.unwrap_or(order);
+    }
     if payments.iter().any(|p| p.is_paid()) {
         return platform::web::ok(&store::booking_view(&conn, &order)?);
     }
     if order.hold_expires_ms <= platform::clock::now_ms() {
         return Err(ApiError::conflict("hold-expired", "the seats are no longer held for this booking; book again"));
     }
-    let latest = payments.last();
-    match latest.map(|p| p.status.as_str()) {
-        Some("processing") => return Ok(platform::web::json(202, &store::booking_view(&conn, &order)?)),
-        None | Some("failed") | Some("canceled") => {
+    match payments.last().map(|p| (p.status.as_str(), p.confirm_unknown_ms.is_some())) {
+        Some(("processing", false)) => return Ok(platform::web::json(202, &store::booking_view(&conn, &order)?)),
+        Some(("processing", true)) => {}
+        None | Some(("failed", _)) | Some(("canceled", _)) => {
             if store::declines(&payments, order.attempt) >= MAX_DECLINES || order.outcome.as_deref() == Some("failed") {
                 return Err(ApiError::conflict("attempts-exhausted", "too many declined attempts for this booking"));
             }
@@ -96,7 +119,6 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
         .into_iter()
         .next_back()
         .ok_or_else(|| ApiError::conflict("payment-busy", "another payment attempt just started; try again"))?;
-    let provider = Provider::from_config();
     let current = flow::ensure_intent(&conn, &provider, &current.id)?;
     let Some(intent_id) = current.intent_id.clone() else {
         return Err(ApiError::conflict("payment-busy", "the payment is not ready; try again"));
@@ -114,20 +136,19 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
     });
     let intent = match provider.confirm(&intent_id, &method, return_url.as_deref()) {
         Ok(i) => i,
-        Err(e) => {
-            if e.is_ambiguous() {
-                // The charge may have happened: the webhook or the tick's
-                // reconciliation will tell; nothing is marked paid here.
-                flow::schedule_check(&conn, &current)?;
-            }
-            return Err(match e {
-                ProviderError::Rejected { code, message, .. } => {
-                    eprintln!("provider refused the confirmation: {code}: {message}");
-                    ApiError::BadGateway(format!("the payment provider refused the request ({code}); try again"))
-                }
-                other => other.into(),
-            });
+        Err(e) if e.is_ambiguous() => {
+            // The card may have been charged: say so, and find out later.
+            eprintln!("payment provider: {e}; the outcome of confirming {intent_id} is unknown");
+            let now = flow::mark_unknown(&conn, &current)?;
+            let order = store::order(&conn, &booking_id)?.unwrap_or(order);
+            let view = store::booking_view(&conn, &order)?;
+            return Ok(if now.confirm_unknown_ms.is_some() { unknown(&booking_id, view) } else { answer(&now, view) });
         }
+        Err(ProviderError::Rejected { code, message, .. }) => {
+            eprintln!("provider refused the confirmation: {code}: {message}");
+            return Err(ApiError::BadGateway(format!("the payment provider refused the request ({code}); nothing was charged, try again")));
+        }
+        Err(e) => return Err(e.into()),
     };
     let mut out = Followups::default();
     platform::db::transaction(&conn, |c| flow::apply_intent(c, &intent, &mut out))?;
@@ -135,11 +156,34 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
     let now = store::payment(&conn, &current.id)?.ok_or_else(|| ApiError::NotFound("no such payment".into()))?;
     let order = store::order(&conn, &booking_id)?.unwrap_or(order);
     let view = store::booking_view(&conn, &order)?;
-    match now.status.as_str() {
-        "failed" => Ok(declined(&now, view)),
-        "processing" => Ok(platform::web::json(202, &view)),
-        _ => platform::web::ok(&view),
+    Ok(answer(&now, view))
+}
+
+/// The pay answer for attempt `p` as recorded: 402 declined, 202
+/// processing, else 200.
+fn answer(p: &store::Payment, view: Json) -> Response {
+    match p.status.as_str() {
+        "failed" => declined(p, view),
+        "processing" => platform::web::json(202, &view),
+        _ => platform::web::json(200, &view),
     }
+}
+
+/// How soon a client should look again at an unknown outcome, seconds.
+const RETRY_AFTER_SECS: &str = "2";
+
+/// 202 for a confirmation whose answer was lost: the view (`processing`,
+/// `outcome_unknown: true`) with a `detail` saying so, `Location` = the
+/// payment's status URL and `Retry-After`.
+fn unknown(booking_id: &str, mut view: Json) -> Response {
+    view["detail"] = json!(
+        "The payment provider did not answer in time, so whether the card was charged is not known yet; it is being checked. \
+         Look at this payment again shortly. Paying again with the same card is safe: it re-sends the same confirmation, never a second charge."
+    );
+    let mut r = platform::web::json(202, &view);
+    r.set_header("location", format!("/api/payments/{booking_id}"));
+    r.set_header("retry-after", RETRY_AFTER_SECS);
+    r
 }
 
 /// 402 problem+json for a declined card, with `decline_code`,

@@ -12,6 +12,15 @@
 //! * `PaymentFailed` is emitted once per booking when it can no longer be
 //!   paid: after [`MAX_DECLINES`] declines, or when the hold expired with
 //!   nothing in flight (tick).
+//! * A confirmation whose answer was lost (timeout, transport failure, 5xx,
+//!   unreadable answer) has an UNKNOWN outcome: the attempt becomes
+//!   `processing` with `confirm_unknown_ms` set ([`mark_unknown`]) and is
+//!   settled by asking the provider ([`resolve`]: on the next GET or pay, and
+//!   by the tick). It never opens a new attempt (no second intent, so no
+//!   second charge); a retried pay re-confirms the same intent with the same
+//!   Idempotency-Key. If the intent still shows no confirmation after
+//!   [`CONFIRM_GRACE_MS`], the confirmation never landed: the attempt goes
+//!   back to `requires_payment_method`.
 //! * Refunds reserve their amount first (one conditional write), so refunds
 //!   can never exceed what was paid; the status becomes `refunded` exactly
 //!   when succeeded refunds equal the amount.
@@ -101,9 +110,10 @@ pub fn check_delay_ms(checks: i64) -> i64 {
 }
 
 const MOVE: &str = "UPDATE payments SET status = ?, failure_code = ?, decline_code = ?, failure_message = ?, \
-     next_action_url = ?, next_check_ms = ?, checks = 0, updated_ms = ?, \
+     next_action_url = ?, next_check_ms = ?, checks = 0, confirm_unknown_ms = NULL, updated_ms = ?, \
      succeeded_ms = CASE WHEN ? = 'succeeded' THEN ? ELSE succeeded_ms END \
      WHERE id = ? AND status = ? RETURNING *";
+const KNOWN: &str = "UPDATE payments SET confirm_unknown_ms = NULL WHERE id = ?";
 const WIN_ORDER: &str = "UPDATE orders SET outcome = 'succeeded', updated_ms = ? \
      WHERE booking_id = ? AND cancelled_ms IS NULL AND (outcome IS NULL OR outcome = 'failed') RETURNING booking_id";
 const FAIL_ORDER: &str = "UPDATE orders SET outcome = 'failed', updated_ms = ? \
@@ -122,7 +132,13 @@ pub fn apply_intent(c: &Connection, intent: &Intent, out: &mut Followups) -> Api
     };
     let Some(p) = found else { return Ok(None) };
     let to = local_status(intent);
-    if !may_move(&p.status, to) {
+    // An unknown outcome is `processing` only for want of news: the
+    // provider's word that it waits for 3-D Secure is news too.
+    let unknown = p.confirm_unknown_ms.is_some() && p.status == "processing";
+    if unknown && to == "processing" {
+        c.execute(KNOWN, &[Value::Text(p.id.clone())])?;
+    }
+    if !(may_move(&p.status, to) || unknown && to == "requires_action") {
         return Ok(Some(p));
     }
     let now = platform::clock::now_ms();
@@ -384,6 +400,71 @@ pub fn ensure_intent(conn: &Connection, provider: &Provider, payment_id: &str) -
             Err(e.into())
         }
     }
+}
+
+/// How long after a confirmation whose answer was lost the intent may still
+/// show no sign of it before the confirmation counts as never received, ms
+/// (a provider finishes a confirmation within seconds; the sandbox's
+/// injected latency is at most 30 s).
+pub const CONFIRM_GRACE_MS: i64 = 60_000;
+
+const MARK_UNKNOWN: &str = "UPDATE payments SET status = 'processing', confirm_unknown_ms = ?1, next_check_ms = ?2, checks = 0, updated_ms = ?1 \
+     WHERE id = ?3 AND status IN ('pending', 'requires_payment_method', 'requires_action', 'processing') RETURNING *";
+const NEVER_CONFIRMED: &str = "UPDATE payments SET status = 'requires_payment_method', confirm_unknown_ms = NULL, next_check_ms = NULL, updated_ms = ? \
+     WHERE id = ? AND status = 'processing' AND confirm_unknown_ms IS NOT NULL AND confirm_unknown_ms <= ? RETURNING *";
+
+/// Records that the confirmation of `p` was sent but its answer lost: the
+/// outcome is unknown (`processing`, `confirm_unknown_ms` = now), checked
+/// by the tick from 2 s on. A payment whose outcome is already known (a
+/// webhook may have arrived meanwhile) is left as it is. Returns the payment
+/// as it now is.
+pub fn mark_unknown(conn: &Connection, p: &Payment) -> ApiResult<Payment> {
+    let now = platform::clock::now_ms();
+    let marked = conn.execute(
+        MARK_UNKNOWN,
+        &[Value::Integer(now), Value::Integer(now + check_delay_ms(0)), Value::Text(p.id.clone())],
+    )?;
+    let marked = marked.rows().next().map(|r| Payment::from_row(&r));
+    match marked {
+        Some(m) => Ok(m),
+        None => store::payment(conn, &p.id)?.ok_or_else(|| ApiError::NotFound("no such payment".into())),
+    }
+}
+
+/// Asks the provider how the intent of `p` stands and records the answer
+/// (PaymentIntents "retrieve"); an unknown outcome whose intent still shows
+/// no confirmation after [`CONFIRM_GRACE_MS`] goes back to
+/// `requires_payment_method`. A provider fault reschedules the check and
+/// is returned. Returns the payment as it now is.
+pub fn resolve(conn: &Connection, provider: &Provider, p: &Payment) -> ApiResult<Payment> {
+    let Some(intent_id) = &p.intent_id else { return Ok(p.clone()) };
+    let intent = match provider.retrieve(intent_id) {
+        Ok(i) => i,
+        Err(e) => {
+            schedule_check(conn, p)?;
+            return Err(e.into());
+        }
+    };
+    let mut out = Followups::default();
+    let now = platform::db::transaction(conn, |c| -> ApiResult<Option<Payment>> {
+        let applied = apply_intent(c, &intent, &mut out)?;
+        let unconfirmed = matches!(intent.status, IntentStatus::RequiresPaymentMethod | IntentStatus::RequiresConfirmation)
+            && intent.last_payment_error.is_none();
+        match applied {
+            Some(n) if unconfirmed && n.confirm_unknown_ms.is_some() => {
+                let ms = platform::clock::now_ms();
+                let back = c.execute(
+                    NEVER_CONFIRMED,
+                    &[Value::Integer(ms), Value::Text(n.id.clone()), Value::Integer(ms - CONFIRM_GRACE_MS)],
+                )?;
+                let back = back.rows().next().map(|r| Payment::from_row(&r));
+                Ok(Some(back.unwrap_or(n)))
+            }
+            other => Ok(other),
+        }
+    })?;
+    out.run(conn);
+    Ok(now.unwrap_or_else(|| p.clone()))
 }
 
 /// Asks for a reconciliation of `p` after the usual backoff.

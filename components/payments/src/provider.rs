@@ -12,11 +12,15 @@
 //!   `https://api.stripe.com` in production, the local sandbox
 //!   ([`DEFAULT_BASE`], reached over Spin service chaining) otherwise.
 //! * Every call is bounded by [`TIMEOUT`]. Faults become a [`ProviderError`]
-//!   the caller turns into a retryable 502/503 — never into "paid":
-//!   no answer in time, a 5xx, an answer that is not the expected JSON, a
-//!   redirect (outbound requests never follow redirects, so a 3xx towards a
-//!   host outside `allowed_outbound_hosts` is refused here too), or a
-//!   transport error (including a host Spin does not allow).
+//!   — never "paid": no answer in time, a 5xx, an answer that is not the
+//!   expected JSON, a redirect (outbound requests never follow redirects, so
+//!   a 3xx towards a host outside `allowed_outbound_hosts` is refused here
+//!   too), or a transport error (including a host Spin does not allow).
+//!   Whether such a fault can have charged depends on the call: creating an
+//!   intent charges nothing (a retryable 502/503 "nothing charged" is true),
+//!   but a confirmation whose answer was lost ([`ProviderError::is_ambiguous`])
+//!   may have charged — its outcome is unknown until the intent is retrieved
+//!   (see `flow::resolve`).
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -153,7 +157,10 @@ impl std::fmt::Display for ProviderError {
 }
 
 impl From<ProviderError> for platform::ApiError {
-    /// Timeouts and 5xx are 503 (retry soon); everything else 502.
+    /// Timeouts and 5xx are 503 (retry soon); everything else 502. Only for
+    /// calls that cannot have charged the buyer (intent creation, a refused
+    /// or redirected confirmation): a confirmation whose answer was lost is
+    /// answered 202 "outcome unknown" by `api::pay` instead.
     fn from(e: ProviderError) -> Self {
         eprintln!("payment provider: {e}");
         match e {

@@ -42,6 +42,9 @@ pub struct Payment {
     pub refund_reserved_minor: i64,
     pub refunded_minor: i64,
     pub checks: i64,
+    /// When a confirmation whose answer was lost was sent (outcome unknown
+    /// until the provider's intent says; status `processing` meanwhile).
+    pub confirm_unknown_ms: Option<i64>,
     pub created_ms: i64,
     pub updated_ms: i64,
 }
@@ -101,9 +104,16 @@ impl Payment {
             refund_reserved_minor: int(r, "refund_reserved_minor"),
             refunded_minor: int(r, "refunded_minor"),
             checks: int(r, "checks"),
+            confirm_unknown_ms: r.get::<i64>("confirm_unknown_ms"),
             created_ms: int(r, "created_ms"),
             updated_ms: int(r, "updated_ms"),
         }
+    }
+
+    /// True while the provider is still to say what a payment came to
+    /// (`processing`, `requires_action`): worth asking it.
+    pub fn in_flight(&self) -> bool {
+        self.intent_id.is_some() && matches!(self.status.as_str(), "processing" | "requires_action")
     }
 
     /// True once money was taken (whatever was refunded since).
@@ -124,6 +134,7 @@ impl Payment {
             "failure": self.failure_code.as_ref().map(|c| json!({"code": c, "decline_code": self.decline_code, "message": self.failure_message})),
             "next_action": (self.status == "requires_action").then(|| self.next_action_url.as_ref().map(|u| json!({"type": "redirect_to_url", "url": u}))).flatten(),
             "provider_reference": self.intent_id,
+            "outcome_unknown": self.confirm_unknown_ms.is_some(),
             "created_at": platform::clock::rfc3339(self.created_ms),
             "updated_at": platform::clock::rfc3339(self.updated_ms),
         })

@@ -2,8 +2,9 @@
 //!
 //! 1. Reconciliation: payments whose `next_check_ms` passed — intent never
 //!    created (provider fault), stuck in `processing`/`requires_action`, a
-//!    confirmation whose answer was lost, a cancellation not yet sent — are
-//!    looked up at the provider and the answer applied (backoff 2 s … 10 min).
+//!    confirmation whose answer was lost (outcome unknown: see
+//!    [`flow::resolve`]), a cancellation not yet sent — are looked up at the
+//!    provider and the answer applied (backoff 2 s … 10 min).
 //! 2. Pending refunds are (re)sent with their original Idempotency-Key.
 //! 3. Bookings whose hold expired with nothing paid or in flight get
 //!    `PaymentFailed` (`hold_expired`), once.
@@ -73,27 +74,17 @@ fn reconcile(conn: &Connection, provider: &Provider, p: &Payment) -> ApiResult<(
         flow::cancel_intent(conn, provider, &intent_id);
         return Ok(());
     }
-    match provider.retrieve(&intent_id) {
-        Ok(intent) => {
-            let mut out = Followups::default();
-            let now = platform::db::transaction(conn, |c| flow::apply_intent(c, &intent, &mut out))?;
-            out.run(conn);
-            match now {
-                Some(n) if matches!(n.status.as_str(), "processing" | "requires_action" | "requires_payment_method" | "pending")
-                    && n.updated_ms == p.updated_ms =>
-                {
-                    flow::schedule_check(conn, &n)?;
-                }
-                Some(n) if !matches!(n.status.as_str(), "processing" | "requires_action") => {
-                    conn.execute("UPDATE payments SET next_check_ms = NULL WHERE id = ?", &[Value::Text(n.id)])?;
-                }
-                _ => {}
-            }
-            Ok(())
+    let n = flow::resolve(conn, provider, p)?;
+    match n {
+        n if matches!(n.status.as_str(), "processing" | "requires_action" | "requires_payment_method" | "pending")
+            && n.updated_ms == p.updated_ms =>
+        {
+            flow::schedule_check(conn, &n)?;
         }
-        Err(e) => {
-            flow::schedule_check(conn, p)?;
-            Err(e.into())
+        n if !matches!(n.status.as_str(), "processing" | "requires_action") => {
+            conn.execute("UPDATE payments SET next_check_ms = NULL WHERE id = ?", &[Value::Text(n.id)])?;
         }
+        _ => {}
     }
+    Ok(())
 }

@@ -2,8 +2,8 @@
 //! webhooks, declines and retries, faults, refunds and compensation.
 //! `booking` is stood in for by saga events delivered through the sandbox.
 
-use e2e::accounts;
 use e2e::payments::{self as pay, DECLINE, NO_FUNDS, PROCESSING, THREE_DS, VISA_OK};
+use e2e::{accounts, catalog, journey};
 use e2e::{json, App, Value};
 use std::time::{Duration, Instant};
 
@@ -161,32 +161,44 @@ fn duplicate_out_of_order_and_forged_webhooks() {
 }
 
 #[test]
-fn provider_faults_leave_nothing_paid() {
+fn confirm_faults_are_unknown_outcomes_and_retries_reuse_the_attempt() {
     let app = accounts::spawn(&[]);
     let staff = accounts::staff(&app);
     let buyer = accounts::customer(&app);
     let t = &buyer.access_token;
     let b = pay::order(&app, &buyer.user_id, 10000, 600);
 
-    for (mode, status) in [("error", 503), ("malformed", 502), ("redirect", 502)] {
-        pay::faults(&app, json!({"op": "confirm", "mode": mode}));
+    // A lost answer (5xx, unreadable, no answer in time): the card may have
+    // been charged, so never "nothing charged" — 202, outcome unknown.
+    for (mode, latency) in [("error", 0), ("malformed", 0), ("timeout", 6000)] {
+        pay::faults(&app, json!({"op": "confirm", "mode": mode, "latency_ms": latency}));
+        let started = Instant::now();
         let r = pay::pay(&app, t, &b, VISA_OK);
-        r.assert_problem(status);
-        assert_ne!(pay::status(&app, t, &b)["status"], "succeeded", "{mode}");
+        let took = started.elapsed();
+        assert_eq!(r.status, 202, "{mode}: {}", r.text());
+        let v = r.json();
+        assert_eq!(v["status"], "processing", "{mode}: {v}");
+        assert_eq!(v["outcome_unknown"], true, "{mode}: {v}");
+        assert!(!v["detail"].as_str().unwrap().contains("nothing"), "{v}");
+        assert_eq!(r.header("location"), Some(format!("/api/payments/{b}").as_str()));
+        assert!(r.header("retry-after").is_some());
+        assert!(took < Duration::from_millis(5_500), "the client timeout bounds the wait: {took:?}");
+        println!("{mode} fault answered in {took:?}");
     }
-    pay::faults(&app, json!({"op": "confirm", "mode": "timeout", "latency_ms": 6000}));
-    let started = Instant::now();
+    // A redirect is refused before anything happened: 502, nothing charged.
+    pay::faults(&app, json!({"op": "confirm", "mode": "redirect"}));
     let r = pay::pay(&app, t, &b, VISA_OK);
-    let took = started.elapsed();
-    r.assert_problem(503);
-    assert!(r.header("retry-after").is_some());
-    assert!(took < Duration::from_millis(5_500), "the client timeout bounds the wait: {took:?}");
+    assert!(r.assert_problem(502)["detail"].as_str().unwrap().contains("try again"));
     assert_ne!(pay::status(&app, t, &b)["status"], "succeeded");
     assert!(pay::events(&app, &staff.access_token, &b).is_empty(), "nothing paid, nothing emitted");
 
-    // The buyer retries once the provider is back.
+    // The buyer retries once the provider is back: the same attempt.
     let r = pay::pay(&app, t, &b, VISA_OK);
-    assert_eq!(r.json()["status"], "succeeded", "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["status"], "succeeded", "{v}");
+    assert_eq!(v["outcome_unknown"], false);
+    assert_eq!(v["payments"].as_array().unwrap().len(), 1, "every retry re-confirmed the one attempt: {v}");
+    assert_eq!(pay::events(&app, &staff.access_token, &b), vec!["PaymentSucceeded".to_string()]);
 
     // Intent creation failed at BookingOrdered: created on pay instead.
     pay::faults(&app, json!({"op": "create", "mode": "error"}));
@@ -194,7 +206,84 @@ fn provider_faults_leave_nothing_paid() {
     assert_eq!(pay::status(&app, t, &b)["status"], "pending");
     let r = pay::pay(&app, t, &b, VISA_OK);
     assert_eq!(r.json()["status"], "succeeded", "{}", r.text());
-    println!("timeout fault answered in {took:?}");
+}
+
+/// The sale-rush bug: the provider charges, but answers after payments'
+/// 4 s client timeout. The buyer must hear "being checked", never "nothing
+/// charged"; reconciliation (tick, GET) or a retry finds the one charge.
+#[test]
+fn a_charge_answered_too_late_is_found_never_doubled() {
+    let app = App::spawn();
+    let staff = catalog::user("staff");
+    let late = json!({"op": "confirm", "mode": "latency", "latency_ms": 6000});
+
+    // 1. A real booking, webhooks lost: the tick's reconciliation confirms it.
+    let p = journey::unpaid_purchase(&app, "Late answer", &catalog::days_ahead(30, "20:00"), &["Ada Lovelace"]);
+    let (t, b) = (&p.buyer.token, &p.booking_id);
+    pay::faults(&app, json!({"op": "confirm", "mode": "latency", "latency_ms": 6000, "webhooks": "none"}));
+    let r = pay::pay(&app, t, b, VISA_OK);
+    assert_eq!(r.status, 202, "{}", r.text());
+    assert_eq!(r.json()["outcome_unknown"], true);
+    let intent = r.json()["provider_reference"].as_str().unwrap().to_string();
+    let charged = pay::await_provider_success(&app, &intent, 10);
+    assert_eq!(charged["status"], "succeeded", "the provider did charge: {charged}");
+    assert_eq!(charged["amount_received"], r.json()["amount_minor"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let tick = pay::tick(&app);
+    assert!(tick["reconciled"].as_i64().unwrap() >= 1, "{tick}");
+    let v = app.get_as(&staff.token, &format!("/api/payments/{b}")).json();
+    assert_eq!(v["status"], "succeeded", "{v}");
+    assert_eq!(v["outcome_unknown"], false);
+    let booking = e2e::tickets::wait_for(20, || {
+        let s = app.get_as(t, &format!("/api/bookings/{b}")).json();
+        (s["status"] == "confirmed").then_some(s)
+    });
+    assert!(booking.is_some(), "the booking ends confirmed");
+    // A retry with the same card: the same paid attempt, no second charge.
+    let again = pay::pay(&app, t, b, VISA_OK);
+    assert_eq!(again.status, 200, "{}", again.text());
+    let v = again.json();
+    assert_eq!(v["payments"].as_array().unwrap().len(), 1, "{v}");
+    assert!(v["refunds"].as_array().unwrap().is_empty(), "{v}");
+    assert_eq!(pay::events(&app, &staff.token, b), vec!["PaymentSucceeded".to_string()]);
+    let hooks = pay::sent_webhooks(&app, &intent);
+    assert_eq!(count(&hooks.iter().map(|w| w["type"].as_str().unwrap().to_string()).collect::<Vec<_>>(), "payment_intent.succeeded"), 1);
+
+    // 2. The buyer retries while the late confirmation is still in flight:
+    // the same intent is confirmed again with the same key — one charge.
+    let buyer = catalog::user("customer");
+    pay::faults(&app, json!({"webhooks": "normal"}));
+    pay::faults(&app, late.clone());
+    let b = pay::order(&app, &buyer.user_id, 7000, 600);
+    let started = Instant::now();
+    let r = pay::pay(&app, &buyer.token, &b, VISA_OK);
+    assert_eq!(r.status, 202, "{}", r.text());
+    assert_eq!(r.json()["outcome_unknown"], true);
+    let retry = pay::pay(&app, &buyer.token, &b, VISA_OK);
+    assert_eq!(retry.status, 200, "{}", retry.text());
+    assert_eq!(retry.json()["status"], "succeeded");
+    let intent = retry.json()["provider_reference"].as_str().unwrap().to_string();
+    // Let the late confirmation finish (it replays the stored answer).
+    std::thread::sleep(Duration::from_millis(6_500).saturating_sub(started.elapsed()));
+    let hooks = pay::sent_webhooks(&app, &intent);
+    let types: Vec<String> = hooks.iter().map(|w| w["type"].as_str().unwrap().to_string()).collect();
+    assert_eq!(count(&types, "payment_intent.succeeded"), 1, "{types:?}");
+    assert_eq!(pay::provider_intent(&app, &intent)["amount_received"], 7000);
+    let v = pay::status(&app, &buyer.token, &b);
+    assert_eq!(v["payments"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(pay::events(&app, &staff.token, &b), vec!["PaymentSucceeded".to_string()]);
+
+    // 3. Nobody retries, webhooks lost: the buyer's next GET asks the provider.
+    pay::faults(&app, json!({"webhooks": "none"}));
+    pay::faults(&app, late);
+    let b = pay::order(&app, &buyer.user_id, 5000, 600);
+    let r = pay::pay(&app, &buyer.token, &b, VISA_OK);
+    assert_eq!(r.status, 202, "{}", r.text());
+    let intent = r.json()["provider_reference"].as_str().unwrap().to_string();
+    pay::await_provider_success(&app, &intent, 10);
+    let v = pay::status(&app, &buyer.token, &b);
+    assert_eq!(v["status"], "succeeded", "{v}");
+    assert_eq!(pay::events(&app, &staff.token, &b), vec!["PaymentSucceeded".to_string()]);
 }
 
 #[test]
