@@ -273,7 +273,8 @@ impl Runtime {
     }
 
     /// A request from outside: route it (private routes are not routable).
-    pub async fn handle(self: &Arc<Self>, req: http::Request<WasiBody>, client: SocketAddr) -> http::Response<WasiBody> {
+    pub async fn handle(self: &Arc<Self>, mut req: http::Request<WasiBody>, client: SocketAddr) -> http::Response<WasiBody> {
+        strip_chaining_authority(&mut req);
         match self.router.route(req.uri().path()) {
             Some(m) => self.run_matched(req, m, client, "").await,
             None => {
@@ -292,6 +293,41 @@ impl Runtime {
     /// A relative URL from a component: back into this app's router.
     pub async fn dispatch_self(self: &Arc<Self>, req: http::Request<WasiBody>) -> http::Response<WasiBody> {
         Box::pin(self.handle(req, ([127, 0, 0, 1], 0).into())).await
+    }
+}
+
+/// True for `<component>.spin.internal` (with or without a port), the hosts
+/// that only service chaining may use.
+fn is_chaining_host(authority: &str) -> bool {
+    let host = authority.rsplit_once(':').map_or(authority, |(h, port)| {
+        if port.chars().all(|c| c.is_ascii_digit()) {
+            h
+        } else {
+            authority
+        }
+    });
+    host.to_ascii_lowercase().ends_with(crate::outbound_http::CHAINING_SUFFIX)
+}
+
+/// A request from outside must not pass for a chained one: as Spin does, a
+/// `Host` header naming a `*.spin.internal` host is removed, and so is such
+/// an authority in an absolute-form request target (`POST
+/// http://booking.spin.internal/... HTTP/1.1`), so `spin-full-url` names
+/// the real listener and components can trust it.
+fn strip_chaining_authority(req: &mut http::Request<WasiBody>) {
+    let forged_host = req
+        .headers()
+        .get_all(http::header::HOST)
+        .iter()
+        .any(|h| h.to_str().map(is_chaining_host).unwrap_or(true));
+    if forged_host {
+        req.headers_mut().remove(http::header::HOST);
+    }
+    if req.uri().authority().is_some_and(|a| is_chaining_host(a.as_str())) {
+        let path = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
+        if let Ok(uri) = path.parse() {
+            *req.uri_mut() = uri;
+        }
     }
 }
 
@@ -410,3 +446,17 @@ impl std::fmt::Display for BodyError {
 }
 
 impl std::error::Error for BodyError {}
+
+#[cfg(test)]
+mod tests {
+    use super::is_chaining_host;
+
+    #[test]
+    fn chaining_hosts_are_recognised_with_or_without_port() {
+        assert!(is_chaining_host("booking.spin.internal"));
+        assert!(is_chaining_host("Booking.Spin.Internal:80"));
+        assert!(!is_chaining_host("127.0.0.1:3000"));
+        assert!(!is_chaining_host("spin.internal.example.com"));
+        assert!(!is_chaining_host("localhost"));
+    }
+}
