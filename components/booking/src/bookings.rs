@@ -260,6 +260,7 @@ fn checkout(req: &Request, conn: &Connection, caller: &platform::auth::Caller) -
         "amount_minor": hold.amount_minor, "currency": hold.currency, "buyer": buyer, "seats": seats,
         "tiers": hold.tiers.iter().map(|t| json!({"tier_id": t.tier_id, "quantity": t.quantity, "price_minor": t.price_minor})).collect::<Vec<_>>(),
         "hold_expires_at": platform::clock::rfc3339(hold.expires_ms), "attempt": 1,
+        "event_title": hold.event_title, "starts_at": hold.starts_at, "timezone": hold.timezone,
     });
     let params = [
         Value::Text(booking_id.clone()),

@@ -177,15 +177,29 @@ fn rehold(kv: &Kv, b: &Booking, now: i64) -> ApiResult<Option<String>> {
     Ok(Some(id))
 }
 
-/// `PaymentFailed`: `payment_failed`, hold given back.
+/// Reason of the `PaymentFailed` that payments' tick emits when a booking's
+/// hold ran out with no payment made or in flight (`crates/saga/README.md`).
+const HOLD_EXPIRED: &str = "hold_expired";
+
+/// `PaymentFailed`: the hold is given back and the booking closes —
+/// `expired` when the reason is [`HOLD_EXPIRED`] (nobody paid in time: no
+/// payment failed, DESIGN issue 5 states), `payment_failed` for a real
+/// failure (declined, …; also over an `expired` booking, since a payment
+/// was then attempted and refused).
 fn payment_failed(kv: &Kv, c: &Connection, p: &Json) -> ApiResult<()> {
     let Some(b) = booking(c, p)? else { return Ok(()) };
+    let to = if p.get("reason").and_then(Json::as_str) == Some(HOLD_EXPIRED) { "expired" } else { "payment_failed" };
     if !matches!(b.status.as_str(), "pending_payment" | "expired") {
         return Ok(());
     }
+    if to == "expired" {
+        // Payments may see the expiry before booking's own sweep does: the
+        // hold itself ends `expired` too (not `released`).
+        holds::expire_if_due(kv, Some(c), &b.hold_id, platform::clock::now_ms())?;
+    }
     c.execute(
-        "UPDATE bookings SET status = 'payment_failed', updated_ms = ? WHERE id = ? AND status = ?",
-        &[Value::Integer(platform::clock::now_ms()), Value::Text(b.id.clone()), Value::Text(b.status.clone())],
+        "UPDATE bookings SET status = ?, updated_ms = ? WHERE id = ? AND status = ?",
+        &[Value::Text(to.into()), Value::Integer(platform::clock::now_ms()), Value::Text(b.id.clone()), Value::Text(b.status.clone())],
     )?;
     bookings::free_hold(kv, c, &b)
 }

@@ -136,6 +136,57 @@ pub fn tickets_email(buyer_name: &str, event_title: &str, when: &str, booking_id
     Email { html: page(&subject, &inner), subject, text }
 }
 
+/// What the buyer is told when a booking closes unpaid (`PaymentFailed`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnpaidNotice {
+    /// Message kind: `hold_expired` or `payment_failed`.
+    pub kind: &'static str,
+    /// In-site title.
+    pub title: String,
+    /// Email subject.
+    pub subject: String,
+    /// The one paragraph both channels carry.
+    pub body: String,
+}
+
+/// The notice for `PaymentFailed` of booking `booking_id`. Reason
+/// `hold_expired` (payments' tick: the hold ran out with no payment made or
+/// in flight) says the hold expired and nothing was charged; any other
+/// reason (a provider decline code, …) says the payment did not go
+/// through. `event` is the event's title and `when` its local start time;
+/// either may be unknown and is then left out — never replaced by a
+/// placeholder.
+pub fn unpaid_notice(booking_id: &str, event: Option<&str>, when: Option<&str>, reason: Option<&str>) -> UnpaidNotice {
+    let event = event.map(str::trim).filter(|t| !t.is_empty());
+    let what = match (event, when.filter(|w| !w.is_empty())) {
+        (Some(t), Some(w)) => format!(" for {t} on {w}"),
+        (Some(t), None) => format!(" for {t}"),
+        _ => String::new(),
+    };
+    let of = event.map(|t| format!(" for {t}")).unwrap_or_default();
+    if reason == Some("hold_expired") {
+        return UnpaidNotice {
+            kind: "hold_expired",
+            title: event.map(|t| format!("Hold expired: {t}")).unwrap_or_else(|| "Your ticket hold expired".into()),
+            subject: format!("Your ticket hold{of} expired"),
+            body: format!(
+                "Your hold on tickets{what} (booking {booking_id}) expired before it was paid, so the booking was not completed. \
+                 Nothing was charged. The seats are back on sale; you can book again while tickets are left."
+            ),
+        };
+    }
+    let reason = reason.filter(|r| !r.is_empty()).unwrap_or("declined").replace('_', " ");
+    UnpaidNotice {
+        kind: "payment_failed",
+        title: event.map(|t| format!("Payment failed: {t}")).unwrap_or_else(|| "Payment failed".into()),
+        subject: format!("Payment failed{of}"),
+        body: format!(
+            "Your payment for booking {booking_id}{what} did not go through ({reason}), so the booking was not completed. \
+             No money was taken; you can book again while tickets are left."
+        ),
+    }
+}
+
 /// Wraps plain paragraphs as an email: the text body is the paragraphs
 /// separated by blank lines, the HTML body the same paragraphs escaped.
 pub fn simple_email(subject: &str, greeting_name: &str, paragraphs: &[String]) -> Email {
@@ -173,6 +224,24 @@ mod tests {
         assert!(e.html.contains("Rock &lt;Night&gt;") && e.html.contains("Ada &amp; co"));
         assert!(e.text.contains("Ada <b>") && e.text.contains("general admission"));
         assert!(e.text.contains("https://box.example/tickets/tkt_2"));
+    }
+
+    #[test]
+    fn an_expired_hold_says_so_and_never_shows_a_placeholder() {
+        let n = unpaid_notice("bkg_1", Some("Rock Night"), Some("Friday 1 May 2026, 19:00 EDT"), Some("hold_expired"));
+        assert_eq!(n.kind, "hold_expired");
+        assert_eq!(n.subject, "Your ticket hold for Rock Night expired");
+        assert!(n.body.contains("for Rock Night on Friday 1 May 2026") && n.body.contains("Nothing was charged"), "{}", n.body);
+        assert!(!n.body.to_lowercase().contains("payment failed"));
+        let bare = unpaid_notice("bkg_1", None, None, Some("hold_expired"));
+        assert_eq!(bare.title, "Your ticket hold expired");
+        assert!(bare.body.starts_with("Your hold on tickets (booking bkg_1) expired"), "{}", bare.body);
+        for n in [bare, unpaid_notice("bkg_1", Some(" "), None, Some("card_declined"))] {
+            assert!(!n.body.contains("your booking)") && !n.subject.ends_with(' ') && !n.body.contains("  "), "{n:?}");
+        }
+        let d = unpaid_notice("bkg_2", Some("Jazz"), None, Some("card_declined"));
+        assert_eq!((d.kind, d.subject.as_str()), ("payment_failed", "Payment failed for Jazz"));
+        assert!(d.body.contains("(card declined)") && d.body.contains("No money was taken"), "{}", d.body);
     }
 
     #[test]

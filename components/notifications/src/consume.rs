@@ -5,7 +5,7 @@
 //! | `BookingOrdered` | nothing (remembers who to tell) | — |
 //! | `BookingConfirmed` | in-site "booking confirmed" | `confirmed:<booking>` |
 //! | `TicketsIssued` | ONE email with every ticket of the booking (transactional) | `tickets:<booking>` |
-//! | `PaymentFailed` | in-site + email | `payment-failed:<payment>` |
+//! | `PaymentFailed` | in-site + email: "hold expired, nothing charged" (`hold_expired`) or "payment failed" | `payment-failed:<payment>` |
 //! | `BookingCancelled` | in-site + email "cancelled" | `closed:<booking>` |
 //! | `PaymentRefunded` (full) | same notice as the cancellation (whichever arrives first) | `closed:<booking>` |
 //! | `PaymentRefunded` (partial) | in-site + email "refund" | `refund:<event id>` |
@@ -294,12 +294,10 @@ pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult
             let Some(c) = p.booking_id.as_deref().map(|b| contacts(conn, CONTACT, b)).transpose()?.and_then(|v| v.into_iter().next()) else {
                 return Ok(()); // nobody known to tell (the booking was never ordered here)
             };
-            let reason = p.reason.as_deref().unwrap_or("the payment was declined").replace('_', " ");
-            let title = c.event_title.clone().unwrap_or_else(|| "your booking".into());
-            let body = format!("Your payment for booking {} ({title}) did not go through: {reason}. No money was taken; you can try again.", c.booking_id);
+            let when = c.starts_at.as_deref().zip(c.timezone.as_deref()).map(|(at, tz)| compose::local_time(at, tz));
+            let n = compose::unpaid_notice(&c.booking_id, c.event_title.as_deref(), when.as_deref(), p.reason.as_deref());
             let key = format!("payment-failed:{}", p.payment_id.as_deref().unwrap_or(&event.id));
-            let subject = format!("Payment failed for {title}");
-            notify(conn, prefs, &c, &c.user_id, Notice { key, kind: "payment_failed", title: "Payment failed".into(), subject, body })
+            notify(conn, prefs, &c, &c.user_id, Notice { key, kind: n.kind, title: n.title, subject: n.subject, body: n.body })
         }
         BOOKING_CANCELLED => {
             let b = p.booking_id.as_deref().ok_or_else(|| ApiError::field("booking_id", "is required"))?;

@@ -76,3 +76,65 @@ fn an_event_cancelled_by_its_organizer_cancels_refunds_voids_and_tells_each_buye
     let again = app.post_as(&other.token, "/api/holds", &json!({"event_id": event_id, "tier_id": tier_id, "quantity": 1}));
     assert_eq!(again.status, 409, "{}", again.text());
 }
+
+/// QA defect: a hold that runs out before any payment left the booking
+/// `payment_failed` and told the buyer "Payment failed … (your booking)".
+/// Now: booking `expired`, hold `expired`, one "hold expired, nothing was
+/// charged" notice naming the event — with payments' tick seeing the expiry
+/// before booking's own sweep (the order that took the failure path).
+#[test]
+fn a_hold_that_expires_unpaid_expires_the_booking_and_tells_the_buyer_once_by_event_name() {
+    let app = App::spawn_with(&[("hold_ttl_seconds", "5")]);
+    let org = catalog::organizer();
+    let venue = catalog::create_venue(&app, &org.token, &catalog::ga_venue("Hall", "New York", "America/New_York"));
+    let ev = catalog::create_event(&app, &org.token, &catalog::event_body(&venue, "Late Night Jazz", &catalog::days_ahead(20, "21:00")));
+    let event_id = ev["id"].as_str().unwrap();
+    catalog::publish(&app, &org.token, event_id);
+
+    let buyer = catalog::user("customer");
+    let email = format!("{}@example.test", platform::ids::new("late"));
+    let hold = app.post_as(&buyer.token, "/api/holds", &json!({"event_id": event_id, "tier_id": ev["tiers"][0]["id"], "quantity": 2}));
+    assert_eq!(hold.status, 201, "{}", hold.text());
+    let hold_id = hold.json()["id"].as_str().unwrap().to_string();
+    let booking = app.post_as(
+        &buyer.token,
+        "/api/bookings",
+        &json!({"hold_id": hold_id, "buyer": {"name": "Ada Lovelace", "email": email, "phone": "+14155550100"},
+                "attendees": [{"name": "Ada Lovelace"}, {"name": "Charles Babbage"}]}),
+    );
+    assert_eq!(booking.status, 201, "{}", booking.text());
+    let booking_id = booking.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(booking.json()["status"], "pending_payment");
+
+    // nobody pays; once the hold is past, payments' tick runs first
+    let path = format!("/api/bookings/{booking_id}");
+    let settled = t::wait_for(30, || {
+        for tick in ["/api/payments/tick", "/api/bookings/tick", "/api/notifications/tick"] {
+            t::tick(&app, tick);
+        }
+        let b = app.get_as(&buyer.token, &path).json();
+        (b["status"] != "pending_payment" && t::mailbox(&app, &email).len() == 1).then_some(b)
+    })
+    .expect("the booking settles and the buyer is told");
+    assert_eq!(settled["status"], "expired", "{settled}");
+    assert_eq!(app.get_as(&buyer.token, &format!("/api/holds/{hold_id}")).json()["status"], "expired");
+
+    // more ticks change nothing
+    for tick in ["/api/payments/tick", "/api/bookings/tick", "/api/notifications/tick"] {
+        t::tick(&app, tick);
+    }
+    assert_eq!(app.get_as(&buyer.token, &path).json()["status"], "expired");
+    let inbox = t::mailbox(&app, &email);
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
+    assert_eq!(inbox[0]["subject"], "Your ticket hold for Late Night Jazz expired");
+    let text = inbox[0]["text"].as_str().unwrap();
+    assert!(text.contains("Late Night Jazz") && text.contains("Nothing was charged") && text.contains(&booking_id), "{text}");
+    let messages = t::my_messages(&app, &buyer.token);
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert_eq!(messages[0]["kind"], "hold_expired");
+    assert_eq!(messages[0]["title"], "Hold expired: Late Night Jazz");
+    for m in [&messages[0]["body"], &inbox[0]["text"], &inbox[0]["html"]] {
+        let s = m.as_str().unwrap();
+        assert!(!s.contains("(your booking)") && !s.contains("Payment failed"), "{s}");
+    }
+}
