@@ -35,9 +35,18 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = workspace_root();
     std::env::set_current_dir(&root).expect("cd to workspace root");
+    // spin.toml's `source` paths, the tests and the browser runner all read
+    // `target/`; a different CARGO_TARGET_DIR would leave them running
+    // missing or stale binaries, so every build here uses `target/`.
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        if Path::new(&dir) != root.join("target") {
+            eprintln!("xtask: ignoring CARGO_TARGET_DIR={} (spin.toml reads target/)", Path::new(&dir).display());
+        }
+        std::env::remove_var("CARGO_TARGET_DIR");
+    }
     let result = match args.first().map(String::as_str) {
         Some("up") => up(&root, &args[1..]),
-        Some("build") => build_all(&root, false),
+        Some("build") => build_all(&root, false, true),
         Some("test") => test(&root, &args[1..]),
         Some("lint") => lint(&root),
         Some("bench") => bench(&root, &args[1..]),
@@ -136,7 +145,12 @@ fn probe_component_packages(root: &Path) -> Vec<String> {
 
 /// Builds the app's components (and, for tests, the probe components) for
 /// wasm in one cargo invocation, then the runner in release mode.
-fn build_all(root: &Path, with_probes: bool) -> Res {
+///
+/// `with_runner`: also `cargo build --release -p runner`. The test command
+/// leaves that to `cargo test --release --workspace`, which builds the same
+/// binary for the runner's own tests; building it alone first resolves
+/// wasmtime's dependency features differently and compiles it twice.
+fn build_all(root: &Path, with_probes: bool, with_runner: bool) -> Res {
     ensure_wasm_target()?;
     let mut pkgs = app_component_packages(root)?;
     if with_probes {
@@ -150,7 +164,10 @@ fn build_all(root: &Path, with_probes: bool) -> Res {
         }
         run(&mut cmd)?;
     }
-    run(cargo().args(["build", "--release", "-p", "runner"]))
+    if with_runner {
+        run(cargo().args(["build", "--release", "-p", "runner"]))?;
+    }
+    Ok(())
 }
 
 fn runner_bin(root: &Path) -> PathBuf {
@@ -158,7 +175,7 @@ fn runner_bin(root: &Path) -> PathBuf {
 }
 
 fn up(root: &Path, args: &[String]) -> Res {
-    build_all(root, false)?;
+    build_all(root, false, true)?;
     let mut listen = "127.0.0.1:3000".to_string();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -168,6 +185,12 @@ fn up(root: &Path, args: &[String]) -> Res {
     }
     let present = app_component_packages(root)?;
     let mut cmd = Command::new(runner_bin(root));
+    // Links in e-mails, calendar files and JSON-LD point at where the app is
+    // served, unless the caller says otherwise.
+    if std::env::var_os("SPIN_VARIABLE_PUBLIC_BASE_URL").is_none() {
+        let reachable = listen.replace("0.0.0.0", "127.0.0.1");
+        cmd.env("SPIN_VARIABLE_PUBLIC_BASE_URL", format!("http://{reachable}"));
+    }
     cmd.args(["--manifest", "spin.toml", "--runtime-config-file", "runtime-config.toml", "--listen", &listen]);
     for (component, path, secs) in TICKS {
         if present.iter().any(|p| p == component) {
@@ -255,11 +278,14 @@ fn count(summary: &str, label: &str) -> u64 {
 
 fn test(root: &Path, args: &[String]) -> Res {
     let started = std::time::Instant::now();
-    build_all(root, true)?;
+    build_all(root, true, false)?;
     let mut tallies = Vec::new();
 
     let mut cmd = cargo();
     cmd.args(["test", "--release", "--workspace", "--no-fail-fast"]);
+    // The probe components were just built above; the runner's tests need
+    // not build them again.
+    cmd.env("RUNNER_TESTS_SKIP_PROBE_BUILD", "1");
     cmd.args(["--", "--color", "never"]);
     cmd.args(args);
     tallies.push(run_counting("rust (unit, runner, end-to-end)", &mut cmd));
@@ -306,7 +332,7 @@ fn test(root: &Path, args: &[String]) -> Res {
 /// sale rush and hold expiry, printed as a table; fails when an invariant
 /// count is not 0. Not part of `test`.
 fn bench(root: &Path, args: &[String]) -> Res {
-    build_all(root, false)?;
+    build_all(root, false, true)?;
     run(cargo().args(["run", "--release", "--quiet", "-p", "bench", "--bin", "bench", "--"]).args(args))
 }
 
