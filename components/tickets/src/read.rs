@@ -46,13 +46,18 @@ pub fn list(req: Request, _: Params) -> ApiResult {
     ok(&json!({"items": items.iter().map(Ticket::view).collect::<Vec<_>>(), "next_cursor": next}))
 }
 
-/// Loads a ticket the caller may read: 404 when missing, 403 for another
-/// user's ticket (admins read all), 410 when void.
+/// Loads a ticket the caller may read: 404 when missing and, the same
+/// answer, for another user's ticket (admins read all) — like other users'
+/// holds, bookings and payments, nothing confirms that it exists; 410 when
+/// void (to its owner).
 fn readable(req: &Request, id: &str) -> ApiResult<Ticket> {
     let caller = platform::auth::require(req)?;
     let conn = store::open()?;
-    let t = store::by_id(&conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no ticket {id}")))?;
-    caller.require_owner(&t.user_id)?;
+    let missing = || ApiError::NotFound(format!("no ticket {id}"));
+    let t = store::by_id(&conn, id)?.ok_or_else(missing)?;
+    if !caller.is_admin() && caller.user_id != t.user_id {
+        return Err(missing());
+    }
     if t.is_void() {
         return Err(ApiError::Gone(format!(
             "ticket {id} is void ({}); it admits nobody",
@@ -64,7 +69,7 @@ fn readable(req: &Request, id: &str) -> ApiResult<Ticket> {
 
 /// `GET /api/tickets/{id}`: the ticket view plus `qr_svg` (an SVG image
 /// of the QR code of `code`); `GET /api/tickets/{id}.ics` is the calendar
-/// file ([`ics`]). Errors: 401, 403, 404, 410 (void).
+/// file ([`ics`]). Errors: 401, 404 (also another user's), 410 (void).
 pub fn get(req: Request, params: Params) -> ApiResult {
     let raw = params.get("id").unwrap_or_default();
     if let Some(id) = raw.strip_suffix(".ics") {

@@ -17,16 +17,18 @@ pub fn health(_req: Request, _p: Params) -> ApiResult {
 
 /// The user `:id` names for `caller` (`me` = the caller).
 ///
-/// Errors: 403 for another user's id unless the caller is an admin (so a
-/// non-admin learns nothing about which ids exist); 404 for an admin and a
-/// malformed id.
+/// Errors: 404 for another user's id unless the caller is an admin —
+/// the same answer whether or not the id exists, and the same as holds,
+/// bookings, payments and tickets give for another user's records (a
+/// non-admin learns nothing about which ids exist); 404 for an admin and
+/// a malformed or unknown id.
 pub fn target(caller: &Caller, p: &Params) -> ApiResult<String> {
     let id = p.get("id").unwrap_or_default();
     if id == "me" || id == caller.user_id {
         return Ok(caller.user_id.clone());
     }
     if !caller.is_admin() {
-        return Err(ApiError::Forbidden("this belongs to another user".into()));
+        return Err(ApiError::NotFound(format!("no user {id}")));
     }
     if !platform::ids::is_valid("usr", id) {
         return Err(ApiError::NotFound(format!("no user {id}")));

@@ -2,8 +2,10 @@
 //! changes and account deletion (DESIGN §2).
 //!
 //! `:id` is a user id (`usr_…`) or `me`. A caller reaches only their own
-//! id; admins reach every id. Another user's id answers 403 (whether or
-//! not it exists); an unknown id answers 404 to admins.
+//! id; admins reach every id. Another user's id answers 404 to non-admins
+//! (whether or not it exists, like other users' bookings or tickets); an
+//! unknown id answers 404 to admins. Admin-only routes (the list, role
+//! changes) answer 403 to everyone else.
 //!
 //! | route | who | answer |
 //! |---|---|---|

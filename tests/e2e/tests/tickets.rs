@@ -57,9 +57,15 @@ fn confirmed_booking_yields_one_signed_ticket_per_attendee_and_redelivery_adds_n
     assert_eq!(svg.header("content-type"), Some("image/svg+xml"));
     assert!(svg.text().contains("<svg"));
 
-    // nobody else reads it; signed-out callers are told to sign in
+    // nobody else reads it, nor learns that it exists (404, like an unknown
+    // id: ticket, calendar file and QR alike); admins read it; signed-out
+    // callers are told to sign in
     let other = catalog::user("customer");
-    app.get_as(&other.token, &format!("/api/tickets/{tid}")).assert_problem(403);
+    for path in [format!("/api/tickets/{tid}"), format!("/api/tickets/{tid}.ics"), format!("/api/tickets/{tid}/qr.svg")] {
+        app.get_as(&other.token, &path).assert_problem(404);
+        app.get_as(&catalog::user("staff").token, &path).assert_problem(404);
+    }
+    assert_eq!(app.get_as(&catalog::user("admin").token, &format!("/api/tickets/{tid}")).status, 200);
     assert!(t::my_tickets(&app, &other.token, None).is_empty());
     app.get("/api/tickets").assert_problem(401);
     app.get_as(&buyer.token, "/api/tickets/tkt_01jnotthere00000000000000").assert_problem(404);
@@ -152,6 +158,7 @@ fn check_in_admits_once_and_refuses_second_forged_void_and_wrong_event() {
     let vid = void_tickets[0]["id"].as_str().unwrap();
     app.get_as(&buyer.token, &format!("/api/tickets/{vid}")).assert_problem(410);
     app.get_as(&buyer.token, &format!("/api/tickets/{vid}.ics")).assert_problem(410);
+    app.get_as(&catalog::user("customer").token, &format!("/api/tickets/{vid}")).assert_problem(404);
     let listed = t::my_tickets(&app, &buyer.token, Some(&booking));
     assert_eq!(listed[0]["status"], "void");
     let v = scan(&app, &staff.token, void_tickets[0]["code"].as_str().unwrap(), &event).assert_problem(410);

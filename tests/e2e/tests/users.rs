@@ -87,13 +87,17 @@ fn one_user_can_never_read_or_change_another_users_data() {
     let a = &ann.user_id;
     let ghost = "usr_01jdx3v9k7m2q8w4e6r5t0y1za";
 
-    for path in [format!("/api/users/{a}"), format!("/api/users/{a}/settings"), format!("/api/users/{ghost}"), "/api/users".into()] {
-        app.get_as(&bob.access_token, &path).assert_problem(403);
+    // another user's records answer 404, the same as an id that does not
+    // exist (nothing confirms which ids exist); admin-only routes are 403
+    for path in [format!("/api/users/{a}"), format!("/api/users/{a}/settings"), format!("/api/users/{ghost}"), format!("/api/users/{ghost}/settings")] {
+        app.get_as(&bob.access_token, &path).assert_problem(404);
     }
-    patch_as(&app, &bob.access_token, &format!("/api/users/{a}"), &json!({"display_name": "pwned"})).assert_problem(403);
+    app.get_as(&bob.access_token, "/api/users").assert_problem(403);
+    patch_as(&app, &bob.access_token, &format!("/api/users/{a}"), &json!({"display_name": "pwned"})).assert_problem(404);
     patch_as(&app, &bob.access_token, &format!("/api/users/{a}/settings"), &json!({"notifications": {"marketing": {"email": true}}}))
-        .assert_problem(403);
-    delete_as(&app, &bob.access_token, &format!("/api/users/{a}")).assert_problem(403);
+        .assert_problem(404);
+    delete_as(&app, &bob.access_token, &format!("/api/users/{a}")).assert_problem(404);
+    delete_as(&app, &bob.access_token, &format!("/api/users/{ghost}")).assert_problem(404);
     put_as(&app, &bob.access_token, &format!("/api/users/{a}/role"), &json!({"role": "organizer"})).assert_problem(403);
     put_as(&app, &bob.access_token, &format!("/api/users/{}/role", bob.user_id), &json!({"role": "organizer"})).assert_problem(403);
 
