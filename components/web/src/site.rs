@@ -88,6 +88,14 @@ pub fn is_app_page(path: &str) -> bool {
     APP_PAGES.contains(&first) && !path.rsplit('/').next().unwrap_or("").contains('.')
 }
 
+/// Content-Security-Policy of the site's pages (CSP Level 3): scripts,
+/// styles, fonts and API calls from this origin only; images also from
+/// `https:` (event pictures from imported listings) and `data:`; no framing
+/// (clickjacking), no `<base>` or form posts elsewhere. Styles allow inline
+/// `style` attributes, which the seat map and UI set.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+img-src 'self' data: https:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
 /// Strong entity tag of `bytes`: the first 16 bytes of its SHA-256, in hex, quoted.
 pub fn etag(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
@@ -127,6 +135,11 @@ pub fn file_response(file: &SiteFile, if_none_match: Option<&str>, head: bool, s
     b.header("etag", tag.clone())
         .header("cache-control", cache)
         .header("x-content-type-options", "nosniff");
+    if ctype.starts_with("text/html") {
+        b.header("content-security-policy", CONTENT_SECURITY_POLICY)
+            .header("x-frame-options", "DENY")
+            .header("referrer-policy", "strict-origin-when-cross-origin");
+    }
     if status == 200 && if_none_match.is_some_and(|h| none_match(h, &tag)) {
         return b.status(304).body(Vec::new()).build();
     }

@@ -11,6 +11,9 @@ fn serves_the_frontend_and_revalidates_with_etag() {
     assert_eq!(home.status, 200);
     assert!(home.header("content-type").unwrap().starts_with("text/html"));
     assert!(home.text().contains("<title>"), "home page has a title");
+    let csp = home.header("content-security-policy").expect("CSP on pages");
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"), "{csp}");
+    assert_eq!(home.header("x-frame-options"), Some("DENY"));
     let tag = home.header("etag").expect("etag").to_string();
     let again = app.call("GET", "/", None, &[("if-none-match", &tag)]);
     assert_eq!(again.status, 304);
