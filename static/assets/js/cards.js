@@ -2,12 +2,20 @@
 import { h, money, dateBadge, when, categoryName } from './ui.js';
 import { icon } from './icons.js';
 
-/** Artwork box: the event's image over a category gradient. */
+/**
+ * Artwork box: the event's image (`image_url`, e.g. the imported
+ * Ticketmaster 16:9 picture) over its category gradient. Cards load it
+ * lazily; the hero (`big`) eagerly. Width and height reserve the 16:9 box
+ * before it loads; an image that fails to load is removed, leaving the
+ * gradient and category icon.
+ */
 export function art(ev, big) {
   const box = h('div.card-art', { class: `art-${ev.category || 'other'}`, 'aria-hidden': 'true' }, icon(ev.category || 'other', 52));
   if (ev.image_url && /^https?:\/\//.test(ev.image_url)) {
-    const img = h('img', { src: ev.image_url, alt: '', loading: 'lazy', decoding: 'async', referrerpolicy: 'no-referrer' });
-    img.addEventListener('error', () => img.remove());
+    const img = h('img', { src: ev.image_url, alt: '', width: big ? 1024 : 640, height: big ? 576 : 360,
+      loading: big ? 'eager' : 'lazy', fetchpriority: big ? 'high' : 'low', decoding: 'async', referrerpolicy: 'no-referrer' });
+    img.addEventListener('error', () => { img.remove(); box.classList.remove('has-img'); });
+    img.addEventListener('load', () => box.classList.add('has-img'));
     box.append(img);
   }
   if (!big && ev.starts_at) {

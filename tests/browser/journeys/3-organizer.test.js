@@ -1,7 +1,7 @@
 // Journey 3: an organizer creates and publishes an event; it appears in search.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { open, uniq, userWithRole, signIn, localIn, BASE } from './lib.js';
+import { open, uniq, userWithRole, signIn, localIn, call, BASE } from './lib.js';
 
 let org;
 before(async () => { org = await userWithRole('organizer'); });
@@ -37,6 +37,18 @@ test('an organizer creates a seated event with tiers, publishes it, and buyers f
     await card.waitFor();
     assert.match(await card.innerText(), /42\.50/);
     await shot('in-search');
+
+    // cancelled: the event page says so and offers nothing to buy
+    const id = await card.getAttribute('data-event-id');
+    const c = await call('POST', `/api/events/${id}/cancel`, { reason: 'the tenor lost his voice' }, org.tokens.access_token);
+    assert.equal(c.status, 'cancelled');
+    await page.goto(`${BASE}/#/events/${id}`);
+    await page.locator('#off-sale', { hasText: 'This event was cancelled' }).waitFor();
+    assert.match(await page.locator('#sale-state').innerText(), /tenor lost his voice/);
+    for (const name of ['Get tickets', 'Find best available']) assert.equal(await page.getByRole('button', { name }).count(), 0);
+    assert.equal(await page.locator('#best-qty, #best-tier, svg.seatmap').count(), 0);
+    assert.doesNotMatch(await page.locator('main').innerText(), /15 minutes/);
+    await shot('cancelled');
     assert.deepEqual(errors, []);
   } finally { await close(); }
 });

@@ -195,7 +195,8 @@ export async function render(main, [holdId]) {
       h('label.method', h('input', { type: 'radio', name: 'method', value: 'card', checked: true }), icon('card'), 'Card'))),
     cardBox,
     h('p.test-cards', 'Sandbox: use ', h('code', '4242 4242 4242 4242'), ' to succeed or ', h('code', '4000 0000 0000 0002'), ' to see a decline, any future expiry and any CVC.'),
-    h('div.row', btn, h('span.muted', icon('lock', 16), ' Card details go straight to the payment provider.')));
+    h('div.row', btn, h('span.muted', { id: 'card-notice' }, icon('lock', 16),
+      ' Test mode: the card number goes to our payments API, which forwards it to the sandbox provider. A live shop must use the provider\'s hosted card fields instead, so card numbers never reach our servers — the pay API already takes their one-time tokens (payment_method).')));
     mount(flow, form);
     form.querySelector('[name="number"]').focus();
   }

@@ -20,6 +20,7 @@ export async function render(main, [id]) {
   const notYet = ev.sales_start && Date.parse(ev.sales_start) > now;
   const closed = (ev.sales_end && Date.parse(ev.sales_end) < now) || Date.parse(ev.starts_at) < now;
   const onSale = ev.status === 'published' && !notYet && !closed;
+  const offSale = onSale ? null : saleState(ev, notYet);
 
   main.replaceChildren();
   const address = [venue.address, venue.city, venue.region, venue.postal_code, venue.country].filter(Boolean).join(', ');
@@ -35,10 +36,7 @@ export async function render(main, [id]) {
       h('div.fact', h('span.ico', icon('pin', 24)), h('div', h('strong', venue.name || ''), h('div.muted', address))),
       ev.price_from ? h('div.fact', h('span.ico', icon('ticket', 24)), h('div', h('strong', `From ${money(ev.price_from)}`), h('div.muted', `Up to ${limit} tickets per order`))) : null)));
 
-  if (ev.status === 'cancelled') main.append(h('div.alert.error', { role: 'alert' }, h('strong', 'This event has been cancelled.'), h('p', ev.cancel_reason || 'Ticket holders are refunded automatically.')));
-  else if (ev.status === 'draft') main.append(h('div.alert.warn', h('strong', 'Draft — only you can see this page.'), h('p', 'Publish it from the organizer page to put it on sale.')));
-  else if (notYet) main.append(h('div.alert.warn', h('strong', `On sale ${when(ev.sales_start, ev.timezone)}`)));
-  else if (closed) main.append(h('div.alert.warn', h('strong', 'Sales for this event have closed.')));
+  if (offSale) main.append(h(`div.alert.${offSale.tone}`, { id: 'sale-state', role: offSale.tone === 'error' ? 'alert' : 'status' }, h('strong', offSale.title), h('p', offSale.text)));
 
   const left = h('div.stack');
   const box = h('aside.panel.buy-box', { 'aria-label': 'Your tickets' });
@@ -69,7 +67,7 @@ export async function render(main, [id]) {
   const qty = h('select', { name: 'quantity', id: 'best-qty' }, Array.from({ length: limit }, (_, i) => h('option', { value: i + 1, selected: i === 1 }, String(i + 1))));
   const bestBtn = h('button.btn.primary.block', { type: 'submit', disabled: !onSale || !tiers.size }, seated ? 'Find best available' : 'Get tickets');
   const bestForm = h('form.stack', { 'aria-label': 'Best available', onsubmit: (e) => { e.preventDefault(); busy(bestBtn, () => hold(() => holdBest(ev.id, tierSel.value, Number(qty.value))), 'Holding…'); } },
-    h('div.form-grid', { style: 'grid-template-columns:2fr 1fr' },
+    h('div.buy-fields',
       h('label.field', { for: 'best-tier' }, h('span.label', 'Ticket type'), tierSel),
       h('label.field', { for: 'best-qty' }, h('span.label', 'Quantity'), qty)),
     bestBtn);
@@ -121,10 +119,16 @@ export async function render(main, [id]) {
   }
   const holdErr = h('div');
 
+  if (offSale) {
+    // nothing to buy: no picker, quantity, hold button or hold text
+    mount(box, h('h2', 'Tickets'), ev.status === 'cancelled' || !tiers.size ? null : tierList,
+      h('p.off-sale', { id: 'off-sale' }, h('strong', offSale.title), h('span.muted', offSale.short)));
+    return () => {};
+  }
   mount(box, h('h2', 'Tickets'), tierList, holdErr);
   if (!tiers.size) box.append(h('p.muted', 'Tickets are not available yet.'));
 
-  if (seated && ev.status !== 'cancelled') {
+  if (seated) {
     const mapPanel = h('section.panel', { 'aria-labelledby': 'map-h' }, h('div.spread', h('h2', { id: 'map-h' }, 'Choose your seats'), h('span.muted', venue.name)), loading('Loading the seat map…'));
     left.prepend(mapPanel);
     try {
@@ -169,11 +173,29 @@ export async function render(main, [id]) {
       }
     } catch { /* availability is a live extra; the page still works without it */ }
   }
-  if (ev.status === 'published') {
+  {
     refresh();
     // big maps have big availability documents: poll them less often
     const every = inv && inv.seats.length > 5000 ? POLL_MS * 3 : POLL_MS;
     timer = setInterval(() => { if (!document.hidden) refresh(); }, every);
   }
   return () => clearInterval(timer);
+}
+
+/**
+ * Why an event's tickets cannot be bought now (`null` when they can):
+ * `{title, text, short, tone}` from the event's status, sales window and
+ * start time as the events API gives them.
+ */
+function saleState(ev, notYet) {
+  const now = Date.now();
+  if (ev.status === 'cancelled') {
+    return { tone: 'error', title: 'This event was cancelled', short: 'Tickets are no longer sold.',
+      text: `${ev.cancel_reason ? `The organizer's reason: ${ev.cancel_reason}. ` : ''}Tickets are no longer sold. Everyone who bought tickets is refunded automatically — see My bookings.` };
+  }
+  if (ev.status === 'draft') return { tone: 'warn', title: 'Draft — only you can see this page', short: 'Not on sale yet.', text: 'Publish it from the organizer page to put tickets on sale.' };
+  if (Date.parse(ev.starts_at) < now) return { tone: 'warn', title: 'This event has already taken place', short: 'Tickets are no longer sold.', text: 'Tickets are no longer sold.' };
+  if (notYet) return { tone: 'warn', title: 'Tickets are not on sale yet', short: `On sale ${when(ev.sales_start, ev.timezone)}.`, text: `Sales open ${when(ev.sales_start, ev.timezone)}.` };
+  if (ev.sales_end && Date.parse(ev.sales_end) < now) return { tone: 'warn', title: 'Ticket sales have closed', short: 'Tickets are no longer sold.', text: `Sales closed ${when(ev.sales_end, ev.timezone)}.` };
+  return { tone: 'warn', title: 'Tickets are not on sale', short: 'Tickets are not on sale.', text: 'Tickets for this event cannot be bought now.' };
 }
