@@ -232,6 +232,8 @@ pub struct SeedReport {
     pub unchanged: u64,
     /// Failed records (reported, not fatal).
     pub failed: u64,
+    /// One line per failed record: file, index, external id and reasons.
+    pub failures: Vec<String>,
     /// Demo events made through the API.
     pub demo_events: u64,
 }
@@ -261,6 +263,16 @@ pub fn seed_demo(api: &impl Api, data: Option<&Path>) -> Result<SeedReport, Stri
             report.updated += v["updated"].as_u64().unwrap_or(0);
             report.unchanged += v["unchanged"].as_u64().unwrap_or(0);
             report.failed += v["failed"].as_u64().unwrap_or(0);
+            for r in v["results"].as_array().into_iter().flatten().filter(|r| r["status"] == "failed") {
+                let reasons: Vec<String> = r["errors"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|e| format!("{}: {}", e["field"].as_str().unwrap_or(""), e["message"].as_str().unwrap_or("")))
+                    .collect();
+                let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                report.failures.push(format!("{name} #{} ({}): {}", r["index"], r["external_id"].as_str().unwrap_or("-"), reasons.join("; ")));
+            }
         }
     }
     let existing: Vec<String> = all_pages(api, "/api/events/mine?limit=100", Some(&token))

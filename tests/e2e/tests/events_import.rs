@@ -172,6 +172,7 @@ fn demo_catalogue_seeds_and_reseeds() {
     eprintln!("BENCH demo seed {:?} in {} ms", first, t.elapsed().as_millis());
     assert!(first.created >= 85, "{first:?}");
     assert!(first.demo_events >= 6);
+    assert_eq!(first.failures.len() as u64, first.failed, "every failed record is named: {:?}", first.failures);
     let again = catalog::seed_demo(&app, Some(&data)).expect("reseed");
     assert_eq!((again.created, again.demo_events), (0, 0), "{again:?}");
     let listed = catalog::all_pages(&app, "/api/events?limit=100", None);

@@ -20,10 +20,15 @@ fn main() {
         std::thread::sleep(std::time::Duration::from_millis(500));
     }
     match seed_demo(&api, data.as_deref()) {
-        Ok(r) => eprintln!(
-            "seed_catalog: imported {} new, {} updated, {} unchanged, {} failed records; {} demo events; try {base}/api/events?q=summer+carnival",
-            r.created, r.updated, r.unchanged, r.failed, r.demo_events
-        ),
+        Ok(r) => {
+            for failure in &r.failures {
+                eprintln!("seed_catalog: not imported: {failure}");
+            }
+            eprintln!(
+                "seed_catalog: imported {} new, {} updated, {} unchanged, {} failed records; {} demo events; try {base}/api/events?q=summer+carnival",
+                r.created, r.updated, r.unchanged, r.failed, r.demo_events
+            )
+        }
         Err(e) => {
             eprintln!("seed_catalog: {e}");
             std::process::exit(1);
