@@ -178,6 +178,7 @@ export async function render(main, [holdId]) {
             const st = String(r && (r.status || r.payment_status) || '').toLowerCase();
             if (['failed', 'declined', 'requires_payment_method', 'canceled'].includes(st)) return payment(booking, r.failure || r);
             if (st === 'requires_action' && r.next_action && r.next_action.url) { location.href = r.next_action.url; return; }
+            if (st === 'processing') return confirming(booking, r);
             await paid(r);
           } catch (err) {
             if (err instanceof ApiError && (err.status === 402 || /declin|card/.test(err.type))) return payment(booking, err);
@@ -202,6 +203,27 @@ export async function render(main, [holdId]) {
   }
 
   // ---- step 3: outcome ----
+  // The provider has not settled the charge yet (a processing card, or an
+  // answer lost on the way: `outcome_unknown`). Say so, and look again until
+  // it succeeds or fails; never claim success early.
+  async function confirming(booking, first) {
+    const note = h('p.muted', { role: 'status' }, first.outcome_unknown
+      ? 'The payment provider has not answered yet, so we are checking whether your card was charged. Paying again with the same card is safe.'
+      : 'Your bank is processing the payment.');
+    mount(flow, h('section.panel.outcome', { id: 'outcome', 'data-outcome': 'confirming' },
+      h('h2', 'Confirming your payment…'), note));
+    for (let i = 0; i < 40 && !done; i++) {
+      await new Promise((r) => setTimeout(r, 1500));
+      try {
+        const p = await getPayment(booking.id || state.booking);
+        const st = String(p.status || '').toLowerCase();
+        if (st === 'succeeded') return paid(p);
+        if (['failed', 'requires_payment_method', 'canceled'].includes(st)) return payment(booking, p.failure || p);
+      } catch { /* keep looking */ }
+    }
+    note.textContent = 'This is taking longer than usual. We will e-mail you as soon as the payment settles; your booking page shows its status.';
+  }
+
   async function paid() {
     done = true;
     clearInterval(timer);
@@ -235,7 +257,8 @@ export async function render(main, [holdId]) {
       // back from the card's authentication page (3-D Secure), or a reload mid-payment
       let p = null;
       try { p = await getPayment(b.id); } catch { /* no payment yet */ }
-      if (p && (p.status === 'succeeded' || p.status === 'processing')) { paid(); return () => clearInterval(timer); }
+      if (p && p.status === 'succeeded') { paid(); return () => clearInterval(timer); }
+      if (p && p.status === 'processing') { confirming(b, p); return () => clearInterval(timer); }
       payment(b, b.status === 'payment_failed' || (p && p.failure) ? (p && p.failure) || { message: 'Your last payment attempt was declined.' } : null);
     } catch { details(); }
   } else details();
