@@ -35,8 +35,10 @@ fn is_configured_admin(email: &Email) -> bool {
 /// `POST /api/auth/register` — creates a customer account (an admin when the
 /// e-mail is the `admin_email` variable) and signs it in.
 ///
-/// Errors: 422 `email`/`password` field errors (both reported at once);
-/// 409 `/problems/email-taken`.
+/// Rate limit (counted after validation, before the password is hashed):
+/// per client IP, see [`ratelimit::register_per_ip`]. Errors: 422
+/// `email`/`password` field errors (both reported at once); 429 with
+/// `Retry-After`; 409 `/problems/email-taken`.
 pub fn register(req: Request, _p: Params) -> ApiResult {
     let body: Credentials = read_json(&req)?;
     let email = Email::parse(&body.email);
@@ -54,11 +56,13 @@ pub fn register(req: Request, _p: Params) -> ApiResult {
             return Err(ApiError::Validation(errors));
         }
     };
+    let now = clock::now_ms();
+    let ip = platform::web::client_ip(&req).unwrap_or_else(|| "unknown".into());
+    ratelimit::hit(&ratelimit::register_per_ip(), &ip, now / 1000)?;
     let hash = pw.hash()?;
     let role = if is_configured_admin(&email) { Role::Admin } else { Role::Customer };
     let conn = db()?;
     let id = platform::ids::new("usr");
-    let now = clock::now_ms();
     if !accounts::insert(&conn, &id, email.as_str(), &hash, role, now)? {
         return Err(ApiError::conflict("email-taken", "an account with this e-mail address already exists"));
     }

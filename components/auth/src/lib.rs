@@ -3,7 +3,7 @@
 //! | route | who | answer |
 //! |---|---|---|
 //! | `GET  /api/auth/health` | anyone | database and store checks |
-//! | `POST /api/auth/register` `{email, password}` | anyone | 201 token response; 409 `email-taken`; 422 policy |
+//! | `POST /api/auth/register` `{email, password}` | anyone | 201 token response; 409 `email-taken`; 422 policy; 429 + `Retry-After` |
 //! | `POST /api/auth/login` `{email, password}` | anyone | 200 token response; 401; 429 + `Retry-After` |
 //! | `POST /api/auth/refresh` `{refresh_token}` | holder | 200 token response (rotated); 401; 409 `refresh-race` |
 //! | `POST /api/auth/logout` `{refresh_token}` | holder | 204; ends that sign-in's family |

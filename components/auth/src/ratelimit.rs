@@ -37,6 +37,15 @@ pub const LOGIN_PER_IP: Limit = Limit { name: "login-ip", max: 50, window_secs: 
 /// Password-change attempts per account: 10 per 15 minutes.
 pub const PASSWORD_CHANGE: Limit = Limit { name: "password-change", max: 10, window_secs: 900 };
 
+/// Registrations per client IP: `register_limit_per_hour` (default 20)
+/// per hour. Every registration runs argon2id and a 409 `email-taken`
+/// tells whether an address has an account, so both are capped per address
+/// (OWASP Authentication Cheat Sheet, account enumeration and automated
+/// attacks).
+pub fn register_per_ip() -> Limit {
+    Limit { name: "register-ip", max: platform::config::parsed_or("register_limit_per_hour", 20), window_secs: 3600 }
+}
+
 /// The counter key of `subject` in window `window` (pure, for tests).
 pub fn key(limit: &Limit, subject: &str, window: i64) -> String {
     let digest = Sha256::digest(subject.as_bytes());

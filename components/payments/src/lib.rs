@@ -8,7 +8,7 @@
 //! | `POST /api/payments/:booking_id/pay` `{method:"card", card:{number,exp_month,exp_year,cvc}}` or `{method:"card", payment_method:"pm_…"}`, optional `return_url` (same-site path) | buyer | 200 view (`succeeded`, or `requires_action` with `next_action.url`); 202 view (`processing`); 402 `card-declined` (+`decline_code`, `attempts_left`, `payment`); 409 `hold-expired` / `booking-cancelled` / `attempts-exhausted`; 502/503 provider fault before anything could be charged (intent creation failed, or the provider refused/redirected the confirmation: retryable, nothing charged); 202 view with `outcome_unknown: true` when the confirmation's answer was lost (timeout, transport failure, 5xx, unreadable answer — the card MAY have been charged: poll the `Location`, or pay again with the same card, which is safe: the same attempt is re-confirmed with the same provider Idempotency-Key, never a second charge) |
 //! | `POST /api/payments/:booking_id/refunds` `{amount_minor, reason?}` (+`Idempotency-Key`) | staff, admin | 201 refund (`succeeded`) / 202 (`pending`); 409 `not-paid` / `refund-exceeds-payment` |
 //! | `GET  /api/payments/:booking_id/events` | staff, admin | saga events emitted for the booking |
-//! | `POST /api/payments/webhook` | the provider (signed) | 200 `{received, event_id, duplicate}`; 400 bad signature |
+//! | `POST /api/payments/webhook` | the provider (signed) | 200 `{received, event_id, duplicate}`; 400 bad signature; 413 over 256 KiB |
 //! | `POST /api/payments/tick` | Bearer `tick_token` | reconciliation, refunds, relay report |
 //! | `POST /api/payments/saga` | chained only | saga inbox (`BookingOrdered`, `BookingCancelled`) |
 //!

@@ -1,5 +1,7 @@
 //! `POST /api/payments/webhook`: the provider's signed event deliveries.
 //!
+//! * Bodies over [`MAX_BODY`] bytes (by `Content-Length` when sent, else
+//!   by the bytes received) → 413 `payload-too-large` before any HMAC.
 //! * `Stripe-Signature` is verified over the exact raw body
 //!   ([`crate::signature`]): missing, forged, re-serialised, stale or
 //!   future-dated (±5 min) → 400 `bad-request`, nothing applied.
@@ -39,8 +41,22 @@ struct Data {
 const RECORD: &str = "INSERT INTO webhook_events (event_id, event_type, object_id, received_ms) VALUES (?, ?, ?, ?) \
      ON CONFLICT (event_id) DO NOTHING RETURNING event_id";
 
+/// Largest webhook body accepted, bytes (256 KiB). Stripe event payloads
+/// are a few KiB; anything far larger is not a provider delivery.
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// The declared (`Content-Length`) or actual body length, whichever is
+/// larger; an unparsable `Content-Length` counts as too large.
+fn body_len(req: &Request) -> usize {
+    let declared = platform::web::header_last(req, "content-length").map(|v| v.trim().parse::<usize>().unwrap_or(usize::MAX));
+    declared.unwrap_or(0).max(req.body().len())
+}
+
 /// The webhook endpoint.
 pub fn receive(req: Request, _: Params) -> ApiResult<Response> {
+    if body_len(&req) > MAX_BODY {
+        return Err(ApiError::PayloadTooLarge(format!("a webhook body is at most {MAX_BODY} bytes")));
+    }
     let secret = platform::config::get_or("payment_webhook_secret", DEFAULT_SECRET);
     let header = platform::web::header_last(&req, "stripe-signature")
         .ok_or_else(|| ApiError::BadRequest("the Stripe-Signature header is missing".into()))?;

@@ -32,12 +32,16 @@ pub struct Host {
 
 impl Host {
     /// Starts the app with `SPIN_VARIABLE_*` overrides `vars` (plus
-    /// `admin_email` as [`e2e::accounts::spawn`] sets it), the runner's
-    /// stderr appended to `log`, and waits for the first 200 from events.
+    /// `admin_email` as [`e2e::accounts::spawn`] sets it, and a
+    /// `register_limit_per_hour` high enough for every buyer registering
+    /// from 127.0.0.1), the runner's stderr appended to `log`, and waits
+    /// for the first 200 from events.
     pub fn start(vars: &[(&str, &str)], log: &Path) -> Host {
         let before = runner_children();
         let started = Instant::now();
-        let app = with_stderr_to(log, || e2e::accounts::spawn(vars));
+        let mut all = vec![("register_limit_per_hour", "1000000")];
+        all.extend_from_slice(vars);
+        let app = with_stderr_to(log, || e2e::accounts::spawn(&all));
         let to_listening = started.elapsed();
         let pid = runner_children().difference(&before).copied().max().expect("the runner process just started");
         loop {

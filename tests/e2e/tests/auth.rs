@@ -1,6 +1,7 @@
 //! `auth` through the runner: accounts, token responses, refresh rotation
 //! (including the concurrent race and reuse detection), logout, password
-//! change, forged tokens, key rotation, login rate limits, the first admin.
+//! change, forged tokens, key rotation, login and registration rate limits,
+//! the first admin.
 
 use base64::Engine;
 use e2e::accounts::{self, login, refresh, register, unique_email, Tokens, PASSWORD};
@@ -399,4 +400,30 @@ fn health_reports_database_and_store() {
     assert_eq!(r.status, 200, "{}", r.text());
     let names: Vec<String> = r.json()["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_string()).collect();
     assert_eq!(names, ["sqlite:auth", "kv:auth"]);
+}
+
+#[test]
+fn registration_is_rate_limited_per_client_address() {
+    let app = App::spawn_with(&[("register_limit_per_hour", "3")]);
+    let first = register(&app, &unique_email("reg"), PASSWORD);
+    register(&app, &unique_email("reg"), PASSWORD);
+    // invalid input is answered before counting
+    app.post("/api/auth/register", &json!({"email": "not-an-email", "password": PASSWORD})).assert_problem(422);
+    register(&app, &unique_email("reg"), PASSWORD);
+    // over the limit: 429 for a new address and for a taken one alike (no
+    // e-mail enumeration), even with a spoofed spin-client-addr header
+    for email in [unique_email("reg"), first.email.clone()] {
+        let r = app.call(
+            "POST",
+            "/api/auth/register",
+            Some(&json!({"email": email, "password": PASSWORD})),
+            &[("spin-client-addr", "203.0.113.9:4444")],
+        );
+        let p = r.assert_problem(429);
+        assert_eq!(p["type"], "/problems/rate-limited");
+        let retry: u64 = r.header("retry-after").expect("Retry-After").parse().unwrap();
+        assert!((1..=3600).contains(&retry), "{retry}");
+    }
+    // signing in is not affected
+    login(&app, &first.email, PASSWORD);
 }

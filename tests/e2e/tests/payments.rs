@@ -392,3 +392,26 @@ fn partial_refunds_never_exceed_the_payment() {
     assert_eq!(s["refunded_minor"], 0);
     assert_eq!(pay::pay(&app, t, &unpaid, VISA_OK).assert_problem(409)["type"], "/problems/booking-cancelled");
 }
+
+#[test]
+fn webhook_bodies_over_256_kib_are_refused_before_the_signature_check() {
+    let app = App::spawn();
+    let now = platform::clock::now_secs();
+    // a signed, well-formed event of `len` bytes (an ignored type, padded)
+    let event = |len: usize| {
+        let head = r#"{"id":"evt_big","object":"event","type":"customer.created","data":{"object":{"id":"cus_1"}},"pad":""#;
+        let mut s = head.to_string();
+        s.push_str(&"x".repeat(len - head.len() - 2));
+        s.push_str("\"}");
+        assert_eq!(s.len(), len);
+        s.into_bytes()
+    };
+    let over = event(256 * 1024 + 1);
+    let r = pay::webhook(&app, &over, &pay::signature(pay::WEBHOOK_SECRET, now, &over));
+    let p = r.assert_problem(413);
+    assert_eq!(p["type"], "/problems/payload-too-large");
+    // exactly at the cap, validly signed: accepted
+    let at = event(256 * 1024);
+    let r = pay::webhook(&app, &at, &pay::signature(pay::WEBHOOK_SECRET, now, &at));
+    assert_eq!(r.status, 200, "{}", r.text());
+}
