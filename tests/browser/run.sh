@@ -58,6 +58,8 @@ for t in /api/bookings/tick=2 /api/payments/tick=5 /api/notifications/tick=2 /ap
 done
 export SPIN_VARIABLE_ADMIN_EMAIL="${SPIN_VARIABLE_ADMIN_EMAIL:-admin@browser.test}"
 export SPIN_VARIABLE_TICK_TOKEN="${SPIN_VARIABLE_TICK_TOKEN:-browser-tests-tick-token}"
+# Every journey registers its own buyers and organizers from 127.0.0.1.
+export SPIN_VARIABLE_REGISTER_LIMIT_PER_HOUR="${SPIN_VARIABLE_REGISTER_LIMIT_PER_HOUR:-1000}"
 # start_app NAME [VAR=VALUE...]: one runner with its own storage under
 # $WORK/NAME; sets APP_URL (read from its `listening on` line).
 start_app() {
