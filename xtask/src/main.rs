@@ -21,6 +21,9 @@ use std::process::{Command, ExitCode, Stdio};
 /// Wasm target every component is built for (spin-sdk 5.x, WASI 0.2).
 const WASM_TARGET: &str = "wasm32-wasip2";
 
+/// The `admin_email` of `cargo xtask up` when the caller sets none.
+const LOCAL_ADMIN_EMAIL: &str = "admin@boxoffice.local";
+
 /// Tick routes the runner calls (DESIGN §3), with their period in seconds.
 /// Only those whose component exists in `spin.toml` are used.
 const TICKS: &[(&str, &str, u32)] = &[
@@ -185,6 +188,12 @@ fn up(root: &Path, args: &[String]) -> Res {
     }
     let present = app_component_packages(root)?;
     let mut cmd = Command::new(runner_bin(root));
+    // Locally, whoever registers this address is admin (and may create
+    // events); production sets its own `admin_email` or none.
+    if std::env::var_os("SPIN_VARIABLE_ADMIN_EMAIL").is_none() {
+        cmd.env("SPIN_VARIABLE_ADMIN_EMAIL", LOCAL_ADMIN_EMAIL);
+        eprintln!("xtask: register {LOCAL_ADMIN_EMAIL} to be the local admin (set SPIN_VARIABLE_ADMIN_EMAIL to choose another)");
+    }
     // Links in e-mails, calendar files and JSON-LD point at where the app is
     // served, unless the caller says otherwise.
     if std::env::var_os("SPIN_VARIABLE_PUBLIC_BASE_URL").is_none() {
