@@ -66,11 +66,6 @@ fn handle(req: Request) -> spin_sdk::http::Response {
 }
 
 fn health(_: Request, _: Params) -> platform::ApiResult {
-    let mut checks = vec![platform::health::sqlite(store::DB)];
-    if checks[0].ok {
-        if let Err(e) = store::open() {
-            checks.push(platform::health::Check { name: "migrations".into(), ok: false, error: Some(e.to_string()) });
-        }
-    }
+    let checks = platform::health::sqlite_migrated(store::DB, || store::open().map_err(|e| e.to_string()));
     Ok(platform::health::respond("events", checks))
 }

@@ -52,12 +52,7 @@ pub fn respond(req: Request) -> Response {
 }
 
 fn health(_: Request, _: Params) -> ApiResult {
-    let mut checks = vec![platform::health::sqlite(store::DB)];
-    if checks[0].ok {
-        if let Err(e) = store::open() {
-            checks.push(platform::health::Check { name: "migrations".into(), ok: false, error: Some(format!("{e:?}")) });
-        }
-    }
+    let checks = platform::health::sqlite_migrated(store::DB, || store::open().map_err(|e| format!("{e:?}")));
     Ok(platform::health::respond("notifications", checks))
 }
 

@@ -32,6 +32,20 @@ pub fn kv(label: &str) -> Check {
     Check { name: format!("kv:{label}"), ok: result.is_ok(), error: result.err().map(|e| format!("{e:?}")) }
 }
 
+/// Checks SQLite database `label` as [`sqlite`] does and, when it answers,
+/// that the component's migrations apply: `open` is the component's own
+/// open-and-migrate function, its error text reported as check
+/// `migrations`. Returns one check, or two when the migrations fail.
+pub fn sqlite_migrated<T>(label: &str, open: impl FnOnce() -> Result<T, String>) -> Vec<Check> {
+    let mut checks = vec![sqlite(label)];
+    if checks[0].ok {
+        if let Err(e) = open() {
+            checks.push(Check { name: "migrations".into(), ok: false, error: Some(e) });
+        }
+    }
+    checks
+}
+
 /// The health answer for `component` given its checks.
 pub fn respond(component: &str, checks: Vec<Check>) -> Response {
     let all_ok = checks.iter().all(|c| c.ok);
