@@ -1,6 +1,8 @@
-//! Private endpoints for other components, reachable only through Spin
-//! service chaining (`http://auth.spin.internal/api/auth/internal/...`).
-//! From outside they answer 404 as if absent. The caller (the `users`
+//! Private endpoints for other components, served only by the private
+//! component `auth-internal` (`route = { private = true }`), so reachable
+//! only through Spin service chaining
+//! (`http://auth-internal.spin.internal/api/auth/internal/...`); the public
+//! `auth` component has no such routes (404). The caller (the `users`
 //! component) authorises its own caller before it calls these.
 //!
 //! Contract (JSON):
@@ -22,14 +24,6 @@ use platform::{clock, ApiError, ApiResult};
 use serde::Deserialize;
 use spin_sdk::http::{Params, Request};
 
-fn chained_only(req: &Request) -> ApiResult<()> {
-    if platform::web::is_chained(req) {
-        Ok(())
-    } else {
-        Err(ApiError::NoRoute(format!("no endpoint answers {}", req.path())))
-    }
-}
-
 fn id_param(p: &Params) -> ApiResult<String> {
     let id = p.get("id").unwrap_or_default();
     if platform::ids::is_valid("usr", id) {
@@ -50,7 +44,6 @@ pub struct AccountPage {
 
 /// `GET /api/auth/internal/accounts`.
 pub fn list(req: Request, _p: Params) -> ApiResult {
-    chained_only(&req)?;
     let q = Query::of(&req);
     let limit = q.limit(50, 100)?;
     let role = match q.get("role") {
@@ -67,8 +60,7 @@ pub fn list(req: Request, _p: Params) -> ApiResult {
 }
 
 /// `GET /api/auth/internal/accounts/:id`.
-pub fn get(req: Request, p: Params) -> ApiResult {
-    chained_only(&req)?;
+pub fn get(_req: Request, p: Params) -> ApiResult {
     let id = id_param(&p)?;
     let conn = db()?;
     let account = accounts::by_id(&conn, &id)?.ok_or_else(|| ApiError::NotFound(format!("no account {id}")))?;
@@ -83,7 +75,6 @@ struct RoleChange {
 /// `PUT /api/auth/internal/accounts/:id/role`. The new role is carried by
 /// access tokens issued from the next refresh or sign-in on.
 pub fn set_role(req: Request, p: Params) -> ApiResult {
-    chained_only(&req)?;
     let id = id_param(&p)?;
     let body: RoleChange = read_json(&req)?;
     let role = match body.role.parse::<Role>() {
@@ -106,8 +97,7 @@ pub fn set_role(req: Request, p: Params) -> ApiResult {
 }
 
 /// `POST /api/auth/internal/accounts/:id/erase`.
-pub fn erase(req: Request, p: Params) -> ApiResult {
-    chained_only(&req)?;
+pub fn erase(_req: Request, p: Params) -> ApiResult {
     let id = id_param(&p)?;
     let conn = db()?;
     accounts::by_id(&conn, &id)?.ok_or_else(|| ApiError::NotFound(format!("no account {id}")))?;

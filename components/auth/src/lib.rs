@@ -17,9 +17,10 @@
 //!
 //! Token responses use RFC 6749 §5.1 names: `access_token`, `token_type`
 //! (`Bearer`), `expires_in` (seconds), `refresh_token`, plus `user`
-//! (`{id, email, role}`). `/internal/` routes answer only requests that came
-//! through Spin service chaining (`http://auth.spin.internal/...`, see
-//! [`platform::web::is_chained`]); from outside they are 404. The calling
+//! (`{id, email, role}`). `/internal/` routes are served only by the private
+//! component `auth-internal` (reached by service chaining as
+//! `http://auth-internal.spin.internal/...`, see
+//! [`platform::web::Surface`]); the public `auth` has no such routes (404). The calling
 //! component (`users`) has already authorised its caller.
 
 use platform::db::Migration;
@@ -52,6 +53,13 @@ pub fn router() -> Router {
     r.post("/api/auth/logout-all", api::logout_all);
     r.post("/api/auth/password", api::change_password);
     r.get("/api/auth/session", api::session);
+    r
+}
+
+/// The private component's route table (`auth-internal`, `surface = "internal"`):
+/// reachable only by service chaining, see [`platform::web::Surface`].
+pub fn internal_router() -> Router {
+    let mut r = Router::new();
     r.get("/api/auth/internal/accounts", internal::list);
     r.get("/api/auth/internal/accounts/:id", internal::get);
     r.put("/api/auth/internal/accounts/:id/role", internal::set_role);
@@ -64,7 +72,7 @@ pub fn router() -> Router {
 #[cfg(target_arch = "wasm32")]
 #[spin_sdk::http_component]
 fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
-    platform::web::serve(&router(), req)
+    platform::web::serve_surfaces(router, internal_router, req)
 }
 
 /// Opens the `auth` database, applying migrations.

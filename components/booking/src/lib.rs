@@ -48,10 +48,17 @@ pub fn router() -> Router {
     r.get("/api/bookings", bookings::list);
     r.get("/api/bookings/admin/dead-letters", dead_letters);
     r.post("/api/bookings/admin/dead-letters/requeue", requeue);
-    r.post("/api/bookings/saga", saga_inbox);
     r.post("/api/bookings/tick", tick);
     r.get("/api/bookings/:id", bookings::get);
     r.post("/api/bookings/:id/cancel", bookings::cancel);
+    r
+}
+
+/// The private component's route table (`booking-internal`, `surface = "internal"`):
+/// reachable only by service chaining, see [`platform::web::Surface`].
+pub fn internal_router() -> Router {
+    let mut r = Router::new();
+    r.post("/api/bookings/saga", saga_inbox);
     r
 }
 
@@ -60,7 +67,7 @@ pub fn router() -> Router {
 #[cfg(target_arch = "wasm32")]
 #[spin_sdk::http_component]
 fn handle(req: Request) -> spin_sdk::http::Response {
-    platform::web::serve(&router(), req)
+    platform::web::serve_surfaces(router, internal_router, req)
 }
 
 /// The `bookings` database with booking's and the saga's migrations.
@@ -88,9 +95,6 @@ fn health(_: Request, _: Params) -> ApiResult {
 }
 
 fn saga_inbox(req: Request, _: Params) -> ApiResult {
-    if !platform::web::is_chained(&req) {
-        return Err(ApiError::NoRoute(format!("no endpoint answers POST {}", req.path())));
-    }
     let conn = db::open()?;
     let kv = kv::Kv::open()?;
     saga::receive(&req, &conn, |c, event| consumers::handle(&kv, c, event))

@@ -157,11 +157,7 @@ fn prefetch(conn: &Connection, event: &saga::Event) -> Prefs {
 /// the saga inbox), then sends the emails that are due.
 pub fn saga(req: Request, _: Params) -> ApiResult {
     let conn = crate::store::open()?;
-    let prefs = if platform::web::is_chained(&req) {
-        saga::parse_event(&req).map(|e| prefetch(&conn, &e)).unwrap_or_default()
-    } else {
-        Prefs::default()
-    };
+    let prefs = saga::parse_event(&req).map(|e| prefetch(&conn, &e)).unwrap_or_default();
     let resp = saga::receive(&req, &conn, |c, e| apply(c, e, &prefs))?;
     let report = jobs::deliver_due(&conn, 20);
     if report != jobs::DeliveryReport::default() {

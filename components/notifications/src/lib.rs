@@ -33,10 +33,17 @@ pub fn router() -> Router {
     r.get("/api/notifications/unread-count", inbox::unread);
     r.post("/api/notifications/read-all", inbox::mark_all_read);
     r.post("/api/notifications/:id/read", inbox::mark_read);
-    r.post("/api/notifications/saga", consume::saga);
     r.post("/api/notifications/tick", tick);
     r.get("/api/notifications/admin/jobs", admin::jobs);
     r.post("/api/notifications/admin/jobs/:id/retry", admin::retry);
+    r
+}
+
+/// The private component's route table (`notifications-internal`, `surface = "internal"`):
+/// reachable only by service chaining, see [`platform::web::Surface`].
+pub fn internal_router() -> Router {
+    let mut r = Router::new();
+    r.post("/api/notifications/saga", consume::saga);
     r
 }
 
@@ -48,7 +55,7 @@ fn handle(req: Request) -> Response {
 
 /// Answers one request.
 pub fn respond(req: Request) -> Response {
-    platform::web::serve(&router(), req)
+    platform::web::serve_surfaces(router, internal_router, req)
 }
 
 fn health(_: Request, _: Params) -> ApiResult {

@@ -1,6 +1,6 @@
 //! The user's notification settings and address, owned by the `users`
 //! component and read over service chaining:
-//! `GET http://users.spin.internal/api/users/internal/{id}/contact` →
+//! `GET http://users-internal.spin.internal/api/users/internal/{id}/contact` →
 //! `{"user_id","email","display_name","notifications":{"booking":{"email":true,"in_app":true},"ticket":{…},…}}`.
 //!
 //! When `users` cannot answer, everything counts as on (a notification the
@@ -46,7 +46,7 @@ pub fn fetch(user_id: &str) -> Option<Contact> {
     }
     let req = Request::builder()
         .method(Method::Get)
-        .uri(format!("http://users.spin.internal/api/users/internal/{user_id}/contact"))
+        .uri(format!("http://users-internal.spin.internal/api/users/internal/{user_id}/contact"))
         .build();
     match spin_sdk::http::run(spin_sdk::http::send::<_, Response>(req)) {
         Ok(resp) if *resp.status() == 200 => serde_json::from_slice::<Json>(resp.body()).ok().map(|v| Contact::from_json(&v)),

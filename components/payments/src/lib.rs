@@ -57,7 +57,6 @@ pub fn router() -> Router {
     r.get("/api/payments/health", api::health);
     r.post("/api/payments/webhook", webhook::receive);
     r.post("/api/payments/tick", tick::tick);
-    r.post("/api/payments/saga", consume::saga);
     r.get("/api/payments/:booking_id", api::get);
     r.post("/api/payments/:booking_id/pay", api::pay);
     r.post("/api/payments/:booking_id/refunds", api::refund);
@@ -65,11 +64,19 @@ pub fn router() -> Router {
     r
 }
 
+/// The private component's route table (`payments-internal`, `surface = "internal"`):
+/// reachable only by service chaining, see [`platform::web::Surface`].
+pub fn internal_router() -> Router {
+    let mut r = Router::new();
+    r.post("/api/payments/saga", consume::saga);
+    r
+}
+
 /// The component entry point (wasm only).
 #[cfg(target_arch = "wasm32")]
 #[spin_sdk::http_component]
 fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
-    platform::web::serve(&router(), req)
+    platform::web::serve_surfaces(router, internal_router, req)
 }
 
 /// Opens the `payments` database with this component's and the saga's migrations.

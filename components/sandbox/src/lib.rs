@@ -19,7 +19,6 @@
 //! | `PUT  /sandbox/payments/admin/faults` | failure injection (see [`faults`]) |
 //! | `GET  /sandbox/payments/admin/webhooks?object=` | webhook events made (raw bodies, deliveries, `queued`) |
 //! | `POST /sandbox/payments/admin/settle` | settle `processing` intents now |
-//! | `POST /sandbox/payments/admin/saga` | deliver a saga event to `payments` (tests) |
 //!
 //! Webhooks are sent the way a real provider sends them: after the API call
 //! was answered (queued in `sb_webhook_queue`, delivered once the response
@@ -67,7 +66,6 @@ pub fn router() -> Router {
     r.put("/sandbox/payments/admin/faults", faults::set);
     r.get("/sandbox/payments/admin/webhooks", webhooks::list);
     r.post("/sandbox/payments/admin/settle", payments::settle);
-    r.post("/sandbox/payments/admin/saga", webhooks::deliver_saga);
     // Email provider.
     r.get("/sandbox/email", email::mailbox);
     r.post("/sandbox/email/emails", email::send);

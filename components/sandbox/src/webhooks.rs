@@ -207,37 +207,3 @@ pub fn list(req: Request, _: Params) -> ApiResult<Response> {
         .collect();
     platform::web::ok(&json!({"items": items}))
 }
-
-/// `POST /sandbox/payments/admin/saga` `{event_type, payload, id?, producer?, to?}`:
-/// wraps the payload in a saga envelope and delivers it to the chained-only
-/// saga route of `to` (`payments`, the default, `tickets` or
-/// `notifications`) — the test stand-in for a producer. Answers with the
-/// subscriber's status and body.
-pub fn deliver_saga(req: Request, _: Params) -> ApiResult<Response> {
-    let body: Json = platform::web::read_json(&req)?;
-    let Some(event_type) = body["event_type"].as_str() else {
-        return Err(platform::ApiError::field("event_type", "required"));
-    };
-    let envelope = json!({
-        "id": body["id"].as_str().map(str::to_string).unwrap_or_else(|| platform::ids::new("msg")),
-        "event_type": event_type,
-        "version": 1,
-        "occurred_at": platform::clock::rfc3339(platform::clock::now_ms()),
-        "producer": body["producer"].as_str().unwrap_or("booking"),
-        "payload": body["payload"],
-    });
-    let to = body["to"].as_str().unwrap_or("payments");
-    if !["payments", "tickets", "notifications"].contains(&to) {
-        return Err(platform::ApiError::field("to", "one of payments, tickets, notifications"));
-    }
-    let out = Request::builder()
-        .method(Method::Post)
-        .uri(format!("http://{to}.spin.internal/api/{to}/saga"))
-        .header("content-type", "application/json")
-        .body(serde_json::to_vec(&envelope).map_err(anyhow::Error::from)?)
-        .build();
-    let resp: Response = spin_sdk::http::run(spin_sdk::http::send(out))
-        .map_err(|e| platform::ApiError::BadGateway(format!("{to} did not answer: {e}")))?;
-    let answer: Json = serde_json::from_slice(resp.body()).unwrap_or(Json::Null);
-    platform::web::ok(&json!({"status": *resp.status(), "body": answer}))
-}

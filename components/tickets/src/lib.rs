@@ -29,10 +29,17 @@ pub fn router() -> Router {
     r.get("/api/tickets/health", health);
     r.get("/api/tickets", read::list);
     r.post("/api/tickets/check-in", checkin::check_in);
-    r.post("/api/tickets/saga", issue::saga);
     r.post("/api/tickets/tick", tick);
     r.get("/api/tickets/:id", read::get);
     r.get("/api/tickets/:id/qr.svg", read::qr_svg);
+    r
+}
+
+/// The private component's route table (`tickets-internal`, `surface = "internal"`):
+/// reachable only by service chaining, see [`platform::web::Surface`].
+pub fn internal_router() -> Router {
+    let mut r = Router::new();
+    r.post("/api/tickets/saga", issue::saga);
     r
 }
 
@@ -44,7 +51,7 @@ fn handle(req: Request) -> Response {
 
 /// Answers one request.
 pub fn respond(req: Request) -> Response {
-    platform::web::serve(&router(), req)
+    platform::web::serve_surfaces(router, internal_router, req)
 }
 
 fn health(_: Request, _: Params) -> ApiResult {

@@ -212,10 +212,7 @@ pub fn list(req: Request, _p: Params) -> ApiResult {
 /// Answer: `{"user_id", "email", "display_name", "locale", "time_zone",
 /// "notifications": {kind: {"email": bool, "in_app": bool}}}`; 404 unknown
 /// user; 410 deleted (send nothing).
-pub fn contact(req: Request, p: Params) -> ApiResult {
-    if !platform::web::is_chained(&req) {
-        return Err(ApiError::NoRoute(format!("no endpoint answers {}", req.path())));
-    }
+pub fn contact(_req: Request, p: Params) -> ApiResult {
     let id = p.get("id").unwrap_or_default();
     if !platform::ids::is_valid("usr", id) {
         return Err(ApiError::NotFound(format!("no user {id}")));

@@ -1,13 +1,13 @@
 //! The `auth` component over Spin service chaining
-//! (`http://auth.spin.internal/api/auth/internal/...`, see `auth::internal`
-//! for the contract). Needs `allowed_outbound_hosts = ["http://auth.spin.internal"]`.
+//! (`http://auth-internal.spin.internal/api/auth/internal/...`, see `auth::internal`
+//! for the contract). Needs `allowed_outbound_hosts = ["http://auth-internal.spin.internal"]`.
 
 use platform::auth::Role;
 use platform::{ApiError, ApiResult};
 use serde::Deserialize;
 use spin_sdk::http::{Method, Request, Response};
 
-const BASE: &str = "http://auth.spin.internal/api/auth/internal";
+const BASE: &str = "http://auth-internal.spin.internal/api/auth/internal";
 
 /// An account as `auth` reports it.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]

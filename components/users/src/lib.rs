@@ -53,6 +53,13 @@ pub fn router() -> Router {
     r.get("/api/users/:id/settings", api::get_settings);
     r.patch("/api/users/:id/settings", api::patch_settings);
     r.put("/api/users/:id/role", api::set_role);
+    r
+}
+
+/// The private component's route table (`users-internal`, `surface = "internal"`):
+/// reachable only by service chaining, see [`platform::web::Surface`].
+pub fn internal_router() -> Router {
+    let mut r = Router::new();
     r.get("/api/users/internal/:id/contact", api::contact);
     r
 }
@@ -62,7 +69,7 @@ pub fn router() -> Router {
 #[cfg(target_arch = "wasm32")]
 #[spin_sdk::http_component]
 fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
-    platform::web::serve(&router(), req)
+    platform::web::serve_surfaces(router, internal_router, req)
 }
 
 /// Opens the `users` database, applying migrations.

@@ -72,16 +72,54 @@ pub fn header_last<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
         .last()
 }
 
-/// True when the request arrived through Spin service chaining
-/// (`http://<component>.spin.internal/...`), judged by the host of the LAST
-/// `spin-full-url` header (Spin appends its own after the client's, so a
-/// client cannot forge it). Saga deliveries between components accept only
-/// chained requests; the same path from outside answers 404.
-pub fn is_chained(req: &Request) -> bool {
-    header_last(req, "spin-full-url")
-        .and_then(|u| url::Url::parse(u).ok())
-        .and_then(|u| u.host_str().map(|h| h.ends_with(".spin.internal")))
-        .unwrap_or(false)
+/// Which of its two Spin components a service's instance is serving.
+///
+/// A service with endpoints for other components only (saga inboxes,
+/// internal reads) is declared twice in `spin.toml`, both from the same
+/// `.wasm`: `<service>` on its public routes, and `<service>-internal` on
+/// `route = { private = true }` with the component variable
+/// `surface = "internal"`. Spin gives a private component no route from
+/// outside at all: it is reached only by service chaining as
+/// `http://<service>-internal.spin.internal/...` (Spin's HTTP trigger
+/// dispatches such requests by component id, spin 4.0.2
+/// `crates/trigger-http/src/outbound_http.rs`). The public component never
+/// registers the internal routes, so nothing a client sends (a forged
+/// `Host`, `spin-full-url` or `spin-client-addr`) can reach them on any
+/// Spin version; no handler inspects request headers to decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    /// Routes reachable from outside (`spin.toml` routes).
+    Public,
+    /// Routes reachable only by service chaining (a private component).
+    Internal,
+}
+
+impl Surface {
+    /// The component variable that names the surface (`"internal"`; any
+    /// other value, or none, is [`Surface::Public`]).
+    pub const VARIABLE: &'static str = "surface";
+
+    /// The surface of this instance, read from [`Surface::VARIABLE`].
+    pub fn current() -> Surface {
+        match crate::config::get(Self::VARIABLE).as_deref() {
+            Some("internal") => Surface::Internal,
+            _ => Surface::Public,
+        }
+    }
+
+    /// The route table of this surface: `public()` or `internal()`.
+    pub fn router(self, public: fn() -> Router, internal: fn() -> Router) -> Router {
+        match self {
+            Surface::Public => public(),
+            Surface::Internal => internal(),
+        }
+    }
+}
+
+/// Runs `req` through the route table of [`Surface::current`] (see
+/// [`serve`]): the entry point of a service with a private component.
+pub fn serve_surfaces(public: fn() -> Router, internal: fn() -> Router, req: Request) -> Response {
+    serve(&Surface::current().router(public, internal), req)
 }
 
 /// The caller's address (`ip:port`) as Spin reports it in `spin-client-addr`.

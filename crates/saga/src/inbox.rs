@@ -10,8 +10,10 @@ const RECORD: &str = "INSERT INTO saga_inbox (event_id, event_type, producer, re
 
 /// Handles one saga delivery (`POST /api/<prefix>/saga`).
 ///
-/// * Not a chained request (it came from outside): 404 `no-route`, as if
-///   the route did not exist.
+/// Mounted only on a service's private component
+/// ([`platform::web::Surface::Internal`]), so only service chaining reaches
+/// it; the request itself is not inspected for that.
+///
 /// * Body not an [`Event`]: 400/422 (the relay dead-letters it at once).
 /// * Otherwise, in ONE `BEGIN IMMEDIATE` transaction: record `event.id` in
 ///   `saga_inbox`; when it was already there, answer
@@ -30,9 +32,6 @@ pub fn receive(
     conn: &Connection,
     handler: impl FnOnce(&Connection, &Event) -> Result<(), ApiError>,
 ) -> ApiResult {
-    if !platform::web::is_chained(req) {
-        return Err(ApiError::NoRoute(format!("no endpoint answers POST {}", req.path())));
-    }
     let event = parse_event(req)?;
     let applied = platform::db::transaction(conn, |c| {
         let recorded = c.execute(

@@ -47,7 +47,7 @@ pub use dead::{dead_letters, requeue, DeadLetter};
 pub use inbox::{parse_event, receive};
 pub use outbox::emit;
 pub use relay::{backoff_ms, relay, relay_events, RelayReport, ANSWER_TIMEOUT_MS, CONNECT_TIMEOUT_MS, LEASE_MS, MAX_ATTEMPTS, PASS_BUDGET_MS};
-pub use subscribers::{saga_path, subscribers_of, Subscriber, Subscription, SUBSCRIPTIONS};
+pub use subscribers::{chaining_host, saga_path, subscribers_of, INTERNAL_SUFFIX, Subscriber, Subscription, SUBSCRIPTIONS};
 pub use tick::require_tick;
 
 use platform::db::Migration;

@@ -181,7 +181,7 @@ fn send_one(conn: &Connection, row: &Due) -> Result<Outcome, spin_sdk::sqlite3::
     let Some(event) = load_event(conn, &row.event_id)? else {
         return Ok(Outcome::Skipped);
     };
-    let authority = format!("{}.spin.internal", row.subscriber);
+    let authority = crate::subscribers::chaining_host(&row.subscriber);
     let url = format!("http://{authority}{}", row.path);
     let body = serde_json::to_vec(&event).unwrap_or_default();
     let verdict = match post(&authority, &row.path, body) {

@@ -1,7 +1,8 @@
 //! Who hears what: the one table of subscriptions.
 //!
-//! Every component's saga route is `POST /api/<prefix>/saga` (reachable
-//! only through service chaining; 404 from outside). A subscriber that is
+//! Every service's saga route is `POST /api/<prefix>/saga`, served only by
+//! its private component `<service>-internal` (`route = { private = true }`
+//! in `spin.toml`), so reachable only through service chaining. A subscriber that is
 //! not (yet) in `spin.toml` does not block the others: each (event,
 //! subscriber) pair is its own delivery row, retried on its own and
 //! dead-lettered after [`crate::MAX_ATTEMPTS`] failed attempts; an admin can
@@ -9,10 +10,12 @@
 
 use crate::types::*;
 
-/// A receiving component and its saga route.
+/// A receiving service and its saga route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Subscriber {
-    /// Spin component id; deliveries go to `http://<component>.spin.internal`.
+    /// The service (its public Spin component id, also the name recorded in
+    /// `saga_deliveries.subscriber`); deliveries go to its private component,
+    /// [`chaining_host`].
     pub component: &'static str,
     /// The component's saga route (`/api/<prefix>/saga`).
     pub path: &'static str,
@@ -43,6 +46,16 @@ pub const SUBSCRIPTIONS: &[Subscription] = &[
     Subscription { event_type: EVENT_CANCELLED, subscribers: &[BOOKING, NOTIFICATIONS] },
     Subscription { event_type: TICKETS_ISSUED, subscribers: &[NOTIFICATIONS] },
 ];
+
+/// The suffix of a service's private component id (`booking` →
+/// `booking-internal`), the one that serves its saga route.
+pub const INTERNAL_SUFFIX: &str = "-internal";
+
+/// The service-chaining authority of `service`'s private component:
+/// `<service>-internal.spin.internal`.
+pub fn chaining_host(service: &str) -> String {
+    format!("{service}{INTERNAL_SUFFIX}.spin.internal")
+}
 
 /// The subscribers of `event_type`, or `None` when the type is unknown.
 pub fn subscribers_of(event_type: &str) -> Option<&'static [Subscriber]> {

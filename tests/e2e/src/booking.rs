@@ -16,9 +16,11 @@ pub const TICK_TOKEN: &str = "boxoffice-development-tick-token";
 /// The app manifest with `events` and `payments` swapped for the fixture.
 pub fn test_manifest() -> String {
     let root = workspace_root();
-    let text = std::fs::read_to_string(root.join("spin.toml")).expect("spin.toml");
+    let text = crate::app_manifest();
     // Buffer one table at a time; drop the tables of the replaced components
-    // and the triggers that route to them.
+    // (`payments` and its private `payments-internal` too) and the triggers
+    // that route to them.
+    let replaced = |id: &str| id == "events" || id == "payments" || id == "payments-internal";
     let mut kept = String::new();
     let mut block = String::new();
     let mut drop_block = false;
@@ -29,10 +31,11 @@ pub fn test_manifest() -> String {
                 kept.push_str(&block);
             }
             block.clear();
-            drop_block = t.starts_with("[component.events") || t.starts_with("[component.payments");
+            let table = t.trim_start_matches("[component.").trim_end_matches(']');
+            drop_block = t.starts_with("[component.") && replaced(table.split('.').next().unwrap_or(""));
         }
-        if t == "component = \"events\"" || t == "component = \"payments\"" {
-            drop_block = true;
+        if let Some(id) = t.strip_prefix("component = \"").and_then(|r| r.strip_suffix('"')) {
+            drop_block |= replaced(id);
         }
         block.push_str(line);
         block.push('\n');
@@ -41,14 +44,20 @@ pub fn test_manifest() -> String {
         kept.push_str(&block);
     }
     let root_s = root.display().to_string();
-    let mut manifest = kept.replace("source = \"", &format!("source = \"{root_s}/"));
-    for (id, prefix) in [("events", "events"), ("payments", "payments")] {
-        manifest.push_str(&format!(
-            "\n[[trigger.http]]\nroute = \"/fixture/{prefix}/...\"\ncomponent = \"{id}\"\n\n[[trigger.http]]\nroute = \"/api/{prefix}/...\"\ncomponent = \"{id}\"\n\n\
+    let mut manifest = kept;
+    let fixture = |id: &str, route: &str| {
+        format!(
+            "\n[[trigger.http]]\nroute = {route}\ncomponent = \"{id}\"\n\n\
              [component.{id}]\nsource = \"{root_s}/target/wasm32-wasip2/release/booking_fixture.wasm\"\nkey_value_stores = [\"default\"]\n\
              sqlite_databases = [\"default\"]\nallowed_outbound_hosts = [\"http://*.spin.internal\"]\n"
-        ));
+        )
+    };
+    for (id, prefix) in [("events", "events"), ("payments", "payments")] {
+        manifest.push_str(&format!("\n[[trigger.http]]\nroute = \"/fixture/{prefix}/...\"\ncomponent = \"{id}\"\n"));
+        manifest.push_str(&fixture(id, &format!("\"/api/{prefix}/...\"")));
     }
+    // booking delivers BookingOrdered to payments' private component.
+    manifest.push_str(&fixture("payments-internal", "{ private = true }"));
     manifest
 }
 

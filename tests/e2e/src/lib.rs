@@ -1,10 +1,11 @@
-//! Test harness: [`App::spawn`] starts the whole Boxoffice app under the
-//! local runner (`target/release/boxoffice-runner`, built by
-//! `cargo xtask test`) on a free loopback port with its own temporary state
-//! directory, and hands back a small HTTP client.
+//! Test harness: [`App::spawn`] starts the whole Boxoffice app on the host
+//! of this run ([`host`]: the local runner `target/release/boxoffice-runner`,
+//! or a real Spin CLI with `BOXOFFICE_HOST=spin`; see `tests/apphost`) on a
+//! free loopback port with its own temporary state directory, and hands back
+//! a small HTTP client. The same tests and assertions run on both hosts.
 //!
 //! Each `App` is isolated: its SQLite and KV files live in a temp dir that is
-//! removed on drop, and the runner process is killed on drop.
+//! removed on drop, and the host's processes are stopped on drop.
 
 pub mod accounts;
 pub mod booking;
@@ -13,9 +14,7 @@ pub mod journey;
 pub mod payments;
 pub mod tickets;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 pub use serde_json::{json, Value};
@@ -25,11 +24,34 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
 }
 
+/// The host this test run starts apps on: `BOXOFFICE_HOST=spin|runner`
+/// ([`apphost::Host::from_env`]; `cargo xtask test` runs the suite once per
+/// host).
+pub fn host() -> apphost::Host {
+    apphost::Host::from_env()
+}
+
+/// The app's `spin.toml` as the tests serve it: `source` paths made
+/// absolute, plus the test-only `saga-injector` component on `/test/saga`
+/// (`tests/components/saga-injector`), the producer stand-in through which
+/// tests deliver hand-made saga events to a service's private inbox.
+pub fn app_manifest() -> String {
+    let root = workspace_root().display().to_string();
+    let text = std::fs::read_to_string(workspace_root().join("spin.toml")).expect("spin.toml");
+    let mut manifest = text.replace("source = \"target/", &format!("source = \"{root}/target/"));
+    manifest.push_str(&format!(
+        "\n[[trigger.http]]\nroute = \"/test/saga\"\ncomponent = \"saga-injector\"\n\n\
+         [component.saga-injector]\nsource = \"{root}/target/wasm32-wasip2/release/saga_injector.wasm\"\n\
+         allowed_outbound_hosts = [\"http://*.spin.internal\"]\n"
+    ));
+    manifest
+}
+
 /// A running instance of the app.
 pub struct App {
     /// `http://127.0.0.1:<port>`
     pub base: String,
-    child: Child,
+    server: apphost::Server,
     _dir: tempfile::TempDir,
     agent: ureq::Agent,
 }
@@ -90,16 +112,17 @@ impl App {
         Self::spawn_manifest(None, vars)
     }
 
-    /// Starts the runner on a free loopback port with every store private
-    /// to this app (a temp dir removed on drop).
+    /// Starts the app on [`host`] on a free loopback port with every store
+    /// private to this app (a temp dir removed on drop).
     ///
-    /// `manifest`: `None` serves the project's `spin.toml` from the
-    /// workspace root; `Some(text)` serves that manifest text instead (its
-    /// `source` paths must be absolute), from the temp dir.
+    /// `manifest`: `None` serves [`app_manifest`] (the project's
+    /// `spin.toml` plus the test-only saga injector); `Some(text)` serves
+    /// that manifest text instead (its `source` paths must be absolute).
+    /// Either is written into the temp dir, which also gets a `static`
+    /// symlink to the project's frontend: Spin refuses `files` from outside
+    /// the manifest's directory, and compares paths, not link targets.
     pub fn spawn_manifest(manifest: Option<&str>, vars: &[(&str, &str)]) -> App {
         let root = workspace_root();
-        let bin = root.join("target/release/boxoffice-runner");
-        assert!(bin.exists(), "{} is missing: run `cargo xtask test` (it builds the runner and components)", bin.display());
         let dir = tempfile::tempdir().expect("temp dir");
         // Spin resolves SQLite paths against the working directory and KV
         // paths against the runtime config's directory, so every path is
@@ -108,50 +131,27 @@ impl App {
         let text = std::fs::read_to_string(root.join("runtime-config.toml")).expect("read runtime-config.toml");
         let private = text.replace("path = \".spin/", &format!("path = \"{}/.spin/", dir.path().display()));
         std::fs::write(&rc, private).expect("write runtime-config.toml");
-        let mut cmd = Command::new(&bin);
-        match manifest {
-            None => {
-                cmd.current_dir(&root).args(["--manifest", "spin.toml"]);
-            }
-            Some(text) => {
-                let path = dir.path().join("spin.toml");
-                std::fs::write(&path, text).expect("write manifest");
-                cmd.current_dir(dir.path()).arg("--manifest").arg(&path);
-            }
-        }
-        cmd.args(["--listen", "127.0.0.1:0"])
-            .arg("--runtime-config-file")
-            .arg(&rc)
-            .arg("--state-dir")
-            .arg(dir.path().join(".spin"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+        let path = dir.path().join("spin.toml");
+        let text = manifest.map(str::to_string).unwrap_or_else(app_manifest);
+        std::fs::write(&path, text).expect("write manifest");
+        std::os::unix::fs::symlink(root.join("static"), dir.path().join("static")).expect("link static/");
+        let mut launch = apphost::Launch::new(&path, dir.path().join(".spin")).runtime_config(&rc).workdir(dir.path());
         for (k, v) in vars {
-            cmd.env(format!("SPIN_VARIABLE_{}", k.to_ascii_uppercase()), v);
+            launch = launch.var(k, v);
         }
-        let mut child = cmd.spawn().expect("start runner");
-        let stdout = child.stdout.take().expect("runner stdout");
-        let mut reader = BufReader::new(stdout);
-        let mut line = String::new();
-        let base = loop {
-            line.clear();
-            if reader.read_line(&mut line).expect("read runner stdout") == 0 {
-                let _ = child.kill();
-                panic!("runner exited before listening");
-            }
-            if let Some(url) = line.trim().strip_prefix("boxoffice-runner listening on ") {
-                break url.trim_end_matches('/').to_string();
-            }
-        };
-        // Keep draining stdout so the runner never blocks on a full pipe.
-        std::thread::spawn(move || {
-            let mut sink = String::new();
-            while reader.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
-                sink.clear();
-            }
-        });
+        let server = launch.start(host());
         let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).redirects(0).build();
-        App { base, child, _dir: dir, agent }
+        App { base: server.base.clone(), server, _dir: dir, agent }
+    }
+
+    /// Which host serves this app.
+    pub fn host(&self) -> apphost::Host {
+        self.server.host
+    }
+
+    /// The host process id (the runner, or `spin up`).
+    pub fn pid(&self) -> u32 {
+        self.server.pid()
     }
 
     /// The app's private state directory (`<temp>/.spin`): the KV and
@@ -222,11 +222,4 @@ fn finish(method: &str, path: &str, result: Result<ureq::Response, ureq::Error>)
     let mut body = Vec::new();
     std::io::Read::read_to_end(&mut resp.into_reader(), &mut body).expect("read body");
     Reply { status, headers, body }
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

@@ -1,5 +1,5 @@
 //! Payment helpers: stand in for `booking` (saga events delivered through
-//! the sandbox's test-only `POST /sandbox/payments/admin/saga`), pay with
+//! the test-only saga injector, `POST /test/saga`), pay with
 //! test cards, sign provider webhooks, inject provider faults, run ticks.
 
 use crate::{json, App, Reply, Value};
@@ -31,7 +31,7 @@ pub fn deliver(app: &App, event_type: &str, payload: Value, id: Option<&str>) ->
     if let Some(id) = id {
         body["id"] = json!(id);
     }
-    let r = app.post("/sandbox/payments/admin/saga", &body);
+    let r = app.post("/test/saga", &body);
     assert_eq!(r.status, 200, "{}", r.text());
     r.json()
 }

@@ -1,6 +1,6 @@
 //! Helpers for tickets and notifications tests: deliver saga events to
-//! `tickets` / `notifications` through the sandbox's test-only saga
-//! injector, read the sandbox mailbox, inject email-provider faults, run
+//! `tickets` / `notifications` through the test-only saga injector
+//! (`POST /test/saga`), read the sandbox mailbox, inject email-provider faults, run
 //! ticks, poll.
 
 use crate::{json, App, Value};
@@ -16,7 +16,7 @@ pub fn deliver(app: &App, to: &str, event_type: &str, payload: &Value, id: Optio
     if let Some(id) = id {
         body["id"] = json!(id);
     }
-    let r = app.post("/sandbox/payments/admin/saga", &body);
+    let r = app.post("/test/saga", &body);
     assert_eq!(r.status, 200, "{}", r.text());
     r.json()
 }

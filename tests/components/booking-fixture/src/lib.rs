@@ -69,7 +69,7 @@ fn emit(req: Request, _: Params) -> ApiResult {
 fn deliver(req: Request, _: Params) -> ApiResult {
     let out = Request::builder()
         .method(Method::Post)
-        .uri("http://booking.spin.internal/api/bookings/saga")
+        .uri(format!("http://{}/api/bookings/saga", saga::chaining_host("booking")))
         .header("content-type", "application/json")
         .body(req.body().to_vec())
         .build();
