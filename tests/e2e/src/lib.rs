@@ -100,6 +100,21 @@ impl Reply {
     }
 }
 
+impl Reply {
+    /// Asserts no endpoint answered: the router's own 404 `no-route` or,
+    /// when the path matches a route of another method (`POST
+    /// /api/bookings/saga` against `GET /api/bookings/:id`), its 405
+    /// `method-not-allowed`, both as problem+json.
+    pub fn assert_not_routed(&self) {
+        let kind = match self.status {
+            404 => "/problems/no-route",
+            405 => "/problems/method-not-allowed",
+            s => panic!("expected 404 or 405, got {s}: {}", self.text()),
+        };
+        assert_eq!(self.assert_problem(self.status)["type"], kind, "{}", self.text());
+    }
+}
+
 impl App {
     /// Starts the app with the default variables.
     pub fn spawn() -> App {

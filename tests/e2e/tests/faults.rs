@@ -26,6 +26,9 @@ fn open(app: &App, file: &str) -> Connection {
 /// own `increment` does (8 little-endian bytes, in one write transaction):
 /// what a claim request does right before it dies.
 fn increment(app: &App, key: &str, delta: i64) -> i64 {
+    // Spin creates a KV store's file and table on first use: booking's
+    // health check opens the store, so both exist before the injection.
+    assert_eq!(app.get("/api/holds/health").status, 200);
     let mut c = open(app, "holds-kv.db");
     let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
     let old: Option<Vec<u8>> = tx
