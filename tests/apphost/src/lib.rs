@@ -178,22 +178,39 @@ impl Launch {
     /// Panics (naming the host and what it printed) when it cannot start
     /// or does not serve within 120 s.
     pub fn start(&self, host: Host) -> Server {
-        std::fs::create_dir_all(&self.state_dir).expect("create state dir");
-        let server = match host {
-            Host::Runner => self.start_runner(),
-            Host::Spin => self.start_spin(),
-        };
-        server.spawn_ticks(&self.ticks, self.tick_token.clone());
-        server
+        match self.launch(host, self.log.clone()) {
+            Ok(server) => server,
+            Err(e) => panic!("{e}"),
+        }
     }
 
-    fn command(&self, program: &Path) -> Command {
+    /// Starts the app on `host` like [`Launch::start`], but a host that
+    /// refuses the app (exits before it serves) is an `Err` holding what it
+    /// wrote to stderr, for tests of load-time errors. Its stderr goes to
+    /// [`Launch::log`], or else to `<state_dir>/<host>-stderr.log`.
+    pub fn try_start(&self, host: Host) -> Result<Server, String> {
+        let capture = self.log.clone().unwrap_or_else(|| self.state_dir.join(format!("{}-stderr.log", host.name())));
+        self.launch(host, Some(capture))
+    }
+
+    /// `stderr`: where the host's stderr goes (`None`: inherited).
+    fn launch(&self, host: Host, stderr: Option<PathBuf>) -> Result<Server, String> {
+        std::fs::create_dir_all(&self.state_dir).expect("create state dir");
+        let server = match host {
+            Host::Runner => self.start_runner(stderr.as_deref()),
+            Host::Spin => self.start_spin(stderr.as_deref()),
+        }?;
+        server.spawn_ticks(&self.ticks, self.tick_token.clone());
+        Ok(server)
+    }
+
+    fn command(&self, program: &Path, stderr: Option<&Path>) -> Command {
         let mut cmd = Command::new(program);
         cmd.current_dir(&self.workdir).process_group(0).stdin(Stdio::null());
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        match &self.log {
+        match stderr {
             Some(p) => {
                 let f = std::fs::File::create(p).unwrap_or_else(|e| panic!("create {}: {e}", p.display()));
                 cmd.stderr(f);
@@ -205,10 +222,10 @@ impl Launch {
         cmd
     }
 
-    fn start_runner(&self) -> Server {
+    fn start_runner(&self, stderr: Option<&Path>) -> Result<Server, String> {
         let bin = self.runner.clone().unwrap_or_else(|| runner_bin(&workspace_root()));
         assert!(bin.exists(), "{} is missing: run `cargo xtask test` (it builds the runner and components)", bin.display());
-        let mut cmd = self.command(&bin);
+        let mut cmd = self.command(&bin, stderr);
         cmd.arg("--manifest").arg(&self.manifest).args(["--listen", "127.0.0.1:0"]);
         if let Some(rc) = &self.runtime_config {
             cmd.arg("--runtime-config-file").arg(rc);
@@ -222,7 +239,11 @@ impl Launch {
             if reader.read_line(&mut line).expect("read runner stdout") == 0 {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("the runner exited before listening ({})", self.manifest.display());
+                return Err(format!(
+                    "the runner exited before listening ({}){}",
+                    self.manifest.display(),
+                    captured(stderr)
+                ));
             }
             if let Some(url) = line.trim().strip_prefix("boxoffice-runner listening on ") {
                 break url.trim_end_matches('/').to_string();
@@ -233,17 +254,18 @@ impl Launch {
             let mut sink = Vec::new();
             let _ = reader.read_to_end(&mut sink);
         });
-        Server::new(Host::Runner, base, child)
+        Ok(Server::new(Host::Runner, base, child))
     }
 
-    fn start_spin(&self) -> Server {
+    fn start_spin(&self, stderr: Option<&Path>) -> Result<Server, String> {
         let bin = spin_bin().expect("no Spin CLI: set SPIN_BIN or put spin on PATH");
         let mut last_error = String::new();
         // The port is chosen here and released before Spin binds it; another
-        // process can take it in between, so a refusal is retried.
+        // process can take it in between, so a refusal is retried. When
+        // stderr is captured, any other exit is final (the app was refused).
         for _ in 0..5 {
             let port = free_port();
-            let mut cmd = self.command(&bin);
+            let mut cmd = self.command(&bin, stderr);
             cmd.arg("up").arg("--from").arg(&self.manifest).arg("--listen").arg(format!("127.0.0.1:{port}"));
             if let Some(rc) = &self.runtime_config {
                 cmd.arg("--runtime-config-file").arg(rc);
@@ -253,11 +275,25 @@ impl Launch {
             let base = format!("http://127.0.0.1:{port}");
             let mut server = Server::new(Host::Spin, base, child);
             match server.wait_healthy(Duration::from_secs(120)) {
-                Ok(()) => return server,
-                Err(e) => last_error = e,
+                Ok(()) => return Ok(server),
+                Err(e) => {
+                    let text = stderr.and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
+                    last_error = format!("{e}{}", captured(stderr));
+                    if stderr.is_some() && !server.is_running() && !text.contains("already in use") {
+                        break;
+                    }
+                }
             }
         }
-        panic!("spin up did not serve {}: {last_error}", self.manifest.display());
+        Err(format!("spin up did not serve {}: {last_error}", self.manifest.display()))
+    }
+}
+
+/// `"; stderr:\n<text>"` of a captured stderr file, or nothing.
+fn captured(stderr: Option<&Path>) -> String {
+    match stderr.and_then(|p| std::fs::read_to_string(p).ok()) {
+        Some(text) if !text.is_empty() => format!("; stderr:\n{text}"),
+        _ => String::new(),
     }
 }
 
