@@ -3,7 +3,8 @@
 //! One binary, mounted under several component ids in
 //! `tests/runner-app/spin.toml`. The action is the request path with an
 //! optional `/probe` prefix removed; parameters come from the query string.
-//! Unknown actions echo who answered and the request headers.
+//! Unknown actions echo who answered, the request headers (in order) and
+//! the authority and path-with-query the host handed over.
 
 use std::collections::HashMap;
 
@@ -226,7 +227,29 @@ async fn outbound(q: &HashMap<String, String>) -> Response {
     }
 }
 
-/// Takes the raw request so the echo can show repeated headers in order.
+/// Every file and directory under `root`, as sorted paths relative to it
+/// (directories end in `/`).
+fn tree(root: &std::path::Path) -> std::io::Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut todo = vec![std::path::PathBuf::new()];
+    while let Some(rel) = todo.pop() {
+        for entry in std::fs::read_dir(root.join(&rel))? {
+            let entry = entry?;
+            let path = rel.join(entry.file_name());
+            if entry.file_type()?.is_dir() {
+                out.push(format!("{}/", path.display()));
+                todo.push(path);
+            } else {
+                out.push(path.display().to_string());
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Takes the raw request so the echo can show repeated headers in order,
+/// and the request's authority and path as the host handed them over.
 #[http_component]
 async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
     let raw: Vec<Json> = incoming
@@ -235,8 +258,9 @@ async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
         .into_iter()
         .map(|(k, v)| json!([k, String::from_utf8_lossy(&v)]))
         .collect();
+    let target = json!({ "authority": incoming.authority(), "path_with_query": incoming.path_with_query() });
     let resp = match Request::try_from_incoming_request(incoming).await {
-        Ok(req) => answer(req, Json::Array(raw)).await.unwrap_or_else(|e| status(500, format!("{e:#}"))),
+        Ok(req) => answer(req, Json::Array(raw), target).await.unwrap_or_else(|e| status(500, format!("{e:#}"))),
         Err(e) => status(400, format!("{e:?}")),
     };
     let headers = Fields::new();
@@ -248,7 +272,7 @@ async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
     let _ = out.set_with_body(og, resp.body().to_vec()).await;
 }
 
-async fn answer(req: Request, raw_headers: Json) -> anyhow::Result<Response> {
+async fn answer(req: Request, raw_headers: Json, target: Json) -> anyhow::Result<Response> {
     let path = req.path().to_string();
     let action = path.strip_prefix("/probe").unwrap_or(&path).to_string();
     let q = query(&req);
@@ -277,6 +301,10 @@ async fn answer(req: Request, raw_headers: Json) -> anyhow::Result<Response> {
             Ok(b) => ok(b),
             Err(e) => status(404, e.to_string()),
         },
+        "/tree" => match tree(std::path::Path::new(q.get("path").map(String::as_str).unwrap_or("/"))) {
+            Ok(paths) => json_resp(json!(paths)),
+            Err(e) => status(404, e.to_string()),
+        },
         "/outbound" => outbound(&q).await,
         "/trap" => panic!("probe asked to trap"),
         "/tick" => {
@@ -287,7 +315,8 @@ async fn answer(req: Request, raw_headers: Json) -> anyhow::Result<Response> {
             store.set("tick-auth", auth.as_bytes())?;
             ok("ticked")
         }
-        _ => json_resp(json!({ "who": who(), "method": format!("{:?}", req.method()), "path": path, "headers": raw_headers })),
+        _ => json_resp(json!({ "who": who(), "method": format!("{:?}", req.method()), "path": path,
+                               "headers": raw_headers, "target": target })),
     };
     Ok(resp)
 }
