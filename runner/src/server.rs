@@ -146,7 +146,7 @@ impl Runtime {
                 },
             );
         }
-        let kv = Arc::new(KvManager::new(&rc.key_value));
+        let kv = Arc::new(KvManager::new(&rc.key_value).context("key-value stores")?);
         Ok(Runtime {
             engine,
             router,
@@ -387,7 +387,6 @@ pub fn problem(status: u16, title: &str, detail: &str) -> http::Response<WasiBod
 /// Start everything and serve until killed.
 pub async fn run(cli: Cli) -> Result<()> {
     let runtime = Arc::new(Runtime::load(&cli)?);
-    runtime.kv.open_all()?;
     let listener = tokio::net::TcpListener::bind(cli.listen).await.with_context(|| format!("cannot listen on {}", cli.listen))?;
     let addr = listener.local_addr()?;
     {
