@@ -51,6 +51,9 @@ pub struct Component {
     /// Absolute path of the `.wasm` file.
     pub source: PathBuf,
     pub files: Vec<FileMount>,
+    /// Globs (matched against paths from the app directory) of files that
+    /// directory and glob `files` entries leave out.
+    pub exclude_files: Vec<String>,
     pub allowed_outbound_hosts: Vec<String>,
     pub key_value_stores: Vec<String>,
     pub sqlite_databases: Vec<String>,
@@ -223,7 +226,7 @@ pub fn parse_manifest(text: &str, dir: &Path) -> Result<App> {
                 RawFile::Placement { source, destination } => FileMount::Placement { source, destination },
             })
             .collect();
-        let _ = (&rc.description, &rc.exclude_files, &rc.ai_models, &rc.build, &rc.tool);
+        let _ = (&rc.description, &rc.ai_models, &rc.build, &rc.tool);
         let _ = (&rc.dependencies, &rc.dependencies_inherit_configuration);
         components.insert(
             id.clone(),
@@ -231,6 +234,7 @@ pub fn parse_manifest(text: &str, dir: &Path) -> Result<App> {
                 id,
                 source,
                 files,
+                exclude_files: rc.exclude_files,
                 allowed_outbound_hosts: rc.allowed_outbound_hosts,
                 key_value_stores: rc.key_value_stores,
                 sqlite_databases: rc.sqlite_databases,
@@ -258,13 +262,22 @@ pub fn parse_manifest(text: &str, dir: &Path) -> Result<App> {
         };
         triggers.push(HttpTrigger { route, component });
     }
-    Ok(App { dir: dir.to_path_buf(), name: raw.application.name, variables: raw.variables, triggers, components })
+    Ok(App {
+        dir: dir.to_path_buf(),
+        name: raw.application.name,
+        variables: raw.variables,
+        triggers,
+        components,
+    })
 }
 
-/// Load and parse the manifest at `path`.
+/// Load and parse the manifest at `path`. The app directory is the
+/// manifest's directory made absolute with `.` and `..` folded lexically
+/// (symlinks are not resolved), as Spin 4.0.2 crates/loader/src/local.rs
+/// `safe_canonicalize` does; `files` sources are judged against it.
 pub fn load_manifest(path: &Path) -> Result<App> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read manifest {}", path.display()))?;
-    let path = std::path::absolute(path)?;
+    let path = crate::files::normalize(&std::path::absolute(path)?);
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
     parse_manifest(&text, &dir).with_context(|| format!("manifest {}", path.display()))
 }

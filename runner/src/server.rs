@@ -131,7 +131,7 @@ impl Runtime {
                 .collect::<Result<Vec<_>>>()
                 .with_context(|| format!("component {id:?}: allowed_outbound_hosts"))?;
             let allowed_hosts = AllowedHosts::parse(&rendered_hosts).with_context(|| format!("component {id:?}"))?;
-            let preopens = crate::files::prepare(id, &c.files, &app.dir, &staging_root.join(id))?;
+            let preopens = crate::files::prepare(id, &c.files, &c.exclude_files, &app.dir, &staging_root.join(id))?;
             eprintln!("loaded component {id} ({} ms)", started.elapsed().as_millis());
             components.insert(
                 id.clone(),
