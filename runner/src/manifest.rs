@@ -15,6 +15,9 @@ pub struct App {
     /// Directory holding `spin.toml`; relative paths in it resolve here.
     pub dir: PathBuf,
     pub name: String,
+    /// `[application] version`; empty when the manifest has none (Spin
+    /// 4.0.2 crates/manifest/src/schema/v2.rs defaults it to "").
+    pub version: String,
     pub variables: BTreeMap<String, VariableDecl>,
     pub triggers: Vec<HttpTrigger>,
     pub components: BTreeMap<String, Component>,
@@ -87,6 +90,8 @@ struct RawManifest {
 #[derive(Deserialize)]
 struct RawApplication {
     name: String,
+    #[serde(default)]
+    version: String,
     #[serde(default)]
     trigger: Option<toml::Table>,
     #[serde(flatten)]
@@ -265,6 +270,7 @@ pub fn parse_manifest(text: &str, dir: &Path) -> Result<App> {
     Ok(App {
         dir: dir.to_path_buf(),
         name: raw.application.name,
+        version: raw.application.version,
         variables: raw.variables,
         triggers,
         components,

@@ -13,8 +13,6 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks};
 
-pub const CHAINING_SUFFIX: &str = ".spin.internal";
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum HostPattern {
     Any,
@@ -184,7 +182,9 @@ pub fn classify(allowed: &AllowedHosts, uri: &http::Uri) -> Result<Destination, 
     if !allowed.allows(scheme, host, uri.port_u16()) {
         return Err(wasmtime_wasi_http::Error::HttpRequestDenied);
     }
-    match host.to_ascii_lowercase().strip_suffix(CHAINING_SUFFIX) {
+    // Spin 4.0.2 crates/trigger-http/src/outbound_http.rs: only
+    // `<id>.spin.internal` (Spin's exact rule) is chained; other hosts go out.
+    match crate::server::chaining_target(host.trim()) {
         Some(component) => Ok(Destination::Chained(component.to_string())),
         None => Ok(Destination::Network),
     }
@@ -229,15 +229,22 @@ impl WasiHttpHooks for OutboundHooks {
                     if !runtime.has_component(&component) {
                         return Err(wasmtime_wasi_http::Error::DestinationNotFound);
                     }
+                    // Spin removes the Host header of every outbound request
+                    // (Spin 4.0.2 crates/factor-outbound-http/src/wasi.rs
+                    // `prepare_request`) before chaining it.
                     request.headers_mut().remove(http::header::HOST);
                     request.headers_mut().remove(http::header::CONNECTION);
-                    let resp = runtime.dispatch_chained(&component, request).await;
-                    Ok((resp, done))
+                    match runtime.dispatch_chained(&component, request).await {
+                        Ok(resp) => Ok((resp, done)),
+                        Err(refused) => Err(wasmtime_wasi_http::Error::InternalError(Some(refused.to_string()))),
+                    }
                 }
                 Ok(Destination::SelfApp) => {
                     request.headers_mut().remove(http::header::CONNECTION);
-                    let resp = runtime.dispatch_self(request).await;
-                    Ok((resp, done))
+                    match runtime.dispatch_self(request).await {
+                        Ok(resp) => Ok((resp, done)),
+                        Err(_) => Err(wasmtime_wasi_http::Error::ConnectionTerminated),
+                    }
                 }
                 Ok(Destination::Network) => {
                     let (resp, io) = wasmtime_wasi_http::default_send_request(request, options).await?;

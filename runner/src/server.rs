@@ -1,5 +1,26 @@
 //! The HTTP trigger: load the app, pre-instantiate components, route each
 //! request to a fresh instance, add Spin's `spin-*` headers.
+//!
+//! What a component or a client can observe follows Spin 4.0.2
+//! (crates/trigger-http/src/server.rs, headers.rs, outbound_http.rs):
+//!
+//! * a request from outside whose `Host` names `<id>.spin.internal` loses
+//!   that header; a routed request left without an authority (or whose
+//!   `Host` and absolute-form target disagree) gets its connection closed
+//!   with no answer;
+//! * `/.well-known/spin/health` and `/.well-known/spin/info` are answered
+//!   by the host; an unmatched route is a 404 and a failed component a 500,
+//!   both with an empty body;
+//! * a chained request (`http://<id>.spin.internal/...`) has no `Host`, so
+//!   `spin-full-url` is `http://localhost/<path>`, comes from `0.0.0.0:0`
+//!   and is matched as by the route `/...`;
+//! * accepted sockets keep Nagle's algorithm (no `TCP_NODELAY`), as Spin's
+//!   do. A response written in several small pieces (a streamed body) holds
+//!   each later piece until the client ACKs the earlier one, and a client
+//!   that delays its ACKs (Linux does, up to ~40 ms) stalls that long,
+//!   typically on kept-alive connections. The runner is as slow there as
+//!   Spin; load tests that care measure with one request per connection or
+//!   a client that ACKs at once.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write as _;
@@ -45,6 +66,10 @@ pub struct Runtime {
     kv: Arc<KvManager>,
     sqlite_locations: Arc<BTreeMap<String, StoreLocation>>,
     pub app_variables: AppVariables,
+    /// `[application] name` and `version` (empty when absent), for
+    /// `/.well-known/spin/info`.
+    app_name: String,
+    app_version: String,
 }
 
 fn engine() -> Result<Engine> {
@@ -154,6 +179,8 @@ impl Runtime {
             kv,
             sqlite_locations: Arc::new(rc.sqlite),
             app_variables,
+            app_name: app.name.clone(),
+            app_version: app.version.clone(),
         })
     }
 
@@ -206,26 +233,38 @@ impl Runtime {
         }
     }
 
-    /// Build the guest request: the client's headers, then Spin's `spin-*`
-    /// headers appended after them.
+    /// Build the guest request as Spin's WASI HTTP executor does (Spin 4.0.2
+    /// crates/trigger-http/src/server.rs `set_req_uri`, headers.rs
+    /// `prepare_request_headers`, wasi.rs `prepare_request`):
+    ///
+    /// * the URI becomes `http://<authority><path-and-query>`, the authority
+    ///   taken from the `Host` header or the request target (see
+    ///   [`request_authority`]); without one the request is [`Refused`];
+    /// * the client's headers stay, in order (a value that is not UTF-8
+    ///   fails the request: a 500), then Spin's `spin-*` headers are appended
+    ///   after them (take the last value);
+    /// * `spin-full-url` is `http://<Host header><path-and-query>`, with
+    ///   `localhost` when there is no `Host` header, as for every chained
+    ///   request (Spin removes its `Host`).
     fn prepare_request(
         mut req: http::Request<WasiBody>,
         m: &RouteMatch,
         client: SocketAddr,
-    ) -> Result<http::Request<WasiBody>> {
-        req.headers_mut().remove(http::header::CONNECTION);
-        // A chained request carries its `<component>.spin.internal` authority
-        // in the URI (its Host header was dropped); a client's in `Host`.
-        let host = req
-            .uri()
-            .authority()
-            .map(|a| a.as_str().to_string())
-            .or_else(|| req.headers().get(http::header::HOST).and_then(|h| h.to_str().ok()).map(str::to_string))
-            .unwrap_or_else(|| "localhost".to_string());
+    ) -> Result<std::result::Result<http::Request<WasiBody>, Refused>> {
+        let authority = match request_authority(&req) {
+            Ok(a) => a,
+            Err(refused) => return Ok(Err(refused)),
+        };
         let path_and_query = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
-        let scheme = req.uri().scheme_str().unwrap_or("http").to_string();
-        let full_url = format!("{scheme}://{host}{path_and_query}");
-        *req.uri_mut() = format!("http://{host}{path_and_query}").parse().context("request URI")?;
+        *req.uri_mut() = format!("http://{authority}{path_and_query}").parse().context("request URI")?;
+        for value in req.headers().values() {
+            value.to_str().context("a request header value is not UTF-8")?;
+        }
+        let host = match req.headers().get(http::header::HOST) {
+            Some(h) => h.to_str().context("Host header")?.to_string(),
+            None => "localhost".to_string(),
+        };
+        let full_url = format!("http://{host}{path_and_query}");
         let mut extra: Vec<(String, String)> = vec![
             ("spin-path-info".into(), m.path_info.clone()),
             ("spin-full-url".into(), full_url),
@@ -242,26 +281,34 @@ impl Runtime {
         for (k, v) in extra {
             headers.append(http::HeaderName::try_from(k)?, http::HeaderValue::try_from(v)?);
         }
-        Ok(req)
+        Ok(Ok(req))
     }
 
+    /// Run a routed request; a component that fails (traps, returns
+    /// without a response, answers with an error code) is a 500 with an
+    /// empty body, as in Spin 4.0.2 crates/trigger-http/src/server.rs
+    /// (`respond_wasm_component` → `internal_error(None, ..)`).
     async fn run_matched(
         self: &Arc<Self>,
         req: http::Request<WasiBody>,
         m: RouteMatch,
         client: SocketAddr,
         via: &str,
-    ) -> http::Response<WasiBody> {
+    ) -> std::result::Result<http::Response<WasiBody>, Refused> {
         let started = Instant::now();
         let method = req.method().clone();
         let path = req.uri().path().to_string();
         let resp = match Self::prepare_request(req, &m, client) {
-            Ok(req) => self.invoke(&m.component, req).await,
+            Ok(Ok(req)) => self.invoke(&m.component, req).await,
+            Ok(Err(refused)) => {
+                eprintln!("{via}{method} {path} -> {} refused: {refused}", m.component);
+                return Err(refused);
+            }
             Err(e) => Err(e),
         };
         let resp = resp.unwrap_or_else(|e| {
             eprintln!("error: {e:#}");
-            problem(500, "Internal Server Error", &format!("component {} failed to handle the request", m.component))
+            empty_response(500)
         });
         eprintln!(
             "{via}{method} {path} -> {} {} {}ms",
@@ -269,65 +316,157 @@ impl Runtime {
             resp.status().as_u16(),
             started.elapsed().as_millis()
         );
-        resp
+        Ok(resp)
     }
 
-    /// A request from outside: route it (private routes are not routable).
-    pub async fn handle(self: &Arc<Self>, mut req: http::Request<WasiBody>, client: SocketAddr) -> http::Response<WasiBody> {
-        strip_chaining_authority(&mut req);
-        match self.router.route(req.uri().path()) {
+    /// A request from outside, handled in Spin 4.0.2's order
+    /// (crates/trigger-http/src/server.rs `HttpServer::handle`):
+    ///
+    /// 1. a `Host` header naming `<id>.spin.internal` is removed
+    ///    ([`strip_forbidden_host`]);
+    /// 2. `/.well-known/spin/health` and `/.well-known/spin/info` are
+    ///    answered by the host itself, any other `/.well-known/spin/...` is a
+    ///    404 ([`Runtime::well_known`]);
+    /// 3. an unmatched path is a 404 with an empty body (private routes are
+    ///    not routable);
+    /// 4. a matched request without an authority (no `Host` left and an
+    ///    origin-form target), or whose `Host` differs from the authority of
+    ///    an absolute-form target, is [`Refused`]: the caller must close the
+    ///    connection without answering.
+    pub async fn handle(
+        self: &Arc<Self>,
+        mut req: http::Request<WasiBody>,
+        client: SocketAddr,
+    ) -> std::result::Result<http::Response<WasiBody>, Refused> {
+        strip_forbidden_host(req.headers_mut());
+        let path = req.uri().path().to_string();
+        if let Some(name) = path.strip_prefix(WELL_KNOWN_PREFIX) {
+            return Ok(self.well_known(name));
+        }
+        match self.router.route(&path) {
             Some(m) => self.run_matched(req, m, client, "").await,
             None => {
-                eprintln!("{} {} -> (no route) 404", req.method(), req.uri().path());
-                problem(404, "Not Found", &format!("no route matches {}", req.uri().path()))
+                eprintln!("{} {path} -> (no route) 404", req.method());
+                Ok(empty_response(404))
             }
         }
     }
 
-    /// Service chaining: `http://<id>.spin.internal/...`, in process.
-    pub async fn dispatch_chained(self: &Arc<Self>, id: &str, req: http::Request<WasiBody>) -> http::Response<WasiBody> {
+    /// Spin's own endpoints under `/.well-known/spin/` (Spin 4.0.2
+    /// crates/trigger-http/src/server.rs `handle` and `app_info`,
+    /// crates/http/src/app_info.rs): `health` is `200 OK` with the body
+    /// `OK` and no content type; `info` is the app's `name` and `version`
+    /// (left out when the manifest has none) as pretty-printed JSON,
+    /// `content-type: application/json`; anything else a 404 with an empty
+    /// body. They shadow any route of the app.
+    fn well_known(&self, name: &str) -> http::Response<WasiBody> {
+        match name {
+            "health" => http::Response::new(full_body(Bytes::from_static(b"OK"))),
+            "info" => {
+                let mut info = serde_json::json!({ "name": self.app_name });
+                if !self.app_version.is_empty() {
+                    info["version"] = self.app_version.clone().into();
+                }
+                let body = serde_json::to_vec_pretty(&info).expect("JSON of two strings");
+                http::Response::builder()
+                    .header(http::header::CONTENT_TYPE, "application/json")
+                    .body(full_body(Bytes::from(body)))
+                    .expect("static response")
+            }
+            _ => empty_response(404),
+        }
+    }
+
+    /// Service chaining: `http://<id>.spin.internal/...`, in process, as
+    /// Spin 4.0.2 crates/trigger-http/src/outbound_http.rs does it: the
+    /// request (its `Host` already removed) is matched as if by the route
+    /// `/...` ([`RouteMatch::synthetic`]: `spin-path-info` is the whole
+    /// path, `spin-matched-route` and `spin-raw-component-route` are `/...`,
+    /// `spin-component-route` is empty) and comes from `0.0.0.0:0`.
+    pub async fn dispatch_chained(
+        self: &Arc<Self>,
+        id: &str,
+        req: http::Request<WasiBody>,
+    ) -> std::result::Result<http::Response<WasiBody>, Refused> {
         let m = RouteMatch::synthetic(id, req.uri().path());
-        self.run_matched(req, m, ([127, 0, 0, 1], 0).into(), "(chained) ").await
+        self.run_matched(req, m, CHAINED_CLIENT_ADDR, "(chained) ").await
     }
 
     /// A relative URL from a component: back into this app's router.
-    pub async fn dispatch_self(self: &Arc<Self>, req: http::Request<WasiBody>) -> http::Response<WasiBody> {
+    pub async fn dispatch_self(
+        self: &Arc<Self>,
+        req: http::Request<WasiBody>,
+    ) -> std::result::Result<http::Response<WasiBody>, Refused> {
         Box::pin(self.handle(req, ([127, 0, 0, 1], 0).into())).await
     }
 }
 
-/// True for `<component>.spin.internal` (with or without a port), the hosts
-/// that only service chaining may use.
-fn is_chaining_host(authority: &str) -> bool {
-    let host = authority.rsplit_once(':').map_or(authority, |(h, port)| {
-        if port.chars().all(|c| c.is_ascii_digit()) {
-            h
-        } else {
-            authority
-        }
-    });
-    host.to_ascii_lowercase().ends_with(crate::outbound_http::CHAINING_SUFFIX)
+/// The prefix of the paths Spin answers itself (Spin 4.0.2
+/// crates/routes/src/lib.rs `WELL_KNOWN_PREFIX`).
+pub const WELL_KNOWN_PREFIX: &str = "/.well-known/spin/";
+
+/// The client address a chained request carries in `spin-client-addr`
+/// (Spin 4.0.2 crates/trigger-http/src/outbound_http.rs `CHAINED_CLIENT_ADDR`).
+pub const CHAINED_CLIENT_ADDR: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0);
+
+/// A request Spin gives no answer: the connection it came on is closed
+/// without a response. The text says why (for the log only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused(pub String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
-/// A request from outside must not pass for a chained one: as Spin does, a
-/// `Host` header naming a `*.spin.internal` host is removed, and so is such
-/// an authority in an absolute-form request target (`POST
-/// http://booking.spin.internal/... HTTP/1.1`), so `spin-full-url` names
-/// the real listener and components can trust it.
-fn strip_chaining_authority(req: &mut http::Request<WasiBody>) {
-    let forged_host = req
-        .headers()
-        .get_all(http::header::HOST)
-        .iter()
-        .any(|h| h.to_str().map(is_chaining_host).unwrap_or(true));
-    if forged_host {
-        req.headers_mut().remove(http::header::HOST);
+impl std::error::Error for Refused {}
+
+/// The component id a `<id>.spin.internal[:port]` host names, by Spin's
+/// rule (Spin 4.0.2 crates/outbound-networking-config/src/allowed_hosts.rs
+/// `parse_service_chaining_host`): a port is cut at the last `:`, the rest
+/// must be one label, a dot, then exactly `spin.internal` (case matters:
+/// `a.b.spin.internal` and `X.SPIN.INTERNAL` are not chaining hosts).
+pub fn chaining_target(host: &str) -> Option<&str> {
+    let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    let (first, rest) = host.split_once('.')?;
+    (rest == "spin.internal").then_some(first)
+}
+
+/// Spin 4.0.2 crates/trigger-http/src/headers.rs `strip_forbidden_headers`:
+/// when the (first) `Host` header of a request from outside names a
+/// chaining host, every `Host` header is removed, so no outside request
+/// passes for a chained one.
+fn strip_forbidden_host(headers: &mut http::HeaderMap) {
+    let forged = headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|h| chaining_target(h).is_some());
+    if forged {
+        headers.remove(http::header::HOST);
     }
-    if req.uri().authority().is_some_and(|a| is_chaining_host(a.as_str())) {
-        let path = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
-        if let Ok(uri) = path.parse() {
-            *req.uri_mut() = uri;
+}
+
+/// The authority a routed request is served under, as Spin 4.0.2
+/// crates/trigger-http/src/server.rs `set_req_uri` decides it: the `Host`
+/// header (which must be UTF-8 and a valid authority) or the authority of
+/// the request target; when both are there they must be equal (compared
+/// case-insensitively). Anything else is [`Refused`].
+pub fn request_authority<B>(req: &http::Request<B>) -> std::result::Result<http::uri::Authority, Refused> {
+    let from_header = match req.headers().get(http::header::HOST) {
+        None => None,
+        Some(h) => {
+            let text = h.to_str().map_err(|_| Refused("'Host' header is not valid UTF-8".into()))?;
+            let authority: http::uri::Authority =
+                text.parse().map_err(|_| Refused("'Host' header contains an invalid authority".into()))?;
+            Some(authority)
         }
+    };
+    match (from_header, req.uri().authority().cloned()) {
+        (None, None) => Err(Refused("no 'Host' header present in request".into())),
+        (Some(a), None) | (None, Some(a)) => Ok(a),
+        (Some(header), Some(target)) if header == target => Ok(header),
+        (Some(_), Some(_)) => Err(Refused("authority in 'Host' header does not match authority in URI".into())),
     }
 }
 
@@ -374,17 +513,29 @@ fn define_unsupported(linker: &mut Linker<HostState>, engine: &Engine, component
     Ok(())
 }
 
-/// An RFC 9457 problem+json response.
-pub fn problem(status: u16, title: &str, detail: &str) -> http::Response<WasiBody> {
-    let body = serde_json::json!({ "type": "about:blank", "title": title, "status": status, "detail": detail });
-    http::Response::builder()
-        .status(status)
-        .header(http::header::CONTENT_TYPE, "application/problem+json")
-        .body(Full::new(Bytes::from(body.to_string())).map_err(|never| match never {}).boxed_unsync())
-        .expect("static response")
+/// A response body of `bytes`, exactly sized (hyper sends `content-length`).
+fn full_body(bytes: Bytes) -> WasiBody {
+    Full::new(bytes).map_err(|never| match never {}).boxed_unsync()
+}
+
+/// A response with `status` and an empty body (`content-length: 0`), as
+/// Spin answers an unmatched route (404) or a failed component (500):
+/// Spin 4.0.2 crates/trigger-http/src/server.rs `not_found`, `internal_error`.
+pub fn empty_response(status: u16) -> http::Response<WasiBody> {
+    http::Response::builder().status(status).body(full_body(Bytes::new())).expect("static response")
 }
 
 /// Start everything and serve until killed.
+///
+/// Accepted sockets keep the kernel's defaults, as in Spin 4.0.2
+/// (crates/trigger-http/src/server.rs `serve_http` sets no socket option):
+/// Nagle's algorithm stays on (no `TCP_NODELAY`), so a client that sends
+/// a second request on a kept-alive connection before it has ACKed the
+/// previous small response waits for its delayed ACK, about 40 ms on Linux.
+/// Connections speak HTTP/1.1 or, with prior knowledge, HTTP/2 (hyper-util's
+/// auto builder, as Spin uses). A request that Spin would not answer
+/// ([`Refused`]) closes its HTTP/1 connection (resets its HTTP/2 stream)
+/// without a response.
 pub async fn run(cli: Cli) -> Result<()> {
     let runtime = Arc::new(Runtime::load(&cli)?);
     let listener = tokio::net::TcpListener::bind(cli.listen).await.with_context(|| format!("cannot listen on {}", cli.listen))?;
@@ -409,24 +560,23 @@ pub async fn run(cli: Cli) -> Result<()> {
                 continue;
             }
         };
-        // Small responses on a kept-alive connection otherwise wait for the
-        // peer's delayed ACK (Nagle, RFC 896): ~40 ms per request.
-        if let Err(e) = stream.set_nodelay(true) {
-            eprintln!("set TCP_NODELAY failed: {e}");
-        }
         let runtime = runtime.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
                 let runtime = runtime.clone();
                 async move {
                     let req = req.map(|b| b.map_err(wasmtime_wasi_http::Error::from).boxed_unsync());
-                    let resp = runtime.handle(req, client).await;
-                    Ok::<_, std::convert::Infallible>(resp.map(|b| b.map_err(|e| BodyError(format!("{e:?}")))))
+                    // An error from the service makes hyper close the connection unanswered.
+                    let resp = runtime.handle(req, client).await?;
+                    Ok::<_, Refused>(resp.map(|b| b.map_err(|e| BodyError(format!("{e:?}")))))
                 }
             });
             let io = hyper_util::rt::TokioIo::new(stream);
-            if let Err(e) = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await {
-                if !e.is_incomplete_message() {
+            // HTTP/1.1, or HTTP/2 with prior knowledge (h2c), as Spin serves.
+            let builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+            if let Err(e) = builder.serve_connection(io, service).await {
+                let incomplete = e.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_incomplete_message);
+                if !incomplete {
                     eprintln!("connection from {client}: {e}");
                 }
             }
@@ -448,14 +598,47 @@ impl std::error::Error for BodyError {}
 
 #[cfg(test)]
 mod tests {
-    use super::is_chaining_host;
+    use super::*;
 
     #[test]
-    fn chaining_hosts_are_recognised_with_or_without_port() {
-        assert!(is_chaining_host("booking.spin.internal"));
-        assert!(is_chaining_host("Booking.Spin.Internal:80"));
-        assert!(!is_chaining_host("127.0.0.1:3000"));
-        assert!(!is_chaining_host("spin.internal.example.com"));
-        assert!(!is_chaining_host("localhost"));
+    fn chaining_targets_follow_spins_rule() {
+        assert_eq!(chaining_target("booking.spin.internal"), Some("booking"));
+        assert_eq!(chaining_target("booking.spin.internal:80"), Some("booking"));
+        assert_eq!(chaining_target("Booking.Spin.Internal"), None);
+        assert_eq!(chaining_target("a.b.spin.internal"), None);
+        assert_eq!(chaining_target("127.0.0.1:3000"), None);
+        assert_eq!(chaining_target("spin.internal.example.com"), None);
+        assert_eq!(chaining_target("localhost"), None);
+    }
+
+    fn req(uri: &str, host: Option<&str>) -> http::Request<()> {
+        let mut b = http::Request::builder().uri(uri);
+        if let Some(h) = host {
+            b = b.header(http::header::HOST, h);
+        }
+        b.body(()).unwrap()
+    }
+
+    #[test]
+    fn authority_comes_from_host_or_target_and_they_must_agree() {
+        assert_eq!(request_authority(&req("/a", Some("127.0.0.1:3000"))).unwrap(), "127.0.0.1:3000");
+        assert_eq!(request_authority(&req("http://worker.spin.internal/a", None)).unwrap(), "worker.spin.internal");
+        assert_eq!(request_authority(&req("http://Example.com/a", Some("example.com"))).unwrap(), "example.com");
+        assert!(request_authority(&req("/a", None)).is_err());
+        assert!(request_authority(&req("http://example.com/a", Some("127.0.0.1:3000"))).is_err());
+        assert!(request_authority(&req("/a", Some("not a host"))).is_err());
+    }
+
+    #[test]
+    fn a_forged_chaining_host_is_removed() {
+        let mut h = http::HeaderMap::new();
+        h.append(http::header::HOST, "worker.spin.internal".parse().unwrap());
+        h.append(http::header::HOST, "127.0.0.1".parse().unwrap());
+        strip_forbidden_host(&mut h);
+        assert!(h.get(http::header::HOST).is_none());
+        let mut h = http::HeaderMap::new();
+        h.append(http::header::HOST, "127.0.0.1:3000".parse().unwrap());
+        strip_forbidden_host(&mut h);
+        assert_eq!(h.get(http::header::HOST).unwrap(), "127.0.0.1:3000");
     }
 }

@@ -37,7 +37,13 @@ pub fn spawn(runtime: Arc<Runtime>, ticks: Vec<(String, Duration)>, token: Optio
                         continue;
                     }
                 };
-                let resp = runtime.handle(req, ([127, 0, 0, 1], 0).into()).await;
+                let resp = match runtime.handle(req, ([127, 0, 0, 1], 0).into()).await {
+                    Ok(resp) => resp,
+                    Err(refused) => {
+                        eprintln!("tick {path}: refused: {refused}");
+                        continue;
+                    }
+                };
                 let status = resp.status();
                 // Drain the body so the component finishes its work.
                 let _ = resp.into_body().collect().await;
