@@ -1,17 +1,18 @@
-//! Key-value and SQLite through the runner, including the concurrency
-//! semantics the app is designed against.
+//! Key-value and SQLite through the runner or a real Spin CLI
+//! (`BOXOFFICE_HOST`), including the concurrency semantics the app is
+//! designed against.
 
 mod common;
 
 use std::sync::Arc;
 use std::thread;
 
-use common::{request, Runner};
+use common::{request, App};
 use serde_json::json;
 
 #[test]
 fn spin_key_value_store() {
-    let r = Runner::start(&[], &[]);
+    let r = App::start();
     assert_eq!(r.get("/probe/kv/get?key=a").status, 404);
     assert_eq!(r.get("/probe/kv/exists?key=a").text(), "false");
     assert_eq!(r.post("/probe/kv/set?key=a", b"alpha").text(), "set");
@@ -38,7 +39,7 @@ fn spin_key_value_store() {
 
 #[test]
 fn wasi_keyvalue_increment_cas_and_batch() {
-    let r = Runner::start(&[], &[]);
+    let r = App::start();
     assert_eq!(r.post("/probe/wkv/increment?key=n&delta=5", b"").text(), "5");
     assert_eq!(r.post("/probe/wkv/increment?key=n&delta=-2", b"").text(), "3");
     // The counter is stored as 8 little-endian bytes.
@@ -60,7 +61,7 @@ fn wasi_keyvalue_increment_cas_and_batch() {
     assert!(batch["keys"].as_array().unwrap().contains(&json!("b2")));
 }
 
-fn race(r: &Runner, n: usize, f: impl Fn(&str, usize) -> String + Send + Sync + 'static) -> Vec<String> {
+fn race(r: &App, n: usize, f: impl Fn(&str, usize) -> String + Send + Sync + 'static) -> Vec<String> {
     let f = Arc::new(f);
     let barrier = Arc::new(std::sync::Barrier::new(n));
     let handles: Vec<_> = (0..n)
@@ -77,7 +78,7 @@ fn race(r: &Runner, n: usize, f: impl Fn(&str, usize) -> String + Send + Sync + 
 
 #[test]
 fn concurrent_cas_on_an_existing_key_has_one_winner() {
-    let r = Runner::start(&[], &[]);
+    let r = App::start();
     r.post("/probe/kv/set?key=seat-a1", b"free");
     let results = race(&r, 50, |addr, i| {
         request(addr, "POST", "/probe/wkv/cas?key=seat-a1&expect=free", &[], format!("hold-{i}").as_bytes()).text()
@@ -90,7 +91,7 @@ fn concurrent_cas_on_an_existing_key_has_one_winner() {
 
 #[test]
 fn concurrent_cas_on_an_absent_key_is_an_upsert() {
-    let r = Runner::start(&[], &[]);
+    let r = App::start();
     let results = race(&r, 50, |addr, i| {
         request(addr, "POST", "/probe/wkv/cas?key=seat-b2&expect=absent", &[], format!("hold-{i}").as_bytes()).text()
     });
@@ -107,7 +108,7 @@ fn concurrent_cas_on_an_absent_key_is_an_upsert() {
 
 #[test]
 fn concurrent_increments_are_atomic() {
-    let r = Runner::start(&[], &[]);
+    let r = App::start();
     let results = race(&r, 100, |addr, _| request(addr, "POST", "/probe/wkv/increment?key=sold", &[], b"").text());
     let mut seen: Vec<i64> = results.iter().map(|t| t.parse().unwrap_or_else(|_| panic!("{t}"))).collect();
     seen.sort();
@@ -117,7 +118,7 @@ fn concurrent_increments_are_atomic() {
 
 #[test]
 fn sqlite_v2_and_v3() {
-    let r = Runner::start(&[], &[]);
+    let r = App::start();
     let v2 = |sql: &str| r.post("/probe/sql/v2", sql.as_bytes());
     assert_eq!(v2("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL, data BLOB)").status, 200);
     assert_eq!(v2("INSERT INTO t (name, score, data) VALUES ('a', 1.5, x'0102'), ('b', NULL, NULL)").status, 200);
