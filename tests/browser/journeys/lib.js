@@ -13,6 +13,8 @@ export function useApp(url) {
 const SHOTS = process.env.SHOTS || join(import.meta.dirname, '..', 'screenshots');
 export const ADMIN_EMAIL = process.env.ADMIN_EMAIL || 'admin@browser.test';
 export const PASSWORD = 'correct-horse-battery-9';
+/** The first admin's password (`admin_password`, which auth's one-time bootstrap gives the account). */
+export const ADMIN_PASSWORD = process.env.ADMIN_PASSWORD || PASSWORD;
 export const SUCCESS_CARD = '4242424242424242';
 export const DECLINE_CARD = '4000000000000002';
 
@@ -43,7 +45,7 @@ export async function account(email, password = PASSWORD) {
 
 let adminTokens = null;
 /** The configured admin's token response (signed in once per test file: sign-ins are rate limited). */
-export const admin = async () => (adminTokens ??= await account(ADMIN_EMAIL));
+export const admin = async () => (adminTokens ??= await account(ADMIN_EMAIL, ADMIN_PASSWORD));
 
 /** A fresh account with `role` (granted by the admin); returns `{email, tokens}` with a token carrying the role. */
 export async function userWithRole(role, prefix = role) {
@@ -82,9 +84,12 @@ export async function seatedEvent(token, title) {
   return ev;
 }
 
-/** A new browser page at `path` (hash route) with a screenshot helper `shot(name)` and console errors collected. */
+/**
+ * A new browser page at `path` (hash route) with a screenshot helper `shot(name)` and console errors collected.
+ * `close()` takes one last screenshot first (`<journey>-NN-last.png`), so a failed journey shows where it stopped.
+ */
 export async function open(journey, path = '#/') {
-  const { context, close } = await launch();
+  const { context, close: closeBrowser } = await launch();
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -92,6 +97,10 @@ export async function open(journey, path = '#/') {
   const shot = async (name) => {
     n += 1;
     await page.screenshot({ path: join(SHOTS, `${journey}-${String(n).padStart(2, '0')}-${name}.png`), fullPage: true });
+  };
+  const close = async () => {
+    try { await shot('last'); } catch { /* the page is gone: nothing to show */ }
+    await closeBrowser();
   };
   await page.goto(`${BASE}/${path}`);
   return { page, shot, errors, close };
