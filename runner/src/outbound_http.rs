@@ -2,10 +2,12 @@
 //!
 //! Allowed-host entries have the form `scheme://host[:port]` where scheme,
 //! host (as a `*.` prefix or whole) and port (`*`, a number or `a..b`) may be
-//! wildcards; `http://self` / `*://self` allow relative URLs (requests back
-//! into this app); `*.spin.internal` hosts name components for in-process
-//! service chaining. `insecure:allow-all` allows everything. A request to a
-//! host not allowed fails with `HttpRequestDenied`, as in Spin.
+//! wildcards; `http://self` / `*://self` allow requests back into this app
+//! (`http://self.alt/<path>`, sent to the runner's own listener as Spin
+//! 4.0.2 crates/factor-outbound-http/src/wasi.rs does); `*.spin.internal`
+//! hosts name components for in-process service chaining.
+//! `insecure:allow-all` allows everything. A request to a host not allowed
+//! fails with `HttpRequestDenied`, as in Spin.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -163,7 +165,8 @@ impl AllowedHosts {
 pub enum Destination {
     /// `http://<component>.spin.internal/...`: that component, in process.
     Chained(String),
-    /// A relative URL: this app's own router, in process.
+    /// `http://self.alt/...` (or a relative URL): this app, through its
+    /// own listener, as a request from outside.
     SelfApp,
     /// Anywhere else: the network.
     Network,
@@ -171,13 +174,22 @@ pub enum Destination {
 
 /// Decide whether a request may go out and where to.
 pub fn classify(allowed: &AllowedHosts, uri: &http::Uri) -> Result<Destination, wasmtime_wasi_http::Error> {
-    let Some(host) = uri.host() else {
+    // A relative URL reaches the hooks with an empty authority (Spin 4.0.2
+    // crates/factor-outbound-http/src/wasi.rs undoes that the same way).
+    let Some(host) = uri.host().filter(|h| !h.is_empty()) else {
         return if allowed.allows_relative() {
             Ok(Destination::SelfApp)
         } else {
             Err(wasmtime_wasi_http::Error::HttpRequestDenied)
         };
     };
+    if host == "self.alt" {
+        return if allowed.allows_relative() {
+            Ok(Destination::SelfApp)
+        } else {
+            Err(wasmtime_wasi_http::Error::HttpRequestDenied)
+        };
+    }
     let scheme = uri.scheme_str().unwrap_or("http");
     if !allowed.allows(scheme, host, uri.port_u16()) {
         return Err(wasmtime_wasi_http::Error::HttpRequestDenied);
@@ -240,11 +252,20 @@ impl WasiHttpHooks for OutboundHooks {
                     }
                 }
                 Ok(Destination::SelfApp) => {
-                    request.headers_mut().remove(http::header::CONNECTION);
-                    match runtime.dispatch_self(request).await {
-                        Ok(resp) => Ok((resp, done)),
-                        Err(_) => Err(wasmtime_wasi_http::Error::ConnectionTerminated),
-                    }
+                    // Spin sends it to its own listen address, Host and all
+                    // naming that address.
+                    let Some(origin) = runtime.listen_addr() else {
+                        return Err(wasmtime_wasi_http::Error::HttpRequestUriInvalid);
+                    };
+                    let path = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_string();
+                    *request.uri_mut() =
+                        format!("http://{origin}{path}").parse().map_err(|_| wasmtime_wasi_http::Error::HttpRequestUriInvalid)?;
+                    let host = http::HeaderValue::try_from(origin.to_string()).expect("a socket address is a header value");
+                    request.headers_mut().insert(http::header::HOST, host);
+                    let (resp, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+                    use http_body_util::BodyExt;
+                    let io: Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send> = Box::new(io);
+                    Ok((resp.map(BodyExt::boxed_unsync), io))
                 }
                 Ok(Destination::Network) => {
                     let (resp, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
@@ -306,6 +327,9 @@ mod tests {
         assert_eq!(dest(&h, "http://worker.spin.internal/x"), Ok(Destination::Chained("worker".into())));
         assert_eq!(dest(&h, "https://api.example.com/v1"), Ok(Destination::Network));
         assert_eq!(dest(&h, "/api/relative"), Ok(Destination::SelfApp));
+        assert_eq!(dest(&h, "http://self.alt/api/x"), Ok(Destination::SelfApp));
+        let no_self = hosts(&["https://api.example.com"]);
+        assert!(dest(&no_self, "http://self.alt/x").unwrap_err().contains("HttpRequestDenied"));
         assert!(dest(&h, "http://other.spin.internal/").unwrap_err().contains("HttpRequestDenied"));
         assert!(dest(&h, "https://evil.example.com/").unwrap_err().contains("HttpRequestDenied"));
         let wild = hosts(&["http://*.spin.internal"]);

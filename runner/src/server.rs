@@ -70,6 +70,7 @@ pub struct Runtime {
     /// `/.well-known/spin/info`.
     app_name: String,
     app_version: String,
+    listen: std::sync::OnceLock<SocketAddr>,
 }
 
 fn engine() -> Result<Engine> {
@@ -181,6 +182,7 @@ impl Runtime {
             app_variables,
             app_name: app.name.clone(),
             app_version: app.version.clone(),
+            listen: std::sync::OnceLock::new(),
         })
     }
 
@@ -392,12 +394,10 @@ impl Runtime {
         self.run_matched(req, m, CHAINED_CLIENT_ADDR, "(chained) ").await
     }
 
-    /// A relative URL from a component: back into this app's router.
-    pub async fn dispatch_self(
-        self: &Arc<Self>,
-        req: http::Request<WasiBody>,
-    ) -> std::result::Result<http::Response<WasiBody>, Refused> {
-        Box::pin(self.handle(req, ([127, 0, 0, 1], 0).into())).await
+    /// The address the runner listens on, once it does: where requests a
+    /// component sends to `http://self.alt/...` go.
+    pub fn listen_addr(&self) -> Option<SocketAddr> {
+        self.listen.get().copied()
     }
 }
 
@@ -540,6 +540,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     let runtime = Arc::new(Runtime::load(&cli)?);
     let listener = tokio::net::TcpListener::bind(cli.listen).await.with_context(|| format!("cannot listen on {}", cli.listen))?;
     let addr = listener.local_addr()?;
+    let _ = runtime.listen.set(addr);
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "boxoffice-runner listening on http://{addr}")?;

@@ -112,6 +112,24 @@ fn a_request_without_an_authority_or_with_two_that_differ_is_closed_unanswered()
     assert_eq!(one(&echo, "spin-full-url"), "http://example.com/probe/echo");
 }
 
+#[test]
+fn self_requests_go_out_to_the_listener_as_requests_from_outside() {
+    let r = App::start();
+    for url in ["http://self.alt/probe/echo?z=1", "/probe/echo?z=1"] {
+        let (status, body) = chained(&r, url);
+        assert_eq!(status, 200, "{url}: {body}");
+        let echo: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(echo["who"], "probe");
+        assert_eq!(one(&echo, "spin-full-url"), format!("http://{}/probe/echo?z=1", r.addr), "{url}");
+        assert!(one(&echo, "spin-client-addr").starts_with("127.0.0.1:"), "{url}");
+        assert_eq!(echo["target"]["authority"], r.addr.as_str(), "{url}");
+    }
+    // Only with `http://self` (or the like) in allowed_outbound_hosts: the
+    // worker has none.
+    let (_, body) = chained(&r, "http://worker.spin.internal/outbound?url=http://self.alt/probe/echo");
+    assert!(body.contains("HttpRequestDenied"), "{body}");
+}
+
 /// Checks an answer Spin gives with no body: the status, `content-length:
 /// 0`, no content type.
 fn assert_empty(resp: &common::Resp, status: u16) {
