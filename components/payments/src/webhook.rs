@@ -2,6 +2,9 @@
 //!
 //! * Bodies over [`MAX_BODY`] bytes (by `Content-Length` when sent, else
 //!   by the bytes received) → 413 `payload-too-large` before any HMAC.
+//! * A body not declared JSON → 415 `unsupported-media-type`, as every JSON
+//!   endpoint ([`platform::web::require_json_content_type`]); Stripe sends
+//!   `Content-Type: application/json; charset=utf-8`.
 //! * `Stripe-Signature` is verified over the exact raw body
 //!   ([`crate::signature`]): missing, forged, re-serialised, stale or
 //!   future-dated (±5 min) → 400 `bad-request`, nothing applied.
@@ -57,6 +60,7 @@ pub fn receive(req: Request, _: Params) -> ApiResult<Response> {
     if body_len(&req) > MAX_BODY {
         return Err(ApiError::PayloadTooLarge(format!("a webhook body is at most {MAX_BODY} bytes")));
     }
+    platform::web::require_json_content_type(&req)?;
     let secret = platform::config::get_or("payment_webhook_secret", DEFAULT_SECRET);
     let header = platform::web::header_last(&req, "stripe-signature")
         .ok_or_else(|| ApiError::BadRequest("the Stripe-Signature header is missing".into()))?;

@@ -414,15 +414,19 @@ pub fn refund(req: Request, _: Params) -> ApiResult<Response> {
     })
 }
 
-/// `POST /sandbox/payments/authenticate/:id` (form or JSON `outcome` =
-/// `approve` | `fail`): completes the 3-D Secure step, then redirects (303)
+/// `POST /sandbox/payments/authenticate/:id` (`outcome` = `approve` |
+/// `fail`, as a form — the page's own — or a JSON body sent as
+/// `application/json`): completes the 3-D Secure step, then redirects (303)
 /// to the intent's same-site `return_url`, if any.
 pub fn authenticate(req: Request, params: Params) -> ApiResult<Response> {
     let conn = crate::db()?;
     let id = params.get("id").unwrap_or_default().to_string();
-    let outcome = form(&req).get("outcome").cloned().or_else(|| {
+    let json_body = platform::web::header_last(&req, "content-type").is_some_and(platform::web::is_json_media_type);
+    let outcome = if json_body {
         serde_json::from_slice::<Json>(req.body()).ok().and_then(|v| v["outcome"].as_str().map(str::to_string))
-    });
+    } else {
+        form(&req).get("outcome").cloned()
+    };
     let approve = match outcome.as_deref() {
         Some("approve") => true,
         Some("fail") => false,

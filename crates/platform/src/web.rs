@@ -5,7 +5,8 @@
 //!   `method-not-allowed`), every response carries `x-request-id`, and API
 //!   responses default to `cache-control: no-store`.
 //! * [`read_json`] parses a JSON body into a typed request, mapping shape
-//!   errors to 422 field errors and syntax errors to 400.
+//!   errors to 422 field errors and syntax errors to 400; a body not sent
+//!   as `application/json` (or `+json`) is 415 ([`require_json_content_type`]).
 //! * [`Query`] reads query-string parameters with typed, validated access.
 //! * [`json`], [`created`], [`no_content`] build success responses.
 
@@ -156,24 +157,64 @@ pub fn idempotency_key(req: &Request) -> ApiResult<Option<String>> {
     Ok(crate::idempotency::IdempotencyKey::from_request(req)?.map(|k| k.as_str().to_string()))
 }
 
+/// Whether media type text `content_type` (a `Content-Type` header value,
+/// parameters allowed) names JSON: `application/json` or a structured
+/// syntax suffix `application/<subtype>+json` (RFC 6839 §3.1, e.g.
+/// `application/ld+json`), any case, e.g. Stripe's
+/// `application/json; charset=utf-8`.
+pub fn is_json_media_type(content_type: &str) -> bool {
+    let mt = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    match mt.split_once('/') {
+        Some(("application", sub)) => sub == "json" || (sub.len() > "+json".len() && sub.ends_with("+json")),
+        _ => false,
+    }
+}
+
+/// 415 `unsupported-media-type` unless the request says its body is JSON
+/// ([`is_json_media_type`]); a missing `Content-Type` is refused too.
+///
+/// Why: a browser sends `text/plain`, form types, or no `Content-Type` at
+/// all (`navigator.sendBeacon`, `fetch` with a `Blob` body) cross-site
+/// without a CORS preflight; requiring a JSON type means a foreign page can
+/// never make a state-changing API call that reads its body (the OWASP CSRF
+/// cheat sheet's "custom request headers / content type" defence).
+pub fn require_json_content_type(req: &Request) -> ApiResult<()> {
+    match header_last(req, "content-type") {
+        Some(ct) if is_json_media_type(ct) => Ok(()),
+        Some(ct) => Err(ApiError::UnsupportedMediaType(format!(
+            "the body must be sent as Content-Type: application/json, not {}",
+            ct.split(';').next().unwrap_or("").trim()
+        ))),
+        None => Err(ApiError::UnsupportedMediaType(
+            "the body must be sent with Content-Type: application/json (none was given)".into(),
+        )),
+    }
+}
+
 /// Parses the JSON body into `T`.
 ///
-/// Errors: 415 when a non-empty body is not `application/json` (or `+json`);
-/// 413 above [`MAX_JSON_BODY`]; 400 `malformed-json` for invalid JSON or an
-/// empty body; 422 `validation` naming the field when the JSON is
-/// well-formed but a field has the wrong type or is missing.
+/// Errors: 413 above [`MAX_JSON_BODY`]; 400 `malformed-json` for an empty
+/// body sent without a `Content-Type`; 415 when the body is not declared
+/// JSON (see [`require_json_content_type`]: a missing `Content-Type` counts);
+/// 400 `malformed-json` for invalid JSON or an empty JSON body; 422
+/// `validation` naming the field when the JSON is well-formed but a field
+/// has the wrong type or is missing.
 pub fn read_json<T: DeserializeOwned>(req: &Request) -> ApiResult<T> {
+    read_json_within(req, MAX_JSON_BODY)
+}
+
+/// [`read_json`] with another size limit, `max_bytes` (importers take
+/// larger documents).
+pub fn read_json_within<T: DeserializeOwned>(req: &Request, max_bytes: usize) -> ApiResult<T> {
     let body = req.body();
-    if body.len() > MAX_JSON_BODY {
-        return Err(ApiError::PayloadTooLarge(format!("body exceeds {MAX_JSON_BODY} bytes")));
+    if body.len() > max_bytes {
+        return Err(ApiError::PayloadTooLarge(format!("the body is over {max_bytes} bytes")));
     }
-    if let Some(ct) = header_last(req, "content-type") {
-        let mt = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-        if mt != "application/json" && !mt.ends_with("+json") {
-            return Err(ApiError::UnsupportedMediaType(format!("expected application/json, got {mt}")));
-        }
+    let blank = body.iter().all(|b| b.is_ascii_whitespace());
+    if !(blank && header_last(req, "content-type").is_none()) {
+        require_json_content_type(req)?;
     }
-    if body.iter().all(|b| b.is_ascii_whitespace()) {
+    if blank {
         return Err(ApiError::MalformedJson("the request body is empty; a JSON object is required".into()));
     }
     parse_json(body)
@@ -313,6 +354,16 @@ mod tests {
     #[test]
     fn syntax_error_is_malformed() {
         assert!(matches!(parse_json::<Order>(b"{\"quantity\": 1,"), Err(ApiError::MalformedJson(_))));
+    }
+
+    #[test]
+    fn json_media_types() {
+        for ok in ["application/json", "application/json; charset=utf-8", "Application/JSON", "application/ld+json", "application/vnd.api+json ; x=1"] {
+            assert!(is_json_media_type(ok), "{ok}");
+        }
+        for bad in ["", "text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data", "application/+json", "text/json", "application/jsonp", "json"] {
+            assert!(!is_json_media_type(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -275,14 +275,14 @@ fn options(req: &Request) -> ApiResult<Options> {
     e.finish(|| Options { shift_to_future, timezone, publish, now: platform::clock::now_ms() })
 }
 
+/// The import document: at most [`MAX_IMPORT_BODY`] bytes (413), sent as
+/// JSON (`application/json`, or `application/ld+json` for JSON-LD; 415
+/// otherwise, see [`platform::web::require_json_content_type`]).
 fn body(req: &Request) -> ApiResult<Json> {
     if req.body().len() > MAX_IMPORT_BODY {
         return Err(ApiError::PayloadTooLarge(format!("an import body is at most {MAX_IMPORT_BODY} bytes")));
     }
-    if req.body().iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::MalformedJson("the request body is empty".into()));
-    }
-    platform::web::parse_json(req.body())
+    platform::web::read_json_within(req, MAX_IMPORT_BODY)
 }
 
 /// Runs one import: maps the body with `map`, saves each record, reports.
