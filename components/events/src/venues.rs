@@ -163,8 +163,8 @@ pub struct Venue {
 const SELECT_VENUE: &str = "SELECT id, owner_id, name, address, city, region, postal_code, country, timezone, latitude, longitude, seat_count, ga_areas FROM venues WHERE id = ?";
 const SELECT_SEAT_MAP: &str = "SELECT seat_map FROM venues WHERE id = ?";
 const INSERT_VENUE: &str = "INSERT INTO venues (id, owner_id, name, address, city, region, postal_code, country, timezone, latitude, longitude, seat_count, seat_map, ga_areas, source, external_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-const FIND_EXTERNAL: &str = "SELECT id FROM venues WHERE source = ? AND external_id = ?";
-const UPDATE_EXTERNAL: &str = "UPDATE venues SET name = ?1, address = ?2, city = ?3, region = ?4, postal_code = ?5, country = ?6, timezone = ?7, latitude = ?8, longitude = ?9, updated_at = ?10 WHERE id = ?11 AND NOT (name IS ?1 AND address IS ?2 AND city IS ?3 AND region IS ?4 AND postal_code IS ?5 AND country IS ?6 AND timezone IS ?7 AND latitude IS ?8 AND longitude IS ?9)";
+const FIND_EXTERNAL: &str = "SELECT id FROM venues WHERE owner_id = ? AND source = ? AND external_id = ?";
+const UPDATE_EXTERNAL: &str = "UPDATE venues SET name = ?1, address = ?2, city = ?3, region = ?4, postal_code = ?5, country = ?6, timezone = ?7, latitude = ?8, longitude = ?9, updated_at = ?10 WHERE id = ?11 AND owner_id = ?12 AND NOT (name IS ?1 AND address IS ?2 AND city IS ?3 AND region IS ?4 AND postal_code IS ?5 AND country IS ?6 AND timezone IS ?7 AND latitude IS ?8 AND longitude IS ?9)";
 
 /// Loads venue `id`; with `with_map` also parses its seat map.
 pub fn load(conn: &Connection, id: &str, with_map: bool) -> ApiResult<Option<Venue>> {
@@ -232,10 +232,21 @@ pub fn insert(conn: &Connection, spec: &VenueSpec, owner: &str, external: Option
     Ok(id)
 }
 
-/// The venue imported from `source` with `external_id`: created on first
-/// sight, its address fields refreshed when the source changed them.
+/// `owner`'s venue imported from `source` with `external_id`: created on
+/// `owner`'s first import of it, its address fields refreshed when the
+/// source changed them.
+///
+/// An import only ever touches the importer's own venue record: venues are
+/// keyed by (owner, source, external id) (migration 3), so when organizer B
+/// imports the Ticketmaster venue that organizer A imported (or the seeded
+/// one), B gets a venue of their own and A's name, address, zone and
+/// coordinates stay as they are. This is what ticketing platforms do with
+/// organizer-supplied venue data (an Eventbrite venue belongs to one
+/// organizer): a feed is one organizer's claim, not the truth about a place
+/// others sell tickets at; sharing a canonical venue would need a curated
+/// record that no import can edit.
 pub fn upsert_external(conn: &Connection, spec: &VenueSpec, owner: &str, source: &str, external_id: &str) -> ApiResult<String> {
-    let rs = conn.execute(FIND_EXTERNAL, &[store::text(source), store::text(external_id)])?;
+    let rs = conn.execute(FIND_EXTERNAL, &[store::text(owner), store::text(source), store::text(external_id)])?;
     if let Some(id) = rs.rows().next().map(|r| store::s(&r, "id")) {
         let f = |s: &str| store::text(s);
         conn.execute(
@@ -252,6 +263,7 @@ pub fn upsert_external(conn: &Connection, spec: &VenueSpec, owner: &str, source:
                 opt_real(spec.longitude),
                 int(platform::clock::now_ms()),
                 f(&id),
+                f(owner),
             ],
         )?;
         return Ok(id);
