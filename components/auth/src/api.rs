@@ -4,7 +4,7 @@ use crate::email::Email;
 use crate::password::{self, NewPassword};
 use crate::ratelimit::{self, LOGIN_PER_ACCOUNT, LOGIN_PER_IP, PASSWORD_CHANGE};
 use crate::sessions::{self, Revocation};
-use crate::{accounts, db, tokens};
+use crate::{accounts, bootstrap, db, tokens};
 use platform::auth::Role;
 use platform::web::{created, no_content, ok, read_json};
 use platform::{clock, health, ApiError, ApiResult, FieldError};
@@ -25,15 +25,10 @@ pub struct Credentials {
     pub password: String,
 }
 
-/// True when `email` is the configured first admin (`admin_email` variable).
-fn is_configured_admin(email: &Email) -> bool {
-    platform::config::get("admin_email")
-        .and_then(|a| Email::parse(&a).ok())
-        .is_some_and(|a| &a == email)
-}
-
-/// `POST /api/auth/register` — creates a customer account (an admin when the
-/// e-mail is the `admin_email` variable) and signs it in.
+/// `POST /api/auth/register` — creates a customer account and signs it in.
+/// Registering never makes an admin, whatever the address: the first admin
+/// comes from [`crate::bootstrap`] (run first, so a configured
+/// `admin_email` is already taken by it: 409).
 ///
 /// Rate limit (counted after validation, before the password is hashed):
 /// per client IP, see [`ratelimit::register_per_ip`]. Errors: 422
@@ -59,9 +54,13 @@ pub fn register(req: Request, _p: Params) -> ApiResult {
     let now = clock::now_ms();
     let ip = platform::web::client_ip(&req).unwrap_or_else(|| "unknown".into());
     ratelimit::hit(&ratelimit::register_per_ip(), &ip, now / 1000)?;
-    let hash = pw.hash()?;
-    let role = if is_configured_admin(&email) { Role::Admin } else { Role::Customer };
     let conn = db()?;
+    bootstrap::ensure(&conn, now)?;
+    if bootstrap::is_admin_address(&email) {
+        eprintln!("auth: {} registered as a customer: admins come from the admin_email/admin_password bootstrap only", email.as_str());
+    }
+    let hash = pw.hash()?;
+    let role = Role::Customer;
     let id = platform::ids::new("usr");
     if !accounts::insert(&conn, &id, email.as_str(), &hash, role, now)? {
         return Err(ApiError::conflict("email-taken", "an account with this e-mail address already exists"));
@@ -83,6 +82,7 @@ pub fn login(req: Request, _p: Params) -> ApiResult {
     let email_key = body.email.trim().to_lowercase();
     ratelimit::hit(&LOGIN_PER_ACCOUNT, &email_key, now / 1000)?;
     let conn = db()?;
+    bootstrap::ensure(&conn, now)?;
     let account = accounts::by_email(&conn, &email_key)?.filter(|a| a.erased_at.is_none());
     let stored = account.as_ref().and_then(|a| a.password_hash.as_deref());
     let password_ok = body.password.chars().count() <= password::MAX_CHARS && password::verify(&body.password, stored);

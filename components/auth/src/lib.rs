@@ -3,7 +3,7 @@
 //! | route | who | answer |
 //! |---|---|---|
 //! | `GET  /api/auth/health` | anyone | database and store checks |
-//! | `POST /api/auth/register` `{email, password}` | anyone | 201 token response; 409 `email-taken`; 422 policy; 429 + `Retry-After` |
+//! | `POST /api/auth/register` `{email, password}` | anyone | 201 token response (always a customer); 409 `email-taken`; 422 policy; 429 + `Retry-After` |
 //! | `POST /api/auth/login` `{email, password}` | anyone | 200 token response; 401; 429 + `Retry-After` |
 //! | `POST /api/auth/refresh` `{refresh_token}` | holder | 200 token response (rotated); 401; 409 `refresh-race` |
 //! | `POST /api/auth/logout` `{refresh_token}` | holder | 204; ends that sign-in's family |
@@ -14,6 +14,8 @@
 //! | `GET  /api/auth/internal/accounts/:id` | chained | account summary |
 //! | `PUT  /api/auth/internal/accounts/:id/role` `{role}` | chained | 200 summary |
 //! | `POST /api/auth/internal/accounts/:id/erase` | chained | 204 |
+//!
+//! The first admin is made from configuration, once, by [`bootstrap`].
 //!
 //! Token responses use RFC 6749 §5.1 names: `access_token`, `token_type`
 //! (`Bearer`), `expires_in` (seconds), `refresh_token`, plus `user`
@@ -28,6 +30,7 @@ use spin_sdk::http::Router;
 
 pub mod accounts;
 pub mod api;
+pub mod bootstrap;
 pub mod email;
 pub mod internal;
 pub mod password;
@@ -39,8 +42,10 @@ pub mod tokens;
 pub const DB: &str = "auth";
 
 /// Schema migrations, applied on open.
-pub const MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, name: "accounts", sql: include_str!("../../../sql/auth/0001_accounts.sql") }];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "accounts", sql: include_str!("../../../sql/auth/0001_accounts.sql") },
+    Migration { version: 2, name: "admin_bootstrap", sql: include_str!("../../../sql/auth/0002_admin_bootstrap.sql") },
+];
 
 /// The route table.
 pub fn router() -> Router {

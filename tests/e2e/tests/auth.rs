@@ -360,19 +360,6 @@ fn login_is_rate_limited_per_client_address() {
 }
 
 #[test]
-fn the_configured_email_registers_as_admin() {
-    let app = accounts::spawn(&[]);
-    let r = app.post("/api/auth/register", &json!({"email": accounts::ADMIN_EMAIL.to_uppercase(), "password": PASSWORD}));
-    assert_eq!(r.status, 201, "{}", r.text());
-    assert_eq!(r.json()["user"]["role"], "admin");
-    assert_eq!(decode_part(r.json()["access_token"].as_str().unwrap(), 1)["role"], "admin");
-    assert_eq!(accounts::customer(&app).role, "customer");
-    // without the variable nobody is admin
-    let plain = App::spawn();
-    assert_eq!(register(&plain, accounts::ADMIN_EMAIL, PASSWORD).role, "customer");
-}
-
-#[test]
 fn private_endpoints_are_not_reachable_from_outside() {
     let app = accounts::spawn(&[]);
     let admin = accounts::admin_token(&app);
