@@ -3,8 +3,11 @@
 //! * `cargo xtask up [--listen ADDR]` — adds the `wasm32-wasip2` target if
 //!   missing, builds every component listed in `spin.toml` and the local
 //!   runner (release), and serves the app with the runner on the embedded
-//!   defaults (local SQLite/KV files under `.spin/`, sandbox providers),
-//!   calling each component's tick route on a timer.
+//!   defaults (local SQLite/KV files under `.spin/`) plus what a local run
+//!   needs: the sandbox providers on, a local admin (`admin@boxoffice.local`
+//!   with a generated first password) and a generated sandbox admin token,
+//!   both printed and kept in `.spin/local-secrets.env`; it calls each
+//!   component's tick route on a timer.
 //! * `cargo xtask build` — the build half of `up`.
 //! * `cargo xtask test` — builds everything (components, runner probe
 //!   components, runner), runs every Rust test in release mode (unit tests,
@@ -206,17 +209,37 @@ fn up(root: &Path, args: &[String]) -> Res {
     }
     let present = app_component_packages(root)?;
     let mut cmd = Command::new(runner_bin(root));
-    // Locally, whoever registers this address is admin (and may create
-    // events); production sets its own `admin_email` or none.
-    if std::env::var_os("SPIN_VARIABLE_ADMIN_EMAIL").is_none() {
-        cmd.env("SPIN_VARIABLE_ADMIN_EMAIL", LOCAL_ADMIN_EMAIL);
-        eprintln!("xtask: register {LOCAL_ADMIN_EMAIL} to be the local admin (set SPIN_VARIABLE_ADMIN_EMAIL to choose another)");
+    let reachable = format!("http://{}", listen.replace("0.0.0.0", "127.0.0.1"));
+    // The local run is where the sandbox providers belong (spin.toml ships
+    // them off).
+    if std::env::var_os("SPIN_VARIABLE_SANDBOX_ENABLED").is_none() {
+        cmd.env("SPIN_VARIABLE_SANDBOX_ENABLED", "true");
     }
+    // The local admin (auth's one-time bootstrap) and the sandbox tools'
+    // token: the caller's SPIN_VARIABLE_* when set, else generated once and
+    // kept with the local data in .spin/ (a fresh .spin/ gets fresh ones).
+    let secrets = LocalSecrets::load_or_make(&root.join(".spin").join(LOCAL_SECRETS))?;
+    let admin_email = std::env::var("SPIN_VARIABLE_ADMIN_EMAIL").unwrap_or_else(|_| {
+        cmd.env("SPIN_VARIABLE_ADMIN_EMAIL", LOCAL_ADMIN_EMAIL);
+        LOCAL_ADMIN_EMAIL.to_string()
+    });
+    let admin_password = std::env::var("SPIN_VARIABLE_ADMIN_PASSWORD").unwrap_or_else(|_| {
+        cmd.env("SPIN_VARIABLE_ADMIN_PASSWORD", &secrets.admin_password);
+        secrets.admin_password.clone()
+    });
+    let sandbox_token = std::env::var("SPIN_VARIABLE_SANDBOX_ADMIN_TOKEN").unwrap_or_else(|_| {
+        cmd.env("SPIN_VARIABLE_SANDBOX_ADMIN_TOKEN", &secrets.sandbox_admin_token);
+        secrets.sandbox_admin_token.clone()
+    });
+    eprintln!("xtask: local admin: sign in at {reachable}/ as {admin_email} with password {admin_password}");
+    eprintln!("xtask:   (made on first use of a fresh .spin/; an admin made earlier keeps its own password)");
+    eprintln!("xtask: sandbox mailbox and payments: {reachable}/sandbox/email and {reachable}/sandbox/payments,");
+    eprintln!("xtask:   sign in with the sandbox admin token {sandbox_token} (or send it as Authorization: Bearer)");
+    eprintln!("xtask:   (both kept in .spin/{LOCAL_SECRETS}; SPIN_VARIABLE_ADMIN_PASSWORD / SPIN_VARIABLE_SANDBOX_ADMIN_TOKEN win)");
     // Links in e-mails, calendar files and JSON-LD point at where the app is
     // served, unless the caller says otherwise.
     if std::env::var_os("SPIN_VARIABLE_PUBLIC_BASE_URL").is_none() {
-        let reachable = listen.replace("0.0.0.0", "127.0.0.1");
-        cmd.env("SPIN_VARIABLE_PUBLIC_BASE_URL", format!("http://{reachable}"));
+        cmd.env("SPIN_VARIABLE_PUBLIC_BASE_URL", &reachable);
     }
     cmd.args(["--manifest", "spin.toml", "--runtime-config-file", "runtime-config.toml", "--listen", &listen]);
     for (component, path, secs) in TICKS {
@@ -226,6 +249,58 @@ fn up(root: &Path, args: &[String]) -> Res {
     }
     seed_demo_catalogue(&listen); // events: demo catalogue, in the background once the app answers
     run(&mut cmd)
+}
+
+/// Where `cargo xtask up` keeps its generated local credentials, under `.spin/`.
+const LOCAL_SECRETS: &str = "local-secrets.env";
+
+/// The generated credentials of the local run (`NAME=value` lines in
+/// `.spin/local-secrets.env`, readable only by the owner).
+struct LocalSecrets {
+    /// `admin_password` of the local admin's one-time bootstrap.
+    admin_password: String,
+    /// `sandbox_admin_token` of the sandbox tools.
+    sandbox_admin_token: String,
+}
+
+impl LocalSecrets {
+    /// Reads `path`, making (and saving) any value it lacks from 16 random
+    /// bytes of the OS.
+    fn load_or_make(path: &Path) -> Result<LocalSecrets, String> {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let get = |name: &str| {
+            text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix('=')).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+        };
+        let (pw, tok) = (get("ADMIN_PASSWORD"), get("SANDBOX_ADMIN_TOKEN"));
+        let fresh = pw.is_none() || tok.is_none();
+        let secrets = LocalSecrets {
+            admin_password: pw.map_or_else(|| random_hex(16).map(|h| format!("local-{h}")), Ok)?,
+            sandbox_admin_token: tok.map_or_else(|| random_hex(16).map(|h| format!("sbx-{h}")), Ok)?,
+        };
+        if fresh {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::create_dir_all(path.parent().ok_or("no parent directory")?).map_err(|e| format!("{}: {e}", path.display()))?;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            writeln!(f, "# cargo xtask up: the local admin's first password and the sandbox tools' token")
+                .and_then(|_| writeln!(f, "ADMIN_PASSWORD={}\nSANDBOX_ADMIN_TOKEN={}", secrets.admin_password, secrets.sandbox_admin_token))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        Ok(secrets)
+    }
+}
+
+/// `n` random bytes from the OS (`/dev/urandom`) as lower-case hex.
+fn random_hex(n: usize) -> Result<String, String> {
+    let mut buf = vec![0u8; n];
+    std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom").map_err(|e| format!("/dev/urandom: {e}"))?, &mut buf)
+        .map_err(|e| format!("/dev/urandom: {e}"))?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Events (issue 4): loads the demo catalogue into the app about to listen on

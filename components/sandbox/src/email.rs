@@ -4,20 +4,24 @@
 //!
 //! | route | answer |
 //! |---|---|
-//! | `POST /sandbox/email/emails` | send: `{"from","to":[…]|"…","subject","html"?,"text"?,"tags"?}` → `200 {"id":"em_…"}` |
-//! | `GET  /sandbox/email/emails/:id` | one message (Resend's retrieve) |
-//! | `GET  /sandbox/email/messages?to=&limit=` | messages, newest first (tests) |
-//! | `GET  /sandbox/email/requests` | every `POST /emails` and its answer, oldest first (tests) |
-//! | `PUT  /sandbox/email/faults` | failure injection (below) |
-//! | `GET  /sandbox/email` | the mailbox page (HTML) |
-//! | `GET  /sandbox/email/view/:id` | one message's HTML body, sandboxed by CSP |
+//! | `POST /sandbox/email/emails` | provider API: send `{"from","to":[…]|"…","subject","html"?,"text"?,"tags"?}` → `200 {"id":"em_…"}` |
+//! | `GET  /sandbox/email/emails/:id` | provider API: one message (Resend's retrieve) |
+//! | `GET  /sandbox/email/messages?to=&limit=` | tool: messages, newest first (tests) |
+//! | `GET  /sandbox/email/requests` | tool: every `POST /emails` and its answer, oldest first (tests) |
+//! | `PUT  /sandbox/email/faults` | tool (Bearer): failure injection (below) |
+//! | `GET  /sandbox/email` | tool: the mailbox page (HTML) |
+//! | `GET  /sandbox/email/view/:id` | tool: one message's HTML body, sandboxed by CSP |
 //!
-//! Send rules, as the real API: `Authorization: Bearer <email_api_token>`
-//! (any non-empty token when the variable is unset; 401 missing, 403
-//! wrong); 422 `validation_error` for a bad `from`/`to`/`subject` or no
-//! body; `Idempotency-Key` (≤ 256 chars): the same key with the same body
-//! answers the first result again and stores nothing, with another body
-//! 409 `invalid_idempotent_request`.
+//! The tools need the sandbox admin token (see [`crate::access`]): the
+//! mailbox holds every message sent, ticket codes included.
+//!
+//! Provider API rules, as the real API: `Authorization: Bearer
+//! <email_api_token>` (401 `missing_api_key` without one — or when no
+//! token is configured, since then none can be right — 403
+//! `invalid_api_key` for a wrong one); 422 `validation_error` for a bad
+//! `from`/`to`/`subject` or no body; `Idempotency-Key` (≤ 256 chars): the
+//! same key with the same body answers the first result again and stores
+//! nothing, with another body 409 `invalid_idempotent_request`.
 //!
 //! Failure injection: `PUT /sandbox/email/faults`
 //! `{"mode":"status","status":503,"count":2}` makes the next 2 sends answer
@@ -103,16 +107,9 @@ pub fn send(req: Request, _: Params) -> ApiResult {
     let conn = crate::db()?;
     let key = platform::web::header_last(&req, "idempotency-key").map(str::to_string);
     let key = key.as_deref();
-    match (platform::web::bearer_token(&req), platform::config::get("email_api_token")) {
-        (None, _) => {
-            log(&conn, key, 401, "refused", None)?;
-            return Ok(provider_error(401, "missing_api_key", "Missing API key in the authorization header"));
-        }
-        (Some(given), Some(expected)) if given != expected => {
-            log(&conn, key, 403, "refused", None)?;
-            return Ok(provider_error(403, "invalid_api_key", "API key is invalid"));
-        }
-        _ => {}
+    if let Err(status) = crate::access::provider_key(&req, "email_api_token") {
+        log(&conn, key, status, "refused", None)?;
+        return Ok(key_refused(status));
     }
     if let Some((mode, status, delay)) = take_fault(&conn)? {
         if delay > 0 {
@@ -228,8 +225,21 @@ pub fn list(req: Request, _: Params) -> ApiResult {
     platform::web::ok(&json!({"items": messages(&conn, q.get("to"), q.limit(100, 1000)?)?}))
 }
 
-/// `GET /sandbox/email/emails/{id}`: one message (404 unknown).
-pub fn get(_: Request, params: Params) -> ApiResult {
+/// Resend's answer to a refused API key: 401 `missing_api_key`, 403 `invalid_api_key`.
+fn key_refused(status: u16) -> Response {
+    if status == 401 {
+        provider_error(401, "missing_api_key", "Missing API key in the authorization header")
+    } else {
+        provider_error(403, "invalid_api_key", "API key is invalid")
+    }
+}
+
+/// `GET /sandbox/email/emails/{id}`: one message (provider API key
+/// required, as for send; 404 unknown).
+pub fn get(req: Request, params: Params) -> ApiResult {
+    if let Err(status) = crate::access::provider_key(&req, "email_api_token") {
+        return Ok(key_refused(status));
+    }
     let id = params.get("id").unwrap_or_default();
     let conn = crate::db()?;
     let rs = conn.execute(&format!("SELECT {COLUMNS} FROM sb_emails WHERE id = ?"), &[Value::Text(id.into())])?;

@@ -1,6 +1,14 @@
 //! `sandbox`: local stand-ins for the outside providers (DESIGN §2). Every
-//! route answers 404 when the `sandbox_enabled` variable is false
-//! (production).
+//! route answers 404 unless the `sandbox_enabled` variable is true: it is
+//! false by default (`spin.toml`, and [`enabled`] when unset), so a plain
+//! deployment ships no sandbox; `cargo xtask up` and the test harnesses turn
+//! it on.
+//!
+//! Who may call what is in [`access`]: the provider APIs check their
+//! provider's key, the buyer's 3-D Secure page and health are open, and the
+//! tools (marked *tool* below) need the `sandbox_admin_token` secret —
+//! `Authorization: Bearer <token>`, or for the read-only pages and lists the
+//! cookie of the sign-in form (`POST /sandbox/login`).
 //!
 //! Payment provider (`/sandbox/payments/...`, a Stripe PaymentIntents subset,
 //! `Authorization: Bearer <payment_secret_key>`, form-encoded, Idempotency-Key
@@ -9,16 +17,17 @@
 //! | route | answer |
 //! |---|---|
 //! | `GET  /sandbox/health` | database check |
-//! | `GET  /sandbox/payments` | HTML list of intents, refunds and webhooks |
+//! | `POST /sandbox/login` | sign-in form post (`token`, `next`) → 303 + reader cookie |
+//! | `GET  /sandbox/payments` | *tool*: HTML list of intents, refunds and webhooks |
 //! | `POST /sandbox/payments/v1/payment_intents` | create |
 //! | `GET  /sandbox/payments/v1/payment_intents/:id` | retrieve |
 //! | `POST /sandbox/payments/v1/payment_intents/:id/confirm` | confirm with a test card |
 //! | `POST /sandbox/payments/v1/payment_intents/:id/cancel` | cancel |
 //! | `POST /sandbox/payments/v1/refunds` | refund (full or partial) |
 //! | `GET/POST /sandbox/payments/authenticate/:id` | the buyer's 3-D Secure page |
-//! | `PUT  /sandbox/payments/admin/faults` | failure injection (see [`faults`]) |
-//! | `GET  /sandbox/payments/admin/webhooks?object=` | webhook events made (raw bodies, deliveries, `queued`) |
-//! | `POST /sandbox/payments/admin/settle` | settle `processing` intents now |
+//! | `PUT  /sandbox/payments/admin/faults` | *tool* (Bearer): failure injection (see [`faults`]) |
+//! | `GET  /sandbox/payments/admin/webhooks?object=` | *tool*: webhook events made (raw bodies, deliveries, `queued`) |
+//! | `POST /sandbox/payments/admin/settle` | *tool* (Bearer): settle `processing` intents now |
 //!
 //! Webhooks are sent the way a real provider sends them: after the API call
 //! was answered (queued in `sb_webhook_queue`, delivered once the response
@@ -28,9 +37,11 @@
 //! `Authorization: Bearer <email_api_token>`, Idempotency-Key honoured,
 //! failure injection, mailbox page) — see [`email`].
 
+use access::{page, reader, tool};
 use platform::db::Migration;
 use spin_sdk::http::Router;
 
+pub mod access;
 pub mod email;
 pub mod faults;
 pub mod pages;
@@ -50,12 +61,13 @@ pub const MIGRATIONS: &[Migration] =
         Migration { version: 10, name: "email", sql: include_str!("../../../sql/sandbox/0010_email.sql") },
     ];
 
-/// The route table.
+/// The route table (tools wrapped by [`access`]).
 pub fn router() -> Router {
     let mut r = Router::new();
     r.get("/sandbox/health", pages::health);
-    // Payment provider.
-    r.get("/sandbox/payments", pages::list);
+    r.post("/sandbox/login", access::login);
+    // Payment provider: its API (payment_secret_key), the buyer's 3-D Secure page, tools.
+    r.get("/sandbox/payments", page(pages::list));
     r.post("/sandbox/payments/v1/payment_intents", payments::create);
     r.get("/sandbox/payments/v1/payment_intents/:id", payments::retrieve);
     r.post("/sandbox/payments/v1/payment_intents/:id/confirm", payments::confirm);
@@ -63,17 +75,17 @@ pub fn router() -> Router {
     r.post("/sandbox/payments/v1/refunds", payments::refund);
     r.get("/sandbox/payments/authenticate/:id", pages::authenticate);
     r.post("/sandbox/payments/authenticate/:id", payments::authenticate);
-    r.put("/sandbox/payments/admin/faults", faults::set);
-    r.get("/sandbox/payments/admin/webhooks", webhooks::list);
-    r.post("/sandbox/payments/admin/settle", payments::settle);
-    // Email provider.
-    r.get("/sandbox/email", email::mailbox);
+    r.put("/sandbox/payments/admin/faults", tool(faults::set));
+    r.get("/sandbox/payments/admin/webhooks", reader(webhooks::list));
+    r.post("/sandbox/payments/admin/settle", tool(payments::settle));
+    // Email provider: its API (email_api_token), tools.
     r.post("/sandbox/email/emails", email::send);
     r.get("/sandbox/email/emails/:id", email::get);
-    r.get("/sandbox/email/messages", email::list);
-    r.get("/sandbox/email/requests", email::requests);
-    r.put("/sandbox/email/faults", email::set_faults);
-    r.get("/sandbox/email/view/:id", email::view_html);
+    r.get("/sandbox/email", page(email::mailbox));
+    r.get("/sandbox/email/view/:id", page(email::view_html));
+    r.get("/sandbox/email/messages", reader(email::list));
+    r.get("/sandbox/email/requests", reader(email::requests));
+    r.put("/sandbox/email/faults", tool(email::set_faults));
     r
 }
 
@@ -125,9 +137,10 @@ pub fn respond(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
     platform::web::serve(&router(), req)
 }
 
-/// The `sandbox_enabled` variable (default true for local development).
+/// The `sandbox_enabled` variable; false when unset (a deployment that
+/// says nothing gets no sandbox).
 pub fn enabled() -> bool {
-    platform::config::flag("sandbox_enabled", true)
+    platform::config::flag("sandbox_enabled", false)
 }
 
 /// Opens the sandbox database, applying migrations.

@@ -23,8 +23,6 @@ use spin_sdk::http::{Params, Request, Response};
 use spin_sdk::sqlite3::{Connection, Row, Value};
 use std::collections::BTreeMap;
 
-/// Development default of `payment_secret_key` (as in `payments`).
-pub const DEFAULT_SECRET_KEY: &str = "sk_test_boxoffice_sandbox";
 /// How long a `processing` intent takes to succeed, ms.
 pub const SETTLE_MS: i64 = 2_000;
 
@@ -76,10 +74,11 @@ fn form(req: &Request) -> BTreeMap<String, String> {
     url::form_urlencoded::parse(req.body()).into_owned().collect()
 }
 
-/// Checks the API key and takes any injected fault for `op`.
+/// Checks the API key (`Authorization: Bearer <payment_secret_key>`; a
+/// missing or wrong key, or none configured, is Stripe's 401
+/// `api_key_invalid`) and takes any injected fault for `op`.
 fn guard(conn: &Connection, req: &Request, op: &str) -> ApiResult<Option<Response>> {
-    let key = platform::config::get_or("payment_secret_key", DEFAULT_SECRET_KEY);
-    if platform::web::bearer_token(req) != Some(key.as_str()) {
+    if crate::access::provider_key(req, "payment_secret_key").is_err() {
         return Ok(Some(stripe_error(401, "invalid_request_error", "api_key_invalid", "Invalid API Key provided", Json::Null)));
     }
     Ok(faults::take(conn, op)?.and_then(|f| faults::answer(&f, req.path())))

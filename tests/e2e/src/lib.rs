@@ -47,6 +47,16 @@ pub fn app_manifest() -> String {
     manifest
 }
 
+/// The `sandbox_admin_token` of every test app (see [`HARNESS_VARS`]);
+/// [`App::sandbox`] sends it.
+pub const SANDBOX_ADMIN_TOKEN: &str = "sbx-e2e-harness-sandbox-admin-token";
+
+/// Variables every test app starts with unless the test sets them itself:
+/// what a local run turns on (spin.toml ships the sandbox off and its
+/// tools closed), as `cargo xtask up` does. [`App::spawn_as_shipped`] leaves
+/// them out.
+pub const HARNESS_VARS: &[(&str, &str)] = &[("sandbox_enabled", "true"), ("sandbox_admin_token", SANDBOX_ADMIN_TOKEN)];
+
 /// A running instance of the app.
 pub struct App {
     /// `http://127.0.0.1:<port>`
@@ -122,9 +132,15 @@ impl App {
     }
 
     /// Starts the app with `SPIN_VARIABLE_<NAME>` overrides, e.g.
-    /// `&[("hold_ttl_seconds", "3")]`.
+    /// `&[("hold_ttl_seconds", "3")]` (on top of [`HARNESS_VARS`]).
     pub fn spawn_with(vars: &[(&str, &str)]) -> App {
         Self::spawn_manifest(None, vars)
+    }
+
+    /// Starts the app as a deployment gets it: spin.toml's own defaults,
+    /// without [`HARNESS_VARS`], plus `vars`.
+    pub fn spawn_as_shipped(vars: &[(&str, &str)]) -> App {
+        Self::start(None, &[], vars)
     }
 
     /// Starts the app on [`host`] on a free loopback port with every store
@@ -136,7 +152,13 @@ impl App {
     /// Either is written into the temp dir, which also gets a `static`
     /// symlink to the project's frontend: Spin refuses `files` from outside
     /// the manifest's directory, and compares paths, not link targets.
+    ///
+    /// Variables: [`HARNESS_VARS`], then `vars` (which win).
     pub fn spawn_manifest(manifest: Option<&str>, vars: &[(&str, &str)]) -> App {
+        Self::start(manifest, HARNESS_VARS, vars)
+    }
+
+    fn start(manifest: Option<&str>, defaults: &[(&str, &str)], vars: &[(&str, &str)]) -> App {
         let root = workspace_root();
         let dir = tempfile::tempdir().expect("temp dir");
         // Spin resolves SQLite paths against the working directory and KV
@@ -151,7 +173,8 @@ impl App {
         std::fs::write(&path, text).expect("write manifest");
         std::os::unix::fs::symlink(root.join("static"), dir.path().join("static")).expect("link static/");
         let mut launch = apphost::Launch::new(&path, dir.path().join(".spin")).runtime_config(&rc).workdir(dir.path());
-        for (k, v) in vars {
+        // later values of one variable win (the host process gets the last)
+        for (k, v) in defaults.iter().chain(vars) {
             launch = launch.var(k, v);
         }
         let server = launch.start(host());
@@ -212,6 +235,12 @@ impl App {
     /// `POST path` with a JSON body.
     pub fn post(&self, path: &str, body: &Value) -> Reply {
         self.call("POST", path, Some(body), &[])
+    }
+
+    /// A call to a sandbox tool (`/sandbox/...` faults, webhook list,
+    /// mailbox JSON) with the harness's [`SANDBOX_ADMIN_TOKEN`].
+    pub fn sandbox(&self, method: &str, path: &str, body: Option<&Value>) -> Reply {
+        self.call(method, path, body, &[("authorization", &format!("Bearer {SANDBOX_ADMIN_TOKEN}"))])
     }
 
     /// `POST path` with a JSON body and a bearer token.

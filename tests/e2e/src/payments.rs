@@ -101,7 +101,7 @@ pub fn events(app: &App, staff_token: &str, booking_id: &str) -> Vec<String> {
 
 /// Sets sandbox faults / webhook mode (`PUT /sandbox/payments/admin/faults`).
 pub fn faults(app: &App, body: Value) {
-    let r = app.call("PUT", "/sandbox/payments/admin/faults", Some(&body), &[]);
+    let r = app.sandbox("PUT", "/sandbox/payments/admin/faults", Some(&body));
     assert_eq!(r.status, 200, "{}", r.text());
 }
 
@@ -137,7 +137,7 @@ pub fn intent_event(kind: &str, intent: &Value) -> Vec<u8> {
 pub fn sent_webhooks(app: &App, object_id: &str) -> Vec<Value> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
-        let r = app.get(&format!("/sandbox/payments/admin/webhooks?object={object_id}"));
+        let r = app.sandbox("GET", &format!("/sandbox/payments/admin/webhooks?object={object_id}"), None);
         assert_eq!(r.status, 200, "{}", r.text());
         let items = r.json()["items"].as_array().unwrap().clone();
         if items.iter().all(|w| w["queued"] != true) || std::time::Instant::now() > deadline {

@@ -53,19 +53,19 @@ pub fn confirm(app: &App, payload: &Value) -> String {
 
 /// Sandbox mailbox messages to `to`, newest first.
 pub fn mailbox(app: &App, to: &str) -> Vec<Value> {
-    let r = app.get(&format!("/sandbox/email/messages?to={}", to.replace('+', "%2B")));
+    let r = app.sandbox("GET", &format!("/sandbox/email/messages?to={}", to.replace('+', "%2B")), None);
     assert_eq!(r.status, 200, "{}", r.text());
     r.json()["items"].as_array().cloned().unwrap_or_default()
 }
 
 /// Every `POST /emails` the sandbox saw, oldest first.
 pub fn provider_requests(app: &App) -> Vec<Value> {
-    app.get("/sandbox/email/requests").json()["items"].as_array().cloned().unwrap_or_default()
+    app.sandbox("GET", "/sandbox/email/requests", None).json()["items"].as_array().cloned().unwrap_or_default()
 }
 
 /// `PUT /sandbox/email/faults`.
 pub fn email_faults(app: &App, plan: Value) {
-    let r = app.call("PUT", "/sandbox/email/faults", Some(&plan), &[]);
+    let r = app.sandbox("PUT", "/sandbox/email/faults", Some(&plan));
     assert_eq!(r.status, 200, "{}", r.text());
 }
 

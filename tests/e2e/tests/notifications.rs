@@ -207,7 +207,7 @@ fn sandbox_mailbox_page_and_provider_rules() {
     assert_eq!(send(token, "k1", &json!({"from": "a@b.co", "to": "x@example.test", "subject": "s", "text": "other"})).status, 409);
     assert_eq!(send(token, "k2", &json!({"from": "a@b.co", "to": "nobody", "subject": "s", "text": "t"})).status, 422);
     assert_eq!(t::mailbox(&app, "x@example.test").len(), 1);
-    let page = app.get("/sandbox/email");
+    let page = app.sandbox("GET", "/sandbox/email", None);
     assert!(page.header("content-type").unwrap().starts_with("text/html"));
     assert!(page.text().contains("&lt;Hi&gt;"), "subjects are escaped on the page");
 }
