@@ -15,6 +15,9 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks};
 
+/// The domain of service-chaining hosts, `<id>.spin.internal`.
+const CHAINING_SUFFIX: &str = ".spin.internal";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum HostPattern {
     Any,
@@ -137,13 +140,29 @@ pub struct AllowedHosts {
 }
 
 impl AllowedHosts {
-    pub fn parse(entries: &[String]) -> Result<Self> {
+    /// Parse a component's `allowed_outbound_hosts` (templates already
+    /// rendered). A `*.spin.internal` entry stands for the app's components
+    /// only, one `<id>.spin.internal` per id in `component_ids`, as Spin
+    /// 4.0.2 crates/outbound-networking-config/src/allowed_hosts.rs
+    /// `expand_wildcard_service_chaining` expands it: chaining to any other
+    /// name is denied.
+    ///
+    /// Errors: an entry that is not `scheme://host[:port]` (named).
+    pub fn parse(entries: &[String], component_ids: &[String]) -> Result<Self> {
         let mut out = AllowedHosts::default();
         for e in entries {
             if e == "insecure:allow-all" {
                 out.allow_all = true;
+                continue;
+            }
+            let entry = AllowedHost::parse(e)?;
+            if entry.host == HostPattern::AnySubdomain(CHAINING_SUFFIX.to_string()) {
+                for id in component_ids {
+                    let host = HostPattern::Literal(format!("{id}{CHAINING_SUFFIX}"));
+                    out.entries.push(AllowedHost { host, ..entry.clone() });
+                }
             } else {
-                out.entries.push(AllowedHost::parse(e)?);
+                out.entries.push(entry);
             }
         }
         Ok(out)
@@ -283,7 +302,8 @@ mod tests {
     use super::*;
 
     fn hosts(list: &[&str]) -> AllowedHosts {
-        AllowedHosts::parse(&list.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
+        let components = ["worker".to_string(), "anything".to_string()];
+        AllowedHosts::parse(&list.iter().map(|s| s.to_string()).collect::<Vec<_>>(), &components).unwrap()
     }
 
     fn dest(h: &AllowedHosts, url: &str) -> Result<Destination, String> {
@@ -317,7 +337,7 @@ mod tests {
     #[test]
     fn bad_entries_are_rejected() {
         for bad in ["example.com", "https://exa*mple.com", "https://example.com/path", "https://x:notaport", "ftp://x"] {
-            assert!(AllowedHosts::parse(&[bad.to_string()]).is_err(), "{bad}");
+            assert!(AllowedHosts::parse(&[bad.to_string()], &[]).is_err(), "{bad}");
         }
     }
 
@@ -334,6 +354,9 @@ mod tests {
         assert!(dest(&h, "https://evil.example.com/").unwrap_err().contains("HttpRequestDenied"));
         let wild = hosts(&["http://*.spin.internal"]);
         assert_eq!(dest(&wild, "http://anything.spin.internal/"), Ok(Destination::Chained("anything".into())));
+        // The wildcard names the app's components only.
+        assert!(dest(&wild, "http://nope.spin.internal/").unwrap_err().contains("HttpRequestDenied"));
+        assert!(dest(&wild, "http://a.worker.spin.internal/").unwrap_err().contains("HttpRequestDenied"));
         assert!(dest(&wild, "/relative").is_err());
     }
 }

@@ -132,6 +132,7 @@ impl Runtime {
             .map_err(|e| anyhow!("{e:#}"))?;
 
         let staging_root = rc.state_dir.join("files");
+        let component_ids: Vec<String> = app.components.keys().cloned().collect();
         let mut components = HashMap::new();
         for (id, c) in &app.components {
             let started = Instant::now();
@@ -156,7 +157,8 @@ impl Runtime {
                 .map(|h| app_variables.render(h))
                 .collect::<Result<Vec<_>>>()
                 .with_context(|| format!("component {id:?}: allowed_outbound_hosts"))?;
-            let allowed_hosts = AllowedHosts::parse(&rendered_hosts).with_context(|| format!("component {id:?}"))?;
+            let allowed_hosts =
+                AllowedHosts::parse(&rendered_hosts, &component_ids).with_context(|| format!("component {id:?}"))?;
             let preopens = crate::files::prepare(id, &c.files, &c.exclude_files, &app.dir, &staging_root.join(id))?;
             eprintln!("loaded component {id} ({} ms)", started.elapsed().as_millis());
             components.insert(

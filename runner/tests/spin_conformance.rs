@@ -254,6 +254,19 @@ fn files_are_copied_where_spin_puts_them() {
 }
 
 #[test]
+fn wildcard_chaining_allows_only_the_apps_components() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = probe_app(dir.path(), "", "allowed_outbound_hosts = [\"http://*.spin.internal\"]");
+    let server = launch(&manifest, dir.path()).try_start(host()).unwrap_or_else(|e| panic!("{e}"));
+    let call = |url: &str| request(server.addr(), "GET", &format!("/outbound?url={url}"), &[], b"").text();
+    assert!(call("http://c.spin.internal/who").starts_with("status:200"));
+    for url in ["http://nope.spin.internal/x", "http://a.c.spin.internal/x"] {
+        let answer = call(url);
+        assert!(answer.contains("HttpRequestDenied"), "{url}: {answer}");
+    }
+}
+
+#[test]
 fn spin_info_leaves_out_a_version_the_manifest_does_not_have() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = probe_app(dir.path(), "", "");
