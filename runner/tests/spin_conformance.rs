@@ -140,6 +140,20 @@ fn assert_empty(resp: &common::Resp, status: u16) {
 }
 
 #[test]
+fn a_request_header_value_that_is_not_utf8_makes_a_routed_request_a_500() {
+    let r = App::start();
+    // `café` in Latin-1: the byte 0xE9 alone is not UTF-8.
+    let bytes = |path: &str| {
+        let mut head = format!("GET {path} HTTP/1.1\r\nHost: {}\r\nX-Bin: caf", r.addr).into_bytes();
+        head.extend_from_slice(b"\xe9\r\nConnection: close\r\n\r\n");
+        head
+    };
+    assert_empty(&parse_response(&exchange(&r.addr, &bytes("/probe/echo"))).expect("a response"), 500);
+    // Unrouted, it is the usual 404.
+    assert_empty(&parse_response(&exchange(&r.addr, &bytes("/nothing"))).expect("a response"), 404);
+}
+
+#[test]
 fn unmatched_routes_answer_404_with_an_empty_body() {
     let r = App::start();
     for path in ["/nothing/here", "/", "/worker", "/probe-not"] {

@@ -138,10 +138,10 @@ pub fn run(opts: &Opts, log: &Path, sec: &mut Section, inv: &mut Invariants) {
     }
     sec.row("same seats/places held again", format!("{} of {} in {:.1} s", bodies.len() as u64 - rehold_failed, bodies.len(), t.elapsed().as_secs_f64()));
 
-    inv.count("expiry.holds_not_reported_expired_exactly_once", (expired_total as i64 - holds.len() as i64).unsigned_abs());
-    inv.count("expiry.hold_records_not_expired", not_expired);
-    inv.count("expiry.seat_lock_counters_not_0", locks_nonzero);
-    inv.count("expiry.ga_counters_not_0", ga_nonzero);
-    inv.count("expiry.user_counters_not_0", kv.users_nonzero);
-    inv.count("expiry.freed_seats_not_holdable_again", rehold_failed);
+    inv.count(host.name, "expiry.holds_not_reported_expired_exactly_once", (expired_total as i64 - holds.len() as i64).unsigned_abs());
+    inv.count(host.name, "expiry.hold_records_not_expired", not_expired);
+    inv.count(host.name, "expiry.seat_lock_counters_not_0", locks_nonzero);
+    inv.count(host.name, "expiry.ga_counters_not_0", ga_nonzero);
+    inv.count(host.name, "expiry.user_counters_not_0", kv.users_nonzero);
+    inv.count(host.name, "expiry.freed_seats_not_holdable_again", rehold_failed);
 }

@@ -1,13 +1,14 @@
 //! The app under test: started exactly like the end-to-end tests start it
-//! ([`e2e::App::spawn_with`]), plus what a benchmark needs on top — the
-//! runner's process id (for `/proc/<pid>/status`), its private state
-//! directory (for read-only SQLite reads), and its request log sent to a
-//! file instead of the terminal.
+//! ([`e2e::App::spawn_with`], on the host `BOXOFFICE_HOST` names — the
+//! local runner or `spin up`), plus what a benchmark needs on top — the
+//! host's process group (for `/proc/<pid>/status`: on Spin that is
+//! `spin up` and its `spin trigger http` child), the app's private state
+//! directory (for read-only SQLite reads), and the host's request log sent
+//! to a file instead of the terminal.
 
 use e2e::catalog::{Api, Remote};
 use crate::stats::Samples;
 use e2e::{App, Value};
-use std::collections::BTreeSet;
 use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
@@ -16,34 +17,37 @@ use std::time::{Duration, Instant};
 /// The development tick token (`tick_token` default in spin.toml).
 pub const TICK_TOKEN: &str = e2e::booking::TICK_TOKEN;
 
-/// A started app and what the bench knows about its runner process.
+/// A started app and what the bench knows about its host processes.
 pub struct Host {
-    /// The app (killed and its temp dir removed on drop).
+    /// The app (its host stopped and its temp dir removed on drop).
     pub app: App,
-    /// Runner process id.
+    /// `"runner"` or `"spin"`.
+    pub name: &'static str,
+    /// The host process id ([`App::pid`]), leader of its process group.
     pub pid: u32,
-    /// The runner's `--state-dir`: every SQLite and KV file of the app.
+    /// The app's state directory ([`App::state_dir`]): every SQLite and KV
+    /// file of the app.
     pub state_dir: PathBuf,
-    /// From the spawn call until the runner printed its listening line.
+    /// From the spawn call until the host served: the runner printed its
+    /// listening line, or Spin answered `/.well-known/spin/health` with 200
+    /// (Spin listens only once every component is compiled).
     pub to_listening: Duration,
     /// From the spawn call until the first 200 of `GET /api/events/health`.
     pub to_first_200: Duration,
 }
 
 impl Host {
-    /// Starts the app with `SPIN_VARIABLE_*` overrides `vars` (plus
-    /// `admin_email` as [`e2e::accounts::spawn`] sets it, and a
-    /// `register_limit_per_hour` high enough for every buyer registering
-    /// from 127.0.0.1), the runner's stderr appended to `log`, and waits
-    /// for the first 200 from events.
+    /// Starts the app on the host of `BOXOFFICE_HOST` with
+    /// `SPIN_VARIABLE_*` overrides `vars` (plus `admin_email` as
+    /// [`e2e::accounts::spawn`] sets it, and a `register_limit_per_hour`
+    /// high enough for every buyer registering from 127.0.0.1), the host's
+    /// stderr appended to `log`, and waits for the first 200 from events.
     pub fn start(vars: &[(&str, &str)], log: &Path) -> Host {
-        let before = runner_children();
         let started = Instant::now();
         let mut all = vec![("register_limit_per_hour", "1000000")];
         all.extend_from_slice(vars);
         let app = with_stderr_to(log, || e2e::accounts::spawn(&all));
         let to_listening = started.elapsed();
-        let pid = runner_children().difference(&before).copied().max().expect("the runner process just started");
         loop {
             if client(&app).send("GET", "/api/events/health", None, None).0 == 200 {
                 break;
@@ -52,8 +56,8 @@ impl Host {
             std::thread::sleep(Duration::from_millis(20));
         }
         let to_first_200 = started.elapsed();
-        let state_dir = state_dir_of(pid).expect("runner --state-dir");
-        Host { app, pid, state_dir, to_listening, to_first_200 }
+        let (name, pid, state_dir) = (app.host().name(), app.pid(), app.state_dir());
+        Host { app, name, pid, state_dir, to_listening, to_first_200 }
     }
 
     /// A new client of this app with its own connection.
@@ -100,9 +104,18 @@ impl Host {
         (all, errors, started.elapsed().as_secs_f64())
     }
 
-    /// `(VmRSS, VmHWM)` of the runner in MiB.
-    pub fn rss_mib(&self) -> (f64, f64) {
-        rss_mib(self.pid)
+    /// Memory of the host's process group: `(VmRSS, VmHWM, processes)`,
+    /// MiB summed over every process of the group (the runner alone; on
+    /// Spin `spin up` plus `spin trigger http`). The VmHWM sum is an upper
+    /// bound of the group's peak: each process peaked on its own.
+    pub fn rss_mib(&self) -> (f64, f64, usize) {
+        group_rss_mib(self.pid)
+    }
+
+    /// [`Host::rss_mib`] as `VmRSS / VmHWM MiB (n processes)`.
+    pub fn rss_text(&self) -> String {
+        let (rss, hwm, n) = self.rss_mib();
+        format!("{rss:.0} / {hwm:.0} MiB ({n} process{})", if n == 1 { "" } else { "es" })
     }
 
     /// The SQLite file of label `label` (`bookings`, `payments`, …) or of the
@@ -151,30 +164,27 @@ pub fn with_stderr_to<T>(log: &Path, f: impl FnOnce() -> T) -> T {
     f()
 }
 
-/// Process ids of this process's `boxoffice-runner` children.
-fn runner_children() -> BTreeSet<u32> {
-    let me = std::process::id();
-    let mut out = BTreeSet::new();
+/// Process ids of the members of process group `pgid` (from `/proc/*/stat`).
+pub fn group_members(pgid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
         let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
-        // pid (comm) state ppid …; comm may hold spaces, so split after ')'
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else { continue };
-        let comm = &stat[open + 1..close];
-        let ppid = stat[close + 1..].split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok());
-        if ppid == Some(me) && comm.starts_with("boxoffice-run") {
-            out.insert(pid);
+        // pid (comm) state ppid pgrp …; comm may hold spaces, so split after ')'
+        let Some(close) = stat.rfind(')') else { continue };
+        if stat[close + 1..].split_whitespace().nth(2).and_then(|g| g.parse::<u32>().ok()) == Some(pgid) {
+            out.push(pid);
         }
     }
+    out.sort_unstable();
     out
 }
 
-/// The `--state-dir` argument of process `pid`.
-fn state_dir_of(pid: u32) -> Option<PathBuf> {
-    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    let args: Vec<String> = raw.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
-    let i = args.iter().position(|a| a == "--state-dir")?;
-    args.get(i + 1).map(PathBuf::from)
+/// `(VmRSS, VmHWM, processes)` summed over process group `pgid`, in MiB.
+pub fn group_rss_mib(pgid: u32) -> (f64, f64, usize) {
+    let members = group_members(pgid);
+    let (rss, hwm) = members.iter().map(|p| rss_mib(*p)).fold((0.0, 0.0), |(a, b), (r, h)| (a + r, b + h));
+    (rss, hwm, members.len())
 }
 
 /// `(VmRSS, VmHWM)` of `pid` in MiB from `/proc/<pid>/status` (0 when absent).
@@ -188,4 +198,31 @@ pub fn rss_mib(pid: u32) -> (f64, f64) {
             .map_or(0.0, |kb| kb / 1024.0)
     };
     (field("VmRSS:"), field("VmHWM:"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::CommandExt;
+
+    #[test]
+    fn group_memory_sums_every_process_of_the_group() {
+        // a shell in its own group with a background child: two processes
+        // at least (the shell, the backgrounded sleep)
+        let mut child = std::process::Command::new("sh").args(["-c", "sleep 30 & sleep 30; wait"]).process_group(0).spawn().expect("sh");
+        let pgid = child.id();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while group_members(pgid).len() < 3 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let members = group_members(pgid);
+        let (rss, hwm, n) = group_rss_mib(pgid);
+        // SAFETY: signals the group of the child started above.
+        unsafe { libc::kill(-(pgid as i32), libc::SIGKILL) };
+        let _ = child.wait();
+        assert!(members.contains(&pgid) && members.len() >= 3, "members of {pgid}: {members:?}");
+        assert_eq!(n, members.len());
+        let single = rss_mib(std::process::id()).0;
+        assert!(rss > 0.0 && hwm >= rss && single > 0.0, "rss {rss} hwm {hwm}");
+    }
 }

@@ -1,10 +1,24 @@
-//! Sizes of every phase: flags `--name value` win over `BENCH_NAME`
-//! environment variables, which win over the defaults (sized so the whole
-//! bench stays under ~3 minutes on a 2-core machine).
+//! Which hosts and the sizes of every phase: flags `--name value` win over
+//! `BENCH_NAME` environment variables, which win over the defaults (sized
+//! so the whole bench stays under ~6 minutes for both hosts together on a
+//! 2-core machine).
+
+/// The hosts the `--host` flag asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hosts {
+    /// `--host both`: every phase on the runner, then on Spin.
+    Both,
+    /// `--host runner`: the local runner only.
+    Runner,
+    /// `--host spin`: a real Spin CLI only.
+    Spin,
+}
 
 /// What to run and how big.
 #[derive(Debug, Clone)]
 pub struct Opts {
+    /// `--host`; `None` (not given): both when a Spin CLI is found, else the runner.
+    pub host: Option<Hosts>,
     /// Measure a cold wasmtime compilation cache (start twice; compiles everything once, ~20 s on 2 cores).
     pub cold: bool,
     /// Concurrent clients of the trivial-route load.
@@ -42,6 +56,7 @@ pub struct Opts {
 impl Default for Opts {
     fn default() -> Self {
         Opts {
+            host: None,
             cold: true,
             clients: 8,
             requests: 4000,
@@ -64,6 +79,7 @@ impl Default for Opts {
 
 /// `(flag, what it sets)`, for `--help`.
 pub const FLAGS: &[(&str, &str)] = &[
+    ("host", "spin|runner|both (both when a Spin CLI is found, else runner)"),
     ("cold", "1|0: measure a cold compilation cache (default 1)"),
     ("clients", "concurrent clients of the health-route load (8)"),
     ("requests", "requests of that load in total (4000)"),
@@ -113,6 +129,24 @@ impl Opts {
         s
     }
 
+    /// The host names to run on, in order (`"runner"`, `"spin"`), given
+    /// whether a Spin CLI was found; the second value is a note to print
+    /// when the choice was not what was asked for or had to be guessed.
+    pub fn hosts(&self, spin_found: bool) -> Result<(Vec<&'static str>, Option<String>), String> {
+        match (self.host, spin_found) {
+            (Some(Hosts::Runner), _) => Ok((vec!["runner"], None)),
+            (Some(Hosts::Spin), true) => Ok((vec!["spin"], None)),
+            (Some(Hosts::Both), true) | (None, true) => Ok((vec!["runner", "spin"], None)),
+            (Some(Hosts::Spin | Hosts::Both), false) => {
+                Err("--host spin/both: no Spin CLI found (set SPIN_BIN or put spin on PATH)".to_string())
+            }
+            (None, false) => Ok((
+                vec!["runner"],
+                Some("NO SPIN CLI FOUND (SPIN_BIN unset, no spin on PATH): measuring the local runner only; Spin was NOT measured".to_string()),
+            )),
+        }
+    }
+
     fn set(&mut self, flag: &str, v: &str) -> Result<(), String> {
         let n = || v.parse::<usize>().map_err(|_| format!("--{flag}: {v:?} is not a count"));
         let b = || match v {
@@ -121,6 +155,14 @@ impl Opts {
             _ => Err(format!("--{flag}: {v:?} is not 1 or 0")),
         };
         match flag {
+            "host" => {
+                self.host = Some(match v {
+                    "both" => Hosts::Both,
+                    "runner" => Hosts::Runner,
+                    "spin" => Hosts::Spin,
+                    _ => return Err(format!("--host: {v:?} is not spin, runner or both")),
+                })
+            }
             "cold" => self.cold = b()?,
             "clients" => self.clients = n()?.max(1),
             "requests" => self.requests = n()?,
@@ -154,5 +196,20 @@ mod tests {
         assert_eq!((o.buyers, o.seats, o.cold, o.attempts), (4, 100, false, 480));
         assert!(Opts::parse(&["--nope".into(), "1".into()], |_| None).is_err());
         assert!(Opts::parse(&["--buyers".into()], |_| None).is_err());
+    }
+
+    #[test]
+    fn host_defaults_to_both_only_when_spin_is_found() {
+        let none = Opts::parse(&[], |_| None).unwrap();
+        assert_eq!(none.hosts(true).unwrap(), (vec!["runner", "spin"], None));
+        let (hosts, note) = none.hosts(false).unwrap();
+        assert_eq!(hosts, vec!["runner"]);
+        assert!(note.unwrap().contains("NOT measured"));
+        let spin = Opts::parse(&["--host".into(), "spin".into()], |_| None).unwrap();
+        assert_eq!(spin.hosts(true).unwrap().0, vec!["spin"]);
+        assert!(spin.hosts(false).is_err());
+        let env = |k: &str| (k == "BENCH_HOST").then(|| "runner".to_string());
+        assert_eq!(Opts::parse(&[], env).unwrap().hosts(true).unwrap().0, vec!["runner"]);
+        assert!(Opts::parse(&["--host".into(), "docker".into()], |_| None).is_err());
     }
 }

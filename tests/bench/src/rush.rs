@@ -260,8 +260,7 @@ pub fn run(host: &Host, opts: &Opts, sec: &mut Section, inv: &mut Invariants) {
     sec.row("bookings by status", statuses.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "));
 
     count_invariants(host, &api, &ev, &buyers, opts, sec, inv, &db_bookings, tickets_db, rush_secs);
-    let (rss, hwm) = host.rss_mib();
-    sec.row("runner RSS after the rush (VmRSS / VmHWM)", format!("{rss:.0} / {hwm:.0} MiB"));
+    sec.row("host RSS after the rush (VmRSS / VmHWM)", host.rss_text());
 }
 
 /// Counts DESIGN §4's invariants for the rush event.
@@ -338,15 +337,15 @@ fn count_invariants(
     let confirmed_bad_pay = db.confirmed.iter().filter(|id| pays.succeeded.get(*id).copied().unwrap_or(0) != 1).count() as u64;
     let money_kept = pays.kept.keys().filter(|b| !db.confirmed.contains(b)).count() as u64;
 
-    inv.count("rush.seats_sold_twice_api", seat_owners.values().filter(|n| **n > 1).count() as u64);
-    inv.count("rush.seats_sold_twice_db", db.seats_in_two_confirmed);
-    inv.count("rush.ga_sold_beyond_capacity", [(ga_api - cap).max(0), (ga_sold_avail - cap).max(0), (db_ga - cap).max(0)].into_iter().max().unwrap_or(0) as u64);
-    inv.count("rush.seats_in_more_than_one_live_hold", holds.seats_in_two_live);
-    inv.count("rush.seat_lock_counters_not_0_or_1", bad_locks);
-    inv.count("rush.confirmed_without_exactly_one_succeeded_payment", confirmed_bad_pay);
-    inv.count("rush.unconfirmed_booking_keeps_money", money_kept);
-    inv.count("rush.tickets_minus_sold_api", (tickets_api - sold_api).unsigned_abs());
-    inv.count("rush.tickets_minus_sold_db", (tickets_db - db.sold_seats - db.sold_ga.values().sum::<i64>()).unsigned_abs());
-    inv.count("rush.sold_rows_of_unconfirmed_bookings", db.sold_rows_of_unconfirmed.max(0) as u64);
-    inv.count("rush.tiers_sold_held_available_not_capacity", tier_mismatch);
+    inv.count(host.name, "rush.seats_sold_twice_api", seat_owners.values().filter(|n| **n > 1).count() as u64);
+    inv.count(host.name, "rush.seats_sold_twice_db", db.seats_in_two_confirmed);
+    inv.count(host.name, "rush.ga_sold_beyond_capacity", [(ga_api - cap).max(0), (ga_sold_avail - cap).max(0), (db_ga - cap).max(0)].into_iter().max().unwrap_or(0) as u64);
+    inv.count(host.name, "rush.seats_in_more_than_one_live_hold", holds.seats_in_two_live);
+    inv.count(host.name, "rush.seat_lock_counters_not_0_or_1", bad_locks);
+    inv.count(host.name, "rush.confirmed_without_exactly_one_succeeded_payment", confirmed_bad_pay);
+    inv.count(host.name, "rush.unconfirmed_booking_keeps_money", money_kept);
+    inv.count(host.name, "rush.tickets_minus_sold_api", (tickets_api - sold_api).unsigned_abs());
+    inv.count(host.name, "rush.tickets_minus_sold_db", (tickets_db - db.sold_seats - db.sold_ga.values().sum::<i64>()).unsigned_abs());
+    inv.count(host.name, "rush.sold_rows_of_unconfirmed_bookings", db.sold_rows_of_unconfirmed.max(0) as u64);
+    inv.count(host.name, "rush.tiers_sold_held_available_not_capacity", tier_mismatch);
 }

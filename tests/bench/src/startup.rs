@@ -1,30 +1,56 @@
-//! Phase 1 — the runner: cold and warm start to the first 200, latency and
-//! throughput of a trivial route under N concurrent clients, and the
-//! runner's memory before and after.
+//! Phase 1 — the host: cold and warm start to the first 200, latency and
+//! throughput of a trivial route under N concurrent clients, and the host's
+//! memory before and after.
 
 use crate::host::Host;
 use crate::opts::Opts;
 use crate::report::{rate, Section};
 use std::path::Path;
 
+/// Files and bytes under `dir` (0, 0 when it is absent).
+fn du(dir: &Path) -> (usize, u64) {
+    let mut out = (0, 0);
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        match entry.metadata() {
+            Ok(m) if m.is_dir() => {
+                let (n, b) = du(&path);
+                out = (out.0 + n, out.1 + b);
+            }
+            Ok(m) => out = (out.0 + 1, out.1 + m.len()),
+            Err(_) => {}
+        }
+    }
+    out
+}
+
 /// Starts the app for the later phases, measuring start-up: with
-/// `opts.cold`, first with an empty wasmtime compilation cache (every
-/// component compiled), then again with it warm. The runner configures
-/// `wasmtime::Cache::from_file(None)`: the cache lives in
-/// `$XDG_CACHE_HOME/wasmtime` (else `~/.cache/wasmtime`), which `main`
-/// points at `target/bench/wasmtime-cache` and empties first.
-pub fn start(opts: &Opts, log: &Path, sec: &mut Section) -> Host {
-    if opts.cold {
-        let cold = Host::start(&[], log);
-        sec.row("start, cold compile cache: to listening", format!("{:.2} s", cold.to_listening.as_secs_f64()));
-        sec.row("start, cold compile cache: to first 200", format!("{:.2} s", cold.to_first_200.as_secs_f64()));
+/// `cold = Some(cache)`, first with the compilation cache `cache` emptied
+/// (every component compiled), then again with it warm.
+///
+/// Both hosts compile with wasmtime's cache in its default place,
+/// `$XDG_CACHE_HOME/wasmtime`: the runner configures
+/// `wasmtime::Cache::from_file(None)`, and so does Spin 4.0.2 unless told
+/// `--disable-cache` or `--cache FILE` (`crates/trigger/src/cli.rs`: its
+/// `spin trigger http` child calls `enable_cache(&None)`,
+/// `crates/core/src/lib.rs`). `main` points `XDG_CACHE_HOME` at
+/// `target/bench/wasmtime-cache`, which is emptied here before each host's
+/// cold start; what the cold start left in it is printed, so a host that
+/// did not use it shows 0 files.
+pub fn start(opts: &Opts, cold: Option<&Path>, log: &Path, sec: &mut Section) -> Host {
+    if let Some(cache) = cold.filter(|_| opts.cold) {
+        let _ = std::fs::remove_dir_all(cache);
+        let first = Host::start(&[], log);
+        sec.row("start, cold compile cache: to listening", format!("{:.2} s", first.to_listening.as_secs_f64()));
+        sec.row("start, cold compile cache: to first 200", format!("{:.2} s", first.to_first_200.as_secs_f64()));
+        let (files, bytes) = du(cache);
+        sec.row("  compile cache written by the cold start", format!("{files} files, {:.1} MiB", bytes as f64 / (1 << 20) as f64));
     }
     let host = Host::start(&[], log);
     let label = if opts.cold { "warm compile cache" } else { "compile cache as found" };
     sec.row(format!("start, {label}: to listening"), format!("{:.2} s", host.to_listening.as_secs_f64()));
     sec.row(format!("start, {label}: to first 200"), format!("{:.2} s", host.to_first_200.as_secs_f64()));
-    let (rss, hwm) = host.rss_mib();
-    sec.row("runner RSS idle (VmRSS / VmHWM)", format!("{rss:.0} / {hwm:.0} MiB"));
+    sec.row("host RSS idle (VmRSS / VmHWM)", host.rss_text());
     host
 }
 
@@ -44,6 +70,5 @@ pub fn load(host: &Host, opts: &Opts, sec: &mut Section) {
         sec.row(format!("health p50/p95/p99, {label}"), all.summary());
         sec.row("  throughput", format!("{} in {secs:.1} s, non-200: {errors}", rate(all.len(), secs)));
     }
-    let (rss, hwm) = host.rss_mib();
-    sec.row("runner RSS after load (VmRSS / VmHWM)", format!("{rss:.0} / {hwm:.0} MiB"));
+    sec.row("host RSS after load (VmRSS / VmHWM)", host.rss_text());
 }

@@ -1,11 +1,12 @@
-//! Read-only looks into the app's own files (the runner's `--state-dir`),
-//! for the invariant counts the API cannot show: which payments succeeded,
-//! which holds are live in the `holds` KV store, what the claim counters
-//! hold. Opened with `SQLITE_OPEN_READ_ONLY`; nothing is ever written.
+//! Read-only looks into the app's own files (its state directory, the same
+//! layout on both hosts), for the invariant counts the API cannot show:
+//! which payments succeeded, which holds are live in the `holds` KV store,
+//! what the claim counters hold. Opened with `SQLITE_OPEN_READ_ONLY`; nothing is ever written.
 //!
 //! Layouts read: `sql/booking/0001_bookings.sql`, `sql/payments/0001_payments.sql`,
-//! `sql/tickets/0001_tickets.sql`, the runner's KV table
-//! `spin_key_value(store, key, value)` and booking's KV keys
+//! `sql/tickets/0001_tickets.sql`, the KV table of Spin's `spin` store
+//! type (the runner keeps the same) `spin_key_value(store, key, value)`,
+//! and booking's KV keys
 //! (`components/booking/src/locks.rs`: `lock:`/`ga:`/`user:` counters as
 //! 8 little-endian bytes, `hold:<id>` JSON records).
 
