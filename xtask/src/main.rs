@@ -391,16 +391,19 @@ fn test(root: &Path, args: &[String]) -> Res {
     cmd.env("RUNNER_TESTS_SKIP_PROBE_BUILD", "1").env("BOXOFFICE_HOST", "runner");
     cmd.args(["--", "--color", "never"]);
     cmd.args(args);
-    tallies.push(run_counting("runner: unit, runner probes, e2e", &mut cmd));
+    tallies.push(run_counting("runner: unit, probes, e2e, bench smoke", &mut cmd));
 
-    // The same end-to-end tests and runner probes, on real Spin.
+    // The same tests on real Spin. `--workspace` again, not `-p e2e -p
+    // runner`: another package set resolves dependency features differently
+    // and would compile wasmtime a second time; the host-independent unit
+    // tests just run once more.
     if let Some(spin) = &spin {
         let mut cmd = cargo();
-        cmd.args(["test", "--release", "--no-fail-fast", "-p", "e2e", "-p", "runner"]);
+        cmd.args(["test", "--release", "--workspace", "--no-fail-fast"]);
         cmd.env("RUNNER_TESTS_SKIP_PROBE_BUILD", "1").env("BOXOFFICE_HOST", "spin").env("SPIN_BIN", spin);
         cmd.args(["--", "--color", "never"]);
         cmd.args(args);
-        tallies.push(run_counting("spin: runner probes, e2e", &mut cmd));
+        tallies.push(run_counting("spin: unit, probes, e2e, bench smoke", &mut cmd));
     }
 
     let browser = root.join("tests/browser");
