@@ -381,14 +381,14 @@ fn validate_tiers(input: &[TierInput], venue: Option<&Venue>, currency: Option<C
 }
 
 const INSERT_EVENT: &str = "INSERT INTO events (id, organizer_id, venue_id, title, description, category, performers, image_url, starts_at, ends_at, timezone, time_tba, sales_start, sales_end, order_limit, currency, price_from, status, published_at, source, external_id, source_status, fingerprint, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)";
-const UPDATE_EVENT: &str = "UPDATE events SET venue_id = ?, title = ?, description = ?, category = ?, performers = ?, image_url = ?, starts_at = ?, ends_at = ?, timezone = ?, time_tba = ?, sales_start = ?, sales_end = ?, order_limit = ?, currency = ?, price_from = ?, source_status = ?, fingerprint = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ? RETURNING version";
+const UPDATE_EVENT: &str = "UPDATE events SET venue_id = ?, title = ?, description = ?, category = ?, performers = ?, image_url = ?, starts_at = ?, ends_at = ?, timezone = ?, time_tba = ?, sales_start = ?, sales_end = ?, order_limit = ?, currency = ?, price_from = ?, source_status = ?, fingerprint = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ? RETURNING version, status";
 const DELETE_TIERS: &str = "DELETE FROM tiers WHERE event_id = ?";
 const INSERT_TIER: &str = "INSERT INTO tiers (id, event_id, position, name, price_minor, currency, kind, capacity, sections, seats) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 const DELETE_FTS: &str = "DELETE FROM events_fts WHERE rowid = (SELECT rowid FROM events WHERE id = ?)";
 const INSERT_FTS: &str = "INSERT INTO events_fts (rowid, title, performers, venue, city, description) SELECT rowid, ?, ?, ?, ?, ? FROM events WHERE id = ?";
-const PUBLISH: &str = "UPDATE events SET status = 'published', published_at = ?, version = version + 1, updated_at = ? WHERE id = ? AND status = 'draft' RETURNING id";
-const CANCEL: &str = "UPDATE events SET status = 'cancelled', cancelled_at = ?, cancel_reason = ?, version = version + 1, updated_at = ? WHERE id = ? AND status = 'published' RETURNING title";
-const DELETE_DRAFT: &str = "DELETE FROM events WHERE id = ? AND status = 'draft' RETURNING id";
+const PUBLISH: &str = "UPDATE events SET status = 'published', published_at = ?, version = version + 1, updated_at = ? WHERE id = ? AND status = 'draft' RETURNING version";
+const CANCEL: &str = "UPDATE events SET status = 'cancelled', cancelled_at = ?, cancel_reason = ?, version = version + 1, updated_at = ? WHERE id = ? AND status = 'published' RETURNING title, version";
+const DELETE_DRAFT: &str = "DELETE FROM events WHERE id = ? AND status = 'draft' RETURNING version";
 
 /// Where an event came from, for importers.
 #[derive(Debug, Clone, Default)]
@@ -445,6 +445,9 @@ pub fn insert(conn: &Connection, spec: &EventSpec, organizer: &str, status: &str
     conn.execute(INSERT_EVENT, &args)?;
     write_tiers(conn, &id, spec)?;
     write_fts(conn, &id, spec)?;
+    if status != "draft" {
+        crate::outbox::changed(conn, &id, 1, status)?;
+    }
     Ok(id)
 }
 
@@ -461,13 +464,16 @@ pub fn update(conn: &Connection, id: &str, version: i64, spec: &EventSpec, origi
         int(version),
     ]);
     let rs = conn.execute(UPDATE_EVENT, &args)?;
-    if rs.rows.is_empty() {
+    let Some((new_version, status)) = rs.rows().next().map(|r| (store::i(&r, "version"), store::s(&r, "status"))) else {
         return Err(ApiError::conflict("edit-conflict", "the event changed meanwhile; reload and try again"));
-    }
+    };
     conn.execute(DELETE_TIERS, &[store::text(id)])?;
     write_tiers(conn, id, spec)?;
     conn.execute(DELETE_FTS, &[store::text(id)])?;
     write_fts(conn, id, spec)?;
+    if status != "draft" {
+        crate::outbox::changed(conn, id, new_version, &status)?;
+    }
     Ok(())
 }
 
@@ -671,7 +677,13 @@ pub fn publish(req: Request, params: Params) -> ApiResult {
     if e.starts_at <= now {
         return Err(ApiError::conflict("event-past", "the event has already started"));
     }
-    conn.execute(PUBLISH, &[int(now), int(now), store::text(&id)])?;
+    platform::db::transaction(&conn, |c| -> ApiResult<()> {
+        let rs = c.execute(PUBLISH, &[int(now), int(now), store::text(&id)])?;
+        if let Some(version) = rs.rows().next().map(|r| store::i(&r, "version")) {
+            crate::outbox::changed(c, &id, version, "published")?;
+        }
+        Ok(())
+    })?;
     ok(&read::detail(&conn, &id, true)?)
 }
 
@@ -704,8 +716,9 @@ pub fn cancel(req: Request, params: Params) -> ApiResult {
     let now = platform::clock::now_ms();
     let emitted = platform::db::transaction(&conn, |c| -> ApiResult<Option<saga::Event>> {
         let rs = c.execute(CANCEL, &[int(now), store::text(&reason), int(now), store::text(&id)])?;
-        let Some(title) = rs.rows().next().map(|r| store::s(&r, "title")) else { return Ok(None) };
+        let Some((title, version)) = rs.rows().next().map(|r| (store::s(&r, "title"), store::i(&r, "version"))) else { return Ok(None) };
         let payload = json!({"event_id": id, "title": title, "reason": reason, "cancelled_at": platform::clock::rfc3339(now)});
+        crate::outbox::changed(c, &id, version, "cancelled")?;
         crate::outbox::emit_cancelled(c, &payload).map(Some)
     })?;
     if let Some(event) = emitted {

@@ -16,7 +16,7 @@
 //! | `DELETE /api/events/:id` | owner/admin | 204, drafts only |
 //! | `POST /api/events/:id/publish` | owner/admin | draft → published |
 //! | `POST /api/events/:id/cancel` | owner/admin | published → cancelled, emits `EventCancelled` |
-//! | `GET /api/events/:id/inventory` | anyone (drafts: owner, chained) | the booking contract ([`read::inventory`]) |
+//! | `GET /api/events/:id/inventory` | anyone (drafts: owner) | the booking contract ([`read::inventory`]), with its `version` |
 //! | `GET /api/events/:id/jsonld` | anyone (drafts: owner) | `application/ld+json` |
 //! | `GET /api/venues` | anyone; `?mine=true`: organizer | venues, newest first, cursor paged ([`venues_read`]) |
 //! | `POST /api/venues` | organizer | 201 venue ([`venues`]) |
@@ -62,7 +62,9 @@ pub fn router() -> Router {
 #[cfg(target_arch = "wasm32")]
 #[spin_sdk::http_component]
 fn handle(req: Request) -> spin_sdk::http::Response {
-    platform::web::serve(&router(), req)
+    let resp = platform::web::serve(&router(), req);
+    outbox::relay_changed();
+    resp
 }
 
 fn health(_: Request, _: Params) -> platform::ApiResult {

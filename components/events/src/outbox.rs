@@ -1,9 +1,23 @@
-//! `EventCancelled` through the saga outbox of `crates/saga` (DESIGN §3).
+//! `EventCancelled` and `EventChanged` through the saga outbox of
+//! `crates/saga` (DESIGN §3).
 //!
-//! The payload is `{"event_id","title","reason","cancelled_at"}`; it is
-//! written in the same transaction as the status change, delivered right
-//! after commit, and retried from `POST /api/events/tick`. Subscribers are
-//! declared in `saga::SUBSCRIPTIONS` (booking, notifications).
+//! * `EventCancelled` `{"event_id","title","reason","cancelled_at"}`
+//!   (booking, notifications).
+//! * `EventChanged` `{"event_id","version","status"}` (booking): what an
+//!   event sells changed — it was published (also by an import), edited or
+//!   updated while not a draft, or cancelled. `version` is the event row's
+//!   `version`, which every such change increments, and the `version` of
+//!   the inventory document booking copies (`read::inventory`).
+//!
+//! Both are written in the same transaction as the change, delivered right
+//! after commit in the same request, and retried from
+//! `POST /api/events/tick`. `EventChanged` is emitted by the shared write
+//! paths ([`crate::events::insert`], [`crate::events::update`], publish,
+//! cancel), which importers call too; the events they emit are remembered
+//! for this request ([`changed`]) and relayed by the entry point after the
+//! route has answered ([`relay_changed`]), so no caller can forget it. An
+//! event whose transaction rolled back has no outbox row and relays as
+//! nothing.
 
 use platform::ApiResult;
 use serde_json::Value as Json;
@@ -17,6 +31,42 @@ pub const PRODUCER: &str = "events";
 /// cancels the event. Returns the stored event for [`relay`].
 pub fn emit_cancelled(conn: &Connection, payload: &Json) -> ApiResult<saga::Event> {
     Ok(saga::emit(conn, PRODUCER, saga::types::EVENT_CANCELLED, payload)?)
+}
+
+thread_local! {
+    /// `EventChanged` events emitted by this request (one request per
+    /// component instance, DESIGN §5), for [`relay_changed`].
+    static CHANGED: std::cell::RefCell<Vec<saga::Event>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Records `EventChanged` for event `event_id` now at `version` in
+/// `status`; call inside the transaction of the change. The event is
+/// relayed by [`relay_changed`] when the request is done.
+pub fn changed(conn: &Connection, event_id: &str, version: i64, status: &str) -> ApiResult<()> {
+    let payload = serde_json::json!({"event_id": event_id, "version": version, "status": status});
+    let event = saga::emit(conn, PRODUCER, saga::types::EVENT_CHANGED, &payload)?;
+    CHANGED.with(|c| c.borrow_mut().push(event));
+    Ok(())
+}
+
+/// First delivery attempt of the `EventChanged` events this request
+/// emitted (called by the entry point after the route answered). Booking
+/// refreshes its copy while it handles the delivery, so when an edit's
+/// answer reaches the organizer, booking already sells the new version
+/// (unless booking was unreachable: then the tick retries, and booking
+/// fetches on its own when it learns of a newer version).
+pub fn relay_changed() {
+    let events = CHANGED.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    if events.is_empty() {
+        return;
+    }
+    match crate::store::open() {
+        Ok(conn) => {
+            let report = saga::relay_events(&conn, &events);
+            eprintln!("events: relayed EventChanged: {report:?}");
+        }
+        Err(e) => eprintln!("events: EventChanged left for the tick: {e:?}"),
+    }
 }
 
 /// First delivery attempt of `events`, right after commit; what fails stays

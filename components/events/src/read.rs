@@ -325,13 +325,17 @@ struct InventorySeat<'a> {
 /// `GET /api/events/{id}/inventory`: what the booking component sells.
 ///
 /// ```json
-/// {"event_id","title","organizer_id","status","starts_at","ends_at","timezone",
+/// {"event_id","version","title","organizer_id","status","starts_at","ends_at","timezone",
 ///  "sales_start","sales_end","order_limit","currency",
 ///  "tiers":[{"id","name","price_minor","currency","kind","capacity"}],
 ///  "seats":[{"id","section","row","number","position","x","y","tier_id","accessible"}]}
 /// ```
 ///
 /// Only seats assigned to a tier are listed; GA tiers have no seats.
+/// `version` is the event row's version: every change of the event
+/// (publish, edit, cancel, import update) increments it and emits
+/// `EventChanged` with it ([`crate::outbox`]), so a copy made from this
+/// document is current exactly while its version is the latest announced.
 pub fn inventory(req: Request, params: Params) -> ApiResult {
     let id = params.get("id").unwrap_or_default();
     let conn = store::open()?;
@@ -376,6 +380,7 @@ pub fn inventory(req: Request, params: Params) -> ApiResult {
         .collect();
     ok(&json!({
         "event_id": e.id,
+        "version": e.version,
         "title": e.title,
         "organizer_id": e.organizer_id,
         "status": e.status,

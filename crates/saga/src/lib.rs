@@ -110,6 +110,9 @@ pub mod types {
     pub const PAYMENT_REFUNDED: &str = "PaymentRefunded";
     /// events → booking, notifications: the organizer cancelled an event.
     pub const EVENT_CANCELLED: &str = "EventCancelled";
+    /// events → booking: what an event sells changed (published, edited,
+    /// cancelled); the payload names the new inventory `version`.
+    pub const EVENT_CHANGED: &str = "EventChanged";
     /// tickets → notifications: a confirmed booking's tickets exist (codes included).
     pub const TICKETS_ISSUED: &str = "TicketsIssued";
 }

@@ -44,6 +44,7 @@ pub const SUBSCRIPTIONS: &[Subscription] = &[
     Subscription { event_type: PAYMENT_FAILED, subscribers: &[BOOKING, NOTIFICATIONS] },
     Subscription { event_type: PAYMENT_REFUNDED, subscribers: &[BOOKING, TICKETS, NOTIFICATIONS] },
     Subscription { event_type: EVENT_CANCELLED, subscribers: &[BOOKING, NOTIFICATIONS] },
+    Subscription { event_type: EVENT_CHANGED, subscribers: &[BOOKING] },
     Subscription { event_type: TICKETS_ISSUED, subscribers: &[NOTIFICATIONS] },
 ];
 
@@ -82,6 +83,7 @@ mod tests {
         assert_eq!(names(BOOKING_CANCELLED), ["payments", "tickets", "notifications"]);
         assert_eq!(names(PAYMENT_REFUNDED), ["booking", "tickets", "notifications"]);
         assert_eq!(names(EVENT_CANCELLED), ["booking", "notifications"]);
+        assert_eq!(names(EVENT_CHANGED), ["booking"]);
         assert_eq!(names(TICKETS_ISSUED), ["notifications"]);
         assert!(subscribers_of("BookingOrderd").is_none());
     }
