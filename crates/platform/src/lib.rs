@@ -13,11 +13,13 @@
 //! * [`ids`]: opaque, URL-safe, time-sortable identifiers.
 //! * [`config`]: Spin variables with defaults.
 //! * [`clock`]: the current time as Unix milliseconds and RFC 3339 text.
+//! * [`compress`]: gzip of large JSON answers for clients that accept it.
 //! * [`idempotency`]: `Idempotency-Key` handling for state-creating POSTs
 //!   (claim once, replay the stored answer, 409 while in flight, 422 on reuse).
 
 pub mod clock;
 pub mod auth;
+pub mod compress;
 pub mod config;
 pub mod db;
 pub mod health;

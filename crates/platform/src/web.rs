@@ -2,8 +2,9 @@
 //!
 //! * [`serve`] runs a spin-sdk [`Router`] and normalises what it answers:
 //!   the router's plain-text 404/405 become problem+json (`no-route`,
-//!   `method-not-allowed`), every response carries `x-request-id`, and API
-//!   responses default to `cache-control: no-store`.
+//!   `method-not-allowed`), every response carries `x-request-id`, API
+//!   responses default to `cache-control: no-store`, and large JSON answers
+//!   are gzip-compressed for clients that accept it ([`crate::compress`]).
 //! * [`read_json`] parses a JSON body into a typed request, mapping shape
 //!   errors to 422 field errors and syntax errors to 400; a body not sent
 //!   as `application/json` (or `+json`) is 415 ([`require_json_content_type`]).
@@ -24,6 +25,7 @@ pub const MAX_JSON_BODY: usize = 1024 * 1024;
 /// ASCII characters, otherwise a fresh id; it is echoed on the response.
 pub fn serve(router: &Router, req: Request) -> Response {
     let request_id = request_id(&req);
+    let gzip_ok = crate::compress::accepts_gzip(&req);
     let method = req.method().to_string();
     let path = req.path().to_string();
     let mut resp = router.handle(req);
@@ -47,6 +49,7 @@ pub fn serve(router: &Router, req: Request) -> Response {
     if resp.header("cache-control").is_none() {
         resp.set_header("cache-control", "no-store");
     }
+    crate::compress::negotiate(&mut resp, gzip_ok);
     resp
 }
 
