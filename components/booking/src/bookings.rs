@@ -7,8 +7,9 @@
 //! UPDATE on the expected previous state, in the same transaction as the
 //! event it emits.
 
-use crate::db;
+use crate::db::{self, Sql};
 use crate::domain::{check, parse_id, BuyerInput, PersonName};
+use crate::mirror;
 use crate::holds::{self, HoldRecord, HoldStatus, Moved, TierLine};
 use crate::kv::Kv;
 use platform::{ApiError, ApiResult};
@@ -219,19 +220,23 @@ fn checkout(req: &Request, conn: &Connection, caller: &platform::auth::Caller) -
         Some(id) => id.clone(),
         None => platform::ids::new("bkg"),
     };
-    let moved = holds::transition(&kv, Some(conn), &hold_id, |rec| {
+    let moved = holds::transition(&kv, Sql::top(conn), &hold_id, |rec| {
         (rec.status == HoldStatus::Active && !rec.is_past(now))
             .then(|| HoldRecord { status: HoldStatus::Booked, booking_id: Some(booking_id.clone()), ..rec.clone() })
     })?;
+    let mut booked_here = false;
     let hold = match moved {
-        Moved::Yes(_, after) => after,
+        Moved::Yes(_, after) => {
+            booked_here = true;
+            after
+        }
         Moved::No(cur) if cur.status == HoldStatus::Booked && cur.booking_id.is_some() => {
             let id = cur.booking_id.clone().unwrap_or_default();
             if let Some(existing) = load(conn, &id)? {
                 return platform::web::ok(&existing.to_json());
             }
             if cur.is_past(now) {
-                holds::expire_if_due(&kv, Some(conn), &cur.id, now)?;
+                holds::expire_if_due(&kv, Sql::top(conn), &cur.id, now)?;
                 return Err(ApiError::Gone(format!("hold {hold_id} has expired; hold the seats again")));
             }
             // Booked, row not there (yet): the request that booked it is
@@ -241,7 +246,7 @@ fn checkout(req: &Request, conn: &Connection, caller: &platform::auth::Caller) -
         }
         Moved::No(cur) => {
             if cur.is_past(now) {
-                holds::expire_if_due(&kv, Some(conn), &cur.id, now)?;
+                holds::expire_if_due(&kv, Sql::top(conn), &cur.id, now)?;
             }
             return Err(ApiError::Gone(format!("hold {hold_id} has expired or was released; hold the seats again")));
         }
@@ -281,15 +286,28 @@ fn checkout(req: &Request, conn: &Connection, caller: &platform::auth::Caller) -
         Value::Integer(now),
     ];
     // Only the request whose INSERT creates the row emits BookingOrdered.
-    // On failure the hold stays `booked` with this booking id: a retry
-    // (or a simultaneous duplicate) writes the same row, and putting the
-    // hold back to `active` here could undo a duplicate's booking.
-    let event = platform::db::transaction(conn, |c| {
+    let written = platform::db::transaction(conn, |c| {
         if c.execute(INSERT, &params)?.rows.is_empty() {
             return Ok::<_, ApiError>(None);
         }
         Ok(Some(saga::emit(c, PRODUCER, types::BOOKING_ORDERED, &ordered)?))
-    })?;
+    });
+    let event = match written {
+        Ok(event) => event,
+        Err(e) => {
+            // Nothing was written: a checkout that fails leaves nothing
+            // behind (issue 12) — the hold goes back to `active`, so its
+            // places are not tied up until it expires, and a retry books
+            // it again under the same booking id.
+            if booked_here {
+                unbook(&kv, conn, &hold_id, &booking_id, now);
+            }
+            return Err(e);
+        }
+    };
+    // The row exists: a simultaneous checkout of this hold whose INSERT
+    // failed may have put the hold back to `active` meanwhile; book it again.
+    rebook(&kv, conn, &hold_id, &booking_id, now)?;
     let booking = load(conn, &booking_id)?;
     match (event, booking) {
         (Some(event), Some(booking)) => {
@@ -299,6 +317,49 @@ fn checkout(req: &Request, conn: &Connection, caller: &platform::auth::Caller) -
         (None, Some(booking)) => platform::web::ok(&booking.to_json()),
         (_, None) => Err(ApiError::conflict("hold-checked-out", format!("hold {hold_id} was checked out into another booking"))),
     }
+}
+
+/// Puts hold `hold_id` back from `booked` (by `booking_id`) to `active`
+/// after its booking row could not be written, unless the row exists after
+/// all (a simultaneous duplicate wrote it: then the hold is booked again).
+///
+/// Why this is safe: the request that writes the row reads the hold after
+/// its commit ([`rebook`]), and this one reads the row after its swap; of
+/// two such write-then-read pairs at least one read sees the other's
+/// write, so a booking row never stays with an `active` hold. A hold
+/// that cannot be put back (the store fails too) stays `booked` until it
+/// expires, as before.
+fn unbook(kv: &Kv, conn: &Connection, hold_id: &str, booking_id: &str, now: i64) {
+    let back = holds::transition(kv, Sql::top(conn), hold_id, |rec| {
+        (rec.status == HoldStatus::Booked && rec.booking_id.as_deref() == Some(booking_id))
+            .then(|| HoldRecord { status: HoldStatus::Active, ..rec.clone() })
+    });
+    match back {
+        Ok(Moved::Yes(..)) => match load(conn, booking_id) {
+            Ok(None) => eprintln!("checkout of hold {hold_id} failed; the hold is active again"),
+            Ok(Some(_)) | Err(_) => {
+                if let Err(e) = rebook(kv, conn, hold_id, booking_id, now) {
+                    eprintln!("checkout of hold {hold_id}: could not book it again: {e}");
+                }
+            }
+        },
+        Ok(_) => {}
+        Err(e) => eprintln!("checkout of hold {hold_id} failed and the hold stays booked until it expires: {e}"),
+    }
+}
+
+/// Makes hold `hold_id` `booked` by `booking_id` again if it was put back
+/// to `active` with that booking id (see [`unbook`]). One KV read when
+/// nothing needs doing.
+fn rebook(kv: &Kv, conn: &Connection, hold_id: &str, booking_id: &str, now: i64) -> ApiResult<()> {
+    let Some(rec) = holds::load(kv, hold_id)? else { return Ok(()) };
+    if rec.status == HoldStatus::Active && rec.booking_id.as_deref() == Some(booking_id) {
+        holds::transition(kv, Sql::top(conn), hold_id, |rec| {
+            (rec.status == HoldStatus::Active && rec.booking_id.as_deref() == Some(booking_id) && !rec.is_past(now))
+                .then(|| HoldRecord { status: HoldStatus::Booked, ..rec.clone() })
+        })?;
+    }
+    Ok(())
 }
 
 /// `GET /api/bookings?limit=&cursor=` — the caller's bookings, newest
@@ -365,7 +426,7 @@ pub fn cancel(req: Request, params: Params) -> ApiResult {
     let kv = Kv::open()?;
     let event = platform::db::transaction(&conn, |c| cancel_in_tx(c, &b, "requested_by_customer"))?;
     if event.is_some() {
-        free_hold(&kv, &conn, &b)?;
+        free_hold(&kv, Sql::top(&conn), &b)?;
     }
     saga::relay_events(&conn, &event.into_iter().collect::<Vec<_>>());
     let now = load(&conn, &b.id)?.unwrap_or(b);
@@ -385,26 +446,40 @@ pub fn cancel_in_tx(c: &Connection, b: &Booking, reason: &str) -> ApiResult<Opti
     if changed.rows.is_empty() {
         return Ok(None);
     }
-    unsell(c, &b.id)?;
+    unsell(c, b)?;
     Ok(Some(saga::emit(c, PRODUCER, types::BOOKING_CANCELLED, &b.cancelled_payload(reason))?))
 }
 
-/// Removes a booking's rows from the sold tables.
-pub fn unsell(c: &Connection, booking_id: &str) -> ApiResult<()> {
-    c.execute("DELETE FROM sold_seats WHERE booking_id = ?", &[Value::Text(booking_id.to_string())])?;
-    c.execute("DELETE FROM sold_ga WHERE booking_id = ?", &[Value::Text(booking_id.to_string())])?;
+/// Removes a booking's rows from the sold tables, and puts its seats and
+/// places back on sale in booking's seat states (same transaction).
+pub fn unsell(c: &Connection, b: &Booking) -> ApiResult<()> {
+    let id = Value::Text(b.id.clone());
+    let seats: Vec<String> = c
+        .execute("DELETE FROM sold_seats WHERE booking_id = ? RETURNING seat_id", std::slice::from_ref(&id))?
+        .rows()
+        .filter_map(|r| r.get::<&str>("seat_id").map(str::to_string))
+        .collect();
+    let ga: Vec<(String, i64)> = c
+        .execute("DELETE FROM sold_ga WHERE booking_id = ? RETURNING tier_id, quantity", &[id])?
+        .rows()
+        .filter_map(|r| Some((r.get::<&str>("tier_id")?.to_string(), r.get::<i64>("quantity")?)))
+        .collect();
+    mirror::unsell(c, &b.event_id, &seats)?;
+    for (tier, q) in ga {
+        mirror::sell_ga(c, &b.event_id, &tier, -q)?;
+    }
     Ok(())
 }
 
 /// Gives a booking's hold back (seats on sale again), exactly once however
 /// often it is called, and records that it was done.
-pub fn free_hold(kv: &Kv, conn: &Connection, b: &Booking) -> ApiResult<()> {
-    holds::transition(kv, Some(conn), &b.hold_id, |rec| match rec.status {
+pub fn free_hold(kv: &Kv, sql: Sql, b: &Booking) -> ApiResult<()> {
+    holds::transition(kv, sql, &b.hold_id, |rec| match rec.status {
         HoldStatus::Consumed => Some(HoldRecord { status: HoldStatus::Freed, ..rec.clone() }),
         HoldStatus::Active | HoldStatus::Booked => Some(HoldRecord { status: HoldStatus::Released, ..rec.clone() }),
         _ => None,
     })?;
-    conn.execute("UPDATE bookings SET hold_freed = 1 WHERE id = ?", &[Value::Text(b.id.clone())])?;
+    sql.conn.execute("UPDATE bookings SET hold_freed = 1 WHERE id = ?", &[Value::Text(b.id.clone())])?;
     Ok(())
 }
 

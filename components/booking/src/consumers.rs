@@ -6,23 +6,27 @@
 //! next delivery (hold records only move forward).
 
 use crate::bookings::{self, Booking, PRODUCER};
+use crate::db::Sql;
 use crate::holds::{self, HoldRecord, HoldStatus, Moved};
 use crate::kv::Kv;
 use crate::locks::{self, Claim, Owner};
+use crate::{inventory, mirror};
 use platform::{ApiError, ApiResult};
 use saga::{types, Event};
 use serde_json::Value as Json;
 use spin_sdk::sqlite3::{Connection, Value};
 
 /// Dispatches one delivered event. Types booking does not consume are
-/// acknowledged and ignored.
-pub fn handle(kv: &Kv, c: &Connection, event: &Event) -> ApiResult<()> {
+/// acknowledged and ignored. `stale` collects the events whose copy must
+/// be refreshed once the inbox transaction committed (`EventChanged`).
+pub fn handle(kv: &Kv, c: &Connection, event: &Event, stale: &mut Vec<String>) -> ApiResult<()> {
     let p = &event.payload;
     match event.event_type.as_str() {
         types::PAYMENT_SUCCEEDED => payment_succeeded(kv, c, p),
         types::PAYMENT_FAILED => payment_failed(kv, c, p),
         types::PAYMENT_REFUNDED => payment_refunded(kv, c, p),
         types::EVENT_CANCELLED => event_cancelled(kv, c, p),
+        types::EVENT_CHANGED => event_changed(c, p, stale),
         other => {
             eprintln!("booking: ignoring event type {other} ({})", event.id);
             Ok(())
@@ -65,7 +69,7 @@ fn payment_succeeded(kv: &Kv, c: &Connection, p: &Json) -> ApiResult<()> {
 
 fn confirm(kv: &Kv, c: &Connection, b: &Booking, payment_id: &str) -> ApiResult<()> {
     let now = platform::clock::now_ms();
-    let secured = match holds::transition(kv, Some(c), &b.hold_id, holds::to_status(&[HoldStatus::Booked], HoldStatus::Consumed))? {
+    let secured = match holds::transition(kv, Sql::nested(c), &b.hold_id, holds::to_status(&[HoldStatus::Booked], HoldStatus::Consumed))? {
         Moved::Yes(..) => Some(b.hold_id.clone()),
         Moved::No(rec) if rec.status == HoldStatus::Consumed && rec.booking_id.as_deref() == Some(&b.id) => Some(b.hold_id.clone()),
         _ => rehold(kv, b, now)?,
@@ -76,11 +80,11 @@ fn confirm(kv: &Kv, c: &Connection, b: &Booking, payment_id: &str) -> ApiResult<
         c.execute("UPDATE bookings SET hold_freed = 1 WHERE id = ?", &[Value::Text(b.id.clone())])?;
         return Ok(());
     };
-    if let Err(e) = sell(c, b) {
+    if let Err(e) = sell(c, b, &hold_id) {
         // The database refused (a seat sold twice, a tier past capacity):
         // never sell, give our claim back, refund.
         eprintln!("booking {}: the database refused the sale: {e}", b.id);
-        holds::transition(kv, Some(c), &hold_id, holds::to_status(&[HoldStatus::Consumed], HoldStatus::Freed))?;
+        holds::transition(kv, Sql::nested(c), &hold_id, holds::to_status(&[HoldStatus::Consumed], HoldStatus::Freed))?;
         let b = Booking { hold_id: hold_id.clone(), ..b.clone() };
         bookings::cancel_in_tx(c, &b, "seats_unavailable")?;
         c.execute("UPDATE bookings SET hold_freed = 1, hold_id = ? WHERE id = ?", &[Value::Text(hold_id), Value::Text(b.id.clone())])?;
@@ -93,9 +97,10 @@ fn confirm(kv: &Kv, c: &Connection, b: &Booking, payment_id: &str) -> ApiResult<
     emit(c, types::BOOKING_CONFIRMED, &b.confirmed_payload())
 }
 
-/// Writes the sold rows; an `Err` text when the database refuses them
-/// (unique seat, tier capacity). Other failures are 503s.
-fn sell(c: &Connection, b: &Booking) -> Result<(), String> {
+/// Writes the sold rows and marks the seats and places sold in booking's
+/// seat states (for the hold `hold_id` that secured them); an `Err` text
+/// when the database refuses them (unique seat, tier capacity).
+fn sell(c: &Connection, b: &Booking, hold_id: &str) -> Result<(), String> {
     let refused = |e: spin_sdk::sqlite3::Error| {
         let text = format!("{e:?}");
         if text.contains("constraint") || text.contains("UNIQUE") || text.contains("ga_capacity") {
@@ -124,7 +129,13 @@ fn sell(c: &Connection, b: &Booking) -> Result<(), String> {
         )
         .map_err(refused)?;
     }
-    Ok(())
+    let mirrored = mirror::sell(c, &b.event_id, hold_id, &b.seats).and_then(|_| {
+        b.tiers
+            .iter()
+            .filter(|t| t.kind == "general_admission")
+            .try_for_each(|t| mirror::sell_ga(c, &b.event_id, &t.tier_id, i64::from(t.quantity)))
+    });
+    mirrored.map_err(|e| format!("database error: {e}"))
 }
 
 /// The hold expired before the payment arrived: claim the same seats and
@@ -138,17 +149,6 @@ fn rehold(kv: &Kv, b: &Booking, now: i64) -> ApiResult<Option<String>> {
     }
     let ga: Vec<(String, u32, u32)> =
         b.tiers.iter().filter(|t| t.kind == "general_admission").map(|t| (t.tier_id.clone(), t.quantity, t.capacity)).collect();
-    let claim = Claim {
-        event: &b.event_id,
-        user: &b.user_id,
-        user_limit: u32::MAX,
-        seats: b.seats.clone(),
-        ga,
-        owner: Owner { hold_id: id.clone(), expires_ms: i64::MAX / 2 },
-    };
-    if locks::claim(kv, &claim, true)?.is_err() {
-        return Ok(None);
-    }
     let seats = b
         .seats
         .iter()
@@ -173,7 +173,18 @@ fn rehold(kv: &Kv, b: &Booking, now: i64) -> ApiResult<Option<String>> {
         starts_at: b.starts_at.clone(),
         timezone: b.timezone.clone(),
     };
-    kv.set(&HoldRecord::key(&id), &serde_json::to_vec(&rec).map_err(|e| ApiError::Internal(e.into()))?)?;
+    let bytes = serde_json::to_vec(&rec).map_err(|e| ApiError::Internal(e.into()))?;
+    let claim = Claim {
+        event: &b.event_id,
+        user: &b.user_id,
+        user_limit: u32::MAX,
+        seats: b.seats.clone(),
+        ga,
+        owner: Owner { hold_id: id.clone(), expires_ms: i64::MAX / 2 },
+    };
+    if locks::claim(kv, &claim, true, Some((HoldRecord::key(&id), bytes)))?.is_err() {
+        return Ok(None);
+    }
     Ok(Some(id))
 }
 
@@ -195,13 +206,13 @@ fn payment_failed(kv: &Kv, c: &Connection, p: &Json) -> ApiResult<()> {
     if to == "expired" {
         // Payments may see the expiry before booking's own sweep does: the
         // hold itself ends `expired` too (not `released`).
-        holds::expire_if_due(kv, Some(c), &b.hold_id, platform::clock::now_ms())?;
+        holds::expire_if_due(kv, Sql::nested(c), &b.hold_id, platform::clock::now_ms())?;
     }
     c.execute(
         "UPDATE bookings SET status = ?, updated_ms = ? WHERE id = ? AND status = ?",
         &[Value::Text(to.into()), Value::Integer(platform::clock::now_ms()), Value::Text(b.id.clone()), Value::Text(b.status.clone())],
     )?;
-    bookings::free_hold(kv, c, &b)
+    bookings::free_hold(kv, Sql::nested(c), &b)
 }
 
 /// `PaymentRefunded`: money went back. A cancelled booking becomes
@@ -229,26 +240,40 @@ fn payment_refunded(kv: &Kv, c: &Connection, p: &Json) -> ApiResult<()> {
                 "UPDATE bookings SET status = 'refunded', cancel_reason = COALESCE(cancel_reason, 'refunded') WHERE id = ? AND status = 'confirmed'",
                 &[Value::Text(b.id.clone())],
             )?;
-            bookings::unsell(c, &b.id)?;
-            bookings::free_hold(kv, c, &b)?;
+            bookings::unsell(c, &b)?;
+            bookings::free_hold(kv, Sql::nested(c), &b)?;
         }
         _ => {}
     }
     Ok(())
 }
 
-/// `EventCancelled`: every pending, expired or confirmed booking of the
-/// event is cancelled (`event_cancelled`; payments refunds), and its open
-/// holds are released.
+/// `EventCancelled`: booking's copy of the event reads as cancelled (no
+/// more holds), every pending, expired or confirmed booking of the event is
+/// cancelled (`event_cancelled`; payments refunds), and its open holds are
+/// released.
 fn event_cancelled(kv: &Kv, c: &Connection, p: &Json) -> ApiResult<()> {
     let event_id = text(p, "event_id")?;
+    inventory::mark_cancelled(c, event_id)?;
     for b in bookings::of_event(c, event_id, &["pending_payment", "confirmed", "expired"])? {
         if bookings::cancel_in_tx(c, &b, "event_cancelled")?.is_some() {
-            bookings::free_hold(kv, c, &b)?;
+            bookings::free_hold(kv, Sql::nested(c), &b)?;
         }
     }
     for id in holds::open_of_event(c, event_id)? {
-        holds::transition(kv, Some(c), &id, holds::to_status(&[HoldStatus::Active], HoldStatus::Released))?;
+        holds::transition(kv, Sql::nested(c), &id, holds::to_status(&[HoldStatus::Active], HoldStatus::Released))?;
+    }
+    Ok(())
+}
+
+/// `EventChanged` `{"event_id","version"}`: records the announced version
+/// ([`inventory::announce`]); when booking holds an older copy, the event
+/// is refreshed right after this delivery's commit (see [`inventory`]).
+fn event_changed(c: &Connection, p: &Json, stale: &mut Vec<String>) -> ApiResult<()> {
+    let event_id = crate::domain::parse_id("payload/event_id", text(p, "event_id")?).map_err(|e| ApiError::Validation(vec![e]))?;
+    let version = p.get("version").and_then(Json::as_i64).ok_or_else(|| ApiError::field("payload/version", "must be an integer"))?;
+    if inventory::announce(c, &event_id, version)? {
+        stale.push(event_id);
     }
     Ok(())
 }

@@ -1,18 +1,19 @@
-//! `POST /api/holds`, `GET /api/holds/:id`, `DELETE /api/holds/:id`,
-//! `GET /api/holds/availability/:event_id`.
+//! `POST /api/holds`, `GET /api/holds/:id`, `DELETE /api/holds/:id`.
 
+use crate::db::{self, Sql};
 use crate::domain::{check, parse_id, Quantity};
 use crate::holds::{self, HeldSeat, HoldRecord, HoldStatus, Moved, TierLine};
-use crate::inventory::{self, Inventory};
+use crate::inventory::{self, load, Inventory, Tier};
 use crate::kv::Kv;
 use crate::locks::{self, Claim, Lost, Owner};
-use crate::selection::{best_available, Candidate};
-use crate::{availability, db};
+use crate::mirror::{self, SeatRow};
+use crate::selection::{self, best_available, FreeRow, Pick};
 use platform::{ApiError, ApiResult, FieldError};
 use serde::Deserialize;
 use serde_json::Value;
 use spin_sdk::http::{Params, Request};
-use std::collections::HashSet;
+use spin_sdk::sqlite3::Connection;
+use std::collections::{HashMap, HashSet};
 
 /// Body of `POST /api/holds`: either explicit `seats`, or `tier_id` +
 /// `quantity` (best available seats, or general-admission places).
@@ -66,7 +67,7 @@ fn parse_want(body: CreateHold) -> ApiResult<(String, Want)> {
     Ok((event_id, want.expect("checked")))
 }
 
-/// What will be claimed, priced.
+/// What a hold takes.
 struct Plan {
     seats: Vec<HeldSeat>,
     ga: Option<(String, u32, u32)>,
@@ -78,6 +79,14 @@ struct Plan {
 /// `order-limit`, `event-*`/`sales-*` (sales rules); 422 bad input; 503.
 /// With an `Idempotency-Key`, [`platform::idempotency::once`] semantics
 /// (replayed 201, 409 `idempotency-in-progress`, 422 `idempotency-key-reused`).
+///
+/// How (the store operations are counted in the crate docs): the seats
+/// are reserved in booking's seat states in one SQLite transaction, with
+/// the hold's sweep index row — explicit seats looked up by primary key,
+/// best available chosen by an indexed scan of the tier's free seats
+/// ([`crate::selection`]); then claimed in the KV store, the authority
+/// ([`locks::claim`]), which also writes the owner records and the hold
+/// record in one batch. A claim that loses undoes the reservation.
 pub fn create(req: Request, _: Params) -> ApiResult {
     let caller = platform::auth::require(&req)?;
     let conn = db::open()?;
@@ -86,50 +95,32 @@ pub fn create(req: Request, _: Params) -> ApiResult {
     platform::idempotency::once(&conn, &req, &caller.user_id, || hold(&req, &conn, &caller.user_id))
 }
 
-fn hold(req: &Request, conn: &spin_sdk::sqlite3::Connection, user: &str) -> ApiResult {
+fn hold(req: &Request, conn: &Connection, user: &str) -> ApiResult {
     let (event_id, want) = parse_want(platform::web::read_json(req)?)?;
-    let kv = Kv::open()?;
-    let inv = inventory::fetch(&event_id)?;
+    let inv = inventory::current(conn, &event_id)?;
     let now = platform::clock::now_ms();
     inv.check_on_sale(now)?;
     let limit = inv.limit();
+    let kv = Kv::open()?;
     let owner = Owner { hold_id: platform::ids::new("hold"), expires_ms: now + holds::ttl_ms() };
-    let plan = match want {
+    let h = Holder { kv: &kv, conn, inv: &inv, user, owner: &owner, now };
+    let rec = match want {
         Want::Seats(ids) => {
             if ids.len() as u32 > limit {
                 return Err(ApiError::field("seats", format!("at most {limit} seats per order")));
             }
-            let mut seats = Vec::new();
-            let mut errors = Vec::new();
-            for (i, id) in ids.iter().enumerate() {
-                match inv.seat(id).and_then(|s| inv.tier(&s.tier_id).map(|t| (s, t))) {
-                    Some((s, t)) => seats.push(HeldSeat { id: s.id.clone(), tier_id: t.id.clone(), price_minor: t.price_minor }),
-                    None => errors.push(FieldError::new(format!("seats/{i}"), format!("seat {id} does not exist in this event"))),
-                }
-            }
-            check(errors)?;
-            claim_seats(&kv, conn, &inv, user, &owner, seats, now)?
+            h.explicit(&ids)?
         }
         Want::Tier(tier_id, quantity) => {
             let tier = inv.tier(&tier_id).ok_or_else(|| ApiError::field("tier_id", format!("tier {tier_id} does not exist in this event")))?;
             let q = Quantity::parse("quantity", &quantity, limit).map_err(|e| ApiError::Validation(vec![e]))?.get();
             if tier.is_ga() {
-                claim_ga(&kv, conn, &inv, user, &owner, tier, q, now)?
+                h.general_admission(tier, q)?
             } else {
-                claim_best(&kv, conn, &inv, user, &owner, &tier.id, q, now)?
+                h.best(tier, q)?
             }
         }
     };
-    let rec = record(&inv, user, &owner, plan, now);
-    let stored = holds::index(conn, &rec).and_then(|_| {
-        kv.set(&HoldRecord::key(&rec.id), &serde_json::to_vec(&rec).map_err(|e| ApiError::Internal(e.into()))?)
-    });
-    if let Err(e) = stored {
-        if let Err(undo) = locks::release_all(&kv, &rec.event_id, &rec.user_id, &rec.id, &rec.seat_ids(), &rec.ga()) {
-            eprintln!("hold {}: rollback failed: {undo}", rec.id);
-        }
-        return Err(e);
-    }
     platform::web::created(&format!("/api/holds/{}", rec.id), &rec.to_json(now))
 }
 
@@ -178,99 +169,246 @@ fn lost_error(lost: Lost, limit: u32) -> ApiError {
     }
 }
 
-/// When a seat is owned by a hold past its time, expires that hold (which
-/// frees the seat, exactly once) and reports whether a retry may win.
-fn clear_expired(kv: &Kv, conn: &spin_sdk::sqlite3::Connection, owner: &Option<Owner>, now: i64) -> ApiResult<bool> {
-    match owner {
-        Some(o) if o.expires_ms <= now => {
-            holds::expire_if_due(kv, Some(conn), &o.hold_id, now)?;
-            Ok(true)
-        }
-        _ => Ok(false),
-    }
+fn changing_hands() -> ApiError {
+    ApiError::conflict("seat-unavailable", "the seats are changing hands; try again")
 }
 
-fn claim_seats(kv: &Kv, conn: &spin_sdk::sqlite3::Connection, inv: &Inventory, user: &str, owner: &Owner, seats: Vec<HeldSeat>, now: i64) -> ApiResult<Plan> {
-    let claim = Claim {
-        event: &inv.event_id,
-        user,
-        user_limit: inv.limit(),
-        seats: seats.iter().map(|s| s.id.clone()).collect(),
-        ga: vec![],
-        owner: owner.clone(),
-    };
-    for _ in 0..3 {
-        match locks::claim(kv, &claim, false)? {
-            Ok(()) => return Ok(Plan { seats, ga: None }),
-            Err(Lost::Seat(seat, holder)) => {
-                if !clear_expired(kv, conn, &holder, now)? {
-                    return Err(lost_error(Lost::Seat(seat, holder), inv.limit()));
+/// Why a reservation could not be made.
+enum Refused {
+    /// The seat is taken; by this hold, until then (held), when known.
+    Taken(String, Option<(String, i64)>),
+    /// Fewer free seats than asked for in the tier.
+    SoldOut,
+}
+
+/// Free seats of a tier looked at per best-available query, and at most in
+/// all (a tier so fragmented that its best `MAX_SCAN` free seats hold no
+/// block gets the best choice among those).
+const PAGE: i64 = 500;
+const MAX_SCAN: usize = 5_000;
+
+/// One hold being made.
+struct Holder<'a> {
+    kv: &'a Kv,
+    conn: &'a Connection,
+    inv: &'a Inventory,
+    user: &'a str,
+    owner: &'a Owner,
+    now: i64,
+}
+
+impl Holder<'_> {
+    fn price(&self, tier_id: &str) -> i64 {
+        self.inv.tier(tier_id).map_or(0, |t| t.price_minor)
+    }
+
+    /// Reserves `rows` (read free in this transaction) with the index row;
+    /// 409 (roll back) if one was not free after all.
+    fn reserve_in(&self, c: &Connection, rows: Vec<SeatRow>) -> ApiResult<Result<Vec<SeatRow>, Refused>> {
+        if !mirror::reserve(c, &self.inv.event_id, &self.owner.hold_id, self.owner.expires_ms, &rows)? {
+            return Err(changing_hands());
+        }
+        holds::index(c, &self.owner.hold_id, &self.inv.event_id, self.user, self.owner.expires_ms)?;
+        Ok(Ok(rows))
+    }
+
+    /// Claims `plan` in the KV store (writing the hold record with it);
+    /// on a loss or a failure the reservation is undone.
+    fn claim(&self, plan: Plan) -> ApiResult<Result<HoldRecord, Lost>> {
+        let seat_ids: Vec<String> = plan.seats.iter().map(|s| s.id.clone()).collect();
+        let ga: Vec<(String, u32, u32)> = plan.ga.iter().cloned().collect();
+        let rec = record(self.inv, self.user, self.owner, plan, self.now);
+        let bytes = serde_json::to_vec(&rec).map_err(|e| ApiError::Internal(e.into()))?;
+        let claim = Claim { event: &self.inv.event_id, user: self.user, user_limit: self.inv.limit(), seats: seat_ids, ga, owner: self.owner.clone() };
+        let outcome = locks::claim(self.kv, &claim, false, Some((HoldRecord::key(&rec.id), bytes)));
+        if !matches!(outcome, Ok(Ok(()))) {
+            self.undo(outcome.as_ref().ok().and_then(|r| r.as_ref().err()));
+        }
+        outcome.map(|r| r.map(|()| rec))
+    }
+
+    /// Undoes the reservation of a claim that lost (or failed), in one
+    /// transaction: this hold's seat states and index row are settled, and
+    /// a seat lost to a claim the seat states did not know of is marked
+    /// taken by it ([`mirror::mark_taken`]: by its owner until the owner's
+    /// expiry, or by nobody known for a grace period). A failure is logged:
+    /// the sweep settles the hold when its time is up.
+    fn undo(&self, lost: Option<&Lost>) {
+        let ev = &self.inv.event_id;
+        let done = platform::db::transaction(self.conn, |c| {
+            holds::settle_in(c, ev, &self.owner.hold_id, false)?;
+            if let Some(Lost::Seat(seat, owner)) = lost {
+                let until = owner.as_ref().map_or(self.now + locks::orphan_grace_ms(), |o| o.expires_ms);
+                mirror::mark_taken(c, ev, seat, owner.as_ref().map(|o| o.hold_id.as_str()), until)?;
+            }
+            Ok::<_, ApiError>(())
+        });
+        if let Err(e) = done {
+            eprintln!("hold {}: undoing its reservation failed (the sweep settles it): {e}", self.owner.hold_id);
+        }
+    }
+
+    /// When a seat is held by a hold past its time, expires that hold
+    /// (which frees the seat, exactly once) and says whether a retry may win.
+    fn clear_expired(&self, holder: Option<(String, i64)>) -> ApiResult<bool> {
+        match holder {
+            Some((hold_id, until)) if until <= self.now => {
+                holds::clear(self.kv, self.conn, &self.inv.event_id, &hold_id, self.now)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// Explicit seats: n primary-key lookups, all free or nothing.
+    fn explicit(&self, ids: &[String]) -> ApiResult<HoldRecord> {
+        let ev = &self.inv.event_id;
+        for _ in 0..3 {
+            let reserved = platform::db::transaction(self.conn, |c| -> ApiResult<Result<Vec<SeatRow>, Refused>> {
+                let rows = mirror::seats(c, ev, ids)?;
+                let mut errors = Vec::new();
+                for (i, id) in ids.iter().enumerate() {
+                    if !rows.iter().any(|r| &r.id == id) {
+                        errors.push(FieldError::new(format!("seats/{i}"), format!("seat {id} does not exist in this event")));
+                    }
+                }
+                check(errors)?;
+                let mut sorted: Vec<&SeatRow> = rows.iter().collect();
+                sorted.sort_by(|a, b| a.id.cmp(&b.id));
+                if let Some(taken) = sorted.into_iter().find(|r| r.state != mirror::FREE) {
+                    let holder = (taken.state == mirror::HELD).then(|| taken.hold_id.clone().zip(taken.until_ms)).flatten();
+                    return Ok(Err(Refused::Taken(taken.id.clone(), holder)));
+                }
+                self.reserve_in(c, rows)
+            })?;
+            let rows = match reserved {
+                Ok(rows) => rows,
+                Err(Refused::Taken(seat, holder)) => {
+                    if self.clear_expired(holder)? {
+                        continue;
+                    }
+                    return Err(lost_error(Lost::Seat(seat, None), self.inv.limit()));
+                }
+                Err(Refused::SoldOut) => return Err(changing_hands()),
+            };
+            let seats = ids
+                .iter()
+                .filter_map(|id| rows.iter().find(|r| &r.id == id))
+                .map(|r| HeldSeat { id: r.id.clone(), tier_id: r.tier_id.clone(), price_minor: self.price(&r.tier_id) })
+                .collect();
+            match self.claim(Plan { seats, ga: None })? {
+                Ok(rec) => return Ok(rec),
+                Err(Lost::Seat(seat, holder)) => {
+                    let holder = holder.map(|o| (o.hold_id, o.expires_ms));
+                    if !self.clear_expired(holder)? {
+                        return Err(lost_error(Lost::Seat(seat, None), self.inv.limit()));
+                    }
+                }
+                Err(lost) => return Err(lost_error(lost, self.inv.limit())),
+            }
+        }
+        Err(changing_hands())
+    }
+
+    /// Picks the best free seats of `tier` (see [`crate::selection`]) by
+    /// pages of the free-seat index, best rows first.
+    fn choose(&self, c: &Connection, tier: &str, n: usize, avoid: &HashSet<String>) -> ApiResult<Option<Vec<SeatRow>>> {
+        let mut rows: Vec<FreeRow> = Vec::new();
+        let mut found: HashMap<String, SeatRow> = HashMap::new();
+        let mut after = None;
+        loop {
+            let page = mirror::free_seats(c, &self.inv.event_id, tier, after, PAGE)?;
+            let done = (page.len() as i64) < PAGE || found.len() + page.len() >= MAX_SCAN;
+            if let Some(last) = page.last() {
+                after = Some((last.row_rank, last.position));
+            }
+            for f in page {
+                if rows.last().is_none_or(|r| r.rank != f.row_rank) {
+                    rows.push(FreeRow { rank: f.row_rank, mid2: f.row_mid2, seats: Vec::new() });
+                }
+                rows.last_mut().expect("pushed").seats.push(selection::FreeSeat { id: f.row.id.clone(), position: f.position });
+                found.insert(f.row.id.clone(), f.row);
+            }
+            // the last row may continue on the next page: decide on the complete ones
+            let complete = if done { &rows[..] } else { &rows[..rows.len().saturating_sub(1)] };
+            let pick = match best_available(complete, n, avoid) {
+                Some(p @ Pick::Block(_)) => Some(p),
+                _ if !done => continue,
+                _ => best_available(&rows, n, avoid),
+            };
+            return Ok(pick.map(|p| p.into_seats().into_iter().filter_map(|id| found.remove(&id)).collect()));
+        }
+    }
+
+    /// Best available seats of a seated tier.
+    fn best(&self, tier: &Tier, q: u32) -> ApiResult<HoldRecord> {
+        let mut avoid: HashSet<String> = HashSet::new();
+        let mut swept = false;
+        for _ in 0..4 {
+            let reserved = platform::db::transaction(self.conn, |c| -> ApiResult<Result<Vec<SeatRow>, Refused>> {
+                match self.choose(c, &tier.id, q as usize, &avoid)? {
+                    Some(rows) => self.reserve_in(c, rows),
+                    None => Ok(Err(Refused::SoldOut)),
+                }
+            })?;
+            let rows = match reserved {
+                Ok(rows) => rows,
+                Err(_) if !swept => {
+                    // seats may be tied up in holds past their time: expire them, look again
+                    swept = true;
+                    if holds::sweep_event(self.kv, self.conn, &self.inv.event_id, self.now, 100)? > 0 {
+                        continue;
+                    }
+                    return Err(self.sold_out(tier));
+                }
+                Err(_) => return Err(self.sold_out(tier)),
+            };
+            let chosen: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let seats = rows.into_iter().map(|r| HeldSeat { id: r.id, tier_id: tier.id.clone(), price_minor: tier.price_minor }).collect();
+            match self.claim(Plan { seats, ga: None })? {
+                Ok(rec) => return Ok(rec),
+                Err(Lost::Seat(_, holder)) => {
+                    // a claim this table did not know of: leave this block to it
+                    if !self.clear_expired(holder.map(|o| (o.hold_id, o.expires_ms)))? {
+                        avoid.extend(chosen);
+                    }
+                }
+                Err(lost) => return Err(lost_error(lost, self.inv.limit())),
+            }
+        }
+        Err(changing_hands())
+    }
+
+    fn sold_out(&self, tier: &Tier) -> ApiError {
+        let left = load(self.conn, &self.inv.event_id)
+            .ok()
+            .flatten()
+            .and_then(|inv| inv.tier(&tier.id).map(|t| (i64::from(t.capacity) - t.held - t.sold).max(0)))
+            .unwrap_or(0);
+        ApiError::conflict("sold-out", format!("only {left} seats left in tier {}", tier.id))
+    }
+
+    /// General-admission places: the KV counter decides; the index row is
+    /// written first so the sweep finds the hold if this request dies.
+    fn general_admission(&self, tier: &Tier, q: u32) -> ApiResult<HoldRecord> {
+        let ga = (tier.id.clone(), q, tier.capacity);
+        let index = |c: &Connection| holds::index(c, &self.owner.hold_id, &self.inv.event_id, self.user, self.owner.expires_ms);
+        index(self.conn)?;
+        match self.claim(Plan { seats: vec![], ga: Some(ga.clone()) })? {
+            Ok(rec) => return Ok(rec),
+            Err(lost @ Lost::Tier(..)) => {
+                // places may be tied up in holds past their time: expire them, retry once
+                if holds::sweep_event(self.kv, self.conn, &self.inv.event_id, self.now, 100)? == 0 {
+                    return Err(lost_error(lost, self.inv.limit()));
                 }
             }
-            Err(lost) => return Err(lost_error(lost, inv.limit())),
+            Err(lost) => return Err(lost_error(lost, self.inv.limit())),
         }
-    }
-    Err(ApiError::conflict("seat-unavailable", "the seats are changing hands; try again"))
-}
-
-#[allow(clippy::too_many_arguments)]
-fn claim_best(kv: &Kv, conn: &spin_sdk::sqlite3::Connection, inv: &Inventory, user: &str, owner: &Owner, tier_id: &str, q: u32, now: i64) -> ApiResult<Plan> {
-    let tier = inv.tier(tier_id).expect("tier checked");
-    let mut avoid: HashSet<String> = HashSet::new();
-    for _ in 0..4 {
-        let statuses = availability::seat_statuses(kv, conn, inv, now)?;
-        let candidates: Vec<Candidate> = inv
-            .seats
-            .iter()
-            .filter(|s| s.tier_id == tier_id)
-            .map(|s| Candidate {
-                id: &s.id,
-                section: &s.section,
-                row: &s.row,
-                position: s.position,
-                free: statuses.get(&s.id) == Some(&availability::SeatStatus::Available),
-            })
-            .collect();
-        let Some(chosen) = best_available(&candidates, q as usize, &avoid) else {
-            let left = candidates.iter().filter(|c| c.free && !avoid.contains(c.id)).count();
-            return Err(ApiError::conflict("sold-out", format!("only {left} seats left in tier {tier_id}")));
-        };
-        let claim = Claim { event: &inv.event_id, user, user_limit: inv.limit(), seats: chosen.clone(), ga: vec![], owner: owner.clone() };
-        match locks::claim(kv, &claim, false)? {
-            Ok(()) => {
-                let seats = chosen.into_iter().map(|id| HeldSeat { id, tier_id: tier.id.clone(), price_minor: tier.price_minor }).collect();
-                return Ok(Plan { seats, ga: None });
-            }
-            Err(Lost::Seat(seat, holder)) => {
-                if !clear_expired(kv, conn, &holder, now)? {
-                    avoid.insert(seat);
-                }
-            }
-            Err(lost) => return Err(lost_error(lost, inv.limit())),
+        holds::reopen(self.conn, &self.owner.hold_id)?;
+        match self.claim(Plan { seats: vec![], ga: Some(ga) })? {
+            Ok(rec) => Ok(rec),
+            Err(lost) => Err(lost_error(lost, self.inv.limit())),
         }
-    }
-    Err(ApiError::conflict("seat-unavailable", "the seats are changing hands; try again"))
-}
-
-#[allow(clippy::too_many_arguments)]
-fn claim_ga(kv: &Kv, conn: &spin_sdk::sqlite3::Connection, inv: &Inventory, user: &str, owner: &Owner, tier: &crate::inventory::Tier, q: u32, now: i64) -> ApiResult<Plan> {
-    let ga = (tier.id.clone(), q, tier.capacity);
-    let claim = Claim { event: &inv.event_id, user, user_limit: inv.limit(), seats: vec![], ga: vec![ga.clone()], owner: owner.clone() };
-    match locks::claim(kv, &claim, false)? {
-        Ok(()) => return Ok(Plan { seats: vec![], ga: Some(ga) }),
-        Err(Lost::Tier(..)) => {}
-        Err(lost) => return Err(lost_error(lost, inv.limit())),
-    }
-    // Places may be tied up in holds past their time: expire them, retry once.
-    let mut freed = false;
-    for id in holds::open_of_event(conn, &inv.event_id)? {
-        if let Moved::Yes(..) = holds::expire_if_due(kv, Some(conn), &id, now)? {
-            freed = true;
-        }
-    }
-    match (freed, locks::claim(kv, &claim, false)?) {
-        (_, Ok(())) => Ok(Plan { seats: vec![], ga: Some(ga) }),
-        (_, Err(lost)) => Err(lost_error(lost, inv.limit())),
     }
 }
 
@@ -295,7 +433,7 @@ pub fn get(req: Request, params: Params) -> ApiResult {
     let now = platform::clock::now_ms();
     if rec.effective_status(now) != rec.status {
         let conn = db::open()?;
-        holds::expire_if_due(&kv, Some(&conn), &rec.id, now)?;
+        holds::expire_if_due(&kv, Sql::top(&conn), &rec.id, now)?;
     }
     platform::web::ok(&rec.to_json(now))
 }
@@ -307,7 +445,7 @@ pub fn release(req: Request, params: Params) -> ApiResult {
     let kv = Kv::open()?;
     let (_, rec) = own_hold(&kv, &req, &params)?;
     let conn = db::open()?;
-    match holds::transition(&kv, Some(&conn), &rec.id, holds::to_status(&[HoldStatus::Active], HoldStatus::Released))? {
+    match holds::transition(&kv, Sql::top(&conn), &rec.id, holds::to_status(&[HoldStatus::Active], HoldStatus::Released))? {
         Moved::Yes(..) | Moved::Missing => platform::web::no_content(),
         Moved::No(cur) if cur.status.is_final() => platform::web::no_content(),
         Moved::No(cur) => Err(ApiError::conflict(
@@ -315,17 +453,4 @@ pub fn release(req: Request, params: Params) -> ApiResult {
             format!("hold {} belongs to booking {}; cancel the booking instead", cur.id, cur.booking_id.unwrap_or_default()),
         )),
     }
-}
-
-/// `GET /api/holds/availability/:event_id` — public; see
-/// [`availability::document`].
-pub fn availability(_req: Request, params: Params) -> ApiResult {
-    let event_id = parse_id("event_id", params.get("event_id").unwrap_or_default()).map_err(|e| ApiError::Validation(vec![e]))?;
-    let inv = inventory::fetch(&event_id)?;
-    let kv = Kv::open()?;
-    let conn = db::open()?;
-    let doc = availability::document(&kv, &conn, &inv, platform::clock::now_ms())?;
-    let mut resp = platform::web::json(200, &doc);
-    resp.set_header("cache-control", "no-store");
-    Ok(resp)
 }

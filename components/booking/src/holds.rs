@@ -1,9 +1,10 @@
 //! Holds: the record in the `holds` store and its state machine.
 //!
 //! A hold record lives at `hold:<id>` (JSON [`HoldRecord`]). It is written
-//! once with `set` after all of its seats, places and allowance were
-//! claimed (see [`crate::locks`]); no one else can know the fresh id, so
-//! that write races with nobody. Every later change is a compare-and-swap
+//! once, in the same batched write as its seats' owner records, after all
+//! of its seats, places and allowance were claimed (see
+//! [`crate::locks::claim`]); no one else can know the fresh id, so that
+//! write races with nobody. Every later change is a compare-and-swap
 //! on that EXISTING key (atomic on every backend):
 //!
 //! ```text
@@ -15,8 +16,9 @@
 //!
 //! `released`, `expired` and `freed` are final. The one request that wins
 //! the swap into a final state gives the claims back
-//! ([`crate::locks::release_all`]); a loser sees the new state and does
-//! nothing, so an expired hold frees its seats exactly once however many
+//! ([`crate::locks::release_all`]) and then frees the hold's seats in
+//! booking's seat states ([`settle`], [`crate::mirror`]); a loser sees the
+//! new state and does nothing, so an expired hold frees its seats exactly once however many
 //! sweeps, claimants and readers notice it at the same moment. Statuses
 //! only move forward, so a value never repeats and compare-and-swap by value
 //! has no ABA problem.
@@ -25,8 +27,9 @@
 //! treated as expired on every read, and is moved to `expired` by the tick
 //! sweep, by a claimant that finds it in its way, or by a read.
 
+use crate::db::Sql;
 use crate::kv::{Kv, Update};
-use crate::locks;
+use crate::{locks, mirror};
 use platform::{ApiError, ApiResult};
 use serde::{Deserialize, Serialize};
 use spin_sdk::sqlite3::{Connection, Value};
@@ -205,9 +208,11 @@ pub enum Moved {
 
 /// Compare-and-swap hold `id` through `rule` (which returns the new record
 /// or `None` to leave it). When this call moves the record into a final
-/// state, it — and only it — gives the claims back, and closes the hold's
-/// sweep index row.
-pub fn transition(kv: &Kv, conn: Option<&Connection>, id: &str, rule: impl Fn(&HoldRecord) -> Option<HoldRecord>) -> ApiResult<Moved> {
+/// state, it — and only it — gives the claims back, then frees the seats
+/// the hold still has in booking's seat states and closes its sweep index
+/// row ([`settle`]); a move to `consumed` closes the index row (the sale
+/// itself marks the seats sold).
+pub fn transition(kv: &Kv, sql: Sql, id: &str, rule: impl Fn(&HoldRecord) -> Option<HoldRecord>) -> ApiResult<Moved> {
     let outcome = kv.update(&HoldRecord::key(id), |bytes| {
         let rec: HoldRecord = serde_json::from_slice(bytes)
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("hold {id} is unreadable: {e}")))?;
@@ -228,13 +233,34 @@ pub fn transition(kv: &Kv, conn: Option<&Connection>, id: &str, rule: impl Fn(&H
                 locks::release_all(kv, &after.event_id, &after.user_id, &after.id, &after.seat_ids(), &after.ga())?;
             }
             if after.status.is_final() || after.status == HoldStatus::Consumed {
-                if let Some(conn) = conn {
-                    close_index(conn, &after.id);
-                }
+                settle(sql, &after.event_id, &after.id, after.status == HoldStatus::Consumed);
             }
             Ok(Moved::Yes(before, after))
         }
     }
+}
+
+/// The SQLite side of a hold that is over (or sold, with `sold`): frees
+/// the seats it still holds in the seat states (not when sold) and closes
+/// its sweep index row, in one transaction. Idempotent, so whoever notices
+/// a hold is over may call it: the winner of its final transition, the
+/// sweep (which repairs what a request that died in between left behind),
+/// an undone claim. A failure is logged and left to the sweep (the index
+/// row stays open until this succeeds).
+pub fn settle(sql: Sql, event_id: &str, hold_id: &str, sold: bool) {
+    let done = sql.atomically(|c| settle_in(c, event_id, hold_id, sold));
+    if let Err(e) = done {
+        eprintln!("hold {hold_id}: settling its seat states and index row failed (the sweep retries): {e}");
+    }
+}
+
+/// [`settle`] inside the caller's transaction.
+pub fn settle_in(c: &Connection, event_id: &str, hold_id: &str, sold: bool) -> ApiResult<()> {
+    if !sold {
+        mirror::release(c, event_id, hold_id)?;
+    }
+    c.execute(INDEX_CLOSE, &[Value::Text(hold_id.to_string())])?;
+    Ok(())
 }
 
 /// Moves `rec` to `status` if it is in one of `from`.
@@ -247,14 +273,14 @@ pub fn to_status(from: &'static [HoldStatus], status: HoldStatus) -> impl Fn(&Ho
 /// Expires hold `id` if its time is up and it is `active` or `booked`;
 /// a booking pending payment on it becomes `expired`. Safe to call from
 /// anywhere, any number of times: the seats are freed once.
-pub fn expire_if_due(kv: &Kv, conn: Option<&Connection>, id: &str, now_ms: i64) -> ApiResult<Moved> {
-    let moved = transition(kv, conn, id, |rec| {
+pub fn expire_if_due(kv: &Kv, sql: Sql, id: &str, now_ms: i64) -> ApiResult<Moved> {
+    let moved = transition(kv, sql, id, |rec| {
         (matches!(rec.status, HoldStatus::Active | HoldStatus::Booked) && rec.is_past(now_ms))
             .then(|| HoldRecord { status: HoldStatus::Expired, ..rec.clone() })
     })?;
-    if let (Moved::Yes(before, _), Some(conn)) = (&moved, conn) {
+    if let Moved::Yes(before, _) = &moved {
         if before.status == HoldStatus::Booked {
-            conn.execute(
+            sql.conn.execute(
                 "UPDATE bookings SET status = 'expired', updated_ms = ? WHERE hold_id = ? AND status = 'pending_payment'",
                 &[Value::Integer(now_ms), Value::Text(id.to_string())],
             )?;
@@ -265,33 +291,32 @@ pub fn expire_if_due(kv: &Kv, conn: Option<&Connection>, id: &str, now_ms: i64) 
 
 const INDEX_INSERT: &str = "INSERT INTO hold_index (hold_id, event_id, user_id, expires_ms, open) VALUES (?, ?, ?, ?, 1)";
 const INDEX_CLOSE: &str = "UPDATE hold_index SET open = 0 WHERE hold_id = ?";
-const INDEX_DUE: &str = "SELECT hold_id FROM hold_index WHERE open = 1 AND expires_ms <= ? ORDER BY expires_ms LIMIT ?";
+const INDEX_DUE: &str = "SELECT hold_id, event_id FROM hold_index WHERE open = 1 AND expires_ms <= ? ORDER BY expires_ms LIMIT ?";
+const INDEX_DUE_OF_EVENT: &str =
+    "SELECT hold_id, event_id FROM hold_index WHERE event_id = ? AND open = 1 AND expires_ms <= ? ORDER BY expires_ms LIMIT ?";
+const INDEX_NEXT_OF_EVENT: &str = "SELECT MIN(expires_ms) AS next FROM hold_index WHERE event_id = ? AND open = 1";
 const INDEX_OF_EVENT: &str = "SELECT hold_id FROM hold_index WHERE open = 1 AND event_id = ? LIMIT 1000";
 
-/// Adds a new hold to the sweep index.
-pub fn index(conn: &Connection, rec: &HoldRecord) -> ApiResult<()> {
-    conn.execute(
+/// Adds a new hold to the sweep index (inside the transaction that
+/// reserves its seats, before anything is claimed in the KV store, so a
+/// request that dies after it leaves a row the sweep finds).
+pub fn index(c: &Connection, hold_id: &str, event_id: &str, user_id: &str, expires_ms: i64) -> ApiResult<()> {
+    c.execute(
         INDEX_INSERT,
-        &[
-            Value::Text(rec.id.clone()),
-            Value::Text(rec.event_id.clone()),
-            Value::Text(rec.user_id.clone()),
-            Value::Integer(rec.expires_ms),
-        ],
+        &[Value::Text(hold_id.to_string()), Value::Text(event_id.to_string()), Value::Text(user_id.to_string()), Value::Integer(expires_ms)],
     )?;
     Ok(())
 }
 
-fn close_index(conn: &Connection, id: &str) {
-    if let Err(e) = conn.execute(INDEX_CLOSE, &[Value::Text(id.to_string())]) {
-        eprintln!("hold index: cannot close {id}: {e:?}");
-    }
+fn pairs(r: spin_sdk::sqlite3::QueryResult) -> Vec<(String, String)> {
+    r.rows()
+        .filter_map(|row| Some((row.get::<&str>("hold_id")?.to_string(), row.get::<&str>("event_id")?.to_string())))
+        .collect()
 }
 
-/// Ids of open holds whose time is up (at most `limit`).
-pub fn due(conn: &Connection, now_ms: i64, limit: i64) -> ApiResult<Vec<String>> {
-    let r = conn.execute(INDEX_DUE, &[Value::Integer(now_ms), Value::Integer(limit)])?;
-    Ok(r.rows().filter_map(|row| row.get::<&str>("hold_id").map(str::to_string)).collect())
+/// `(hold id, event id)` of open holds whose time is up (at most `limit`).
+pub fn due(conn: &Connection, now_ms: i64, limit: i64) -> ApiResult<Vec<(String, String)>> {
+    Ok(pairs(conn.execute(INDEX_DUE, &[Value::Integer(now_ms), Value::Integer(limit)])?))
 }
 
 /// Ids of an event's open holds.
@@ -300,25 +325,79 @@ pub fn open_of_event(conn: &Connection, event_id: &str) -> ApiResult<Vec<String>
     Ok(r.rows().filter_map(|row| row.get::<&str>("hold_id").map(str::to_string)).collect())
 }
 
+/// When the first open hold of `event_id` runs out (ms), if it has any.
+pub fn next_expiry_of_event(conn: &Connection, event_id: &str) -> ApiResult<Option<i64>> {
+    let r = conn.execute(INDEX_NEXT_OF_EVENT, &[Value::Text(event_id.to_string())])?;
+    let found = r.rows().next().and_then(|row| row.get::<i64>("next"));
+    Ok(found)
+}
+
+/// Expires up to `limit` open holds of `event_id` whose time is up (each
+/// frees its seats once; those already over are settled, as by
+/// [`sweep`]); returns how many this call expired. For the paths that find an event's places tied up in holds
+/// past their time (best available and general admission when sold out, a
+/// status read).
+pub fn sweep_event(kv: &Kv, conn: &Connection, event_id: &str, now_ms: i64, limit: i64) -> ApiResult<u32> {
+    free_unclaimed(conn, event_id, now_ms);
+    let ids = pairs(conn.execute(INDEX_DUE_OF_EVENT, &[Value::Text(event_id.to_string()), Value::Integer(now_ms), Value::Integer(limit)])?);
+    sweep_ids(kv, conn, ids, now_ms)
+}
+
+/// Hold `hold_id` of `event_id` is in someone's way and its time is up:
+/// expires it, or, when it is already over (or was never recorded),
+/// settles what it left in booking's seat states. Returns whether this
+/// call expired it.
+pub fn clear(kv: &Kv, conn: &Connection, event_id: &str, hold_id: &str, now_ms: i64) -> ApiResult<bool> {
+    Ok(sweep_ids(kv, conn, vec![(hold_id.to_string(), event_id.to_string())], now_ms)? > 0)
+}
+
+/// Opens hold `hold_id`'s sweep index row again (a claim retried under the
+/// same id after its first try was undone).
+pub fn reopen(c: &Connection, hold_id: &str) -> ApiResult<()> {
+    c.execute("UPDATE hold_index SET open = 1 WHERE hold_id = ?", &[Value::Text(hold_id.to_string())])?;
+    Ok(())
+}
+
+fn sweep_ids(kv: &Kv, conn: &Connection, ids: Vec<(String, String)>, now_ms: i64) -> ApiResult<u32> {
+    let mut expired = 0;
+    for (id, event) in ids {
+        match expire_if_due(kv, Sql::top(conn), &id, now_ms)? {
+            Moved::Yes(..) => expired += 1,
+            Moved::No(rec) if rec.status.is_final() || rec.status == HoldStatus::Consumed => {
+                settle(Sql::top(conn), &event, &id, rec.status == HoldStatus::Consumed)
+            }
+            Moved::No(_) => {}
+            Moved::Missing => settle(Sql::top(conn), &event, &id, false),
+        }
+    }
+    Ok(expired)
+}
+
 /// The tick's sweep: expires every due hold (freeing its seats once),
-/// closes index rows of holds that are already settled, and recovers
-/// orphaned seat locks ([`locks::recover_orphans`]; a failure there is
-/// logged, never fails the sweep). Returns how many holds this sweep
-/// expired.
+/// settles index rows of holds that are already over or were never
+/// recorded (a request that died between reserving and claiming: its seat
+/// states are freed here), frees seat states marked taken by unknown
+/// claims whose time passed ([`mirror::mark_taken`]), and recovers
+/// orphaned seat locks
+/// ([`locks::recover_orphans`]; a failure there is logged, never fails the
+/// sweep). Returns how many holds this sweep expired.
 pub fn sweep(kv: &Kv, conn: &Connection, now_ms: i64) -> ApiResult<u32> {
     if let Err(e) = locks::recover_orphans(kv, now_ms) {
         eprintln!("hold sweep: orphaned lock recovery failed: {e}");
     }
-    let mut expired = 0;
-    for id in due(conn, now_ms, 500)? {
-        match expire_if_due(kv, Some(conn), &id, now_ms)? {
-            Moved::Yes(..) => expired += 1,
-            Moved::No(rec) if rec.status.is_final() || rec.status == HoldStatus::Consumed => close_index(conn, &id),
-            Moved::No(_) => {}
-            Moved::Missing => close_index(conn, &id),
-        }
+    for event_id in mirror::unclaimed_due(conn, now_ms)? {
+        free_unclaimed(conn, &event_id, now_ms);
     }
-    Ok(expired)
+    sweep_ids(kv, conn, due(conn, now_ms, 500)?, now_ms)
+}
+
+/// Frees the seats of `event_id` that were marked taken by a claim nobody
+/// recorded once their time passed ([`mirror::mark_taken`]); a failure is
+/// logged (the next sweep retries).
+fn free_unclaimed(conn: &Connection, event_id: &str, now_ms: i64) {
+    if let Err(e) = Sql::top(conn).atomically(|c| mirror::free_unclaimed(c, event_id, now_ms)) {
+        eprintln!("hold sweep: seats of {event_id} taken by unknown claims stay so until the next sweep: {e}");
+    }
 }
 
 #[cfg(test)]

@@ -61,6 +61,19 @@ impl Kv {
         atomics::increment(&self.bucket, key, delta).map_err(unavailable)
     }
 
+    /// Writes every `(key, value)` of `entries` in ONE store call
+    /// (`wasi:keyvalue/batch.set-many`: one transaction on Spin's SQLite
+    /// backend, one `MSET` on Redis — both sound, DESIGN §5). Same rule as
+    /// [`Kv::set`]: only keys no one else can know yet, or that only the
+    /// current lock owner writes; never a counter.
+    pub fn set_many(&self, entries: &[(String, Vec<u8>)]) -> ApiResult<()> {
+        match entries {
+            [] => Ok(()),
+            [(k, v)] => self.set(k, v),
+            _ => batch::set_many(&self.bucket, entries).map_err(unavailable),
+        }
+    }
+
     /// Values of `keys` (absent keys map to `None`).
     pub fn get_many(&self, keys: Vec<String>) -> ApiResult<HashMap<String, Vec<u8>>> {
         let mut out = HashMap::new();

@@ -32,7 +32,9 @@ pub mod hold_routes;
 pub mod holds;
 pub mod inventory;
 pub mod kv;
+pub mod layout;
 pub mod locks;
+pub mod mirror;
 pub mod selection;
 
 /// The route table.
@@ -40,7 +42,8 @@ pub fn router() -> Router {
     let mut r = Router::new();
     r.get("/api/holds/health", health);
     r.get("/api/bookings/health", health);
-    r.get("/api/holds/availability/:event_id", hold_routes::availability);
+    r.get("/api/holds/availability/:event_id", availability::status);
+    r.get("/api/holds/layout/:event_id/:version", availability::layout);
     r.post("/api/holds", hold_routes::create);
     r.get("/api/holds/:id", hold_routes::get);
     r.delete("/api/holds/:id", hold_routes::release);
@@ -73,6 +76,8 @@ fn handle(req: Request) -> spin_sdk::http::Response {
 /// The `bookings` database with booking's and the saga's migrations.
 pub mod db {
     use platform::db::Migration;
+    use platform::ApiResult;
+    use spin_sdk::sqlite3::Connection;
 
     /// SQLite label.
     pub const LABEL: &str = "bookings";
@@ -81,12 +86,46 @@ pub mod db {
     /// Idempotency-Key table.
     pub const MIGRATIONS: &[Migration] = &[
         Migration { version: 1, name: "bookings", sql: include_str!("../../../sql/booking/0001_bookings.sql") },
+        Migration { version: 2, name: "inventory", sql: include_str!("../../../sql/booking/0002_inventory.sql") },
         platform::idempotency::MIGRATION,
     ];
 
     /// Opens the database (migrating on first use).
     pub fn open() -> platform::ApiResult<spin_sdk::sqlite3::Connection> {
         Ok(saga::open(LABEL, MIGRATIONS)?)
+    }
+
+    /// A connection, and whether a transaction is already open on it (a
+    /// saga handler runs inside the inbox's): code that must change several
+    /// rows together asks [`Sql::atomically`], which opens a transaction
+    /// only when there is none.
+    #[derive(Clone, Copy)]
+    pub struct Sql<'a> {
+        /// The connection.
+        pub conn: &'a Connection,
+        in_tx: bool,
+    }
+
+    impl<'a> Sql<'a> {
+        /// `conn` with no transaction open.
+        pub fn top(conn: &'a Connection) -> Sql<'a> {
+            Sql { conn, in_tx: false }
+        }
+
+        /// `conn` inside the caller's transaction.
+        pub fn nested(conn: &'a Connection) -> Sql<'a> {
+            Sql { conn, in_tx: true }
+        }
+
+        /// Runs `f` atomically: in a new `BEGIN IMMEDIATE` transaction, or
+        /// in the caller's.
+        pub fn atomically<T>(&self, f: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
+            if self.in_tx {
+                f(self.conn)
+            } else {
+                platform::db::transaction(self.conn, f)
+            }
+        }
     }
 }
 
@@ -97,7 +136,14 @@ fn health(_: Request, _: Params) -> ApiResult {
 fn saga_inbox(req: Request, _: Params) -> ApiResult {
     let conn = db::open()?;
     let kv = kv::Kv::open()?;
-    saga::receive(&req, &conn, |c, event| consumers::handle(&kv, c, event))
+    let stale = std::cell::RefCell::new(Vec::new());
+    let answer = saga::receive(&req, &conn, |c, event| consumers::handle(&kv, c, event, &mut stale.borrow_mut()))?;
+    // After the inbox commit: copy events announced newer than booking's
+    // copy (EventChanged), in this delivery (see `inventory`).
+    for event_id in stale.into_inner() {
+        inventory::refresh_if_stale(&conn, &event_id);
+    }
+    Ok(answer)
 }
 
 /// `POST /api/bookings/tick`: expires due holds (each frees its seats
@@ -112,7 +158,7 @@ fn tick(req: Request, _: Params) -> ApiResult {
     let expired = holds::sweep(&kv, &conn, now)?;
     let mut released = 0;
     for b in bookings::unfreed(&conn)? {
-        bookings::free_hold(&kv, &conn, &b)?;
+        bookings::free_hold(&kv, db::Sql::top(&conn), &b)?;
         released += 1;
     }
     let swept = platform::idempotency::sweep(&conn, now)?;

@@ -7,7 +7,7 @@
 //! | key | kind | meaning |
 //! |---|---|---|
 //! | `lock:<event>:<seat>` | counter | claimants of the seat; the claimant whose `increment(+1)` returned **1** owns it |
-//! | `owner:<event>:<seat>` | text `<hold id>\|<expires ms>` | who owns the seat; written only by the owner |
+//! | `owner:<event>:<seat>` | text `<hold id>\|<expires ms>` | who owns the seat; written only by the owner, once it has won every part of its claim (one batched write with the hold record) |
 //! | `ga:<event>:<tier>` | counter | general-admission tickets held or sold |
 //! | `user:<event>:<user>` | counter | tickets the user holds or bought for the event |
 //!
@@ -56,8 +56,8 @@
 //! loser after a reset finds a new epoch and does nothing.
 //!
 //! What the grace period assumes: a live request never spends longer than
-//! it between two consecutive store calls of a claim (win → owner record →
-//! hold record). It is the hold lifetime, capped at one minute: a hold
+//! it between two consecutive store calls of a claim (the increments, then
+//! one batched write of the owner records and the hold record). It is the hold lifetime, capped at one minute: a hold
 //! recorded later than that would be born expired anyway.
 //!
 //! ## General-admission and allowance counters are not recovered
@@ -195,16 +195,37 @@ pub enum Lost {
     UserLimit(i64),
 }
 
-/// Claims everything in `claim`, all or nothing. `Ok(Ok(()))` when all of
-/// it is now owned by `claim.owner`; `Ok(Err(lost))` when some part is
-/// someone else's (nothing stays claimed); `Err` on a store failure (what
-/// was claimed so far is given back on a best-effort basis).
+/// Claims everything in `claim`, all or nothing, and on success records
+/// it: the owner record of every seat won, plus `record` (the hold's own
+/// `(key, value)`, when given), in ONE batched write ([`Kv::set_many`]).
+/// `Ok(Ok(()))` when all of it is now owned by `claim.owner`;
+/// `Ok(Err(lost))` when some part is someone else's (nothing stays
+/// claimed); `Err` on a store failure (what was claimed so far is given
+/// back on a best-effort basis).
 ///
 /// With `skip_user_limit` the allowance is counted but not enforced (a
 /// payment that already succeeded re-claims its seats).
-pub fn claim(kv: &Kv, claim: &Claim, skip_user_limit: bool) -> ApiResult<Result<(), Lost>> {
+///
+/// Store calls on success: 1 increment (allowance) + one increment per seat
+/// and per general-admission tier + 1 batched write. A loser adds its
+/// give-back: one compare-and-swap for a seat (plus one read of the seat's
+/// owner), one increment for a tier or the allowance.
+pub fn claim(kv: &Kv, claim: &Claim, skip_user_limit: bool, record: Option<(String, Vec<u8>)>) -> ApiResult<Result<(), Lost>> {
     let mut done: Vec<Undo> = Vec::new();
-    let result = claim_steps(kv, claim, skip_user_limit, &mut done);
+    let result = claim_steps(kv, claim, skip_user_limit, &mut done).and_then(|outcome| match outcome {
+        Ok(()) => {
+            let mut writes: Vec<(String, Vec<u8>)> = done
+                .iter()
+                .filter_map(|u| match u {
+                    Undo::Seat(seat) => Some((owner_key(claim.event, seat), claim.owner.encode())),
+                    _ => None,
+                })
+                .collect();
+            writes.extend(record);
+            kv.set_many(&writes).map(Ok)
+        }
+        lost => Ok(lost),
+    });
     match result {
         Ok(Ok(())) => Ok(Ok(())),
         other => {
@@ -249,7 +270,6 @@ fn claim_steps(kv: &Kv, claim: &Claim, skip_user_limit: bool, done: &mut Vec<Und
         let (epoch, claimants) = lock_parts(kv.incr(&lock, 1)?);
         if claimants == 1 {
             done.push(Undo::Seat(seat.clone()));
-            kv.set(&owner_key(claim.event, seat), &claim.owner.encode())?;
             continue;
         }
         give_back(kv, &lock, Some(epoch))?;

@@ -108,19 +108,63 @@ pub fn hold(app: &App, token: &str, body: &Value) -> Reply {
     app.post_as(token, "/api/holds", body)
 }
 
-/// The availability document of `event_id`, after checking the invariant
-/// every test ends with: per tier and in total, sold + held + available =
-/// capacity, nothing negative, and the seat list agrees with the counts.
+/// The availability of `event_id` as one document: booking's status
+/// document (`GET /api/holds/availability/{event}`) with its `seats` bits
+/// decoded against the layout it names into
+/// `[{"id","tier_id","status"}]` in layout order — after checking the
+/// invariant every test ends with: per tier and in total, sold + held +
+/// available = capacity, nothing negative, and the seats' states agree
+/// with the seated tiers' counts.
 pub fn availability(app: &App, event_id: &str) -> Value {
     let r = app.get(&format!("/api/holds/availability/{event_id}"));
     assert_eq!(r.status, 200, "availability: {}", r.text());
-    let v = r.json();
+    let mut v = r.json();
     for t in v["tiers"].as_array().expect("tiers").iter().chain(std::iter::once(&v["totals"])) {
         let (c, s, h, a) = (t["capacity"].as_i64().unwrap(), t["sold"].as_i64().unwrap(), t["held"].as_i64().unwrap(), t["available"].as_i64().unwrap());
         assert!(s >= 0 && h >= 0 && a >= 0, "negative count: {t}");
         assert_eq!(s + h + a, c, "sold + held + available != capacity: {t}");
     }
+    let seats = decode_seats(&layout(app, &v), &v);
+    for t in v["tiers"].as_array().unwrap().iter().filter(|t| t["kind"] == "seated") {
+        for (status, key) in [("sold", "sold"), ("held", "held"), ("available", "available")] {
+            let n = seats.iter().filter(|s| s["tier_id"] == t["tier_id"] && s["status"] == status).count() as i64;
+            assert_eq!(n, t[key].as_i64().unwrap(), "{key} seats of tier {} disagree with its counts: {t}", t["tier_id"]);
+        }
+    }
+    v["seats"] = Value::Array(seats);
     v
+}
+
+/// The layout document a status document names (checked: 200, the same
+/// event and version).
+pub fn layout(app: &App, status: &Value) -> Value {
+    let url = status["layout"]["url"].as_str().expect("layout url");
+    let r = app.get(url);
+    assert_eq!(r.status, 200, "layout {url}: {}", r.text());
+    let l = r.json();
+    assert_eq!((&l["event_id"], &l["version"]), (&status["event_id"], &status["layout"]["version"]), "{url}");
+    l
+}
+
+/// The seats of `layout` in layout order with their state from the
+/// status document's bits: `[{"id","tier_id","status"}]`.
+pub fn decode_seats(layout: &Value, status: &Value) -> Vec<Value> {
+    use base64::Engine;
+    let bits = base64::engine::general_purpose::STANDARD.decode(status["seats"]["bits"].as_str().expect("bits")).expect("base64 bits");
+    let states: Vec<&str> = status["seats"]["states"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    let tiers = layout["tiers"].as_array().unwrap();
+    let mut out = Vec::new();
+    for row in layout["rows"].as_array().unwrap() {
+        for seat in row["seats"].as_array().unwrap() {
+            let i = out.len();
+            let code = (bits.get(i / 4).copied().unwrap_or(0) >> ((i % 4) * 2)) & 3;
+            let tier = &tiers[seat[5].as_u64().unwrap() as usize]["id"];
+            out.push(json!({"id": seat[0], "tier_id": tier, "status": states[code as usize]}));
+        }
+    }
+    assert_eq!(out.len() as u64, layout["seat_count"].as_u64().unwrap(), "layout seat_count");
+    assert!(bits.len() * 4 >= out.len(), "{} bytes of bits for {} seats", bits.len(), out.len());
+    out
 }
 
 /// Status of seat `id` in an availability document.

@@ -4,7 +4,7 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `PUT /fixture/events/:id` | store an inventory document (the events contract) |
+//! | `PUT /fixture/events/:id` | store an inventory document (the events contract) and announce it as events does: `EventChanged {event_id, version, status}` through the saga outbox, relayed at once (its `version` is the body's, or one more than the last one stored) |
 //! | `GET /api/events/:id/inventory` | serve it (404 when unknown) |
 //! | `POST /fixture/payments/emit` `{"event_type","payload"}` | emit as `payments` through the saga outbox, relay at once |
 //! | `POST /fixture/payments/deliver` (an Event) | POST it straight to booking's saga route; `{"status","body"}` |
@@ -42,7 +42,17 @@ fn store() -> ApiResult<Store> {
 }
 
 fn put_inventory(req: Request, p: Params) -> ApiResult {
-    store()?.set(&format!("inv:{}", p.get("id").unwrap_or_default()), req.body())?;
+    let id = p.get("id").unwrap_or_default().to_string();
+    let mut doc: serde_json::Value = platform::web::read_json(&req)?;
+    let s = store()?;
+    let last = s.get(&format!("inv:{id}"))?.and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok()).and_then(|v| v["version"].as_i64()).unwrap_or(0);
+    let version = doc["version"].as_i64().unwrap_or(last + 1);
+    doc["version"] = serde_json::json!(version);
+    s.set(&format!("inv:{id}"), &serde_json::to_vec(&doc).map_err(|e| ApiError::Internal(e.into()))?)?;
+    let payload = serde_json::json!({"event_id": id, "version": version, "status": doc["status"]});
+    let conn = db()?;
+    let event = platform::db::transaction(&conn, |c| Ok::<_, ApiError>(saga::emit(c, "events", saga::types::EVENT_CHANGED, &payload)?))?;
+    saga::relay_events(&conn, std::slice::from_ref(&event));
     platform::web::no_content()
 }
 
