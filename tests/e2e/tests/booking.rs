@@ -397,3 +397,61 @@ fn ten_simultaneous_checkouts_of_one_hold_make_one_booking_and_keep_the_seat() {
     assert_eq!(ordered.len(), 6, "{got}");
     assert!(ordered.iter().all(|v| v["count"] == 1), "{got}");
 }
+
+#[test]
+fn a_new_inventory_version_reaches_booking_before_the_next_hold() {
+    let app = bk::spawn(&[]);
+    let ev = bk::event(&app, 1, 4, 5, |_| {});
+    let (alice, _) = customer();
+    assert_eq!(hold(&app, &alice, &json!({"event_id": ev, "seats": ["A2"]})).status, 201);
+    hold(&app, &alice, &json!({"event_id": ev, "seats": ["B1"]})).assert_problem(422);
+    let v1 = availability(&app, &ev);
+    assert_eq!(v1["layout"]["version"], 1);
+
+    // events publishes version 2: a second row in a new tier, a smaller order limit
+    let inventory = app.get(&format!("/api/events/{ev}/inventory")).json();
+    let mut next = inventory.clone();
+    next["version"] = json!(2);
+    next["order_limit"] = json!(3);
+    next["tiers"].as_array_mut().unwrap().push(json!({"id": "tier_b", "name": "Balcony", "price_minor": 1500, "currency": "EUR", "kind": "seated", "capacity": 4}));
+    for n in 1..=4 {
+        next["seats"].as_array_mut().unwrap().push(json!({"id": format!("B{n}"), "section": "S1", "row": "B", "number": n.to_string(), "position": n,
+            "x": n as f64, "y": 1.0, "tier_id": "tier_b", "accessible": false}));
+    }
+    assert_eq!(app.call("PUT", &format!("/fixture/events/{ev}"), Some(&next), &[]).status, 204);
+
+    // the very next hold sells the new seats at the new price, under the new limit
+    let (bob, _) = customer();
+    let h = hold(&app, &bob, &json!({"event_id": ev, "seats": ["B1", "B2"]}));
+    assert_eq!(h.status, 201, "{}", h.text());
+    assert_eq!(h.json()["amount_minor"], 3000);
+    let p = hold(&app, &bob, &json!({"event_id": ev, "tier_id": "tier_b", "quantity": 2})).assert_problem(409);
+    assert_eq!(p["type"], "/problems/order-limit", "{p}");
+    let v2 = availability(&app, &ev);
+    assert_eq!((v2["layout"]["version"].as_i64(), v2["layout"]["seat_count"].as_i64()), (Some(2), Some(8)));
+    // A2's hold, made under version 1, still holds it under version 2
+    assert_eq!(seat_status(&v2, "A2"), "held");
+    assert_eq!((tier(&v2, "tier_s")["held"].as_i64(), tier(&v2, "tier_b")["held"].as_i64()), (Some(1), Some(2)));
+    app.get(v1["layout"]["url"].as_str().unwrap()).assert_problem(404);
+    // an announcement of a version booking has seen changes nothing
+    assert_eq!(app.call("PUT", &format!("/fixture/events/{ev}"), Some(&next), &[]).status, 204);
+    assert_eq!(availability(&app, &ev)["layout"], v2["layout"]);
+
+    // version 3 cancels the event: no more holds
+    next["version"] = json!(3);
+    next["status"] = json!("cancelled");
+    assert_eq!(app.call("PUT", &format!("/fixture/events/{ev}"), Some(&next), &[]).status, 204);
+    let p = hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["B3"]})).assert_problem(409);
+    assert_eq!(p["type"], "/problems/event-cancelled");
+}
+
+#[test]
+fn a_draft_stays_invisible_through_the_status_and_layout_documents() {
+    let app = bk::spawn(&[]);
+    let ev = bk::event(&app, 1, 4, 5, |inv| inv["status"] = json!("draft"));
+    for path in [format!("/api/holds/availability/{ev}"), format!("/api/holds/layout/{ev}/1")] {
+        let p = app.get(&path).assert_problem(404);
+        assert!(!p.to_string().contains("tier_s"), "{p}");
+    }
+    hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["A1"]})).assert_problem(409);
+}

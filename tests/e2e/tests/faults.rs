@@ -286,3 +286,42 @@ fn orphaned_ga_and_user_counters_cost_exactly_their_own_places() {
     assert_eq!((counter(&app, &ga), counter(&app, &allowance)), (5, 8));
     availability(&app, &ev);
 }
+
+#[test]
+fn a_checkout_the_database_cannot_write_leaves_the_hold_active() {
+    // A write lock held on booking's database makes the booking INSERT time
+    // out (5 s busy timeout) after the hold was moved to `booked`: the
+    // answer is 503 and the hold is active again, not tied up until expiry.
+    let app = bk::spawn(&[]);
+    let ev = bk::event(&app, 1, 4, 5, |_| {});
+    let (token, _) = customer();
+    let h = hold(&app, &token, &json!({"event_id": ev, "seats": ["A1", "A2"]})).json();
+    let hold_id = h["id"].as_str().unwrap().to_string();
+    let mut db = open(&app, "bookings.db");
+    let (locked, release) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+    let r = std::thread::scope(|s| {
+        s.spawn(|| {
+            let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
+            locked.wait();
+            release.wait();
+            tx.rollback().unwrap();
+        });
+        locked.wait();
+        let r = app.post_as(&token, "/api/bookings", &bk::booking_body(&hold_id, 2));
+        release.wait();
+        r
+    });
+    assert_unavailable(&r);
+    let now = app.get_as(&token, &format!("/api/holds/{hold_id}")).json();
+    assert_eq!(now["status"], "active", "{now}");
+    assert!(app.get_as(&token, "/api/bookings").json()["items"].as_array().unwrap().is_empty());
+    assert_eq!(seat_status(&availability(&app, &ev), "A1"), "held");
+    // nothing was left behind: the same hold checks out now, once
+    let r = app.post_as(&token, "/api/bookings", &bk::booking_body(&hold_id, 2));
+    assert_eq!(r.status, 201, "{}", r.text());
+    let bid = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(app.get_as(&token, &format!("/api/holds/{hold_id}")).json()["booking_id"], bid.as_str());
+    let ordered = app.get("/fixture/payments/received").json();
+    assert_eq!(ordered.as_object().unwrap().values().filter(|v| v["type"] == "BookingOrdered").count(), 1, "{ordered}");
+    availability(&app, &ev);
+}
