@@ -1,42 +1,91 @@
 // Every call the buying journey makes to the booking, payments and tickets
 // components, in one place (their contracts: DESIGN §2, issues 5–7).
-import { get, post, del, api, idem } from './api.js';
+import { get, post, del, api, idem, ApiError } from './api.js';
+
+// ---- availability: the seat layout of an event version (fetched once,
+// cached by the browser for good: its URL names the version) and the live
+// status document (a few KB, revalidated with If-None-Match) -------------
+
+const statusCache = new Map(); // event id -> {etag, doc}
 
 /**
- * Live seat status of an event: `{seats: {seat_id: "held"|"sold"}, tiers: {tier_id: remaining},
- * tierInfo: {tier_id: {capacity, sold, held, available}}}`
- * normalised from the booking component's availability answer.
+ * Booking's live status document of an event: `{doc, changed}`. The
+ * request carries the ETag of the last answer as If-None-Match; a 304
+ * gives the cached document back with `changed: false`. Sent without the
+ * session's token so any cache on the way may keep it (it is public).
  */
-export async function availability(eventId) {
-  const r = await get(`/api/holds/availability/${encodeURIComponent(eventId)}`);
-  return normaliseAvailability(r);
+export async function seatStatus(eventId) {
+  const url = `/api/holds/availability/${encodeURIComponent(eventId)}`;
+  const cached = statusCache.get(eventId);
+  const headers = { accept: 'application/json, application/problem+json' };
+  if (cached) headers['if-none-match'] = cached.etag;
+  let res;
+  try {
+    res = await fetch(url, { headers, cache: 'no-store' });
+  } catch {
+    throw new ApiError(0, null);
+  }
+  if (res.status === 304 && cached) return { doc: cached.doc, changed: false };
+  const text = await res.text();
+  let doc = null;
+  try { doc = text ? JSON.parse(text) : null; } catch { doc = null; }
+  if (!res.ok) throw new ApiError(res.status, doc && typeof doc === 'object' ? doc : null);
+  const etag = res.headers.get('etag');
+  if (etag) statusCache.set(eventId, { etag, doc });
+  return { doc, changed: true };
 }
 
-export function normaliseAvailability(r) {
-  const seats = {};
+/** The seat layout document at `url` (from a status document's `layout.url`); immutable, so the browser keeps it. */
+export const seatLayout = (url) => get(url, undefined, { auth: false });
+
+/**
+ * The seats of a layout document in layout order, as the seat map draws
+ * them: `{id, section, row, number, position, x, y, tier_id, accessible}`.
+ */
+export function layoutSeats(layout) {
+  const tiers = (layout && layout.tiers) || [];
+  const out = [];
+  for (const r of (layout && layout.rows) || []) {
+    for (const [id, number, position, x, y, t, accessible] of r.seats) {
+      out.push({ id, section: r.section, row: r.row, number, position, x, y, tier_id: tiers[t] ? tiers[t].id : null, accessible: !!accessible });
+    }
+  }
+  return out;
+}
+
+/**
+ * Live state of every seat that is not available: `{seat_id: "held"|"sold"}`,
+ * from a status document's 2-bit states (seat i of `seats`, the layout's
+ * order: `(byte[i/4] >> 2*(i%4)) & 3`, an index into `seats.states`).
+ */
+export function seatStates(doc, seats) {
+  const out = {};
+  const s = doc && doc.seats;
+  if (!s || typeof s.bits !== 'string') return out;
+  const bytes = atob(s.bits);
+  const states = s.states || ['available', 'held', 'sold'];
+  for (let i = 0; i < seats.length; i++) {
+    const code = (bytes.charCodeAt(i >> 2) >> ((i & 3) * 2)) & 3;
+    if (code && states[code] && states[code] !== 'available') out[seats[i].id] = states[code];
+  }
+  return out;
+}
+
+/** Tier counts of a status document: `{tiers: {tier_id: available}, tierInfo: {tier_id: {capacity, sold, held, available}}}`. */
+export function tierCounts(doc) {
   const tiers = {};
   const tierInfo = {};
-  if (!r || typeof r !== 'object') return { seats, tiers, tierInfo };
-  const s = r.seats;
-  if (Array.isArray(s)) {
-    for (const x of s) if (x && x.id && x.status && x.status !== 'available') seats[x.id] = x.status;
-  } else if (s && typeof s === 'object') {
-    for (const [id, st] of Object.entries(s)) if (st !== 'available') seats[id] = st;
+  for (const t of (doc && doc.tiers) || []) {
+    if (!t || !t.tier_id) continue;
+    tiers[t.tier_id] = t.available ?? null;
+    tierInfo[t.tier_id] = t;
   }
-  for (const key of ['held', 'sold']) {
-    if (Array.isArray(r[key])) for (const id of r[key]) seats[id] = key;
-  }
-  const t = r.tiers;
-  if (Array.isArray(t)) {
-    for (const x of t) {
-      if (!x || !(x.id || x.tier_id)) continue;
-      tiers[x.id || x.tier_id] = x.remaining ?? x.available ?? null;
-      tierInfo[x.id || x.tier_id] = x;
-    }
-  } else if (t && typeof t === 'object') {
-    for (const [id, v] of Object.entries(t)) tiers[id] = typeof v === 'number' ? v : (v && (v.remaining ?? v.available));
-  }
-  return { seats, tiers, tierInfo };
+  return { tiers, tierInfo };
+}
+
+/** Tier counts of an event now (see [tierCounts]). */
+export async function availability(eventId) {
+  return tierCounts((await seatStatus(eventId)).doc);
 }
 
 /** Holds explicit seats: `{event_id, seats}` → hold `{id, expires_at, seats, ...}`. */

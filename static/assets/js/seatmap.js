@@ -1,8 +1,9 @@
 // Interactive SVG seat map.
 //
-// Seats come from the events inventory (`{id, section, row, number, position,
-// x, y, tier_id, accessible}`); their live status (held / sold) from the
-// booking availability. Mouse: click to pick, wheel or buttons to zoom, drag to
+// Seats come from booking's seat layout document of the event version
+// (`{id, section, row, number, position, x, y, tier_id, accessible}` after
+// commerce.js layoutSeats); their live status (held / sold) from booking's
+// status document (commerce.js seatStates), polled with If-None-Match. Mouse: click to pick, wheel or buttons to zoom, drag to
 // pan. Keyboard: the map is one tab stop (role=listbox, aria-activedescendant);
 // arrows move between seats, Home/End jump to the row's ends, Space or Enter
 // picks, +/- zoom. Every seat has a spoken label with its tier, price and status.

@@ -2,7 +2,7 @@ import { get, currentUser, ApiError } from '../api.js';
 import { h, mount, money, when, setTitle, errorBox, loading, categoryName, toast, busy } from '../ui.js';
 import { art } from '../cards.js';
 import { SeatMap, PALETTE } from '../seatmap.js';
-import { availability, holdSeats, holdBest } from '../commerce.js';
+import { seatStatus, seatLayout, layoutSeats, seatStates, tierCounts, holdSeats, holdBest } from '../commerce.js';
 import { go } from '../app.js';
 import { icon } from '../icons.js';
 
@@ -128,20 +128,32 @@ export async function render(main, [id]) {
   mount(box, h('h2', 'Tickets'), tierList, holdErr);
   if (!tiers.size) box.append(h('p.muted', 'Tickets are not available yet.'));
 
+  // the first status document names the seat layout of the current version
+  let first = null;
+  try { first = (await seatStatus(ev.id)).doc; } catch { /* live counts are an extra */ }
+  let layoutVersion = null;
+  const mapPanel = seated ? h('section.panel', { 'aria-labelledby': 'map-h' }, h('div.spread', h('h2', { id: 'map-h' }, 'Choose your seats'), h('span.muted', venue.name)), loading('Loading the seat map…')) : null;
+  async function loadMap(doc) {
+    const seats = layoutSeats(await seatLayout(doc.layout.url));
+    layoutVersion = doc.layout.version;
+    inv = { seats, byId: new Map(seats.map((s) => [s.id, s])) };
+    picked = picked.filter((sid) => inv.byId.has(sid));
+    if (!seats.length) { mapPanel.remove(); return; }
+    const old = map;
+    map = new SeatMap(seats, tiers, toggle);
+    map.setMine(picked);
+    if (old) { old.el.replaceWith(map.el); return; }
+    mapPanel.lastChild.replaceWith(h('div',
+      h('div.legend', [...tiers.values()].filter((t) => t.kind === 'seated').map((t) => h('span', h('i', { style: `background:${t.color}` }), `${t.name} ${money(t.price_minor, t.currency)}`)),
+        h('span', h('i', { style: 'background:var(--seat-mine)' }), 'Your pick'), h('span', h('i', { style: 'background:var(--seat-held)' }), 'Unavailable')),
+      map.el, status));
+    box.append(h('h3', { style: 'margin-top:1.2rem' }, 'Your seats'), selList, total, pickBtn, h('p.muted', { style: 'margin:.9rem 0 .4rem;text-align:center' }, 'or let us pick'));
+  }
   if (seated) {
-    const mapPanel = h('section.panel', { 'aria-labelledby': 'map-h' }, h('div.spread', h('h2', { id: 'map-h' }, 'Choose your seats'), h('span.muted', venue.name)), loading('Loading the seat map…'));
     left.prepend(mapPanel);
     try {
-      const data = await get(`/api/events/${encodeURIComponent(ev.id)}/inventory`);
-      inv = { seats: data.seats || [], byId: new Map((data.seats || []).map((s) => [s.id, s])) };
-      if (inv.seats.length) {
-        map = new SeatMap(inv.seats, tiers, toggle);
-        mapPanel.lastChild.replaceWith(h('div',
-          h('div.legend', [...tiers.values()].filter((t) => t.kind === 'seated').map((t) => h('span', h('i', { style: `background:${t.color}` }), `${t.name} ${money(t.price_minor, t.currency)}`)),
-            h('span', h('i', { style: 'background:var(--seat-mine)' }), 'Your pick'), h('span', h('i', { style: 'background:var(--seat-held)' }), 'Unavailable')),
-          map.el, status));
-        box.append(h('h3', { style: 'margin-top:1.2rem' }, 'Your seats'), selList, total, pickBtn, h('p.muted', { style: 'margin:.9rem 0 .4rem;text-align:center' }, 'or let us pick'));
-      } else mapPanel.remove();
+      if (!first) throw new ApiError(503, null);
+      await loadMap(first);
     } catch (err) {
       mapPanel.lastChild.replaceWith(errorBox(err));
     }
@@ -155,30 +167,33 @@ export async function render(main, [id]) {
   if (!currentUser()) box.append(h('p.muted', { style: 'margin-top:.8rem;font-size:.9rem' }, 'You will be asked to sign in before your tickets are held.'));
   if (map) drawSelection();
 
-  // ---- live availability ----
+  // ---- live availability: the status document, revalidated with If-None-Match ----
   let timer = null;
+  function apply(doc) {
+    const counts = tierCounts(doc);
+    remaining = counts.tiers;
+    drawTiers();
+    if (map) {
+      const lost = map.setStatus(seatStates(doc, inv.seats));
+      if (lost.length) {
+        picked = picked.filter((x) => !lost.includes(x));
+        map.setMine(picked);
+        drawSelection();
+        toast(`${lost.length} of your picked seats ${lost.length > 1 ? 'were' : 'was'} just taken by someone else.`, 'error');
+      }
+    }
+  }
   async function refresh() {
     try {
-      const a = await availability(ev.id);
-      remaining = a.tiers;
-      drawTiers();
-      if (map) {
-        const lost = map.setStatus(a.seats);
-        if (lost.length) {
-          picked = picked.filter((x) => !lost.includes(x));
-          map.setMine(picked);
-          drawSelection();
-          toast(`${lost.length} of your picked seats ${lost.length > 1 ? 'were' : 'was'} just taken by someone else.`, 'error');
-        }
-      }
+      const { doc, changed } = await seatStatus(ev.id);
+      if (!changed) return;
+      // the event's seats or tiers changed: draw the new layout first
+      if (map && doc.layout.version !== layoutVersion) { await loadMap(doc); drawSelection(); }
+      apply(doc);
     } catch { /* availability is a live extra; the page still works without it */ }
   }
-  {
-    refresh();
-    // big maps have big availability documents: poll them less often
-    const every = inv && inv.seats.length > 5000 ? POLL_MS * 3 : POLL_MS;
-    timer = setInterval(() => { if (!document.hidden) refresh(); }, every);
-  }
+  if (first) apply(first);
+  timer = setInterval(() => { if (!document.hidden) refresh(); }, POLL_MS);
   return () => clearInterval(timer);
 }
 
