@@ -4,7 +4,8 @@
 //! | route | what |
 //! |---|---|
 //! | `GET /api/holds/health`, `GET /api/bookings/health` | health (SQLite `bookings`, KV `holds`) |
-//! | `GET /api/holds/availability/:event_id` | live seat statuses and tier counts (public) |
+//! | `GET /api/holds/availability/:event_id` | the live status document: 2-bit seat states, tier counts, ETag/304 (public; [`availability`]) |
+//! | `GET /api/holds/layout/:event_id/:version` | the seat layout of one event version, immutable (public; [`layout`]) |
 //! | `POST /api/holds` | hold seats (explicit or best available) or general-admission places |
 //! | `GET /api/holds/:id` · `DELETE /api/holds/:id` | read / release one of my holds |
 //! | `POST /api/bookings` | check a live hold out into a booking (`BookingOrdered`) |
@@ -15,11 +16,53 @@
 //! | `POST /api/bookings/saga` | saga deliveries (service chaining only; 404 otherwise) |
 //! | `POST /api/bookings/tick` | hold sweep + relay retries (`Authorization: Bearer <tick_token>`) |
 //!
+//! Booking sells from its own copy of each event ([`inventory`]: tiers,
+//! prices, sales window, order limit, seats with section, row, position,
+//! tier, layout order and best-available rank), made from `events` once per
+//! event version; no request on the buying path reads a whole venue.
+//!
 //! Why holds are safe under Spin's real KV semantics: see [`locks`] and
-//! [`holds`]. Sold seats also have a SQLite primary key
+//! [`holds`]. The KV seat locks are the authority on who holds a seat;
+//! booking's seat states in SQLite ([`mirror`]) gate requests in front of
+//! them and answer reads. Sold seats also have a SQLite primary key
 //! (`sold_seats(event_id, seat_id)`) and general-admission sales a
 //! capacity trigger, so the database refuses a double sale even if a hold
 //! misbehaved.
+//!
+//! ## What one hold costs
+//!
+//! Store operations of `POST /api/holds` for n explicit seats, counted from
+//! the code (no `Idempotency-Key`; with one, add an INSERT before and an
+//! UPDATE after, both single-statement autocommits):
+//!
+//! | store | operations | writes |
+//! |---|---|---|
+//! | SQLite `bookings` | open: 3 PRAGMAs + 2×(schema table check, applied versions) — reads; the event's copy: 2 SELECTs (event row, tiers); ONE `BEGIN IMMEDIATE` transaction: 1 SELECT of the n seats by primary key, 1 UPDATE of those n rows, 1 SELECT + 1 UPDATE of the status blob, 1 UPDATE per tier held (usually 1), 1 INSERT of the sweep index row | 1 transaction |
+//! | KV `holds` | open; 1 increment (the user's allowance); n increments (the seat locks); 1 `set-many` of the n owner records and the hold record | n + 2 |
+//!
+//! That is what correctness needs under DESIGN §5: one atomic increment per
+//! seat decides who holds it, one decides the order limit, and the owner
+//! records and the hold must be stored before anyone may trust the claim
+//! (one batched write; atomic on Spin's SQLite backend, `MSET` on Redis).
+//! The SQLite transaction is what lets a status read, best available and
+//! the next request see the seats taken without reading the KV store.
+//!
+//! Before this model the same hold fetched the event's whole inventory
+//! from `events` over chaining (3 MiB of JSON at 20,000 seats) and wrote
+//! 2n + 2 KV values (an owner record per seat, then the hold) plus the
+//! index row; best available read two KV keys per seat of the venue.
+//!
+//! Best available: the same, except that the seats are chosen inside the
+//! transaction by range scans of the index of the tier's free seats (pages
+//! of 500, best rows first; usually one page) instead of the primary-key
+//! SELECT. General admission: 1 INSERT (index row), KV: 3 (allowance,
+//! tier counter, hold record). A request that finds a seat taken in
+//! SQLite stops there — 0 KV operations — so a crowd on one seat costs the
+//! KV store one claim. Giving n seats back (release, expiry, failed
+//! payment): KV 1 compare-and-swap of the hold, per seat 1 read + 1 delete
+//! of its owner record and 1 compare-and-swap of its lock, 1 increment of
+//! the allowance; SQLite 1 transaction (n rows, blob, tier counters, index
+//! row).
 
 use platform::{ApiError, ApiResult};
 use spin_sdk::http::{Params, Request, Router};

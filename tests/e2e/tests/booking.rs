@@ -455,3 +455,31 @@ fn a_draft_stays_invisible_through_the_status_and_layout_documents() {
     }
     hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["A1"]})).assert_problem(409);
 }
+
+#[test]
+fn thirty_concurrent_best_available_holds_get_distinct_adjacent_pairs_until_sold_out() {
+    let app = bk::spawn(&[]);
+    let ev = bk::event(&app, 2, 10, 0, |_| {});
+    let bodies = (0..30).map(|_| (customer().0, json!({"event_id": ev, "tier_id": "tier_s", "quantity": 2}))).collect();
+    let results = race(&app, bodies);
+    let won: Vec<&Value> = results.iter().filter(|(s, _)| *s == 201).map(|(_, b)| b).collect();
+    assert_eq!(won.len(), 10, "20 seats, pairs: {:?}", results.iter().map(|r| r.0).collect::<Vec<_>>());
+    for (status, body) in results.iter().filter(|(s, _)| *s != 201) {
+        assert_eq!(*status, 409, "{body}");
+        assert!(body["type"] == "/problems/sold-out" || body["type"] == "/problems/seat-unavailable", "{body}");
+    }
+    let mut all = std::collections::HashSet::new();
+    for h in &won {
+        let seats: Vec<&str> = h["seats"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+        assert_eq!(seats.len(), 2);
+        let (a, b) = (seats[0], seats[1]);
+        assert_eq!(a[..1], b[..1], "one row: {seats:?}");
+        let (pa, pb): (i32, i32) = (a[1..].parse().unwrap(), b[1..].parse().unwrap());
+        assert_eq!((pa - pb).abs(), 1, "adjacent: {seats:?}");
+        for s in seats {
+            assert!(all.insert(s.to_string()), "seat {s} held twice");
+        }
+    }
+    let avail = availability(&app, &ev);
+    assert_eq!((tier(&avail, "tier_s")["held"].as_i64(), tier(&avail, "tier_s")["available"].as_i64()), (Some(20), Some(0)));
+}

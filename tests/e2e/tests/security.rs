@@ -410,13 +410,15 @@ fn a_drafts_availability_is_as_private_as_the_draft() {
     let id = draft["id"].as_str().unwrap().to_string();
     let path = format!("/api/holds/availability/{id}");
     app.get(&format!("/api/events/{id}")).assert_problem(404);
-    for token in [None, Some(catalog::user("customer").token), Some(other.token.clone())] {
-        let r = match &token {
-            Some(t) => app.get_as(t, &path),
-            None => app.get(&path),
-        };
-        let p = r.assert_problem(404);
-        assert!(p.get("tiers").is_none() && !r.text().contains("price_minor"), "{}", r.text());
+    for token in [None, Some(catalog::user("customer").token), Some(other.token.clone()), Some(org.token.clone())] {
+        for path in [path.clone(), format!("/api/holds/layout/{id}/1"), format!("/api/holds/layout/{id}/2")] {
+            let r = match &token {
+                Some(t) => app.get_as(t, &path),
+                None => app.get(&path),
+            };
+            let p = r.assert_problem(404);
+            assert!(p.get("tiers").is_none() && !r.text().contains("price_minor"), "{}", r.text());
+        }
     }
     // once published, the same read answers
     publish(&app, &org.token, &id);
