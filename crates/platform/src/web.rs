@@ -24,6 +24,7 @@ pub const MAX_JSON_BODY: usize = 1024 * 1024;
 /// The request id is the client's `x-request-id` when it is 1–64 visible
 /// ASCII characters, otherwise a fresh id; it is echoed on the response.
 pub fn serve(router: &Router, req: Request) -> Response {
+    let req = normalize_path(req);
     let request_id = request_id(&req);
     let gzip_ok = crate::compress::accepts_gzip(&req);
     let method = req.method().to_string();
@@ -51,6 +52,64 @@ pub fn serve(router: &Router, req: Request) -> Response {
     }
     crate::compress::negotiate(&mut resp, gzip_ok);
     resp
+}
+
+/// `req` with its path in RFC 3986 §6.2.2 normal form: percent-encoded
+/// unreserved characters (`A-Z a-z 0-9 - . _ ~`) decoded, other escapes
+/// kept with upper-case hex. Ids are unreserved text, so
+/// `/api/events/%65vt_1` names `evt_1`; an escape that could change the
+/// path's structure (`%2F`) or a second layer (`%2565`) stays as sent, so a
+/// path parameter is never decoded twice. The query is left as it is
+/// ([`Query`] decodes its values).
+pub fn normalize_path(req: Request) -> Request {
+    let path = req.path();
+    if !path.contains('%') {
+        return req;
+    }
+    let normal = normal_path(path);
+    if normal == path {
+        return req;
+    }
+    let query = req.query();
+    let uri = match req.uri().find(path) {
+        // keep scheme and authority of an absolute request target
+        Some(at) if at > 0 => format!("{}{normal}", &req.uri()[..at]),
+        _ => normal.clone(),
+    };
+    let uri = if query.is_empty() { uri } else { format!("{uri}?{query}") };
+    let mut out = Request::builder().method(req.method().clone()).uri(uri).build();
+    for (name, value) in req.headers() {
+        out.set_header(name, String::from_utf8_lossy(value.as_bytes()).into_owned());
+    }
+    *out.body_mut() = req.into_body();
+    out
+}
+
+/// The text of [`normalize_path`].
+fn normal_path(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = String::with_capacity(path.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                let c = (h * 16 + l) as u8;
+                if c.is_ascii_alphanumeric() || b"-._~".contains(&c) {
+                    out.push(c as char);
+                } else {
+                    out.push('%');
+                    out.push(bytes[i + 1].to_ascii_uppercase() as char);
+                    out.push(bytes[i + 2].to_ascii_uppercase() as char);
+                }
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i] as char);
+        i += 1;
+    }
+    out
 }
 
 /// The request id: the client's `x-request-id` if it is 1–64 characters of
@@ -328,6 +387,18 @@ impl Query {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn paths_are_normalized_once_per_rfc_3986() {
+        use super::normal_path;
+        assert_eq!(normal_path("/api/events/%65vt_1"), "/api/events/evt_1");
+        assert_eq!(normal_path("/api/events/%65%76%74_%31"), "/api/events/evt_1");
+        assert_eq!(normal_path("/a/%2fb/%2F"), "/a/%2Fb/%2F");
+        assert_eq!(normal_path("/a/%2565"), "/a/%2565");
+        assert_eq!(normal_path("/a/%7e%2D%2e%5F"), "/a/~-._");
+        assert_eq!(normal_path("/a/%zz/%4"), "/a/%zz/%4");
+        assert_eq!(normal_path("/a%"), "/a%");
+    }
+
     use super::*;
     use serde::Deserialize;
 

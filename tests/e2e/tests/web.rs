@@ -107,3 +107,17 @@ fn small_answers_on_a_kept_alive_connection_arrive_whole() {
         }
     }
 }
+
+/// Path parameters are decoded exactly once (RFC 3986 §6.2.2: an escaped
+/// unreserved character is the character): `%68ealth` is `health`, while
+/// `%2568ealth` — an escaped `%` — names the literal `%68ealth`, which is
+/// no event (404, with the decoded text in the answer, not re-decoded).
+#[test]
+fn percent_encoded_path_parameters_are_decoded_once() {
+    let app = App::spawn();
+    let r = app.get("/api/events/%68ealth");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["component"], "events");
+    let twice = app.get("/api/events/%2568ealth");
+    twice.assert_problem(404);
+}
