@@ -11,13 +11,22 @@ use platform::{ApiError, FieldError};
 use serde::{Deserialize, Serialize};
 
 /// Collects field errors of one request.
+///
+/// Keeps the first [`platform::MAX_FIELD_ERRORS`] and counts the rest
+/// without keeping them, so a request that repeats one mistake a million
+/// times costs a counter, not a million messages (the 422 lists the kept
+/// ones and `errors_omitted`).
 #[derive(Debug, Default)]
-pub struct Errors(pub Vec<FieldError>);
+pub struct Errors(pub Vec<FieldError>, usize);
 
 impl Errors {
     /// Records an error on `field`.
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError::new(field, message));
+        if self.0.len() < platform::MAX_FIELD_ERRORS {
+            self.0.push(FieldError::new(field, message));
+        } else {
+            self.1 += 1;
+        }
     }
 
     /// The value of `r`, or `None` after recording its error on `field`.
@@ -36,12 +45,26 @@ impl Errors {
         self.0.is_empty()
     }
 
+    /// How many errors were found (kept and omitted).
+    pub fn count(&self) -> usize {
+        self.0.len() + self.1
+    }
+
+    /// The 422 of the recorded errors (`ValidationOmitted` when some were
+    /// not kept).
+    pub fn into_error(self) -> ApiError {
+        match self.1 {
+            0 => ApiError::Validation(self.0),
+            omitted => ApiError::ValidationOmitted { errors: self.0, omitted },
+        }
+    }
+
     /// `Ok(v)` when no error was recorded, else a 422 with all of them.
     pub fn finish<T>(self, v: impl FnOnce() -> T) -> Result<T, ApiError> {
         if self.0.is_empty() {
             Ok(v())
         } else {
-            Err(ApiError::Validation(self.0))
+            Err(self.into_error())
         }
     }
 }

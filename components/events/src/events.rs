@@ -266,7 +266,7 @@ pub fn validate(conn: &Connection, input: &EventInput) -> ApiResult<EventSpec> {
     let tiers = validate_tiers(&input.tiers, venue.as_ref(), currency, &mut e);
     let (Some(title), Some(category), Some(venue), Some(starts_at), Some(currency)) = (title, category, venue, starts_at, currency)
     else {
-        return Err(ApiError::Validation(e.0));
+        return Err(e.into_error());
     };
     e.finish(|| EventSpec {
         title,
@@ -286,12 +286,25 @@ pub fn validate(conn: &Connection, input: &EventInput) -> ApiResult<EventSpec> {
     })
 }
 
+/// Validates the tiers against the venue.
+///
+/// Sizes first (OWASP ASVS 4.0 §11.1.4): more than [`MAX_TIERS`] tiers is
+/// one error and nothing else is looked at. A section is expanded into its
+/// seats at most once across all tiers (listed twice, or already another
+/// tier's: one error for the section), and the venue's seat ids are
+/// collected once, so the work is bounded by the venue's size plus the
+/// request's own length, never their product.
 fn validate_tiers(input: &[TierInput], venue: Option<&Venue>, currency: Option<Currency>, e: &mut Errors) -> Vec<TierSpec> {
     if input.len() > MAX_TIERS {
-        e.add("tiers", format!("at most {MAX_TIERS} tiers"));
+        e.add("tiers", format!("has {} tiers; at most {MAX_TIERS} are allowed", input.len()));
+        return Vec::new();
     }
     let map = venue.and_then(|v| v.seat_map.as_ref());
+    let by_code: HashMap<&str, &crate::seatmap::Section> =
+        map.map(|m| m.sections.iter().map(|s| (s.code.as_str(), s)).collect()).unwrap_or_default();
     let mut owner: HashMap<String, usize> = HashMap::new();
+    let mut section_owner: HashMap<&str, usize> = HashMap::new();
+    let mut known: Option<HashSet<String>> = None;
     let mut names = HashSet::new();
     let mut out = Vec::new();
     for (k, t) in input.iter().enumerate() {
@@ -338,19 +351,24 @@ fn validate_tiers(input: &[TierInput], venue: Option<&Venue>, currency: Option<C
                     None => count += 1,
                 };
                 for (j, code) in t.sections.iter().enumerate() {
-                    match map.section(code) {
-                        None => e.add(format!("{p}/sections/{j}"), format!("section {code} is not in the venue's seat map")),
-                        Some(section) => {
+                    let field = format!("{p}/sections/{j}");
+                    match (by_code.get(code.as_str()), section_owner.get(code.as_str())) {
+                        (None, _) => e.add(field, format!("section {code} is not in the venue's seat map")),
+                        (Some(_), Some(&other)) if other == k => e.add(field, format!("section {code} is listed twice")),
+                        (Some(_), Some(&other)) => e.add(field, format!("section {code} is already in tier {other}")),
+                        (Some(section), None) => {
+                            section_owner.insert(code.as_str(), k);
                             for row in &section.rows {
                                 for s in &row.seats {
-                                    claim(crate::seatmap::seat_id(code, &row.label, &s.number), format!("{p}/sections/{j}"), e);
+                                    claim(crate::seatmap::seat_id(code, &row.label, &s.number), field.clone(), e);
                                 }
                             }
                         }
                     }
                 }
-                let known: Option<HashSet<String>> =
-                    (!t.seats.is_empty()).then(|| map.seats().map(|s| s.id()).collect());
+                if !t.seats.is_empty() && known.is_none() {
+                    known = Some(map.seats().map(|s| s.id()).collect());
+                }
                 for (j, seat) in t.seats.iter().enumerate() {
                     if known.as_ref().is_some_and(|k| !k.contains(seat)) {
                         e.add(format!("{p}/seats/{j}"), format!("seat {seat} is not in the venue's seat map"));

@@ -199,10 +199,27 @@ impl SeatMap {
         self.sections.iter().find(|s| s.code == code)
     }
 
+    /// The number of seats `input` describes, counted from its rows (a
+    /// listed row's length, or its `count`) without making any seat.
+    pub fn planned_seats(input: &SeatMapInput) -> u64 {
+        input.sections.iter().flat_map(|s| &s.rows).map(|r| row_len(r) as u64).fold(0, u64::saturating_add)
+    }
+
     /// Parses and lays out an input map; errors are recorded under
     /// `seat_map/...` paths.
+    ///
+    /// A map of more than [`MAX_SEATS`] seats is refused from its
+    /// arithmetic ([`SeatMap::planned_seats`]) before any seat is made, so
+    /// a small request cannot make the component build millions of seats
+    /// only to refuse them (OWASP ASVS 4.0 §11.1.4 / §13.1: limits checked
+    /// before the work they limit).
     pub fn parse(input: &SeatMapInput, errors: &mut Errors) -> SeatMap {
         let mut out = SeatMap::default();
+        let planned = Self::planned_seats(input);
+        if planned > MAX_SEATS as u64 {
+            errors.add("seat_map", format!("has {planned} seats; at most {MAX_SEATS} are supported"));
+            return out;
+        }
         let mut codes = HashSet::new();
         let mut total = 0usize;
         let (mut cursor_x, mut cursor_y, mut band_h) = (0.0f64, 0.0f64, 0.0f64);
@@ -295,13 +312,9 @@ fn row_seats(r: &RowInput, path: &str, x0: f64, y: f64, accessible: &HashSet<Str
             }
         }
         (None, Some(n)) => {
-            if n as usize > MAX_SEATS {
-                errors.add(format!("{path}/count"), format!("must be at most {MAX_SEATS}"));
-            } else {
-                let start = r.start.unwrap_or(1);
-                for k in 0..n {
-                    push((u64::from(start) + u64::from(k)).to_string(), None, None, false, errors);
-                }
+            let start = r.start.unwrap_or(1);
+            for k in 0..n {
+                push((u64::from(start) + u64::from(k)).to_string(), None, None, false, errors);
             }
         }
         (None, None) => {}
@@ -349,6 +362,20 @@ mod tests {
         assert!(fields.contains(&"seat_map/sections/0/rows/1/label"), "{fields:?}");
         assert!(fields.contains(&"seat_map/sections/1/code"), "{fields:?}");
         assert!(fields.contains(&"seat_map/sections/1/rows/0/label"), "{fields:?}");
+    }
+
+    #[test]
+    fn an_oversized_map_is_refused_before_any_seat_is_made() {
+        let (m, e) = parse(serde_json::json!({"sections": [
+            {"code": "S1", "rows": [{"label": "A", "count": 60_000}, {"label": "B", "count": 40_001}]}
+        ]}));
+        assert_eq!(m.seat_count(), 0);
+        assert_eq!(e.0.len(), 1);
+        assert_eq!(e.0[0].field, "seat_map");
+        assert!(e.0[0].message.contains("100001 seats"), "{:?}", e.0);
+        let (m, e) = parse(serde_json::json!({"sections": [{"code": "S1", "rows": [{"label": "A", "count": u32::MAX}]},
+                                                           {"code": "S2", "rows": [{"label": "A", "count": u32::MAX}]}]}));
+        assert_eq!((m.seat_count(), e.0.len()), (0, 1));
     }
 
     #[test]

@@ -314,7 +314,7 @@ fn replay(status: i64, headers: &str, body: &[u8]) -> Response {
 
 /// A problem+json answer of a kind [`ApiError`] has no variant for.
 fn problem(status: u16, kind: &str, title: &'static str, detail: &str) -> Response {
-    let p = Problem { type_uri: format!("/problems/{kind}"), title, status, detail: Some(detail.into()), errors: vec![] };
+    let p = Problem { type_uri: format!("/problems/{kind}"), title, status, detail: Some(detail.into()), errors: vec![], errors_omitted: None };
     let mut b = Response::builder();
     b.status(status).header("content-type", PROBLEM_JSON);
     if status == 409 {

@@ -28,4 +28,4 @@ pub mod ids;
 pub mod problem;
 pub mod web;
 
-pub use problem::{ApiError, ApiResult, FieldError};
+pub use problem::{ApiError, ApiResult, FieldError, MAX_FIELD_ERRORS};

@@ -39,7 +39,8 @@ impl FieldError {
 /// |---|---|---|
 /// | `BadRequest` | 400 | `/problems/bad-request` |
 /// | `MalformedJson` | 400 | `/problems/malformed-json` |
-/// | `Validation` | 422 | `/problems/validation` |
+/// | `Validation` | 422 | `/problems/validation` (at most [`MAX_FIELD_ERRORS`] listed) |
+/// | `ValidationOmitted` | 422 | `/problems/validation` (+ `errors_omitted`) |
 /// | `Unauthorized` | 401 | `/problems/unauthorized` (+ `WWW-Authenticate: Bearer`) |
 /// | `Forbidden` | 403 | `/problems/forbidden` |
 /// | `NotFound` | 404 | `/problems/not-found` |
@@ -59,8 +60,19 @@ pub enum ApiError {
     BadRequest(String),
     /// The body is not valid JSON or does not have the expected shape.
     MalformedJson(String),
-    /// One or more fields hold invalid values.
+    /// One or more fields hold invalid values. At most
+    /// [`MAX_FIELD_ERRORS`] are listed in the answer; the rest are counted
+    /// in its `errors_omitted` member.
     Validation(Vec<FieldError>),
+    /// Like [`ApiError::Validation`], from a validator that stopped
+    /// recording after [`MAX_FIELD_ERRORS`]: `errors` are the recorded ones,
+    /// `omitted` how many more it found and did not keep.
+    ValidationOmitted {
+        /// The recorded field errors.
+        errors: Vec<FieldError>,
+        /// Further field errors found but not kept.
+        omitted: usize,
+    },
     /// No, or an invalid, bearer credential.
     Unauthorized(String),
     /// Authenticated, but not allowed to do this.
@@ -89,8 +101,14 @@ pub enum ApiError {
     Internal(anyhow::Error),
 }
 
+/// Most field errors one validation problem lists (OWASP ASVS 4.0 §13.1:
+/// an answer's size does not grow with what a client repeats in its
+/// request; a body of 1 MiB could otherwise name millions of fields); the
+/// rest are counted in `errors_omitted`.
+pub const MAX_FIELD_ERRORS: usize = 50;
+
 /// The JSON body of a problem response (RFC 9457 §3 members plus the
-/// extension members `errors` and `request_id`).
+/// extension members `errors` and `errors_omitted`).
 #[derive(Debug, Serialize)]
 pub struct Problem {
     /// Problem type URI reference.
@@ -106,12 +124,25 @@ pub struct Problem {
     /// Field errors of a validation problem.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// How many further field errors were found and are not listed (at
+    /// most [`MAX_FIELD_ERRORS`] are); absent when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors_omitted: Option<usize>,
 }
 
 impl ApiError {
     /// Shorthand for a single-field validation error.
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// The recorded field errors of a validation problem (either variant);
+    /// any other error is handed back as `Err`.
+    pub fn field_errors(self) -> Result<Vec<FieldError>, ApiError> {
+        match self {
+            ApiError::Validation(e) | ApiError::ValidationOmitted { errors: e, .. } => Ok(e),
+            other => Err(other),
+        }
     }
 
     /// Shorthand for a conflict of the given kind.
@@ -131,7 +162,7 @@ impl ApiError {
             ApiError::Gone(_) => 410,
             ApiError::PayloadTooLarge(_) => 413,
             ApiError::UnsupportedMediaType(_) => 415,
-            ApiError::Validation(_) => 422,
+            ApiError::Validation(_) | ApiError::ValidationOmitted { .. } => 422,
             ApiError::TooManyRequests { .. } => 429,
             ApiError::Internal(_) => 500,
             ApiError::BadGateway(_) => 502,
@@ -141,15 +172,21 @@ impl ApiError {
 
     /// The problem document for this error (internal details elided).
     pub fn problem(&self) -> Problem {
+        let mut errors_omitted = None;
         let (kind, title, detail, errors): (&str, &'static str, Option<String>, Vec<FieldError>) = match self {
             ApiError::BadRequest(d) => ("bad-request", "Bad request", Some(d.clone()), vec![]),
             ApiError::MalformedJson(d) => ("malformed-json", "Malformed JSON body", Some(d.clone()), vec![]),
-            ApiError::Validation(e) => (
-                "validation",
-                "Invalid input",
-                Some(format!("{} field(s) are invalid", e.len())),
-                e.clone(),
-            ),
+            ApiError::Validation(e) | ApiError::ValidationOmitted { errors: e, .. } => {
+                let found = e.len() + if let ApiError::ValidationOmitted { omitted, .. } = self { *omitted } else { 0 };
+                let listed = e.len().min(MAX_FIELD_ERRORS);
+                let detail = if found > listed {
+                    errors_omitted = Some(found - listed);
+                    format!("{found} field(s) are invalid; the first {listed} are listed")
+                } else {
+                    format!("{found} field(s) are invalid")
+                };
+                ("validation", "Invalid input", Some(detail), e[..listed].to_vec())
+            }
             ApiError::Unauthorized(d) => ("unauthorized", "Authentication required", Some(d.clone()), vec![]),
             ApiError::Forbidden(d) => ("forbidden", "Forbidden", Some(d.clone()), vec![]),
             ApiError::NotFound(d) => ("not-found", "Not found", Some(d.clone()), vec![]),
@@ -166,7 +203,7 @@ impl ApiError {
             ApiError::Unavailable(d) => ("unavailable", "Service temporarily unavailable", Some(d.clone()), vec![]),
             ApiError::Internal(_) => ("internal", "Internal error", None, vec![]),
         };
-        Problem { type_uri: format!("/problems/{kind}"), title, status: self.status(), detail, errors }
+        Problem { type_uri: format!("/problems/{kind}"), title, status: self.status(), detail, errors, errors_omitted }
     }
 }
 
@@ -242,6 +279,19 @@ mod tests {
         assert_eq!(p.type_uri, "/problems/validation");
         let v = serde_json::to_value(&p).unwrap();
         assert_eq!(v["errors"][0]["field"], "quantity");
+    }
+
+    #[test]
+    fn validation_lists_at_most_fifty_and_counts_the_rest() {
+        let many: Vec<FieldError> = (0..120).map(|i| FieldError::new(format!("seats/{i}"), "bad")).collect();
+        let v = serde_json::to_value(ApiError::Validation(many.clone()).problem()).unwrap();
+        assert_eq!(v["errors"].as_array().unwrap().len(), MAX_FIELD_ERRORS);
+        assert_eq!(v["errors_omitted"], 70);
+        assert_eq!(v["detail"], "120 field(s) are invalid; the first 50 are listed");
+        let v = serde_json::to_value(ApiError::ValidationOmitted { errors: many[..50].to_vec(), omitted: 1_000_000 }.problem()).unwrap();
+        assert_eq!((v["errors"].as_array().unwrap().len(), v["errors_omitted"].clone()), (50, serde_json::json!(1_000_000)));
+        let few = serde_json::to_value(ApiError::field("a", "b").problem()).unwrap();
+        assert!(few.get("errors_omitted").is_none());
     }
 
     #[test]

@@ -271,9 +271,9 @@ fn map_event(e: &Json, opts: &Options) -> Result<Record, Vec<FieldError>> {
         ga_areas: vec![],
     }
     .validate()
-    .map_err(|e| match e {
-        ApiError::Validation(f) => f.into_iter().map(|f| FieldError::new(format!("location/{}", f.field), f.message)).collect(),
-        other => err("location", &other.to_string()),
+    .map_err(|e| match e.field_errors() {
+        Ok(f) => f.into_iter().map(|f| FieldError::new(format!("location/{}", f.field), f.message)).collect(),
+        Err(other) => err("location", &other.to_string()),
     })?;
     let venue_external_id = ["@id", "sameAs", "url"]
         .iter()

@@ -246,8 +246,10 @@ fn save(conn: &Connection, caller: &Caller, source: &str, index: usize, mut r: R
     });
     match result {
         Ok((status, id)) => Outcome { index, external_id: ext, status, event_id: Some(id), errors: vec![] },
-        Err(ApiError::Validation(errors)) => failed(index, ext, errors),
-        Err(e) => failed(index, ext, vec![FieldError::new("", e.problem().detail.unwrap_or_else(|| "internal error".into()))]),
+        Err(e) => match e.field_errors() {
+            Ok(errors) => failed(index, ext, errors),
+            Err(e) => failed(index, ext, vec![FieldError::new("", e.problem().detail.unwrap_or_else(|| "internal error".into()))]),
+        },
     }
 }
 

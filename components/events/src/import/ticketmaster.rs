@@ -87,9 +87,9 @@ fn map_event(e: &Json, opts: &Options) -> Result<Record, Vec<FieldError>> {
         seat_map: None,
         ga_areas: vec![],
     };
-    let venue = venue_input.validate().map_err(|e| match e {
-        ApiError::Validation(f) => f.into_iter().map(|f| FieldError::new(format!("_embedded/venues/0/{}", f.field), f.message)).collect(),
-        other => err("_embedded/venues/0", &other.to_string()),
+    let venue = venue_input.validate().map_err(|e| match e.field_errors() {
+        Ok(f) => f.into_iter().map(|f| FieldError::new(format!("_embedded/venues/0/{}", f.field), f.message)).collect(),
+        Err(other) => err("_embedded/venues/0", &other.to_string()),
     })?;
 
     let start_date = s(e, &["dates", "start", "localDate"])
