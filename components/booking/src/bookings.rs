@@ -411,10 +411,14 @@ pub fn get(req: Request, params: Params) -> ApiResult {
 /// payment or confirmed (before the event starts), gives its seats back and
 /// emits `BookingCancelled` (payments refunds what was paid). Cancelling a
 /// cancelled or refunded booking answers 200 and changes nothing. 409
-/// `not-cancellable` for failed/expired bookings or started events.
+/// `not-cancellable` for failed/expired bookings or started events; 409
+/// `checked-in` when the buyer cancels a confirmed booking one of whose
+/// tickets was admitted at the door ([`checked_in`]: the organizer refunds
+/// a used ticket, or an admin cancels it; issue 17, item 5); 503 when
+/// tickets cannot say (fail closed).
 pub fn cancel(req: Request, params: Params) -> ApiResult {
     let conn = db::open()?;
-    let (_, b) = own_booking(&conn, &req, &params)?;
+    let (caller, b) = own_booking(&conn, &req, &params)?;
     match b.status.as_str() {
         "cancelled" | "refunded" => return platform::web::ok(&b.to_json()),
         "pending_payment" | "confirmed" => {}
@@ -422,6 +426,15 @@ pub fn cancel(req: Request, params: Params) -> ApiResult {
     }
     if platform::clock::parse_rfc3339(&b.starts_at).is_some_and(|s| s <= platform::clock::now_ms()) {
         return Err(ApiError::conflict("not-cancellable", "the event has started"));
+    }
+    if b.status == "confirmed" && !caller.is_admin() {
+        let admitted = checked_in(&b.id)?;
+        if admitted > 0 {
+            return Err(ApiError::conflict(
+                "checked-in",
+                format!("{admitted} ticket(s) of this booking were used at the door; ask the organizer about a refund"),
+            ));
+        }
     }
     let kv = Kv::open()?;
     let event = platform::db::transaction(&conn, |c| cancel_in_tx(c, &b, "requested_by_customer"))?;
@@ -431,6 +444,32 @@ pub fn cancel(req: Request, params: Params) -> ApiResult {
     saga::relay_events(&conn, &event.into_iter().collect::<Vec<_>>());
     let now = load(&conn, &b.id)?.unwrap_or(b);
     platform::web::ok(&now.to_json())
+}
+
+/// How many tickets of booking `booking_id` were checked in, asked of
+/// tickets at cancel time over service chaining (`GET
+/// http://tickets-internal.spin.internal/api/tickets/bookings/{id}/check-ins`).
+///
+/// Why ask rather than be told: check-in state lives in tickets and
+/// changes at the door; a saga event would reach booking only after
+/// delivery, so a buyer cancelling right after the scan would still be
+/// refunded. One chained read on the (rare) cancel path is current.
+/// Errors: 503 when tickets does not answer or answers nonsense (the
+/// cancellation waits rather than refund a ticket that may be used).
+fn checked_in(booking_id: &str) -> ApiResult<i64> {
+    let url = format!("http://{}/api/tickets/bookings/{booking_id}/check-ins", saga::chaining_host("tickets"));
+    let req = Request::builder().method(spin_sdk::http::Method::Get).uri(url).build();
+    let unavailable = |why: String| {
+        eprintln!("booking: check-ins of {booking_id}: {why}");
+        ApiError::Unavailable("tickets cannot tell whether this booking was used; try again".into())
+    };
+    let resp: spin_sdk::http::Response =
+        spin_sdk::http::run(spin_sdk::http::send(req)).map_err(|e| unavailable(e.to_string()))?;
+    if *resp.status() != 200 {
+        return Err(unavailable(format!("tickets answered {}", resp.status())));
+    }
+    let v: Json = serde_json::from_slice(resp.body()).map_err(|e| unavailable(e.to_string()))?;
+    v["checked_in"].as_i64().ok_or_else(|| unavailable(format!("no checked_in in {v}")))
 }
 
 /// Inside a transaction: moves `b` from its current (pending or confirmed

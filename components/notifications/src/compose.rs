@@ -5,6 +5,12 @@
 //! reasons, codes) is HTML-escaped in the HTML body ([`escape_html`], the
 //! five characters the HTML spec's "escaping a string" needs in text and
 //! attribute values); the plain-text body carries values as they are.
+//!
+//! The platform's own sentences never begin with text a buyer typed: the
+//! greeting is a plain "Hello," (a booking's free-text buyer name used to
+//! open the mail, so "Hello URGENT: your bank account is locked - verify at
+//! …," read as Boxoffice speaking; issue 17, item 6), and attendee names
+//! appear only after an `Attendee:` label, as data.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -94,16 +100,20 @@ fn absolute(base: &str, path: &str) -> String {
     format!("{}{path}", base.trim_end_matches('/'))
 }
 
+/// The greeting every mail opens with: the platform's voice, no user text.
+pub const GREETING: &str = "Hello,";
+
 /// The tickets email: every ticket of one booking in ONE message, each with
-/// attendee, seat (or general admission), its signed code, and links to the
-/// ticket page (QR code) and its calendar file. `base` is the public base
-/// URL of the site (may be empty: links are then site-relative).
-pub fn tickets_email(buyer_name: &str, event_title: &str, when: &str, booking_id: &str, tickets: &[TicketLine], base: &str) -> Email {
+/// its attendee (labelled), seat (or general admission), its signed code,
+/// and links to the ticket page (QR code) and its calendar file. `base` is
+/// the public base URL of the site (may be empty: links are then
+/// site-relative).
+pub fn tickets_email(event_title: &str, when: &str, booking_id: &str, tickets: &[TicketLine], base: &str) -> Email {
     let subject = format!("Your tickets for {event_title}");
     let n = tickets.len();
     let plural = if n == 1 { "ticket" } else { "tickets" };
     let mut text = format!(
-        "Hello {buyer_name},\n\nhere {} your {n} {plural} for {event_title} on {when} (booking {booking_id}).\n\
+        "{GREETING}\n\nhere {} your {n} {plural} for {event_title} on {when} (booking {booking_id}).\n\
          Show the QR code on the ticket page at the door; the code below is what it holds.\n\n",
         if n == 1 { "is" } else { "are" }
     );
@@ -112,12 +122,12 @@ pub fn tickets_email(buyer_name: &str, event_title: &str, when: &str, booking_id
         let seat = t.seat_id.as_deref().map(|s| format!("seat {s}")).unwrap_or_else(|| "general admission".into());
         let link = absolute(base, &format!("/tickets/{}", t.ticket_id));
         let ics = absolute(base, &format!("/api/tickets/{}.ics", t.ticket_id));
-        text.push_str(&format!("Ticket {} of {n}: {}, {seat}\n  Code: {}\n  Ticket: {link}\n  Calendar: {ics}\n\n", i + 1, t.attendee, t.code));
+        text.push_str(&format!("Ticket {} of {n}, {seat}\n  Attendee: {}\n  Code: {}\n  Ticket: {link}\n  Calendar: {ics}\n\n", i + 1, t.attendee, t.code));
         rows.push_str(&format!(
-            "<li style=\"margin-bottom:1em\"><strong>{}</strong>, {}<br>Code: <code style=\"word-break:break-all\">{}</code><br>\
+            "<li style=\"margin-bottom:1em\">{}<br>Attendee: <strong>{}</strong><br>Code: <code style=\"word-break:break-all\">{}</code><br>\
              <a href=\"{}\">Open ticket with QR code</a> · <a href=\"{}\">Add to calendar</a></li>",
-            escape_html(&t.attendee),
             escape_html(&seat),
+            escape_html(&t.attendee),
             escape_html(&t.code),
             escape_html(&link),
             escape_html(&ics),
@@ -125,9 +135,8 @@ pub fn tickets_email(buyer_name: &str, event_title: &str, when: &str, booking_id
     }
     text.push_str("Enjoy the show!\n");
     let inner = format!(
-        "<p>Hello {},</p><p>here {} your {n} {plural} for <strong>{}</strong> on {} (booking {}).</p>\
+        "<p>{GREETING}</p><p>here {} your {n} {plural} for <strong>{}</strong> on {} (booking {}).</p>\
          <p>Show the QR code on the ticket page at the door.</p><ol>{rows}</ol><p>Enjoy the show!</p>",
-        escape_html(buyer_name),
         if n == 1 { "is" } else { "are" },
         escape_html(event_title),
         escape_html(when),
@@ -187,11 +196,12 @@ pub fn unpaid_notice(booking_id: &str, event: Option<&str>, when: Option<&str>, 
     }
 }
 
-/// Wraps plain paragraphs as an email: the text body is the paragraphs
-/// separated by blank lines, the HTML body the same paragraphs escaped.
-pub fn simple_email(subject: &str, greeting_name: &str, paragraphs: &[String]) -> Email {
-    let mut text = format!("Hello {greeting_name},\n\n");
-    let mut inner = format!("<p>Hello {},</p>", escape_html(greeting_name));
+/// Wraps plain paragraphs as an email opening with [`GREETING`]: the text
+/// body is the paragraphs separated by blank lines, the HTML body the same
+/// paragraphs escaped.
+pub fn simple_email(subject: &str, paragraphs: &[String]) -> Email {
+    let mut text = format!("{GREETING}\n\n");
+    let mut inner = format!("<p>{GREETING}</p>");
     for p in paragraphs {
         text.push_str(p);
         text.push_str("\n\n");
@@ -215,14 +225,15 @@ mod tests {
             TicketLine { ticket_id: "tkt_1".into(), code: "k.tkt_1.evt.sig1".into(), attendee: "Ada <b>".into(), seat_id: Some("S1-A-1".into()), tier_id: None },
             TicketLine { ticket_id: "tkt_2".into(), code: "k.tkt_2.evt.sig2".into(), attendee: "Bob".into(), seat_id: None, tier_id: None },
         ];
-        let e = tickets_email("Ada & co", "Rock <Night>", "Friday", "bkg_1", &tickets, "https://box.example/");
+        let e = tickets_email("Rock <Night>", "Friday", "bkg_1", &tickets, "https://box.example/");
         assert_eq!(e.subject, "Your tickets for Rock <Night>");
         for t in &tickets {
             assert!(e.text.contains(&t.code) && e.html.contains(&t.code));
         }
         assert!(e.html.contains("Ada &lt;b&gt;") && !e.html.contains("Ada <b>"));
-        assert!(e.html.contains("Rock &lt;Night&gt;") && e.html.contains("Ada &amp; co"));
-        assert!(e.text.contains("Ada <b>") && e.text.contains("general admission"));
+        assert!(e.html.contains("Rock &lt;Night&gt;") && e.html.contains("<p>Hello,</p>"));
+        assert!(e.text.starts_with("Hello,\n") && e.text.contains("Attendee: Ada <b>") && e.text.contains("general admission"));
+        assert!(e.html.contains("Attendee: <strong>Ada &lt;b&gt;</strong>"), "{}", e.html);
         assert!(e.text.contains("https://box.example/tickets/tkt_2"));
     }
 

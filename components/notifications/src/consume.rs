@@ -15,9 +15,15 @@
 //! cancelled → payment refunded) in no guaranteed order; they share the
 //! `closed:<booking>` key, so the buyer hears about it exactly once. Who
 //! to tell is remembered from `BookingOrdered`/`BookingConfirmed`/
-//! `TicketsIssued` (later events carry only the booking id), with the
-//! `users` component's contact as fallback; settings are read from `users`
-//! before the inbox transaction opens (no network call holds the write lock).
+//! `TicketsIssued` (later events carry only the booking id); settings are
+//! read from `users` before the inbox transaction opens (no network call
+//! holds the write lock).
+//!
+//! Mail goes only to the account's own address, the one `auth` holds for
+//! the booking's `user_id` (read through `users`' contact endpoint), never
+//! to the free-text `buyer.email` of a booking: anyone could type any
+//! address there and have the platform mail it (issue 17, item 6). No
+//! account address known (users unreachable, account erased): in-site only.
 
 use crate::compose::{self, Message, TicketLine};
 use crate::jobs::{self, NewJob};
@@ -31,14 +37,6 @@ use std::collections::HashMap;
 /// Most users looked up for one event (an event cancellation fans out).
 const MAX_PREFETCH: usize = 200;
 
-#[derive(Debug, Default, Deserialize)]
-struct Buyer {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    email: Option<String>,
-}
-
 /// The union of the payload members this consumer reads (catalogue in
 /// `crates/saga/README.md`); each event type fills its own.
 #[derive(Debug, Default, Deserialize)]
@@ -51,8 +49,6 @@ struct Payload {
     event_id: Option<String>,
     #[serde(default)]
     payment_id: Option<String>,
-    #[serde(default)]
-    buyer: Option<Buyer>,
     #[serde(default)]
     event_title: Option<String>,
     #[serde(default)]
@@ -78,8 +74,6 @@ struct Payload {
 struct BookingContact {
     booking_id: String,
     user_id: String,
-    email: Option<String>,
-    name: Option<String>,
     event_title: Option<String>,
     starts_at: Option<String>,
     timezone: Option<String>,
@@ -90,8 +84,8 @@ const UPSERT_CONTACT: &str = "INSERT INTO booking_contacts (booking_id, user_id,
      event_id = COALESCE(excluded.event_id, event_id), email = COALESCE(excluded.email, email), name = COALESCE(excluded.name, name), \
      event_title = COALESCE(excluded.event_title, event_title), starts_at = COALESCE(excluded.starts_at, starts_at), \
      timezone = COALESCE(excluded.timezone, timezone), confirmed = MAX(confirmed, excluded.confirmed), updated_ms = excluded.updated_ms";
-const CONTACT: &str = "SELECT booking_id, user_id, email, name, event_title, starts_at, timezone FROM booking_contacts WHERE booking_id = ?";
-const CONTACTS_OF_EVENT: &str = "SELECT booking_id, user_id, email, name, event_title, starts_at, timezone FROM booking_contacts \
+const CONTACT: &str = "SELECT booking_id, user_id, event_title, starts_at, timezone FROM booking_contacts WHERE booking_id = ?";
+const CONTACTS_OF_EVENT: &str = "SELECT booking_id, user_id, event_title, starts_at, timezone FROM booking_contacts \
      WHERE event_id = ? AND confirmed = 1 ORDER BY booking_id LIMIT 10000";
 const INSERT_MESSAGE: &str = "INSERT INTO messages (id, user_id, dedupe_key, kind, title, body, link, booking_id, created_ms) \
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING";
@@ -112,8 +106,6 @@ fn contacts(conn: &Connection, sql: &str, key: &str) -> Result<Vec<BookingContac
         .map(|r| BookingContact {
             booking_id: s(&r, "booking_id").unwrap_or_default(),
             user_id: s(&r, "user_id").unwrap_or_default(),
-            email: s(&r, "email"),
-            name: s(&r, "name"),
             event_title: s(&r, "event_title"),
             starts_at: s(&r, "starts_at"),
             timezone: s(&r, "timezone"),
@@ -170,15 +162,16 @@ fn upsert_contact(conn: &Connection, p: &Payload, confirmed: bool) -> ApiResult<
     let (Some(b), Some(u)) = (p.booking_id.as_deref(), p.user_id.as_deref()) else {
         return Err(ApiError::field("booking_id", "booking_id and user_id are required"));
     };
-    let buyer = p.buyer.as_ref();
     conn.execute(
         UPSERT_CONTACT,
         &[
             t(b),
             t(u),
             o(p.event_id.as_deref()),
-            o(buyer.and_then(|b| b.email.as_deref()).filter(|e| e.contains('@'))),
-            o(buyer.and_then(|b| b.name.as_deref())),
+            // the booking's free-text buyer e-mail and name are not kept:
+            // mail goes to the account's own address ([`Prefs::email`])
+            Value::Null,
+            Value::Null,
             o(p.event_title.as_deref()),
             o(p.starts_at.as_deref()),
             o(p.timezone.as_deref()),
@@ -224,19 +217,18 @@ fn notify(conn: &Connection, prefs: &Prefs, c: &BookingContact, user: &str, n: N
         let m = Message { title: n.title, body: n.body.clone(), link: Some("/bookings".into()) };
         message(conn, user, &n.key, n.kind, Some(&c.booking_id), &m)?;
     }
-    let Some(to) = c.email.clone().or_else(|| prefs.email(user)) else {
-        eprintln!("notifications: no e-mail address for {user} ({}); in-site only", n.key);
+    let Some(to) = prefs.email(user) else {
+        eprintln!("notifications: no account e-mail address for {user} ({}); in-site only", n.key);
         return Ok(());
     };
-    let name = c.name.clone().unwrap_or_else(|| "there".into());
-    let email = compose::simple_email(&n.subject, &name, &[n.body]);
+    let email = compose::simple_email(&n.subject, &[n.body]);
     let job = NewJob {
         dedupe_key: n.key,
         kind: n.kind,
         user_id: Some(user),
         booking_id: Some(&c.booking_id),
         to_email: &to,
-        to_name: c.name.as_deref(),
+        to_name: None,
         email,
     };
     jobs::enqueue(conn, &job)?;
@@ -271,18 +263,16 @@ pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult
             if p.tickets.is_empty() {
                 return Err(ApiError::field("tickets", "must list the booking's tickets"));
             }
-            let buyer = p.buyer.as_ref();
-            let Some(to) = buyer.and_then(|b| b.email.clone()).filter(|e| e.contains('@')).or_else(|| prefs.email(u)) else {
-                eprintln!("notifications: tickets of {b}: no e-mail address");
+            let Some(to) = prefs.email(u) else {
+                eprintln!("notifications: tickets of {b}: no account e-mail address for {u}; in-site only");
                 return Ok(());
             };
-            let name = buyer.and_then(|b| b.name.clone()).unwrap_or_else(|| "there".into());
             let title = p.event_title.as_deref().unwrap_or("your event");
             let when = compose::local_time(p.starts_at.as_deref().unwrap_or_default(), p.timezone.as_deref().unwrap_or_default());
-            let email = compose::tickets_email(&name, title, &when, b, &p.tickets, &base);
+            let email = compose::tickets_email(title, &when, b, &p.tickets, &base);
             jobs::enqueue(
                 conn,
-                &NewJob { dedupe_key: format!("tickets:{b}"), kind: "tickets", user_id: Some(u), booking_id: Some(b), to_email: &to, to_name: Some(&name), email },
+                &NewJob { dedupe_key: format!("tickets:{b}"), kind: "tickets", user_id: Some(u), booking_id: Some(b), to_email: &to, to_name: None, email },
             )?;
             Ok(())
         }

@@ -7,6 +7,7 @@
 //! | `GET /api/tickets` | signed in | the caller's tickets, newest first, cursor paged ([`read::list`]) |
 //! | `POST /api/tickets/check-in` | staff, admin, the event's organizer | admit once ([`checkin::check_in`]) |
 //! | `POST /api/tickets/saga` | service chaining only | saga deliveries ([`issue`]) |
+//! | `GET /api/tickets/bookings/:booking_id/check-ins` | service chaining only | a booking's tickets and admissions ([`checkin::check_ins`]) |
 //! | `POST /api/tickets/tick` | tick token | retries `TicketsIssued` deliveries |
 //! | `GET /api/tickets/:id` | owner, admin | ticket with `qr_svg`; 410 when void |
 //! | `GET /api/tickets/:id.ics` | owner, admin | `text/calendar` (RFC 5545) with the event's zone; 410 when void |
@@ -40,6 +41,7 @@ pub fn router() -> Router {
 pub fn internal_router() -> Router {
     let mut r = Router::new();
     r.post("/api/tickets/saga", issue::saga);
+    r.get("/api/tickets/bookings/:booking_id/check-ins", checkin::check_ins);
     r
 }
 

@@ -86,6 +86,14 @@ pub fn refresh(app: &App, refresh_token: &str) -> Reply {
     app.post("/api/auth/refresh", &json!({ "refresh_token": refresh_token }))
 }
 
+/// A fresh registered customer as a [`crate::catalog::User`], and its
+/// account e-mail: the only address the platform mails about its bookings
+/// (issue 17, item 6), so mailbox assertions look there.
+pub fn buyer(app: &App) -> (crate::catalog::User, String) {
+    let t = customer(app);
+    (crate::catalog::User { user_id: t.user_id, token: t.access_token }, t.email)
+}
+
 /// A fresh signed-in customer.
 pub fn customer(app: &App) -> Tokens {
     register(app, &unique_email("buyer"), PASSWORD)

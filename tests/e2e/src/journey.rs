@@ -13,9 +13,10 @@ pub struct Purchase {
     pub event_id: String,
     /// Its one general-admission tier.
     pub tier_id: String,
-    /// The buyer (a customer).
+    /// The buyer (a registered customer).
     pub buyer: User,
-    /// The buyer's email on the booking (unique to this purchase).
+    /// The buyer's account e-mail, also given as the booking's buyer
+    /// e-mail (unique to this purchase): where its mail goes.
     pub email: String,
     /// `bkg_…`, paid.
     pub booking_id: String,
@@ -23,7 +24,7 @@ pub struct Purchase {
 
 /// A fresh organizer publishes `title` at a general-admission venue in New
 /// York starting at `starts` (local time, as [`catalog::days_ahead`] gives),
-/// and a fresh customer holds one place per name in `attendees`, checks
+/// and a freshly registered customer holds one place per name in `attendees`, checks
 /// them out and pays by card. Panics on any unexpected answer.
 pub fn paid_purchase(app: &App, title: &str, starts: &str, attendees: &[&str]) -> Purchase {
     let purchase = unpaid_purchase(app, title, starts, attendees);
@@ -42,8 +43,7 @@ pub fn unpaid_purchase(app: &App, title: &str, starts: &str, attendees: &[&str])
     let tier_id = ev["tiers"][0]["id"].as_str().unwrap().to_string();
     catalog::publish(app, &org.token, &event_id);
 
-    let buyer = catalog::user("customer");
-    let email = format!("{}@example.test", platform::ids::new("buyer"));
+    let (buyer, email) = crate::accounts::buyer(app);
     let hold = app.post_as(&buyer.token, "/api/holds", &json!({"event_id": event_id, "tier_id": tier_id, "quantity": attendees.len()}));
     assert_eq!(hold.status, 201, "{}", hold.text());
     let booking = app.post_as(

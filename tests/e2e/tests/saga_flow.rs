@@ -91,8 +91,7 @@ fn a_hold_that_expires_unpaid_expires_the_booking_and_tells_the_buyer_once_by_ev
     let event_id = ev["id"].as_str().unwrap();
     catalog::publish(&app, &org.token, event_id);
 
-    let buyer = catalog::user("customer");
-    let email = format!("{}@example.test", platform::ids::new("late"));
+    let (buyer, email) = e2e::accounts::buyer(&app);
     let hold = app.post_as(&buyer.token, "/api/holds", &json!({"event_id": event_id, "tier_id": ev["tiers"][0]["id"], "quantity": 2}));
     assert_eq!(hold.status, 201, "{}", hold.text());
     let hold_id = hold.json()["id"].as_str().unwrap().to_string();
