@@ -19,8 +19,7 @@ CREATE TABLE IF NOT EXISTS inv_events (
     order_limit  INTEGER NOT NULL,
     currency     TEXT NOT NULL,               -- ISO 4217
     seat_count   INTEGER NOT NULL,            -- seats in the layout (= status bits / 2)
-    loaded_ms    INTEGER NOT NULL,
-    swept_ms     INTEGER NOT NULL DEFAULT 0   -- last expiry sweep done by a status read
+    loaded_ms    INTEGER NOT NULL
 );
 
 -- Price tiers, in the event's order. held/sold count seats of a seated
@@ -61,8 +60,8 @@ CREATE TABLE IF NOT EXISTS inv_seats (
 CREATE INDEX IF NOT EXISTS inv_seats_free ON inv_seats (event_id, tier_id, state, row_rank, position);
 -- releasing a hold's seats
 CREATE INDEX IF NOT EXISTS inv_seats_by_hold ON inv_seats (hold_id) WHERE hold_id IS NOT NULL;
--- seats found taken in the KV store by a claim nobody recorded (mirror.rs mark_taken), by when to look again
-CREATE INDEX IF NOT EXISTS inv_seats_unclaimed ON inv_seats (event_id, until_ms) WHERE state = 1 AND hold_id IS NULL;
+-- held seats by when their hold runs out (status reads show those past it as available; the sweep frees them)
+CREATE INDEX IF NOT EXISTS inv_seats_held_until ON inv_seats (event_id, until_ms) WHERE state = 1;
 
 -- The live status of an event's seats: 2 bits per seat in layout order
 -- (seat i in byte i/4, bits 2*(i%4) and up: 0 free, 1 held, 2 sold), and a
@@ -87,5 +86,5 @@ CREATE TABLE IF NOT EXISTS inv_loads (
     until_ms INTEGER NOT NULL
 );
 
--- Open holds of one event by expiry (the expiry sweep of a status read).
+-- Open holds of one event by expiry (best available and general admission expire those in their way).
 CREATE INDEX IF NOT EXISTS hold_index_event_due ON hold_index (event_id, open, expires_ms);

@@ -19,12 +19,12 @@
 //!   of the base64-decoded `bits` (index into `states`). For every tier
 //!   and in total `sold + held + available = capacity`, none negative.
 //!   `version` (also the strong `ETag`) changes exactly when a seat or a
-//!   general-admission count changes state, or the layout or the event's
-//!   status changes; `If-None-Match` with it answers `304`. `Cache-Control:
-//!   public, max-age=1` lets an edge cache absorb a crowd of pollers.
-//!   Holds past their time read as held until swept: a status read sweeps
-//!   the event's due holds itself (one reader at a time, at most once a
-//!   second), so expired seats come back without waiting for the tick.
+//!   general-admission count changes state — including a hold running out
+//!   — or the layout or the event's status changes; `If-None-Match` with
+//!   it answers `304`. `Cache-Control: public, max-age=1` lets an edge
+//!   cache absorb a crowd of pollers. The seats of a hold past its time
+//!   read as available at once (the tick, or the next claimant, frees them
+//!   for real): a read never writes.
 //! * `GET /api/holds/layout/:event_id/:version` — the **layout document**
 //!   of one event version ([`crate::layout`]), immutable:
 //!   `Cache-Control: public, max-age=31536000, immutable`, a strong `ETag`,
@@ -39,7 +39,7 @@ use crate::domain::parse_id;
 use crate::inventory::{self, Inventory};
 use crate::kv::{counter, Kv};
 use crate::locks::ga_key;
-use crate::{holds, layout, mirror};
+use crate::{layout, mirror};
 use base64::Engine;
 use platform::{ApiError, ApiResult};
 use serde::Serialize;
@@ -52,8 +52,6 @@ pub const STATUS_CACHE: &str = "public, max-age=1";
 pub const LAYOUT_CACHE: &str = "public, max-age=31536000, immutable";
 /// Seat states in the order of their 2-bit codes.
 pub const STATES: [&str; 3] = ["available", "held", "sold"];
-/// How often a status read may sweep an event's due holds, ms.
-const SWEEP_EVERY_MS: i64 = 1_000;
 
 /// Counts of one tier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -126,25 +124,6 @@ fn not_modified(etag: &str, cache: &str) -> Response {
     Response::builder().status(304).header("etag", etag).header("cache-control", cache).header("vary", "Accept-Encoding").body(Vec::new()).build()
 }
 
-/// Expires the event's holds whose time is up (and frees seats marked
-/// taken by unknown claims past their time), when there are any and no
-/// other status read did so in the last second; `true` when it swept.
-fn sweep_if_due(kv: &Kv, conn: &Connection, event_id: &str, now: i64) -> ApiResult<bool> {
-    let next = [holds::next_expiry_of_event(conn, event_id)?, mirror::next_unclaimed(conn, event_id)?].into_iter().flatten().min();
-    if next.is_none_or(|next| next > now) {
-        return Ok(false);
-    }
-    let mine = conn.execute(
-        "UPDATE inv_events SET swept_ms = ? WHERE event_id = ? AND swept_ms <= ? RETURNING event_id",
-        &[Value::Integer(now), Value::Text(event_id.to_string()), Value::Integer(now - SWEEP_EVERY_MS)],
-    )?;
-    if mine.rows.is_empty() {
-        return Ok(false);
-    }
-    holds::sweep_event(kv, conn, event_id, now, 200)?;
-    Ok(true)
-}
-
 /// `GET /api/holds/availability/:event_id` — the status document (see the
 /// module docs). 200, 304, 404, 422 for a malformed id, 503.
 pub fn status(req: Request, params: Params) -> ApiResult {
@@ -152,21 +131,28 @@ pub fn status(req: Request, params: Params) -> ApiResult {
     let mut inv = public_copy(&conn, params.get("event_id").unwrap_or_default())?;
     let kv = Kv::open()?;
     let now = platform::clock::now_ms();
-    if sweep_if_due(&kv, &conn, &inv.event_id, now)? {
-        inv = inventory::load(&conn, &inv.event_id)?.ok_or_else(|| not_found(&inv.event_id))?;
-    }
     let seat_version = mirror::status_version(&conn, &inv.event_id)?.ok_or_else(|| mirror::missing(&inv.event_id))?;
+    // seats of holds past their time read as available (the sweep frees them)
+    let past = mirror::held_past(&conn, &inv.event_id, now)?;
+    for (_, tier) in &past {
+        if let Some(t) = inv.tiers.iter_mut().find(|t| &t.id == tier) {
+            t.held -= 1;
+        }
+    }
     let mut ga_taken = Vec::new();
     for t in inv.tiers.iter().filter(|t| t.is_ga()) {
         ga_taken.push(kv.get(&ga_key(&inv.event_id, &t.id))?.map_or(0, |v| counter(&v)));
     }
     let ga_digest: Vec<String> = ga_taken.iter().map(i64::to_string).collect();
-    let version = format!("{}.{}.{}.{}", inv.version, seat_version, &inv.status[..1], ga_digest.join("-"));
+    let version = format!("{}.{}.{}.{}.{}", inv.version, seat_version, past.len(), &inv.status[..1], ga_digest.join("-"));
     let etag = format!("\"{version}\"");
     if revalidated(&req, &etag) {
         return Ok(not_modified(&etag, STATUS_CACHE));
     }
-    let (_, bits) = mirror::status(&conn, &inv.event_id)?.ok_or_else(|| mirror::missing(&inv.event_id))?;
+    let (_, mut bits) = mirror::status(&conn, &inv.event_id)?.ok_or_else(|| mirror::missing(&inv.event_id))?;
+    for (idx, _) in &past {
+        mirror::set_bit_state(&mut bits, usize::try_from(*idx).unwrap_or(0), mirror::FREE);
+    }
     let tiers = tier_counts(&inv, &ga_taken);
     let sum = |f: fn(&TierCounts) -> i64| tiers.iter().map(f).sum::<i64>();
     let doc = serde_json::json!({

@@ -175,8 +175,9 @@ fn changing_hands() -> ApiError {
 
 /// Why a reservation could not be made.
 enum Refused {
-    /// The seat is taken; by this hold, until then (held), when known.
-    Taken(String, Option<(String, i64)>),
+    /// The seat is taken; when held: by this hold (`None`: a claim nobody
+    /// recorded, see [`mirror::mark_taken`]) until then.
+    Taken(String, Option<(Option<String>, i64)>),
     /// Fewer free seats than asked for in the tier.
     SoldOut,
 }
@@ -276,7 +277,7 @@ impl Holder<'_> {
                 let mut sorted: Vec<&SeatRow> = rows.iter().collect();
                 sorted.sort_by(|a, b| a.id.cmp(&b.id));
                 if let Some(taken) = sorted.into_iter().find(|r| r.state != mirror::FREE) {
-                    let holder = (taken.state == mirror::HELD).then(|| taken.hold_id.clone().zip(taken.until_ms)).flatten();
+                    let holder = (taken.state == mirror::HELD).then(|| (taken.hold_id.clone(), taken.until_ms.unwrap_or(i64::MAX)));
                     return Ok(Err(Refused::Taken(taken.id.clone(), holder)));
                 }
                 self.reserve_in(c, rows)
@@ -284,7 +285,16 @@ impl Holder<'_> {
             let rows = match reserved {
                 Ok(rows) => rows,
                 Err(Refused::Taken(seat, holder)) => {
-                    if self.clear_expired(holder)? {
+                    let cleared = match holder {
+                        Some((Some(hold_id), until)) => self.clear_expired(Some((hold_id, until)))?,
+                        // a claim nobody recorded, past its time: look at the lock again
+                        Some((None, until)) if until <= self.now => {
+                            holds::sweep_event(self.kv, self.conn, &self.inv.event_id, self.now, 100)?;
+                            true
+                        }
+                        _ => false,
+                    };
+                    if cleared {
                         continue;
                     }
                     return Err(lost_error(Lost::Seat(seat, None), self.inv.limit()));

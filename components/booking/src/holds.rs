@@ -294,7 +294,6 @@ const INDEX_CLOSE: &str = "UPDATE hold_index SET open = 0 WHERE hold_id = ?";
 const INDEX_DUE: &str = "SELECT hold_id, event_id FROM hold_index WHERE open = 1 AND expires_ms <= ? ORDER BY expires_ms LIMIT ?";
 const INDEX_DUE_OF_EVENT: &str =
     "SELECT hold_id, event_id FROM hold_index WHERE event_id = ? AND open = 1 AND expires_ms <= ? ORDER BY expires_ms LIMIT ?";
-const INDEX_NEXT_OF_EVENT: &str = "SELECT MIN(expires_ms) AS next FROM hold_index WHERE event_id = ? AND open = 1";
 const INDEX_OF_EVENT: &str = "SELECT hold_id FROM hold_index WHERE open = 1 AND event_id = ? LIMIT 1000";
 
 /// Adds a new hold to the sweep index (inside the transaction that
@@ -325,18 +324,10 @@ pub fn open_of_event(conn: &Connection, event_id: &str) -> ApiResult<Vec<String>
     Ok(r.rows().filter_map(|row| row.get::<&str>("hold_id").map(str::to_string)).collect())
 }
 
-/// When the first open hold of `event_id` runs out (ms), if it has any.
-pub fn next_expiry_of_event(conn: &Connection, event_id: &str) -> ApiResult<Option<i64>> {
-    let r = conn.execute(INDEX_NEXT_OF_EVENT, &[Value::Text(event_id.to_string())])?;
-    let found = r.rows().next().and_then(|row| row.get::<i64>("next"));
-    Ok(found)
-}
-
 /// Expires up to `limit` open holds of `event_id` whose time is up (each
 /// frees its seats once; those already over are settled, as by
 /// [`sweep`]); returns how many this call expired. For the paths that find an event's places tied up in holds
-/// past their time (best available and general admission when sold out, a
-/// status read).
+/// past their time (best available and general admission when sold out).
 pub fn sweep_event(kv: &Kv, conn: &Connection, event_id: &str, now_ms: i64, limit: i64) -> ApiResult<u32> {
     free_unclaimed(conn, event_id, now_ms);
     let ids = pairs(conn.execute(INDEX_DUE_OF_EVENT, &[Value::Text(event_id.to_string()), Value::Integer(now_ms), Value::Integer(limit)])?);

@@ -267,14 +267,14 @@ pub fn unclaimed_due(c: &Connection, now_ms: i64) -> ApiResult<Vec<String>> {
     Ok(found)
 }
 
-/// When the first seat of `event` marked taken by nobody known is due to
-/// be freed, if any.
-pub fn next_unclaimed(c: &Connection, event: &str) -> ApiResult<Option<i64>> {
+/// Held seats of `event` whose hold ran out by `now_ms` but that no sweep
+/// has freed yet: `(idx, tier)`. One range scan of `inv_seats_held_until`.
+pub fn held_past(c: &Connection, event: &str, now_ms: i64) -> ApiResult<Vec<(i64, String)>> {
     let r = c.execute(
-        "SELECT MIN(until_ms) AS next FROM inv_seats WHERE event_id = ? AND state = 1 AND hold_id IS NULL",
-        &[text(event)],
+        "SELECT idx, tier_id FROM inv_seats WHERE event_id = ? AND state = 1 AND until_ms <= ?",
+        &[text(event), Value::Integer(now_ms)],
     )?;
-    let found = r.rows().next().and_then(|row| row.get::<i64>("next"));
+    let found = r.rows().filter_map(|row| Some((row.get::<i64>("idx")?, row.get::<&str>("tier_id")?.to_string()))).collect();
     Ok(found)
 }
 
