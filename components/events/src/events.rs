@@ -612,7 +612,9 @@ pub fn merge_patch(target: &mut Json, patch: &Json) {
     }
 }
 
-fn owned_event(conn: &Connection, caller: &Caller, id: &str) -> ApiResult<read::EventRow> {
+/// Event `id` for its owner or an admin: 404 when missing (or another
+/// organizer's draft), 403 for anyone else.
+pub(crate) fn owned_event(conn: &Connection, caller: &Caller, id: &str) -> ApiResult<read::EventRow> {
     let e = read::event(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("event {id} does not exist")))?;
     if e.status == "draft" && !caller.is_admin() && caller.user_id != e.organizer_id {
         return Err(ApiError::NotFound(format!("event {id} does not exist")));
@@ -621,7 +623,8 @@ fn owned_event(conn: &Connection, caller: &Caller, id: &str) -> ApiResult<read::
     Ok(e)
 }
 
-fn organizer(req: &Request) -> ApiResult<Caller> {
+/// The signed-in caller when an organizer (or admin); 401/403 otherwise.
+pub(crate) fn organizer(req: &Request) -> ApiResult<Caller> {
     let caller = platform::auth::require(req)?;
     caller.require_role(&[Role::Organizer])?;
     Ok(caller)

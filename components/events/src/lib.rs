@@ -18,6 +18,9 @@
 //! | `POST /api/events/:id/cancel` | owner/admin | published → cancelled, emits `EventCancelled` |
 //! | `GET /api/events/:id/inventory` | anyone (drafts: owner) | the booking contract ([`read::inventory`]), with its `version` |
 //! | `GET /api/events/:id/jsonld` | anyone (drafts: owner) | `application/ld+json` |
+//! | `GET /api/events/:id/staff` | owner/admin | the event's door staff ([`staff`]) |
+//! | `PUT /api/events/:id/staff/:user_id` · `DELETE …` | owner/admin | assign / remove a staff account |
+//! | `GET /api/events/internal/:id/access` | service chaining only (`events-internal`) | organizer and staff assignment of one account ([`staff::access`]) |
 //! | `GET /api/venues` | anyone; `?mine=true`: organizer | venues, newest first, cursor paged ([`venues_read`]) |
 //! | `POST /api/venues` | organizer | 201 venue ([`venues`]) |
 //! | `GET /api/venues/:id` | anyone | venue with seat map |
@@ -31,6 +34,7 @@ pub mod outbox;
 pub mod read;
 pub mod search;
 pub mod seatmap;
+pub mod staff;
 pub mod store;
 pub mod venues;
 pub mod venues_read;
@@ -52,9 +56,21 @@ pub fn router() -> Router {
     r.post("/api/events/:id/cancel", events::cancel);
     r.get("/api/events/:id/inventory", read::inventory);
     r.get("/api/events/:id/jsonld", read::get_jsonld);
+    r.get("/api/events/:id/staff", staff::list);
+    r.put("/api/events/:id/staff/:user_id", staff::assign);
+    r.delete("/api/events/:id/staff/:user_id", staff::unassign);
     r.get("/api/venues", venues_read::list);
     r.post("/api/venues", venues::create);
     r.get("/api/venues/:id", venues::get);
+    r
+}
+
+/// The private component's route table (`events-internal`, `surface =
+/// "internal"`): reachable only by service chaining, see
+/// [`platform::web::Surface`].
+pub fn internal_router() -> Router {
+    let mut r = Router::new();
+    r.get("/api/events/internal/:id/access", staff::access);
     r
 }
 
@@ -62,7 +78,7 @@ pub fn router() -> Router {
 #[cfg(target_arch = "wasm32")]
 #[spin_sdk::http_component]
 fn handle(req: Request) -> spin_sdk::http::Response {
-    let resp = platform::web::serve(&router(), req);
+    let resp = platform::web::serve_surfaces(router, internal_router, req);
     outbox::relay_changed();
     resp
 }

@@ -214,16 +214,32 @@ struct RefundRequest {
     reason: Option<String>,
 }
 
-/// `POST /api/payments/{booking_id}/refunds` (staff, admin): a partial or
-/// full refund of the booking's paid payment. With an `Idempotency-Key`,
-/// [`platform::idempotency::once`] semantics (the first answer replayed,
-/// 409 `idempotency-in-progress` while it runs); the key is also recorded on
-/// the refund, so one key never refunds a payment twice.
+/// `POST /api/payments/{booking_id}/refunds` (the event's organizer,
+/// admins): a partial or full refund of the booking's paid payment. With an
+/// `Idempotency-Key`, [`platform::idempotency::once`] semantics (the first
+/// answer replayed, 409 `idempotency-in-progress` while it runs); the key
+/// is also recorded on the refund, so one key never refunds a payment
+/// twice.
+///
+/// Who: money goes back on the word of whoever sells the event, its
+/// organizer (asked of events, [`platform::event_access`]), or an admin;
+/// door staff and other organizers get 403 (issue 17, item 7). 404 when
+/// there is no payment for the booking; 503 when events cannot say.
 pub fn refund(req: Request, params: Params) -> ApiResult<Response> {
     let booking_id = booking_param(&params)?;
     let caller = platform::auth::require(&req)?;
-    caller.require_role(&[Role::Staff])?;
+    caller.require_role(&[Role::Organizer])?;
     let conn = crate::db()?;
+    if !caller.is_admin() {
+        let order = store::order(&conn, &booking_id)?.ok_or_else(|| ApiError::NotFound("no payment for this booking".into()))?;
+        let organizer = match order.event_id.as_deref() {
+            Some(event_id) => platform::event_access::lookup(event_id, &caller.user_id)?.map(|a| a.organizer_id),
+            None => None,
+        };
+        if organizer.as_deref() != Some(caller.user_id.as_str()) {
+            return Err(ApiError::Forbidden("only the event's organizer or an admin refunds".into()));
+        }
+    }
     platform::idempotency::once(&conn, &req, &caller.user_id, || refund_once(&req, &conn, booking_id))
 }
 

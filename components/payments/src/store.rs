@@ -14,6 +14,8 @@ pub const PAID: [&str; 3] = ["succeeded", "partially_refunded", "refunded"];
 pub struct Order {
     pub booking_id: String,
     pub user_id: String,
+    /// The booked event (`evt_…`), whose organizer may refund.
+    pub event_id: Option<String>,
     pub amount_minor: i64,
     pub currency: String,
     pub hold_expires_ms: i64,
@@ -73,6 +75,7 @@ impl Order {
         Order {
             booking_id: text(r, "booking_id").unwrap_or_default(),
             user_id: text(r, "user_id").unwrap_or_default(),
+            event_id: text(r, "event_id"),
             amount_minor: int(r, "amount_minor"),
             currency: text(r, "currency").unwrap_or_default(),
             hold_expires_ms: int(r, "hold_expires_ms"),

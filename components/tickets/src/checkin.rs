@@ -11,7 +11,7 @@ use platform::auth::Role;
 use platform::{ApiError, ApiResult};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
-use spin_sdk::http::{Method, Params, Request, Response};
+use spin_sdk::http::{Params, Request, Response};
 use spin_sdk::sqlite3::Value;
 
 /// The scan.
@@ -36,35 +36,13 @@ fn refusal(status: u16, kind: &str, title: &str, detail: String, extra: Json) ->
         .build()
 }
 
-/// The organizer of `event_id`, from `GET
-/// http://events.spin.internal/api/events/{id}/inventory` (the caller's
-/// token is forwarded so drafts resolve for their owner). `None` when the
-/// event does not exist or is not visible.
-fn organizer_of(event_id: &str, token: &str) -> ApiResult<Option<String>> {
-    let req = Request::builder()
-        .method(Method::Get)
-        .uri(format!("http://events.spin.internal/api/events/{event_id}/inventory"))
-        .header("authorization", format!("Bearer {token}"))
-        .build();
-    let resp: Response = spin_sdk::http::run(spin_sdk::http::send(req)).map_err(|e| {
-        eprintln!("tickets: events inventory: {e}");
-        ApiError::BadGateway("the events service did not answer".into())
-    })?;
-    match *resp.status() {
-        200 => {
-            let v: Json = serde_json::from_slice(resp.body()).map_err(|_| ApiError::BadGateway("the events service answered nonsense".into()))?;
-            Ok(v["organizer_id"].as_str().map(str::to_string))
-        }
-        404 | 403 => Ok(None),
-        s => Err(ApiError::BadGateway(format!("the events service answered {s}"))),
-    }
-}
-
 const ADMIT: &str = "UPDATE tickets SET checked_in_ms = ?, checked_in_by = ? \
      WHERE id = ? AND event_id = ? AND status = 'valid' AND checked_in_ms IS NULL RETURNING ";
 
 /// `POST /api/tickets/check-in` `{"code":"…","event_id":"evt_…"}`, by
-/// staff, admins, or the organizer of `event_id`.
+/// admins, the organizer of `event_id`, or staff that organizer assigned
+/// to the event (`PUT /api/events/{id}/staff/{user_id}`), as events'
+/// private component says ([`platform::event_access`]; issue 17, item 7).
 ///
 /// | outcome | status | body |
 /// |---|---|---|
@@ -74,8 +52,9 @@ const ADMIT: &str = "UPDATE tickets SET checked_in_ms = ?, checked_in_by = ? \
 /// | code for another event | 409 | problem `wrong-event` |
 /// | forged, altered or unknown code | 422 | problem `ticket-invalid` |
 ///
-/// Errors also: 401 signed out; 403 customers and other organizers; 404
-/// unknown event (organizers); 422 missing fields; 502 events unreachable.
+/// Errors also: 401 signed out; 403 customers, other organizers and
+/// unassigned staff; 404 unknown event; 422 missing fields; 503 events
+/// unreachable.
 pub fn check_in(req: Request, _: Params) -> ApiResult {
     let caller = platform::auth::require(&req)?;
     caller.require_role(&[Role::Staff, Role::Organizer])?;
@@ -86,11 +65,16 @@ pub fn check_in(req: Request, _: Params) -> ApiResult {
     if scan.code.trim().is_empty() {
         return Err(ApiError::field("code", "is required"));
     }
-    if caller.role == Role::Organizer {
-        match organizer_of(&scan.event_id, &caller.token)? {
-            None => return Err(ApiError::NotFound(format!("no event {}", scan.event_id))),
-            Some(o) if o != caller.user_id => return Err(ApiError::Forbidden("only this event's organizer or staff check tickets in".into())),
-            Some(_) => {}
+    if !caller.is_admin() {
+        let Some(access) = platform::event_access::lookup(&scan.event_id, &caller.user_id)? else {
+            return Err(ApiError::NotFound(format!("no event {}", scan.event_id)));
+        };
+        let allowed = match caller.role {
+            Role::Organizer => access.organizer_id == caller.user_id,
+            _ => access.staff,
+        };
+        if !allowed {
+            return Err(ApiError::Forbidden("only this event's organizer, or staff it assigned to the door, check tickets in".into()));
         }
     }
     let keys = TicketKeys::from_config().map_err(|e| {

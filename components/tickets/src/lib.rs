@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | `GET /api/tickets/health` | anyone | database and signing-key check |
 //! | `GET /api/tickets` | signed in | the caller's tickets, newest first, cursor paged ([`read::list`]) |
-//! | `POST /api/tickets/check-in` | staff, admin, the event's organizer | admit once ([`checkin::check_in`]) |
+//! | `POST /api/tickets/check-in` | admin, the event's organizer, staff assigned to the event | admit once ([`checkin::check_in`]) |
 //! | `POST /api/tickets/saga` | service chaining only | saga deliveries ([`issue`]) |
 //! | `GET /api/tickets/bookings/:booking_id/check-ins` | service chaining only | a booking's tickets and admissions ([`checkin::check_ins`]) |
 //! | `POST /api/tickets/tick` | tick token | retries `TicketsIssued` deliveries |

@@ -10,6 +10,8 @@
 //!   turns its plain-text 404/405 into problem+json.
 //! * [`health`]: the `GET <prefix>/health` answer every component gives.
 //! * [`db`]: idempotent SQLite migrations and small typed row accessors.
+//! * [`event_access`]: an event's organizer and door staff, asked of
+//!   `events-internal` (check-in and refund authorization).
 //! * [`ids`]: opaque, URL-safe, time-sortable identifiers.
 //! * [`config`]: Spin variables with defaults.
 //! * [`clock`]: the current time as Unix milliseconds and RFC 3339 text.
@@ -22,6 +24,7 @@ pub mod auth;
 pub mod compress;
 pub mod config;
 pub mod db;
+pub mod event_access;
 pub mod health;
 pub mod idempotency;
 pub mod ids;

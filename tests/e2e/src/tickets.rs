@@ -35,6 +35,22 @@ pub fn confirmed(booking_id: &str, user_id: &str, event_id: &str, email: &str, s
     })
 }
 
+/// A published event of a fresh organizer (general admission, Denver, in
+/// 30 days) with `staff` assigned to its door (`PUT
+/// /api/events/{id}/staff/{user_id}`): staff check tickets in only at
+/// events they are assigned to. Returns the event id.
+pub fn staffed_event(app: &App, staff: &crate::catalog::User) -> String {
+    use crate::catalog;
+    let org = catalog::organizer();
+    let venue = catalog::create_venue(app, &org.token, &catalog::ga_venue("Door Hall", "Denver", "America/Denver"));
+    let ev = catalog::create_event(app, &org.token, &catalog::event_body(&venue, "Door night", &catalog::days_ahead(30, "19:00")));
+    let event_id = ev["id"].as_str().expect("event id").to_string();
+    catalog::publish(app, &org.token, &event_id);
+    let r = app.call("PUT", &format!("/api/events/{event_id}/staff/{}", staff.user_id), None, &[("authorization", &format!("Bearer {}", org.token))]);
+    assert_eq!(r.status, 200, "assign staff: {}", r.text());
+    event_id
+}
+
 /// A fresh id with `prefix` (`bkg`, `evt`, `usr`).
 pub fn id(prefix: &str) -> String {
     platform::ids::new(prefix)

@@ -7,6 +7,8 @@
 //!    refunded; the organizer or an admin decides.
 //! 6. The platform mails only the account's own address, and never speaks
 //!    a buyer's free text as its own.
+//! 7. Door staff check in only where the organizer assigned them, and
+//!    refund nothing; refunds are the event's organizer's and admins'.
 
 use e2e::accounts;
 use e2e::catalog::{create_venue, days_ahead, organizer};
@@ -216,4 +218,56 @@ fn mail_goes_to_the_account_and_never_greets_with_the_buyers_text() {
     // every mail of the app went to an account address
     let all = app.sandbox("GET", "/sandbox/email/messages", None).json();
     assert!(!all.to_string().contains(&victim) && !all.to_string().contains("URGENT"), "{all}");
+}
+
+// ---------------------------------------------------------------------------
+// 7. Door staff and refunds
+
+#[test]
+fn staff_work_the_doors_they_are_assigned_to_and_refund_nothing() {
+    let app = accounts::spawn(&[]);
+    let p = paid_purchase(&app, "Staffed night", &days_ahead(20, "19:30"), &["Ada Lovelace", "Charles Babbage"]);
+    let tickets = issued(&app, &p, 2);
+    let staff = e2e::catalog::user("staff");
+    let other_org = organizer();
+    let scan = |token: &str, k: usize| app.post_as(token, "/api/tickets/check-in", &json!({"code": tickets[k]["code"], "event_id": p.event_id}));
+    let staff_path = format!("/api/events/{}/staff/{}", p.event_id, staff.user_id);
+
+    // the staff role alone opens no door
+    scan(&staff.token, 0).assert_problem(403);
+    // only the event's organizer (or an admin) assigns staff
+    for token in [&staff.token, &other_org.token, &p.buyer.token] {
+        let r = accounts::put_as(&app, token, &staff_path, &json!({}));
+        assert_eq!(r.status, 403, "{}", r.text());
+    }
+    accounts::put_as(&app, &p.org.token, &format!("/api/events/{}/staff/nobody", p.event_id), &json!({})).assert_problem(422);
+    let put = app.call("PUT", &staff_path, None, &[("authorization", &format!("Bearer {}", p.org.token))]);
+    assert_eq!(put.status, 200, "{}", put.text());
+    assert_eq!(put.json()["items"][0]["user_id"], json!(staff.user_id), "{}", put.text());
+    let listed = app.get_as(&p.org.token, &format!("/api/events/{}/staff", p.event_id)).json();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
+    app.get_as(&other_org.token, &format!("/api/events/{}/staff", p.event_id)).assert_problem(403);
+
+    // assigned: this door, and no other event's
+    assert_eq!(scan(&staff.token, 0).json()["result"], "admitted");
+    let elsewhere = paid_purchase(&app, "Other night", &days_ahead(22, "19:30"), &["Mary Somerville"]);
+    let their = issued(&app, &elsewhere, 1);
+    let r = app.post_as(&staff.token, "/api/tickets/check-in", &json!({"code": their[0]["code"], "event_id": elsewhere.event_id}));
+    r.assert_problem(403);
+
+    // removed: the door closes again at once
+    assert_eq!(accounts::delete_as(&app, &p.org.token, &staff_path).status, 204);
+    scan(&staff.token, 1).assert_problem(403);
+
+    // refunds: not staff, not another organizer; the event's organizer and admins
+    let refund = |token: &str| app.post_as(token, &format!("/api/payments/{}/refunds", p.booking_id), &json!({"amount_minor": 100}));
+    for token in [&staff.token, &other_org.token, &p.buyer.token] {
+        refund(token).assert_problem(403);
+    }
+    let by_org = refund(&p.org.token);
+    assert!(by_org.status == 201 || by_org.status == 202, "{}", by_org.text());
+    let by_admin = refund(&accounts::admin_token(&app));
+    assert!(by_admin.status == 201 || by_admin.status == 202, "{}", by_admin.text());
+    let pay = app.get_as(&p.buyer.token, &format!("/api/payments/{}", p.booking_id)).json();
+    assert_eq!(pay["refunds"].as_array().unwrap().len(), 2, "{pay}");
 }

@@ -112,7 +112,7 @@ fn check_in_admits_once_and_refuses_second_forged_void_and_wrong_event() {
     let app = App::spawn();
     let buyer = catalog::user("customer");
     let staff = catalog::user("staff");
-    let event = id("evt");
+    let event = t::staffed_event(&app, &staff);
     let (_, tickets) = issue(&app, &buyer, &event, &[], 2);
     let code = tickets[0]["code"].as_str().unwrap().to_string();
 
@@ -136,7 +136,8 @@ fn check_in_admits_once_and_refuses_second_forged_void_and_wrong_event() {
 
     // wrong event
     let other = tickets[1]["code"].as_str().unwrap();
-    let wrong = scan(&app, &staff.token, other, &id("evt")).assert_problem(409);
+    let elsewhere = t::staffed_event(&app, &staff);
+    let wrong = scan(&app, &staff.token, other, &elsewhere).assert_problem(409);
     assert_eq!(wrong["type"], "/problems/wrong-event");
 
     // forged: altered signature, altered ticket id, made-up code
@@ -177,7 +178,7 @@ fn simultaneous_scans_of_one_ticket_admit_exactly_once() {
     let app = Arc::new(App::spawn());
     let buyer = catalog::user("customer");
     let staff = catalog::user("staff");
-    let event = id("evt");
+    let event = t::staffed_event(&app, &staff);
     let (_, tickets) = issue(&app, &buyer, &event, &[], 1);
     let code = tickets[0]["code"].as_str().unwrap().to_string();
     const N: usize = 8;
