@@ -414,7 +414,7 @@ impl Holder<'_> {
             }
             Err(lost) => return Err(lost_error(lost, self.inv.limit())),
         }
-        holds::reopen(self.conn, &self.owner.hold_id)?;
+        index(self.conn)?;
         match self.claim(Plan { seats: vec![], ga: Some(ga) })? {
             Ok(rec) => Ok(rec),
             Err(lost) => Err(lost_error(lost, self.inv.limit())),

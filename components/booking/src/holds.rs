@@ -289,7 +289,8 @@ pub fn expire_if_due(kv: &Kv, sql: Sql, id: &str, now_ms: i64) -> ApiResult<Move
     Ok(moved)
 }
 
-const INDEX_INSERT: &str = "INSERT INTO hold_index (hold_id, event_id, user_id, expires_ms, open) VALUES (?, ?, ?, ?, 1)";
+const INDEX_INSERT: &str = "INSERT INTO hold_index (hold_id, event_id, user_id, expires_ms, open) VALUES (?, ?, ?, ?, 1) \
+     ON CONFLICT(hold_id) DO UPDATE SET open = 1, expires_ms = excluded.expires_ms";
 const INDEX_CLOSE: &str = "UPDATE hold_index SET open = 0 WHERE hold_id = ?";
 const INDEX_DUE: &str = "SELECT hold_id, event_id FROM hold_index WHERE open = 1 AND expires_ms <= ? ORDER BY expires_ms LIMIT ?";
 const INDEX_DUE_OF_EVENT: &str =
@@ -298,7 +299,9 @@ const INDEX_OF_EVENT: &str = "SELECT hold_id FROM hold_index WHERE open = 1 AND 
 
 /// Adds a new hold to the sweep index (inside the transaction that
 /// reserves its seats, before anything is claimed in the KV store, so a
-/// request that dies after it leaves a row the sweep finds).
+/// request that dies after it leaves a row the sweep finds). A claim
+/// retried under the same id after its first try was undone opens the row
+/// again.
 pub fn index(c: &Connection, hold_id: &str, event_id: &str, user_id: &str, expires_ms: i64) -> ApiResult<()> {
     c.execute(
         INDEX_INSERT,
@@ -340,13 +343,6 @@ pub fn sweep_event(kv: &Kv, conn: &Connection, event_id: &str, now_ms: i64, limi
 /// call expired it.
 pub fn clear(kv: &Kv, conn: &Connection, event_id: &str, hold_id: &str, now_ms: i64) -> ApiResult<bool> {
     Ok(sweep_ids(kv, conn, vec![(hold_id.to_string(), event_id.to_string())], now_ms)? > 0)
-}
-
-/// Opens hold `hold_id`'s sweep index row again (a claim retried under the
-/// same id after its first try was undone).
-pub fn reopen(c: &Connection, hold_id: &str) -> ApiResult<()> {
-    c.execute("UPDATE hold_index SET open = 1 WHERE hold_id = ?", &[Value::Text(hold_id.to_string())])?;
-    Ok(())
 }
 
 fn sweep_ids(kv: &Kv, conn: &Connection, ids: Vec<(String, String)>, now_ms: i64) -> ApiResult<u32> {

@@ -325,3 +325,26 @@ fn a_checkout_the_database_cannot_write_leaves_the_hold_active() {
     assert_eq!(ordered.as_object().unwrap().values().filter(|v| v["type"] == "BookingOrdered").count(), 1, "{ordered}");
     availability(&app, &ev);
 }
+
+#[test]
+fn best_available_steps_around_a_claim_booking_did_not_know_of() {
+    // A request died holding A3's lock: booking's seat states show A3 free,
+    // so best available picks A3-A4 first, loses A3 in the KV store, marks
+    // A3 taken and picks again under the same hold id.
+    let app = bk::spawn(&[]);
+    let ev = bk::event(&app, 1, 6, 0, |_| {});
+    assert_eq!(increment(&app, &format!("lock:{ev}:A3"), 1), 1);
+    let (token, _) = customer();
+    let r = hold(&app, &token, &json!({"event_id": ev, "tier_id": "tier_s", "quantity": 2}));
+    assert_eq!(r.status, 201, "{}", r.text());
+    let held = r.json();
+    let seats: Vec<&str> = held["seats"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(seats, ["A1", "A2"], "{held}");
+    let avail = availability(&app, &ev);
+    assert_eq!(seat_status(&avail, "A3"), "held", "the unknown claim shows");
+    assert_eq!((seat_status(&avail, "A4"), seat_status(&avail, "A5")), ("available".into(), "available".into()));
+    assert_eq!(counter(&app, &format!("lock:{ev}:A3")), 1, "the lost attempt took its +1 back");
+    // the explicit seat is refused without a KV claim; its neighbours sell
+    hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["A3"]})).assert_problem(409);
+    assert_eq!(hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["A4", "A5"]})).status, 201);
+}
