@@ -10,6 +10,8 @@ before(async () => {
   const org = await userWithRole('organizer');
   event = await seatedEvent(org.tokens.access_token, `Door Test ${uniq()}`);
   staff = await userWithRole('staff');
+  // staff check in only at the events their organizer assigned them to
+  await call('PUT', `/api/events/${event.id}/staff/${staff.tokens.user.id}`, undefined, org.tokens.access_token);
   // a buyer with one paid ticket, bought through the API
   const buyer = await userWithRole('customer', 'doorbuyer');
   const t = buyer.tokens.access_token;
