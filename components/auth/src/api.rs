@@ -13,7 +13,9 @@ use spin_sdk::http::{Params, Request};
 
 /// `GET /api/auth/health`.
 pub fn health(_req: Request, _p: Params) -> ApiResult {
-    Ok(health::respond("auth", vec![health::sqlite(crate::DB), health::kv(ratelimit::STORE)]))
+    let mut checks = vec![health::sqlite(crate::DB), health::kv(ratelimit::STORE)];
+    checks.extend(platform::secrets::health_checks(&["jwt_keys"]));
+    Ok(health::respond("auth", checks))
 }
 
 /// Body of register and login.
@@ -35,6 +37,7 @@ pub struct Credentials {
 /// `email`/`password` field errors (both reported at once); 429 with
 /// `Retry-After`; 409 `/problems/email-taken`.
 pub fn register(req: Request, _p: Params) -> ApiResult {
+    tokens::keys()?;
     let body: Credentials = read_json(&req)?;
     let email = Email::parse(&body.email);
     let pw = NewPassword::parse(&body.password, body.email.trim());
@@ -75,6 +78,7 @@ pub fn register(req: Request, _p: Params) -> ApiResult {
 /// per account, see [`ratelimit`]. Errors: 401 for an unknown e-mail or a
 /// wrong password alike; 429 with `Retry-After`.
 pub fn login(req: Request, _p: Params) -> ApiResult {
+    tokens::keys()?;
     let body: Credentials = read_json(&req)?;
     let now = clock::now_ms();
     let ip = platform::web::client_ip(&req).unwrap_or_else(|| "unknown".into());
@@ -104,6 +108,7 @@ pub struct RefreshRequest {
 /// access token carrying the account's current role. See [`sessions`] for
 /// reuse detection and the concurrent-refresh rule.
 pub fn refresh(req: Request, _p: Params) -> ApiResult {
+    tokens::keys()?;
     let body: RefreshRequest = read_json(&req)?;
     let conn = db()?;
     let now = clock::now_ms();

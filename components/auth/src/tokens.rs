@@ -60,14 +60,23 @@ pub struct SignedInUser {
     pub role: Role,
 }
 
+/// The configured key set; 503 naming `jwt_keys` when it is missing,
+/// invalid, or its published value outside the sandbox
+/// ([`platform::secrets`]). Handlers that end in a token call it first, so
+/// a refused key set changes nothing (no account made, no session
+/// started).
+pub fn keys() -> Result<KeySet, ApiError> {
+    KeySet::from_config().map_err(|e| {
+        eprintln!("auth misconfigured: {e:#}");
+        ApiError::Unavailable(format!("authentication is not configured: {e}"))
+    })
+}
+
 /// Signs an access token for `user_id` with `role` using the configured key set.
 ///
-/// Errors: 503 when `jwt_keys` is missing or invalid.
+/// Errors: 503 as [`keys`].
 pub fn sign_access_token(user_id: &str, role: Role) -> Result<String, ApiError> {
-    let keys = KeySet::from_config().map_err(|e| {
-        eprintln!("auth misconfigured: {e:#}");
-        ApiError::Unavailable("authentication is not configured".into())
-    })?;
+    let keys = keys()?;
     let now = platform::clock::now_secs();
     let claims = Claims {
         sub: user_id.to_string(),

@@ -173,7 +173,9 @@ pub mod db {
 }
 
 fn health(_: Request, _: Params) -> ApiResult {
-    Ok(platform::health::respond("booking", vec![platform::health::sqlite(db::LABEL), platform::health::kv(kv::STORE)]))
+    let mut checks = vec![platform::health::sqlite(db::LABEL), platform::health::kv(kv::STORE)];
+    checks.extend(platform::secrets::health_checks(&["jwt_keys", "tick_token"]));
+    Ok(platform::health::respond("booking", checks))
 }
 
 fn saga_inbox(req: Request, _: Params) -> ApiResult {

@@ -84,6 +84,7 @@ fn handle(req: Request) -> spin_sdk::http::Response {
 }
 
 fn health(_: Request, _: Params) -> platform::ApiResult {
-    let checks = platform::health::sqlite_migrated(store::DB, || store::open().map_err(|e| e.to_string()));
+    let mut checks = platform::health::sqlite_migrated(store::DB, || store::open().map_err(|e| e.to_string()));
+    checks.extend(platform::secrets::health_checks(&["jwt_keys", "tick_token"]));
     Ok(platform::health::respond("events", checks))
 }

@@ -59,7 +59,8 @@ pub fn respond(req: Request) -> Response {
 }
 
 fn health(_: Request, _: Params) -> ApiResult {
-    let checks = platform::health::sqlite_migrated(store::DB, || store::open().map_err(|e| format!("{e:?}")));
+    let mut checks = platform::health::sqlite_migrated(store::DB, || store::open().map_err(|e| format!("{e:?}")));
+    checks.extend(platform::secrets::health_checks(&["jwt_keys", "tick_token"]));
     Ok(platform::health::respond("notifications", checks))
 }
 

@@ -13,7 +13,9 @@ use spin_sdk::sqlite3::{Connection, Value};
 
 /// `GET /api/payments/health`.
 pub fn health(_: Request, _: Params) -> ApiResult<Response> {
-    Ok(platform::health::respond("payments", vec![platform::health::sqlite(crate::DB)]))
+    let mut checks = vec![platform::health::sqlite(crate::DB)];
+    checks.extend(platform::secrets::health_checks(&["jwt_keys", "tick_token", "payment_webhook_secret", "payment_secret_key"]));
+    Ok(platform::health::respond("payments", checks))
 }
 
 fn booking_param(params: &Params) -> ApiResult<String> {
@@ -45,8 +47,13 @@ pub fn get(req: Request, params: Params) -> ApiResult<Response> {
     let (_, order) = visible_order(&req, &conn, &booking_id)?;
     let payments = store::payments_of(&conn, &booking_id)?;
     if let Some(p) = store::primary(&payments).filter(|p| p.in_flight()) {
-        if let Err(e) = flow::resolve(&conn, &Provider::from_config(), p) {
-            eprintln!("payment {} not looked up at the provider: {e:?}", p.id);
+        match Provider::from_config() {
+            Ok(provider) => {
+                if let Err(e) = flow::resolve(&conn, &provider, p) {
+                    eprintln!("payment {} not looked up at the provider: {e:?}", p.id);
+                }
+            }
+            Err(e) => eprintln!("payment {} not looked up at the provider: {e}", p.id),
         }
     }
     let order = store::order(&conn, &booking_id)?.unwrap_or(order);
@@ -73,7 +80,7 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
     if order.cancelled_ms.is_some() {
         return Err(ApiError::conflict("booking-cancelled", "the booking was cancelled"));
     }
-    let provider = Provider::from_config();
+    let provider = Provider::from_config()?;
     let mut payments = store::payments_of(&conn, &booking_id)?;
     let mut order = order;
     if let Some(p) = payments.last().filter(|p| p.confirm_unknown_ms.is_some() && p.status == "processing") {
@@ -254,6 +261,7 @@ fn refund_once(req: &Request, conn: &Connection, booking_id: String) -> ApiResul
         return Err(ApiError::field("reason", "must be 1-200 characters"));
     }
     let order = store::order(conn, &booking_id)?.ok_or_else(|| ApiError::NotFound("no payment for this booking".into()))?;
+    let provider = Provider::from_config()?;
     let paid = store::payments_of(conn, &booking_id)?
         .into_iter()
         .find(|p| p.is_paid())
@@ -280,7 +288,7 @@ fn refund_once(req: &Request, conn: &Connection, booking_id: String) -> ApiResul
                 ),
             )
         })?;
-    let _ = flow::send_refund(conn, &Provider::from_config(), &id);
+    let _ = flow::send_refund(conn, &provider, &id);
     let r = store::refund(conn, &id)?.ok_or_else(|| ApiError::NotFound("no such refund".into()))?;
     let status = if r.status == "pending" { 202 } else { 201 };
     let mut resp = platform::web::json(status, &r.view());

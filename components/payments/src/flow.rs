@@ -53,7 +53,16 @@ impl Followups {
         if !self.events.is_empty() {
             saga::relay_events(conn, &self.events);
         }
-        let provider = Provider::from_config();
+        if self.create.is_empty() && self.cancel.is_empty() && self.refunds.is_empty() {
+            return;
+        }
+        let provider = match Provider::from_config() {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("provider calls left to the tick: {e}");
+                return;
+            }
+        };
         for id in &self.create {
             if let Err(e) = ensure_intent(conn, &provider, id) {
                 eprintln!("creating the intent of {id} failed (the tick retries): {e}");

@@ -33,8 +33,6 @@ use crate::domain::PaymentMethod;
 
 /// The local sandbox provider, reached by service chaining.
 pub const DEFAULT_BASE: &str = "http://sandbox.spin.internal/sandbox/payments";
-/// Development secret key shared with the sandbox (the `payment_secret_key` default).
-pub const DEFAULT_SECRET_KEY: &str = "sk_test_boxoffice_sandbox";
 /// Upper bound on one provider call (connect + answer).
 pub const TIMEOUT: Duration = Duration::from_secs(4);
 
@@ -257,13 +255,13 @@ impl Provider {
         Provider { base: base.trim_end_matches('/').to_string(), secret_key: secret_key.to_string(), timeout }
     }
 
-    /// From the Spin variables `payment_api_base` and `payment_secret_key`.
-    pub fn from_config() -> Provider {
-        Provider::new(
-            &platform::config::get_or("payment_api_base", DEFAULT_BASE),
-            &platform::config::get_or("payment_secret_key", DEFAULT_SECRET_KEY),
-            TIMEOUT,
-        )
+    /// From the Spin variables `payment_api_base` and `payment_secret_key`
+    /// (no built-in key). Errors: 503 naming `payment_secret_key` when it
+    /// is not set, or holds its published value outside the sandbox
+    /// ([`platform::secrets`]).
+    pub fn from_config() -> platform::ApiResult<Provider> {
+        let key = platform::secrets::require("payment_secret_key")?;
+        Ok(Provider::new(&platform::config::get_or("payment_api_base", DEFAULT_BASE), &key, TIMEOUT))
     }
 
     /// `POST /v1/payment_intents` for `amount` minor units of `currency`.

@@ -29,7 +29,7 @@ const EXPIRED: &str = "SELECT p.* FROM orders o JOIN payments p ON p.booking_id 
 pub fn tick(req: Request, _: Params) -> ApiResult<Response> {
     saga::require_tick(&req)?;
     let conn = crate::db()?;
-    let provider = Provider::from_config();
+    let provider = Provider::from_config()?;
     let now = platform::clock::now_ms();
     let due: Vec<Payment> = conn.execute(DUE, &[Value::Integer(now)])?.rows().map(|r| Payment::from_row(&r)).collect();
     let mut reconciled = 0;

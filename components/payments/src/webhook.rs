@@ -25,9 +25,6 @@ use serde::Deserialize;
 use spin_sdk::http::{Params, Request, Response};
 use spin_sdk::sqlite3::Value;
 
-/// Development default of `payment_webhook_secret` (shared with the sandbox).
-pub const DEFAULT_SECRET: &str = "whsec_boxoffice_development_only";
-
 #[derive(Debug, Deserialize)]
 struct Event {
     id: String,
@@ -61,7 +58,7 @@ pub fn receive(req: Request, _: Params) -> ApiResult<Response> {
         return Err(ApiError::PayloadTooLarge(format!("a webhook body is at most {MAX_BODY} bytes")));
     }
     platform::web::require_json_content_type(&req)?;
-    let secret = platform::config::get_or("payment_webhook_secret", DEFAULT_SECRET);
+    let secret = platform::secrets::require("payment_webhook_secret")?;
     let header = platform::web::header_last(&req, "stripe-signature")
         .ok_or_else(|| ApiError::BadRequest("the Stripe-Signature header is missing".into()))?;
     crate::signature::verify(header, req.body(), secret.as_bytes(), platform::clock::now_secs())

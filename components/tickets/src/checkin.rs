@@ -77,10 +77,7 @@ pub fn check_in(req: Request, _: Params) -> ApiResult {
             return Err(ApiError::Forbidden("only this event's organizer, or staff it assigned to the door, check tickets in".into()));
         }
     }
-    let keys = TicketKeys::from_config().map_err(|e| {
-        eprintln!("tickets: {e:#}");
-        ApiError::Unavailable("ticket signing is not configured".into())
-    })?;
+    let keys = TicketKeys::required()?;
     let verified = match keys.verify(&scan.code) {
         Ok(v) => v,
         Err(e) => return Ok(refusal(422, "ticket-invalid", "Ticket refused", e.to_string(), json!({}))),

@@ -102,9 +102,21 @@ impl TicketKeys {
         Ok(TicketKeys { current, keys })
     }
 
-    /// The keys from the `ticket_signing_key` Spin variable.
+    /// The keys from the `ticket_signing_key` Spin variable; an error
+    /// naming it when missing, malformed, or its published value outside
+    /// the sandbox ([`platform::secrets`]).
     pub fn from_config() -> anyhow::Result<TicketKeys> {
-        TicketKeys::parse(&platform::config::required("ticket_signing_key")?)
+        TicketKeys::parse(&platform::secrets::get("ticket_signing_key").map_err(anyhow::Error::msg)?)
+    }
+
+    /// [`TicketKeys::from_config`] as a request's error: 503 naming
+    /// `ticket_signing_key` (issuing and check-in refuse rather than sign
+    /// or verify with a public key).
+    pub fn required() -> platform::ApiResult<TicketKeys> {
+        TicketKeys::from_config().map_err(|e| {
+            eprintln!("tickets: {e:#}");
+            platform::ApiError::Unavailable(format!("ticket signing is not configured: {e}"))
+        })
     }
 
     fn mac(secret: &[u8], kid: &str, ticket_id: &str, event_id: &str) -> HmacSha256 {

@@ -139,10 +139,7 @@ pub fn issue(conn: &Connection, b: BookingConfirmed) -> ApiResult<()> {
     if existing.rows().next().and_then(|r| r.get::<i64>("n")).unwrap_or(0) > 0 {
         return Ok(());
     }
-    let keys = TicketKeys::from_config().map_err(|e| {
-        eprintln!("tickets: {e:#}");
-        ApiError::Unavailable("ticket signing is not configured".into())
-    })?;
+    let keys = TicketKeys::required()?;
     let void_reason: Option<String> =
         conn.execute(VOID_REASON, &[text(&b.booking_id)])?.rows().next().and_then(|r| r.get::<&str>("reason").map(str::to_string));
     let now = platform::clock::now_ms();

@@ -64,6 +64,7 @@ fn health(_: Request, _: Params) -> ApiResult {
         ok: key.is_ok(),
         error: key.err().map(|e| e.to_string()),
     });
+    checks.extend(platform::secrets::health_checks(&["jwt_keys", "tick_token"]));
     Ok(platform::health::respond("tickets", checks))
 }
 

@@ -12,7 +12,9 @@ use spin_sdk::http::{Method, Params, Request};
 
 /// `GET /api/users/health`.
 pub fn health(_req: Request, _p: Params) -> ApiResult {
-    Ok(health::respond("users", vec![health::sqlite(crate::DB)]))
+    let mut checks = vec![health::sqlite(crate::DB)];
+    checks.extend(platform::secrets::health_checks(&["jwt_keys"]));
+    Ok(health::respond("users", checks))
 }
 
 /// The user `:id` names for `caller` (`me` = the caller).

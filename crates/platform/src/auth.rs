@@ -151,9 +151,11 @@ impl KeySet {
         Ok(ks)
     }
 
-    /// The key set from the `jwt_keys` Spin variable.
+    /// The key set from the `jwt_keys` Spin variable; an error naming it
+    /// when it is missing, malformed, or still holds its published value
+    /// outside the sandbox ([`crate::secrets`]).
     pub fn from_config() -> anyhow::Result<KeySet> {
-        KeySet::parse(&crate::config::required("jwt_keys")?)
+        KeySet::parse(&crate::secrets::get("jwt_keys").map_err(anyhow::Error::msg)?)
     }
 
     /// Signs `claims` with the current key, setting `kid`.
@@ -202,7 +204,8 @@ fn describe(e: &jsonwebtoken::errors::Error) -> &'static str {
 }
 
 /// The authenticated caller; 401 problem when the request carries no valid
-/// bearer access token. 503 when the key set is not configured.
+/// bearer access token. 503 naming `jwt_keys` when the key set is not
+/// configured, or holds its published value outside the sandbox.
 pub fn require(req: &Request) -> ApiResult<Caller> {
     optional(req)?.ok_or_else(|| ApiError::Unauthorized("sign in to do this".into()))
 }
@@ -215,7 +218,7 @@ pub fn optional(req: &Request) -> ApiResult<Option<Caller>> {
     };
     let keys = KeySet::from_config().map_err(|e| {
         eprintln!("auth misconfigured: {e:#}");
-        ApiError::Unavailable("authentication is not configured".into())
+        ApiError::Unavailable(format!("authentication is not configured: {e}"))
     })?;
     let claims = keys.verify(token).map_err(ApiError::Unauthorized)?;
     Ok(Some(Caller { user_id: claims.sub, role: claims.role, token: token.to_string() }))

@@ -14,6 +14,8 @@
 //!   `events-internal` (check-in and refund authorization).
 //! * [`ids`]: opaque, URL-safe, time-sortable identifiers.
 //! * [`config`]: Spin variables with defaults.
+//! * [`secrets`]: secret variables, refused with their published
+//!   development values outside the sandbox.
 //! * [`clock`]: the current time as Unix milliseconds and RFC 3339 text.
 //! * [`compress`]: gzip of large JSON answers for clients that accept it.
 //! * [`idempotency`]: `Idempotency-Key` handling for state-creating POSTs
@@ -29,6 +31,7 @@ pub mod health;
 pub mod idempotency;
 pub mod ids;
 pub mod problem;
+pub mod secrets;
 pub mod web;
 
 pub use problem::{ApiError, ApiResult, FieldError, MAX_FIELD_ERRORS};

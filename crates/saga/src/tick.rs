@@ -6,12 +6,11 @@ use spin_sdk::http::Request;
 /// Checks `Authorization: Bearer <token>` against the secret Spin variable
 /// `tick_token` in constant time.
 ///
-/// Errors: 503 when `tick_token` is not configured (ticks are then off);
-/// 401 when the header is missing or wrong.
+/// Errors: 503 naming `tick_token` when it is not configured, or still
+/// holds its published value outside the sandbox (ticks are then off,
+/// [`platform::secrets`]); 401 when the header is missing or wrong.
 pub fn require_tick(req: &Request) -> ApiResult<()> {
-    let Some(expected) = platform::config::get("tick_token") else {
-        return Err(ApiError::Unavailable("tick_token is not configured".into()));
-    };
+    let expected = platform::secrets::require("tick_token")?;
     match platform::web::bearer_token(req) {
         Some(given) if constant_time_eq(given.as_bytes(), expected.as_bytes()) => Ok(()),
         _ => Err(ApiError::Unauthorized("the tick route needs the tick token".into())),

@@ -381,12 +381,12 @@ fn private_endpoints_are_not_reachable_from_outside() {
 }
 
 #[test]
-fn health_reports_database_and_store() {
+fn health_reports_database_store_and_signing_keys() {
     let app = App::spawn();
     let r = app.get("/api/auth/health");
     assert_eq!(r.status, 200, "{}", r.text());
     let names: Vec<String> = r.json()["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_string()).collect();
-    assert_eq!(names, ["sqlite:auth", "kv:auth"]);
+    assert_eq!(names, ["sqlite:auth", "kv:auth", "secret:jwt_keys"]);
 }
 
 #[test]

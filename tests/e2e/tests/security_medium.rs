@@ -9,6 +9,8 @@
 //!    a buyer's free text as its own.
 //! 7. Door staff check in only where the organizer assigned them, and
 //!    refund nothing; refunds are the event's organizer's and admins'.
+//! 8. Outside the sandbox, a secret that still holds its published value is
+//!    a health failure naming it, and nothing uses it.
 
 use e2e::accounts;
 use e2e::catalog::{create_venue, days_ahead, organizer};
@@ -270,4 +272,75 @@ fn staff_work_the_doors_they_are_assigned_to_and_refund_nothing() {
     assert!(by_admin.status == 201 || by_admin.status == 202, "{}", by_admin.text());
     let pay = app.get_as(&p.buyer.token, &format!("/api/payments/{}", p.booking_id)).json();
     assert_eq!(pay["refunds"].as_array().unwrap().len(), 2, "{pay}");
+}
+
+// ---------------------------------------------------------------------------
+// 8. Published secrets
+
+/// The development values spin.toml ships (public: they are in the repository).
+const DEV_TICK: &str = "boxoffice-development-tick-token";
+
+#[test]
+fn published_secrets_are_refused_outside_the_sandbox() {
+    // spin.toml as shipped: sandbox off, every secret at its published value
+    let app = App::spawn_as_shipped(&[]);
+    let expect = [
+        ("/api/auth/health", &["jwt_keys"][..]),
+        ("/api/users/health", &["jwt_keys"]),
+        ("/api/events/health", &["jwt_keys", "tick_token"]),
+        ("/api/bookings/health", &["jwt_keys", "tick_token"]),
+        ("/api/tickets/health", &["jwt_keys", "tick_token"]),
+        ("/api/notifications/health", &["jwt_keys", "tick_token"]),
+        ("/api/payments/health", &["jwt_keys", "tick_token", "payment_webhook_secret", "payment_secret_key"]),
+    ];
+    for (path, names) in expect {
+        let r = app.get(path);
+        assert_eq!(r.status, 503, "{path}: {}", r.text());
+        let v = r.json();
+        for name in names {
+            let check = v["checks"].as_array().unwrap().iter().find(|c| c["name"] == format!("secret:{name}")).cloned();
+            let check = check.unwrap_or_else(|| panic!("{path} has no secret:{name} check: {v}"));
+            assert_eq!(check["ok"], false, "{path}: {check}");
+            assert!(check["error"].as_str().unwrap().contains(&format!("`{name}`")), "{path}: {check}");
+        }
+    }
+    let tickets = app.get("/api/tickets/health").json();
+    assert!(tickets.to_string().contains("ticket_signing_key"), "{tickets}");
+
+    // nothing uses them: no account is made, no token signed or trusted,
+    // no tick runs, no webhook is believed
+    let reg = app.post("/api/auth/register", &json!({"email": "first@example.test", "password": accounts::PASSWORD}));
+    let p = reg.assert_problem(503);
+    assert!(p["detail"].as_str().unwrap().contains("jwt_keys"), "{p}");
+    let forged_admin = e2e::catalog::mint_token(&platform::ids::new("usr"), "admin");
+    app.get_as(&forged_admin, "/api/users").assert_problem(503);
+    let tick = app.call("POST", "/api/bookings/tick", None, &[("authorization", &format!("Bearer {DEV_TICK}"))]);
+    assert!(tick.assert_problem(503)["detail"].as_str().unwrap().contains("tick_token"));
+    let event = json!({"id": "evt_forged", "object": "event", "type": "customer.created", "created": platform::clock::now_secs(),
+                       "data": {"object": {"id": "cus_1", "object": "customer"}}})
+    .to_string();
+    let sig = e2e::payments::signature(e2e::payments::WEBHOOK_SECRET, platform::clock::now_secs(), event.as_bytes());
+    let hook = app.call_raw("POST", "/api/payments/webhook", "application/json", event.as_bytes(), &[("stripe-signature", &sig)]);
+    assert!(hook.assert_problem(503)["detail"].as_str().unwrap().contains("payment_webhook_secret"), "{}", hook.text());
+    drop(app);
+
+    // the operator's own secrets: healthy, and in use
+    let own = r#"{"current":"prod1","keys":{"prod1":"an-operators-own-signing-key-0123456789"}}"#;
+    let app = App::spawn_as_shipped(&[
+        ("jwt_keys", own),
+        ("ticket_signing_key", "an-operators-own-ticket-signing-key-0123456789"),
+        ("tick_token", "an-operators-own-tick-token-0123456789"),
+        ("payment_webhook_secret", "whsec_an_operators_own_0123456789"),
+        ("payment_secret_key", "sk_live_an_operators_own_0123456789"),
+    ]);
+    for (path, _) in expect {
+        let r = app.get(path);
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+    }
+    let reg = app.post("/api/auth/register", &json!({"email": "first@example.test", "password": accounts::PASSWORD}));
+    assert_eq!(reg.status, 201, "{}", reg.text());
+    // a token signed with the published key is now just a forgery
+    app.get_as(&forged_admin, "/api/users").assert_problem(401);
+    let tick = app.call("POST", "/api/bookings/tick", None, &[("authorization", &format!("Bearer {DEV_TICK}"))]);
+    tick.assert_problem(401);
 }
