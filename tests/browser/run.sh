@@ -91,7 +91,7 @@ trap 'exit 130' INT TERM
 # The periodic routes and their periods in seconds, as a cron job would call
 # them in production. The runner sends them itself (--tick); Spin has no
 # timer, so for Spin this script sends the same requests from outside.
-TICK_ROUTES=(/api/bookings/tick=2 /api/payments/tick=5 /api/notifications/tick=2 /api/events/tick=5 /api/tickets/tick=2)
+TICK_ROUTES=(/api/bookings/tick=2 /api/payments/tick=5 /api/notifications/tick=2 /api/events/tick=5 /api/tickets/tick=2 /api/users/tick=5)
 # What a local run turns on (spin.toml ships the sandbox providers off and
 # no admin): the sandbox card and e-mail stand-ins, and the first admin,
 # made by auth on first use from this address and password.

@@ -35,6 +35,7 @@ const TICKS: &[(&str, &str, u32)] = &[
     ("notifications", "/api/notifications/tick", 5),
     ("events", "/api/events/tick", 10),
     ("tickets", "/api/tickets/tick", 10),
+    ("users", "/api/users/tick", 10),
 ];
 
 fn main() -> ExitCode {

@@ -128,12 +128,15 @@ pub fn logout(req: Request, _p: Params) -> ApiResult {
     no_content()
 }
 
-/// `POST /api/auth/logout-all` — ends every sign-in of the caller. Access
-/// tokens already issued stay valid until they expire (≤ 15 minutes).
+/// `POST /api/auth/logout-all` — ends every sign-in of the caller: the
+/// refresh tokens are revoked and the account's token epoch moves on, so
+/// every access token already issued (this one included) stops working at
+/// once ([`platform::auth::bump_epoch`]).
 pub fn logout_all(req: Request, _p: Params) -> ApiResult {
     let caller = platform::auth::require(&req)?;
     let conn = db()?;
     sessions::revoke_user(&conn, &caller.user_id, Revocation::LogoutAll, clock::now_ms())?;
+    platform::auth::bump_epoch(&caller.user_id)?;
     no_content()
 }
 
@@ -147,8 +150,10 @@ pub struct PasswordChange {
 }
 
 /// `POST /api/auth/password` — changes the caller's password, ends every
-/// session, and answers with the tokens of a fresh one (so the device that
-/// changed it stays signed in and every other device is signed out).
+/// session (refresh tokens revoked, every access token refused from now
+/// on through the token epoch), and answers with the tokens of a fresh one
+/// (so the device that changed it stays signed in and every other device
+/// is signed out).
 ///
 /// Errors: 422 `current_password` (wrong) or `new_password` (policy); 429.
 pub fn change_password(req: Request, _p: Params) -> ApiResult {
@@ -167,6 +172,7 @@ pub fn change_password(req: Request, _p: Params) -> ApiResult {
     let hash = new.hash()?;
     accounts::set_password(&conn, &account.id, &hash, now)?;
     sessions::revoke_user(&conn, &account.id, Revocation::PasswordChange, now)?;
+    platform::auth::bump_epoch(&account.id)?;
     let refresh = sessions::start(&conn, &account.id, now)?;
     ok(&tokens::response(&account.id, &account.email, account.role, refresh)?)
 }

@@ -13,7 +13,8 @@
 //!   422 for `admin` or an unknown role; 404 unknown or erased; 409 `admin-role-fixed`
 //!   when the target is an admin (admins come from configuration only)
 //! * `POST accounts/:id/erase` → 204 (idempotent): e-mail and password hash
-//!   erased, every session revoked, refresh-token hashes deleted.
+//!   erased, every session revoked, refresh-token hashes deleted, the token
+//!   epoch moved on (every access token refused at once).
 
 use crate::accounts::{self, AccountSummary};
 use crate::sessions::{self, Revocation};
@@ -107,5 +108,7 @@ pub fn erase(_req: Request, p: Params) -> ApiResult {
         sessions::revoke_user(c, &id, Revocation::Erased, now)?;
         sessions::drop_user_tokens(c, &id)
     })?;
+    // every access token of the account stops working at once
+    platform::auth::bump_epoch(&id)?;
     no_content()
 }

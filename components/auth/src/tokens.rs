@@ -72,11 +72,14 @@ pub fn keys() -> Result<KeySet, ApiError> {
     })
 }
 
-/// Signs an access token for `user_id` with `role` using the configured key set.
+/// Signs an access token for `user_id` with `role` using the configured
+/// key set, carrying the account's current token epoch
+/// ([`platform::auth::current_epoch`]).
 ///
-/// Errors: 503 as [`keys`].
+/// Errors: 503 as [`keys`], or when the epoch store cannot be read.
 pub fn sign_access_token(user_id: &str, role: Role) -> Result<String, ApiError> {
     let keys = keys()?;
+    let ep = platform::auth::current_epoch(user_id)?;
     let now = platform::clock::now_secs();
     let claims = Claims {
         sub: user_id.to_string(),
@@ -86,6 +89,7 @@ pub fn sign_access_token(user_id: &str, role: Role) -> Result<String, ApiError> 
         iss: ISSUER.into(),
         aud: AUDIENCE.into(),
         jti: platform::ids::new("jti"),
+        ep,
     };
     Ok(keys.sign(&claims)?)
 }

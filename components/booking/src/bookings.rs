@@ -472,6 +472,22 @@ fn checked_in(booking_id: &str) -> ApiResult<i64> {
     v["checked_in"].as_i64().ok_or_else(|| unavailable(format!("no checked_in in {v}")))
 }
 
+/// `AccountErased`: blanks the personal data of `user_id`'s bookings — the
+/// buyer's name, e-mail and phone, and every attendee's name — keeping the
+/// anonymous rows (amounts, seats, states) that payments and the sold
+/// tables account for, and the same data in booking's saga outbox
+/// ([`saga::forget_person`]) (issue 17, item 9).
+pub fn erase_person(c: &Connection, user_id: &str) -> ApiResult<()> {
+    c.execute(
+        "UPDATE bookings SET buyer = json_object('name', NULL, 'email', NULL, 'phone', NULL), \
+         attendees = (SELECT json_group_array(json_set(value, '$.name', NULL)) FROM json_each(bookings.attendees)) \
+         WHERE user_id = ?",
+        &[Value::Text(user_id.to_string())],
+    )?;
+    saga::forget_person(c, user_id)?;
+    Ok(())
+}
+
 /// Inside a transaction: moves `b` from its current (pending or confirmed
 /// or expired) state to `cancelled` with `reason`, takes its seats off the
 /// sold tables and emits `BookingCancelled`. `None` when another request

@@ -27,6 +27,7 @@ pub fn handle(kv: &Kv, c: &Connection, event: &Event, stale: &mut Vec<String>) -
         types::PAYMENT_REFUNDED => payment_refunded(kv, c, p),
         types::EVENT_CANCELLED => event_cancelled(kv, c, p),
         types::EVENT_CHANGED => event_changed(c, p, stale),
+        types::ACCOUNT_ERASED => bookings::erase_person(c, &saga::erased_user(event)?),
         other => {
             eprintln!("booking: ignoring event type {other} ({})", event.id);
             Ok(())

@@ -10,6 +10,7 @@
 //! | `PaymentRefunded` (full) | same notice as the cancellation (whichever arrives first) | `closed:<booking>` |
 //! | `PaymentRefunded` (partial) | in-site + email "refund" | `refund:<event id>` |
 //! | `EventCancelled` | per confirmed booking of the event: the cancellation notice | `closed:<booking>` |
+//! | `AccountErased` | nothing; the person's messages, contacts and mail bodies are erased | — |
 //!
 //! A cancellation produces several saga events (event cancelled → booking
 //! cancelled → payment refunded) in no guaranteed order; they share the
@@ -332,8 +333,24 @@ pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult
             }
             Ok(())
         }
+        ACCOUNT_ERASED => erase_person(conn, &saga::erased_user(event)?),
         _ => Ok(()),
     }
+}
+
+/// `AccountErased`: forgets what notifications knows about the person —
+/// in-site messages deleted, booking contacts gone, e-mail jobs keep only
+/// their bookkeeping (address, name, subject and bodies blanked; a pending
+/// one is skipped, never sent) (issue 17, item 9).
+fn erase_person(conn: &Connection, user_id: &str) -> ApiResult<()> {
+    conn.execute("DELETE FROM messages WHERE user_id = ?", &[t(user_id)])?;
+    conn.execute("DELETE FROM booking_contacts WHERE user_id = ?", &[t(user_id)])?;
+    conn.execute(
+        "UPDATE email_jobs SET to_email = '', to_name = NULL, subject = '', html = '', text = '', \
+         status = CASE WHEN status = 'pending' THEN 'skipped' ELSE status END WHERE user_id = ?",
+        &[t(user_id)],
+    )?;
+    Ok(())
 }
 
 /// The one "your booking is cancelled" notice of a booking (`closed:<booking>`).

@@ -8,6 +8,7 @@
 //! * `BookingCancelled` — refunds everything captured for the booking (none
 //!   if nothing was), cancels intents not yet paid; any payment that still
 //!   succeeds afterwards is refunded when it arrives.
+//! * `AccountErased` — forgets the buyer e-mail of the account's orders.
 
 use crate::flow::Followups;
 use crate::store;
@@ -54,6 +55,13 @@ pub fn saga(req: Request, _: Params) -> ApiResult<Response> {
     let resp = saga::receive(&req, &conn, |c, event| match event.event_type.as_str() {
         saga::types::BOOKING_ORDERED => ordered(c, parse(&event.payload)?, &mut out),
         saga::types::BOOKING_CANCELLED => cancelled(c, parse(&event.payload)?, &mut out),
+        saga::types::ACCOUNT_ERASED => {
+            // orders and payments stay (money is accounted for); the
+            // buyer's e-mail goes (issue 17, item 9)
+            let user = saga::erased_user(event)?;
+            c.execute("UPDATE orders SET buyer_email = '' WHERE user_id = ?", &[Value::Text(user.clone())])?;
+            Ok(saga::forget_person(c, &user)?)
+        }
         _ => Ok(()),
     })?;
     out.run(&conn);

@@ -116,6 +116,13 @@ pub fn apply(conn: &Connection, event: &saga::Event) -> ApiResult<()> {
             }
             void(conn, &b.booking_id, "payment refunded")
         }
+        ACCOUNT_ERASED => {
+            // the tickets stay (admissions and voids are accounted for);
+            // the person's name on them goes (issue 17, item 9)
+            let user = saga::erased_user(event)?;
+            conn.execute("UPDATE tickets SET attendee_name = '' WHERE user_id = ?", &[text(&user)])?;
+            Ok(saga::forget_person(conn, &user)?)
+        }
         _ => Ok(()),
     }
 }

@@ -117,11 +117,21 @@ pub fn delete_account(req: Request, p: Params) -> ApiResult {
     let id = target(&caller, &p)?;
     auth_client::call(Method::Post, &format!("/accounts/{id}/erase"), None)?.ok()?;
     let conn = db()?;
-    platform::db::transaction(&conn, |c| -> ApiResult<()> {
+    let erased = serde_json::json!({"user_id": id, "erased_at": platform::clock::rfc3339(platform::clock::now_ms())});
+    let event = platform::db::transaction(&conn, |c| -> ApiResult<saga::Event> {
         settings::clear(c, &id)?;
-        profiles::anonymise(c, &id)
+        profiles::anonymise(c, &id)?;
+        Ok(saga::emit(c, "users", saga::types::ACCOUNT_ERASED, &erased)?)
     })?;
+    saga::relay_events(&conn, &[event]);
     no_content()
+}
+
+/// `POST /api/users/tick` (tick token): retries pending `AccountErased`
+/// deliveries; answers the relay report.
+pub fn tick(req: Request, _p: Params) -> ApiResult {
+    saga::require_tick(&req)?;
+    ok(&saga::relay(&db()?))
 }
 
 /// `GET /api/users/:id/settings`.

@@ -18,13 +18,18 @@
 //! | `PATCH  /api/users/:id/settings` | owner, admin | settings |
 //! | `PUT    /api/users/:id/role` `{role}` | admin | account summary; `customer`/`organizer`/`staff` only |
 //! | `GET    /api/users/internal/:id/contact` | chained | `{user_id, email, display_name, locale, time_zone, notifications}` |
+//! | `POST   /api/users/tick` | tick token | retries `AccountErased` deliveries |
 //!
 //! Roles live in `auth` (it signs the tokens); a role change is forwarded
 //! there over service chaining and reaches the user's access token at its
 //! next refresh (≤ 15 minutes). Deletion erases the account in `auth`
-//! first (sign-in impossible, sessions revoked), then blanks the profile
-//! and forgets the settings. Bookings, payments and tickets elsewhere stay
-//! keyed by the (now anonymous) user id: financial records are kept.
+//! first (sign-in impossible, sessions revoked, every access token refused
+//! at once through the token epoch), then blanks the profile, forgets the
+//! settings and emits `AccountErased` in the same transaction: booking,
+//! payments, tickets and notifications each scrub the person's data they
+//! hold (names, e-mail addresses, phone, mail bodies, in-site messages),
+//! while the anonymous records (bookings, payments, tickets) stay keyed by
+//! the user id: financial records are kept.
 
 use platform::db::Migration;
 use spin_sdk::http::Router;
@@ -53,6 +58,7 @@ pub fn router() -> Router {
     r.get("/api/users/:id/settings", api::get_settings);
     r.patch("/api/users/:id/settings", api::patch_settings);
     r.put("/api/users/:id/role", api::set_role);
+    r.post("/api/users/tick", api::tick);
     r
 }
 
@@ -72,7 +78,8 @@ fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
     platform::web::serve_surfaces(router, internal_router, req)
 }
 
-/// Opens the `users` database, applying migrations.
+/// Opens the `users` database, applying its migrations and the saga
+/// outbox tables.
 pub fn db() -> platform::ApiResult<spin_sdk::sqlite3::Connection> {
-    Ok(platform::db::open(DB, MIGRATIONS)?)
+    Ok(saga::open(DB, MIGRATIONS)?)
 }

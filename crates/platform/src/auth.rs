@@ -92,6 +92,10 @@ pub struct Claims {
     pub aud: String,
     /// Unique token id.
     pub jti: String,
+    /// The account's token epoch when the token was issued (see
+    /// [`current_epoch`]); tokens without one count as epoch 0.
+    #[serde(default)]
+    pub ep: u64,
 }
 
 /// The authenticated caller of a request.
@@ -103,6 +107,44 @@ pub struct Caller {
     pub role: Role,
     /// The raw bearer token, to forward on service chaining when needed.
     pub token: String,
+}
+
+/// The key-value store (label) holding every account's token epoch, shared
+/// by every component that checks access tokens (`spin.toml`
+/// `key_value_stores`); only auth writes it.
+pub const EPOCH_STORE: &str = "sessions";
+
+fn epoch_key(user_id: &str) -> String {
+    format!("epoch:{user_id}")
+}
+
+/// The current token epoch of `user_id` (0 when never bumped).
+///
+/// Why an epoch: access tokens are stateless JWTs, valid for 15 minutes
+/// wherever they are checked. Auth bumps an account's epoch when its
+/// sessions must end at once — password change, "log out everywhere",
+/// erasure ([`bump_epoch`]) — and every component refuses a token whose
+/// `ep` claim is older than the account's epoch (OWASP ASVS 4.0 §3.3.1,
+/// §3.3.3: sessions end on logout and password change, everywhere). The
+/// epoch lives in one Spin key-value store every such component opens by
+/// the same label, so checking costs one KV read per authenticated request
+/// and no call to auth.
+pub fn current_epoch(user_id: &str) -> Result<u64, spin_sdk::key_value::Error> {
+    let store = spin_sdk::key_value::Store::open(EPOCH_STORE)?;
+    Ok(store
+        .get(&epoch_key(user_id))?
+        .and_then(|v| std::str::from_utf8(&v).ok().and_then(|t| t.trim().parse().ok()))
+        .unwrap_or(0))
+}
+
+/// Moves `user_id`'s token epoch on (auth only): every access token issued
+/// before stops working at once. Returns the new epoch, which tokens
+/// issued from now on carry.
+pub fn bump_epoch(user_id: &str) -> ApiResult<u64> {
+    let store = spin_sdk::key_value::Store::open(EPOCH_STORE)?;
+    let next = current_epoch(user_id)? + 1;
+    store.set(&epoch_key(user_id), next.to_string().as_bytes())?;
+    Ok(next)
 }
 
 impl Caller {
@@ -211,7 +253,9 @@ pub fn require(req: &Request) -> ApiResult<Caller> {
 }
 
 /// The caller when a bearer token is present; 401 when one is present but
-/// invalid (a bad token is never silently treated as anonymous).
+/// invalid (a bad token is never silently treated as anonymous), or older
+/// than its account's token epoch ([`current_epoch`]); 503 when the epoch
+/// store cannot be read.
 pub fn optional(req: &Request) -> ApiResult<Option<Caller>> {
     let Some(token) = crate::web::bearer_token(req) else {
         return Ok(None);
@@ -221,6 +265,11 @@ pub fn optional(req: &Request) -> ApiResult<Option<Caller>> {
         ApiError::Unavailable(format!("authentication is not configured: {e}"))
     })?;
     let claims = keys.verify(token).map_err(ApiError::Unauthorized)?;
+    if claims.ep < current_epoch(&claims.sub)? {
+        return Err(ApiError::Unauthorized(
+            "this sign-in has ended (password changed, signed out everywhere, or account deleted); sign in again".into(),
+        ));
+    }
     Ok(Some(Caller { user_id: claims.sub, role: claims.role, token: token.to_string() }))
 }
 
@@ -242,6 +291,7 @@ mod tests {
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
             jti: "j1".into(),
+            ep: 0,
         }
     }
 

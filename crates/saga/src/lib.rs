@@ -45,7 +45,7 @@ mod tick;
 
 pub use dead::{dead_letters, requeue, DeadLetter};
 pub use inbox::{parse_event, receive};
-pub use outbox::emit;
+pub use outbox::{emit, forget_person};
 pub use relay::{backoff_ms, relay, relay_events, RelayReport, ANSWER_TIMEOUT_MS, CONNECT_TIMEOUT_MS, LEASE_MS, MAX_ATTEMPTS, PASS_BUDGET_MS};
 pub use subscribers::{chaining_host, saga_path, subscribers_of, INTERNAL_SUFFIX, Subscriber, Subscription, SUBSCRIPTIONS};
 pub use tick::require_tick;
@@ -115,6 +115,20 @@ pub mod types {
     pub const EVENT_CHANGED: &str = "EventChanged";
     /// tickets → notifications: a confirmed booking's tickets exist (codes included).
     pub const TICKETS_ISSUED: &str = "TicketsIssued";
+    /// users → booking, payments, tickets, notifications: an account was
+    /// erased; each scrubs the person's data it holds.
+    pub const ACCOUNT_ERASED: &str = "AccountErased";
+}
+
+/// The erased account of an `AccountErased` event (`payload.user_id`).
+///
+/// Errors: 422 naming `payload/user_id` when it is missing or not an
+/// account id (the relay dead-letters such an event).
+pub fn erased_user(event: &Event) -> platform::ApiResult<String> {
+    match event.payload.get("user_id").and_then(serde_json::Value::as_str) {
+        Some(id) if platform::ids::is_valid("usr", id) => Ok(id.to_string()),
+        _ => Err(platform::ApiError::field("payload/user_id", "must be an account id (usr_…)")),
+    }
 }
 
 /// Errors of [`emit`] and friends.

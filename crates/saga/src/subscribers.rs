@@ -46,6 +46,7 @@ pub const SUBSCRIPTIONS: &[Subscription] = &[
     Subscription { event_type: EVENT_CANCELLED, subscribers: &[BOOKING, NOTIFICATIONS] },
     Subscription { event_type: EVENT_CHANGED, subscribers: &[BOOKING] },
     Subscription { event_type: TICKETS_ISSUED, subscribers: &[NOTIFICATIONS] },
+    Subscription { event_type: ACCOUNT_ERASED, subscribers: &[BOOKING, PAYMENTS, TICKETS, NOTIFICATIONS] },
 ];
 
 /// The suffix of a service's private component id (`booking` →
@@ -85,6 +86,7 @@ mod tests {
         assert_eq!(names(EVENT_CANCELLED), ["booking", "notifications"]);
         assert_eq!(names(EVENT_CHANGED), ["booking"]);
         assert_eq!(names(TICKETS_ISSUED), ["notifications"]);
+        assert_eq!(names(ACCOUNT_ERASED), ["booking", "payments", "tickets", "notifications"]);
         assert!(subscribers_of("BookingOrderd").is_none());
     }
 

@@ -31,6 +31,7 @@ pub fn mint_token(user_id: &str, role: &str) -> String {
         iss: platform::auth::ISSUER.into(),
         aud: platform::auth::AUDIENCE.into(),
         jti: platform::ids::new("jti"),
+        ep: 0,
     })
     .expect("sign")
 }

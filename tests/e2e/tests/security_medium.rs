@@ -11,6 +11,9 @@
 //!    refund nothing; refunds are the event's organizer's and admins'.
 //! 8. Outside the sandbox, a secret that still holds its published value is
 //!    a health failure naming it, and nothing uses it.
+//! 9. Deleting an account reaches every component, and its access tokens —
+//!    and those of a password change or "log out everywhere" — stop
+//!    working at once.
 
 use e2e::accounts;
 use e2e::catalog::{create_venue, days_ahead, organizer};
@@ -343,4 +346,98 @@ fn published_secrets_are_refused_outside_the_sandbox() {
     app.get_as(&forged_admin, "/api/users").assert_problem(401);
     let tick = app.call("POST", "/api/bookings/tick", None, &[("authorization", &format!("Bearer {DEV_TICK}"))]);
     tick.assert_problem(401);
+}
+
+// ---------------------------------------------------------------------------
+// 9. Erasure and ended sessions
+
+/// Every text value of table `table` in the app's SQLite database `db`,
+/// joined (what is still stored there, as one string to search).
+fn stored_text(app: &App, db: &str, table: &str) -> String {
+    let path = app.state_dir().join(format!("{db}.db"));
+    let conn = rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open database");
+    conn.busy_timeout(Duration::from_secs(10)).unwrap();
+    let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).expect("select");
+    let n = stmt.column_count();
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((0..n).map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}")).unwrap_or_default()).collect::<Vec<_>>().join("|"))
+        })
+        .expect("query");
+    rows.map(|r| r.unwrap()).collect::<Vec<_>>().join("\n")
+}
+
+#[test]
+fn an_erased_account_is_forgotten_everywhere_and_its_token_dies_at_once() {
+    let app = App::spawn();
+    // a paid booking with tickets, a tickets e-mail and an in-site message
+    let p = paid_purchase(&app, "Erasure night", &days_ahead(20, "19:30"), &["Grace Hopper Attendee"]);
+    issued(&app, &p, 1);
+    t::wait_for(20, || {
+        t::tick(&app, "/api/notifications/tick");
+        (!t::mailbox(&app, &p.email).is_empty()).then_some(())
+    })
+    .expect("the tickets mail");
+    let local = p.email.split('@').next().unwrap().to_string();
+    for (db, table) in [("bookings", "bookings"), ("tickets", "tickets"), ("payments", "orders"), ("notifications", "email_jobs")] {
+        let text = stored_text(&app, db, table);
+        assert!(text.contains(&local) || text.contains("Grace Hopper Attendee"), "{db}.{table} holds the person before: {text}");
+    }
+    assert!(!t::my_messages(&app, &p.buyer.token).is_empty());
+
+    let gone = accounts::delete_as(&app, &p.buyer.token, "/api/users/me");
+    assert_eq!(gone.status, 204, "{}", gone.text());
+    // the same access token, at once, anywhere
+    for path in ["/api/bookings", "/api/tickets", "/api/notifications", "/api/users/me", &format!("/api/payments/{}", p.booking_id)] {
+        app.get_as(&p.buyer.token, path).assert_problem(401);
+    }
+    let hold = app.post_as(&p.buyer.token, "/api/holds", &json!({"event_id": p.event_id, "tier_id": p.tier_id, "quantity": 1}));
+    hold.assert_problem(401);
+
+    // every component forgot the person (the saga's deliveries, retried by ticks)
+    let forgotten = t::wait_for(20, || {
+        t::tick(&app, "/api/users/tick");
+        let all: Vec<String> = [("bookings", "bookings"), ("bookings", "saga_outbox"), ("tickets", "tickets"), ("tickets", "saga_outbox"),
+            ("payments", "orders"), ("payments", "saga_outbox"), ("notifications", "email_jobs"), ("notifications", "messages"),
+            ("notifications", "booking_contacts"), ("users", "profiles")]
+        .iter()
+        .map(|(db, table)| stored_text(&app, db, table))
+        .collect();
+        all.iter().all(|text| !text.contains(&local) && !text.contains("Grace Hopper") && !text.contains("Ada Lovelace") && !text.contains("4155550100")).then_some(all)
+    });
+    assert!(forgotten.is_some(), "personal data left behind");
+    // the anonymous records stay: the booking and its ticket, the payment
+    assert!(stored_text(&app, "bookings", "bookings").contains(&p.booking_id));
+    assert!(stored_text(&app, "payments", "orders").contains(&p.booking_id));
+    assert!(stored_text(&app, "tickets", "tickets").contains(&p.booking_id));
+}
+
+#[test]
+fn a_password_change_or_logging_out_everywhere_ends_every_access_token_at_once() {
+    let app = App::spawn();
+    let email = accounts::unique_email("epoch");
+    let phone = accounts::register(&app, &email, accounts::PASSWORD);
+    let laptop = accounts::login(&app, &email, accounts::PASSWORD);
+    assert_eq!(app.get_as(&phone.access_token, "/api/bookings").status, 200);
+
+    // the laptop changes the password: the phone's token dies now, not in 15 minutes
+    let changed = app.post_as(&laptop.access_token, "/api/auth/password",
+        &json!({"current_password": accounts::PASSWORD, "new_password": "a-brand-new-passphrase-42"}));
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    let fresh = accounts::Tokens::from_reply(&changed);
+    for old in [&phone.access_token, &laptop.access_token] {
+        for path in ["/api/bookings", "/api/tickets", "/api/users/me", "/api/auth/session"] {
+            app.get_as(old, path).assert_problem(401);
+        }
+    }
+    assert_eq!(app.get_as(&fresh.access_token, "/api/bookings").status, 200);
+
+    // log out everywhere: this token too, at once
+    let out = app.post_as(&fresh.access_token, "/api/auth/logout-all", &json!({}));
+    assert_eq!(out.status, 204, "{}", out.text());
+    app.get_as(&fresh.access_token, "/api/bookings").assert_problem(401);
+    accounts::refresh(&app, &fresh.refresh_token).assert_problem(401);
+    // signing in again works, with a token that works
+    let again = accounts::login(&app, &email, "a-brand-new-passphrase-42");
+    assert_eq!(app.get_as(&again.access_token, "/api/bookings").status, 200);
 }
