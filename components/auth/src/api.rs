@@ -2,7 +2,7 @@
 
 use crate::email::Email;
 use crate::password::{self, NewPassword};
-use crate::ratelimit::{self, LOGIN_PER_ACCOUNT, LOGIN_PER_IP, PASSWORD_CHANGE};
+use crate::ratelimit::{self, LOGIN_PER_IP, PASSWORD_CHANGE};
 use crate::sessions::{self, Revocation};
 use crate::{accounts, bootstrap, db, tokens};
 use platform::auth::Role;
@@ -74,9 +74,11 @@ pub fn register(req: Request, _p: Params) -> ApiResult {
 
 /// `POST /api/auth/login` — checks the password and starts a new session.
 ///
-/// Rate limits (counted before the password is checked): per client IP and
-/// per account, see [`ratelimit`]. Errors: 401 for an unknown e-mail or a
-/// wrong password alike; 429 with `Retry-After`.
+/// Rate limits (counted before the password is checked): per client IP,
+/// and a growing delay after repeated wrong passwords for this account
+/// from this client ([`ratelimit::login_delay`]; never a lock-out of the
+/// account for everyone). Errors: 401 for an unknown e-mail or a wrong
+/// password alike; 429 with `Retry-After`.
 pub fn login(req: Request, _p: Params) -> ApiResult {
     tokens::keys()?;
     let body: Credentials = read_json(&req)?;
@@ -84,15 +86,17 @@ pub fn login(req: Request, _p: Params) -> ApiResult {
     let ip = platform::web::client_ip(&req).unwrap_or_else(|| "unknown".into());
     ratelimit::hit(&LOGIN_PER_IP, &ip, now / 1000)?;
     let email_key = body.email.trim().to_lowercase();
-    ratelimit::hit(&LOGIN_PER_ACCOUNT, &email_key, now / 1000)?;
+    ratelimit::login_delay(&email_key, &ip, now)?;
     let conn = db()?;
     bootstrap::ensure(&conn, now)?;
     let account = accounts::by_email(&conn, &email_key)?.filter(|a| a.erased_at.is_none());
     let stored = account.as_ref().and_then(|a| a.password_hash.as_deref());
     let password_ok = body.password.chars().count() <= password::MAX_CHARS && password::verify(&body.password, stored);
     let Some(account) = account.filter(|_| password_ok) else {
+        ratelimit::login_failed(&email_key, &ip, now)?;
         return Err(ApiError::Unauthorized("the e-mail address or password is wrong".into()));
     };
+    ratelimit::login_succeeded(&email_key, &ip)?;
     let refresh = sessions::start(&conn, &account.id, now)?;
     ok(&tokens::response(&account.id, &account.email, account.role, refresh)?)
 }

@@ -10,6 +10,18 @@
 //!
 //! Over the limit the request fails with 429 and `Retry-After` = seconds
 //! until the window ends (RFC 9110 §10.2.3, RFC 6585 §4).
+//!
+//! Wrong passwords are slowed down, never locked out ([`login_delay`]):
+//! failures count per account *and* client address, and past
+//! [`FREE_FAILURES`] each further one makes that client wait longer before
+//! its next try for that account (1 s, 2 s, 4 s … at most
+//! [`MAX_DELAY_SECS`]). A fixed count per account (the previous rule: 10
+//! per 15 minutes, then 429 even for the right password) let anyone lock a
+//! known account for minutes; now a stranger's failures slow only the
+//! stranger (OWASP Authentication Cheat Sheet, "account lockout": prefer
+//! throttling, exponential back-off keyed by account and source). Sign-ins
+//! per client address stay capped ([`LOGIN_PER_IP`]), so guessing across
+//! many accounts from one address stays slow too.
 
 use platform::{ApiError, ApiResult};
 use sha2::{Digest, Sha256};
@@ -29,9 +41,6 @@ pub struct Limit {
     pub window_secs: i64,
 }
 
-/// Sign-in attempts per account (normalised e-mail): 10 per 15 minutes
-/// (OWASP Authentication Cheat Sheet, "account lockout" guidance).
-pub const LOGIN_PER_ACCOUNT: Limit = Limit { name: "login-account", max: 10, window_secs: 900 };
 /// Sign-in attempts per client IP: 50 per 15 minutes (room for a shared NAT).
 pub const LOGIN_PER_IP: Limit = Limit { name: "login-ip", max: 50, window_secs: 900 };
 /// Password-change attempts per account: 10 per 15 minutes.
@@ -76,6 +85,71 @@ pub fn hit(limit: &Limit, subject: &str, now_secs: i64) -> ApiResult<()> {
     Ok(())
 }
 
+/// Failed sign-ins per (account, client) that cost no delay.
+pub const FREE_FAILURES: i64 = 4;
+/// The longest delay between sign-in attempts of one client for one
+/// account, seconds.
+pub const MAX_DELAY_SECS: i64 = 30;
+/// How long failures are remembered after the last one, seconds.
+pub const FAILURE_MEMORY_SECS: i64 = 900;
+
+/// The delay after the `failures`-th consecutive failure, seconds: none up
+/// to [`FREE_FAILURES`], then 1, 2, 4 … capped at [`MAX_DELAY_SECS`].
+pub fn delay_after(failures: i64) -> i64 {
+    if failures <= FREE_FAILURES {
+        0
+    } else {
+        (1i64 << (failures - FREE_FAILURES - 1).min(16)).min(MAX_DELAY_SECS)
+    }
+}
+
+/// The failure record key of `account` (normalised e-mail) from `client`
+/// (an IP), hashed like the counters.
+fn failure_key(account: &str, client: &str) -> String {
+    let digest = Sha256::digest(format!("{account}\n{client}").as_bytes());
+    format!("lf:{}", crate::tokens::hex(&digest[..12]))
+}
+
+/// `(failures, retry_at_ms)` of a record, unless its last failure is
+/// older than [`FAILURE_MEMORY_SECS`] at `now_ms`.
+fn failures(bucket: &store::Bucket, key: &str, now_ms: i64) -> ApiResult<Option<(i64, i64)>> {
+    let Some(raw) = bucket.get(key).map_err(kv_error)? else { return Ok(None) };
+    let v: serde_json::Value = serde_json::from_slice(&raw).unwrap_or_default();
+    let (n, retry_at, last) = (v["n"].as_i64().unwrap_or(0), v["retry_at"].as_i64().unwrap_or(0), v["last"].as_i64().unwrap_or(0));
+    Ok((now_ms - last < FAILURE_MEMORY_SECS * 1000).then_some((n, retry_at)))
+}
+
+/// Before checking a password: 429 with `Retry-After` while `client` must
+/// still wait after its last failure for `account`.
+pub fn login_delay(account: &str, client: &str, now_ms: i64) -> ApiResult<()> {
+    let bucket = store::open(STORE).map_err(kv_error)?;
+    if let Some((_, retry_at)) = failures(&bucket, &failure_key(account, client), now_ms)? {
+        if retry_at > now_ms {
+            return Err(ApiError::TooManyRequests {
+                retry_after_secs: ((retry_at - now_ms + 999) / 1000).max(1) as u64,
+                detail: "too many wrong passwords from here; wait a moment and try again".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// After a wrong password: one more failure of `client` for `account`,
+/// and its next try waits [`delay_after`] that many.
+pub fn login_failed(account: &str, client: &str, now_ms: i64) -> ApiResult<()> {
+    let bucket = store::open(STORE).map_err(kv_error)?;
+    let key = failure_key(account, client);
+    let n = failures(&bucket, &key, now_ms)?.map(|(n, _)| n).unwrap_or(0) + 1;
+    let record = serde_json::json!({"n": n, "retry_at": now_ms + delay_after(n) * 1000, "last": now_ms});
+    bucket.set(&key, record.to_string().as_bytes()).map_err(kv_error)
+}
+
+/// After a right password: `client`'s failures for `account` are forgotten.
+pub fn login_succeeded(account: &str, client: &str) -> ApiResult<()> {
+    let bucket = store::open(STORE).map_err(kv_error)?;
+    bucket.delete(&failure_key(account, client)).map_err(kv_error)
+}
+
 fn kv_error(e: store::Error) -> ApiError {
     eprintln!("key-value error: {e:?}");
     ApiError::Unavailable("the key-value store is unavailable; try again".into())
@@ -87,10 +161,20 @@ mod tests {
 
     #[test]
     fn keys_are_per_window_and_hide_the_subject() {
-        let a = key(&LOGIN_PER_ACCOUNT, "ann@x.com", 7);
-        assert!(a.starts_with("rl:login-account:7:"));
+        let a = key(&LOGIN_PER_IP, "ann@x.com", 7);
+        assert!(a.starts_with("rl:login-ip:7:"));
         assert!(!a.contains("ann"));
-        assert_ne!(a, key(&LOGIN_PER_ACCOUNT, "ann@x.com", 8));
-        assert_ne!(a, key(&LOGIN_PER_IP, "ann@x.com", 7));
+        assert_ne!(a, key(&LOGIN_PER_IP, "ann@x.com", 8));
+        assert_ne!(a, key(&PASSWORD_CHANGE, "ann@x.com", 7));
+        let f = failure_key("ann@x.com", "203.0.113.7");
+        assert!(!f.contains("ann") && !f.contains("203"));
+        assert_ne!(f, failure_key("ann@x.com", "198.51.100.2"));
+    }
+
+    #[test]
+    fn delays_grow_and_stay_short() {
+        let d: Vec<i64> = (1..=12).map(delay_after).collect();
+        assert_eq!(d, [0, 0, 0, 0, 1, 2, 4, 8, 16, 30, 30, 30]);
+        assert_eq!(delay_after(10_000), MAX_DELAY_SECS);
     }
 }

@@ -190,13 +190,51 @@ pub fn client_addr(req: &Request) -> Option<&str> {
     header_last(req, "spin-client-addr")
 }
 
+/// The variable listing the proxies whose `X-Forwarded-For` is honoured:
+/// IP addresses separated by commas or spaces (empty: none).
+pub const TRUSTED_PROXIES: &str = "trusted_proxies";
+
 /// The caller's IP without the port, for per-address limits.
+///
+/// The peer is the last `spin-client-addr` (Spin's own, [`header_last`]).
+/// When that peer is one of the [`TRUSTED_PROXIES`], the client is the
+/// right-most `X-Forwarded-For` address that is not itself a trusted proxy
+/// (each proxy appends the address it saw; anything further left was
+/// written by the client and proves nothing). Otherwise `X-Forwarded-For`
+/// is ignored: any client can send one (OWASP ASVS 4.0 §1.4.x / the
+/// `X-Forwarded-For` guidance of RFC 7239 §8.3).
 pub fn client_ip(req: &Request) -> Option<String> {
-    let addr = client_addr(req)?;
-    match addr.parse::<std::net::SocketAddr>() {
-        Ok(sa) => Some(sa.ip().to_string()),
-        Err(_) => Some(addr.to_string()),
+    let trusted = crate::config::get(TRUSTED_PROXIES).unwrap_or_default();
+    let forwarded: Vec<&str> = req
+        .headers()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("x-forwarded-for"))
+        .filter_map(|(_, v)| v.as_str())
+        .collect();
+    resolve_client_ip(client_addr(req)?, &forwarded, &trusted)
+}
+
+/// [`client_ip`] from its parts (pure, for tests): the peer address
+/// (`ip:port` or `ip`), the `X-Forwarded-For` header values in order, and
+/// the trusted proxy list.
+pub fn resolve_client_ip(peer: &str, forwarded: &[&str], trusted: &str) -> Option<String> {
+    let ip_of = |a: &str| -> Option<std::net::IpAddr> {
+        let a = a.trim();
+        a.parse::<std::net::SocketAddr>().map(|sa| sa.ip()).ok().or_else(|| a.trim_start_matches('[').trim_end_matches(']').parse().ok())
+    };
+    let trusted: Vec<std::net::IpAddr> = trusted.split([',', ' ']).filter_map(|t| ip_of(t)).collect();
+    let Some(peer_ip) = ip_of(peer) else { return Some(peer.to_string()) };
+    if !trusted.contains(&peer_ip) {
+        return Some(peer_ip.to_string());
     }
+    let hops: Vec<&str> = forwarded.iter().flat_map(|v| v.split(',')).collect();
+    for hop in hops.iter().rev() {
+        match ip_of(hop) {
+            Some(ip) if trusted.contains(&ip) => continue,
+            Some(ip) => return Some(ip.to_string()),
+            None => break,
+        }
+    }
+    Some(peer_ip.to_string())
 }
 
 /// The bearer token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1).
@@ -438,6 +476,20 @@ mod tests {
         for bad in ["", "text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data", "application/+json", "text/json", "application/jsonp", "json"] {
             assert!(!is_json_media_type(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+        let xff = ["198.51.100.7, 203.0.113.9"];
+        // no trusted proxy: the peer, whatever the header says
+        assert_eq!(resolve_client_ip("127.0.0.1:5000", &xff, "").as_deref(), Some("127.0.0.1"));
+        assert_eq!(resolve_client_ip("10.0.0.2:1", &xff, "10.0.0.9").as_deref(), Some("10.0.0.2"));
+        // behind the proxy: the right-most address it did not add itself
+        assert_eq!(resolve_client_ip("10.0.0.2:1", &xff, "10.0.0.2").as_deref(), Some("203.0.113.9"));
+        assert_eq!(resolve_client_ip("10.0.0.2:1", &["198.51.100.7", "203.0.113.9, 10.0.0.3"], "10.0.0.2 10.0.0.3").as_deref(), Some("203.0.113.9"));
+        // garbage ends the walk at the proxy itself
+        assert_eq!(resolve_client_ip("10.0.0.2:1", &["evil, nonsense"], "10.0.0.2").as_deref(), Some("10.0.0.2"));
+        assert_eq!(resolve_client_ip("[::1]:8080", &["2001:db8::1"], "::1").as_deref(), Some("2001:db8::1"));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `auth` through the runner: accounts, token responses, refresh rotation
 //! (including the concurrent race and reuse detection), logout, password
-//! change, forged tokens, key rotation, login and registration rate limits,
+//! change, forged tokens, key rotation, login delays and registration rate limits,
 //! the first admin.
 
 use base64::Engine;
@@ -320,19 +320,28 @@ fn keys_rotate_without_logging_anyone_out_and_removed_keys_fail() {
 }
 
 #[test]
-fn login_is_rate_limited_per_account() {
+fn wrong_passwords_slow_down_the_client_with_growing_delays() {
     let app = App::spawn();
     let t = accounts::customer(&app);
-    for i in 0..10 {
-        let r = app.post("/api/auth/login", &json!({"email": t.email, "password": format!("wrong-{i}-password")}));
-        assert_eq!(r.status, 401, "attempt {i}");
+    let wrong = |i: u32| app.post("/api/auth/login", &json!({"email": t.email, "password": format!("wrong-{i}-password")}));
+    let right = || app.post("/api/auth/login", &json!({"email": t.email.to_uppercase(), "password": PASSWORD}));
+    let retry_after = |r: &e2e::Reply| -> u64 {
+        assert_eq!(r.assert_problem(429)["type"], "/problems/rate-limited");
+        r.header("retry-after").expect("Retry-After").parse().unwrap()
+    };
+    // four free failures, then each one makes this client wait longer
+    for i in 0..5 {
+        assert_eq!(wrong(i).status, 401, "attempt {i}");
     }
-    // the 11th attempt in the window is refused before the password is checked, even a correct one
-    let r = app.post("/api/auth/login", &json!({"email": t.email.to_uppercase(), "password": PASSWORD}));
-    let p = r.assert_problem(429);
-    assert_eq!(p["type"], "/problems/rate-limited");
-    let retry: u64 = r.header("retry-after").expect("Retry-After").parse().unwrap();
-    assert!((1..=900).contains(&retry), "{retry}");
+    assert_eq!(retry_after(&right()), 1, "the fifth failure costs a second, even for the right password");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(wrong(5).status, 401);
+    assert_eq!(retry_after(&wrong(6)), 2, "the sixth costs two");
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    // the right password, once the short wait is over, and the slate is clean
+    assert_eq!(right().status, 200);
+    assert_eq!(wrong(7).status, 401);
+    assert_eq!(wrong(8).status, 401);
     // other accounts are not affected; the existing session still works
     login(&app, &accounts::customer(&app).email, PASSWORD);
     assert_eq!(refresh(&app, &t.refresh_token).status, 200);
