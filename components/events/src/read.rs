@@ -303,9 +303,26 @@ pub fn get_jsonld(req: Request, params: Params) -> ApiResult {
     let conn = store::open()?;
     let e = visible_event(&req, &conn, id)?;
     let venue = venues::load(&conn, &e.venue_id, false)?.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("venue missing")))?;
-    let mut r = platform::web::json(200, &jsonld(&e, &venue, &tiers(&conn, id)?));
-    r.set_header("content-type", "application/ld+json");
-    Ok(r)
+    let body = serde_json::to_vec(&jsonld(&e, &venue, &tiers(&conn, id)?)).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(spin_sdk::http::Response::builder().status(200).header("content-type", "application/ld+json").body(script_safe(&body)).build())
+}
+
+/// JSON text that is safe inside an HTML `<script type="application/ld+json">`
+/// element: `<`, `>` and `&` (which only occur inside JSON strings) as
+/// `\u003c`, `\u003e`, `\u0026`, so a title holding `</script>` cannot end
+/// the element of a site that embeds the document (issue 17, item 12; the
+/// HTML spec's script-data rules; the same JSON value to any parser).
+pub fn script_safe(json: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(json.len() + 16);
+    for &b in json {
+        match b {
+            b'<' => out.extend_from_slice(b"\\u003c"),
+            b'>' => out.extend_from_slice(b"\\u003e"),
+            b'&' => out.extend_from_slice(b"\\u0026"),
+            b => out.push(b),
+        }
+    }
+    out
 }
 
 /// One seat of the inventory contract.

@@ -37,11 +37,13 @@ fn handle(req: Request) -> Response {
 /// Answers one request (the component's entry point, see the table above).
 pub fn respond(req: Request) -> Response {
     let request_id = platform::web::request_id(&req);
+    let https = platform::web::is_https(&req);
     let mut resp = match answer(&req) {
         Ok(r) => r,
         Err(e) => e.into_response(),
     };
     resp.set_header("x-request-id", request_id);
+    platform::web::harden(&mut resp, https);
     resp
 }
 

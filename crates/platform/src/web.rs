@@ -2,9 +2,11 @@
 //!
 //! * [`serve`] runs a spin-sdk [`Router`] and normalises what it answers:
 //!   the router's plain-text 404/405 become problem+json (`no-route`,
-//!   `method-not-allowed`), every response carries `x-request-id`, API
-//!   responses default to `cache-control: no-store`, and large JSON answers
-//!   are gzip-compressed for clients that accept it ([`crate::compress`]).
+//!   `method-not-allowed`), every response carries `x-request-id` and
+//!   `x-content-type-options: nosniff` (plus HSTS over HTTPS, [`harden`]),
+//!   API responses default to `cache-control: no-store`, and large JSON
+//!   answers are gzip-compressed for clients that accept it
+//!   ([`crate::compress`]).
 //! * [`read_json`] parses a JSON body into a typed request, mapping shape
 //!   errors to 422 field errors and syntax errors to 400; a body not sent
 //!   as `application/json` (or `+json`) is 415 ([`require_json_content_type`]).
@@ -26,6 +28,7 @@ pub const MAX_JSON_BODY: usize = 1024 * 1024;
 pub fn serve(router: &Router, req: Request) -> Response {
     let req = normalize_path(req);
     let request_id = request_id(&req);
+    let https = is_https(&req);
     let gzip_ok = crate::compress::accepts_gzip(&req);
     let method = req.method().to_string();
     let path = req.path().to_string();
@@ -50,6 +53,7 @@ pub fn serve(router: &Router, req: Request) -> Response {
     if resp.header("cache-control").is_none() {
         resp.set_header("cache-control", "no-store");
     }
+    harden(&mut resp, https);
     crate::compress::negotiate(&mut resp, gzip_ok);
     resp
 }
@@ -110,6 +114,48 @@ fn normal_path(path: &str) -> String {
         i += 1;
     }
     out
+}
+
+/// `Strict-Transport-Security` of answers served over HTTPS (RFC 6797):
+/// one year, subdomains included.
+pub const HSTS: &str = "max-age=31536000; includeSubDomains";
+
+/// Whether the request reached the app over HTTPS: Spin's `spin-full-url`
+/// says `https://` (Spin terminating TLS itself), or the peer is one of the
+/// [`TRUSTED_PROXIES`] and its last `X-Forwarded-Proto` says `https` (TLS
+/// ended at that proxy). A client's own `X-Forwarded-Proto` counts for
+/// nothing.
+pub fn is_https(req: &Request) -> bool {
+    if header_last(req, "spin-full-url").is_some_and(|u| u.len() >= 8 && u[..8].eq_ignore_ascii_case("https://")) {
+        return true;
+    }
+    let trusted = trusted_ips(&crate::config::get(TRUSTED_PROXIES).unwrap_or_default());
+    let peer_trusted = client_addr(req).and_then(ip_of).is_some_and(|ip| trusted.contains(&ip));
+    peer_trusted && header_last(req, "x-forwarded-proto").is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
+}
+
+/// An IP address from `ip`, `ip:port` or `[ipv6]:port` text.
+fn ip_of(a: &str) -> Option<std::net::IpAddr> {
+    let a = a.trim();
+    a.parse::<std::net::SocketAddr>().map(|sa| sa.ip()).ok().or_else(|| a.trim_start_matches('[').trim_end_matches(']').parse().ok())
+}
+
+/// The addresses of a [`TRUSTED_PROXIES`] list (commas or spaces).
+fn trusted_ips(list: &str) -> Vec<std::net::IpAddr> {
+    list.split([',', ' ']).filter_map(ip_of).collect()
+}
+
+/// The headers every answer carries (issue 17, item 12; OWASP ASVS 4.0
+/// §14.4.4, §14.4.5): `X-Content-Type-Options: nosniff` unless the handler
+/// set it (no browser guesses an API answer or a QR code to be HTML), and
+/// `Strict-Transport-Security` ([`HSTS`]) when `https`.
+pub fn harden(resp: &mut Response, https: bool) {
+    if resp.header("x-content-type-options").is_none() {
+        resp.set_header("x-content-type-options", "nosniff");
+    }
+    if https {
+        resp.set_header("strict-transport-security", HSTS);
+    }
 }
 
 /// The request id: the client's `x-request-id` if it is 1–64 characters of
@@ -217,11 +263,7 @@ pub fn client_ip(req: &Request) -> Option<String> {
 /// (`ip:port` or `ip`), the `X-Forwarded-For` header values in order, and
 /// the trusted proxy list.
 pub fn resolve_client_ip(peer: &str, forwarded: &[&str], trusted: &str) -> Option<String> {
-    let ip_of = |a: &str| -> Option<std::net::IpAddr> {
-        let a = a.trim();
-        a.parse::<std::net::SocketAddr>().map(|sa| sa.ip()).ok().or_else(|| a.trim_start_matches('[').trim_end_matches(']').parse().ok())
-    };
-    let trusted: Vec<std::net::IpAddr> = trusted.split([',', ' ']).filter_map(|t| ip_of(t)).collect();
+    let trusted = trusted_ips(trusted);
     let Some(peer_ip) = ip_of(peer) else { return Some(peer.to_string()) };
     if !trusted.contains(&peer_ip) {
         return Some(peer_ip.to_string());

@@ -3,9 +3,12 @@
 //!
 //! 11. Wrong passwords are no lock-out: a stranger's failures slow only the
 //!     stranger, and the client address behind a proxy is configurable.
+//! 12. Every answer says `nosniff` (HSTS over HTTPS), and the JSON-LD
+//!     document is safe to embed in a `<script>` element.
 
 use e2e::accounts::{self, PASSWORD};
-use e2e::{json, App, Reply};
+use e2e::catalog::{create_event, create_venue, days_ahead, event_body, ga_venue, organizer, publish};
+use e2e::{json, App, Reply, Value};
 
 /// `POST /api/auth/login` as the client a trusted proxy names in
 /// `X-Forwarded-For`.
@@ -47,4 +50,74 @@ fn a_strangers_wrong_passwords_never_lock_the_owner_out() {
         assert_eq!(login_from(&app, &format!("203.0.113.{i}"), &owner.email, "a-wrong-password-here").status, 401);
     }
     login_from(&app, "198.51.100.2", &owner.email, PASSWORD).assert_problem(429);
+}
+
+// ---------------------------------------------------------------------------
+// 12. Headers and embedding
+
+#[test]
+fn every_answer_says_nosniff_and_https_ones_say_hsts() {
+    let app = App::spawn_with(&[("trusted_proxies", "127.0.0.1")]);
+    let org = organizer();
+    let venue = create_venue(&app, &org.token, &ga_venue("Sniff Hall", "Boston", "America/New_York"));
+    let ev = create_event(&app, &org.token, &event_body(&venue, "Sniff night", &days_ahead(20, "20:00")));
+    let id = ev["id"].as_str().unwrap().to_string();
+    publish(&app, &org.token, &id);
+    let p = e2e::journey::paid_purchase(&app, "QR night", &days_ahead(21, "20:00"), &["Ada"]);
+    let ticket = e2e::tickets::wait_for(20, || {
+        e2e::tickets::tick(&app, "/api/bookings/tick");
+        e2e::tickets::my_tickets(&app, &p.buyer.token, Some(&p.booking_id)).into_iter().next()
+    })
+    .expect("a ticket");
+    let qr = format!("/api/tickets/{}/qr.svg", ticket["id"].as_str().unwrap());
+    let answers: Vec<(String, Reply)> = vec![
+        ("/api/events".into(), app.get("/api/events")),
+        (format!("/api/events/{id}/jsonld"), app.get(&format!("/api/events/{id}/jsonld"))),
+        (qr.clone(), app.get_as(&p.buyer.token, &qr)),
+        ("/api/bookings (401)".into(), app.get("/api/bookings")),
+        ("/api/nothing (404)".into(), app.get("/api/nothing")),
+        ("/api/auth/health".into(), app.get("/api/auth/health")),
+        ("/ (the site)".into(), app.get("/")),
+    ];
+    for (what, r) in &answers {
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"), "{what}: {:?}", r.headers);
+        assert!(r.header("strict-transport-security").is_none(), "{what}: plain HTTP gets no HSTS");
+    }
+    assert_eq!(answers[2].1.status, 200);
+    // TLS ended at the trusted proxy: HSTS on API and site answers alike
+    for path in ["/api/events", "/", "/api/bookings"] {
+        let r = app.call("GET", path, None, &[("x-forwarded-proto", "https")]);
+        assert_eq!(r.header("strict-transport-security"), Some("max-age=31536000; includeSubDomains"), "{path}");
+    }
+    drop(app);
+    // a client's own X-Forwarded-Proto is nothing
+    let app = App::spawn();
+    let r = app.call("GET", "/api/events", None, &[("x-forwarded-proto", "https")]);
+    assert!(r.header("strict-transport-security").is_none());
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+}
+
+#[test]
+fn the_jsonld_document_cannot_end_an_embedding_script_element() {
+    let app = App::spawn();
+    let org = organizer();
+    let venue = create_venue(&app, &org.token, &ga_venue("Embed Hall", "Boston", "America/New_York"));
+    let title = "Night </script><script>alert(1)</script> & <b>more</b>";
+    let mut body = event_body(&venue, title, &days_ahead(20, "20:00"));
+    body["description"] = json!("<!-- comment --> </SCRIPT> end");
+    let ev = create_event(&app, &org.token, &body);
+    let id = ev["id"].as_str().unwrap().to_string();
+    publish(&app, &org.token, &id);
+    let r = app.get(&format!("/api/events/{id}/jsonld"));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/ld+json"));
+    let text = r.text();
+    for raw in ['<', '>', '&'] {
+        assert!(!text.contains(raw), "{raw} in {text}");
+    }
+    assert!(text.contains("\\u003c/script\\u003e"), "{text}");
+    // the same value to a JSON parser
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["name"], title);
+    assert_eq!(v["description"], "<!-- comment --> </SCRIPT> end");
 }
