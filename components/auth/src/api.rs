@@ -6,7 +6,7 @@ use crate::ratelimit::{self, LOGIN_PER_IP, PASSWORD_CHANGE};
 use crate::sessions::{self, Revocation};
 use crate::{accounts, bootstrap, db, tokens};
 use platform::auth::Role;
-use platform::web::{created, no_content, ok, read_json};
+use platform::web::{no_content, ok, read_json};
 use platform::{clock, health, ApiError, ApiResult, FieldError};
 use serde::Deserialize;
 use spin_sdk::http::{Params, Request};
@@ -69,7 +69,7 @@ pub fn register(req: Request, _p: Params) -> ApiResult {
         return Err(ApiError::conflict("email-taken", "an account with this e-mail address already exists"));
     }
     let refresh = sessions::start(&conn, &id, now)?;
-    created(&format!("/api/users/{id}"), &tokens::response(&id, email.as_str(), role, refresh)?)
+    tokens::answer(201, Some(&format!("/api/users/{id}")), &tokens::response(&id, email.as_str(), role, refresh)?)
 }
 
 /// `POST /api/auth/login` — checks the password and starts a new session.
@@ -98,38 +98,64 @@ pub fn login(req: Request, _p: Params) -> ApiResult {
     };
     ratelimit::login_succeeded(&email_key, &ip)?;
     let refresh = sessions::start(&conn, &account.id, now)?;
-    ok(&tokens::response(&account.id, &account.email, account.role, refresh)?)
+    tokens::answer(200, None, &tokens::response(&account.id, &account.email, account.role, refresh)?)
 }
 
 /// Body of refresh and logout.
 #[derive(Debug, Deserialize)]
 pub struct RefreshRequest {
-    /// The opaque refresh token.
-    pub refresh_token: String,
+    /// The opaque refresh token; when absent (or the body is empty), the
+    /// [`tokens::REFRESH_COOKIE`] cookie's.
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+}
+
+/// The refresh token of a refresh or logout request: the body's
+/// `refresh_token` (API clients), else the [`tokens::REFRESH_COOKIE`]
+/// cookie (browsers). An empty body is allowed. 401 when neither is there.
+fn presented_refresh_token(req: &Request) -> ApiResult<String> {
+    let blank = req.body().iter().all(|b| b.is_ascii_whitespace());
+    let body: RefreshRequest = if blank { RefreshRequest { refresh_token: None } } else { read_json(req)? };
+    body.refresh_token
+        .filter(|t| !t.is_empty())
+        .or_else(|| platform::web::cookie(req, tokens::REFRESH_COOKIE).filter(|t| !t.is_empty()).map(str::to_string))
+        .ok_or_else(|| ApiError::Unauthorized("no refresh token (neither refresh_token nor the sign-in cookie)".into()))
 }
 
 /// `POST /api/auth/refresh` — rotates the refresh token and issues a new
-/// access token carrying the account's current role. See [`sessions`] for
-/// reuse detection and the concurrent-refresh rule.
+/// access token carrying the account's current role. The token comes from
+/// the body or the refresh cookie ([`presented_refresh_token`]); the new
+/// one goes back in both. See [`sessions`] for reuse detection and the
+/// concurrent-refresh rule.
 pub fn refresh(req: Request, _p: Params) -> ApiResult {
     tokens::keys()?;
-    let body: RefreshRequest = read_json(&req)?;
+    let presented = presented_refresh_token(&req)?;
     let conn = db()?;
     let now = clock::now_ms();
-    let (user_id, next) = sessions::rotate(&conn, &body.refresh_token, now)?;
+    let (user_id, next) = sessions::rotate(&conn, &presented, now)?;
     let account = accounts::by_id(&conn, &user_id)?
         .filter(|a| a.erased_at.is_none())
         .ok_or_else(|| ApiError::Unauthorized("this account no longer exists".into()))?;
-    ok(&tokens::response(&account.id, &account.email, account.role, next)?)
+    tokens::answer(200, None, &tokens::response(&account.id, &account.email, account.role, next)?)
 }
 
-/// `POST /api/auth/logout` — ends the sign-in the refresh token belongs to.
-/// Always 204 (an unknown token has nothing left to end).
+/// `POST /api/auth/logout` — ends the sign-in the refresh token (body or
+/// cookie) belongs to and clears the cookie. Always 204 (an unknown token
+/// has nothing left to end).
 pub fn logout(req: Request, _p: Params) -> ApiResult {
-    let body: RefreshRequest = read_json(&req)?;
-    let conn = db()?;
-    sessions::revoke_by_token(&conn, &body.refresh_token, clock::now_ms())?;
-    no_content()
+    let presented = presented_refresh_token(&req).ok();
+    if let Some(token) = presented {
+        let conn = db()?;
+        sessions::revoke_by_token(&conn, &token, clock::now_ms())?;
+    }
+    signed_out()
+}
+
+/// 204 that also removes the refresh cookie.
+fn signed_out() -> ApiResult {
+    let mut r = no_content()?;
+    r.set_header("set-cookie", tokens::cleared_refresh_cookie());
+    Ok(r)
 }
 
 /// `POST /api/auth/logout-all` — ends every sign-in of the caller: the
@@ -141,7 +167,7 @@ pub fn logout_all(req: Request, _p: Params) -> ApiResult {
     let conn = db()?;
     sessions::revoke_user(&conn, &caller.user_id, Revocation::LogoutAll, clock::now_ms())?;
     platform::auth::bump_epoch(&caller.user_id)?;
-    no_content()
+    signed_out()
 }
 
 /// Body of a password change.
@@ -178,7 +204,7 @@ pub fn change_password(req: Request, _p: Params) -> ApiResult {
     sessions::revoke_user(&conn, &account.id, Revocation::PasswordChange, now)?;
     platform::auth::bump_epoch(&account.id)?;
     let refresh = sessions::start(&conn, &account.id, now)?;
-    ok(&tokens::response(&account.id, &account.email, account.role, refresh)?)
+    tokens::answer(200, None, &tokens::response(&account.id, &account.email, account.role, refresh)?)
 }
 
 /// `GET /api/auth/session` — what the presented access token says:

@@ -5,8 +5,8 @@
 //! | `GET  /api/auth/health` | anyone | database and store checks |
 //! | `POST /api/auth/register` `{email, password}` | anyone | 201 token response (always a customer); 409 `email-taken`; 422 policy; 429 + `Retry-After` |
 //! | `POST /api/auth/login` `{email, password}` | anyone | 200 token response; 401; 429 + `Retry-After` |
-//! | `POST /api/auth/refresh` `{refresh_token}` | holder | 200 token response (rotated); 401; 409 `refresh-race` |
-//! | `POST /api/auth/logout` `{refresh_token}` | holder | 204; ends that sign-in's family |
+//! | `POST /api/auth/refresh` `{refresh_token}` or the refresh cookie | holder | 200 token response (rotated); 401; 409 `refresh-race` |
+//! | `POST /api/auth/logout` `{refresh_token}` or the refresh cookie | holder | 204; ends that sign-in's family, clears the cookie |
 //! | `POST /api/auth/logout-all` | bearer | 204; ends every family of the caller |
 //! | `POST /api/auth/password` `{current_password, new_password}` | bearer | 200 token response for a new session; every other session ended |
 //! | `GET  /api/auth/session` | bearer | `{user_id, role}` the access token carries |
@@ -19,7 +19,11 @@
 //!
 //! Token responses use RFC 6749 §5.1 names: `access_token`, `token_type`
 //! (`Bearer`), `expires_in` (seconds), `refresh_token`, plus `user`
-//! (`{id, email, role}`). `/internal/` routes are served only by the private
+//! (`{id, email, role}`). The refresh token also goes out as the cookie
+//! `boxoffice_refresh` (`HttpOnly; Secure; SameSite=Strict;
+//! Path=/api/auth`, [`tokens::refresh_cookie`]): the site keeps it there,
+//! out of reach of scripts, while API clients keep using the JSON member;
+//! refresh and logout take either. `/internal/` routes are served only by the private
 //! component `auth-internal` (reached by service chaining as
 //! `http://auth-internal.spin.internal/...`, see
 //! [`platform::web::Surface`]); the public `auth` has no such routes (404). The calling

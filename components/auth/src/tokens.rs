@@ -94,6 +94,42 @@ pub fn sign_access_token(user_id: &str, role: Role) -> Result<String, ApiError> 
     Ok(keys.sign(&claims)?)
 }
 
+/// Name of the cookie that carries the refresh token to browsers.
+pub const REFRESH_COOKIE: &str = "boxoffice_refresh";
+/// Path of [`REFRESH_COOKIE`]: auth's own routes, where refresh and logout
+/// read it; no other component ever receives it.
+pub const REFRESH_COOKIE_PATH: &str = "/api/auth";
+
+/// The `Set-Cookie` value that hands `refresh_token` to a browser:
+/// `HttpOnly` (no script, so no XSS, can read it), `Secure`,
+/// `SameSite=Strict` (never sent from another site), scoped to
+/// [`REFRESH_COOKIE_PATH`], for the refresh token's lifetime (issue 17,
+/// item 12; OWASP ASVS 4.0 §3.4.1-§3.4.5).
+pub fn refresh_cookie(refresh_token: &str) -> String {
+    format!(
+        "{REFRESH_COOKIE}={refresh_token}; Path={REFRESH_COOKIE_PATH}; Max-Age={}; HttpOnly; Secure; SameSite=Strict",
+        REFRESH_TTL_MS / 1000
+    )
+}
+
+/// The `Set-Cookie` value that removes [`REFRESH_COOKIE`] (logout).
+pub fn cleared_refresh_cookie() -> String {
+    format!("{REFRESH_COOKIE}=; Path={REFRESH_COOKIE_PATH}; Max-Age=0; HttpOnly; Secure; SameSite=Strict")
+}
+
+/// A token response as `status` with `location` (for 201), carrying the
+/// refresh token twice: in the JSON body for API clients, and in the
+/// [`refresh_cookie`] for browsers (the site keeps no refresh token in
+/// script-readable storage).
+pub fn answer(status: u16, location: Option<&str>, tokens: &TokenResponse) -> platform::ApiResult {
+    let mut r = platform::web::json(status, tokens);
+    if let Some(l) = location {
+        r.set_header("location", l);
+    }
+    r.set_header("set-cookie", refresh_cookie(&tokens.refresh_token));
+    Ok(r)
+}
+
 /// Builds the token response for a session whose refresh token is `refresh_token`.
 pub fn response(user_id: &str, email: &str, role: Role, refresh_token: String) -> Result<TokenResponse, ApiError> {
     Ok(TokenResponse {

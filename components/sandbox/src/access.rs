@@ -56,17 +56,6 @@ pub fn cookie_value(token: &str) -> String {
     mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The value of cookie `name` in the request's `Cookie` headers.
-fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.headers()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
-        .filter_map(|(_, v)| v.as_str())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim())
-}
-
 /// How a request stands with the tools' credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Standing {
@@ -84,7 +73,7 @@ pub enum Standing {
 /// cookie counts only when `cookie_ok`.
 pub fn standing(req: &Request, expected: Option<&str>, cookie_ok: bool) -> Standing {
     let bearer = platform::web::bearer_token(req);
-    let jar = if cookie_ok { cookie(req, COOKIE) } else { None };
+    let jar = if cookie_ok { platform::web::cookie(req, COOKIE) } else { None };
     let Some(expected) = expected else { return Standing::Closed };
     match (bearer, jar) {
         (Some(b), _) if same(b.as_bytes(), expected.as_bytes()) => Standing::Allowed,

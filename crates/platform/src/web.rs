@@ -279,6 +279,18 @@ pub fn resolve_client_ip(peer: &str, forwarded: &[&str], trusted: &str) -> Optio
     Some(peer_ip.to_string())
 }
 
+/// The value of cookie `name` in the request's `Cookie` headers (RFC 6265
+/// §5.4: `name=value` pairs separated by `;`), the first one named so.
+pub fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
+        .filter_map(|(_, v)| v.as_str())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+}
+
 /// The bearer token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1).
 pub fn bearer_token(req: &Request) -> Option<&str> {
     let v = header_last(req, "authorization")?;

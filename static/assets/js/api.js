@@ -77,11 +77,15 @@ export function currentUser() { return session ? session.user : null; }
 /** Calls `fn(user)` whenever the session changes. */
 export function onSession(fn) { listeners.add(fn); return () => listeners.delete(fn); }
 
-/** Stores a token response (`access_token`, `refresh_token`, `expires_in`, `user`). */
+/**
+ * Stores a token response (`access_token`, `expires_in`, `user`). The
+ * refresh token is NOT kept here: auth hands it to the browser as an
+ * HttpOnly, Secure, SameSite=Strict cookie scoped to /api/auth, which no
+ * script can read, and refresh/logout send it from there.
+ */
 export function setSession(tokens) {
   session = tokens ? {
     access: tokens.access_token,
-    refresh: tokens.refresh_token,
     expires: Date.now() + (Number(tokens.expires_in) || 900) * 1000,
     user: tokens.user || (session && session.user) || null,
   } : null;
@@ -91,17 +95,20 @@ export function setSession(tokens) {
 
 let refreshing = null;
 async function refresh() {
-  if (!session || !session.refresh) return false;
+  if (!session) return false;
   if (!refreshing) {
-    const token = session.refresh;
+    const before = session.access;
+    // A session stored before the cookie existed still holds its refresh
+    // token: send it once; setSession keeps none from then on.
+    const legacy = session.refresh ? { refresh_token: session.refresh } : {};
     refreshing = fetch('/api/auth/refresh', {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ refresh_token: token }),
+      method: 'POST', headers: { 'content-type': 'application/json' }, credentials: 'same-origin',
+      body: JSON.stringify(legacy),
     }).then(async (r) => {
       if (r.ok) { setSession(await r.json()); return true; }
-      // Another tab may have rotated it already: pick that up.
+      // Another tab may have rotated the cookie already: pick up its session.
       const again = load();
-      if (again && again.refresh !== token) { session = again; return true; }
+      if (again && again.access !== before) { session = again; return true; }
       setSession(null);
       return false;
     }).catch(() => false).finally(() => { refreshing = null; });
@@ -176,8 +183,9 @@ export async function register(email, password) {
 export async function logout() {
   const s = session;
   setSession(null);
-  if (s && s.refresh) {
-    try { await post('/api/auth/logout', { refresh_token: s.refresh }, { auth: false }); } catch { /* signed out locally anyway */ }
+  if (s) {
+    // the refresh cookie goes along (and is cleared by the answer)
+    try { await post('/api/auth/logout', s.refresh ? { refresh_token: s.refresh } : {}, { auth: false }); } catch { /* signed out locally anyway */ }
   }
 }
 

@@ -22,6 +22,20 @@ test('a new buyer finds an event, picks two seats, pays and gets tickets and a n
     await shot('register');
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.locator('.avatar').waitFor();
+    // the refresh token lives in an HttpOnly cookie for auth's routes, never in script-readable storage
+    const stored = await page.evaluate(() => localStorage.getItem('boxoffice.session'));
+    assert.ok(stored && !stored.includes('refresh'), stored);
+    const jar = await page.context().cookies();
+    const rc = jar.find((c) => c.name === 'boxoffice_refresh');
+    assert.ok(rc && rc.httpOnly && rc.secure && rc.sameSite === 'Strict' && rc.path === '/api/auth', JSON.stringify(jar));
+    // an expired access token is renewed through that cookie
+    await page.evaluate(() => {
+      const s = JSON.parse(localStorage.getItem('boxoffice.session'));
+      localStorage.setItem('boxoffice.session', JSON.stringify({ ...s, access: 'expired', expires: 0 }));
+    });
+    await page.reload();
+    await page.waitForFunction(() => JSON.parse(localStorage.getItem('boxoffice.session') || '{}').access?.startsWith('ey'));
+    await page.locator('.avatar').waitFor();
 
     // search from the header
     await page.locator('#top-q').fill(event.title);

@@ -3,8 +3,10 @@
 //!
 //! 11. Wrong passwords are no lock-out: a stranger's failures slow only the
 //!     stranger, and the client address behind a proxy is configurable.
-//! 12. Every answer says `nosniff` (HSTS over HTTPS), and the JSON-LD
-//!     document is safe to embed in a `<script>` element.
+//! 12. Every answer says `nosniff` (HSTS over HTTPS), the JSON-LD document
+//!     is safe to embed in a `<script>` element, and browsers get the
+//!     refresh token as an `HttpOnly; Secure; SameSite=Strict` cookie for
+//!     auth's routes (the site keeps none in `localStorage`).
 
 use e2e::accounts::{self, PASSWORD};
 use e2e::catalog::{create_event, create_venue, days_ahead, event_body, ga_venue, organizer, publish};
@@ -120,4 +122,37 @@ fn the_jsonld_document_cannot_end_an_embedding_script_element() {
     let v: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["name"], title);
     assert_eq!(v["description"], "<!-- comment --> </SCRIPT> end");
+}
+
+#[test]
+fn browsers_get_the_refresh_token_as_a_strict_http_only_cookie() {
+    let app = App::spawn();
+    let r = app.post("/api/auth/register", &json!({"email": accounts::unique_email("cookie"), "password": PASSWORD}));
+    assert_eq!(r.status, 201, "{}", r.text());
+    let set = r.header("set-cookie").expect("Set-Cookie").to_string();
+    let json_token = r.json()["refresh_token"].as_str().unwrap().to_string();
+    assert!(set.starts_with(&format!("boxoffice_refresh={json_token};")), "{set}");
+    for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/api/auth", "Max-Age=2592000"] {
+        assert!(set.split(';').any(|a| a.trim() == attr), "{attr} missing: {set}");
+    }
+    let cookie = set.split(';').next().unwrap().to_string();
+
+    // refresh with the cookie alone (empty body, as the site sends it): rotated, in both places
+    let refreshed = app.call_raw("POST", "/api/auth/refresh", "application/json", b"{}", &[("cookie", &cookie)]);
+    assert_eq!(refreshed.status, 200, "{}", refreshed.text());
+    let next = refreshed.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
+    assert_ne!(next, cookie);
+    assert_eq!(next, format!("boxoffice_refresh={}", refreshed.json()["refresh_token"].as_str().unwrap()));
+    // nothing at all: 401
+    app.call_raw("POST", "/api/auth/refresh", "application/json", b"{}", &[]).assert_problem(401);
+    // the frontend keeps no refresh token in script-readable storage
+    let js = app.get("/assets/js/api.js").text();
+    assert!(!js.contains("refresh: tokens.refresh_token"), "api.js stores the refresh token");
+
+    // logout with the cookie ends the sign-in and clears the cookie
+    let out = app.call_raw("POST", "/api/auth/logout", "application/json", b"{}", &[("cookie", &next)]);
+    assert_eq!(out.status, 204);
+    let cleared = out.header("set-cookie").unwrap();
+    assert!(cleared.starts_with("boxoffice_refresh=;") && cleared.contains("Max-Age=0"), "{cleared}");
+    app.call_raw("POST", "/api/auth/refresh", "application/json", b"{}", &[("cookie", &next)]).assert_problem(401);
 }
