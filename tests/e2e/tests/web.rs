@@ -71,15 +71,24 @@ fn request_ids_are_echoed() {
     assert_eq!(r.header("x-request-id"), Some("trace-123"));
 }
 
-/// A small answer on a kept-alive connection leaves the host as one TCP
-/// segment, head and body together, as Spin 4.0.2 sends it: a head sent on
-/// its own holds the body back (Nagle, no TCP_NODELAY on either host) until
-/// the client's delayed ACK, ~40 ms per request. The first read after each
-/// request must hold the whole answer.
+/// On the runner, a small answer on a kept-alive connection leaves as one
+/// TCP segment, head and body together: a head sent on its own holds the
+/// body back (Nagle, no TCP_NODELAY on either host) until the client's
+/// delayed ACK, ~40 ms per request. The first read after each request must
+/// hold the whole answer.
+///
+/// Runner-only: Spin 4.0.2 writes the head as soon as the component sets
+/// its response, so whether the body rides along depends on how fast the
+/// component writes it (under load it often does not); the runner reads a
+/// small body ahead and always sends both at once (README, local runner).
 #[test]
 fn small_answers_on_a_kept_alive_connection_arrive_whole() {
     use std::io::{Read, Write};
     let app = App::spawn();
+    if app.host() == apphost::Host::Spin {
+        eprintln!("runner-only: Spin sends a small answer whole only when the body is ready in time");
+        return;
+    }
     let addr = app.base.trim_start_matches("http://");
     let mut c = std::net::TcpStream::connect(addr).expect("connect");
     c.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
