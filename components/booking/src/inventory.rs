@@ -350,12 +350,11 @@ fn copy_from_events(conn: &Connection, event_id: &str) -> ApiResult<Inventory> {
             return load(conn, event_id)?.ok_or_else(|| mirror::missing(event_id));
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
-        let loading = conn
+        let loaded = conn
             .execute("SELECT 1 AS x FROM inv_loads WHERE event_id = ? AND until_ms > ?", &[text(event_id), Value::Integer(platform::clock::now_ms())])?
             .rows
-            .len()
-            > 0;
-        if !loading {
+            .is_empty();
+        if loaded {
             // the other loader finished (or gave up): take its copy, or try ourselves
             if let Some(inv) = load(conn, event_id)? {
                 if !inv.is_stale() {
