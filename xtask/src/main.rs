@@ -181,22 +181,15 @@ fn build_all(root: &Path, with_probes: bool, with_runner: bool) -> Res {
     Ok(())
 }
 
-/// The Spin CLI the tests also run on: `SPIN_BIN` when it names a file,
-/// else `spin` on `PATH`; `None` when there is neither.
+/// The Spin CLI the tests also run on ([`apphost::spin_bin`]: `SPIN_BIN`,
+/// else `spin` on `PATH`), made absolute; says so when `SPIN_BIN` is set
+/// but names no file.
 fn spin_cli() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("SPIN_BIN").filter(|p| !p.is_empty()) {
-        let p = std::path::absolute(PathBuf::from(p)).ok()?;
-        if p.is_file() {
-            return Some(p);
-        }
-        eprintln!("xtask: SPIN_BIN={} is not a file", p.display());
-        return None;
+    let found = apphost::spin_bin();
+    if found.is_none() && std::env::var_os("SPIN_BIN").is_some_and(|p| !p.is_empty()) {
+        eprintln!("xtask: SPIN_BIN={} is not a file", Path::new(&std::env::var_os("SPIN_BIN").unwrap_or_default()).display());
     }
-    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join("spin")).find(|p| p.is_file())
-}
-
-fn runner_bin(root: &Path) -> PathBuf {
-    root.join("target/release/boxoffice-runner")
+    found
 }
 
 fn up(root: &Path, args: &[String]) -> Res {
@@ -209,7 +202,7 @@ fn up(root: &Path, args: &[String]) -> Res {
         }
     }
     let present = app_component_packages(root)?;
-    let mut cmd = Command::new(runner_bin(root));
+    let mut cmd = Command::new(apphost::runner_bin(root));
     let reachable = format!("http://{}", listen.replace("0.0.0.0", "127.0.0.1"));
     // The local run is where the sandbox providers belong (spin.toml ships
     // them off).
