@@ -461,7 +461,8 @@ fn test(root: &Path, args: &[String]) -> Res {
 /// sale rush and hold expiry, printed as a table; fails when an invariant
 /// count is not 0. Not part of `test`.
 fn bench(root: &Path, args: &[String]) -> Res {
-    build_all(root, false, true)?;
+    // with the probe components: the on-sale phase's ceilings are two of them
+    build_all(root, true, true)?;
     run(cargo().args(["run", "--release", "--quiet", "-p", "bench", "--bin", "bench", "--"]).args(args))
 }
 

@@ -46,7 +46,10 @@ impl Host {
         let started = Instant::now();
         let mut all = vec![("register_limit_per_hour", "1000000")];
         all.extend_from_slice(vars);
-        let app = with_stderr_to(log, || e2e::accounts::spawn(&all));
+        let mut vars_all = vec![("admin_email", e2e::accounts::ADMIN_EMAIL), ("admin_password", e2e::accounts::PASSWORD)];
+        vars_all.extend_from_slice(&all);
+        let manifest = manifest_with_ceilings();
+        let app = with_stderr_to(log, || App::spawn_manifest(Some(&manifest), &vars_all));
         let to_listening = started.elapsed();
         loop {
             if client(&app).send("GET", "/api/events/health", None, None).0 == 200 {
@@ -131,6 +134,24 @@ impl Host {
             _ => Value::Null,
         }
     }
+}
+
+/// The tests' manifest ([`e2e::app_manifest`]) plus the on-sale phase's
+/// two ceiling components: `tests/components/bench-empty` on
+/// `/bench/empty` and `tests/components/bench-kv-write` on
+/// `/bench/kv-write/...` (the `default` KV store, a SQLite file in the
+/// app's state directory on both hosts, like `holds`).
+pub fn manifest_with_ceilings() -> String {
+    let root = e2e::workspace_root().display().to_string();
+    let mut m = e2e::app_manifest();
+    m.push_str(&format!(
+        "\n[[trigger.http]]\nroute = \"/bench/empty\"\ncomponent = \"bench-empty\"\n\n\
+         [component.bench-empty]\nsource = \"{root}/target/wasm32-wasip2/release/bench_empty.wasm\"\n\n\
+         [[trigger.http]]\nroute = \"/bench/kv-write/...\"\ncomponent = \"bench-kv-write\"\n\n\
+         [component.bench-kv-write]\nsource = \"{root}/target/wasm32-wasip2/release/bench_kv_write.wasm\"\n\
+         key_value_stores = [\"default\"]\n"
+    ));
+    m
 }
 
 /// A fresh client of `app` (its own keep-alive connection; transport errors

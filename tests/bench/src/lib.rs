@@ -11,7 +11,10 @@
 //! 2. [`catalogue`] — search over the demo (or a generated) catalogue,
 //!    detail/inventory/availability of a 20,000-seat event;
 //! 3. [`rush`] — the sale rush with its invariant counts;
-//! 4. [`expiry`] — hold expiry under load, freed exactly once.
+//! 4. [`onsale`] — an arena sold out to the last seat by many buyers while
+//!    a thousand seat-map tabs poll, next to two ceilings (an empty
+//!    component, one KV write) measured in the same run;
+//! 5. [`expiry`] — hold expiry under load, freed exactly once.
 //!
 //! Then one table per phase with a column per host. Every request loop is
 //! bounded in count and time. [`run`] returns the invariant counts; the
@@ -20,6 +23,7 @@
 pub mod catalogue;
 pub mod expiry;
 pub mod host;
+pub mod onsale;
 pub mod opts;
 pub mod report;
 pub mod rush;
@@ -79,10 +83,16 @@ fn run_on(opts: &opts::Opts, cold_cache: Option<&Path>, log: &Path, inv: &mut In
     let mut sec = Section::new("3. Sale rush");
     rush::run(&host, opts, &mut sec, inv);
     out.push(sec);
+
+    if opts.onsale_seats > 0 {
+        let mut sec = Section::new("4. On-sale at arena size (ceilings of the same host, same run)");
+        onsale::run(&host, opts, &mut sec, inv);
+        out.push(sec);
+    }
     drop(host);
 
     if opts.expiry_holds > 0 {
-        let mut sec = Section::new("4. Hold expiry under load");
+        let mut sec = Section::new("5. Hold expiry under load");
         expiry::run(opts, log, &mut sec, inv);
         out.push(sec);
     }

@@ -51,6 +51,20 @@ pub struct Opts {
     pub expiry_load: usize,
     /// Period of the tick calls in the expiry phase, in ms.
     pub tick_ms: u64,
+    /// Seats of the on-sale arena; 0 skips the on-sale phase.
+    pub onsale_seats: usize,
+    /// Seats of the small arena the big one's hold latency is compared with; 0 skips it.
+    pub onsale_small: usize,
+    /// Concurrent buyers of the on-sale (and clients of its ceilings).
+    pub onsale_buyers: usize,
+    /// Time cap of one arena's on-sale, seconds.
+    pub onsale_cap: u64,
+    /// Simulated seat-map tabs polling the status document.
+    pub watchers: usize,
+    /// Poll period of a seat-map tab, ms (the frontend's `POLL_MS`).
+    pub watch_ms: u64,
+    /// Seconds each ceiling is measured for.
+    pub ceiling_secs: u64,
 }
 
 impl Default for Opts {
@@ -73,6 +87,13 @@ impl Default for Opts {
             expiry_holds: 60,
             expiry_load: 2,
             tick_ms: 250,
+            onsale_seats: 20_000,
+            onsale_small: 500,
+            onsale_buyers: 64,
+            onsale_cap: 300,
+            watchers: 1000,
+            watch_ms: 8000,
+            ceiling_secs: 5,
         }
     }
 }
@@ -96,6 +117,13 @@ pub const FLAGS: &[(&str, &str)] = &[
     ("expiry-holds", "holds left to expire, 0 skips the phase (60)"),
     ("expiry-load", "reader threads during expiry (2)"),
     ("tick-ms", "tick period during expiry, ms (250)"),
+    ("onsale-seats", "seats of the on-sale arena, 0 skips the phase (20000)"),
+    ("onsale-small", "seats of the small arena compared with it, 0 skips (500)"),
+    ("onsale-buyers", "concurrent on-sale buyers and ceiling clients (64)"),
+    ("onsale-cap", "seconds one arena's on-sale may take (300)"),
+    ("watchers", "seat-map tabs polling availability (1000)"),
+    ("watch-ms", "poll period of one tab, ms (8000, the frontend's)"),
+    ("ceiling-secs", "seconds each ceiling is measured (5)"),
 ];
 
 impl Opts {
@@ -179,6 +207,13 @@ impl Opts {
             "expiry-holds" => self.expiry_holds = n()?,
             "expiry-load" => self.expiry_load = n()?,
             "tick-ms" => self.tick_ms = (n()? as u64).max(10),
+            "onsale-seats" => self.onsale_seats = n()?,
+            "onsale-small" => self.onsale_small = n()?,
+            "onsale-buyers" => self.onsale_buyers = n()?.max(1),
+            "onsale-cap" => self.onsale_cap = n()? as u64,
+            "watchers" => self.watchers = n()?,
+            "watch-ms" => self.watch_ms = (n()? as u64).max(100),
+            "ceiling-secs" => self.ceiling_secs = (n()? as u64).max(1),
             _ => return Err(format!("unknown flag --{flag}\n{}", Self::usage())),
         }
         Ok(())

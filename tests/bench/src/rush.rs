@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 /// Sign-ins per IP are limited (auth: 50 per 15 minutes); buyers past this
 /// index keep the token their registration returned.
-const MAX_LOGINS: usize = 40;
+pub const MAX_LOGINS: usize = 40;
 /// Seats per row of the rush venue.
 const PER_ROW: usize = 25;
 
@@ -30,8 +30,8 @@ pub struct RushEvent {
     pub id: String,
     /// The seated tier.
     pub seated: String,
-    /// The general-admission tier.
-    pub ga: String,
+    /// The general-admission tier, when the event has one.
+    pub ga: Option<String>,
     /// Seat ids row by row (`S1-R1-1` …).
     pub seats: Vec<String>,
 }
@@ -63,14 +63,20 @@ pub fn create_event(api: &Remote, token: &str, seats: usize, ga: usize) -> RushE
             ids.extend((1..=PER_ROW).map(|n| format!("S{s}-R{r}-{n}")));
         }
     }
-    RushEvent { id, seated: tier("seated"), ga: tier("general_admission"), seats: ids }
+    RushEvent { id, seated: tier("seated"), ga: Some(tier("general_admission")), seats: ids }
 }
 
 /// A small deterministic generator (xorshift64*), one per buyer.
-struct Rng(u64);
+pub struct Rng(u64);
 
 impl Rng {
-    fn below(&mut self, n: usize) -> usize {
+    /// The generator of buyer `n` (any n; never the all-zero state).
+    pub fn seeded(n: u64) -> Rng {
+        Rng(0x9E37_79B9_7F4A_7C15 ^ n.wrapping_add(1).wrapping_mul(0xD1B5_4A32_D192_ED03))
+    }
+
+    /// A number in `0..n` (0 when n is 0).
+    pub fn below(&mut self, n: usize) -> usize {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -80,21 +86,27 @@ impl Rng {
 
 /// What one buyer did.
 #[derive(Default)]
-struct Buyer {
-    token: String,
-    lat: BTreeMap<&'static str, Samples>,
-    counts: BTreeMap<String, u64>,
-    paid: Vec<String>,
+pub struct Buyer {
+    /// Access token (empty when sign-up failed).
+    pub token: String,
+    /// Latencies per step (`hold`, `book`, `pay`, …).
+    pub lat: BTreeMap<&'static str, Samples>,
+    /// Outcomes counted by name (`holds won`, `hold -> 409 …`).
+    pub counts: BTreeMap<String, u64>,
+    /// Bookings this buyer paid for.
+    pub paid: Vec<String>,
     /// Bookings whose pay call answered 502/503 ("retryable, nothing charged").
-    pay_unavailable: Vec<String>,
+    pub pay_unavailable: Vec<String>,
 }
 
 impl Buyer {
-    fn count(&mut self, what: impl Into<String>) {
+    /// Counts one `what`.
+    pub fn count(&mut self, what: impl Into<String>) {
         *self.counts.entry(what.into()).or_default() += 1;
     }
 
-    fn timed(&mut self, step: &'static str, f: impl FnOnce() -> (u16, Value)) -> (u16, Value) {
+    /// Runs `f`, adding its duration to the latencies of `step`.
+    pub fn timed(&mut self, step: &'static str, f: impl FnOnce() -> (u16, Value)) -> (u16, Value) {
         let t = Instant::now();
         let out = f();
         self.lat.entry(step).or_default().push(t.elapsed());
@@ -103,7 +115,7 @@ impl Buyer {
 }
 
 /// The last path segment of a problem's `type`.
-fn problem(v: &Value) -> String {
+pub fn problem(v: &Value) -> String {
     v["type"].as_str().and_then(|t| t.rsplit('/').next()).unwrap_or("?").to_string()
 }
 
@@ -119,14 +131,29 @@ fn hold_body(ev: &RushEvent, rng: &mut Rng) -> Value {
             json!({"event_id": ev.id, "seats": ev.seats[start..start + q]})
         }
         5..=7 => json!({"event_id": ev.id, "tier_id": ev.seated, "quantity": q}),
-        _ => json!({"event_id": ev.id, "tier_id": ev.ga, "quantity": q}),
+        _ => json!({"event_id": ev.id, "tier_id": ev.ga.as_deref().unwrap_or(&ev.seated), "quantity": q}),
     }
 }
 
-fn buyer(host: &Host, ev: &RushEvent, index: usize, opts: &Opts, next: &AtomicUsize, start: &Barrier, deadline: &std::sync::OnceLock<Instant>) -> Buyer {
-    let api = host.client();
+/// Every buyer's latencies per step and counts per outcome, summed.
+pub fn totals(buyers: &[Buyer]) -> (BTreeMap<&'static str, Samples>, BTreeMap<String, u64>) {
+    let mut lat: BTreeMap<&'static str, Samples> = BTreeMap::new();
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for b in buyers {
+        for (k, v) in &b.lat {
+            lat.entry(*k).or_default().extend(v);
+        }
+        for (k, v) in &b.counts {
+            *counts.entry(k.clone()).or_default() += v;
+        }
+    }
+    (lat, counts)
+}
+
+/// Registers buyer `index` (and signs in, for the first [`MAX_LOGINS`]),
+/// timing both; a failure is counted and leaves the token empty.
+pub fn sign_up(api: &Remote, index: usize) -> Buyer {
     let mut b = Buyer::default();
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
     let email = e2e::accounts::unique_email("bench");
     let body = json!({"email": email, "password": e2e::accounts::PASSWORD});
     let (status, v) = b.timed("register", || api.send("POST", "/api/auth/register", Some(&body), None));
@@ -142,6 +169,13 @@ fn buyer(host: &Host, ev: &RushEvent, index: usize, opts: &Opts, next: &AtomicUs
             s => b.count(format!("login -> {s}")),
         }
     }
+    b
+}
+
+fn buyer(host: &Host, ev: &RushEvent, index: usize, opts: &Opts, next: &AtomicUsize, start: &Barrier, deadline: &std::sync::OnceLock<Instant>) -> Buyer {
+    let api = host.client();
+    let mut b = sign_up(&api, index);
+    let mut rng = Rng::seeded(index as u64);
     start.wait();
     let deadline = *deadline.get_or_init(|| Instant::now() + Duration::from_secs(opts.time_cap));
     if b.token.is_empty() {
@@ -218,16 +252,7 @@ pub fn run(host: &Host, opts: &Opts, sec: &mut Section, inv: &mut Invariants) {
         out
     });
 
-    let mut lat: BTreeMap<&str, Samples> = BTreeMap::new();
-    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    for b in &buyers {
-        for (k, v) in &b.lat {
-            lat.entry(k).or_default().extend(v);
-        }
-        for (k, v) in &b.counts {
-            *counts.entry(k.clone()).or_default() += v;
-        }
-    }
+    let (lat, counts) = totals(&buyers);
     let attempts: u64 = counts.iter().filter(|(k, _)| k.starts_with("holds ") || k.starts_with("hold ->")).map(|(_, v)| v).sum();
     sec.row("attempts made", format!("{attempts} in {rush_secs:.1} s ({})", rate(attempts as usize, rush_secs)));
     for (k, v) in &counts {
@@ -239,38 +264,44 @@ pub fn run(host: &Host, opts: &Opts, sec: &mut Section, inv: &mut Invariants) {
         }
     }
 
-    // Settle the saga: ticks as the runner's timer would send them.
     let settle = Instant::now();
-    let (mut db_bookings, mut tickets_db);
-    loop {
-        for path in ["/api/bookings/tick", "/api/payments/tick", "/api/tickets/tick", "/api/notifications/tick"] {
-            host.tick(&api, path);
-        }
-        db_bookings = store::bookings(&host.db_path("bookings"), &ev.id);
-        tickets_db = store::valid_tickets(&host.db_path("tickets"), &ev.id);
-        let sold_db = db_bookings.sold_seats + db_bookings.sold_ga.values().sum::<i64>();
-        if (tickets_db == sold_db && db_bookings.by_status.get("pending_payment").copied().unwrap_or(0) == 0) || settle.elapsed() > Duration::from_secs(30) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    let (db_bookings, tickets_db) = settle_saga(host, &api, &ev.id);
     sec.row("saga settled after", format!("{:.1} s of ticks", settle.elapsed().as_secs_f64()));
-    let mut statuses: Vec<_> = db_bookings.by_status.iter().collect();
-    statuses.sort();
-    sec.row("bookings by status", statuses.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "));
+    sec.row("bookings by status", db_bookings.status_line());
 
-    count_invariants(host, &api, &ev, &buyers, opts, sec, inv, &db_bookings, tickets_db, rush_secs);
+    count_invariants(host, &api, &ev, &buyers, "rush", opts.ga as i64, sec, inv, &db_bookings, tickets_db, rush_secs);
     sec.row("host RSS after the rush (VmRSS / VmHWM)", host.rss_text());
 }
 
-/// Counts DESIGN §4's invariants for the rush event.
+/// Settles the saga of `event` with ticks, as a timer would send them,
+/// until every sold place has its ticket and no booking awaits payment (or
+/// 30 s); returns the bookings and valid tickets read from the app's files.
+pub fn settle_saga(host: &Host, api: &Remote, event: &str) -> (store::Bookings, i64) {
+    let settle = Instant::now();
+    loop {
+        for path in ["/api/bookings/tick", "/api/payments/tick", "/api/tickets/tick", "/api/notifications/tick"] {
+            host.tick(api, path);
+        }
+        let db = store::bookings(&host.db_path("bookings"), event);
+        let tickets = store::valid_tickets(&host.db_path("tickets"), event);
+        let sold_db = db.sold_seats + db.sold_ga.values().sum::<i64>();
+        if (tickets == sold_db && db.by_status.get("pending_payment").copied().unwrap_or(0) == 0) || settle.elapsed() > Duration::from_secs(30) {
+            return (db, tickets);
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// Counts DESIGN §4's invariants for `ev`, named `<prefix>.<invariant>`;
+/// `ga_cap` is the general-admission capacity (ignored without a GA tier).
 #[allow(clippy::too_many_arguments)]
-fn count_invariants(
+pub fn count_invariants(
     host: &Host,
     api: &Remote,
     ev: &RushEvent,
     buyers: &[Buyer],
-    opts: &Opts,
+    prefix: &str,
+    ga_cap: i64,
     sec: &mut Section,
     inv: &mut Invariants,
     db: &store::Bookings,
@@ -310,16 +341,16 @@ fn count_invariants(
         if n("sold") < 0 || n("held") < 0 || n("available") < 0 || n("sold") + n("held") + n("available") != n("capacity") {
             tier_mismatch += 1;
         }
-        if t["tier_id"] == ev.ga.as_str() {
+        if ev.ga.as_deref().is_some_and(|ga| t["tier_id"] == ga) {
             ga_sold_avail = n("sold");
         }
     }
     if let Some(t) = avail["totals"].as_object() {
         sold_api = t.get("sold").and_then(Value::as_i64).unwrap_or(0);
     }
-    let seats_sold = avail["tiers"].as_array().into_iter().flatten().find(|t| t["tier_id"] == ev.seated.as_str()).map_or(0, |t| t["sold"].as_i64().unwrap_or(0));
+    let seats_sold = sold_api - ga_sold_avail;
     sec.row("confirmed bookings (API / database)", format!("{confirmed_api} / {}", db.confirmed.len()));
-    sec.row("sold: seats / general admission (of capacity)", format!("{seats_sold}/{} / {ga_sold_avail}/{}", ev.seats.len(), opts.ga));
+    sec.row("sold: seats / general admission (of capacity)", format!("{seats_sold} / {ga_sold_avail}/{ga_cap}"));
     sec.row("tickets issued (API / database)", format!("{tickets_api} / {tickets_db}"));
     sec.row("tickets sold per second of rush", rate(sold_api.max(0) as usize, rush_secs));
     sec.row("paid by a buyer but not confirmed (compensated)", paid_not_confirmed.to_string());
@@ -331,21 +362,21 @@ fn count_invariants(
     let mut hs: Vec<_> = holds.by_status.iter().collect();
     hs.sort();
     sec.row("hold records by status", hs.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "));
-    let cap = opts.ga as i64;
-    let db_ga = db.sold_ga.get(&ev.ga).copied().unwrap_or(0);
+    let cap = ga_cap;
+    let db_ga = ev.ga.as_ref().and_then(|ga| db.sold_ga.get(ga)).copied().unwrap_or(0);
     let bad_locks: u64 = holds.locks.iter().filter(|(v, _)| !(0..=1).contains(*v)).map(|(_, n)| n).sum();
     let confirmed_bad_pay = db.confirmed.iter().filter(|id| pays.succeeded.get(*id).copied().unwrap_or(0) != 1).count() as u64;
     let money_kept = pays.kept.keys().filter(|b| !db.confirmed.contains(b)).count() as u64;
 
-    inv.count(host.name, "rush.seats_sold_twice_api", seat_owners.values().filter(|n| **n > 1).count() as u64);
-    inv.count(host.name, "rush.seats_sold_twice_db", db.seats_in_two_confirmed);
-    inv.count(host.name, "rush.ga_sold_beyond_capacity", [(ga_api - cap).max(0), (ga_sold_avail - cap).max(0), (db_ga - cap).max(0)].into_iter().max().unwrap_or(0) as u64);
-    inv.count(host.name, "rush.seats_in_more_than_one_live_hold", holds.seats_in_two_live);
-    inv.count(host.name, "rush.seat_lock_counters_not_0_or_1", bad_locks);
-    inv.count(host.name, "rush.confirmed_without_exactly_one_succeeded_payment", confirmed_bad_pay);
-    inv.count(host.name, "rush.unconfirmed_booking_keeps_money", money_kept);
-    inv.count(host.name, "rush.tickets_minus_sold_api", (tickets_api - sold_api).unsigned_abs());
-    inv.count(host.name, "rush.tickets_minus_sold_db", (tickets_db - db.sold_seats - db.sold_ga.values().sum::<i64>()).unsigned_abs());
-    inv.count(host.name, "rush.sold_rows_of_unconfirmed_bookings", db.sold_rows_of_unconfirmed.max(0) as u64);
-    inv.count(host.name, "rush.tiers_sold_held_available_not_capacity", tier_mismatch);
+    inv.count(host.name, &format!("{prefix}.seats_sold_twice_api"), seat_owners.values().filter(|n| **n > 1).count() as u64);
+    inv.count(host.name, &format!("{prefix}.seats_sold_twice_db"), db.seats_in_two_confirmed);
+    inv.count(host.name, &format!("{prefix}.ga_sold_beyond_capacity"), [(ga_api - cap).max(0), (ga_sold_avail - cap).max(0), (db_ga - cap).max(0)].into_iter().max().unwrap_or(0) as u64);
+    inv.count(host.name, &format!("{prefix}.seats_in_more_than_one_live_hold"), holds.seats_in_two_live);
+    inv.count(host.name, &format!("{prefix}.seat_lock_counters_not_0_or_1"), bad_locks);
+    inv.count(host.name, &format!("{prefix}.confirmed_without_exactly_one_succeeded_payment"), confirmed_bad_pay);
+    inv.count(host.name, &format!("{prefix}.unconfirmed_booking_keeps_money"), money_kept);
+    inv.count(host.name, &format!("{prefix}.tickets_minus_sold_api"), (tickets_api - sold_api).unsigned_abs());
+    inv.count(host.name, &format!("{prefix}.tickets_minus_sold_db"), (tickets_db - db.sold_seats - db.sold_ga.values().sum::<i64>()).unsigned_abs());
+    inv.count(host.name, &format!("{prefix}.sold_rows_of_unconfirmed_bookings"), db.sold_rows_of_unconfirmed.max(0) as u64);
+    inv.count(host.name, &format!("{prefix}.tiers_sold_held_available_not_capacity"), tier_mismatch);
 }

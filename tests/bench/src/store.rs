@@ -45,6 +45,15 @@ pub struct Bookings {
     pub sold_rows_of_unconfirmed: i64,
 }
 
+impl Bookings {
+    /// `confirmed 12, pending_payment 0, …`, statuses sorted by name.
+    pub fn status_line(&self) -> String {
+        let mut statuses: Vec<_> = self.by_status.iter().collect();
+        statuses.sort();
+        statuses.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+    }
+}
+
 /// Reads `bookings.db` for `event`.
 pub fn bookings(path: &Path, event: &str) -> Bookings {
     let c = open(path);
