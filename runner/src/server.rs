@@ -88,6 +88,11 @@ fn engine() -> Result<Engine> {
         .table_elements(100_000)
         .max_memory_size(1 << 30);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    // `BOXOFFICE_RUNNER_PROFILE=perfmap` writes /tmp/perf-<pid>.map so that
+    // `perf record -p <pid>` / `perf report` name the components' functions.
+    if std::env::var("BOXOFFICE_RUNNER_PROFILE").is_ok_and(|v| v == "perfmap") {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     // Compiled components are cached on disk, so a restart does not recompile.
     match wasmtime::Cache::from_file(None) {
         Ok(cache) => {

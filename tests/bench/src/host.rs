@@ -115,6 +115,14 @@ impl Host {
         group_rss_mib(self.pid)
     }
 
+    /// CPU seconds (user + system) the host's process group has used so
+    /// far, from `/proc/<pid>/stat` of every member. A difference of two
+    /// readings is the host's work for what ran in between, and unlike wall
+    /// time it does not grow when other processes share the cores.
+    pub fn cpu_secs(&self) -> f64 {
+        group_members(self.pid).iter().map(|p| cpu_secs(*p)).sum()
+    }
+
     /// [`Host::rss_mib`] as `VmRSS / VmHWM MiB (n processes)`.
     pub fn rss_text(&self) -> String {
         let (rss, hwm, n) = self.rss_mib();
@@ -206,6 +214,19 @@ pub fn group_rss_mib(pgid: u32) -> (f64, f64, usize) {
     let members = group_members(pgid);
     let (rss, hwm) = members.iter().map(|p| rss_mib(*p)).fold((0.0, 0.0), |(a, b), (r, h)| (a + r, b + h));
     (rss, hwm, members.len())
+}
+
+/// User + system CPU seconds of `pid` (all its threads), from fields 14
+/// and 15 of `/proc/<pid>/stat` in clock ticks; 0 when absent.
+pub fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let Some(close) = stat.rfind(')') else { return 0.0 };
+    // after ')': state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15)
+    let f: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    (ticks(11) + ticks(12)) / hz
 }
 
 /// `(VmRSS, VmHWM)` of `pid` in MiB from `/proc/<pid>/status` (0 when absent).

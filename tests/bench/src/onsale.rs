@@ -87,6 +87,8 @@ pub struct Figures {
 /// A ceiling: requests per second and latencies of `clients` closed-loop clients.
 #[derive(Debug, Clone, Default)]
 pub struct Ceiling {
+    /// Host CPU milliseconds per request answered.
+    pub cpu_ms: f64,
     /// Requests answered 200 per second.
     pub per_sec: f64,
     /// Their latencies.
@@ -103,7 +105,7 @@ pub fn run(host: &Host, opts: &Opts, sec: &mut Section, inv: &mut Invariants) {
     for (name, c) in [("empty component", &empty), ("one KV write", &kv)] {
         sec.row(
             format!("ceiling: {name}, {} clients", opts.onsale_buyers),
-            format!("{:.0} req/s; p50 {:.1} / p99 {:.1} ms; {} errors", c.per_sec, c.lat.pct(50.0), c.lat.pct(99.0), c.errors),
+            format!("{:.0} req/s; p50 {:.1} / p99 {:.1} ms; host CPU {:.2} ms per request; {} errors", c.per_sec, c.lat.pct(50.0), c.lat.pct(99.0), c.cpu_ms, c.errors),
         );
     }
     let small = (opts.onsale_small > 0).then(|| arena(host, opts, opts.onsale_small, &empty, &kv, sec, inv));
@@ -124,6 +126,7 @@ pub fn ceiling(host: &Host, clients: usize, for_: Duration, method: &str, path: 
     let start = Barrier::new(clients + 1);
     let mut out = Ceiling::default();
     let mut wall = 0.0;
+    let cpu0 = host.cpu_secs();
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..clients)
             .map(|k| {
@@ -157,6 +160,7 @@ pub fn ceiling(host: &Host, clients: usize, for_: Duration, method: &str, path: 
         wall = t.elapsed().as_secs_f64();
     });
     out.per_sec = out.lat.len() as f64 / wall.max(1e-9);
+    out.cpu_ms = (host.cpu_secs() - cpu0) * 1000.0 / out.lat.len().max(1) as f64;
     out
 }
 
@@ -592,6 +596,7 @@ fn arena(host: &Host, opts: &Opts, seats: usize, empty: &Ceiling, kv: &Ceiling, 
     let stop = AtomicBool::new(false);
     let mut peak = (0.0f64, 0.0f64);
     let mut wall = 0.0;
+    let (mut cpu0, mut cpu) = (0.0, 0.0);
     let (buyers, watch) = std::thread::scope(|s| {
         let handles: Vec<_> = (0..opts.onsale_buyers).map(|i| {
             let (run, start) = (&run, &start);
@@ -599,6 +604,7 @@ fn arena(host: &Host, opts: &Opts, seats: usize, empty: &Ceiling, kv: &Ceiling, 
         }).collect();
         start.wait();
         let t = Instant::now();
+        cpu0 = host.cpu_secs();
         *run.started.lock().expect("start") = Some(t);
         let watch = s.spawn(|| watchers(&host.app.base, &ev.id, opts, &stop));
         let ticker = s.spawn(|| {
@@ -621,6 +627,7 @@ fn arena(host: &Host, opts: &Opts, seats: usize, empty: &Ceiling, kv: &Ceiling, 
         });
         let buyers: Vec<Buyer> = handles.into_iter().flat_map(|h| h.join().expect("buyer")).collect();
         wall = t.elapsed().as_secs_f64();
+        cpu = host.cpu_secs() - cpu0;
         stop.store(true, Ordering::Relaxed);
         ticker.join().expect("ticker");
         peak = sampler.join().expect("sampler");
@@ -659,6 +666,19 @@ fn arena(host: &Host, opts: &Opts, seats: usize, empty: &Ceiling, kv: &Ceiling, 
             holds.len()
         ),
     );
+    let paid = counts.get("orders paid").copied().unwrap_or(0);
+    sec.row(
+        format!("{label}: host CPU during the sale (all requests, watchers included)"),
+        format!(
+            "{cpu:.1} s = {:.0} ms per order paid, {:.1} ms per ticket = {:.0}× one KV write's {:.2} ms, {:.0}× the empty component's {:.2} ms",
+            cpu * 1000.0 / paid.max(1) as f64,
+            cpu * 1000.0 / sold.max(1) as f64,
+            cpu * 1000.0 / sold.max(1) as f64 / kv.cpu_ms.max(1e-9),
+            kv.cpu_ms,
+            cpu * 1000.0 / sold.max(1) as f64 / empty.cpu_ms.max(1e-9),
+            empty.cpu_ms
+        ),
+    );
     for step in ["book", "pay", "hold → paid"] {
         if let Some(s) = lat.get(step) {
             sec.row(format!("{label}: {step} p50/p95/p99"), s.summary());
@@ -684,7 +704,7 @@ fn arena(host: &Host, opts: &Opts, seats: usize, empty: &Ceiling, kv: &Ceiling, 
         ),
     );
     sec.row(format!("{label}: buyers' own map refreshes p50/p95/p99"), run.buyer_refresh.lock().expect("refresh").summary());
-    sec.row(format!("{label}: host RSS during the on-sale, max VmRSS / VmHWM (target < 300 MiB)"), format!("{:.0} / {:.0} MiB", peak.0, peak.1));
+    sec.row(format!("{label}: host RSS during the on-sale, sampled max VmRSS (target < 300 MiB); VmHWM since the host started"), format!("{:.0} MiB; {:.0} MiB", peak.0, peak.1));
 
     let (db, tickets_db) = rush::settle_saga(host, &api, &ev.id);
     sec.row(format!("{label}: bookings by status after settling"), db.status_line());
