@@ -22,7 +22,13 @@ const RECORD: &str = "INSERT INTO saga_inbox (event_id, event_type, producer, re
 ///   `200 {"event_id":…,"status":"applied"}`. A handler error rolls the
 ///   whole transaction back (the id is not recorded) and is the answer, so
 ///   the producer retries later.
-/// * After the commit, events the handler emitted are relayed.
+/// * After the commit, the events the handler emitted — and only those:
+///   the outbox rows added inside this transaction, which no one else can
+///   write to meanwhile — get their first delivery attempt
+///   ([`crate::relay_events`]). Deliveries of other requests are left to
+///   those requests and to the tick, so under load one delivery does not
+///   turn into a relay pass over everyone's pending rows (each a write on
+///   the same database).
 ///
 /// Handlers should return `Ok(())` for events that are valid but change
 /// nothing (unknown type for this consumer, already in the target state):
@@ -33,7 +39,7 @@ pub fn receive(
     handler: impl FnOnce(&Connection, &Event) -> Result<(), ApiError>,
 ) -> ApiResult {
     let event = parse_event(req)?;
-    let applied = platform::db::transaction(conn, |c| {
+    let applied = platform::db::transaction(conn, |c| -> Result<Option<Vec<Event>>, ApiError> {
         let recorded = c.execute(
             RECORD,
             &[
@@ -44,18 +50,26 @@ pub fn receive(
             ],
         )?;
         if recorded.rows.is_empty() {
-            return Ok(false);
+            return Ok(None);
         }
+        let before = last_outbox_row(c)?;
         handler(c, &event)?;
-        Ok::<_, ApiError>(true)
+        Ok(Some(crate::relay::emitted_after(c, before)?))
     })?;
-    if applied {
-        crate::relay(conn);
+    if let Some(emitted) = &applied {
+        crate::relay_events(conn, emitted);
     }
     platform::web::ok(&serde_json::json!({
         "event_id": event.id,
-        "status": if applied { "applied" } else { "duplicate" },
+        "status": if applied.is_some() { "applied" } else { "duplicate" },
     }))
+}
+
+/// The outbox's highest rowid (0 when empty).
+fn last_outbox_row(c: &Connection) -> Result<i64, spin_sdk::sqlite3::Error> {
+    let r = c.execute("SELECT COALESCE(MAX(rowid), 0) AS r FROM saga_outbox", &[])?;
+    let last = r.rows().next().and_then(|row| row.get::<i64>("r")).unwrap_or(0);
+    Ok(last)
 }
 
 /// Parses and checks a delivered event body: 400 for bad JSON, 422 when a

@@ -235,17 +235,30 @@ enum Verdict {
 
 pub(crate) fn load_event(conn: &Connection, id: &str) -> Result<Option<Event>, spin_sdk::sqlite3::Error> {
     let result = conn.execute(LOAD_EVENT, &[Value::Text(id.to_string())])?;
-    let event = result.rows().next().and_then(|r| {
-        Some(Event {
-            id: r.get::<&str>("id")?.to_string(),
-            event_type: r.get::<&str>("event_type")?.to_string(),
-            version: r.get::<i64>("version")? as u32,
-            occurred_at: r.get::<&str>("occurred_at")?.to_string(),
-            producer: r.get::<&str>("producer")?.to_string(),
-            payload: serde_json::from_str(r.get::<&str>("payload")?).ok()?,
-        })
-    });
+    let event = result.rows().next().and_then(|r| event_of(&r));
     Ok(event)
+}
+
+/// The outbox events whose rowid is above `rowid`, oldest first: inside a
+/// write transaction, the events emitted since `rowid` was read.
+pub(crate) fn emitted_after(conn: &Connection, rowid: i64) -> Result<Vec<Event>, spin_sdk::sqlite3::Error> {
+    let result = conn.execute(
+        "SELECT id, event_type, version, occurred_at, producer, payload FROM saga_outbox WHERE rowid > ? ORDER BY rowid",
+        &[Value::Integer(rowid)],
+    )?;
+    let events = result.rows().filter_map(|r| event_of(&r)).collect();
+    Ok(events)
+}
+
+fn event_of(r: &spin_sdk::sqlite3::Row) -> Option<Event> {
+    Some(Event {
+        id: r.get::<&str>("id")?.to_string(),
+        event_type: r.get::<&str>("event_type")?.to_string(),
+        version: r.get::<i64>("version")? as u32,
+        occurred_at: r.get::<&str>("occurred_at")?.to_string(),
+        producer: r.get::<&str>("producer")?.to_string(),
+        payload: serde_json::from_str(r.get::<&str>("payload")?).ok()?,
+    })
 }
 
 /// Connect timeout of one delivery.
