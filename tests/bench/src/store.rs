@@ -148,6 +148,8 @@ pub fn holds(path: &Path, event: &str, now_ms: i64) -> Holds {
     let scoped = |key: &str, kind: &str| key.strip_prefix(kind).and_then(|k| k.strip_prefix(event)).and_then(|k| k.strip_prefix(':')).map(str::to_string);
     for row in rows {
         let (key, value) = row.expect("kv row");
+        // booking keeps its keys in the label's namespace (`holds/…`)
+        let Some(key) = key.strip_prefix("holds/") else { continue };
         if key.starts_with("hold:") {
             let Ok(rec) = serde_json::from_slice::<Value>(&value) else { continue };
             if rec["event_id"] != event {
@@ -165,11 +167,11 @@ pub fn holds(path: &Path, event: &str, now_ms: i64) -> Holds {
                 }
             }
             *h.by_status.entry(status).or_default() += 1;
-        } else if scoped(&key, "lock:").is_some() {
+        } else if scoped(key, "lock:").is_some() {
             *h.locks.entry(counter(&value)).or_default() += 1;
-        } else if let Some(tier) = scoped(&key, "ga:") {
+        } else if let Some(tier) = scoped(key, "ga:") {
             h.ga.insert(tier, counter(&value));
-        } else if scoped(&key, "user:").is_some() {
+        } else if scoped(key, "user:").is_some() {
             let n = counter(&value);
             h.users_nonzero += u64::from(n != 0);
             h.users_negative += u64::from(n < 0);
