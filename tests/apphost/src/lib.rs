@@ -18,6 +18,8 @@
 //! and ends the host with SIGTERM, then SIGKILL after 5 s, so Spin's
 //! `spin trigger http` child never outlives the test.
 
+pub mod redis_server;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;

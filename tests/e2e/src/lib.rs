@@ -57,11 +57,18 @@ pub const SANDBOX_ADMIN_TOKEN: &str = "sbx-e2e-harness-sandbox-admin-token";
 /// them out.
 pub const HARNESS_VARS: &[(&str, &str)] = &[("sandbox_enabled", "true"), ("sandbox_admin_token", SANDBOX_ADMIN_TOKEN)];
 
-/// A running instance of the app.
+/// A running app: one instance, or several sharing one state
+/// ([`App::spawn_instances`]), whose requests are spread round-robin.
 pub struct App {
-    /// `http://127.0.0.1:<port>`
+    /// `http://127.0.0.1:<port>` of the first instance.
     pub base: String,
     server: apphost::Server,
+    /// Every instance after the first ([`App::spawn_instances`]).
+    more: Vec<apphost::Server>,
+    /// Round-robin position of the next request.
+    next: std::sync::atomic::AtomicUsize,
+    /// The shared Redis of several instances.
+    redis: Option<apphost::redis_server::RedisServer>,
     _dir: tempfile::TempDir,
     agent: ureq::Agent,
 }
@@ -178,8 +185,85 @@ impl App {
             launch = launch.var(k, v);
         }
         let server = launch.start(host());
+        App::assemble(server, Vec::new(), None, dir)
+    }
+
+    fn assemble(server: apphost::Server, more: Vec<apphost::Server>, redis: Option<apphost::redis_server::RedisServer>, dir: tempfile::TempDir) -> App {
         let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).redirects(0).build();
-        App { base: server.base.clone(), server, _dir: dir, agent }
+        App { base: server.base.clone(), server, more, next: Default::default(), redis, _dir: dir, agent }
+    }
+
+    /// Starts `n` instances of the app on real Spin ([`apphost::spin_bin`];
+    /// whatever `BOXOFFICE_HOST` says) sharing one state, as SpinKube
+    /// replicas behind a load balancer do: one private `redis-server`
+    /// (loopback port, own data dir in the temp dir, stopped on drop) for
+    /// every key-value label, the same SQLite files (WAL, see
+    /// `platform::db`) for every database, `default` labels included (the
+    /// test fixtures use them). Requests ([`App::call`]) go to the
+    /// instances round-robin; `ticks` are `(path, every)` tick routes that
+    /// every instance gets from the harness, with the development tick
+    /// token. `manifest` and `vars` as for [`App::spawn_manifest`].
+    ///
+    /// Panics when there is no Spin CLI or no `redis-server` can be had,
+    /// saying so.
+    pub fn spawn_instances(n: usize, manifest: Option<&str>, vars: &[(&str, &str)], ticks: &[(&str, Duration)]) -> App {
+        assert!(n >= 1);
+        assert!(apphost::spin_bin().is_some(), "several instances run on real Spin: set SPIN_BIN or put spin on PATH");
+        let root = workspace_root();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let redis = apphost::redis_server::RedisServer::start(&dir.path().join("redis"))
+            .unwrap_or_else(|e| panic!("several instances need a redis-server: {e}"));
+        let state = dir.path().join(".spin");
+        let text = std::fs::read_to_string(root.join("runtime-config.toml")).expect("read runtime-config.toml");
+        let mut shared = apphost::redis_server::redis_runtime_config(&text, &redis.url())
+            .replace("path = \".spin/", &format!("path = \"{}/", state.display()));
+        shared.push_str(&format!("\n[sqlite_database.default]\ntype = \"spin\"\npath = \"{}/default.db\"\n", state.display()));
+        let rc = dir.path().join("runtime-config.toml");
+        std::fs::write(&rc, shared).expect("write runtime-config.toml");
+        let path = dir.path().join("spin.toml");
+        std::fs::write(&path, manifest.map(str::to_string).unwrap_or_else(app_manifest)).expect("write manifest");
+        std::os::unix::fs::symlink(root.join("static"), dir.path().join("static")).expect("link static/");
+        let servers: Vec<apphost::Server> = (0..n)
+            .map(|i| {
+                // each instance its own --state-dir (Spin's logs), the same stores
+                let mut launch = apphost::Launch::new(&path, dir.path().join(format!("instance-{i}"))).runtime_config(&rc).workdir(dir.path());
+                for (k, v) in HARNESS_VARS.iter().chain(vars) {
+                    launch = launch.var(k, v);
+                }
+                for (route, every) in ticks {
+                    launch = launch.tick(route, *every);
+                }
+                launch.tick_token(booking::TICK_TOKEN).start(apphost::Host::Spin)
+            })
+            .collect();
+        let mut servers = servers.into_iter();
+        let first = servers.next().expect("one instance");
+        App::assemble(first, servers.collect(), Some(redis), dir)
+    }
+
+    /// How many instances serve this app.
+    pub fn instances(&self) -> usize {
+        1 + self.more.len()
+    }
+
+    /// The base URL of instance `i` (0-based).
+    pub fn instance_base(&self, i: usize) -> &str {
+        if i == 0 {
+            &self.server.base
+        } else {
+            &self.more[i - 1].base
+        }
+    }
+
+    /// The instance that serves the next request: round-robin.
+    fn pick(&self) -> &str {
+        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.instances();
+        self.instance_base(i)
+    }
+
+    /// The shared `redis-server` of [`App::spawn_instances`].
+    pub fn redis(&self) -> Option<&apphost::redis_server::RedisServer> {
+        self.redis.as_ref()
     }
 
     /// Which host serves this app.
@@ -202,7 +286,7 @@ impl App {
     /// Sends a request; `body` is sent as JSON when given. Never fails on
     /// 4xx/5xx: the status is in the reply.
     pub fn call(&self, method: &str, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Reply {
-        let mut req = self.agent.request(method, &format!("{}{}", self.base, path));
+        let mut req = self.agent.request(method, &format!("{}{}", self.pick(), path));
         for (k, v) in headers {
             req = req.set(k, v);
         }
@@ -215,7 +299,7 @@ impl App {
 
     /// Sends raw bytes with a content type.
     pub fn call_raw(&self, method: &str, path: &str, content_type: &str, body: &[u8], headers: &[(&str, &str)]) -> Reply {
-        let mut req = self.agent.request(method, &format!("{}{}", self.base, path)).set("content-type", content_type);
+        let mut req = self.agent.request(method, &format!("{}{}", self.pick(), path)).set("content-type", content_type);
         for (k, v) in headers {
             req = req.set(k, v);
         }

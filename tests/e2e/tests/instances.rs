@@ -1,0 +1,223 @@
+//! Several real Spin instances on one state, as SpinKube replicas behind a
+//! load balancer: N = 2 and 3 `spin up` processes on one private
+//! `redis-server` (every key-value label) and the same SQLite files (WAL),
+//! each request sent to the next instance round-robin
+//! ([`App::spawn_instances`]). On it, the race tests: 50 buyers on one
+//! seat, general admission at capacity, simultaneous checkouts of one
+//! hold, and holds that expire while every instance sweeps every 250 ms —
+//! each ending with booking's invariants counted from the Redis keys
+//! themselves (all 0).
+//!
+//! These need a Spin CLI (`SPIN_BIN`, else `spin` on `PATH`) and Debian's
+//! `redis-server` (installed with apt-get when missing), so they are
+//! `#[ignore]`d in the per-host passes; `cargo xtask test` runs them in a
+//! pass of their own whenever it finds a Spin CLI, and says loudly when it
+//! did not. By hand: `SPIN_BIN=/path/to/spin cargo test --release -p e2e
+//! --test instances -- --ignored`.
+//!
+//! `events` and `payments` are played by the booking fixture (see
+//! `e2e::booking`).
+
+use e2e::booking::{self as bk, at_once, availability, customer, hold, seat_status, tier, TICK_TOKEN};
+use e2e::{json, App, Value};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+fn spawn(n: usize, vars: &[(&str, &str)]) -> App {
+    App::spawn_instances(n, Some(&bk::test_manifest()), vars, &[])
+}
+
+/// Decodes a counter as Spin's Redis `increment` stores it (decimal text).
+fn counter(v: &[u8]) -> i64 {
+    std::str::from_utf8(v).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(i64::MIN)
+}
+
+/// Booking's invariants for `event`, counted from the `holds/` keys in
+/// Redis at `now_ms` (booking's `locks` and `holds` modules): seats in more
+/// than one live hold, seat lock counters other than the seat's live
+/// owners (0 or 1), general-admission counters other than what live holds
+/// hold, allowance counters below 0. Each count must be 0.
+fn invariants(app: &App, event: &str, now_ms: i64) -> Vec<(&'static str, u64)> {
+    let redis = app.redis().expect("several instances share a redis-server");
+    let mut live_seats: HashMap<String, u64> = HashMap::new();
+    let mut live_ga: HashMap<String, i64> = HashMap::new();
+    for (_, v) in redis.entries("holds/hold:") {
+        let rec: Value = serde_json::from_slice(&v).expect("hold record");
+        if rec["event_id"] != event {
+            continue;
+        }
+        let live = match rec["status"].as_str() {
+            Some("active" | "booked") => rec["expires_ms"].as_i64().unwrap_or(0) > now_ms,
+            Some("consumed") => true,
+            _ => false,
+        };
+        if !live {
+            continue;
+        }
+        for s in rec["seats"].as_array().into_iter().flatten() {
+            *live_seats.entry(s["id"].as_str().unwrap().to_string()).or_default() += 1;
+        }
+        for t in rec["tiers"].as_array().into_iter().flatten().filter(|t| t["kind"] == "general_admission") {
+            *live_ga.entry(t["tier_id"].as_str().unwrap().to_string()).or_default() += t["quantity"].as_i64().unwrap();
+        }
+    }
+    let lock_prefix = format!("holds/lock:{event}:");
+    let bad_locks = redis
+        .entries(&lock_prefix)
+        .iter()
+        .filter(|(k, v)| counter(v) != live_seats.get(&k[lock_prefix.len()..]).map_or(0, |n| (*n).min(1) as i64))
+        .count() as u64;
+    let ga_prefix = format!("holds/ga:{event}:");
+    let bad_ga = redis.entries(&ga_prefix).iter().filter(|(k, v)| counter(v) != live_ga.get(&k[ga_prefix.len()..]).copied().unwrap_or(0)).count() as u64;
+    let negative_users = redis.entries(&format!("holds/user:{event}:")).iter().filter(|(_, v)| counter(v) < 0).count() as u64;
+    vec![
+        ("seats in more than one live hold", live_seats.values().filter(|n| **n > 1).count() as u64),
+        ("seat lock counters not equal to their live owners", bad_locks),
+        ("general-admission counters not equal to their live holds", bad_ga),
+        ("allowance counters below 0", negative_users),
+    ]
+}
+
+fn assert_invariants(app: &App, event: &str) {
+    let counts = invariants(app, event, platform::clock::now_ms());
+    eprintln!("{} instances, event {event}: {counts:?}", app.instances());
+    assert!(counts.iter().all(|(_, n)| *n == 0), "invariants broken on {} instances: {counts:?}", app.instances());
+    availability(app, event);
+}
+
+#[test]
+#[ignore = "needs a Spin CLI and redis-server; cargo xtask test runs it in its multi-instance pass"]
+fn fifty_buyers_on_one_seat_across_instances_exactly_one_wins() {
+    for n in [2, 3] {
+        let app = spawn(n, &[]);
+        let ev = bk::event(&app, 2, 10, 10, |_| {});
+        for seat in ["A5", "B1"] {
+            let buyers: Vec<String> = (0..50).map(|_| customer().0).collect();
+            let results = at_once(50, |i| hold(&app, &buyers[i], &json!({"event_id": ev, "seats": [seat]})));
+            let statuses: Vec<u16> = results.iter().map(|r| r.0).collect();
+            assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{n} instances, {seat}: {statuses:?}");
+            for (status, body) in results.iter().filter(|r| r.0 != 201) {
+                assert_eq!((*status, body["type"].as_str()), (409, Some("/problems/seat-unavailable")), "{body}");
+            }
+            assert_eq!(seat_status(&availability(&app, &ev), seat), "held");
+        }
+        assert_eq!(tier(&availability(&app, &ev), "tier_s")["held"], 2);
+        assert_invariants(&app, &ev);
+    }
+}
+
+#[test]
+#[ignore = "needs a Spin CLI and redis-server; cargo xtask test runs it in its multi-instance pass"]
+fn general_admission_across_instances_sells_exactly_capacity() {
+    for n in [2, 3] {
+        let app = spawn(n, &[]);
+        for capacity in [1u32, 5] {
+            let ev = bk::event(&app, 0, 0, capacity, |_| {});
+            let buyers: Vec<String> = (0..20).map(|_| customer().0).collect();
+            let results = at_once(20, |i| hold(&app, &buyers[i], &json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 1})));
+            let won = results.iter().filter(|r| r.0 == 201).count();
+            assert_eq!(won, capacity as usize, "{n} instances: {:?}", results.iter().map(|r| r.0).collect::<Vec<_>>());
+            assert!(results.iter().all(|(s, b)| *s == 201 || (*s == 409 && b["type"] == "/problems/sold-out")), "{results:?}");
+            let t = tier(&availability(&app, &ev), "tier_ga").clone();
+            assert_eq!((t["held"].as_i64(), t["available"].as_i64()), (Some(i64::from(capacity)), Some(0)), "{t}");
+            assert_invariants(&app, &ev);
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs a Spin CLI and redis-server; cargo xtask test runs it in its multi-instance pass"]
+fn simultaneous_checkouts_across_instances_make_one_booking() {
+    for n in [2, 3] {
+        let app = spawn(n, &[]);
+        let ev = bk::event(&app, 1, 4, 0, |_| {});
+        for round in 1..=3 {
+            let seat = format!("A{round}");
+            let (token, _) = customer();
+            let h = hold(&app, &token, &json!({"event_id": ev, "seats": [seat]}));
+            assert_eq!(h.status, 201, "{}", h.text());
+            let hold_id = h.json()["id"].as_str().unwrap().to_string();
+            let results = at_once(10, |_| app.post_as(&token, "/api/bookings", &bk::booking_body(&hold_id, 1)));
+            let statuses: Vec<u16> = results.iter().map(|r| r.0).collect();
+            assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{n} instances, round {round}: {results:?}");
+            let created = results.iter().find(|r| r.0 == 201).unwrap().1["id"].clone();
+            for (status, body) in &results {
+                match status {
+                    200 | 201 => assert_eq!(body["id"], created, "the same booking: {body}"),
+                    409 | 503 => assert!(body["type"].is_string(), "a problem: {body}"),
+                    _ => panic!("{n} instances, round {round}: {status} {body}"),
+                }
+            }
+            let mine = app.get_as(&token, "/api/bookings").json();
+            assert_eq!(mine["items"].as_array().unwrap().len(), 1, "exactly one booking: {mine}");
+            let h = app.get_as(&token, &format!("/api/holds/{hold_id}")).json();
+            assert_eq!((h["status"].as_str(), &h["booking_id"]), (Some("booked"), &created), "{h}");
+            hold(&app, &customer().0, &json!({"event_id": ev, "seats": [seat]})).assert_problem(409);
+        }
+        let got = app.get("/fixture/payments/received").json();
+        let ordered = got.as_object().unwrap().values().filter(|v| v["type"] == "BookingOrdered").count();
+        assert_eq!(ordered, 3, "one BookingOrdered per booking: {got}");
+        assert_invariants(&app, &ev);
+    }
+}
+
+/// `POST /api/bookings/tick` on instance `i`: how many holds it expired.
+fn tick_on(app: &App, i: usize) -> u64 {
+    let r = ureq::post(&format!("{}/api/bookings/tick", app.instance_base(i)))
+        .set("authorization", &format!("Bearer {TICK_TOKEN}"))
+        .call()
+        .unwrap_or_else(|e| panic!("tick on instance {i}: {e}"));
+    let v: Value = serde_json::from_reader(r.into_reader()).expect("tick JSON");
+    v["expired"].as_u64().unwrap_or_else(|| panic!("tick answer without expired: {v}"))
+}
+
+#[test]
+#[ignore = "needs a Spin CLI and redis-server; cargo xtask test runs it in its multi-instance pass"]
+fn holds_expiring_while_every_instance_sweeps_are_each_expired_once() {
+    for n in [2, 3] {
+        let app = spawn(n, &[("hold_ttl_seconds", "2")]);
+        let ev = bk::event(&app, 2, 10, 20, |_| {});
+        let mut holds = 0u64;
+        for row in ["A", "B"] {
+            for i in (1..=10).step_by(2) {
+                let r = hold(&app, &customer().0, &json!({"event_id": ev, "seats": [format!("{row}{i}"), format!("{row}{}", i + 1)]}));
+                assert_eq!(r.status, 201, "{}", r.text());
+                holds += 1;
+            }
+        }
+        for _ in 0..5 {
+            let r = hold(&app, &customer().0, &json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 3}));
+            assert_eq!(r.status, 201, "{}", r.text());
+            holds += 1;
+        }
+        // every instance sweeps every 250 ms until 2 s past the last expiry;
+        // no reads meanwhile, so only sweeps expire holds
+        let until = Instant::now() + Duration::from_millis(4500);
+        let expired: Vec<u64> = std::thread::scope(|s| {
+            let app = &app;
+            let handles: Vec<_> = (0..n)
+                .map(|i| {
+                    s.spawn(move || {
+                        let mut total = 0;
+                        while Instant::now() < until {
+                            total += tick_on(app, i);
+                            std::thread::sleep(Duration::from_millis(250));
+                        }
+                        total
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        eprintln!("{n} instances: expired per instance {expired:?} of {holds} holds");
+        assert_eq!(expired.iter().sum::<u64>(), holds, "{n} instances: every hold expired exactly once: {expired:?}");
+        let avail = availability(&app, &ev);
+        assert_eq!(tier(&avail, "tier_s")["available"], 20, "{avail}");
+        assert_eq!(tier(&avail, "tier_ga")["available"], 20, "{avail}");
+        assert_invariants(&app, &ev);
+        // and the freed seats sell again
+        assert_eq!(hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["A1", "B10"]})).status, 201);
+        assert_eq!(hold(&app, &customer().0, &json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 8})).status, 201);
+        assert_invariants(&app, &ev);
+    }
+}
