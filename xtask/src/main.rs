@@ -400,15 +400,24 @@ fn test(root: &Path, args: &[String]) -> Res {
         tallies.push(run_counting("spin: unit, probes, e2e, bench smoke", &mut cmd));
 
         // Several Spin instances on one redis-server and the same SQLite
-        // files (tests/e2e/tests/instances.rs, ignored in the passes above:
-        // they need a Spin CLI; redis-server is installed when missing).
+        // files (tests/e2e/tests/instances.rs), and Spin on the production
+        // runtime config (deploy.rs): ignored in the passes above, as they
+        // need a Spin CLI; redis-server is installed when missing.
         let mut cmd = cargo();
-        cmd.args(["test", "--release", "-p", "e2e", "--test", "instances", "--no-fail-fast"]);
+        cmd.args(["test", "--release", "-p", "e2e", "--test", "instances", "--test", "deploy", "--no-fail-fast"]);
         cmd.env("BOXOFFICE_HOST", "spin").env("SPIN_BIN", spin);
         cmd.args(["--", "--ignored", "--test-threads", "1", "--color", "never"]);
         cmd.args(args);
-        tallies.push(run_counting("spin x2/x3 on redis: races", &mut cmd));
+        tallies.push(run_counting("spin x2/x3 on redis, deploy config", &mut cmd));
     }
+
+    // deploy/: the YAML against Kubernetes' and SpinKube's schemas, and the
+    // files' agreement with spin.toml (tools from PyPI, in target/).
+    let mut cmd = Command::new("bash");
+    cmd.arg(root.join("deploy/validate.sh"));
+    let mut deploy = run_counting("deploy: YAML schemas, consistency", &mut cmd);
+    deploy.passed += u64::from(deploy.ok);
+    tallies.push(deploy);
 
     let browser = root.join("tests/browser");
     if browser.join("package.json").exists() {
