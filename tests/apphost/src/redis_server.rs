@@ -4,8 +4,9 @@
 //! [`RedisServer::start`] runs Debian's `redis-server` (installed with
 //! `apt-get install -y redis-server` when missing, see [`redis_server_bin`])
 //! on a free loopback port with its own data directory, in its own process
-//! group, persistence off (a test's state dies with it); dropping it stops
-//! it. [`redis_runtime_config`] turns a runtime config's key-value stores
+//! group, with an append-only file synced on every write (as a production
+//! Redis that must not lose holds: a restart, even after SIGKILL, keeps
+//! every acknowledged write); dropping it stops it. [`redis_runtime_config`] turns a runtime config's key-value stores
 //! into Redis stores on it. Reads for invariant checks go through the
 //! `redis` crate.
 
@@ -59,7 +60,8 @@ pub struct RedisServer {
 
 impl RedisServer {
     /// Starts `redis-server` on a free loopback port, data directory `dir`
-    /// (created), no persistence, and waits until it answers `PING`.
+    /// (created; the append-only file lives there), and waits until it
+    /// answers `PING`.
     ///
     /// Errors: why it could not (no binary and no way to install one, or
     /// it did not answer within 10 s).
@@ -78,7 +80,7 @@ impl RedisServer {
             .open(self.dir.join("redis.log"))
             .map_err(|e| format!("redis log: {e}"))?;
         let child = Command::new(&self.bin)
-            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string(), "--save", "", "--appendonly", "no"])
+            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string(), "--save", "", "--appendonly", "yes", "--appendfsync", "always"])
             .arg("--dir")
             .arg(&self.dir)
             .process_group(0)
@@ -128,9 +130,9 @@ impl RedisServer {
             .collect()
     }
 
-    /// Stops `redis-server` with SIGKILL (its data dies with it, as it has
-    /// no persistence) — for fault tests; [`RedisServer::restart`] brings
-    /// it back on the same port.
+    /// Stops `redis-server` with SIGKILL — for fault tests;
+    /// [`RedisServer::restart`] brings it back on the same port with every
+    /// acknowledged write (append-only file, fsync always).
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             // SAFETY: kill(2) on our own child's process group.
@@ -139,7 +141,7 @@ impl RedisServer {
         }
     }
 
-    /// Stops it with SIGTERM and waits (it saves nothing: `--save ""`).
+    /// Stops it with SIGTERM and waits.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             // SAFETY: as in `kill`.

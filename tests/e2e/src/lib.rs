@@ -63,8 +63,9 @@ pub struct App {
     /// `http://127.0.0.1:<port>` of the first instance.
     pub base: String,
     server: apphost::Server,
-    /// Every instance after the first ([`App::spawn_instances`]).
-    more: Vec<apphost::Server>,
+    /// Every instance after the first ([`App::spawn_instances`]), with
+    /// how to start it again ([`App::restart_instance`]).
+    more: std::sync::RwLock<Vec<(apphost::Server, apphost::Launch)>>,
     /// Round-robin position of the next request.
     next: std::sync::atomic::AtomicUsize,
     /// The shared Redis of several instances.
@@ -188,9 +189,14 @@ impl App {
         App::assemble(server, Vec::new(), None, dir)
     }
 
-    fn assemble(server: apphost::Server, more: Vec<apphost::Server>, redis: Option<apphost::redis_server::RedisServer>, dir: tempfile::TempDir) -> App {
+    fn assemble(
+        server: apphost::Server,
+        more: Vec<(apphost::Server, apphost::Launch)>,
+        redis: Option<apphost::redis_server::RedisServer>,
+        dir: tempfile::TempDir,
+    ) -> App {
         let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).redirects(0).build();
-        App { base: server.base.clone(), server, more, next: Default::default(), redis, _dir: dir, agent }
+        App { base: server.base.clone(), server, more: std::sync::RwLock::new(more), next: Default::default(), redis, _dir: dir, agent }
     }
 
     /// Starts `n` instances of the app on real Spin ([`apphost::spin_bin`];
@@ -223,7 +229,7 @@ impl App {
         let path = dir.path().join("spin.toml");
         std::fs::write(&path, manifest.map(str::to_string).unwrap_or_else(app_manifest)).expect("write manifest");
         std::os::unix::fs::symlink(root.join("static"), dir.path().join("static")).expect("link static/");
-        let servers: Vec<apphost::Server> = (0..n)
+        let servers: Vec<(apphost::Server, apphost::Launch)> = (0..n)
             .map(|i| {
                 // each instance its own --state-dir (Spin's logs), the same stores
                 let mut launch = apphost::Launch::new(&path, dir.path().join(format!("instance-{i}"))).runtime_config(&rc).workdir(dir.path());
@@ -233,32 +239,62 @@ impl App {
                 for (route, every) in ticks {
                     launch = launch.tick(route, *every);
                 }
-                launch.tick_token(booking::TICK_TOKEN).start(apphost::Host::Spin)
+                let launch = launch.tick_token(booking::TICK_TOKEN);
+                (launch.start(apphost::Host::Spin), launch)
             })
             .collect();
         let mut servers = servers.into_iter();
-        let first = servers.next().expect("one instance");
+        let first = servers.next().expect("one instance").0;
         App::assemble(first, servers.collect(), Some(redis), dir)
     }
 
     /// How many instances serve this app.
     pub fn instances(&self) -> usize {
-        1 + self.more.len()
+        1 + self.more.read().unwrap().len()
     }
 
     /// The base URL of instance `i` (0-based).
-    pub fn instance_base(&self, i: usize) -> &str {
+    pub fn instance_base(&self, i: usize) -> String {
         if i == 0 {
-            &self.server.base
+            self.server.base.clone()
         } else {
-            &self.more[i - 1].base
+            self.more.read().unwrap()[i - 1].0.base.clone()
         }
     }
 
     /// The instance that serves the next request: round-robin.
-    fn pick(&self) -> &str {
+    fn pick(&self) -> String {
         let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.instances();
         self.instance_base(i)
+    }
+
+    /// Kills instance `i` (≥ 1) with SIGKILL to its whole process group
+    /// (`spin up` and its `spin trigger http`), as a node failure would:
+    /// requests in flight on it are cut off. Until
+    /// [`App::restart_instance`], requests that round-robin picks for it
+    /// fail to connect.
+    pub fn kill_instance(&self, i: usize) {
+        assert!(i >= 1, "instance 0 stays up");
+        self.more.write().unwrap()[i - 1].0.kill();
+    }
+
+    /// Starts instance `i` (≥ 1) again, on a new port, with the same
+    /// stores and variables.
+    pub fn restart_instance(&self, i: usize) {
+        assert!(i >= 1, "instance 0 stays up");
+        let launch = self.more.read().unwrap()[i - 1].1.clone();
+        let server = launch.start(apphost::Host::Spin);
+        self.more.write().unwrap()[i - 1].0 = server;
+    }
+
+    /// A request to instance `i`, with transport failures (connection
+    /// refused or cut off) as `Err` instead of a panic, for fault tests that
+    /// retry elsewhere as a client behind a load balancer does.
+    pub fn try_call_on(&self, i: usize, method: &str, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Result<Reply, String> {
+        match self.send(&self.instance_base(i), method, path, body, headers) {
+            Err(ureq::Error::Transport(e)) => Err(e.to_string()),
+            other => Ok(finish(method, path, other)),
+        }
     }
 
     /// The shared `redis-server` of [`App::spawn_instances`].
@@ -286,15 +322,18 @@ impl App {
     /// Sends a request; `body` is sent as JSON when given. Never fails on
     /// 4xx/5xx: the status is in the reply.
     pub fn call(&self, method: &str, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Reply {
-        let mut req = self.agent.request(method, &format!("{}{}", self.pick(), path));
+        finish(method, path, self.send(&self.pick(), method, path, body, headers))
+    }
+
+    fn send(&self, base: &str, method: &str, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Result<ureq::Response, ureq::Error> {
+        let mut req = self.agent.request(method, &format!("{base}{path}"));
         for (k, v) in headers {
             req = req.set(k, v);
         }
-        let result = match body {
+        match body {
             Some(b) => req.set("content-type", "application/json").send_string(&b.to_string()),
             None => req.call(),
-        };
-        finish(method, path, result)
+        }
     }
 
     /// Sends raw bytes with a content type.
