@@ -69,7 +69,7 @@ pub struct App {
     /// Round-robin position of the next request.
     next: std::sync::atomic::AtomicUsize,
     /// The shared Redis of several instances.
-    redis: Option<apphost::redis_server::RedisServer>,
+    redis: Option<std::sync::Mutex<apphost::redis_server::RedisServer>>,
     _dir: tempfile::TempDir,
     agent: ureq::Agent,
 }
@@ -196,6 +196,7 @@ impl App {
         dir: tempfile::TempDir,
     ) -> App {
         let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).redirects(0).build();
+        let redis = redis.map(std::sync::Mutex::new);
         App { base: server.base.clone(), server, more: std::sync::RwLock::new(more), next: Default::default(), redis, _dir: dir, agent }
     }
 
@@ -288,18 +289,19 @@ impl App {
     }
 
     /// A request to instance `i`, with transport failures (connection
-    /// refused or cut off) as `Err` instead of a panic, for fault tests that
-    /// retry elsewhere as a client behind a load balancer does.
+    /// refused or cut off, no answer within 10 s) as `Err` instead of a
+    /// panic, for fault tests that retry elsewhere as a client behind a
+    /// load balancer does.
     pub fn try_call_on(&self, i: usize, method: &str, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Result<Reply, String> {
-        match self.send(&self.instance_base(i), method, path, body, headers) {
+        match self.send_within(&self.instance_base(i), method, path, body, headers, Duration::from_secs(10)) {
             Err(ureq::Error::Transport(e)) => Err(e.to_string()),
             other => Ok(finish(method, path, other)),
         }
     }
 
     /// The shared `redis-server` of [`App::spawn_instances`].
-    pub fn redis(&self) -> Option<&apphost::redis_server::RedisServer> {
-        self.redis.as_ref()
+    pub fn redis(&self) -> Option<std::sync::MutexGuard<'_, apphost::redis_server::RedisServer>> {
+        self.redis.as_ref().map(|r| r.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Which host serves this app.
@@ -326,7 +328,19 @@ impl App {
     }
 
     fn send(&self, base: &str, method: &str, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Result<ureq::Response, ureq::Error> {
-        let mut req = self.agent.request(method, &format!("{base}{path}"));
+        self.send_within(base, method, path, body, headers, Duration::from_secs(60))
+    }
+
+    fn send_within(
+        &self,
+        base: &str,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+        limit: Duration,
+    ) -> Result<ureq::Response, ureq::Error> {
+        let mut req = self.agent.request(method, &format!("{base}{path}")).timeout(limit);
         for (k, v) in headers {
             req = req.set(k, v);
         }
