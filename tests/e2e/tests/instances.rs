@@ -487,3 +487,46 @@ fn a_redis_restart_mid_rush_writes_nothing_half_and_sales_resume_on_restarted_in
     let counts = invariants(&app, &ev, platform::clock::now_ms());
     assert!(counts.iter().all(|(_, n)| *n == 0), "{counts:?}");
 }
+
+/// `chattr +i` (with `on`) or `-i` on the SQLite database `stem` of the
+/// shared state and its `-wal`/`-shm` files: the kernel then refuses every
+/// write to them, also to root (`chattr` needs CAP_LINUX_IMMUTABLE; the
+/// test fails saying so when it is not given).
+fn immutable(app: &App, stem: &str, on: bool) {
+    for suffix in ["", "-wal", "-shm"] {
+        let path = app.state_dir().join(format!("{stem}.db{suffix}"));
+        if !path.exists() {
+            continue;
+        }
+        let out = std::process::Command::new("chattr").arg(if on { "+i" } else { "-i" }).arg(&path).output().expect("run chattr");
+        assert!(out.status.success(), "chattr on {} failed (needs CAP_LINUX_IMMUTABLE): {}", path.display(), String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+#[test]
+#[ignore = "needs a Spin CLI and redis-server; cargo xtask test runs it in its multi-instance pass"]
+fn a_read_only_bookings_database_answers_503_and_loses_nothing() {
+    let app = spawn(2, &[]);
+    let ev = bk::event(&app, 2, 10, 0, |_| {});
+    let (token, _) = customer();
+    let before = hold(&app, &token, &json!({"event_id": ev, "seats": ["A1"]}));
+    assert_eq!(before.status, 201, "{}", before.text());
+    let kept = before.json()["id"].as_str().unwrap().to_string();
+    immutable(&app, "bookings", true);
+    let refused: Vec<(u16, Value)> = at_once(8, |i| hold(&app, &customer().0, &json!({"event_id": ev, "seats": [format!("B{}", i + 1)]})));
+    let reads = (0..4).map(|_| app.get_as(&token, &format!("/api/holds/{kept}")).status).collect::<Vec<_>>();
+    immutable(&app, "bookings", false);
+    eprintln!("read-only bookings.db on 2 instances: holds answered {:?}; reads of an existing hold {reads:?}", refused.iter().map(|r| r.0).collect::<Vec<_>>());
+    for (status, body) in &refused {
+        assert_eq!(*status, 503, "a hold that cannot be written is refused: {body}");
+        assert!(body["type"].is_string() && body["detail"].is_string(), "problem+json: {body}");
+    }
+    assert!(reads.iter().all(|s| *s == 200), "reads go on: {reads:?}");
+    // nothing was half written: B1..B8 are free and sell now; A1 is still held
+    let avail = availability(&app, &ev);
+    assert_eq!(tier(&avail, "tier_s")["held"], 1, "{avail}");
+    assert_eq!(seat_status(&avail, "A1"), "held");
+    let after = at_once(8, |i| hold(&app, &customer().0, &json!({"event_id": ev, "seats": [format!("B{}", i + 1)]})));
+    assert!(after.iter().all(|r| r.0 == 201), "sales resume: {after:?}");
+    assert_invariants(&app, &ev);
+}
