@@ -350,3 +350,41 @@ fn best_available_steps_around_a_claim_booking_did_not_know_of() {
     hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["A3"]})).assert_problem(409);
     assert_eq!(hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["A4", "A5"]})).status, 201);
 }
+
+#[test]
+fn a_hold_whose_change_was_claimed_by_a_request_that_died_is_rescued_after_the_grace_period() {
+    // A request won the exit claim on the hold's version 0 (booking
+    // `holds` module) and died before writing version 1: nobody else may
+    // change the hold, so a release answers 503 — until the claim has
+    // stood unreplaced for the grace period (hold lifetime, >= 2 s), when
+    // the record is rewritten as version 1 and the hold changes again.
+    let app = bk::spawn(&[("hold_ttl_seconds", "3")]);
+    let ev = bk::event(&app, 1, 4, 0, |_| {});
+    let (token, _) = customer();
+    let h = hold(&app, &token, &json!({"event_id": ev, "seats": ["A1"]})).json();
+    let id = h["id"].as_str().unwrap().to_string();
+    assert_eq!(increment(&app, &format!("exit:{id}:0"), 1), 1);
+    let stuck_from = std::time::Instant::now();
+    let release = || app.call("DELETE", &format!("/api/holds/{id}"), None, &[("authorization", &format!("Bearer {token}"))]);
+    assert_unavailable(&release());
+    assert_eq!(app.get_as(&token, &format!("/api/holds/{id}")).json()["status"], "active", "nothing changed");
+    assert_eq!(seat_status(&availability(&app, &ev), "A1"), "held");
+    // within the grace period (here 3 s, the hold lifetime) it stays so
+    std::thread::sleep(Duration::from_millis(1500).saturating_sub(stuck_from.elapsed()));
+    assert_unavailable(&release());
+    // a grace period after the claim was first seen stuck: rescued once, then released once
+    std::thread::sleep(Duration::from_millis(3600).saturating_sub(stuck_from.elapsed()));
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        let r = release();
+        answers.push(r.status);
+        if r.status == 204 {
+            break;
+        }
+    }
+    assert_eq!(answers.last(), Some(&204), "released after the rescue: {answers:?}");
+    assert_eq!(app.get_as(&token, &format!("/api/holds/{id}")).json()["status"], "released");
+    assert_eq!(counter(&app, &format!("lock:{ev}:A1")), 0, "the seat's claim was given back once");
+    assert_eq!(hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["A1"]})).status, 201);
+    availability(&app, &ev);
+}
