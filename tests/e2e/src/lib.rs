@@ -293,10 +293,7 @@ impl App {
     /// panic, for fault tests that retry elsewhere as a client behind a
     /// load balancer does.
     pub fn try_call_on(&self, i: usize, method: &str, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Result<Reply, String> {
-        match self.send_within(&self.instance_base(i), method, path, body, headers, Duration::from_secs(10)) {
-            Err(ureq::Error::Transport(e)) => Err(e.to_string()),
-            other => Ok(finish(method, path, other)),
-        }
+        self.send(&self.instance_base(i), method, path, body, headers, Duration::from_secs(10))
     }
 
     /// The shared `redis-server` of [`App::spawn_instances`].
@@ -324,29 +321,24 @@ impl App {
     /// Sends a request; `body` is sent as JSON when given. Never fails on
     /// 4xx/5xx: the status is in the reply.
     pub fn call(&self, method: &str, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Reply {
-        finish(method, path, self.send(&self.pick(), method, path, body, headers))
+        self.send(&self.pick(), method, path, body, headers, Duration::from_secs(60))
+            .unwrap_or_else(|e| panic!("{method} {path}: transport error {e}"))
     }
 
-    fn send(&self, base: &str, method: &str, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Result<ureq::Response, ureq::Error> {
-        self.send_within(base, method, path, body, headers, Duration::from_secs(60))
-    }
-
-    fn send_within(
-        &self,
-        base: &str,
-        method: &str,
-        path: &str,
-        body: Option<&Value>,
-        headers: &[(&str, &str)],
-        limit: Duration,
-    ) -> Result<ureq::Response, ureq::Error> {
+    /// `method path` on `base` within `limit`: the reply (any status), or
+    /// the transport error's text.
+    fn send(&self, base: &str, method: &str, path: &str, body: Option<&Value>, headers: &[(&str, &str)], limit: Duration) -> Result<Reply, String> {
         let mut req = self.agent.request(method, &format!("{base}{path}")).timeout(limit);
         for (k, v) in headers {
             req = req.set(k, v);
         }
-        match body {
+        let result = match body {
             Some(b) => req.set("content-type", "application/json").send_string(&b.to_string()),
             None => req.call(),
+        };
+        match result {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => Ok(reply(r)),
+            Err(e) => Err(e.to_string()),
         }
     }
 
@@ -389,11 +381,14 @@ impl App {
 /// Reads a ureq result into a [`Reply`]; 4xx/5xx are replies, transport
 /// errors panic naming the request.
 fn finish(method: &str, path: &str, result: Result<ureq::Response, ureq::Error>) -> Reply {
-    let resp = match result {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
+    match result {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => reply(r),
         Err(e) => panic!("{method} {path}: transport error {e}"),
-    };
+    }
+}
+
+/// Reads a response, body and all, into a [`Reply`].
+fn reply(resp: ureq::Response) -> Reply {
     let status = resp.status();
     let headers = resp
         .headers_names()
