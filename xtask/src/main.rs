@@ -12,7 +12,10 @@
 //! * `cargo xtask test` — builds everything (components, runner probe
 //!   components, runner), runs every Rust test in release mode (unit tests,
 //!   runner tests, end-to-end tests through the runner) and the browser tests,
-//!   then prints one summary table; exits non-zero when anything failed.
+//!   with a Spin CLI again on Spin plus the multi-instance tests (several
+//!   Spin on one redis-server) and Spin on the production runtime config,
+//!   and `deploy/validate.sh`; then prints one summary table; exits
+//!   non-zero when anything failed.
 //! * `cargo xtask lint` — clippy on native and wasm targets, warnings denied.
 //! * `cargo xtask bench [--FLAG VALUE]...` — builds, then prints benchmark
 //!   numbers and invariant counts (`tests/bench`); not part of `test`.
