@@ -55,10 +55,12 @@ pub fn register_per_ip() -> Limit {
     Limit { name: "register-ip", max: platform::config::parsed_or("register_limit_per_hour", 20), window_secs: 3600 }
 }
 
-/// The counter key of `subject` in window `window` (pure, for tests).
+/// The counter key of `subject` in window `window` (pure, for tests), in
+/// the label's namespace (`auth/`): Spin 4.0.2's Redis key-value backend
+/// keeps every label in one database.
 pub fn key(limit: &Limit, subject: &str, window: i64) -> String {
     let digest = Sha256::digest(subject.as_bytes());
-    format!("rl:{}:{}:{}", limit.name, window, crate::tokens::hex(&digest[..12]))
+    format!("{STORE}/rl:{}:{}:{}", limit.name, window, crate::tokens::hex(&digest[..12]))
 }
 
 /// Counts one hit of `subject` against `limit` at `now_secs`.
@@ -107,7 +109,7 @@ pub fn delay_after(failures: i64) -> i64 {
 /// (an IP), hashed like the counters.
 fn failure_key(account: &str, client: &str) -> String {
     let digest = Sha256::digest(format!("{account}\n{client}").as_bytes());
-    format!("lf:{}", crate::tokens::hex(&digest[..12]))
+    format!("{STORE}/lf:{}", crate::tokens::hex(&digest[..12]))
 }
 
 /// `(failures, retry_at_ms)` of a record, unless its last failure is
@@ -162,7 +164,7 @@ mod tests {
     #[test]
     fn keys_are_per_window_and_hide_the_subject() {
         let a = key(&LOGIN_PER_IP, "ann@x.com", 7);
-        assert!(a.starts_with("rl:login-ip:7:"));
+        assert!(a.starts_with("auth/rl:login-ip:7:"));
         assert!(!a.contains("ann"));
         assert_ne!(a, key(&LOGIN_PER_IP, "ann@x.com", 8));
         assert_ne!(a, key(&PASSWORD_CHANGE, "ann@x.com", 7));

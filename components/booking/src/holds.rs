@@ -4,8 +4,38 @@
 //! once, in the same batched write as its seats' owner records, after all
 //! of its seats, places and allowance were claimed (see
 //! [`crate::locks::claim`]); no one else can know the fresh id, so that
-//! write races with nobody. Every later change is a compare-and-swap
-//! on that EXISTING key (atomic on every backend):
+//! write races with nobody.
+//!
+//! ## State changes: an exit claim per version
+//!
+//! Every record carries a `version`, and every change moves it to the next
+//! one. Who may change version `v` is decided by one `increment` of the
+//! counter `exit:<id>:<v>`: the caller that sees 1 owns the change, writes
+//! the successor record (version `v + 1`) with a plain `set`, and only then
+//! does the change's side effects; every other caller lost, waits for the
+//! successor to appear and looks again (usually finding nothing left to
+//! do). A version is left at most once, so no change is ever made twice,
+//! and since versions only grow there is no ABA problem even when a status
+//! repeats (a checkout the database refused puts `booked` back to
+//! `active`).
+//!
+//! Why not compare-and-swap of the record, as before: Spin 4.0.2's Redis
+//! backend reports `CasFailed` for every swap, written or not, so a loop
+//! retrying on it repeats its change ([`crate::kv`]). With a Spin whose
+//! Redis compare-and-swap reports the truth, [`transition`] could again be
+//! one swap of the record (the record exists, so the SQLite backend's swap
+//! is atomic too), and the exit counters and the rescue below would go.
+//!
+//! **A winner that dies** between its exit claim and its write leaves
+//! version `v` claimed and never replaced: nobody else can change the hold.
+//! It had done nothing else yet (side effects come after the write), so a
+//! caller that keeps losing on a version notes it (`stuck:<id>`), and once
+//! the same version has been claimed but unreplaced for a grace period
+//! ([`crate::locks::orphan_grace_ms`], the same assumption as for orphaned
+//! seat locks: a live request never spends that long between two store
+//! calls) rewrites the record unchanged as version `v + 1`, itself under a
+//! claim (`rescue:<id>:<v>`) so that exactly one caller does. The hold can
+//! then change again (and expire, freeing its seats).
 //!
 //! ```text
 //! active ──checkout──▶ booked ──payment succeeded──▶ consumed ──cancel/refund──▶ freed
@@ -15,20 +45,18 @@
 //! ```
 //!
 //! `released`, `expired` and `freed` are final. The one request that wins
-//! the swap into a final state gives the claims back
+//! the exit claim into a final state gives the claims back
 //! ([`crate::locks::release_all`]) and then frees the hold's seats in
 //! booking's seat states ([`settle`], [`crate::mirror`]); a loser sees the
 //! new state and does nothing, so an expired hold frees its seats exactly once however many
-//! sweeps, claimants and readers notice it at the same moment. Statuses
-//! only move forward, so a value never repeats and compare-and-swap by value
-//! has no ABA problem.
+//! sweeps, claimants, readers and instances notice it at the same moment.
 //!
 //! Expiry is data (`expires_ms`; Spin KV has no TTL): a hold past it is
 //! treated as expired on every read, and is moved to `expired` by the tick
 //! sweep, by a claimant that finds it in its way, or by a read.
 
 use crate::db::Sql;
-use crate::kv::{Kv, Update};
+use crate::kv::Kv;
 use crate::{locks, mirror};
 use platform::{ApiError, ApiResult};
 use serde::{Deserialize, Serialize};
@@ -125,6 +153,11 @@ pub struct HoldRecord {
     pub starts_at: String,
     /// IANA zone.
     pub timezone: String,
+    /// How many changes the record has had (0 when written); the change
+    /// from version `v` is owned by whoever wins `exit:<id>:<v>`
+    /// (module docs).
+    #[serde(default)]
+    pub version: u64,
 }
 
 impl HoldRecord {
@@ -206,36 +239,85 @@ pub enum Moved {
     Missing,
 }
 
-/// Compare-and-swap hold `id` through `rule` (which returns the new record
-/// or `None` to leave it). When this call moves the record into a final
-/// state, it — and only it — gives the claims back, then frees the seats
-/// the hold still has in booking's seat states and closes its sweep index
-/// row ([`settle`]); a move to `consumed` closes the index row (the sale
-/// itself marks the seats sold).
+/// Key of the claim on changing version `version` of hold `id`.
+fn exit_key(id: &str, version: u64) -> String {
+    format!("exit:{id}:{version}")
+}
+
+/// How often a caller that lost an exit claim looks for the winner's
+/// record before answering 503 (with pauses of 1, 2, 4 … 16 ms: about
+/// 0.2 s in all; the winner's write is its very next store call).
+const EXIT_LOOKS: u32 = 16;
+
+/// Changes hold `id` through `rule` (which returns the new record or
+/// `None` to leave it), as the one owner of the change from the record's
+/// current version (module docs). When this call moves the record into a
+/// final state, it — and only it — gives the claims back, then frees the
+/// seats the hold still has in booking's seat states and closes its sweep
+/// index row ([`settle`]); a move to `consumed` closes the index row (the
+/// sale itself marks the seats sold).
+///
+/// Errors: 503 when the store fails, or when another change of the same
+/// hold is still being written after [`EXIT_LOOKS`] looks.
 pub fn transition(kv: &Kv, sql: Sql, id: &str, rule: impl Fn(&HoldRecord) -> Option<HoldRecord>) -> ApiResult<Moved> {
-    let outcome = kv.update(&HoldRecord::key(id), |bytes| {
-        let rec: HoldRecord = serde_json::from_slice(bytes)
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("hold {id} is unreadable: {e}")))?;
-        match rule(&rec) {
-            Some(next) => {
-                let encoded = serde_json::to_vec(&next).map_err(|e| ApiError::Internal(e.into()))?;
-                Ok((Some(encoded), (rec, Some(next))))
+    for look in 0..EXIT_LOOKS {
+        let Some(rec) = load(kv, id)? else { return Ok(Moved::Missing) };
+        let Some(next) = rule(&rec) else { return Ok(Moved::No(rec)) };
+        if !kv.claim_first(&exit_key(id, rec.version))? {
+            // another caller owns this version's change: its record is next
+            if look + 1 == EXIT_LOOKS {
+                rescue_if_stuck(kv, &rec)?;
+            } else {
+                std::thread::sleep(std::time::Duration::from_millis(1 << look.min(4)));
             }
-            None => Ok((None, (rec, None))),
+            continue;
         }
-    })?;
-    match outcome {
-        Update::Missing => Ok(Moved::Missing),
-        Update::Kept((rec, _)) => Ok(Moved::No(rec)),
-        Update::Swapped((before, after)) => {
-            let after = after.expect("swapped records have a successor");
-            if after.status.is_final() && !before.status.is_final() {
-                locks::release_all(kv, &after.event_id, &after.user_id, &after.id, &after.seat_ids(), &after.ga())?;
+        let after = HoldRecord { version: rec.version + 1, ..next };
+        kv.set(&HoldRecord::key(id), &serde_json::to_vec(&after).map_err(|e| ApiError::Internal(e.into()))?)?;
+        if after.status.is_final() && !rec.status.is_final() {
+            locks::release_all(kv, &after.event_id, &after.user_id, &after.id, &after.seat_ids(), &after.ga())?;
+        }
+        if after.status.is_final() || after.status == HoldStatus::Consumed {
+            settle(sql, &after.event_id, &after.id, after.status == HoldStatus::Consumed);
+        }
+        return Ok(Moved::Yes(rec, after));
+    }
+    Err(ApiError::Unavailable(format!("hold {id} is changing; try again")))
+}
+
+/// What a caller that kept losing on a hold's version saw, at `stuck:<id>`.
+#[derive(Debug, Serialize, Deserialize)]
+struct Stuck {
+    version: u64,
+    seen_ms: i64,
+}
+
+/// Called by a caller that kept losing the exit claim on `rec`'s version:
+/// remembers when it first saw that version stuck, and once it has been so
+/// for the grace period, rewrites the record unchanged as the next version
+/// (under a claim, so once) — see the module docs. Returns whether this
+/// call rescued it.
+fn rescue_if_stuck(kv: &Kv, rec: &HoldRecord) -> ApiResult<bool> {
+    let key = format!("stuck:{}", rec.id);
+    let now = platform::clock::now_ms();
+    let seen = kv.get(&key)?.and_then(|b| serde_json::from_slice::<Stuck>(&b).ok());
+    match seen {
+        Some(s) if s.version == rec.version && now - s.seen_ms >= locks::orphan_grace_ms() => {
+            // the version's winner is dead (grace assumption); still the same record?
+            let current = load(kv, &rec.id)?;
+            if current.as_ref().map(|c| c.version) != Some(rec.version) || !kv.claim_first(&format!("rescue:{}:{}", rec.id, rec.version))? {
+                return Ok(false);
             }
-            if after.status.is_final() || after.status == HoldStatus::Consumed {
-                settle(sql, &after.event_id, &after.id, after.status == HoldStatus::Consumed);
-            }
-            Ok(Moved::Yes(before, after))
+            let next = HoldRecord { version: rec.version + 1, ..rec.clone() };
+            kv.set(&HoldRecord::key(&rec.id), &serde_json::to_vec(&next).map_err(|e| ApiError::Internal(e.into()))?)?;
+            eprintln!("hold {}: version {} was claimed by a request that never wrote it; rescued", rec.id, rec.version);
+            Ok(true)
+        }
+        Some(s) if s.version == rec.version => Ok(false),
+        _ => {
+            let stuck = Stuck { version: rec.version, seen_ms: now };
+            kv.set(&key, &serde_json::to_vec(&stuck).map_err(|e| ApiError::Internal(e.into()))?)?;
+            Ok(false)
         }
     }
 }
@@ -410,6 +492,7 @@ mod tests {
             event_title: "x".into(),
             starts_at: "2030-01-01T00:00:00Z".into(),
             timezone: "UTC".into(),
+            version: 0,
         }
     }
 

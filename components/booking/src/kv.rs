@@ -1,10 +1,45 @@
 //! The `holds` key-value store through `wasi:keyvalue` (store, atomics,
 //! batch), with every failure mapped to a retryable 503.
 //!
-//! Only two operations are relied on for mutual exclusion, because only
-//! they are atomic on every Spin backend (DESIGN §5): `increment`, and
-//! compare-and-swap on a key that EXISTS. Compare-and-swap on an absent key
-//! is never used. Keys that are incremented are never `set`.
+//! ## Which operations, and why only these
+//!
+//! Holds must be correct on every key-value backend Spin really ships,
+//! because production with more than one replica (SpinKube, DESIGN §5)
+//! puts this store on Redis while a single `spin up` keeps it in a SQLite
+//! file. The two differ, and Spin 4.0.2's Redis backend
+//! (`crates/key-value-redis` at tag v4.0.2) has bugs:
+//!
+//! | operation | SQLite file | Redis in Spin 4.0.2 | used here |
+//! |---|---|---|---|
+//! | `get`, `set`, `delete`, `exists` | sound | sound | yes |
+//! | `increment` | atomic | atomic (`INCRBY`) | yes: the only mutual exclusion |
+//! | `set-many` | one transaction | one `MSET` | yes |
+//! | `get-many` | sound | **always fails** (it sends `KEYS k1 k2 …`) | no: [`Kv::get_many`] reads key by key |
+//! | compare-and-swap | a plain upsert on an absent key | **every swap reports `CasFailed`**, applied or not (`swap` ends with `UNWATCH <key>`, which Redis rejects) | no |
+//! | `list-keys` | the store's keys | every key of the database (`KEYS *`), all labels | only for the orphan scan, filtered by this store's prefix |
+//!
+//! So nothing in booking uses compare-and-swap: a caller that retried on
+//! `CasFailed` would apply its change again (a seat-lock give-back that
+//! decrements twice is how a seat came to be held three times on Redis).
+//! Every "exactly one of us wins" decision is an `increment` whose result
+//! is 1 ([`Kv::claim_first`]), and every counter only ever moves by
+//! relative increments, so concurrent changes commute.
+//!
+//! **Labels share one Redis database** in Spin 4.0.2 (the store name is
+//! not part of the key), so every key this module writes is prefixed with
+//! the label, [`NAMESPACE`] (`holds/lock:…`): another label's keys can
+//! never collide with booking's, and the orphan scan skips them.
+//!
+//! **With a later Spin** whose Redis `get-many` and compare-and-swap work
+//! (and report the truth), [`Kv::get_many`] can go back to one
+//! `wasi:keyvalue/batch.get-many` call per 500 keys, and a hold's state
+//! change could again be one compare-and-swap of its record instead of an
+//! exit claim plus a write (see [`crate::holds`]). The increment-based seat
+//! locks would stay: compare-and-swap on an absent key is still an upsert
+//! on the SQLite backend, so it never decides a first claim.
+//!
+//! Keys that are incremented are never `set` (incrementing a value that is
+//! not an 8-byte counter poisons the SQLite-backed store on Spin 4.0.2).
 
 use platform::{ApiError, ApiResult};
 use spin_sdk::wit::wasi::keyvalue::{atomics, batch, store};
@@ -12,6 +47,10 @@ use std::collections::HashMap;
 
 /// KV label of the holds store.
 pub const STORE: &str = "holds";
+
+/// Prefix of every key in the store: the label and a slash, because Spin
+/// 4.0.2's Redis backend puts every label in one database.
+pub const NAMESPACE: &str = "holds/";
 
 /// An open `holds` bucket.
 pub struct Kv {
@@ -23,14 +62,9 @@ fn unavailable(e: impl std::fmt::Debug) -> ApiError {
     ApiError::Unavailable("the hold store is unavailable; try again".into())
 }
 
-/// Result of [`Kv::update`].
-pub enum Update<T> {
-    /// The value was swapped atomically; `T` is what the closure returned.
-    Swapped(T),
-    /// The closure declined to change the value.
-    Kept(T),
-    /// The key does not exist.
-    Missing,
+/// `key` as stored: inside [`NAMESPACE`].
+fn ns(key: &str) -> String {
+    format!("{NAMESPACE}{key}")
 }
 
 impl Kv {
@@ -41,86 +75,74 @@ impl Kv {
 
     /// The value of `key`.
     pub fn get(&self, key: &str) -> ApiResult<Option<Vec<u8>>> {
-        self.bucket.get(key).map_err(unavailable)
+        self.bucket.get(&ns(key)).map_err(unavailable)
     }
 
     /// Writes `key` (only for keys no one else can know yet, or that only
-    /// the current lock owner writes).
+    /// the winner of a claim writes).
     pub fn set(&self, key: &str, value: &[u8]) -> ApiResult<()> {
-        self.bucket.set(key, value).map_err(unavailable)
+        self.bucket.set(&ns(key), value).map_err(unavailable)
     }
 
     /// Deletes `key`.
     pub fn delete(&self, key: &str) -> ApiResult<()> {
-        self.bucket.delete(key).map_err(unavailable)
+        self.bucket.delete(&ns(key)).map_err(unavailable)
     }
 
     /// Atomically adds `delta` to the counter `key` (absent = 0) and
     /// returns the new value.
     pub fn incr(&self, key: &str, delta: i64) -> ApiResult<i64> {
-        atomics::increment(&self.bucket, key, delta).map_err(unavailable)
+        atomics::increment(&self.bucket, &ns(key), delta).map_err(unavailable)
+    }
+
+    /// True for exactly one caller per `key`, ever: the one whose
+    /// `increment(key, +1)` found it absent. Every decision "who does this
+    /// piece of work" in booking is one of these claims; a claim key is
+    /// never decremented, so a later caller can never win it again.
+    pub fn claim_first(&self, key: &str) -> ApiResult<bool> {
+        Ok(self.incr(key, 1)? == 1)
     }
 
     /// Writes every `(key, value)` of `entries` in ONE store call
     /// (`wasi:keyvalue/batch.set-many`: one transaction on Spin's SQLite
-    /// backend, one `MSET` on Redis — both sound, DESIGN §5). Same rule as
+    /// backend, one `MSET` on Redis — both sound). Same rule as
     /// [`Kv::set`]: only keys no one else can know yet, or that only the
-    /// current lock owner writes; never a counter.
+    /// winner of a claim writes; never a counter.
     pub fn set_many(&self, entries: &[(String, Vec<u8>)]) -> ApiResult<()> {
         match entries {
             [] => Ok(()),
             [(k, v)] => self.set(k, v),
-            _ => batch::set_many(&self.bucket, entries).map_err(unavailable),
+            _ => {
+                let entries: Vec<(String, Vec<u8>)> = entries.iter().map(|(k, v)| (ns(k), v.clone())).collect();
+                batch::set_many(&self.bucket, &entries).map_err(unavailable)
+            }
         }
     }
 
-    /// Values of `keys` (absent keys map to `None`).
+    /// Values of `keys` (absent keys left out), one `get` per key: Spin
+    /// 4.0.2's Redis `get-many` always fails (module docs). Only the
+    /// tick's orphan scan reads many keys.
     pub fn get_many(&self, keys: Vec<String>) -> ApiResult<HashMap<String, Vec<u8>>> {
         let mut out = HashMap::new();
-        for chunk in keys.chunks(500) {
-            let got = batch::get_many(&self.bucket, chunk).map_err(unavailable)?;
-            out.extend(got.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
+        for key in keys {
+            if let Some(v) = self.get(&key)? {
+                out.insert(key, v);
+            }
         }
         Ok(out)
     }
 
-    /// Compare-and-swap loop on an EXISTING key: `f` sees the current bytes
-    /// and returns `(Some(new), t)` to swap or `(None, t)` to keep. Retries
-    /// when another writer got in between (at most 16 times, then 503).
-    pub fn update<T>(&self, key: &str, f: impl FnMut(&[u8]) -> ApiResult<(Option<Vec<u8>>, T)>) -> ApiResult<Update<T>> {
-        self.update_tries(key, 16, f)
-    }
-
-    /// [`Kv::update`] with up to `tries` attempts (for hot keys such as a
-    /// contended seat's lock counter).
-    pub fn update_tries<T>(&self, key: &str, tries: u32, mut f: impl FnMut(&[u8]) -> ApiResult<(Option<Vec<u8>>, T)>) -> ApiResult<Update<T>> {
-        for _ in 0..tries {
-            let cas = atomics::Cas::new(&self.bucket, key).map_err(unavailable)?;
-            let Some(current) = cas.current().map_err(unavailable)? else {
-                return Ok(Update::Missing);
-            };
-            let (new, t) = f(&current)?;
-            let Some(new) = new else {
-                return Ok(Update::Kept(t));
-            };
-            match atomics::swap(cas, &new) {
-                Ok(()) => return Ok(Update::Swapped(t)),
-                Err(atomics::CasError::CasFailed(_)) => continue,
-                Err(atomics::CasError::StoreError(e)) => return Err(unavailable(e)),
-            }
-        }
-        Err(ApiError::Unavailable("the hold is changing too fast; try again".into()))
-    }
-
-    /// Every key of the store that starts with `prefix` (`wasi:keyvalue`
-    /// `list-keys`, following its cursor). Spin's SQLite backend returns
-    /// all keys in one page; Redis pages.
+    /// Every key of the store that starts with `prefix` (without
+    /// [`NAMESPACE`]), following `list-keys`' cursor. Spin's SQLite
+    /// backend lists the store's keys; its Redis backend lists the whole
+    /// database, every label's, which the namespace filters out.
     pub fn keys_with_prefix(&self, prefix: &str) -> ApiResult<Vec<String>> {
+        let full = ns(prefix);
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
             let page = self.bucket.list_keys(cursor.as_deref()).map_err(unavailable)?;
-            out.extend(page.keys.into_iter().filter(|k| k.starts_with(prefix)));
+            out.extend(page.keys.into_iter().filter(|k| k.starts_with(&full)).map(|k| k[NAMESPACE.len()..].to_string()));
             match page.cursor {
                 Some(c) if !c.is_empty() => cursor = Some(c),
                 _ => return Ok(out),
@@ -130,22 +152,11 @@ impl Kv {
 }
 
 /// Decodes a counter value: 8 little-endian bytes (Spin's SQLite backend)
-/// or decimal text (Redis).
+/// or decimal text (Redis `INCRBY`).
 pub fn counter(bytes: &[u8]) -> i64 {
     match <[u8; 8]>::try_from(bytes) {
         Ok(b) if !bytes.iter().all(u8::is_ascii_digit) => i64::from_le_bytes(b),
         _ => std::str::from_utf8(bytes).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0),
-    }
-}
-
-/// Encodes `value` for a compare-and-swap on a counter in the encoding its
-/// current bytes use (8 little-endian bytes, or decimal text), so the
-/// backend's own `increment` keeps reading it (DESIGN §5).
-pub fn counter_like(current: &[u8], value: i64) -> Vec<u8> {
-    if current.len() == 8 && !current.iter().all(u8::is_ascii_digit) {
-        value.to_le_bytes().to_vec()
-    } else {
-        value.to_string().into_bytes()
     }
 }
 
@@ -156,8 +167,12 @@ mod tests {
         assert_eq!(super::counter(&3i64.to_le_bytes()), 3);
         assert_eq!(super::counter(&(-1i64).to_le_bytes()), -1);
         assert_eq!(super::counter(b"42"), 42);
+        assert_eq!(super::counter(b"-2"), -2);
         assert_eq!(super::counter(b""), 0);
-        assert_eq!(super::counter_like(&3i64.to_le_bytes(), 7), 7i64.to_le_bytes());
-        assert_eq!(super::counter_like(b"42", 7), b"7");
+    }
+
+    #[test]
+    fn keys_live_in_the_label_namespace() {
+        assert_eq!(super::ns("lock:evt_1:A1"), "holds/lock:evt_1:A1");
     }
 }

@@ -59,9 +59,10 @@
 //! tier counter, hold record). A request that finds a seat taken in
 //! SQLite stops there — 0 KV operations — so a crowd on one seat costs the
 //! KV store one claim. Giving n seats back (release, expiry, failed
-//! payment): KV 1 compare-and-swap of the hold, per seat 1 read + 1 delete
-//! of its owner record and 1 compare-and-swap of its lock, 1 increment of
-//! the allowance; SQLite 1 transaction (n rows, blob, tier counters, index
+//! payment): KV 1 read + 1 exit-claim increment + 1 write of the hold
+//! (`holds` module: no compare-and-swap, which Spin 4.0.2's Redis backend
+//! gets wrong), per seat 1 read + 1 delete of its owner record and 1
+//! increment of its lock, 1 increment of the allowance; SQLite 1 transaction (n rows, blob, tier counters, index
 //! row).
 
 use platform::{ApiError, ApiResult};

@@ -114,8 +114,11 @@ pub struct Caller {
 /// `key_value_stores`); only auth writes it.
 pub const EPOCH_STORE: &str = "sessions";
 
+/// Key of `user_id`'s epoch, in the label's namespace (`sessions/`):
+/// Spin 4.0.2's Redis key-value backend keeps every label in one database,
+/// so each label's keys carry the label (see booking's `kv` module).
 fn epoch_key(user_id: &str) -> String {
-    format!("epoch:{user_id}")
+    format!("{EPOCH_STORE}/epoch:{user_id}")
 }
 
 /// The current token epoch of `user_id` (0 when never bumped).

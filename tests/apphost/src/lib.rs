@@ -18,6 +18,8 @@
 //! and ends the host with SIGTERM, then SIGKILL after 5 s, so Spin's
 //! `spin trigger http` child never outlives the test.
 
+pub mod redis_server;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
@@ -376,6 +378,15 @@ impl Server {
                 }
             });
         }
+    }
+
+    /// Kills the host at once: SIGKILL to its whole process group (no
+    /// chance to finish requests in flight), as a crashed node.
+    pub fn kill(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        // SAFETY: kill(2) with a negative pid signals our own child's group.
+        unsafe { libc::kill(-(self.child.id() as i32), libc::SIGKILL) };
+        let _ = self.child.wait();
     }
 
     /// Stops the host: SIGTERM to its process group, SIGKILL after 5 s.

@@ -12,7 +12,6 @@ use crate::opts::Opts;
 use crate::report::{Invariants, Section};
 use crate::rush;
 use crate::stats::Samples;
-use crate::store;
 use e2e::catalog::{self, Api};
 use e2e::{json, Value};
 use std::path::Path;
@@ -36,7 +35,7 @@ fn want(ev: &rush::RushEvent, i: usize, next_seat: &mut usize) -> Value {
 pub fn run(opts: &Opts, log: &Path, sec: &mut Section, inv: &mut Invariants) {
     let n = opts.expiry_holds;
     let ttl = opts.ttl.to_string();
-    let host = Host::start(&[("hold_ttl_seconds", &ttl)], log);
+    let host = Host::start(opts, &[("hold_ttl_seconds", &ttl)], log);
     let api = host.client();
     let org = catalog::organizer();
     let seats_needed = n * 3 + 25;
@@ -120,7 +119,7 @@ pub fn run(opts: &Opts, log: &Path, sec: &mut Section, inv: &mut Invariants) {
     sec.row("holds reported expired by ticks", format!("{expired_total} of {}", holds.len()));
 
     // Exactly once: claim counters all back to 0, every record expired.
-    let kv = store::holds(&host.db_path("holds-kv"), &ev.id, platform::clock::now_ms());
+    let kv = host.holds_kv(&ev.id, platform::clock::now_ms());
     let locks_nonzero: u64 = kv.locks.iter().filter(|(v, _)| **v != 0).map(|(_, n)| n).sum();
     let ga_nonzero = kv.ga.values().filter(|v| **v != 0).count() as u64;
     let not_expired = holds

@@ -8,7 +8,10 @@
 
 use e2e::catalog::{Api, Remote};
 use crate::stats::Samples;
+use crate::opts::Opts;
+use crate::store;
 use e2e::{App, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
@@ -34,6 +37,8 @@ pub struct Host {
     pub to_listening: Duration,
     /// From the spawn call until the first 200 of `GET /api/events/health`.
     pub to_first_200: Duration,
+    /// The instance [`Host::client`] hands out next.
+    next: AtomicUsize,
 }
 
 impl Host {
@@ -42,14 +47,25 @@ impl Host {
     /// [`e2e::accounts::spawn`] sets it, and a `register_limit_per_hour`
     /// high enough for every buyer registering from 127.0.0.1), the host's
     /// stderr appended to `log`, and waits for the first 200 from events.
-    pub fn start(vars: &[(&str, &str)], log: &Path) -> Host {
+    ///
+    /// With `opts.instances` above 1 or `opts.redis`, the app runs as that
+    /// many real Spin instances on one private redis-server and the same
+    /// SQLite files ([`App::spawn_instances`]); [`Host::client`] then hands
+    /// out clients of the instances in turn (each buyer keeps its own, as
+    /// behind a connection-level load balancer), and the memory figures are
+    /// the first instance's.
+    pub fn start(opts: &Opts, vars: &[(&str, &str)], log: &Path) -> Host {
         let started = Instant::now();
         let mut all = vec![("register_limit_per_hour", "1000000")];
         all.extend_from_slice(vars);
-        let mut vars_all = vec![("admin_email", e2e::accounts::ADMIN_EMAIL), ("admin_password", e2e::accounts::PASSWORD)];
-        vars_all.extend_from_slice(&all);
+        let mut with_admin = vec![("admin_email", e2e::accounts::ADMIN_EMAIL), ("admin_password", e2e::accounts::PASSWORD)];
+        with_admin.extend_from_slice(&all);
         let manifest = manifest_with_ceilings();
-        let app = with_stderr_to(log, || App::spawn_manifest(Some(&manifest), &vars_all));
+        let app = if opts.instances > 1 || opts.redis {
+            with_stderr_to(log, || App::spawn_instances(opts.instances, Some(&manifest), &with_admin, &[]))
+        } else {
+            with_stderr_to(log, || App::spawn_manifest(Some(&manifest), &with_admin))
+        };
         let to_listening = started.elapsed();
         loop {
             if client(&app).send("GET", "/api/events/health", None, None).0 == 200 {
@@ -60,12 +76,23 @@ impl Host {
         }
         let to_first_200 = started.elapsed();
         let (name, pid, state_dir) = (app.host().name(), app.pid(), app.state_dir());
-        Host { app, name, pid, state_dir, to_listening, to_first_200 }
+        Host { app, name, pid, state_dir, to_listening, to_first_200, next: AtomicUsize::new(0) }
     }
 
-    /// A new client of this app with its own connection.
+    /// A new client of this app with its own connection, to the next
+    /// instance in turn (there is one unless `--instances`).
     pub fn client(&self) -> Remote {
-        client(&self.app)
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.app.instances();
+        Remote::new(&self.app.instance_base(i))
+    }
+
+    /// Booking's `holds` store for `event` at `now_ms`: from the shared
+    /// redis-server when there is one, else from `holds-kv.db` (read-only).
+    pub fn holds_kv(&self, event: &str, now_ms: i64) -> store::Holds {
+        match self.app.redis() {
+            Some(redis) => store::holds_of(redis.entries(""), event, now_ms),
+            None => store::holds(&self.db_path("holds-kv"), event, now_ms),
+        }
     }
 
     /// `total` GETs split over `clients` threads, each on its own

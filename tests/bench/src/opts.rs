@@ -65,6 +65,14 @@ pub struct Opts {
     pub watch_ms: u64,
     /// Seconds each ceiling is measured for.
     pub ceiling_secs: u64,
+    /// Spin instances sharing one state (`e2e::App::spawn_instances`: one
+    /// redis-server for every KV label, the same SQLite files); 1 = one
+    /// instance. More than 1 needs `--host spin`.
+    pub instances: usize,
+    /// Where the key-value stores live: `file` (the runtime config's SQLite
+    /// KV files) or `redis` (a private redis-server, Spin only); more than
+    /// one instance is always `redis`.
+    pub redis: bool,
 }
 
 impl Default for Opts {
@@ -94,6 +102,8 @@ impl Default for Opts {
             watchers: 1000,
             watch_ms: 8000,
             ceiling_secs: 5,
+            instances: 1,
+            redis: false,
         }
     }
 }
@@ -124,6 +134,8 @@ pub const FLAGS: &[(&str, &str)] = &[
     ("watchers", "seat-map tabs polling availability (1000)"),
     ("watch-ms", "poll period of one tab, ms (8000, the frontend's)"),
     ("ceiling-secs", "seconds each ceiling is measured (5)"),
+    ("instances", "Spin instances on one state, requests round-robin; >1 needs --host spin and means --kv redis (1)"),
+    ("kv", "file|redis: the KV stores in the SQLite KV files or on a private redis-server (file; redis needs --host spin)"),
 ];
 
 impl Opts {
@@ -161,6 +173,9 @@ impl Opts {
     /// whether a Spin CLI was found; the second value is a note to print
     /// when the choice was not what was asked for or had to be guessed.
     pub fn hosts(&self, spin_found: bool) -> Result<(Vec<&'static str>, Option<String>), String> {
+        if (self.instances > 1 || self.redis) && self.host != Some(Hosts::Spin) {
+            return Err("--instances above 1 and --kv redis run on real Spin only: add --host spin".to_string());
+        }
         match (self.host, spin_found) {
             (Some(Hosts::Runner), _) => Ok((vec!["runner"], None)),
             (Some(Hosts::Spin), true) => Ok((vec!["spin"], None)),
@@ -214,6 +229,14 @@ impl Opts {
             "watchers" => self.watchers = n()?,
             "watch-ms" => self.watch_ms = (n()? as u64).max(100),
             "ceiling-secs" => self.ceiling_secs = (n()? as u64).max(1),
+            "instances" => self.instances = n()?.clamp(1, 8),
+            "kv" => {
+                self.redis = match v {
+                    "redis" => true,
+                    "file" => false,
+                    _ => return Err(format!("--kv: {v:?} is not file or redis")),
+                }
+            }
             _ => return Err(format!("unknown flag --{flag}\n{}", Self::usage())),
         }
         Ok(())
@@ -246,5 +269,16 @@ mod tests {
         let env = |k: &str| (k == "BENCH_HOST").then(|| "runner".to_string());
         assert_eq!(Opts::parse(&[], env).unwrap().hosts(true).unwrap().0, vec!["runner"]);
         assert!(Opts::parse(&["--host".into(), "docker".into()], |_| None).is_err());
+    }
+
+    #[test]
+    fn several_instances_and_redis_need_spin() {
+        let two = Opts::parse(&["--instances".into(), "2".into()], |_| None).unwrap();
+        assert!(two.hosts(true).is_err(), "not on the runner");
+        let two = Opts::parse(&["--instances".into(), "2".into(), "--host".into(), "spin".into()], |_| None).unwrap();
+        assert_eq!((two.instances, two.hosts(true).unwrap().0), (2, vec!["spin"]));
+        let redis = Opts::parse(&["--kv".into(), "redis".into(), "--host".into(), "spin".into()], |_| None).unwrap();
+        assert!(redis.redis && redis.hosts(true).is_ok());
+        assert!(Opts::parse(&["--kv".into(), "memcached".into()], |_| None).is_err());
     }
 }

@@ -358,7 +358,7 @@ pub fn count_invariants(
 
     // The app's files: payments, live holds, claim counters.
     let pays = store::payments(&host.db_path("payments"), &ev.id);
-    let holds = store::holds(&host.db_path("holds-kv"), &ev.id, platform::clock::now_ms());
+    let holds = host.holds_kv(&ev.id, platform::clock::now_ms());
     let mut hs: Vec<_> = holds.by_status.iter().collect();
     hs.sort();
     sec.row("hold records by status", hs.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "));

@@ -40,13 +40,13 @@ fn du(dir: &Path) -> (usize, u64) {
 pub fn start(opts: &Opts, cold: Option<&Path>, log: &Path, sec: &mut Section) -> Host {
     if let Some(cache) = cold.filter(|_| opts.cold) {
         let _ = std::fs::remove_dir_all(cache);
-        let first = Host::start(&[], log);
+        let first = Host::start(opts, &[], log);
         sec.row("start, cold compile cache: to listening", format!("{:.2} s", first.to_listening.as_secs_f64()));
         sec.row("start, cold compile cache: to first 200", format!("{:.2} s", first.to_first_200.as_secs_f64()));
         let (files, bytes) = du(cache);
         sec.row("  compile cache written by the cold start", format!("{files} files, {:.1} MiB", bytes as f64 / (1 << 20) as f64));
     }
-    let host = Host::start(&[], log);
+    let host = Host::start(opts, &[], log);
     let label = if opts.cold { "warm compile cache" } else { "compile cache as found" };
     sec.row(format!("start, {label}: to listening"), format!("{:.2} s", host.to_listening.as_secs_f64()));
     sec.row(format!("start, {label}: to first 200"), format!("{:.2} s", host.to_first_200.as_secs_f64()));

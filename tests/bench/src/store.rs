@@ -143,20 +143,34 @@ pub struct Holds {
     pub users_negative: u64,
 }
 
+/// A counter as the backend stores it: 8 little-endian bytes (Spin's SQLite
+/// KV file) or decimal text (Redis `INCRBY`); `i64::MIN` when neither.
 fn counter(v: &[u8]) -> i64 {
-    v.try_into().map(i64::from_le_bytes).unwrap_or(i64::MIN)
+    match std::str::from_utf8(v).ok().and_then(|t| t.parse::<i64>().ok()) {
+        Some(n) if v.len() != 8 || v.iter().all(u8::is_ascii_digit) => n,
+        _ => v.try_into().map(i64::from_le_bytes).unwrap_or(i64::MIN),
+    }
 }
 
 /// Reads `holds-kv.db` for `event` at `now_ms`.
 pub fn holds(path: &Path, event: &str, now_ms: i64) -> Holds {
     let c = open(path);
-    let mut h = Holds::default();
     let mut st = c.prepare("SELECT key, value FROM spin_key_value").expect("kv");
-    let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))).expect("kv");
+    let rows: Vec<(String, Vec<u8>)> =
+        st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))).expect("kv").map(|r| r.expect("kv row")).collect();
+    holds_of(rows, event, now_ms)
+}
+
+/// Booking's `holds` store for `event` at `now_ms`, from its `(key,
+/// value)` pairs as stored (keys in the label's namespace, `holds/…`;
+/// other labels' keys, as Redis lists them too, are skipped).
+pub fn holds_of(rows: Vec<(String, Vec<u8>)>, event: &str, now_ms: i64) -> Holds {
+    let mut h = Holds::default();
     let mut seat_count: HashMap<String, u64> = HashMap::new();
     let scoped = |key: &str, kind: &str| key.strip_prefix(kind).and_then(|k| k.strip_prefix(event)).and_then(|k| k.strip_prefix(':')).map(str::to_string);
-    for row in rows {
-        let (key, value) = row.expect("kv row");
+    for (key, value) in rows {
+        // booking keeps its keys in the label's namespace (`holds/…`)
+        let Some(key) = key.strip_prefix("holds/") else { continue };
         if key.starts_with("hold:") {
             let Ok(rec) = serde_json::from_slice::<Value>(&value) else { continue };
             if rec["event_id"] != event {
@@ -174,11 +188,11 @@ pub fn holds(path: &Path, event: &str, now_ms: i64) -> Holds {
                 }
             }
             *h.by_status.entry(status).or_default() += 1;
-        } else if scoped(&key, "lock:").is_some() {
+        } else if scoped(key, "lock:").is_some() {
             *h.locks.entry(counter(&value)).or_default() += 1;
-        } else if let Some(tier) = scoped(&key, "ga:") {
+        } else if let Some(tier) = scoped(key, "ga:") {
             h.ga.insert(tier, counter(&value));
-        } else if scoped(&key, "user:").is_some() {
+        } else if scoped(key, "user:").is_some() {
             let n = counter(&value);
             h.users_nonzero += u64::from(n != 0);
             h.users_negative += u64::from(n < 0);

@@ -57,11 +57,19 @@ pub const SANDBOX_ADMIN_TOKEN: &str = "sbx-e2e-harness-sandbox-admin-token";
 /// them out.
 pub const HARNESS_VARS: &[(&str, &str)] = &[("sandbox_enabled", "true"), ("sandbox_admin_token", SANDBOX_ADMIN_TOKEN)];
 
-/// A running instance of the app.
+/// A running app: one instance, or several sharing one state
+/// ([`App::spawn_instances`]), whose requests are spread round-robin.
 pub struct App {
-    /// `http://127.0.0.1:<port>`
+    /// `http://127.0.0.1:<port>` of the first instance.
     pub base: String,
     server: apphost::Server,
+    /// Every instance after the first ([`App::spawn_instances`]), with
+    /// how to start it again ([`App::restart_instance`]).
+    more: std::sync::RwLock<Vec<(apphost::Server, apphost::Launch)>>,
+    /// Round-robin position of the next request.
+    next: std::sync::atomic::AtomicUsize,
+    /// The shared Redis of several instances.
+    redis: Option<std::sync::Mutex<apphost::redis_server::RedisServer>>,
     _dir: tempfile::TempDir,
     agent: ureq::Agent,
 }
@@ -178,8 +186,119 @@ impl App {
             launch = launch.var(k, v);
         }
         let server = launch.start(host());
+        App::assemble(server, Vec::new(), None, dir)
+    }
+
+    fn assemble(
+        server: apphost::Server,
+        more: Vec<(apphost::Server, apphost::Launch)>,
+        redis: Option<apphost::redis_server::RedisServer>,
+        dir: tempfile::TempDir,
+    ) -> App {
         let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).redirects(0).build();
-        App { base: server.base.clone(), server, _dir: dir, agent }
+        let redis = redis.map(std::sync::Mutex::new);
+        App { base: server.base.clone(), server, more: std::sync::RwLock::new(more), next: Default::default(), redis, _dir: dir, agent }
+    }
+
+    /// Starts `n` instances of the app on real Spin ([`apphost::spin_bin`];
+    /// whatever `BOXOFFICE_HOST` says) sharing one state, as SpinKube
+    /// replicas behind a load balancer do: one private `redis-server`
+    /// (loopback port, own data dir in the temp dir, stopped on drop) for
+    /// every key-value label, the same SQLite files (WAL, see
+    /// `platform::db`) for every database, `default` labels included (the
+    /// test fixtures use them). Requests ([`App::call`]) go to the
+    /// instances round-robin; `ticks` are `(path, every)` tick routes that
+    /// every instance gets from the harness, with the development tick
+    /// token. `manifest` and `vars` as for [`App::spawn_manifest`].
+    ///
+    /// Panics when there is no Spin CLI or no `redis-server` can be had,
+    /// saying so.
+    pub fn spawn_instances(n: usize, manifest: Option<&str>, vars: &[(&str, &str)], ticks: &[(&str, Duration)]) -> App {
+        assert!(n >= 1);
+        assert!(apphost::spin_bin().is_some(), "several instances run on real Spin: set SPIN_BIN or put spin on PATH");
+        let root = workspace_root();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let redis = apphost::redis_server::RedisServer::start(&dir.path().join("redis"))
+            .unwrap_or_else(|e| panic!("several instances need a redis-server: {e}"));
+        let state = dir.path().join(".spin");
+        let text = std::fs::read_to_string(root.join("runtime-config.toml")).expect("read runtime-config.toml");
+        let mut shared = apphost::redis_server::redis_runtime_config(&text, &redis.url())
+            .replace("path = \".spin/", &format!("path = \"{}/", state.display()));
+        shared.push_str(&format!("\n[sqlite_database.default]\ntype = \"spin\"\npath = \"{}/default.db\"\n", state.display()));
+        let rc = dir.path().join("runtime-config.toml");
+        std::fs::write(&rc, shared).expect("write runtime-config.toml");
+        let path = dir.path().join("spin.toml");
+        std::fs::write(&path, manifest.map(str::to_string).unwrap_or_else(app_manifest)).expect("write manifest");
+        std::os::unix::fs::symlink(root.join("static"), dir.path().join("static")).expect("link static/");
+        let servers: Vec<(apphost::Server, apphost::Launch)> = (0..n)
+            .map(|i| {
+                // each instance its own --state-dir (Spin's logs), the same stores
+                let mut launch = apphost::Launch::new(&path, dir.path().join(format!("instance-{i}"))).runtime_config(&rc).workdir(dir.path());
+                for (k, v) in HARNESS_VARS.iter().chain(vars) {
+                    launch = launch.var(k, v);
+                }
+                for (route, every) in ticks {
+                    launch = launch.tick(route, *every);
+                }
+                let launch = launch.tick_token(booking::TICK_TOKEN);
+                (launch.start(apphost::Host::Spin), launch)
+            })
+            .collect();
+        let mut servers = servers.into_iter();
+        let first = servers.next().expect("one instance").0;
+        App::assemble(first, servers.collect(), Some(redis), dir)
+    }
+
+    /// How many instances serve this app.
+    pub fn instances(&self) -> usize {
+        1 + self.more.read().unwrap().len()
+    }
+
+    /// The base URL of instance `i` (0-based).
+    pub fn instance_base(&self, i: usize) -> String {
+        if i == 0 {
+            self.server.base.clone()
+        } else {
+            self.more.read().unwrap()[i - 1].0.base.clone()
+        }
+    }
+
+    /// The instance that serves the next request: round-robin.
+    fn pick(&self) -> String {
+        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.instances();
+        self.instance_base(i)
+    }
+
+    /// Kills instance `i` (≥ 1) with SIGKILL to its whole process group
+    /// (`spin up` and its `spin trigger http`), as a node failure would:
+    /// requests in flight on it are cut off. Until
+    /// [`App::restart_instance`], requests that round-robin picks for it
+    /// fail to connect.
+    pub fn kill_instance(&self, i: usize) {
+        assert!(i >= 1, "instance 0 stays up");
+        self.more.write().unwrap()[i - 1].0.kill();
+    }
+
+    /// Starts instance `i` (≥ 1) again, on a new port, with the same
+    /// stores and variables.
+    pub fn restart_instance(&self, i: usize) {
+        assert!(i >= 1, "instance 0 stays up");
+        let launch = self.more.read().unwrap()[i - 1].1.clone();
+        let server = launch.start(apphost::Host::Spin);
+        self.more.write().unwrap()[i - 1].0 = server;
+    }
+
+    /// A request to instance `i`, with transport failures (connection
+    /// refused or cut off, no answer within 10 s) as `Err` instead of a
+    /// panic, for fault tests that retry elsewhere as a client behind a
+    /// load balancer does.
+    pub fn try_call_on(&self, i: usize, method: &str, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Result<Reply, String> {
+        self.send(&self.instance_base(i), method, path, body, headers, Duration::from_secs(10))
+    }
+
+    /// The shared `redis-server` of [`App::spawn_instances`].
+    pub fn redis(&self) -> Option<std::sync::MutexGuard<'_, apphost::redis_server::RedisServer>> {
+        self.redis.as_ref().map(|r| r.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Which host serves this app.
@@ -202,7 +321,14 @@ impl App {
     /// Sends a request; `body` is sent as JSON when given. Never fails on
     /// 4xx/5xx: the status is in the reply.
     pub fn call(&self, method: &str, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Reply {
-        let mut req = self.agent.request(method, &format!("{}{}", self.base, path));
+        self.send(&self.pick(), method, path, body, headers, Duration::from_secs(60))
+            .unwrap_or_else(|e| panic!("{method} {path}: transport error {e}"))
+    }
+
+    /// `method path` on `base` within `limit`: the reply (any status), or
+    /// the transport error's text.
+    fn send(&self, base: &str, method: &str, path: &str, body: Option<&Value>, headers: &[(&str, &str)], limit: Duration) -> Result<Reply, String> {
+        let mut req = self.agent.request(method, &format!("{base}{path}")).timeout(limit);
         for (k, v) in headers {
             req = req.set(k, v);
         }
@@ -210,12 +336,15 @@ impl App {
             Some(b) => req.set("content-type", "application/json").send_string(&b.to_string()),
             None => req.call(),
         };
-        finish(method, path, result)
+        match result {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => Ok(reply(r)),
+            Err(e) => Err(e.to_string()),
+        }
     }
 
     /// Sends raw bytes with a content type.
     pub fn call_raw(&self, method: &str, path: &str, content_type: &str, body: &[u8], headers: &[(&str, &str)]) -> Reply {
-        let mut req = self.agent.request(method, &format!("{}{}", self.base, path)).set("content-type", content_type);
+        let mut req = self.agent.request(method, &format!("{}{}", self.pick(), path)).set("content-type", content_type);
         for (k, v) in headers {
             req = req.set(k, v);
         }
@@ -252,11 +381,14 @@ impl App {
 /// Reads a ureq result into a [`Reply`]; 4xx/5xx are replies, transport
 /// errors panic naming the request.
 fn finish(method: &str, path: &str, result: Result<ureq::Response, ureq::Error>) -> Reply {
-    let resp = match result {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
+    match result {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => reply(r),
         Err(e) => panic!("{method} {path}: transport error {e}"),
-    };
+    }
+}
+
+/// Reads a response, body and all, into a [`Reply`].
+fn reply(resp: ureq::Response) -> Reply {
     let status = resp.status();
     let headers = resp
         .headers_names()

@@ -6,29 +6,9 @@
 //! `e2e::booking`). Every test ends by checking that, per tier,
 //! sold + held + available = capacity with nothing negative.
 
-use e2e::booking::{self as bk, availability, customer, hold, seat_status, tier};
-use e2e::{json, App, Reply, Value};
-use std::sync::Barrier;
+use e2e::booking::{self as bk, at_once, availability, customer, hold, seat_status, tier};
+use e2e::{json, App, Value};
 use std::time::Duration;
-
-/// Runs `n` calls at the same moment (one thread each, released by a
-/// barrier; `call(i)` makes the i-th) and returns their (status, body).
-fn at_once(n: usize, call: impl Fn(usize) -> Reply + Sync) -> Vec<(u16, Value)> {
-    let barrier = Barrier::new(n);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..n)
-            .map(|i| {
-                let (barrier, call) = (&barrier, &call);
-                s.spawn(move || {
-                    barrier.wait();
-                    let r = call(i);
-                    (r.status, serde_json::from_slice(&r.body).unwrap_or(Value::Null))
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    })
-}
 
 /// Runs the holds `(token, body)` at the same moment.
 fn race(app: &App, bodies: Vec<(String, Value)>) -> Vec<(u16, Value)> {
