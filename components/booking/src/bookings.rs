@@ -456,6 +456,18 @@ pub fn cancel(req: Request, params: Params) -> ApiResult {
 /// refunded. One chained read on the (rare) cancel path is current.
 /// Errors: 503 when tickets does not answer or answers nonsense (the
 /// cancellation waits rather than refund a ticket that may be used).
+/// `GET /api/bookings/internal/:id/state` (private component only):
+/// `200 {"booking_id", "user_id", "status"}`, 404 for an unknown id. Payments
+/// asks it when a buyer pays a booking whose `BookingOrdered` has not
+/// reached payments yet (the first delivery failed under load and waits
+/// for its retry), to tell "not ready, retry" from "no such booking".
+pub fn state(_: Request, params: Params) -> ApiResult {
+    let id = parse_id("id", params.get("id").unwrap_or_default()).map_err(|e| ApiError::Validation(vec![e]))?;
+    let conn = db::open()?;
+    let b = load(&conn, &id)?.ok_or_else(|| ApiError::NotFound(format!("booking {id} does not exist")))?;
+    platform::web::ok(&json!({"booking_id": b.id, "user_id": b.user_id, "status": b.status}))
+}
+
 fn checked_in(booking_id: &str) -> ApiResult<i64> {
     let url = format!("http://{}/api/tickets/bookings/{booking_id}/check-ins", saga::chaining_host("tickets"));
     let req = Request::builder().method(spin_sdk::http::Method::Get).uri(url).build();

@@ -14,6 +14,7 @@
 //! | `GET /api/bookings/admin/dead-letters` | saga deliveries that gave up (admin) |
 //! | `POST /api/bookings/admin/dead-letters/requeue` | retry one (admin) |
 //! | `POST /api/bookings/saga` | saga deliveries (service chaining only; 404 otherwise) |
+//! | `GET /api/bookings/internal/:id/state` | `{user_id, status}` of a booking, for payments (service chaining only) |
 //! | `POST /api/bookings/tick` | hold sweep + relay retries (`Authorization: Bearer <tick_token>`) |
 //!
 //! Booking sells from its own copy of each event ([`inventory`]: tiers,
@@ -106,6 +107,7 @@ pub fn router() -> Router {
 pub fn internal_router() -> Router {
     let mut r = Router::new();
     r.post("/api/bookings/saga", saga_inbox);
+    r.get("/api/bookings/internal/:id/state", bookings::state);
     r
 }
 

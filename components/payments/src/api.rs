@@ -37,6 +37,22 @@ fn visible_order(req: &Request, conn: &Connection, booking_id: &str) -> ApiResul
     Ok((caller, order))
 }
 
+/// For a booking payments has no order of: 503 `unavailable` (with
+/// `Retry-After: 1`) when booking says the caller has it pending payment —
+/// its `BookingOrdered` is on its way (a first delivery that failed under
+/// load waits for its retry) — else `None` (the caller gets the 404).
+/// One chained read, only on this rare path.
+fn not_here_yet(req: &Request, booking_id: &str) -> Option<ApiError> {
+    let caller = platform::auth::require(req).ok()?;
+    let url = format!("http://{}/api/bookings/internal/{booking_id}/state", saga::chaining_host("booking"));
+    let out = spin_sdk::http::Request::builder().method(spin_sdk::http::Method::Get).uri(url).build();
+    let resp: Response = spin_sdk::http::run(spin_sdk::http::send(out)).ok()?;
+    let v: Json = serde_json::from_slice(resp.body()).ok()?;
+    (*resp.status() == 200 && v["user_id"] == caller.user_id.as_str() && v["status"] == "pending_payment").then(|| {
+        ApiError::Unavailable("this booking is still being set up for payment; try again in a moment (nothing was charged)".into())
+    })
+}
+
 /// `GET /api/payments/{booking_id}`: the payment of a booking. An attempt
 /// in flight (`processing` — including an unknown outcome — or
 /// `requires_action`) is first looked up at the provider, so the answer is
@@ -67,13 +83,18 @@ const NEXT_ATTEMPT: &str = "INSERT INTO payments (id, booking_id, attempt, round
 const SET_CARD: &str = "UPDATE payments SET card_brand = ?, card_last4 = ? WHERE id = ?";
 
 /// `POST /api/payments/{booking_id}/pay`: confirm the booking's payment.
+/// A booking whose `BookingOrdered` has not reached payments yet answers
+/// 503 with `Retry-After` ([`not_here_yet`]), not 404.
 pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
     let booking_id = booking_param(&params)?;
     let body: PayRequest = platform::web::read_json(&req)?;
     let year = platform::clock::rfc3339(platform::clock::now_ms())[..4].parse().unwrap_or(2026);
     let (method, return_url) = body.validate(year)?;
     let conn = crate::db()?;
-    let (caller, order) = visible_order(&req, &conn, &booking_id)?;
+    let (caller, order) = match visible_order(&req, &conn, &booking_id) {
+        Err(ApiError::NotFound(why)) => return Err(not_here_yet(&req, &booking_id).unwrap_or(ApiError::NotFound(why))),
+        found => found?,
+    };
     if caller.user_id != order.user_id {
         return Err(ApiError::Forbidden("only the buyer pays for a booking".into()));
     }

@@ -470,15 +470,16 @@ impl Run<'_> {
     }
 }
 
-/// Sends `f` again (up to 3 times in all, 200 ms apart) while it answers
-/// 502/503 or no answer: what a client does with "retry, nothing charged".
+/// Sends `f` again (up to 5 times in all, 500 ms apart, the order of the
+/// app's `Retry-After: 1`) while it answers 502/503 or no answer: what a
+/// client does with "try again, nothing charged".
 fn retry(mut f: impl FnMut() -> (u16, Value)) -> (u16, Value) {
     let mut out = f();
-    for _ in 0..2 {
+    for _ in 0..4 {
         if !matches!(out.0, 0 | 502 | 503) {
             break;
         }
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(500));
         out = f();
     }
     out
@@ -706,6 +707,11 @@ fn arena(host: &Host, opts: &Opts, seats: usize, empty: &Ceiling, kv: &Ceiling, 
     sec.row(format!("{label}: buyers' own map refreshes p50/p95/p99"), run.buyer_refresh.lock().expect("refresh").summary());
     sec.row(format!("{label}: host RSS during the on-sale, sampled max VmRSS (target < 300 MiB); VmHWM since the host started"), format!("{:.0} MiB; {:.0} MiB", peak.0, peak.1));
 
+    let mut buyers = buyers;
+    let renewed = buyers.iter_mut().filter(|b| !b.token.is_empty()).map(|b| b.renew(&api)).filter(|ok| !ok).count();
+    if renewed > 0 {
+        sec.row(format!("{label}: accounts whose token could not be renewed (their bookings are not counted from the API)"), renewed.to_string());
+    }
     let (db, tickets_db) = rush::settle_saga(host, &api, &ev.id);
     sec.row(format!("{label}: bookings by status after settling"), db.status_line());
     rush::count_invariants(host, &api, &ev, &buyers, &format!("onsale{capacity}"), 0, sec, inv, &db, tickets_db, secs);

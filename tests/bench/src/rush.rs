@@ -89,6 +89,8 @@ impl Rng {
 pub struct Buyer {
     /// Access token (empty when sign-up failed).
     pub token: String,
+    /// Refresh token of the same sign-in (empty when sign-up failed).
+    pub refresh: String,
     /// Latencies per step (`hold`, `book`, `pay`, …).
     pub lat: BTreeMap<&'static str, Samples>,
     /// Outcomes counted by name (`holds won`, `hold -> 409 …`).
@@ -135,6 +137,24 @@ fn hold_body(ev: &RushEvent, rng: &mut Rng) -> Value {
     }
 }
 
+impl Buyer {
+    /// Swaps the access token for a fresh one through `POST
+    /// /api/auth/refresh` (access tokens live 15 minutes, a long on-sale
+    /// outlives the ones from registration); true when it worked.
+    pub fn renew(&mut self, api: &Remote) -> bool {
+        if self.refresh.is_empty() {
+            return false;
+        }
+        let (status, v) = api.send("POST", "/api/auth/refresh", Some(&json!({"refresh_token": self.refresh})), None);
+        if status != 200 {
+            return false;
+        }
+        self.token = v["access_token"].as_str().unwrap_or_default().to_string();
+        self.refresh = v["refresh_token"].as_str().unwrap_or_default().to_string();
+        true
+    }
+}
+
 /// Every buyer's latencies per step and counts per outcome, summed.
 pub fn totals(buyers: &[Buyer]) -> (BTreeMap<&'static str, Samples>, BTreeMap<String, u64>) {
     let mut lat: BTreeMap<&'static str, Samples> = BTreeMap::new();
@@ -159,13 +179,17 @@ pub fn sign_up(api: &Remote, index: usize) -> Buyer {
     let (status, v) = b.timed("register", || api.send("POST", "/api/auth/register", Some(&body), None));
     if status == 201 {
         b.token = v["access_token"].as_str().unwrap_or_default().to_string();
+        b.refresh = v["refresh_token"].as_str().unwrap_or_default().to_string();
     } else {
         b.count(format!("register -> {status}"));
     }
     if index < MAX_LOGINS && status == 201 {
         let (status, v) = b.timed("login", || api.send("POST", "/api/auth/login", Some(&body), None));
         match status {
-            200 => b.token = v["access_token"].as_str().unwrap_or_default().to_string(),
+            200 => {
+                b.token = v["access_token"].as_str().unwrap_or_default().to_string();
+                b.refresh = v["refresh_token"].as_str().unwrap_or_default().to_string();
+            }
             s => b.count(format!("login -> {s}")),
         }
     }

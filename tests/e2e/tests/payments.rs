@@ -415,3 +415,44 @@ fn webhook_bodies_over_256_kib_are_refused_before_the_signature_check() {
     let r = pay::webhook(&app, &at, &pay::signature(pay::WEBHOOK_SECRET, now, &at));
     assert_eq!(r.status, 200, "{}", r.text());
 }
+
+/// A buyer who pays before `BookingOrdered` reached payments (its first
+/// delivery failed: payments' database could not be written while the
+/// booking was made) is told to try again — 503 with `Retry-After` and
+/// nothing charged — not that the booking does not exist; anybody else
+/// still gets 404. Once the delivery's retry lands (booking's tick), the
+/// same card payment goes through, once.
+#[test]
+fn paying_before_the_order_reached_payments_says_retry_then_succeeds() {
+    let app = accounts::spawn(&[]);
+    let other = accounts::customer(&app);
+    // payments opens (and migrates) its database on first use
+    app.get_as(&other.access_token, "/api/payments/bkg_01nosuchbooking0000000000").assert_problem(404);
+    let path = app.state_dir().join("payments.db");
+    let saved = std::fs::read(&path).expect("payments.db exists");
+    std::fs::write(&path, vec![0x5a; saved.len().max(4096)]).unwrap();
+    let p = journey::unpaid_purchase(&app, "Early payer", &catalog::days_ahead(20, "20:00"), &["Ada"]);
+    std::fs::write(&path, saved).unwrap();
+
+    let r = pay::pay(&app, &p.buyer.token, &p.booking_id, VISA_OK);
+    let problem = r.assert_problem(503);
+    assert_eq!(problem["type"], "/problems/unavailable", "{problem}");
+    assert!(r.header("retry-after").is_some_and(|v| v.parse::<u32>().is_ok()), "Retry-After: {:?}", r.headers);
+    pay::pay(&app, &other.access_token, &p.booking_id, VISA_OK).assert_problem(404);
+    pay::pay(&app, &p.buyer.token, "bkg_01nosuchbooking0000000000", VISA_OK).assert_problem(404);
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let paid = loop {
+        let tick = app.call("POST", "/api/bookings/tick", None, &[("authorization", &format!("Bearer {}", e2e::booking::TICK_TOKEN))]);
+        assert_eq!(tick.status, 200, "{}", tick.text());
+        let r = pay::pay(&app, &p.buyer.token, &p.booking_id, VISA_OK);
+        if r.status != 503 || Instant::now() > deadline {
+            break r;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert_eq!(paid.status, 200, "{}", paid.text());
+    assert_eq!(paid.json()["status"], "succeeded");
+    let staff = accounts::staff(&app);
+    assert_eq!(pay::events(&app, &staff.access_token, &p.booking_id), vec!["PaymentSucceeded".to_string()]);
+}
