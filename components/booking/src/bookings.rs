@@ -9,7 +9,7 @@
 
 use crate::db::{self, Sql};
 use crate::domain::{check, parse_id, BuyerInput, PersonName};
-use crate::mirror;
+use crate::{inventory, mirror};
 use crate::holds::{self, HoldRecord, HoldStatus, Moved, TierLine};
 use crate::kv::Kv;
 use platform::{ApiError, ApiResult};
@@ -180,7 +180,11 @@ const INSERT: &str = "INSERT INTO bookings (id, user_id, event_id, hold_id, stat
 /// booking when the hold was already checked out by this caller, also by a
 /// simultaneous request: exactly one request creates the booking and emits
 /// `BookingOrdered`); 404 unknown or foreign hold; 410 expired or released
-/// hold; 409 `hold-checked-out` if the hold's booking id is taken by another
+/// hold; 409 with the sales rule's problem type (`sales-closed`,
+/// `event-past`, `event-cancelled`, … see
+/// [`inventory::Inventory::check_on_sale`]) when the hold's sales window
+/// closed since it was made — the hold is then released, its places on
+/// sale again; 409 `hold-checked-out` if the hold's booking id is taken by another
 /// hold's booking (never expected); 422 bad input.
 /// With an `Idempotency-Key`, [`platform::idempotency::once`] semantics:
 /// a retry gets the first answer replayed, a concurrent duplicate 409
@@ -214,6 +218,19 @@ fn checkout(req: &Request, conn: &Connection, caller: &platform::auth::Caller) -
         return Err(ApiError::field("attendees", format!("name exactly one attendee per ticket ({})", slots.len())));
     }
     let now = platform::clock::now_ms();
+    // The sales rules hold at every step, not only when the places were
+    // held (issue 13): a hold whose sales window closed meanwhile (sales
+    // end, start with no later sales end, cancellation) is not checked
+    // out, and its places go back on sale at once.
+    // A hold already checked out answers with its booking below.
+    let inv = inventory::current(conn, &hold.event_id)?;
+    if !matches!(hold.status, HoldStatus::Booked | HoldStatus::Consumed) {
+        if let Err(closed) = inv.check_on_sale(now) {
+            holds::transition(&kv, Sql::top(conn), &hold_id, holds::to_status(&[HoldStatus::Active], HoldStatus::Released))?;
+            return Err(closed);
+        }
+    }
+    let sales_close = inv.sales_close_ms().map(platform::clock::rfc3339);
     // Check out the hold: active → booked, atomically (a sweep racing us
     // either expires it first, and we answer 410, or finds it booked).
     let booking_id = match &hold.booking_id {
@@ -266,6 +283,7 @@ fn checkout(req: &Request, conn: &Connection, caller: &platform::auth::Caller) -
         "tiers": hold.tiers.iter().map(|t| json!({"tier_id": t.tier_id, "quantity": t.quantity, "price_minor": t.price_minor})).collect::<Vec<_>>(),
         "hold_expires_at": platform::clock::rfc3339(hold.expires_ms), "attempt": 1,
         "event_title": hold.event_title, "starts_at": hold.starts_at, "timezone": hold.timezone,
+        "sales_close_at": sales_close,
     });
     let params = [
         Value::Text(booking_id.clone()),

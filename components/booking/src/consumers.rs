@@ -193,16 +193,34 @@ fn rehold(kv: &Kv, b: &Booking, now: i64) -> ApiResult<Option<String>> {
 /// hold ran out with no payment made or in flight (`crates/saga/README.md`).
 const HOLD_EXPIRED: &str = "hold_expired";
 
+/// Reason of the `PaymentFailed` that payments emits when the buyer tries
+/// to pay after the booking's sales window closed (`sales_close_at` of
+/// `BookingOrdered`; issue 13): nothing was charged.
+const SALES_CLOSED: &str = "sales_closed";
+
 /// `PaymentFailed`: the hold is given back and the booking closes —
 /// `expired` when the reason is [`HOLD_EXPIRED`] (nobody paid in time: no
 /// payment failed, DESIGN issue 5 states), `payment_failed` for a real
 /// failure (declined, …; also over an `expired` booking, since a payment
-/// was then attempted and refused).
+/// was then attempted and refused), `cancelled` with reason
+/// [`SALES_CLOSED`] when sales closed before it was paid.
 fn payment_failed(kv: &Kv, c: &Connection, p: &Json) -> ApiResult<()> {
     let Some(b) = booking(c, p)? else { return Ok(()) };
-    let to = if p.get("reason").and_then(Json::as_str) == Some(HOLD_EXPIRED) { "expired" } else { "payment_failed" };
+    let reason = p.get("reason").and_then(Json::as_str);
+    let to = match reason {
+        Some(HOLD_EXPIRED) => "expired",
+        Some(SALES_CLOSED) => "cancelled",
+        _ => "payment_failed",
+    };
     if !matches!(b.status.as_str(), "pending_payment" | "expired") {
         return Ok(());
+    }
+    if to == "cancelled" {
+        c.execute(
+            "UPDATE bookings SET status = 'cancelled', cancel_reason = ?, updated_ms = ? WHERE id = ? AND status = ?",
+            &[Value::Text(SALES_CLOSED.into()), Value::Integer(platform::clock::now_ms()), Value::Text(b.id.clone()), Value::Text(b.status.clone())],
+        )?;
+        return bookings::free_hold(kv, Sql::nested(c), &b);
     }
     if to == "expired" {
         // Payments may see the expiry before booking's own sweep does: the

@@ -148,7 +148,7 @@ pub fn tickets_email(event_title: &str, when: &str, booking_id: &str, tickets: &
 /// What the buyer is told when a booking closes unpaid (`PaymentFailed`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnpaidNotice {
-    /// Message kind: `hold_expired` or `payment_failed`.
+    /// Message kind: `hold_expired`, `sales_closed` or `payment_failed`.
     pub kind: &'static str,
     /// In-site title.
     pub title: String,
@@ -160,7 +160,9 @@ pub struct UnpaidNotice {
 
 /// The notice for `PaymentFailed` of booking `booking_id`. Reason
 /// `hold_expired` (payments' tick: the hold ran out with no payment made or
-/// in flight) says the hold expired and nothing was charged; any other
+/// in flight) says the hold expired and nothing was charged; `sales_closed`
+/// (the buyer tried to pay after the event's sales closed) says so, and
+/// that nothing was charged; any other
 /// reason (a provider decline code, …) says the payment did not go
 /// through. `event` is the event's title and `when` its local start time;
 /// either may be unknown and is then left out — never replaced by a
@@ -181,6 +183,17 @@ pub fn unpaid_notice(booking_id: &str, event: Option<&str>, when: Option<&str>, 
             body: format!(
                 "Your hold on tickets{what} (booking {booking_id}) expired before it was paid, so the booking was not completed. \
                  Nothing was charged. The seats are back on sale; you can book again while tickets are left."
+            ),
+        };
+    }
+    if reason == Some("sales_closed") {
+        return UnpaidNotice {
+            kind: "sales_closed",
+            title: event.map(|t| format!("Sales closed: {t}")).unwrap_or_else(|| "Sales closed".into()),
+            subject: format!("Sales{of} closed before your booking was paid"),
+            body: format!(
+                "Sales of tickets{what} closed before booking {booking_id} was paid, so the booking was not completed. \
+                 Nothing was charged and the places were released."
             ),
         };
     }
@@ -244,6 +257,9 @@ mod tests {
         assert_eq!(n.subject, "Your ticket hold for Rock Night expired");
         assert!(n.body.contains("for Rock Night on Friday 1 May 2026") && n.body.contains("Nothing was charged"), "{}", n.body);
         assert!(!n.body.to_lowercase().contains("payment failed"));
+        let closed = unpaid_notice("bkg_1", Some("Rock Night"), None, Some("sales_closed"));
+        assert_eq!(closed.kind, "sales_closed");
+        assert!(closed.body.contains("Nothing was charged") && closed.subject.contains("Rock Night"), "{}", closed.body);
         let bare = unpaid_notice("bkg_1", None, None, Some("hold_expired"));
         assert_eq!(bare.title, "Your ticket hold expired");
         assert!(bare.body.starts_with("Your hold on tickets (booking bkg_1) expired"), "{}", bare.body);

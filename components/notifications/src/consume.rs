@@ -5,7 +5,7 @@
 //! | `BookingOrdered` | nothing (remembers who to tell) | — |
 //! | `BookingConfirmed` | in-site "booking confirmed" | `confirmed:<booking>` |
 //! | `TicketsIssued` | ONE email with every ticket of the booking (transactional) | `tickets:<booking>` |
-//! | `PaymentFailed` | in-site + email: "hold expired, nothing charged" (`hold_expired`) or "payment failed" | `payment-failed:<payment>` |
+//! | `PaymentFailed` | in-site + email: "hold expired, nothing charged" (`hold_expired`), "sales closed, nothing charged" (`sales_closed`) or "payment failed" | `payment-failed:<payment>` |
 //! | `BookingCancelled` | in-site + email "cancelled" | `closed:<booking>` |
 //! | `PaymentRefunded` (full) | same notice as the cancellation (whichever arrives first) | `closed:<booking>` |
 //! | `PaymentRefunded` (partial) | in-site + email "refund" | `refund:<event id>` |

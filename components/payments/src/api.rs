@@ -100,6 +100,20 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
     if order.hold_expires_ms <= platform::clock::now_ms() {
         return Err(ApiError::conflict("hold-expired", "the seats are no longer held for this booking; book again"));
     }
+    let in_flight = payments.last().is_some_and(|p| p.status == "processing" && p.confirm_unknown_ms.is_none());
+    if !in_flight && order.sales_close_ms.is_some_and(|close| close <= platform::clock::now_ms()) {
+        // Nothing is confirmed once sales closed (issue 13): the open
+        // attempt is cancelled at the provider and booking gives the
+        // places back. A payment already in flight was started in time
+        // and is left to finish.
+        let mut out = Followups::default();
+        platform::db::transaction(&conn, |c| flow::close_sales(c, &order, &mut out))?;
+        out.run(&conn);
+        return Err(ApiError::conflict(
+            "sales-closed",
+            "sales for this event closed before the booking was paid; nothing was charged and the places were released",
+        ));
+    }
     match payments.last().map(|p| (p.status.as_str(), p.confirm_unknown_ms.is_some())) {
         Some(("processing", false)) => return Ok(platform::web::json(202, &store::booking_view(&conn, &order)?)),
         Some(("processing", true)) => {}

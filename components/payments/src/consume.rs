@@ -33,6 +33,9 @@ struct BookingOrdered {
     #[serde(default)]
     buyer: Option<Buyer>,
     hold_expires_at: String,
+    /// When the event's sales close (RFC 3339); absent from older events.
+    #[serde(default)]
+    sales_close_at: Option<String>,
     #[serde(default = "one")]
     attempt: i64,
 }
@@ -72,10 +75,10 @@ fn parse<T: serde::de::DeserializeOwned>(payload: &serde_json::Value) -> ApiResu
     serde_json::from_value(payload.clone()).map_err(|e| ApiError::Validation(vec![FieldError::new("payload", e.to_string())]))
 }
 
-const UPSERT_ORDER: &str = "INSERT INTO orders (booking_id, user_id, event_id, amount_minor, currency, buyer_email, hold_expires_ms, attempt, created_ms, updated_ms) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+const UPSERT_ORDER: &str = "INSERT INTO orders (booking_id, user_id, event_id, amount_minor, currency, buyer_email, hold_expires_ms, attempt, created_ms, updated_ms, sales_close_ms) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
      ON CONFLICT (booking_id) DO UPDATE SET attempt = excluded.attempt, amount_minor = excluded.amount_minor, currency = excluded.currency, \
-     hold_expires_ms = excluded.hold_expires_ms, outcome = CASE WHEN outcome = 'succeeded' THEN outcome ELSE NULL END, updated_ms = excluded.updated_ms \
+     hold_expires_ms = excluded.hold_expires_ms, sales_close_ms = excluded.sales_close_ms, outcome = CASE WHEN outcome = 'succeeded' THEN outcome ELSE NULL END, updated_ms = excluded.updated_ms \
      WHERE excluded.attempt > orders.attempt AND orders.cancelled_ms IS NULL";
 const INSERT_PAYMENT: &str = "INSERT INTO payments (id, booking_id, attempt, round, amount_minor, currency, status, next_check_ms, created_ms, updated_ms) \
      SELECT ?1, ?2, (SELECT COALESCE(MAX(attempt), 0) + 1 FROM payments WHERE booking_id = ?2), ?3, ?4, ?5, 'pending', ?6, ?7, ?8 \
@@ -93,6 +96,10 @@ fn ordered(c: &Connection, e: BookingOrdered, out: &mut Followups) -> ApiResult<
     let expires = platform::clock::parse_rfc3339(&e.hold_expires_at);
     if expires.is_none() {
         errors.push(FieldError::new("payload/hold_expires_at", "must be RFC 3339"));
+    }
+    let sales_close = e.sales_close_at.as_deref().map(platform::clock::parse_rfc3339);
+    if sales_close.is_some_and(|c| c.is_none()) {
+        errors.push(FieldError::new("payload/sales_close_at", "must be RFC 3339"));
     }
     if e.booking_id.is_empty() || e.attempt < 1 {
         errors.push(FieldError::new("payload/booking_id", "booking id and attempt >= 1 are required"));
@@ -115,6 +122,7 @@ fn ordered(c: &Connection, e: BookingOrdered, out: &mut Followups) -> ApiResult<
             Value::Integer(e.attempt),
             Value::Integer(now),
             Value::Integer(now),
+            sales_close.flatten().map_or(Value::Null, Value::Integer),
         ],
     )?;
     let Some(order) = store::order(c, &e.booking_id)? else { return Ok(()) };
@@ -142,8 +150,6 @@ fn ordered(c: &Connection, e: BookingOrdered, out: &mut Followups) -> ApiResult<
 
 const CANCEL_ORDER: &str =
     "UPDATE orders SET cancelled_ms = ?, cancel_reason = ?, updated_ms = ? WHERE booking_id = ? AND cancelled_ms IS NULL";
-const CANCEL_OPEN: &str = "UPDATE payments SET status = 'canceled', next_check_ms = ?, updated_ms = ? \
-     WHERE booking_id = ? AND status IN ('pending', 'requires_payment_method', 'requires_action') RETURNING intent_id";
 
 fn cancelled(c: &Connection, e: BookingCancelled, out: &mut Followups) -> ApiResult<()> {
     let now = platform::clock::now_ms();
@@ -159,10 +165,6 @@ fn cancelled(c: &Connection, e: BookingCancelled, out: &mut Followups) -> ApiRes
             }
         }
     }
-    let open = c.execute(
-        CANCEL_OPEN,
-        &[Value::Integer(now + crate::flow::check_delay_ms(0)), Value::Integer(now), Value::Text(e.booking_id)],
-    )?;
-    out.cancel.extend(open.rows().filter_map(|r| r.get::<&str>("intent_id").map(str::to_string)));
+    out.cancel.extend(crate::flow::cancel_open(c, &e.booking_id, now)?);
     Ok(())
 }

@@ -229,6 +229,46 @@ pub fn fail_order(c: &Connection, p: &Payment, reason: &str, out: &mut Followups
     Ok(())
 }
 
+/// `PaymentFailed` reason when a booking's sales window closed before it
+/// was paid (booking then cancels it with that reason; nothing was charged).
+pub const SALES_CLOSED: &str = "sales_closed";
+
+const CANCEL_OPEN: &str = "UPDATE payments SET status = 'canceled', next_check_ms = ?, updated_ms = ? \
+     WHERE booking_id = ? AND status IN ('pending', 'requires_payment_method', 'requires_action') RETURNING intent_id";
+
+/// Inside a transaction: the booking's sales window closed before it was
+/// paid. Every attempt not yet paid or in flight is `canceled` (its intent
+/// cancelled at the provider after the commit, through `out`), and
+/// `PaymentFailed {reason: "sales_closed"}` is emitted once, so booking
+/// releases the places. Idempotent.
+pub fn close_sales(c: &Connection, order: &store::Order, out: &mut Followups) -> ApiResult<()> {
+    let now = platform::clock::now_ms();
+    let open = cancel_open(c, &order.booking_id, now)?;
+    out.cancel.extend(open);
+    if !c.execute(FAIL_ORDER, &[Value::Integer(now), Value::Text(order.booking_id.clone())])?.rows.is_empty() {
+        let last = store::payments_of(c, &order.booking_id)?.pop().map(|p| p.id);
+        let ev = saga::emit(
+            c,
+            PRODUCER,
+            saga::types::PAYMENT_FAILED,
+            &json!({"booking_id": order.booking_id, "payment_id": last, "reason": SALES_CLOSED}),
+        )?;
+        out.events.push(ev);
+    }
+    Ok(())
+}
+
+/// Marks the attempts of `booking_id` that are not paid, not failed and
+/// not in flight `canceled` (reconciled from 2 s on, in case the provider
+/// says otherwise); returns their intents, to cancel at the provider.
+pub fn cancel_open(c: &Connection, booking_id: &str, now: i64) -> ApiResult<Vec<String>> {
+    let open = c.execute(
+        CANCEL_OPEN,
+        &[Value::Integer(now + check_delay_ms(0)), Value::Integer(now), Value::Text(booking_id.into())],
+    )?;
+    Ok(open.rows().filter_map(|r| r.get::<&str>("intent_id").map(str::to_string)).collect())
+}
+
 const REMAINING: &str = "SELECT amount_minor - refund_reserved_minor AS left FROM payments WHERE id = ? AND status IN ('succeeded', 'partially_refunded')";
 const RESERVE: &str = "UPDATE payments SET refund_reserved_minor = refund_reserved_minor + ?, updated_ms = ? \
      WHERE id = ? AND status IN ('succeeded', 'partially_refunded') AND refund_reserved_minor + ? <= amount_minor RETURNING id";

@@ -1,0 +1,4 @@
+-- When the booking's sales window closes (Unix ms, from BookingOrdered's
+-- `sales_close_at`: the event's sales_end, else its start). A payment is
+-- not started after it (issue 13); NULL = not told (older events).
+ALTER TABLE orders ADD COLUMN sales_close_ms INTEGER;
