@@ -170,7 +170,7 @@ fn slots(hold: &HoldRecord) -> Vec<(Option<String>, String)> {
 }
 
 const INSERT: &str = "INSERT INTO bookings (id, user_id, event_id, hold_id, status, amount_minor, currency, buyer, attendees, seats, tiers, \
-     event_title, starts_at, timezone, hold_expires_ms, created_ms, updated_ms) VALUES (?, ?, ?, ?, 'pending_payment', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+     event_title, starts_at, timezone, hold_expires_ms, created_ms, updated_ms, schedule_version) VALUES (?, ?, ?, ?, 'pending_payment', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
      ON CONFLICT DO NOTHING RETURNING id";
 
 /// `POST /api/bookings` — turns the caller's live hold into a booking
@@ -282,7 +282,7 @@ fn checkout(req: &Request, conn: &Connection, caller: &platform::auth::Caller) -
         "amount_minor": hold.amount_minor, "currency": hold.currency, "buyer": buyer, "seats": seats,
         "tiers": hold.tiers.iter().map(|t| json!({"tier_id": t.tier_id, "quantity": t.quantity, "price_minor": t.price_minor})).collect::<Vec<_>>(),
         "hold_expires_at": platform::clock::rfc3339(hold.expires_ms), "attempt": 1,
-        "event_title": hold.event_title, "starts_at": hold.starts_at, "timezone": hold.timezone,
+        "event_title": inv.title, "starts_at": inv.starts_at, "timezone": inv.timezone,
         "sales_close_at": sales_close,
     });
     let params = [
@@ -296,12 +296,14 @@ fn checkout(req: &Request, conn: &Connection, caller: &platform::auth::Caller) -
         Value::Text(Json::Array(attendees).to_string()),
         Value::Text(json!(seats).to_string()),
         Value::Text(serde_json::to_string(&hold.tiers).unwrap_or_default()),
-        Value::Text(hold.event_title.clone()),
-        Value::Text(hold.starts_at.clone()),
-        Value::Text(hold.timezone.clone()),
+        // the event as booking sells it now (it may have moved since the hold)
+        Value::Text(inv.title.clone()),
+        Value::Text(inv.starts_at.clone()),
+        Value::Text(inv.timezone.clone()),
         Value::Integer(hold.expires_ms),
         Value::Integer(now),
         Value::Integer(now),
+        Value::Integer(inv.version),
     ];
     // Only the request whose INSERT creates the row emits BookingOrdered.
     let written = platform::db::transaction(conn, |c| {
@@ -463,6 +465,47 @@ pub fn cancel(req: Request, params: Params) -> ApiResult {
     let now = load(&conn, &b.id)?.unwrap_or(b);
     platform::web::ok(&now.to_json())
 }
+
+/// `POST /api/bookings/:id/abandon` — the buyer leaves checkout on the
+/// payment step: a booking still awaiting payment is cancelled (reason
+/// `abandoned`), its places are on sale again at once, and
+/// `BookingCancelled` makes payments cancel the open PaymentIntent at the
+/// provider. A payment already in flight there (a bank still processing,
+/// or a confirmation racing this request) is refunded in full if it
+/// succeeds after all, by the cancelled-booking rule of payments. 200 with
+/// the booking (also when it was already cancelled, expired or failed:
+/// nothing to do); 409 `booking-paid` when it was paid meanwhile (it stays
+/// confirmed: cancelling a paid booking is `POST …/cancel`, a different
+/// decision); 401; 404 unknown or another buyer's.
+///
+/// Why not `DELETE /api/holds/:id`: once checked out, the hold belongs to
+/// the booking (409 `hold-in-checkout`); the booking is what the buyer
+/// gives up, and the hold goes with it.
+pub fn abandon(req: Request, params: Params) -> ApiResult {
+    let conn = db::open()?;
+    let (_, b) = own_booking(&conn, &req, &params)?;
+    match b.status.as_str() {
+        "pending_payment" => {}
+        "confirmed" => return Err(ApiError::conflict("booking-paid", "the booking was paid meanwhile; it stays confirmed")),
+        _ => return platform::web::ok(&b.to_json()),
+    }
+    let kv = Kv::open()?;
+    // One conditional UPDATE on `pending_payment`: a payment confirmed in
+    // between wins, and this answers as the booking then is.
+    let event = platform::db::transaction(&conn, |c| cancel_in_tx(c, &b, ABANDONED))?;
+    if event.is_some() {
+        free_hold(&kv, Sql::top(&conn), &b)?;
+    }
+    saga::relay_events(&conn, &event.into_iter().collect::<Vec<_>>());
+    let now = load(&conn, &b.id)?.unwrap_or(b);
+    if now.status == "confirmed" {
+        return Err(ApiError::conflict("booking-paid", "the booking was paid meanwhile; it stays confirmed"));
+    }
+    platform::web::ok(&now.to_json())
+}
+
+/// `cancel_reason` of a booking its buyer abandoned on the payment step.
+pub const ABANDONED: &str = "abandoned";
 
 /// How many tickets of booking `booking_id` were checked in, asked of
 /// tickets at cancel time over service chaining (`GET

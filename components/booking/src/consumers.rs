@@ -27,6 +27,7 @@ pub fn handle(kv: &Kv, c: &Connection, event: &Event, stale: &mut Vec<String>) -
         types::PAYMENT_REFUNDED => payment_refunded(kv, c, p),
         types::EVENT_CANCELLED => event_cancelled(kv, c, p),
         types::EVENT_CHANGED => event_changed(c, p, stale),
+        types::EVENT_RESCHEDULED => event_rescheduled(c, p),
         types::ACCOUNT_ERASED => bookings::erase_person(c, &saga::erased_user(event)?),
         other => {
             eprintln!("booking: ignoring event type {other} ({})", event.id);
@@ -294,5 +295,23 @@ fn event_changed(c: &Connection, p: &Json, stale: &mut Vec<String>) -> ApiResult
     if inventory::announce(c, &event_id, version)? {
         stale.push(event_id);
     }
+    Ok(())
+}
+
+/// `EventRescheduled` `{"event_id","version","starts_at",…}`: the event's
+/// bookings show the new start (an older move delivered late changes
+/// nothing: `schedule_version`). What booking sells from is refreshed by
+/// the `EventChanged` of the same edit.
+fn event_rescheduled(c: &Connection, p: &Json) -> ApiResult<()> {
+    let event_id = text(p, "event_id")?;
+    let version = p.get("version").and_then(Json::as_i64).ok_or_else(|| ApiError::field("payload/version", "must be an integer"))?;
+    let starts = text(p, "starts_at")?;
+    if platform::clock::parse_rfc3339(starts).is_none() {
+        return Err(ApiError::field("payload/starts_at", "must be RFC 3339"));
+    }
+    c.execute(
+        "UPDATE bookings SET starts_at = ?, schedule_version = ?, updated_ms = ? WHERE event_id = ? AND schedule_version < ?",
+        &[Value::Text(starts.into()), Value::Integer(version), Value::Integer(platform::clock::now_ms()), Value::Text(event_id.into()), Value::Integer(version)],
+    )?;
     Ok(())
 }

@@ -11,6 +11,7 @@
 //! | `POST /api/bookings` | check a live hold out into a booking (`BookingOrdered`) |
 //! | `GET /api/bookings` · `GET /api/bookings/:id` | my bookings (cursor paged) / one |
 //! | `POST /api/bookings/:id/cancel` | cancel (`BookingCancelled`); idempotent |
+//! | `POST /api/bookings/:id/abandon` | give up an unpaid booking on the payment step (`BookingCancelled`, reason `abandoned`); idempotent |
 //! | `GET /api/bookings/admin/dead-letters` | saga deliveries that gave up (admin) |
 //! | `POST /api/bookings/admin/dead-letters/requeue` | retry one (admin) |
 //! | `POST /api/bookings/saga` | saga deliveries (service chaining only; 404 otherwise) |
@@ -97,6 +98,7 @@ pub fn router() -> Router {
     r.post("/api/bookings/tick", tick);
     r.get("/api/bookings/:id", bookings::get);
     r.post("/api/bookings/:id/cancel", bookings::cancel);
+    r.post("/api/bookings/:id/abandon", bookings::abandon);
     r
 }
 
@@ -105,6 +107,8 @@ pub fn router() -> Router {
 pub fn internal_router() -> Router {
     let mut r = Router::new();
     r.post("/api/bookings/saga", saga_inbox);
+    // events asks what is sold or held before it reprices a tier
+    r.get("/api/holds/availability/:event_id", availability::status);
     r
 }
 
@@ -130,6 +134,7 @@ pub mod db {
     pub const MIGRATIONS: &[Migration] = &[
         Migration { version: 1, name: "bookings", sql: include_str!("../../../sql/booking/0001_bookings.sql") },
         Migration { version: 2, name: "inventory", sql: include_str!("../../../sql/booking/0002_inventory.sql") },
+        Migration { version: 3, name: "schedule", sql: include_str!("../../../sql/booking/0003_schedule.sql") },
         platform::idempotency::MIGRATION,
     ];
 

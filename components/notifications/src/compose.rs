@@ -145,10 +145,10 @@ pub fn tickets_email(event_title: &str, when: &str, booking_id: &str, tickets: &
     Email { html: page(&subject, &inner), subject, text }
 }
 
-/// What the buyer is told when a booking closes unpaid (`PaymentFailed`).
+/// What the buyer is told about a booking: it closed unpaid (`PaymentFailed`), or its event moved (`EventRescheduled`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct UnpaidNotice {
-    /// Message kind: `hold_expired`, `sales_closed` or `payment_failed`.
+pub struct BuyerNotice {
+    /// Message kind: `hold_expired`, `sales_closed`, `payment_failed` or `event_rescheduled`.
     pub kind: &'static str,
     /// In-site title.
     pub title: String,
@@ -167,7 +167,7 @@ pub struct UnpaidNotice {
 /// through. `event` is the event's title and `when` its local start time;
 /// either may be unknown and is then left out — never replaced by a
 /// placeholder.
-pub fn unpaid_notice(booking_id: &str, event: Option<&str>, when: Option<&str>, reason: Option<&str>) -> UnpaidNotice {
+pub fn unpaid_notice(booking_id: &str, event: Option<&str>, when: Option<&str>, reason: Option<&str>) -> BuyerNotice {
     let event = event.map(str::trim).filter(|t| !t.is_empty());
     let what = match (event, when.filter(|w| !w.is_empty())) {
         (Some(t), Some(w)) => format!(" for {t} on {w}"),
@@ -176,7 +176,7 @@ pub fn unpaid_notice(booking_id: &str, event: Option<&str>, when: Option<&str>, 
     };
     let of = event.map(|t| format!(" for {t}")).unwrap_or_default();
     if reason == Some("hold_expired") {
-        return UnpaidNotice {
+        return BuyerNotice {
             kind: "hold_expired",
             title: event.map(|t| format!("Hold expired: {t}")).unwrap_or_else(|| "Your ticket hold expired".into()),
             subject: format!("Your ticket hold{of} expired"),
@@ -187,7 +187,7 @@ pub fn unpaid_notice(booking_id: &str, event: Option<&str>, when: Option<&str>, 
         };
     }
     if reason == Some("sales_closed") {
-        return UnpaidNotice {
+        return BuyerNotice {
             kind: "sales_closed",
             title: event.map(|t| format!("Sales closed: {t}")).unwrap_or_else(|| "Sales closed".into()),
             subject: format!("Sales{of} closed before your booking was paid"),
@@ -198,13 +198,28 @@ pub fn unpaid_notice(booking_id: &str, event: Option<&str>, when: Option<&str>, 
         };
     }
     let reason = reason.filter(|r| !r.is_empty()).unwrap_or("declined").replace('_', " ");
-    UnpaidNotice {
+    BuyerNotice {
         kind: "payment_failed",
         title: event.map(|t| format!("Payment failed: {t}")).unwrap_or_else(|| "Payment failed".into()),
         subject: format!("Payment failed{of}"),
         body: format!(
             "Your payment for booking {booking_id}{what} did not go through ({reason}), so the booking was not completed. \
              No money was taken; you can book again while tickets are left."
+        ),
+    }
+}
+
+/// The notice for `EventRescheduled` to the buyer of booking `booking_id`:
+/// `title` moved to `now` (local time), from `was` when known.
+pub fn rescheduled_notice(title: &str, booking_id: &str, now: &str, was: Option<&str>) -> BuyerNotice {
+    let was = was.filter(|w| !w.is_empty() && *w != now).map(|w| format!(" (it was {w})")).unwrap_or_default();
+    BuyerNotice {
+        kind: "event_rescheduled",
+        title: format!("New time: {title}"),
+        subject: format!("{title} has moved to {now}"),
+        body: format!(
+            "The organizer moved {title} to {now}{was}. Your booking {booking_id} and its tickets are valid for the new time, \
+             and the calendar file on each ticket shows it. If you cannot come, you can cancel the booking from your bookings page before the event starts."
         ),
     }
 }
@@ -260,6 +275,8 @@ mod tests {
         let closed = unpaid_notice("bkg_1", Some("Rock Night"), None, Some("sales_closed"));
         assert_eq!(closed.kind, "sales_closed");
         assert!(closed.body.contains("Nothing was charged") && closed.subject.contains("Rock Night"), "{}", closed.body);
+        let moved = rescheduled_notice("Rock Night", "bkg_1", "Saturday 2 May 2026, 20:00 EDT", Some("Friday 1 May 2026, 19:00 EDT"));
+        assert!(moved.body.contains("to Saturday 2 May 2026, 20:00 EDT (it was Friday 1 May 2026, 19:00 EDT)"), "{}", moved.body);
         let bare = unpaid_notice("bkg_1", None, None, Some("hold_expired"));
         assert_eq!(bare.title, "Your ticket hold expired");
         assert!(bare.body.starts_with("Your hold on tickets (booking bkg_1) expired"), "{}", bare.body);

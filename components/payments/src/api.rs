@@ -167,6 +167,10 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
         }
         Err(ProviderError::Rejected { code, message, .. }) => {
             eprintln!("provider refused the confirmation: {code}: {message}");
+            if store::order(&conn, &booking_id)?.is_some_and(|o| o.cancelled_ms.is_some()) {
+                // the booking was cancelled meanwhile and its intent with it
+                return Err(cancelled_meanwhile());
+            }
             return Err(ApiError::BadGateway(format!("the payment provider refused the request ({code}); nothing was charged, try again")));
         }
         Err(e) => return Err(e.into()),
@@ -176,8 +180,23 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
     out.run(&conn);
     let now = store::payment(&conn, &current.id)?.ok_or_else(|| ApiError::NotFound("no such payment".into()))?;
     let order = store::order(&conn, &booking_id)?.unwrap_or(order);
+    if order.cancelled_ms.is_some() {
+        // The buyer abandoned (or the event was cancelled) while this
+        // confirmation was on its way: whatever it charged goes back
+        // (apply_intent reserved the refund), and the answer says so.
+        return Err(cancelled_meanwhile());
+    }
     let view = store::booking_view(&conn, &order)?;
     Ok(answer(&now, view))
+}
+
+/// 409 `booking-cancelled` for a confirmation that crossed the booking's
+/// cancellation (the buyer abandoned it, the event was cancelled).
+fn cancelled_meanwhile() -> ApiError {
+    ApiError::conflict(
+        "booking-cancelled",
+        "the booking was cancelled while this payment was being confirmed; anything charged is refunded in full",
+    )
 }
 
 /// The pay answer for attempt `p` as recorded: 402 declined, 202

@@ -8,6 +8,8 @@
 //! * `BookingCancelled` — refunds everything captured for the booking (none
 //!   if nothing was), cancels intents not yet paid; any payment that still
 //!   succeeds afterwards is refunded when it arrives.
+//! * `EventRescheduled` — the event's orders take its new sales close (no
+//!   payment starts after it).
 //! * `AccountErased` — forgets the buyer e-mail of the account's orders.
 
 use crate::flow::Followups;
@@ -58,6 +60,7 @@ pub fn saga(req: Request, _: Params) -> ApiResult<Response> {
     let resp = saga::receive(&req, &conn, |c, event| match event.event_type.as_str() {
         saga::types::BOOKING_ORDERED => ordered(c, parse(&event.payload)?, &mut out),
         saga::types::BOOKING_CANCELLED => cancelled(c, parse(&event.payload)?, &mut out),
+        saga::types::EVENT_RESCHEDULED => rescheduled(c, parse(&event.payload)?),
         saga::types::ACCOUNT_ERASED => {
             // orders and payments stay (money is accounted for); the
             // buyer's e-mail goes (issue 17, item 9)
@@ -166,5 +169,23 @@ fn cancelled(c: &Connection, e: BookingCancelled, out: &mut Followups) -> ApiRes
         }
     }
     out.cancel.extend(crate::flow::cancel_open(c, &e.booking_id, now)?);
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+struct Rescheduled {
+    event_id: String,
+    version: i64,
+    sales_close_at: String,
+}
+
+fn rescheduled(c: &Connection, e: Rescheduled) -> ApiResult<()> {
+    let close = platform::clock::parse_rfc3339(&e.sales_close_at)
+        .ok_or_else(|| ApiError::Validation(vec![FieldError::new("payload/sales_close_at", "must be RFC 3339")]))?;
+    // an older move delivered late changes nothing
+    c.execute(
+        "UPDATE orders SET sales_close_ms = ?, schedule_version = ? WHERE event_id = ? AND schedule_version < ?",
+        &[Value::Integer(close), Value::Integer(e.version), Value::Text(e.event_id), Value::Integer(e.version)],
+    )?;
     Ok(())
 }

@@ -100,6 +100,14 @@ fn payload<T: serde::de::DeserializeOwned>(event: &saga::Event) -> ApiResult<T> 
     platform::web::parse_json(event.payload.to_string().as_bytes())
 }
 
+/// `EventRescheduled`, as tickets reads it.
+#[derive(Debug, serde::Deserialize)]
+struct Rescheduled {
+    event_id: String,
+    version: i64,
+    starts_at: String,
+}
+
 /// Applies `event` (unknown types are acknowledged and ignored).
 pub fn apply(conn: &Connection, event: &saga::Event) -> ApiResult<()> {
     use saga::types::*;
@@ -115,6 +123,17 @@ pub fn apply(conn: &Connection, event: &saga::Event) -> ApiResult<()> {
                 return Ok(()); // a partial refund keeps the tickets
             }
             void(conn, &b.booking_id, "payment refunded")
+        }
+        EVENT_RESCHEDULED => {
+            // the ticket and its calendar file show the new time; an older
+            // move delivered late changes nothing (sequence = its version)
+            let r: Rescheduled = payload(event)?;
+            let starts = platform::clock::parse_rfc3339(&r.starts_at).ok_or_else(|| ApiError::field("payload/starts_at", "must be RFC 3339"))?;
+            conn.execute(
+                "UPDATE tickets SET starts_at_ms = ?, sequence = ? WHERE event_id = ? AND sequence < ?",
+                &[Value::Integer(starts), Value::Integer(r.version), text(&r.event_id), Value::Integer(r.version)],
+            )?;
+            Ok(())
         }
         ACCOUNT_ERASED => {
             // the tickets stay (admissions and voids are accounted for);

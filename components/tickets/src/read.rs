@@ -103,6 +103,7 @@ fn ics(req: &Request, id: &str) -> ApiResult {
         url: base.map(|b| format!("{}/tickets/{}", b.trim_end_matches('/'), t.id)),
         stamp_ms: platform::clock::now_ms(),
         cancelled: false,
+        sequence: t.sequence,
     });
     Ok(Response::builder()
         .status(200)

@@ -113,6 +113,10 @@ pub mod types {
     /// events → booking: what an event sells changed (published, edited,
     /// cancelled); the payload names the new inventory `version`.
     pub const EVENT_CHANGED: &str = "EventChanged";
+    /// events → booking, payments, tickets, notifications: a published
+    /// event's start or end moved; buyers are told, tickets and calendar
+    /// files show the new time.
+    pub const EVENT_RESCHEDULED: &str = "EventRescheduled";
     /// tickets → notifications: a confirmed booking's tickets exist (codes included).
     pub const TICKETS_ISSUED: &str = "TicketsIssued";
     /// users → booking, payments, tickets, notifications: an account was
