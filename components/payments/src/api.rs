@@ -259,7 +259,9 @@ struct RefundRequest {
 /// `Idempotency-Key`, [`platform::idempotency::once`] semantics (the first
 /// answer replayed, 409 `idempotency-in-progress` while it runs); the key
 /// is also recorded on the refund, so one key never refunds a payment
-/// twice.
+/// twice. 409 `refund-refused` when the provider refused it (nothing
+/// went back; its refunds are then read from the provider, so one made
+/// in its dashboard meanwhile is counted).
 ///
 /// Who: money goes back on the word of whoever sells the event, its
 /// organizer (asked of events, [`platform::event_access`]), or an admin;
@@ -323,6 +325,14 @@ fn refund_once(req: &Request, conn: &Connection, booking_id: String) -> ApiResul
         })?;
     let _ = flow::send_refund(conn, &provider, &id);
     let r = store::refund(conn, &id)?.ok_or_else(|| ApiError::NotFound("no such refund".into()))?;
+    if r.status == "failed" {
+        // the provider said no (typically: more than is left there, as when
+        // a refund was made in its dashboard meanwhile); nothing went back
+        return Err(ApiError::conflict(
+            "refund-refused",
+            "the payment provider refused this refund (more than is left to refund there?); nothing was refunded — look at the payment's refunds and try again",
+        ));
+    }
     let status = if r.status == "pending" { 202 } else { 201 };
     let mut resp = platform::web::json(status, &r.view());
     resp.set_header("location", format!("/api/payments/{booking_id}"));
