@@ -65,10 +65,15 @@ pub struct Booking {
     pub created_ms: i64,
     /// Last change, ms.
     pub updated_ms: i64,
+    /// Tickets cancelled one by one (`crate::cancel_ticket`):
+    /// `[{"ticket_id","seat_id","tier_id","price_minor","refund_minor","cancelled_at"}]`.
+    pub cancelled_tickets: Vec<Json>,
 }
 
 const COLUMNS: &str = "id, user_id, event_id, hold_id, status, amount_minor, currency, buyer, attendees, seats, tiers, \
-     event_title, starts_at, timezone, hold_expires_ms, payment_id, refunded_minor, cancel_reason, created_ms, updated_ms";
+     event_title, starts_at, timezone, hold_expires_ms, payment_id, refunded_minor, cancel_reason, created_ms, updated_ms, \
+     (SELECT json_group_array(json_object('ticket_id', ticket_id, 'seat_id', seat_id, 'tier_id', tier_id, 'price_minor', price_minor, \
+        'refund_minor', refund_minor, 'cancelled_ms', cancelled_ms)) FROM cancelled_tickets WHERE booking_id = bookings.id) AS cancelled_tickets";
 
 fn from_row(r: &spin_sdk::sqlite3::Row) -> Option<Booking> {
     let text = |c: &str| r.get::<&str>(c).map(str::to_string);
@@ -93,6 +98,17 @@ fn from_row(r: &spin_sdk::sqlite3::Row) -> Option<Booking> {
         cancel_reason: text("cancel_reason"),
         created_ms: r.get::<i64>("created_ms")?,
         updated_ms: r.get::<i64>("updated_ms")?,
+        cancelled_tickets: r
+            .get::<&str>("cancelled_tickets")
+            .and_then(|t| serde_json::from_str::<Vec<Json>>(t).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|mut t| {
+                t["cancelled_at"] = json!(t["cancelled_ms"].as_i64().map(platform::clock::rfc3339));
+                t.as_object_mut().map(|o| o.remove("cancelled_ms"));
+                t
+            })
+            .collect(),
     })
 }
 
@@ -117,7 +133,8 @@ impl Booking {
     /// The public JSON:
     /// `{"id","event_id","hold_id","status","amount_minor","currency","buyer","attendees","seats","tiers",
     ///   "event_title","starts_at","timezone","hold_expires_at","payment_id","refunded_minor","cancel_reason",
-    ///   "created_at","updated_at"}`.
+    ///   "created_at","updated_at","cancelled_tickets":[…],"tickets_remaining"}` (tickets cancelled one
+    ///   by one, and how many of the order's tickets are left).
     pub fn to_json(&self) -> Json {
         json!({
             "id": self.id, "event_id": self.event_id, "hold_id": self.hold_id, "status": self.status,
@@ -128,6 +145,8 @@ impl Booking {
             "hold_expires_at": platform::clock::rfc3339(self.hold_expires_ms),
             "payment_id": self.payment_id, "refunded_minor": self.refunded_minor, "cancel_reason": self.cancel_reason,
             "created_at": platform::clock::rfc3339(self.created_ms), "updated_at": platform::clock::rfc3339(self.updated_ms),
+            "cancelled_tickets": self.cancelled_tickets,
+            "tickets_remaining": self.attendees.as_array().map_or(0, Vec::len).saturating_sub(self.cancelled_tickets.len()),
         })
     }
 

@@ -174,6 +174,7 @@ fn rehold(kv: &Kv, b: &Booking, now: i64) -> ApiResult<Option<String>> {
         event_title: b.event_title.clone(),
         starts_at: b.starts_at.clone(),
         timezone: b.timezone.clone(),
+        given_back: vec![],
     };
     let bytes = serde_json::to_vec(&rec).map_err(|e| ApiError::Internal(e.into()))?;
     let claim = Claim {

@@ -155,6 +155,7 @@ fn record(inv: &Inventory, user: &str, owner: &Owner, plan: Plan, now: i64) -> H
         event_title: inv.title.clone(),
         starts_at: inv.starts_at.clone(),
         timezone: inv.timezone.clone(),
+        given_back: vec![],
     }
 }
 

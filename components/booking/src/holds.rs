@@ -125,6 +125,11 @@ pub struct HoldRecord {
     pub starts_at: String,
     /// IANA zone.
     pub timezone: String,
+    /// Tickets of its booking cancelled one by one whose seat or place this
+    /// record no longer holds (`crate::cancel_ticket`): each is given back
+    /// once, by the swap that adds it here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub given_back: Vec<String>,
 }
 
 impl HoldRecord {
@@ -410,6 +415,7 @@ mod tests {
             event_title: "x".into(),
             starts_at: "2030-01-01T00:00:00Z".into(),
             timezone: "UTC".into(),
+            given_back: vec![],
         }
     }
 

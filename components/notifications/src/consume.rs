@@ -72,6 +72,12 @@ struct Payload {
     version: Option<i64>,
     #[serde(default)]
     previous_starts_at: Option<String>,
+    #[serde(default)]
+    ticket_id: Option<String>,
+    #[serde(default)]
+    seat_id: Option<String>,
+    #[serde(default)]
+    refund_minor: Option<i64>,
 }
 
 /// What is known about a booking's buyer.
@@ -332,6 +338,20 @@ pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult
             let body = format!("{amount} of booking {} ({title}) is refunded to your card.", c.booking_id);
             let subject = format!("Refund for {title}");
             notify(conn, prefs, &c, &c.user_id, Notice { key: format!("refund:{}", event.id), kind: "refund", title: "Refund issued".into(), subject, body })
+        }
+        TICKET_CANCELLED => {
+            let b = p.booking_id.as_deref().ok_or_else(|| ApiError::field("booking_id", "is required"))?;
+            let ticket = p.ticket_id.as_deref().ok_or_else(|| ApiError::field("ticket_id", "is required"))?;
+            let Some(c) = contacts(conn, CONTACT, b)?.into_iter().next() else { return Ok(()) };
+            let title = c.event_title.clone().or_else(|| p.event_title.clone()).unwrap_or_else(|| "your event".into());
+            let place = p.seat_id.as_deref().map(|s| format!("seat {s}")).unwrap_or_else(|| "general admission".into());
+            let refund = match (p.refund_minor, p.currency.as_deref()) {
+                (Some(a), Some(cur)) if a > 0 => format!(" {} is being refunded to your card.", compose::money(a, cur)),
+                _ => " Nothing is refunded for it.".into(),
+            };
+            let body = format!("One ticket of booking {b} for {title} ({place}) was cancelled and no longer admits anyone.{refund} The other tickets of the booking stay valid.");
+            let n = Notice { key: format!("ticket-cancelled:{ticket}"), kind: "ticket_cancelled", title: format!("Ticket cancelled: {title}"), subject: format!("A ticket for {title} was cancelled"), body };
+            notify(conn, prefs, &c, &c.user_id.clone(), n)
         }
         EVENT_RESCHEDULED => {
             let e = p.event_id.as_deref().ok_or_else(|| ApiError::field("event_id", "is required"))?;

@@ -8,6 +8,9 @@
 //! * `BookingCancelled` — refunds everything captured for the booking (none
 //!   if nothing was), cancels intents not yet paid; any payment that still
 //!   succeeds afterwards is refunded when it arrives.
+//! * `TicketCancelled` — refunds `refund_minor` of the booking's paid
+//!   payment for that one ticket (at most what is left; once per ticket:
+//!   the ticket id is the refund's request key).
 //! * `EventRescheduled` — the event's orders take its new sales close (no
 //!   payment starts after it).
 //! * `AccountErased` — forgets the buyer e-mail of the account's orders.
@@ -61,6 +64,7 @@ pub fn saga(req: Request, _: Params) -> ApiResult<Response> {
         saga::types::BOOKING_ORDERED => ordered(c, parse(&event.payload)?, &mut out),
         saga::types::BOOKING_CANCELLED => cancelled(c, parse(&event.payload)?, &mut out),
         saga::types::EVENT_RESCHEDULED => rescheduled(c, parse(&event.payload)?),
+        saga::types::TICKET_CANCELLED => ticket_cancelled(c, parse(&event.payload)?, &mut out),
         saga::types::ACCOUNT_ERASED => {
             // orders and payments stay (money is accounted for); the
             // buyer's e-mail goes (issue 17, item 9)
@@ -187,5 +191,34 @@ fn rescheduled(c: &Connection, e: Rescheduled) -> ApiResult<()> {
         "UPDATE orders SET sales_close_ms = ?, schedule_version = ? WHERE event_id = ? AND schedule_version < ?",
         &[Value::Integer(close), Value::Integer(e.version), Value::Text(e.event_id), Value::Integer(e.version)],
     )?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+struct TicketCancelled {
+    booking_id: String,
+    ticket_id: String,
+    refund_minor: i64,
+}
+
+/// `reason` of the refund of one cancelled ticket.
+const TICKET_REFUND: &str = "ticket_cancelled";
+
+fn ticket_cancelled(c: &Connection, e: TicketCancelled, out: &mut Followups) -> ApiResult<()> {
+    if e.refund_minor <= 0 {
+        return Ok(());
+    }
+    let Some(paid) = store::payments_of(c, &e.booking_id)?.into_iter().find(|p| p.is_paid()) else {
+        eprintln!("payments: ticket {} of {} cancelled, but nothing was paid", e.ticket_id, e.booking_id);
+        return Ok(());
+    };
+    // never more than what is left of the payment
+    let amount = e.refund_minor.min(paid.amount_minor - paid.refund_reserved_minor);
+    if amount <= 0 {
+        return Ok(());
+    }
+    if let Some(id) = crate::flow::reserve_refund(c, &paid.id, Some(amount), TICKET_REFUND, Some(&e.ticket_id))? {
+        out.refunds.push(id);
+    }
     Ok(())
 }

@@ -117,6 +117,10 @@ pub mod types {
     /// event's start or end moved; buyers are told, tickets and calendar
     /// files show the new time.
     pub const EVENT_RESCHEDULED: &str = "EventRescheduled";
+    /// booking → payments, notifications: one ticket of a confirmed booking
+    /// was cancelled (void at tickets, its place on sale again); refund
+    /// `refund_minor`.
+    pub const TICKET_CANCELLED: &str = "TicketCancelled";
     /// tickets → notifications: a confirmed booking's tickets exist (codes included).
     pub const TICKETS_ISSUED: &str = "TicketsIssued";
     /// users → booking, payments, tickets, notifications: an account was

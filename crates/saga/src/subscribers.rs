@@ -40,6 +40,7 @@ pub const SUBSCRIPTIONS: &[Subscription] = &[
     Subscription { event_type: BOOKING_ORDERED, subscribers: &[PAYMENTS, NOTIFICATIONS] },
     Subscription { event_type: BOOKING_CONFIRMED, subscribers: &[TICKETS, NOTIFICATIONS] },
     Subscription { event_type: BOOKING_CANCELLED, subscribers: &[PAYMENTS, TICKETS, NOTIFICATIONS] },
+    Subscription { event_type: TICKET_CANCELLED, subscribers: &[PAYMENTS, NOTIFICATIONS] },
     Subscription { event_type: PAYMENT_SUCCEEDED, subscribers: &[BOOKING] },
     Subscription { event_type: PAYMENT_FAILED, subscribers: &[BOOKING, NOTIFICATIONS] },
     Subscription { event_type: PAYMENT_REFUNDED, subscribers: &[BOOKING, TICKETS, NOTIFICATIONS] },
@@ -83,6 +84,7 @@ mod tests {
         assert_eq!(names(PAYMENT_FAILED), ["booking", "notifications"]);
         assert_eq!(names(BOOKING_CONFIRMED), ["tickets", "notifications"]);
         assert_eq!(names(BOOKING_CANCELLED), ["payments", "tickets", "notifications"]);
+        assert_eq!(names(TICKET_CANCELLED), ["payments", "notifications"]);
         assert_eq!(names(PAYMENT_REFUNDED), ["booking", "tickets", "notifications"]);
         assert_eq!(names(EVENT_CANCELLED), ["booking", "notifications"]);
         assert_eq!(names(EVENT_CHANGED), ["booking"]);
