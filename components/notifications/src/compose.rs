@@ -85,6 +85,10 @@ pub struct TicketLine {
     pub seat_id: Option<String>,
     #[serde(default)]
     pub tier_id: Option<String>,
+    /// The signed link to its calendar file (path and query), when tickets
+    /// gave one: it works without a sign-in, as on a phone.
+    #[serde(default)]
+    pub calendar_url: Option<String>,
 }
 
 fn page(title: &str, inner: &str) -> String {
@@ -121,7 +125,7 @@ pub fn tickets_email(event_title: &str, when: &str, booking_id: &str, tickets: &
     for (i, t) in tickets.iter().enumerate() {
         let seat = t.seat_id.as_deref().map(|s| format!("seat {s}")).unwrap_or_else(|| "general admission".into());
         let link = absolute(base, &format!("/tickets/{}", t.ticket_id));
-        let ics = absolute(base, &format!("/api/tickets/{}.ics", t.ticket_id));
+        let ics = absolute(base, t.calendar_url.as_deref().unwrap_or(&format!("/api/tickets/{}.ics", t.ticket_id)));
         text.push_str(&format!("Ticket {} of {n}, {seat}\n  Attendee: {}\n  Code: {}\n  Ticket: {link}\n  Calendar: {ics}\n\n", i + 1, t.attendee, t.code));
         rows.push_str(&format!(
             "<li style=\"margin-bottom:1em\">{}<br>Attendee: <strong>{}</strong><br>Code: <code style=\"word-break:break-all\">{}</code><br>\

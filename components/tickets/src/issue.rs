@@ -56,6 +56,21 @@ pub struct IssuedTicket {
     pub attendee: String,
     pub seat_id: Option<String>,
     pub tier_id: String,
+    /// A signed link to the ticket's calendar file that needs no sign-in
+    /// (path and query, [`calendar_link`]), for the e-mail.
+    pub calendar_url: String,
+}
+
+/// How long after the event starts its e-mailed calendar link keeps
+/// working, ms (the file is of no use after the event).
+pub const CALENDAR_LINK_AFTER_START_MS: i64 = 2 * 86_400_000;
+
+/// `/api/tickets/{id}.ics?k=…&expires=…&sig=…`: ticket `id`'s calendar
+/// file without a sign-in, until [`CALENDAR_LINK_AFTER_START_MS`] after the
+/// event starts (at least a day from now).
+pub fn calendar_link(keys: &TicketKeys, id: &str, starts_at_ms: i64) -> String {
+    let expires = (starts_at_ms + CALENDAR_LINK_AFTER_START_MS).max(platform::clock::now_ms() + 86_400_000) / 1000;
+    format!("/api/tickets/{id}.ics?{}", keys.sign_link(id, expires))
 }
 
 /// The `TicketsIssued` payload (tickets → notifications).
@@ -195,7 +210,8 @@ pub fn issue(conn: &Connection, b: BookingConfirmed) -> ApiResult<()> {
                 Value::Integer(now),
             ],
         )?;
-        issued.push(IssuedTicket { ticket_id: id, code, attendee: name.to_string(), seat_id: a.seat_id.clone(), tier_id: a.tier_id.clone() });
+        let calendar_url = calendar_link(&keys, &id, starts_at_ms);
+        issued.push(IssuedTicket { ticket_id: id, code, attendee: name.to_string(), seat_id: a.seat_id.clone(), tier_id: a.tier_id.clone(), calendar_url });
     }
     if void_reason.is_some() {
         return Ok(());
