@@ -36,6 +36,7 @@ const TICKS: &[(&str, &str, u32)] = &[
     ("events", "/api/events/tick", 10),
     ("tickets", "/api/tickets/tick", 10),
     ("users", "/api/users/tick", 10),
+    ("auth", "/api/auth/tick", 10),
 ];
 
 fn main() -> ExitCode {

@@ -228,6 +228,18 @@ pub fn rescheduled_notice(title: &str, booking_id: &str, now: &str, was: Option<
     }
 }
 
+/// The password-reset e-mail with its single-use link `url` (made by auth;
+/// it works for one hour, once).
+pub fn password_reset_email(url: &str) -> Email {
+    simple_email(
+        "Choose a new Boxoffice password",
+        &[
+            format!("Someone (we hope you) asked to choose a new password for your Boxoffice account. Open this link to do it: {url}"),
+            "The link works for one hour, once. If you did not ask, ignore this message: your password stays as it is.".into(),
+        ],
+    )
+}
+
 /// Wraps plain paragraphs as an email opening with [`GREETING`]: the text
 /// body is the paragraphs separated by blank lines, the HTML body the same
 /// paragraphs escaped.

@@ -73,6 +73,10 @@ struct Payload {
     #[serde(default)]
     previous_starts_at: Option<String>,
     #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    reset_url: Option<String>,
+    #[serde(default)]
     ticket_id: Option<String>,
     #[serde(default)]
     seat_id: Option<String>,
@@ -338,6 +342,17 @@ pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult
             let body = format!("{amount} of booking {} ({title}) is refunded to your card.", c.booking_id);
             let subject = format!("Refund for {title}");
             notify(conn, prefs, &c, &c.user_id, Notice { key: format!("refund:{}", event.id), kind: "refund", title: "Refund issued".into(), subject, body })
+        }
+        PASSWORD_RESET_REQUESTED => {
+            // transactional: sent whatever the user's settings say
+            let to = p.email.as_deref().ok_or_else(|| ApiError::field("email", "is required"))?;
+            let url = p.reset_url.as_deref().ok_or_else(|| ApiError::field("reset_url", "is required"))?;
+            let email = compose::password_reset_email(url);
+            jobs::enqueue(
+                conn,
+                &NewJob { dedupe_key: format!("password-reset:{}", event.id), kind: "password_reset", user_id: p.user_id.as_deref(), booking_id: None, to_email: to, to_name: None, email },
+            )?;
+            Ok(())
         }
         TICKET_CANCELLED => {
             let b = p.booking_id.as_deref().ok_or_else(|| ApiError::field("booking_id", "is required"))?;

@@ -121,6 +121,9 @@ pub mod types {
     /// was cancelled (void at tickets, its place on sale again); refund
     /// `refund_minor`.
     pub const TICKET_CANCELLED: &str = "TicketCancelled";
+    /// auth → notifications: someone asked to reset an account's password;
+    /// e-mail it the single-use link.
+    pub const PASSWORD_RESET_REQUESTED: &str = "PasswordResetRequested";
     /// tickets → notifications: a confirmed booking's tickets exist (codes included).
     pub const TICKETS_ISSUED: &str = "TicketsIssued";
     /// users → booking, payments, tickets, notifications: an account was

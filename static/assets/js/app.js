@@ -15,6 +15,8 @@ const ROUTES = [
   [/^\/tickets\/([\w-]+)$/, 'ticket'],
   [/^\/notifications$/, 'notifications'],
   [/^\/(login|register)$/, 'auth'],
+  [/^\/forgot-password$/, 'password'],
+  [/^\/reset-password\/([\w-]+)$/, 'password'],
   [/^\/(account|settings)$/, 'account'],
   [/^\/organizer$/, 'organizer'],
   [/^\/organizer\/events\/([\w-]+)$/, 'organizer-edit'],

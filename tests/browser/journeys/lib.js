@@ -115,6 +115,14 @@ export async function signIn(page, email, password = PASSWORD) {
   await page.waitForFunction(() => !location.hash.startsWith('#/login'));
 }
 
+/** The sandbox mailbox's messages to `to` (newest first), read with the sandbox tools' token. */
+export async function mailbox(to) {
+  const token = process.env.SPIN_VARIABLE_SANDBOX_ADMIN_TOKEN;
+  if (!token) throw new Error('SPIN_VARIABLE_SANDBOX_ADMIN_TOKEN is not set: the sandbox mailbox cannot be read');
+  const r = await call('GET', `/sandbox/email/messages?to=${encodeURIComponent(to)}`, undefined, token);
+  return r.items || [];
+}
+
 /** An organizer's fresh seated event titled `title` (plus a unique suffix) and a fresh customer to buy it: `{event, buyer}`. */
 export async function eventAndBuyer(title, prefix) {
   const org = await userWithRole('organizer');
