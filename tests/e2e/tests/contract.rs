@@ -66,7 +66,9 @@ fn schemathesis_finds_no_server_error_and_no_response_off_the_schema() {
             // the two operations that end the caller's own sessions would sign
             // the fuzzer out for the rest of the run (they are tested in auth.rs)
             .args(["--exclude-path", "/api/auth/logout-all", "--exclude-path", "/api/auth/password"])
-            .env("NO_COLOR", "1"),
+            .env("NO_COLOR", "1")
+            // its example database goes with the app's temporary state
+            .current_dir(app.state_dir()),
     );
     let summary = out.rsplit("SUMMARY").next().unwrap_or(&out);
     eprintln!("schemathesis:{summary}");
