@@ -28,8 +28,10 @@
 //! An event booking never needed is not copied when announced; the first
 //! request for it copies the then-current version. When `events` cannot be
 //! reached, a request with a stale copy uses it (logged) rather than fail
-//! every sale; a published event's edits can only add seats and tiers and
-//! move dates (`events::check_keeps_sales`), and a cancellation also reaches
+//! every sale; a published event's edits can only add seats and tiers,
+//! move dates and reprice tiers of which nothing is sold or held
+//! (`events::check_keeps_sales`; a hold keeps the price it was made with),
+//! and a cancellation also reaches
 //! booking as `EventCancelled`, which marks the copy cancelled at once.
 //!
 //! A copy replaces the previous one in one transaction ([`store`]) that
