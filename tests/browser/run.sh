@@ -91,7 +91,7 @@ trap 'exit 130' INT TERM
 # The periodic routes and their periods in seconds, as a cron job would call
 # them in production. The runner sends them itself (--tick); Spin has no
 # timer, so for Spin this script sends the same requests from outside.
-TICK_ROUTES=(/api/bookings/tick=2 /api/payments/tick=5 /api/notifications/tick=2 /api/events/tick=5 /api/tickets/tick=2 /api/users/tick=5)
+TICK_ROUTES=(/api/bookings/tick=2 /api/payments/tick=5 /api/notifications/tick=2 /api/events/tick=5 /api/tickets/tick=2 /api/users/tick=5 /api/auth/tick=5)
 # What a local run turns on (spin.toml ships the sandbox providers off and
 # no admin): the sandbox card and e-mail stand-ins, and the first admin,
 # made by auth on first use from this address and password.
@@ -99,6 +99,9 @@ export SPIN_VARIABLE_SANDBOX_ENABLED="${SPIN_VARIABLE_SANDBOX_ENABLED:-true}"
 export SPIN_VARIABLE_ADMIN_EMAIL="${SPIN_VARIABLE_ADMIN_EMAIL:-admin@browser.test}"
 export SPIN_VARIABLE_ADMIN_PASSWORD="${SPIN_VARIABLE_ADMIN_PASSWORD:-browser-admin-pass-4711}"
 export SPIN_VARIABLE_TICK_TOKEN="${SPIN_VARIABLE_TICK_TOKEN:-browser-tests-tick-token}"
+# The sandbox tools' token: journeys read the sandbox mailbox with it (the
+# password-reset link).
+export SPIN_VARIABLE_SANDBOX_ADMIN_TOKEN="${SPIN_VARIABLE_SANDBOX_ADMIN_TOKEN:-browser-sandbox-tools-token}"
 # Every journey registers its own buyers and organizers from 127.0.0.1.
 export SPIN_VARIABLE_REGISTER_LIMIT_PER_HOUR="${SPIN_VARIABLE_REGISTER_LIMIT_PER_HOUR:-1000}"
 

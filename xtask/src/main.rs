@@ -39,6 +39,7 @@ const TICKS: &[(&str, &str, u32)] = &[
     ("events", "/api/events/tick", 10),
     ("tickets", "/api/tickets/tick", 10),
     ("users", "/api/users/tick", 10),
+    ("auth", "/api/auth/tick", 10),
 ];
 
 fn main() -> ExitCode {
@@ -375,9 +376,34 @@ fn count(summary: &str, label: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// The Python tools of `tests/e2e/tests/contract.rs` (schemathesis,
+/// openapi-spec-validator, localstripe; pinned in
+/// `tests/contract/requirements.txt`) in the venv `target/pytools`, made
+/// with `python3 -m venv` and `pip` from PyPI. pip is quick when they are
+/// there already. A failure is said loudly and left to those tests, which
+/// then fail naming what is missing.
+fn install_contract_tools(root: &Path) {
+    let venv = root.join("target/pytools");
+    let pip = venv.join("bin/pip");
+    if !pip.exists() {
+        let mut make = Command::new("python3");
+        make.args(["-m", "venv"]).arg(&venv);
+        if let Err(e) = run(&mut make) {
+            eprintln!("xtask: NO CONTRACT TOOLS: `python3 -m venv target/pytools` failed ({e}); the contract tests will fail");
+            return;
+        }
+    }
+    let mut install = Command::new(&pip);
+    install.args(["install", "--quiet", "--disable-pip-version-check", "-r"]).arg(root.join("tests/contract/requirements.txt"));
+    if let Err(e) = run(&mut install) {
+        eprintln!("xtask: NO CONTRACT TOOLS: pip could not install tests/contract/requirements.txt ({e}); the contract tests will fail");
+    }
+}
+
 fn test(root: &Path, args: &[String]) -> Res {
     let started = std::time::Instant::now();
     build_all(root, true, false)?;
+    install_contract_tools(root);
     let mut tallies = Vec::new();
 
     let spin = spin_cli();

@@ -9,6 +9,9 @@
 //! | `POST /api/auth/logout` `{refresh_token}` or the refresh cookie | holder | 204; ends that sign-in's family, clears the cookie |
 //! | `POST /api/auth/logout-all` | bearer | 204; ends every family of the caller |
 //! | `POST /api/auth/password` `{current_password, new_password}` | bearer | 200 token response for a new session; every other session ended |
+//! | `POST /api/auth/password/forgot` `{email}` | anyone | 202 `{detail}`, the same for any address (a reset link is e-mailed when it has an account; [`reset`]); 422; 429 + `Retry-After` |
+//! | `POST /api/auth/password/reset` `{token, new_password}` | the link's holder | 200 `{reset: true}`, every session ended; 409 `reset-token-invalid`; 422 policy; 429 |
+//! | `POST /api/auth/tick` | Bearer `tick_token` | retries auth's saga deliveries (reset e-mails) |
 //! | `GET  /api/auth/session` | bearer | `{user_id, role}` the access token carries |
 //! | `GET  /api/auth/internal/accounts[?role&limit&cursor]` | chained | account page |
 //! | `GET  /api/auth/internal/accounts/:id` | chained | account summary |
@@ -39,6 +42,7 @@ pub mod email;
 pub mod internal;
 pub mod password;
 pub mod ratelimit;
+pub mod reset;
 pub mod sessions;
 pub mod tokens;
 
@@ -49,6 +53,7 @@ pub const DB: &str = "auth";
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "accounts", sql: include_str!("../../../sql/auth/0001_accounts.sql") },
     Migration { version: 2, name: "admin_bootstrap", sql: include_str!("../../../sql/auth/0002_admin_bootstrap.sql") },
+    Migration { version: 3, name: "password_resets", sql: include_str!("../../../sql/auth/0003_password_resets.sql") },
 ];
 
 /// The route table.
@@ -61,6 +66,9 @@ pub fn router() -> Router {
     r.post("/api/auth/logout", api::logout);
     r.post("/api/auth/logout-all", api::logout_all);
     r.post("/api/auth/password", api::change_password);
+    r.post("/api/auth/password/forgot", reset::forgot);
+    r.post("/api/auth/password/reset", reset::reset);
+    r.post("/api/auth/tick", reset::tick);
     r.get("/api/auth/session", api::session);
     r
 }
@@ -84,7 +92,8 @@ fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
     platform::web::serve_surfaces(router, internal_router, req)
 }
 
-/// Opens the `auth` database, applying migrations.
+/// Opens the `auth` database, applying migrations (auth's and the saga
+/// outbox's: password-reset e-mails leave as saga events).
 pub fn db() -> platform::ApiResult<spin_sdk::sqlite3::Connection> {
-    Ok(platform::db::open(DB, MIGRATIONS)?)
+    Ok(saga::open(DB, MIGRATIONS)?)
 }

@@ -9,7 +9,7 @@
 
 use crate::db::{self, Sql};
 use crate::domain::{check, parse_id, BuyerInput, PersonName};
-use crate::mirror;
+use crate::{inventory, mirror};
 use crate::holds::{self, HoldRecord, HoldStatus, Moved, TierLine};
 use crate::kv::Kv;
 use platform::{ApiError, ApiResult};
@@ -65,10 +65,15 @@ pub struct Booking {
     pub created_ms: i64,
     /// Last change, ms.
     pub updated_ms: i64,
+    /// Tickets cancelled one by one (`crate::cancel_ticket`):
+    /// `[{"ticket_id","seat_id","tier_id","price_minor","refund_minor","cancelled_at"}]`.
+    pub cancelled_tickets: Vec<Json>,
 }
 
 const COLUMNS: &str = "id, user_id, event_id, hold_id, status, amount_minor, currency, buyer, attendees, seats, tiers, \
-     event_title, starts_at, timezone, hold_expires_ms, payment_id, refunded_minor, cancel_reason, created_ms, updated_ms";
+     event_title, starts_at, timezone, hold_expires_ms, payment_id, refunded_minor, cancel_reason, created_ms, updated_ms, \
+     (SELECT json_group_array(json_object('ticket_id', ticket_id, 'seat_id', seat_id, 'tier_id', tier_id, 'price_minor', price_minor, \
+        'refund_minor', refund_minor, 'cancelled_ms', cancelled_ms)) FROM cancelled_tickets WHERE booking_id = bookings.id) AS cancelled_tickets";
 
 fn from_row(r: &spin_sdk::sqlite3::Row) -> Option<Booking> {
     let text = |c: &str| r.get::<&str>(c).map(str::to_string);
@@ -93,6 +98,17 @@ fn from_row(r: &spin_sdk::sqlite3::Row) -> Option<Booking> {
         cancel_reason: text("cancel_reason"),
         created_ms: r.get::<i64>("created_ms")?,
         updated_ms: r.get::<i64>("updated_ms")?,
+        cancelled_tickets: r
+            .get::<&str>("cancelled_tickets")
+            .and_then(|t| serde_json::from_str::<Vec<Json>>(t).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|mut t| {
+                t["cancelled_at"] = json!(t["cancelled_ms"].as_i64().map(platform::clock::rfc3339));
+                t.as_object_mut().map(|o| o.remove("cancelled_ms"));
+                t
+            })
+            .collect(),
     })
 }
 
@@ -117,7 +133,8 @@ impl Booking {
     /// The public JSON:
     /// `{"id","event_id","hold_id","status","amount_minor","currency","buyer","attendees","seats","tiers",
     ///   "event_title","starts_at","timezone","hold_expires_at","payment_id","refunded_minor","cancel_reason",
-    ///   "created_at","updated_at"}`.
+    ///   "created_at","updated_at","cancelled_tickets":[…],"tickets_remaining"}` (tickets cancelled one
+    ///   by one, and how many of the order's tickets are left).
     pub fn to_json(&self) -> Json {
         json!({
             "id": self.id, "event_id": self.event_id, "hold_id": self.hold_id, "status": self.status,
@@ -128,6 +145,8 @@ impl Booking {
             "hold_expires_at": platform::clock::rfc3339(self.hold_expires_ms),
             "payment_id": self.payment_id, "refunded_minor": self.refunded_minor, "cancel_reason": self.cancel_reason,
             "created_at": platform::clock::rfc3339(self.created_ms), "updated_at": platform::clock::rfc3339(self.updated_ms),
+            "cancelled_tickets": self.cancelled_tickets,
+            "tickets_remaining": self.attendees.as_array().map_or(0, Vec::len).saturating_sub(self.cancelled_tickets.len()),
         })
     }
 
@@ -170,7 +189,7 @@ fn slots(hold: &HoldRecord) -> Vec<(Option<String>, String)> {
 }
 
 const INSERT: &str = "INSERT INTO bookings (id, user_id, event_id, hold_id, status, amount_minor, currency, buyer, attendees, seats, tiers, \
-     event_title, starts_at, timezone, hold_expires_ms, created_ms, updated_ms) VALUES (?, ?, ?, ?, 'pending_payment', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+     event_title, starts_at, timezone, hold_expires_ms, created_ms, updated_ms, schedule_version) VALUES (?, ?, ?, ?, 'pending_payment', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
      ON CONFLICT DO NOTHING RETURNING id";
 
 /// `POST /api/bookings` — turns the caller's live hold into a booking
@@ -180,7 +199,11 @@ const INSERT: &str = "INSERT INTO bookings (id, user_id, event_id, hold_id, stat
 /// booking when the hold was already checked out by this caller, also by a
 /// simultaneous request: exactly one request creates the booking and emits
 /// `BookingOrdered`); 404 unknown or foreign hold; 410 expired or released
-/// hold; 409 `hold-checked-out` if the hold's booking id is taken by another
+/// hold; 409 with the sales rule's problem type (`sales-closed`,
+/// `event-past`, `event-cancelled`, … see
+/// [`inventory::Inventory::check_on_sale`]) when the hold's sales window
+/// closed since it was made — the hold is then released, its places on
+/// sale again; 409 `hold-checked-out` if the hold's booking id is taken by another
 /// hold's booking (never expected); 422 bad input.
 /// With an `Idempotency-Key`, [`platform::idempotency::once`] semantics:
 /// a retry gets the first answer replayed, a concurrent duplicate 409
@@ -214,6 +237,19 @@ fn checkout(req: &Request, conn: &Connection, caller: &platform::auth::Caller) -
         return Err(ApiError::field("attendees", format!("name exactly one attendee per ticket ({})", slots.len())));
     }
     let now = platform::clock::now_ms();
+    // The sales rules hold at every step, not only when the places were
+    // held (issue 13): a hold whose sales window closed meanwhile (sales
+    // end, start with no later sales end, cancellation) is not checked
+    // out, and its places go back on sale at once.
+    // A hold already checked out answers with its booking below.
+    let inv = inventory::current(conn, &hold.event_id)?;
+    if !matches!(hold.status, HoldStatus::Booked | HoldStatus::Consumed) {
+        if let Err(closed) = inv.check_on_sale(now) {
+            holds::transition(&kv, Sql::top(conn), &hold_id, holds::to_status(&[HoldStatus::Active], HoldStatus::Released))?;
+            return Err(closed);
+        }
+    }
+    let sales_close = inv.sales_close_ms().map(platform::clock::rfc3339);
     // Check out the hold: active → booked, atomically (a sweep racing us
     // either expires it first, and we answer 410, or finds it booked).
     let booking_id = match &hold.booking_id {
@@ -265,7 +301,8 @@ fn checkout(req: &Request, conn: &Connection, caller: &platform::auth::Caller) -
         "amount_minor": hold.amount_minor, "currency": hold.currency, "buyer": buyer, "seats": seats,
         "tiers": hold.tiers.iter().map(|t| json!({"tier_id": t.tier_id, "quantity": t.quantity, "price_minor": t.price_minor})).collect::<Vec<_>>(),
         "hold_expires_at": platform::clock::rfc3339(hold.expires_ms), "attempt": 1,
-        "event_title": hold.event_title, "starts_at": hold.starts_at, "timezone": hold.timezone,
+        "event_title": inv.title, "starts_at": inv.starts_at, "timezone": inv.timezone,
+        "sales_close_at": sales_close,
     });
     let params = [
         Value::Text(booking_id.clone()),
@@ -278,12 +315,14 @@ fn checkout(req: &Request, conn: &Connection, caller: &platform::auth::Caller) -
         Value::Text(Json::Array(attendees).to_string()),
         Value::Text(json!(seats).to_string()),
         Value::Text(serde_json::to_string(&hold.tiers).unwrap_or_default()),
-        Value::Text(hold.event_title.clone()),
-        Value::Text(hold.starts_at.clone()),
-        Value::Text(hold.timezone.clone()),
+        // the event as booking sells it now (it may have moved since the hold)
+        Value::Text(inv.title.clone()),
+        Value::Text(inv.starts_at.clone()),
+        Value::Text(inv.timezone.clone()),
         Value::Integer(hold.expires_ms),
         Value::Integer(now),
         Value::Integer(now),
+        Value::Integer(inv.version),
     ];
     // Only the request whose INSERT creates the row emits BookingOrdered.
     let written = platform::db::transaction(conn, |c| {
@@ -445,6 +484,47 @@ pub fn cancel(req: Request, params: Params) -> ApiResult {
     let now = load(&conn, &b.id)?.unwrap_or(b);
     platform::web::ok(&now.to_json())
 }
+
+/// `POST /api/bookings/:id/abandon` — the buyer leaves checkout on the
+/// payment step: a booking still awaiting payment is cancelled (reason
+/// `abandoned`), its places are on sale again at once, and
+/// `BookingCancelled` makes payments cancel the open PaymentIntent at the
+/// provider. A payment already in flight there (a bank still processing,
+/// or a confirmation racing this request) is refunded in full if it
+/// succeeds after all, by the cancelled-booking rule of payments. 200 with
+/// the booking (also when it was already cancelled, expired or failed:
+/// nothing to do); 409 `booking-paid` when it was paid meanwhile (it stays
+/// confirmed: cancelling a paid booking is `POST …/cancel`, a different
+/// decision); 401; 404 unknown or another buyer's.
+///
+/// Why not `DELETE /api/holds/:id`: once checked out, the hold belongs to
+/// the booking (409 `hold-in-checkout`); the booking is what the buyer
+/// gives up, and the hold goes with it.
+pub fn abandon(req: Request, params: Params) -> ApiResult {
+    let conn = db::open()?;
+    let (_, b) = own_booking(&conn, &req, &params)?;
+    match b.status.as_str() {
+        "pending_payment" => {}
+        "confirmed" => return Err(ApiError::conflict("booking-paid", "the booking was paid meanwhile; it stays confirmed")),
+        _ => return platform::web::ok(&b.to_json()),
+    }
+    let kv = Kv::open()?;
+    // One conditional UPDATE on `pending_payment`: a payment confirmed in
+    // between wins, and this answers as the booking then is.
+    let event = platform::db::transaction(&conn, |c| cancel_in_tx(c, &b, ABANDONED))?;
+    if event.is_some() {
+        free_hold(&kv, Sql::top(&conn), &b)?;
+    }
+    saga::relay_events(&conn, &event.into_iter().collect::<Vec<_>>());
+    let now = load(&conn, &b.id)?.unwrap_or(b);
+    if now.status == "confirmed" {
+        return Err(ApiError::conflict("booking-paid", "the booking was paid meanwhile; it stays confirmed"));
+    }
+    platform::web::ok(&now.to_json())
+}
+
+/// `cancel_reason` of a booking its buyer abandoned on the payment step.
+pub const ABANDONED: &str = "abandoned";
 
 /// How many tickets of booking `booking_id` were checked in, asked of
 /// tickets at cancel time over service chaining (`GET

@@ -27,6 +27,7 @@ pub fn handle(kv: &Kv, c: &Connection, event: &Event, stale: &mut Vec<String>) -
         types::PAYMENT_REFUNDED => payment_refunded(kv, c, p),
         types::EVENT_CANCELLED => event_cancelled(kv, c, p),
         types::EVENT_CHANGED => event_changed(c, p, stale),
+        types::EVENT_RESCHEDULED => event_rescheduled(c, p),
         types::ACCOUNT_ERASED => bookings::erase_person(c, &saga::erased_user(event)?),
         other => {
             eprintln!("booking: ignoring event type {other} ({})", event.id);
@@ -174,6 +175,7 @@ fn rehold(kv: &Kv, b: &Booking, now: i64) -> ApiResult<Option<String>> {
         starts_at: b.starts_at.clone(),
         timezone: b.timezone.clone(),
         version: 0,
+        given_back: vec![],
     };
     let bytes = serde_json::to_vec(&rec).map_err(|e| ApiError::Internal(e.into()))?;
     let claim = Claim {
@@ -194,16 +196,34 @@ fn rehold(kv: &Kv, b: &Booking, now: i64) -> ApiResult<Option<String>> {
 /// hold ran out with no payment made or in flight (`crates/saga/README.md`).
 const HOLD_EXPIRED: &str = "hold_expired";
 
+/// Reason of the `PaymentFailed` that payments emits when the buyer tries
+/// to pay after the booking's sales window closed (`sales_close_at` of
+/// `BookingOrdered`; issue 13): nothing was charged.
+const SALES_CLOSED: &str = "sales_closed";
+
 /// `PaymentFailed`: the hold is given back and the booking closes —
 /// `expired` when the reason is [`HOLD_EXPIRED`] (nobody paid in time: no
 /// payment failed, DESIGN issue 5 states), `payment_failed` for a real
 /// failure (declined, …; also over an `expired` booking, since a payment
-/// was then attempted and refused).
+/// was then attempted and refused), `cancelled` with reason
+/// [`SALES_CLOSED`] when sales closed before it was paid.
 fn payment_failed(kv: &Kv, c: &Connection, p: &Json) -> ApiResult<()> {
     let Some(b) = booking(c, p)? else { return Ok(()) };
-    let to = if p.get("reason").and_then(Json::as_str) == Some(HOLD_EXPIRED) { "expired" } else { "payment_failed" };
+    let reason = p.get("reason").and_then(Json::as_str);
+    let to = match reason {
+        Some(HOLD_EXPIRED) => "expired",
+        Some(SALES_CLOSED) => "cancelled",
+        _ => "payment_failed",
+    };
     if !matches!(b.status.as_str(), "pending_payment" | "expired") {
         return Ok(());
+    }
+    if to == "cancelled" {
+        c.execute(
+            "UPDATE bookings SET status = 'cancelled', cancel_reason = ?, updated_ms = ? WHERE id = ? AND status = ?",
+            &[Value::Text(SALES_CLOSED.into()), Value::Integer(platform::clock::now_ms()), Value::Text(b.id.clone()), Value::Text(b.status.clone())],
+        )?;
+        return bookings::free_hold(kv, Sql::nested(c), &b);
     }
     if to == "expired" {
         // Payments may see the expiry before booking's own sweep does: the
@@ -277,5 +297,23 @@ fn event_changed(c: &Connection, p: &Json, stale: &mut Vec<String>) -> ApiResult
     if inventory::announce(c, &event_id, version)? {
         stale.push(event_id);
     }
+    Ok(())
+}
+
+/// `EventRescheduled` `{"event_id","version","starts_at",…}`: the event's
+/// bookings show the new start (an older move delivered late changes
+/// nothing: `schedule_version`). What booking sells from is refreshed by
+/// the `EventChanged` of the same edit.
+fn event_rescheduled(c: &Connection, p: &Json) -> ApiResult<()> {
+    let event_id = text(p, "event_id")?;
+    let version = p.get("version").and_then(Json::as_i64).ok_or_else(|| ApiError::field("payload/version", "must be an integer"))?;
+    let starts = text(p, "starts_at")?;
+    if platform::clock::parse_rfc3339(starts).is_none() {
+        return Err(ApiError::field("payload/starts_at", "must be RFC 3339"));
+    }
+    c.execute(
+        "UPDATE bookings SET starts_at = ?, schedule_version = ?, updated_ms = ? WHERE event_id = ? AND schedule_version < ?",
+        &[Value::Text(starts.into()), Value::Integer(version), Value::Integer(platform::clock::now_ms()), Value::Text(event_id.into()), Value::Integer(version)],
+    )?;
     Ok(())
 }

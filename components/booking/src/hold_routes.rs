@@ -156,6 +156,7 @@ fn record(inv: &Inventory, user: &str, owner: &Owner, plan: Plan, now: i64) -> H
         starts_at: inv.starts_at.clone(),
         timezone: inv.timezone.clone(),
         version: 0,
+        given_back: vec![],
     }
 }
 

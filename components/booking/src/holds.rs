@@ -158,6 +158,11 @@ pub struct HoldRecord {
     /// (module docs).
     #[serde(default)]
     pub version: u64,
+    /// Tickets of its booking cancelled one by one whose seat or place this
+    /// record no longer holds (`crate::cancel_ticket`): each is given back
+    /// once, by the swap that adds it here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub given_back: Vec<String>,
 }
 
 impl HoldRecord {
@@ -493,6 +498,7 @@ mod tests {
             starts_at: "2030-01-01T00:00:00Z".into(),
             timezone: "UTC".into(),
             version: 0,
+            given_back: vec![],
         }
     }
 

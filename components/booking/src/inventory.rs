@@ -28,8 +28,10 @@
 //! An event booking never needed is not copied when announced; the first
 //! request for it copies the then-current version. When `events` cannot be
 //! reached, a request with a stale copy uses it (logged) rather than fail
-//! every sale; a published event's edits can only add seats and tiers and
-//! move dates (`events::check_keeps_sales`), and a cancellation also reaches
+//! every sale; a published event's edits can only add seats and tiers,
+//! move dates and reprice tiers of which nothing is sold or held
+//! (`events::check_keeps_sales`; a hold keeps the price it was made with),
+//! and a cancellation also reaches
 //! booking as `EventCancelled`, which marks the copy cancelled at once.
 //!
 //! A copy replaces the previous one in one transaction ([`store`]) that
@@ -222,26 +224,39 @@ impl Inventory {
         self.status != "draft"
     }
 
-    /// The sales rules (DESIGN §2, issue 5): no holds for draft, cancelled
-    /// or started events, before `sales_start` or after `sales_end`.
-    /// Each refusal is a 409 with its own problem type.
+    /// When sales close, Unix ms: `sales_end` when the organizer set one
+    /// (events allows it up to the event's end, for sales at the door),
+    /// else the start. `None` when neither parses (then nothing is sold).
+    pub fn sales_close_ms(&self) -> Option<i64> {
+        match self.sales_end.as_deref() {
+            Some(end) => platform::clock::parse_rfc3339(end),
+            None => self.starts_ms(),
+        }
+    }
+
+    /// The sales rules (DESIGN §2; issue 5 for holds, issue 13 for every
+    /// later step): nothing is held, checked out or paid for a draft or
+    /// cancelled event, before `sales_start`, or once sales closed
+    /// ([`Inventory::sales_close_ms`]). Each refusal is a 409 with its own
+    /// problem type: `event-not-on-sale`, `event-cancelled`,
+    /// `sales-not-open`, `sales-closed` (past `sales_end`) or `event-past`
+    /// (started, with no later `sales_end`).
     pub fn check_on_sale(&self, now_ms: i64) -> ApiResult<()> {
         match self.status.as_str() {
             "published" => {}
             "cancelled" => return Err(ApiError::conflict("event-cancelled", "this event was cancelled")),
             _ => return Err(ApiError::conflict("event-not-on-sale", "this event is not on sale")),
         }
-        if self.starts_ms().is_none_or(|s| s <= now_ms) {
-            return Err(ApiError::conflict("event-past", "this event has already started"));
+        if self.sales_close_ms().is_none_or(|close| close <= now_ms) {
+            return Err(if self.sales_end.is_some() {
+                ApiError::conflict("sales-closed", "sales for this event have closed")
+            } else {
+                ApiError::conflict("event-past", "this event has already started")
+            });
         }
         if let Some(open) = self.sales_start.as_deref().and_then(platform::clock::parse_rfc3339) {
             if now_ms < open {
                 return Err(ApiError::conflict("sales-not-open", format!("sales open at {}", platform::clock::rfc3339(open))));
-            }
-        }
-        if let Some(close) = self.sales_end.as_deref().and_then(platform::clock::parse_rfc3339) {
-            if now_ms >= close {
-                return Err(ApiError::conflict("sales-closed", "sales for this event have closed"));
             }
         }
         Ok(())
@@ -636,6 +651,11 @@ pub(crate) mod tests {
         inv.status = "published".into();
         inv.starts_at = platform::clock::rfc3339(now - 1);
         assert!(inv.check_on_sale(now).is_err());
+        // sales at the door: a later sales_end keeps a started event on sale
+        inv.sales_end = Some(platform::clock::rfc3339(now + 60_000));
+        assert!(inv.check_on_sale(now).is_ok());
+        assert_eq!(inv.sales_close_ms(), Some(now + 60_000));
+        inv.sales_end = None;
         assert!(!inv.is_stale());
         inv.wanted = 4;
         assert!(inv.is_stale());

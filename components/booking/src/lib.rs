@@ -11,6 +11,8 @@
 //! | `POST /api/bookings` | check a live hold out into a booking (`BookingOrdered`) |
 //! | `GET /api/bookings` · `GET /api/bookings/:id` | my bookings (cursor paged) / one |
 //! | `POST /api/bookings/:id/cancel` | cancel (`BookingCancelled`); idempotent |
+//! | `POST /api/bookings/:id/tickets/:ticket_id/cancel` | cancel one ticket of a confirmed booking, refund its price (`TicketCancelled`; [`cancel_ticket`]) |
+//! | `POST /api/bookings/:id/abandon` | give up an unpaid booking on the payment step (`BookingCancelled`, reason `abandoned`); idempotent |
 //! | `GET /api/bookings/admin/dead-letters` | saga deliveries that gave up (admin) |
 //! | `POST /api/bookings/admin/dead-letters/requeue` | retry one (admin) |
 //! | `POST /api/bookings/saga` | saga deliveries (service chaining only; 404 otherwise) |
@@ -71,6 +73,7 @@ use spin_sdk::http::{Params, Request, Router};
 
 pub mod availability;
 pub mod bookings;
+pub mod cancel_ticket;
 pub mod consumers;
 pub mod domain;
 pub mod hold_routes;
@@ -99,6 +102,8 @@ pub fn router() -> Router {
     r.post("/api/bookings/tick", tick);
     r.get("/api/bookings/:id", bookings::get);
     r.post("/api/bookings/:id/cancel", bookings::cancel);
+    r.post("/api/bookings/:id/abandon", bookings::abandon);
+    r.post("/api/bookings/:id/tickets/:ticket_id/cancel", cancel_ticket::cancel_ticket);
     r
 }
 
@@ -108,6 +113,8 @@ pub fn internal_router() -> Router {
     let mut r = Router::new();
     r.post("/api/bookings/saga", saga_inbox);
     r.get("/api/bookings/internal/:id/state", bookings::state);
+    // events asks what is sold or held before it reprices a tier
+    r.get("/api/holds/availability/:event_id", availability::status);
     r
 }
 
@@ -133,6 +140,8 @@ pub mod db {
     pub const MIGRATIONS: &[Migration] = &[
         Migration { version: 1, name: "bookings", sql: include_str!("../../../sql/booking/0001_bookings.sql") },
         Migration { version: 2, name: "inventory", sql: include_str!("../../../sql/booking/0002_inventory.sql") },
+        Migration { version: 3, name: "schedule", sql: include_str!("../../../sql/booking/0003_schedule.sql") },
+        Migration { version: 4, name: "cancelled_tickets", sql: include_str!("../../../sql/booking/0004_cancelled_tickets.sql") },
         platform::idempotency::MIGRATION,
     ];
 

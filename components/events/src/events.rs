@@ -13,8 +13,11 @@
 //!   `tiers` is replaced as a whole and existing tiers keep their `id`.
 //!   Once published, an edit may add tiers, seats and capacity but never
 //!   removes a tier, a seat or capacity from a tier, nor changes a tier's
-//!   price, currency or kind, nor the venue: what was sold stays sold at
-//!   the price paid.
+//!   currency or kind, nor the venue: what was sold stays sold. A tier's
+//!   price changes only while nothing of it is sold or held (booking
+//!   says, [`unsold_tiers`]); holds and bookings keep the price they were
+//!   made with. An edit is all or nothing: a refused field refuses the
+//!   whole save (409 naming it in `errors`, [`check_keeps_sales`]).
 //! * Delete: only drafts (a draft was never on sale). A published event is
 //!   cancelled instead, which emits `EventCancelled` through the saga outbox.
 
@@ -471,8 +474,13 @@ pub fn insert(conn: &Connection, spec: &EventSpec, organizer: &str, status: &str
 
 /// Replaces event `id`'s editable fields, tiers and search row, if its
 /// version is still `version`; 409 when someone else changed it meanwhile.
+/// Emits `EventChanged` (not for drafts) and, when a published event's
+/// start or end moved, `EventRescheduled` ([`crate::outbox::rescheduled`]),
+/// so its buyers hear of it — whether an organizer or an import moved it.
 /// Call inside a transaction.
 pub fn update(conn: &Connection, id: &str, version: i64, spec: &EventSpec, origin: &Origin) -> ApiResult<()> {
+    let before = conn.execute("SELECT starts_at, ends_at FROM events WHERE id = ?", &[store::text(id)])?;
+    let before = before.rows().next().map(|r| (store::i(&r, "starts_at"), r.get::<i64>("ends_at")));
     let mut args = spec_values(spec);
     args.extend([
         opt_text(origin.source_status.as_deref()),
@@ -491,6 +499,21 @@ pub fn update(conn: &Connection, id: &str, version: i64, spec: &EventSpec, origi
     write_fts(conn, id, spec)?;
     if status != "draft" {
         crate::outbox::changed(conn, id, new_version, &status)?;
+    }
+    match before {
+        Some((starts, ends)) if status == "published" && (starts != spec.starts_at || ends != spec.ends_at) => {
+            let at = |ms: Option<i64>| ms.map(platform::clock::rfc3339);
+            crate::outbox::rescheduled(
+                conn,
+                &json!({
+                    "event_id": id, "version": new_version, "title": spec.title,
+                    "starts_at": platform::clock::rfc3339(spec.starts_at), "ends_at": at(spec.ends_at),
+                    "previous_starts_at": platform::clock::rfc3339(starts), "previous_ends_at": at(ends),
+                    "timezone": spec.venue.timezone.name(), "sales_close_at": platform::clock::rfc3339(spec.sales_end.unwrap_or(spec.starts_at)),
+                }),
+            )?;
+        }
+        _ => {}
     }
     Ok(())
 }
@@ -532,31 +555,73 @@ fn write_fts(conn: &Connection, id: &str, spec: &EventSpec) -> ApiResult<()> {
     Ok(())
 }
 
-/// 409 unless `next` keeps everything buyers may already hold in `current`
-/// (see module docs). Applies to published events.
-pub fn check_keeps_sales(current: &read::EventRow, old: &[read::TierRow], next: &EventSpec) -> ApiResult<()> {
-    let refuse = |m: String| Err(ApiError::conflict("event-has-sales", m));
+/// 409 `event-has-sales` unless `next` keeps everything buyers may already
+/// hold in `current` (see module docs); applies to published events. The
+/// refusal names the field it is about (`venue_id`, `currency`, `tiers`,
+/// `tiers/<k>/price_minor`, `…/kind`, `…/capacity`, `…/sections`), so the
+/// whole save is refused with its reason next to the field.
+///
+/// `unsold` are the tiers of which nothing is sold or held (booking's
+/// counts, [`unsold_tiers`]): their price may change — no booking or hold
+/// is priced from it, and each keeps the price it was made with.
+pub fn check_keeps_sales(current: &read::EventRow, old: &[read::TierRow], next: &EventSpec, unsold: &HashSet<String>) -> ApiResult<()> {
+    let refuse = |field: String, m: String| Err(ApiError::ConflictAt { kind: "event-has-sales", field, detail: m });
     if next.venue.id != current.venue_id {
-        return refuse("a published event cannot move to another venue".into());
+        return refuse("venue_id".into(), "a published event cannot move to another venue".into());
     }
     if next.currency.code() != current.currency {
-        return refuse("a published event's currency cannot change".into());
+        return refuse("currency".into(), "a published event's currency cannot change".into());
     }
     for o in old {
-        let Some(n) = next.tiers.iter().find(|t| t.id.as_deref() == Some(o.id.as_str())) else {
-            return refuse(format!("tier {} ({}) is on sale and cannot be removed", o.id, o.name));
+        let Some((k, n)) = next.tiers.iter().enumerate().find(|(_, t)| t.id.as_deref() == Some(o.id.as_str())) else {
+            return refuse("tiers".into(), format!("tier {} ({}) is on sale and cannot be removed", o.id, o.name));
         };
-        if n.price_minor != o.price_minor || n.kind.as_str() != o.kind {
-            return refuse(format!("tier {} is on sale; its price and kind cannot change", o.id));
+        if n.kind.as_str() != o.kind {
+            return refuse(format!("tiers/{k}/kind"), format!("tier {} is on sale; its kind cannot change", o.id));
+        }
+        if n.price_minor != o.price_minor && !unsold.contains(&o.id) {
+            return refuse(
+                format!("tiers/{k}/price_minor"),
+                format!("tier {} has tickets sold or held; its price cannot change", o.id),
+            );
         }
         if n.capacity < o.capacity {
-            return refuse(format!("tier {} is on sale; its capacity cannot shrink", o.id));
+            return refuse(format!("tiers/{k}/capacity"), format!("tier {} is on sale; its capacity cannot shrink", o.id));
         }
         if o.sections.iter().any(|s| !n.sections.contains(s)) || o.seats.iter().any(|s| !n.seats.contains(s)) {
-            return refuse(format!("tier {} is on sale; its seats cannot be removed", o.id));
+            return refuse(format!("tiers/{k}/sections"), format!("tier {} is on sale; its seats cannot be removed", o.id));
         }
     }
     Ok(())
+}
+
+/// The tiers of published event `event_id` of which nothing is sold or
+/// held, asked of booking, which sells them (`GET
+/// http://booking-internal.spin.internal/api/holds/availability/{id}`:
+/// its status document's `tiers[].{tier_id,held,sold}`). A tier booking
+/// does not list was never on sale there. Asked only when an edit changes
+/// a price.
+///
+/// Errors: 503 when booking does not answer (the price stays: never
+/// reprice a tier that may have buyers).
+pub fn unsold_tiers(event_id: &str, tiers: &[read::TierRow]) -> ApiResult<HashSet<String>> {
+    let url = format!("http://{}/api/holds/availability/{event_id}", saga::chaining_host("booking"));
+    let req = Request::builder().method(spin_sdk::http::Method::Get).uri(url).build();
+    let unavailable = |why: String| {
+        eprintln!("events: tier counts of {event_id}: {why}");
+        ApiError::Unavailable("booking cannot say whether this tier has buyers; try again".into())
+    };
+    let resp: spin_sdk::http::Response = spin_sdk::http::run(spin_sdk::http::send(req)).map_err(|e| unavailable(e.to_string()))?;
+    let doc: Json = match *resp.status() {
+        200 => serde_json::from_slice(resp.body()).map_err(|e| unavailable(e.to_string()))?,
+        404 => return Ok(tiers.iter().map(|t| t.id.clone()).collect()),
+        other => return Err(unavailable(format!("booking answered {other}"))),
+    };
+    let listed = doc["tiers"].as_array().ok_or_else(|| unavailable("no tiers in the status document".into()))?;
+    let taken = |id: &str| {
+        listed.iter().find(|t| t["tier_id"] == id).is_some_and(|t| t["held"].as_i64().unwrap_or(1) + t["sold"].as_i64().unwrap_or(1) > 0)
+    };
+    Ok(tiers.iter().filter(|t| !taken(&t.id)).map(|t| t.id.clone()).collect())
 }
 
 /// The create body that reproduces stored event `e` (the base of a merge patch).
@@ -669,7 +734,9 @@ pub fn edit(req: Request, params: Params) -> ApiResult {
         }
     }
     if current.status == "published" {
-        check_keeps_sales(&current, &old_tiers, &spec)?;
+        let repriced = old_tiers.iter().any(|o| spec.tiers.iter().any(|n| n.id.as_deref() == Some(o.id.as_str()) && n.price_minor != o.price_minor));
+        let unsold = if repriced { unsold_tiers(&id, &old_tiers)? } else { HashSet::new() };
+        check_keeps_sales(&current, &old_tiers, &spec, &unsold)?;
         if spec.tiers.is_empty() {
             return Err(ApiError::field("tiers", "a published event needs at least one tier"));
         }

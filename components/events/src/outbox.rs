@@ -3,6 +3,8 @@
 //!
 //! * `EventCancelled` `{"event_id","title","reason","cancelled_at"}`
 //!   (booking, notifications).
+//! * `EventRescheduled` (booking, payments, tickets, notifications): a
+//!   published event's start or end moved ([`rescheduled`]).
 //! * `EventChanged` `{"event_id","version","status"}` (booking): what an
 //!   event sells changed — it was published (also by an import), edited or
 //!   updated while not a draft, or cancelled. `version` is the event row's
@@ -45,6 +47,19 @@ thread_local! {
 pub fn changed(conn: &Connection, event_id: &str, version: i64, status: &str) -> ApiResult<()> {
     let payload = serde_json::json!({"event_id": event_id, "version": version, "status": status});
     let event = saga::emit(conn, PRODUCER, saga::types::EVENT_CHANGED, &payload)?;
+    CHANGED.with(|c| c.borrow_mut().push(event));
+    Ok(())
+}
+
+/// Records `EventRescheduled` for a published event whose start or end
+/// moved (inside the transaction of the change); relayed with the
+/// request's `EventChanged` events by [`relay_changed`]. Payload
+/// `{"event_id","version","title","starts_at","ends_at","previous_starts_at",
+/// "previous_ends_at","timezone","sales_close_at"}` (RFC 3339 UTC;
+/// `version` orders two moves of one event, `sales_close_at` is the
+/// event's `sales_end`, else its new start).
+pub fn rescheduled(conn: &Connection, payload: &Json) -> ApiResult<()> {
+    let event = saga::emit(conn, PRODUCER, saga::types::EVENT_RESCHEDULED, payload)?;
     CHANGED.with(|c| c.borrow_mut().push(event));
     Ok(())
 }

@@ -85,6 +85,10 @@ pub struct TicketLine {
     pub seat_id: Option<String>,
     #[serde(default)]
     pub tier_id: Option<String>,
+    /// The signed link to its calendar file (path and query), when tickets
+    /// gave one: it works without a sign-in, as on a phone.
+    #[serde(default)]
+    pub calendar_url: Option<String>,
 }
 
 fn page(title: &str, inner: &str) -> String {
@@ -121,7 +125,7 @@ pub fn tickets_email(event_title: &str, when: &str, booking_id: &str, tickets: &
     for (i, t) in tickets.iter().enumerate() {
         let seat = t.seat_id.as_deref().map(|s| format!("seat {s}")).unwrap_or_else(|| "general admission".into());
         let link = absolute(base, &format!("/tickets/{}", t.ticket_id));
-        let ics = absolute(base, &format!("/api/tickets/{}.ics", t.ticket_id));
+        let ics = absolute(base, t.calendar_url.as_deref().unwrap_or(&format!("/api/tickets/{}.ics", t.ticket_id)));
         text.push_str(&format!("Ticket {} of {n}, {seat}\n  Attendee: {}\n  Code: {}\n  Ticket: {link}\n  Calendar: {ics}\n\n", i + 1, t.attendee, t.code));
         rows.push_str(&format!(
             "<li style=\"margin-bottom:1em\">{}<br>Attendee: <strong>{}</strong><br>Code: <code style=\"word-break:break-all\">{}</code><br>\
@@ -145,10 +149,10 @@ pub fn tickets_email(event_title: &str, when: &str, booking_id: &str, tickets: &
     Email { html: page(&subject, &inner), subject, text }
 }
 
-/// What the buyer is told when a booking closes unpaid (`PaymentFailed`).
+/// What the buyer is told about a booking: it closed unpaid (`PaymentFailed`), or its event moved (`EventRescheduled`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct UnpaidNotice {
-    /// Message kind: `hold_expired` or `payment_failed`.
+pub struct BuyerNotice {
+    /// Message kind: `hold_expired`, `sales_closed`, `payment_failed` or `event_rescheduled`.
     pub kind: &'static str,
     /// In-site title.
     pub title: String,
@@ -160,12 +164,14 @@ pub struct UnpaidNotice {
 
 /// The notice for `PaymentFailed` of booking `booking_id`. Reason
 /// `hold_expired` (payments' tick: the hold ran out with no payment made or
-/// in flight) says the hold expired and nothing was charged; any other
+/// in flight) says the hold expired and nothing was charged; `sales_closed`
+/// (the buyer tried to pay after the event's sales closed) says so, and
+/// that nothing was charged; any other
 /// reason (a provider decline code, …) says the payment did not go
 /// through. `event` is the event's title and `when` its local start time;
 /// either may be unknown and is then left out — never replaced by a
 /// placeholder.
-pub fn unpaid_notice(booking_id: &str, event: Option<&str>, when: Option<&str>, reason: Option<&str>) -> UnpaidNotice {
+pub fn unpaid_notice(booking_id: &str, event: Option<&str>, when: Option<&str>, reason: Option<&str>) -> BuyerNotice {
     let event = event.map(str::trim).filter(|t| !t.is_empty());
     let what = match (event, when.filter(|w| !w.is_empty())) {
         (Some(t), Some(w)) => format!(" for {t} on {w}"),
@@ -174,7 +180,7 @@ pub fn unpaid_notice(booking_id: &str, event: Option<&str>, when: Option<&str>, 
     };
     let of = event.map(|t| format!(" for {t}")).unwrap_or_default();
     if reason == Some("hold_expired") {
-        return UnpaidNotice {
+        return BuyerNotice {
             kind: "hold_expired",
             title: event.map(|t| format!("Hold expired: {t}")).unwrap_or_else(|| "Your ticket hold expired".into()),
             subject: format!("Your ticket hold{of} expired"),
@@ -184,8 +190,19 @@ pub fn unpaid_notice(booking_id: &str, event: Option<&str>, when: Option<&str>, 
             ),
         };
     }
+    if reason == Some("sales_closed") {
+        return BuyerNotice {
+            kind: "sales_closed",
+            title: event.map(|t| format!("Sales closed: {t}")).unwrap_or_else(|| "Sales closed".into()),
+            subject: format!("Sales{of} closed before your booking was paid"),
+            body: format!(
+                "Sales of tickets{what} closed before booking {booking_id} was paid, so the booking was not completed. \
+                 Nothing was charged and the places were released."
+            ),
+        };
+    }
     let reason = reason.filter(|r| !r.is_empty()).unwrap_or("declined").replace('_', " ");
-    UnpaidNotice {
+    BuyerNotice {
         kind: "payment_failed",
         title: event.map(|t| format!("Payment failed: {t}")).unwrap_or_else(|| "Payment failed".into()),
         subject: format!("Payment failed{of}"),
@@ -194,6 +211,33 @@ pub fn unpaid_notice(booking_id: &str, event: Option<&str>, when: Option<&str>, 
              No money was taken; you can book again while tickets are left."
         ),
     }
+}
+
+/// The notice for `EventRescheduled` to the buyer of booking `booking_id`:
+/// `title` moved to `now` (local time), from `was` when known.
+pub fn rescheduled_notice(title: &str, booking_id: &str, now: &str, was: Option<&str>) -> BuyerNotice {
+    let was = was.filter(|w| !w.is_empty() && *w != now).map(|w| format!(" (it was {w})")).unwrap_or_default();
+    BuyerNotice {
+        kind: "event_rescheduled",
+        title: format!("New time: {title}"),
+        subject: format!("{title} has moved to {now}"),
+        body: format!(
+            "The organizer moved {title} to {now}{was}. Your booking {booking_id} and its tickets are valid for the new time, \
+             and the calendar file on each ticket shows it. If you cannot come, you can cancel the booking from your bookings page before the event starts."
+        ),
+    }
+}
+
+/// The password-reset e-mail with its single-use link `url` (made by auth;
+/// it works for one hour, once).
+pub fn password_reset_email(url: &str) -> Email {
+    simple_email(
+        "Choose a new Boxoffice password",
+        &[
+            format!("Someone (we hope you) asked to choose a new password for your Boxoffice account. Open this link to do it: {url}"),
+            "The link works for one hour, once. If you did not ask, ignore this message: your password stays as it is.".into(),
+        ],
+    )
 }
 
 /// Wraps plain paragraphs as an email opening with [`GREETING`]: the text
@@ -244,6 +288,11 @@ mod tests {
         assert_eq!(n.subject, "Your ticket hold for Rock Night expired");
         assert!(n.body.contains("for Rock Night on Friday 1 May 2026") && n.body.contains("Nothing was charged"), "{}", n.body);
         assert!(!n.body.to_lowercase().contains("payment failed"));
+        let closed = unpaid_notice("bkg_1", Some("Rock Night"), None, Some("sales_closed"));
+        assert_eq!(closed.kind, "sales_closed");
+        assert!(closed.body.contains("Nothing was charged") && closed.subject.contains("Rock Night"), "{}", closed.body);
+        let moved = rescheduled_notice("Rock Night", "bkg_1", "Saturday 2 May 2026, 20:00 EDT", Some("Friday 1 May 2026, 19:00 EDT"));
+        assert!(moved.body.contains("to Saturday 2 May 2026, 20:00 EDT (it was Friday 1 May 2026, 19:00 EDT)"), "{}", moved.body);
         let bare = unpaid_notice("bkg_1", None, None, Some("hold_expired"));
         assert_eq!(bare.title, "Your ticket hold expired");
         assert!(bare.body.starts_with("Your hold on tickets (booking bkg_1) expired"), "{}", bare.body);

@@ -5,7 +5,7 @@
 //! | `BookingOrdered` | nothing (remembers who to tell) | — |
 //! | `BookingConfirmed` | in-site "booking confirmed" | `confirmed:<booking>` |
 //! | `TicketsIssued` | ONE email with every ticket of the booking (transactional) | `tickets:<booking>` |
-//! | `PaymentFailed` | in-site + email: "hold expired, nothing charged" (`hold_expired`) or "payment failed" | `payment-failed:<payment>` |
+//! | `PaymentFailed` | in-site + email: "hold expired, nothing charged" (`hold_expired`), "sales closed, nothing charged" (`sales_closed`) or "payment failed" | `payment-failed:<payment>` |
 //! | `BookingCancelled` | in-site + email "cancelled" | `closed:<booking>` |
 //! | `PaymentRefunded` (full) | same notice as the cancellation (whichever arrives first) | `closed:<booking>` |
 //! | `PaymentRefunded` (partial) | in-site + email "refund" | `refund:<event id>` |
@@ -68,6 +68,20 @@ struct Payload {
     full: Option<bool>,
     #[serde(default)]
     tickets: Vec<TicketLine>,
+    #[serde(default)]
+    version: Option<i64>,
+    #[serde(default)]
+    previous_starts_at: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    reset_url: Option<String>,
+    #[serde(default)]
+    ticket_id: Option<String>,
+    #[serde(default)]
+    seat_id: Option<String>,
+    #[serde(default)]
+    refund_minor: Option<i64>,
 }
 
 /// What is known about a booking's buyer.
@@ -88,6 +102,8 @@ const UPSERT_CONTACT: &str = "INSERT INTO booking_contacts (booking_id, user_id,
 const CONTACT: &str = "SELECT booking_id, user_id, event_title, starts_at, timezone FROM booking_contacts WHERE booking_id = ?";
 const CONTACTS_OF_EVENT: &str = "SELECT booking_id, user_id, event_title, starts_at, timezone FROM booking_contacts \
      WHERE event_id = ? AND confirmed = 1 ORDER BY booking_id LIMIT 10000";
+const MOVE_CONTACT: &str = "UPDATE booking_contacts SET starts_at = ?, schedule_version = ?, updated_ms = ? \
+     WHERE booking_id = ? AND schedule_version < ? RETURNING booking_id";
 const INSERT_MESSAGE: &str = "INSERT INTO messages (id, user_id, dedupe_key, kind, title, body, link, booking_id, created_ms) \
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING";
 
@@ -136,7 +152,7 @@ fn prefetch(conn: &Connection, event: &saga::Event) -> Prefs {
         users.push(u);
     } else if let Some(b) = p.booking_id.as_deref() {
         users.extend(contacts(conn, CONTACT, b).unwrap_or_default().into_iter().map(|c| c.user_id));
-    } else if event.event_type == saga::types::EVENT_CANCELLED {
+    } else if event.event_type == saga::types::EVENT_CANCELLED || event.event_type == saga::types::EVENT_RESCHEDULED {
         if let Some(e) = p.event_id.as_deref() {
             users.extend(contacts(conn, CONTACTS_OF_EVENT, e).unwrap_or_default().into_iter().map(|c| c.user_id));
         }
@@ -294,12 +310,16 @@ pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult
                 return Err(ApiError::field("user_id", "is required"));
             }
             let c = known.unwrap_or(BookingContact { booking_id: b.into(), user_id: user.clone(), ..Default::default() });
-            let refund = match (p.amount_minor, p.currency.as_deref()) {
-                (Some(a), Some(cur)) if a > 0 => format!(" Any payment ({}) is refunded to your card.", compose::money(a, cur)),
+            let refund = match (p.amount_minor, p.currency.as_deref(), p.reason.as_deref()) {
+                // an unpaid booking given up on the payment step; a payment
+                // still on its way is refunded and reported as a refund
+                (_, _, Some("abandoned")) => " Nothing is charged for it: a payment still on its way when you left is refunded in full.".to_string(),
+                (Some(a), Some(cur), _) if a > 0 => format!(" Any payment ({}) is refunded to your card.", compose::money(a, cur)),
                 _ => String::new(),
             };
             let why = match p.reason.as_deref() {
                 Some("requested_by_customer") | None => "as you asked".to_string(),
+                Some("abandoned") => "before it was paid, as you asked".to_string(),
                 Some("event_cancelled") => "because the event was cancelled".to_string(),
                 Some("seats_unavailable") => "because your seats were no longer available when the payment arrived".to_string(),
                 Some(other) => format!("({})", other.replace('_', " ")),
@@ -322,6 +342,50 @@ pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult
             let body = format!("{amount} of booking {} ({title}) is refunded to your card.", c.booking_id);
             let subject = format!("Refund for {title}");
             notify(conn, prefs, &c, &c.user_id, Notice { key: format!("refund:{}", event.id), kind: "refund", title: "Refund issued".into(), subject, body })
+        }
+        PASSWORD_RESET_REQUESTED => {
+            // transactional: sent whatever the user's settings say
+            let to = p.email.as_deref().ok_or_else(|| ApiError::field("email", "is required"))?;
+            let url = p.reset_url.as_deref().ok_or_else(|| ApiError::field("reset_url", "is required"))?;
+            let email = compose::password_reset_email(url);
+            jobs::enqueue(
+                conn,
+                &NewJob { dedupe_key: format!("password-reset:{}", event.id), kind: "password_reset", user_id: p.user_id.as_deref(), booking_id: None, to_email: to, to_name: None, email },
+            )?;
+            Ok(())
+        }
+        TICKET_CANCELLED => {
+            let b = p.booking_id.as_deref().ok_or_else(|| ApiError::field("booking_id", "is required"))?;
+            let ticket = p.ticket_id.as_deref().ok_or_else(|| ApiError::field("ticket_id", "is required"))?;
+            let Some(c) = contacts(conn, CONTACT, b)?.into_iter().next() else { return Ok(()) };
+            let title = c.event_title.clone().or_else(|| p.event_title.clone()).unwrap_or_else(|| "your event".into());
+            let place = p.seat_id.as_deref().map(|s| format!("seat {s}")).unwrap_or_else(|| "general admission".into());
+            let refund = match (p.refund_minor, p.currency.as_deref()) {
+                (Some(a), Some(cur)) if a > 0 => format!(" {} is being refunded to your card.", compose::money(a, cur)),
+                _ => " Nothing is refunded for it.".into(),
+            };
+            let body = format!("One ticket of booking {b} for {title} ({place}) was cancelled and no longer admits anyone.{refund} The other tickets of the booking stay valid.");
+            let n = Notice { key: format!("ticket-cancelled:{ticket}"), kind: "ticket_cancelled", title: format!("Ticket cancelled: {title}"), subject: format!("A ticket for {title} was cancelled"), body };
+            notify(conn, prefs, &c, &c.user_id.clone(), n)
+        }
+        EVENT_RESCHEDULED => {
+            let e = p.event_id.as_deref().ok_or_else(|| ApiError::field("event_id", "is required"))?;
+            let version = p.version.ok_or_else(|| ApiError::field("version", "is required"))?;
+            let starts = p.starts_at.as_deref().ok_or_else(|| ApiError::field("starts_at", "is required"))?;
+            for c in contacts(conn, CONTACTS_OF_EVENT, e)? {
+                // once per buyer and move; a move older than the one shown is not news
+                let moved = conn.execute(MOVE_CONTACT, &[t(starts), Value::Integer(version), Value::Integer(platform::clock::now_ms()), t(&c.booking_id), Value::Integer(version)])?;
+                if moved.rows.is_empty() {
+                    continue;
+                }
+                let tz = c.timezone.clone().or_else(|| p.timezone.clone()).unwrap_or_default();
+                let title = c.event_title.clone().or_else(|| p.title.clone()).unwrap_or_else(|| "your event".into());
+                let was = p.previous_starts_at.as_deref().or(c.starts_at.as_deref()).map(|at| compose::local_time(at, &tz));
+                let n = compose::rescheduled_notice(&title, &c.booking_id, &compose::local_time(starts, &tz), was.as_deref());
+                let key = format!("rescheduled:{}:{version}", c.booking_id);
+                notify(conn, prefs, &c, &c.user_id.clone(), Notice { key, kind: "event_rescheduled", title: n.title, subject: n.subject, body: n.body })?;
+            }
+            Ok(())
         }
         EVENT_CANCELLED => {
             let e = p.event_id.as_deref().ok_or_else(|| ApiError::field("event_id", "is required"))?;

@@ -121,6 +121,20 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
     if order.hold_expires_ms <= platform::clock::now_ms() {
         return Err(ApiError::conflict("hold-expired", "the seats are no longer held for this booking; book again"));
     }
+    let in_flight = payments.last().is_some_and(|p| p.status == "processing" && p.confirm_unknown_ms.is_none());
+    if !in_flight && order.sales_close_ms.is_some_and(|close| close <= platform::clock::now_ms()) {
+        // Nothing is confirmed once sales closed (issue 13): the open
+        // attempt is cancelled at the provider and booking gives the
+        // places back. A payment already in flight was started in time
+        // and is left to finish.
+        let mut out = Followups::default();
+        platform::db::transaction(&conn, |c| flow::close_sales(c, &order, &mut out))?;
+        out.run(&conn);
+        return Err(ApiError::conflict(
+            "sales-closed",
+            "sales for this event closed before the booking was paid; nothing was charged and the places were released",
+        ));
+    }
     match payments.last().map(|p| (p.status.as_str(), p.confirm_unknown_ms.is_some())) {
         Some(("processing", false)) => return Ok(platform::web::json(202, &store::booking_view(&conn, &order)?)),
         Some(("processing", true)) => {}
@@ -174,6 +188,10 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
         }
         Err(ProviderError::Rejected { code, message, .. }) => {
             eprintln!("provider refused the confirmation: {code}: {message}");
+            if store::order(&conn, &booking_id)?.is_some_and(|o| o.cancelled_ms.is_some()) {
+                // the booking was cancelled meanwhile and its intent with it
+                return Err(cancelled_meanwhile());
+            }
             return Err(ApiError::BadGateway(format!("the payment provider refused the request ({code}); nothing was charged, try again")));
         }
         Err(e) => return Err(e.into()),
@@ -183,8 +201,23 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
     out.run(&conn);
     let now = store::payment(&conn, &current.id)?.ok_or_else(|| ApiError::NotFound("no such payment".into()))?;
     let order = store::order(&conn, &booking_id)?.unwrap_or(order);
+    if order.cancelled_ms.is_some() {
+        // The buyer abandoned (or the event was cancelled) while this
+        // confirmation was on its way: whatever it charged goes back
+        // (apply_intent reserved the refund), and the answer says so.
+        return Err(cancelled_meanwhile());
+    }
     let view = store::booking_view(&conn, &order)?;
     Ok(answer(&now, view))
+}
+
+/// 409 `booking-cancelled` for a confirmation that crossed the booking's
+/// cancellation (the buyer abandoned it, the event was cancelled).
+fn cancelled_meanwhile() -> ApiError {
+    ApiError::conflict(
+        "booking-cancelled",
+        "the booking was cancelled while this payment was being confirmed; anything charged is refunded in full",
+    )
 }
 
 /// The pay answer for attempt `p` as recorded: 402 declined, 202
@@ -247,7 +280,9 @@ struct RefundRequest {
 /// `Idempotency-Key`, [`platform::idempotency::once`] semantics (the first
 /// answer replayed, 409 `idempotency-in-progress` while it runs); the key
 /// is also recorded on the refund, so one key never refunds a payment
-/// twice.
+/// twice. 409 `refund-refused` when the provider refused it (nothing
+/// went back; its refunds are then read from the provider, so one made
+/// in its dashboard meanwhile is counted).
 ///
 /// Who: money goes back on the word of whoever sells the event, its
 /// organizer (asked of events, [`platform::event_access`]), or an admin;
@@ -311,6 +346,14 @@ fn refund_once(req: &Request, conn: &Connection, booking_id: String) -> ApiResul
         })?;
     let _ = flow::send_refund(conn, &provider, &id);
     let r = store::refund(conn, &id)?.ok_or_else(|| ApiError::NotFound("no such refund".into()))?;
+    if r.status == "failed" {
+        // the provider said no (typically: more than is left there, as when
+        // a refund was made in its dashboard meanwhile); nothing went back
+        return Err(ApiError::conflict(
+            "refund-refused",
+            "the payment provider refused this refund (more than is left to refund there?); nothing was refunded — look at the payment's refunds and try again",
+        ));
+    }
     let status = if r.status == "pending" { 202 } else { 201 };
     let mut resp = platform::web::json(status, &r.view());
     resp.set_header("location", format!("/api/payments/{booking_id}"));

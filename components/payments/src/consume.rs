@@ -8,6 +8,11 @@
 //! * `BookingCancelled` — refunds everything captured for the booking (none
 //!   if nothing was), cancels intents not yet paid; any payment that still
 //!   succeeds afterwards is refunded when it arrives.
+//! * `TicketCancelled` — refunds `refund_minor` of the booking's paid
+//!   payment for that one ticket (at most what is left; once per ticket:
+//!   the ticket id is the refund's request key).
+//! * `EventRescheduled` — the event's orders take its new sales close (no
+//!   payment starts after it).
 //! * `AccountErased` — forgets the buyer e-mail of the account's orders.
 
 use crate::flow::Followups;
@@ -33,6 +38,9 @@ struct BookingOrdered {
     #[serde(default)]
     buyer: Option<Buyer>,
     hold_expires_at: String,
+    /// When the event's sales close (RFC 3339); absent from older events.
+    #[serde(default)]
+    sales_close_at: Option<String>,
     #[serde(default = "one")]
     attempt: i64,
 }
@@ -55,6 +63,8 @@ pub fn saga(req: Request, _: Params) -> ApiResult<Response> {
     let resp = saga::receive(&req, &conn, |c, event| match event.event_type.as_str() {
         saga::types::BOOKING_ORDERED => ordered(c, parse(&event.payload)?, &mut out),
         saga::types::BOOKING_CANCELLED => cancelled(c, parse(&event.payload)?, &mut out),
+        saga::types::EVENT_RESCHEDULED => rescheduled(c, parse(&event.payload)?),
+        saga::types::TICKET_CANCELLED => ticket_cancelled(c, parse(&event.payload)?, &mut out),
         saga::types::ACCOUNT_ERASED => {
             // orders and payments stay (money is accounted for); the
             // buyer's e-mail goes (issue 17, item 9)
@@ -72,10 +82,10 @@ fn parse<T: serde::de::DeserializeOwned>(payload: &serde_json::Value) -> ApiResu
     serde_json::from_value(payload.clone()).map_err(|e| ApiError::Validation(vec![FieldError::new("payload", e.to_string())]))
 }
 
-const UPSERT_ORDER: &str = "INSERT INTO orders (booking_id, user_id, event_id, amount_minor, currency, buyer_email, hold_expires_ms, attempt, created_ms, updated_ms) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+const UPSERT_ORDER: &str = "INSERT INTO orders (booking_id, user_id, event_id, amount_minor, currency, buyer_email, hold_expires_ms, attempt, created_ms, updated_ms, sales_close_ms) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
      ON CONFLICT (booking_id) DO UPDATE SET attempt = excluded.attempt, amount_minor = excluded.amount_minor, currency = excluded.currency, \
-     hold_expires_ms = excluded.hold_expires_ms, outcome = CASE WHEN outcome = 'succeeded' THEN outcome ELSE NULL END, updated_ms = excluded.updated_ms \
+     hold_expires_ms = excluded.hold_expires_ms, sales_close_ms = excluded.sales_close_ms, outcome = CASE WHEN outcome = 'succeeded' THEN outcome ELSE NULL END, updated_ms = excluded.updated_ms \
      WHERE excluded.attempt > orders.attempt AND orders.cancelled_ms IS NULL";
 const INSERT_PAYMENT: &str = "INSERT INTO payments (id, booking_id, attempt, round, amount_minor, currency, status, next_check_ms, created_ms, updated_ms) \
      SELECT ?1, ?2, (SELECT COALESCE(MAX(attempt), 0) + 1 FROM payments WHERE booking_id = ?2), ?3, ?4, ?5, 'pending', ?6, ?7, ?8 \
@@ -93,6 +103,10 @@ fn ordered(c: &Connection, e: BookingOrdered, out: &mut Followups) -> ApiResult<
     let expires = platform::clock::parse_rfc3339(&e.hold_expires_at);
     if expires.is_none() {
         errors.push(FieldError::new("payload/hold_expires_at", "must be RFC 3339"));
+    }
+    let sales_close = e.sales_close_at.as_deref().map(platform::clock::parse_rfc3339);
+    if sales_close.is_some_and(|c| c.is_none()) {
+        errors.push(FieldError::new("payload/sales_close_at", "must be RFC 3339"));
     }
     if e.booking_id.is_empty() || e.attempt < 1 {
         errors.push(FieldError::new("payload/booking_id", "booking id and attempt >= 1 are required"));
@@ -115,6 +129,7 @@ fn ordered(c: &Connection, e: BookingOrdered, out: &mut Followups) -> ApiResult<
             Value::Integer(e.attempt),
             Value::Integer(now),
             Value::Integer(now),
+            sales_close.flatten().map_or(Value::Null, Value::Integer),
         ],
     )?;
     let Some(order) = store::order(c, &e.booking_id)? else { return Ok(()) };
@@ -142,8 +157,6 @@ fn ordered(c: &Connection, e: BookingOrdered, out: &mut Followups) -> ApiResult<
 
 const CANCEL_ORDER: &str =
     "UPDATE orders SET cancelled_ms = ?, cancel_reason = ?, updated_ms = ? WHERE booking_id = ? AND cancelled_ms IS NULL";
-const CANCEL_OPEN: &str = "UPDATE payments SET status = 'canceled', next_check_ms = ?, updated_ms = ? \
-     WHERE booking_id = ? AND status IN ('pending', 'requires_payment_method', 'requires_action') RETURNING intent_id";
 
 fn cancelled(c: &Connection, e: BookingCancelled, out: &mut Followups) -> ApiResult<()> {
     let now = platform::clock::now_ms();
@@ -159,10 +172,53 @@ fn cancelled(c: &Connection, e: BookingCancelled, out: &mut Followups) -> ApiRes
             }
         }
     }
-    let open = c.execute(
-        CANCEL_OPEN,
-        &[Value::Integer(now + crate::flow::check_delay_ms(0)), Value::Integer(now), Value::Text(e.booking_id)],
+    out.cancel.extend(crate::flow::cancel_open(c, &e.booking_id, now)?);
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+struct Rescheduled {
+    event_id: String,
+    version: i64,
+    sales_close_at: String,
+}
+
+fn rescheduled(c: &Connection, e: Rescheduled) -> ApiResult<()> {
+    let close = platform::clock::parse_rfc3339(&e.sales_close_at)
+        .ok_or_else(|| ApiError::Validation(vec![FieldError::new("payload/sales_close_at", "must be RFC 3339")]))?;
+    // an older move delivered late changes nothing
+    c.execute(
+        "UPDATE orders SET sales_close_ms = ?, schedule_version = ? WHERE event_id = ? AND schedule_version < ?",
+        &[Value::Integer(close), Value::Integer(e.version), Value::Text(e.event_id), Value::Integer(e.version)],
     )?;
-    out.cancel.extend(open.rows().filter_map(|r| r.get::<&str>("intent_id").map(str::to_string)));
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+struct TicketCancelled {
+    booking_id: String,
+    ticket_id: String,
+    refund_minor: i64,
+}
+
+/// `reason` of the refund of one cancelled ticket.
+const TICKET_REFUND: &str = "ticket_cancelled";
+
+fn ticket_cancelled(c: &Connection, e: TicketCancelled, out: &mut Followups) -> ApiResult<()> {
+    if e.refund_minor <= 0 {
+        return Ok(());
+    }
+    let Some(paid) = store::payments_of(c, &e.booking_id)?.into_iter().find(|p| p.is_paid()) else {
+        eprintln!("payments: ticket {} of {} cancelled, but nothing was paid", e.ticket_id, e.booking_id);
+        return Ok(());
+    };
+    // never more than what is left of the payment
+    let amount = e.refund_minor.min(paid.amount_minor - paid.refund_reserved_minor);
+    if amount <= 0 {
+        return Ok(());
+    }
+    if let Some(id) = crate::flow::reserve_refund(c, &paid.id, Some(amount), TICKET_REFUND, Some(&e.ticket_id))? {
+        out.refunds.push(id);
+    }
     Ok(())
 }

@@ -229,6 +229,46 @@ pub fn fail_order(c: &Connection, p: &Payment, reason: &str, out: &mut Followups
     Ok(())
 }
 
+/// `PaymentFailed` reason when a booking's sales window closed before it
+/// was paid (booking then cancels it with that reason; nothing was charged).
+pub const SALES_CLOSED: &str = "sales_closed";
+
+const CANCEL_OPEN: &str = "UPDATE payments SET status = 'canceled', next_check_ms = ?, updated_ms = ? \
+     WHERE booking_id = ? AND status IN ('pending', 'requires_payment_method', 'requires_action') RETURNING intent_id";
+
+/// Inside a transaction: the booking's sales window closed before it was
+/// paid. Every attempt not yet paid or in flight is `canceled` (its intent
+/// cancelled at the provider after the commit, through `out`), and
+/// `PaymentFailed {reason: "sales_closed"}` is emitted once, so booking
+/// releases the places. Idempotent.
+pub fn close_sales(c: &Connection, order: &store::Order, out: &mut Followups) -> ApiResult<()> {
+    let now = platform::clock::now_ms();
+    let open = cancel_open(c, &order.booking_id, now)?;
+    out.cancel.extend(open);
+    if !c.execute(FAIL_ORDER, &[Value::Integer(now), Value::Text(order.booking_id.clone())])?.rows.is_empty() {
+        let last = store::payments_of(c, &order.booking_id)?.pop().map(|p| p.id);
+        let ev = saga::emit(
+            c,
+            PRODUCER,
+            saga::types::PAYMENT_FAILED,
+            &json!({"booking_id": order.booking_id, "payment_id": last, "reason": SALES_CLOSED}),
+        )?;
+        out.events.push(ev);
+    }
+    Ok(())
+}
+
+/// Marks the attempts of `booking_id` that are not paid, not failed and
+/// not in flight `canceled` (reconciled from 2 s on, in case the provider
+/// says otherwise); returns their intents, to cancel at the provider.
+pub fn cancel_open(c: &Connection, booking_id: &str, now: i64) -> ApiResult<Vec<String>> {
+    let open = c.execute(
+        CANCEL_OPEN,
+        &[Value::Integer(now + check_delay_ms(0)), Value::Integer(now), Value::Text(booking_id.into())],
+    )?;
+    Ok(open.rows().filter_map(|r| r.get::<&str>("intent_id").map(str::to_string)).collect())
+}
+
 const REMAINING: &str = "SELECT amount_minor - refund_reserved_minor AS left FROM payments WHERE id = ? AND status IN ('succeeded', 'partially_refunded')";
 const RESERVE: &str = "UPDATE payments SET refund_reserved_minor = refund_reserved_minor + ?, updated_ms = ? \
      WHERE id = ? AND status IN ('succeeded', 'partially_refunded') AND refund_reserved_minor + ? <= amount_minor RETURNING id";
@@ -324,6 +364,83 @@ pub fn complete_refund(c: &Connection, refund_id: &str, provider_id: &str, out: 
     Ok(())
 }
 
+/// `reason` of a refund made at the provider (its dashboard, another
+/// integration), followed by the provider's own reason when it gives one.
+pub const AT_PROVIDER: &str = "refunded_at_provider";
+
+const REFUND_BY_PROVIDER_ID: &str = "SELECT id FROM refunds WHERE provider_id = ?";
+const INSERT_PROVIDER_REFUND: &str = "INSERT INTO refunds (id, payment_id, amount_minor, reason, status, provider_id, next_try_ms, created_ms, updated_ms) \
+     VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?) ON CONFLICT (provider_id) WHERE provider_id IS NOT NULL DO NOTHING RETURNING id";
+
+/// Applies what the provider says about one refund `r` of payment `p`
+/// (inside the caller's transaction), exactly once however often and in
+/// whatever order the news arrives — a `refund.created`/`refund.updated`
+/// webhook, an entry of the provider's list read on `charge.refunded`, or
+/// our own call's answer:
+///
+/// * a refund we asked for carries our id in `metadata.refund_id`;
+/// * one made at the provider (no metadata) is known by its `re_…` id
+///   (unique), and the first news of it records it — amount reserved
+///   against the payment like ours, reason [`AT_PROVIDER`];
+/// * `succeeded` completes it once ([`complete_refund`]: `PaymentRefunded`
+///   reaches booking, tickets and the buyer), `failed`/`canceled` releases
+///   it, anything else (`pending`, `requires_action`) waits for more news.
+///
+/// Errors: 503 when a refund made at the provider does not fit what is left
+/// to refund next to our own refunds still in flight (one of those must
+/// then fail at the provider); the webhook is answered 503 and retried.
+pub fn apply_provider_refund(c: &Connection, p: &Payment, r: &crate::provider::Refund, out: &mut Followups) -> ApiResult<()> {
+    let ours = match r.metadata.get("refund_id") {
+        Some(id) if store::refund(c, id)?.is_some_and(|local| local.payment_id == p.id) => Some(id.clone()),
+        _ => None,
+    };
+    let known = || -> ApiResult<Option<String>> {
+        Ok(c.execute(REFUND_BY_PROVIDER_ID, &[Value::Text(r.id.clone())])?.rows().next().and_then(|row| row.get::<&str>("id").map(str::to_string)))
+    };
+    let id = match ours.map(Ok).or_else(|| known().transpose()).transpose()? {
+        Some(id) => id,
+        None if r.status == "failed" || r.status == "canceled" => return Ok(()), // never counted, nothing to undo
+        None => {
+            let now = platform::clock::now_ms();
+            let reason = match r.reason.as_deref().filter(|x| !x.is_empty()) {
+                Some(why) => format!("{AT_PROVIDER}: {why}"),
+                None => AT_PROVIDER.to_string(),
+            };
+            let id = platform::ids::new("rfd");
+            let inserted = c.execute(
+                INSERT_PROVIDER_REFUND,
+                &[
+                    Value::Text(id.clone()),
+                    Value::Text(p.id.clone()),
+                    Value::Integer(r.amount),
+                    Value::Text(reason),
+                    Value::Text(r.id.clone()),
+                    Value::Integer(now),
+                    Value::Integer(now),
+                    Value::Integer(now),
+                ],
+            )?;
+            if inserted.rows.is_empty() {
+                known()?.ok_or_else(|| ApiError::Unavailable("the refund is being recorded; try again".into()))?
+            } else {
+                let fits = c.execute(RESERVE, &[Value::Integer(r.amount), Value::Integer(now), Value::Text(p.id.clone()), Value::Integer(r.amount)])?;
+                if fits.rows.is_empty() {
+                    return Err(ApiError::Unavailable(format!(
+                        "refund {} at the provider does not fit next to refunds still in flight; retry later",
+                        r.id
+                    )));
+                }
+                id
+            }
+        }
+    };
+    match r.status.as_str() {
+        "succeeded" => complete_refund(c, &id, &r.id, out),
+        "failed" | "canceled" => fail_refund(c, &id, &r.status),
+        _ => Ok(()),
+    }
+}
+
 /// Records a definitive refusal of refund `refund_id` and releases its
 /// reservation.
 pub fn fail_refund(c: &Connection, refund_id: &str, why: &str) -> ApiResult<()> {
@@ -359,11 +476,33 @@ pub fn send_refund(conn: &Connection, provider: &Provider, refund_id: &str) -> A
         Ok(_) => retry_refund_later(conn, &r, "provider reports the refund pending")?,
         Err(ProviderError::Rejected { code, message, .. }) => {
             platform::db::transaction(conn, |c| fail_refund(c, &r.id, &format!("{code}: {message}")))?;
+            // Refused (typically "amount too large"): the provider may hold
+            // refunds we have not heard of yet — made in its dashboard
+            // while ours was on its way, their webhook refused meanwhile
+            // for want of room. Its list is the truth; take it now.
+            if let Err(e) = reconcile_refunds(conn, provider, &p) {
+                eprintln!("refunds of {intent} not reconciled after a refusal (the next webhook does): {e}");
+            }
         }
         Err(e) => {
             retry_refund_later(conn, &r, &e.to_string())?;
             return Err(e.into());
         }
+    }
+    out.run(conn);
+    Ok(())
+}
+
+/// Reads the provider's list of `p`'s refunds and applies each entry
+/// ([`apply_provider_refund`], one transaction each), then runs what that
+/// emitted.
+pub fn reconcile_refunds(conn: &Connection, provider: &Provider, p: &Payment) -> ApiResult<()> {
+    let Some(intent) = p.intent_id.as_deref() else { return Ok(()) };
+    let listed = provider.list_refunds(intent)?;
+    let mut out = Followups::default();
+    for r in &listed {
+        let Some(now) = store::payment(conn, &p.id)? else { return Ok(()) };
+        platform::db::transaction(conn, |c| apply_provider_refund(c, &now, r, &mut out))?;
     }
     out.run(conn);
     Ok(())

@@ -5,10 +5,10 @@
 //! |---|---|---|
 //! | `GET  /api/payments/health` | anyone | database check |
 //! | `GET  /api/payments/:booking_id` | buyer, staff, admin | payment view (below) |
-//! | `POST /api/payments/:booking_id/pay` `{method:"card", card:{number,exp_month,exp_year,cvc}}` or `{method:"card", payment_method:"pm_…"}`, optional `return_url` (same-site path) | buyer | 200 view (`succeeded`, or `requires_action` with `next_action.url`); 202 view (`processing`); 402 `card-declined` (+`decline_code`, `attempts_left`, `payment`); 409 `hold-expired` / `booking-cancelled` / `attempts-exhausted`; 502/503 provider fault before anything could be charged (intent creation failed, or the provider refused/redirected the confirmation: retryable, nothing charged); 202 view with `outcome_unknown: true` when the confirmation's answer was lost (timeout, transport failure, 5xx, unreadable answer — the card MAY have been charged: poll the `Location`, or pay again with the same card, which is safe: the same attempt is re-confirmed with the same provider Idempotency-Key, never a second charge) |
-//! | `POST /api/payments/:booking_id/refunds` `{amount_minor, reason?}` (+`Idempotency-Key`) | the event's organizer, admin | 201 refund (`succeeded`) / 202 (`pending`); 409 `not-paid` / `refund-exceeds-payment` |
+//! | `POST /api/payments/:booking_id/pay` `{method:"card", card:{number,exp_month,exp_year,cvc}}` or `{method:"card", payment_method:"pm_…"}`, optional `return_url` (same-site path) | buyer | 200 view (`succeeded`, or `requires_action` with `next_action.url`); 202 view (`processing`); 402 `card-declined` (+`decline_code`, `attempts_left`, `payment`); 409 `hold-expired` / `booking-cancelled` / `attempts-exhausted` / `sales-closed` (the event's sales closed before the booking was paid: the attempt is cancelled at the provider and `PaymentFailed {reason: sales_closed}` makes booking release the places; a payment already in flight finishes); 502/503 provider fault before anything could be charged (intent creation failed, or the provider refused/redirected the confirmation: retryable, nothing charged); 202 view with `outcome_unknown: true` when the confirmation's answer was lost (timeout, transport failure, 5xx, unreadable answer — the card MAY have been charged: poll the `Location`, or pay again with the same card, which is safe: the same attempt is re-confirmed with the same provider Idempotency-Key, never a second charge) |
+//! | `POST /api/payments/:booking_id/refunds` `{amount_minor, reason?}` (+`Idempotency-Key`) | the event's organizer, admin | 201 refund (`succeeded`) / 202 (`pending`); 409 `not-paid` / `refund-exceeds-payment` / `refund-refused` (the provider said no) |
 //! | `GET  /api/payments/:booking_id/events` | staff, admin | saga events emitted for the booking |
-//! | `POST /api/payments/webhook` | the provider (signed) | 200 `{received, event_id, duplicate}`; 400 bad signature; 413 over 256 KiB |
+//! | `POST /api/payments/webhook` | the provider (signed) | 200 `{received, event_id, duplicate}`; 400 bad signature; 413 over 256 KiB; 503 (not recorded: deliver again) when a refund made at the provider cannot be read or placed yet |
 //! | `POST /api/payments/tick` | Bearer `tick_token` | reconciliation, refunds, relay report |
 //! | `POST /api/payments/saga` | chained only | saga inbox (`BookingOrdered`, `BookingCancelled`) |
 //!
@@ -48,6 +48,8 @@ pub const DB: &str = "payments";
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "payments", sql: include_str!("../../../sql/payments/0001_payments.sql") },
     Migration { version: 2, name: "confirm_unknown", sql: include_str!("../../../sql/payments/0002_confirm_unknown.sql") },
+    Migration { version: 3, name: "sales_close", sql: include_str!("../../../sql/payments/0003_sales_close.sql") },
+    Migration { version: 4, name: "provider_refunds", sql: include_str!("../../../sql/payments/0004_provider_refunds.sql") },
     platform::idempotency::MIGRATION,
 ];
 

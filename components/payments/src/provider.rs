@@ -108,9 +108,43 @@ pub struct Refund {
     pub status: String,
     /// Minor units.
     pub amount: i64,
-    /// Our metadata (`refund_id`).
+    /// Our metadata (`refund_id`); empty for a refund made at the
+    /// provider (its dashboard, another integration).
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
+    /// The PaymentIntent refunded (`pi_…`).
+    #[serde(default)]
+    pub payment_intent: Option<String>,
+    /// Stripe's reason (`duplicate`, `fraudulent`, `requested_by_customer`, …), if given.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A Charge as a `charge.refunded` event carries it (Stripe: `amount_refunded`
+/// is cumulative; since API version 2022-11-15 the `refunds` list is not
+/// included unless expanded, so it is optional here).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Charge {
+    /// The PaymentIntent it belongs to.
+    #[serde(default)]
+    pub payment_intent: Option<String>,
+    /// Everything refunded of this charge so far, minor units.
+    #[serde(default)]
+    pub amount_refunded: i64,
+    /// The refunds, when included.
+    #[serde(default)]
+    pub refunds: Option<RefundList>,
+}
+
+/// A Stripe list object of refunds (`{"object":"list","data":[…],"has_more"}`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct RefundList {
+    /// The refunds.
+    #[serde(default)]
+    pub data: Vec<Refund>,
+    /// More pages exist.
+    #[serde(default)]
+    pub has_more: bool,
 }
 
 /// Everything that can go wrong talking to the provider.
@@ -316,6 +350,18 @@ impl Provider {
             ("metadata[refund_id]".to_string(), refund_id.to_string()),
         ];
         self.call(Method::Post, "/v1/refunds", Some(&fields), Some(refund_id))
+    }
+
+    /// `GET /v1/refunds?payment_intent={id}&limit=100`: every refund of the
+    /// intent (Stripe's list endpoint, newest first), the provider's word
+    /// on what went back. A PaymentIntent of one booking has a handful of
+    /// refunds; a list longer than one page is refused as a provider fault.
+    pub fn list_refunds(&self, intent_id: &str) -> Result<Vec<Refund>, ProviderError> {
+        let list: RefundList = self.call(Method::Get, &format!("/v1/refunds?payment_intent={intent_id}&limit=100"), None, None)?;
+        if list.has_more {
+            return Err(ProviderError::Malformed("more than 100 refunds of one payment".into()));
+        }
+        Ok(list.data)
     }
 
     fn call<T: DeserializeOwned>(

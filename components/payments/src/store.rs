@@ -19,6 +19,8 @@ pub struct Order {
     pub amount_minor: i64,
     pub currency: String,
     pub hold_expires_ms: i64,
+    /// When the event's sales close, Unix ms (`None`: not told).
+    pub sales_close_ms: Option<i64>,
     pub attempt: i64,
     pub outcome: Option<String>,
     pub cancelled_ms: Option<i64>,
@@ -79,6 +81,7 @@ impl Order {
             amount_minor: int(r, "amount_minor"),
             currency: text(r, "currency").unwrap_or_default(),
             hold_expires_ms: int(r, "hold_expires_ms"),
+            sales_close_ms: r.get::<i64>("sales_close_ms"),
             attempt: int(r, "attempt"),
             outcome: text(r, "outcome"),
             cancelled_ms: r.get::<i64>("cancelled_ms"),

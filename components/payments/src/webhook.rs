@@ -15,11 +15,21 @@
 //!   once) is applied once.
 //! * `payment_intent.*` events carry the intent; it is applied with the
 //!   forward-only rule of [`crate::flow`], so out-of-order events never move
-//!   a paid payment back. `refund.*` / `charge.refund.updated` events settle
-//!   refunds that were pending.
+//!   a paid payment back.
+//! * Refunds follow Stripe's event semantics ([`flow::apply_provider_refund`]:
+//!   each refund applied once by its id, in any order, however often):
+//!   `refund.created`, `refund.updated`, `refund.failed` and the older
+//!   `charge.refund.updated` carry one Refund — ours (`metadata.refund_id`)
+//!   or one made at the provider (no metadata: found by its
+//!   `payment_intent`); `charge.refunded` carries the Charge with the
+//!   CUMULATIVE `amount_refunded` and usually no refund list, so when it
+//!   says more went back than payments knows, the provider's list of the
+//!   intent's refunds is read (before the event is recorded: a failed read
+//!   answers 503 and the provider delivers again) and each entry applied.
 
 use crate::flow::{self, Followups};
-use crate::provider::{Intent, Refund};
+use crate::provider::{Charge, Intent, Provider, Refund};
+use crate::store;
 use platform::{ApiError, ApiResult};
 use serde::Deserialize;
 use spin_sdk::http::{Params, Request, Response};
@@ -66,6 +76,10 @@ pub fn receive(req: Request, _: Params) -> ApiResult<Response> {
     let event: Event = platform::web::parse_json(req.body())?;
     let object_id = event.data.object.get("id").and_then(|v| v.as_str()).map(str::to_string);
     let conn = crate::db()?;
+    let listed = match event.event_type.as_str() {
+        "charge.refunded" => refunds_behind(&conn, &event.data.object)?,
+        _ => Vec::new(),
+    };
     let mut out = Followups::default();
     let applied = platform::db::transaction(&conn, |c| {
         let fresh = c.execute(
@@ -86,12 +100,16 @@ pub fn receive(req: Request, _: Params) -> ApiResult<Response> {
             }
         } else if event.event_type.starts_with("refund.") || event.event_type == "charge.refund.updated" {
             if let Ok(refund) = serde_json::from_value::<Refund>(event.data.object.clone()) {
-                if let Some(ours) = refund.metadata.get("refund_id") {
-                    match refund.status.as_str() {
-                        "succeeded" => flow::complete_refund(c, ours, &refund.id, &mut out)?,
-                        "failed" | "canceled" => flow::fail_refund(c, ours, &refund.status)?,
-                        _ => {}
-                    }
+                if let Some(p) = payment_of(c, &refund)? {
+                    flow::apply_provider_refund(c, &p, &refund, &mut out)?;
+                }
+            }
+        } else if event.event_type == "charge.refunded" {
+            let charge = serde_json::from_value::<Charge>(event.data.object.clone()).ok();
+            let embedded = charge.and_then(|ch| ch.refunds).map(|l| l.data).unwrap_or_default();
+            for refund in embedded.iter().chain(&listed) {
+                if let Some(p) = payment_of(c, refund)? {
+                    flow::apply_provider_refund(c, &p, refund, &mut out)?;
                 }
             }
         }
@@ -99,4 +117,36 @@ pub fn receive(req: Request, _: Params) -> ApiResult<Response> {
     })?;
     out.run(&conn);
     platform::web::ok(&serde_json::json!({"received": true, "event_id": event.id, "duplicate": !applied}))
+}
+
+/// The payment a provider refund belongs to: by our `metadata.refund_id`,
+/// else by its `payment_intent`. `None` for refunds of payments we do not
+/// know (acknowledged, nothing applied).
+fn payment_of(c: &spin_sdk::sqlite3::Connection, r: &Refund) -> ApiResult<Option<store::Payment>> {
+    if let Some(ours) = r.metadata.get("refund_id").map(|id| store::refund(c, id)).transpose()?.flatten() {
+        return Ok(store::payment(c, &ours.payment_id)?);
+    }
+    match &r.payment_intent {
+        Some(pi) => Ok(store::payment_by_intent(c, pi)?),
+        None => Ok(None),
+    }
+}
+
+/// For `charge.refunded`: when its cumulative `amount_refunded` is more
+/// than payments has recorded as refunded for that intent, the provider's
+/// list of the intent's refunds (read now, outside any transaction);
+/// otherwise nothing. Errors: 503 when the provider cannot be read — the
+/// event is then not recorded, and the provider's redelivery tries again.
+fn refunds_behind(conn: &spin_sdk::sqlite3::Connection, object: &serde_json::Value) -> ApiResult<Vec<Refund>> {
+    let Ok(charge) = serde_json::from_value::<Charge>(object.clone()) else { return Ok(Vec::new()) };
+    let Some(pi) = charge.payment_intent.as_deref() else { return Ok(Vec::new()) };
+    let Some(p) = store::payment_by_intent(conn, pi)? else { return Ok(Vec::new()) };
+    if charge.amount_refunded <= p.refunded_minor {
+        return Ok(Vec::new());
+    }
+    let provider = Provider::from_config()?;
+    provider.list_refunds(pi).map_err(|e| {
+        eprintln!("charge.refunded for {pi}: the provider's refund list could not be read: {e}");
+        ApiError::Unavailable("the provider's refunds could not be read; deliver the event again".into())
+    })
 }

@@ -23,7 +23,8 @@
 //! | `GET  /sandbox/payments/v1/payment_intents/:id` | retrieve |
 //! | `POST /sandbox/payments/v1/payment_intents/:id/confirm` | confirm with a test card |
 //! | `POST /sandbox/payments/v1/payment_intents/:id/cancel` | cancel |
-//! | `POST /sandbox/payments/v1/refunds` | refund (full or partial) |
+//! | `POST /sandbox/payments/v1/refunds` | refund (full or partial; also what a dashboard refund is: no metadata); webhooks `refund.created` + `charge.refunded` (cumulative `amount_refunded`) |
+//! | `GET  /sandbox/payments/v1/refunds?payment_intent=` | list an intent's refunds, newest first |
 //! | `GET/POST /sandbox/payments/authenticate/:id` | the buyer's 3-D Secure page |
 //! | `PUT  /sandbox/payments/admin/faults` | *tool* (Bearer): failure injection (see [`faults`]) |
 //! | `GET  /sandbox/payments/admin/webhooks?object=` | *tool*: webhook events made (raw bodies, deliveries, `queued`) |
@@ -73,6 +74,7 @@ pub fn router() -> Router {
     r.post("/sandbox/payments/v1/payment_intents/:id/confirm", payments::confirm);
     r.post("/sandbox/payments/v1/payment_intents/:id/cancel", payments::cancel);
     r.post("/sandbox/payments/v1/refunds", payments::refund);
+    r.get("/sandbox/payments/v1/refunds", payments::list_refunds);
     r.get("/sandbox/payments/authenticate/:id", pages::authenticate);
     r.post("/sandbox/payments/authenticate/:id", payments::authenticate);
     r.put("/sandbox/payments/admin/faults", tool(faults::set));

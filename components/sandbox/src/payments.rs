@@ -407,10 +407,61 @@ pub fn refund(req: Request, _: Params) -> ApiResult<Response> {
         )?;
         let obj = json!({
             "id": id, "object": "refund", "amount": amount, "currency": intent["currency"], "payment_intent": pi,
-            "status": "succeeded", "metadata": metadata, "created": platform::clock::now_secs(),
+            "charge": charge_id(&pi), "reason": f.get("reason"), "status": "succeeded", "metadata": metadata,
+            "created": platform::clock::now_secs(),
         });
-        Ok((platform::web::json(200, &obj), vec![("refund.created".to_string(), obj)]))
+        // as Stripe: the refund's own event, and the charge's with the
+        // cumulative amount refunded (and, since API 2022-11-15, no list)
+        let refunded = conn
+            .execute("SELECT amount_received, amount_refunded FROM sb_intents WHERE id = ?", &[Value::Text(pi.clone())])?
+            .rows()
+            .next()
+            .map(|r| (r.get::<i64>("amount_received").unwrap_or(0), r.get::<i64>("amount_refunded").unwrap_or(0)));
+        let (received, refunded) = refunded.unwrap_or((0, 0));
+        let charge = json!({
+            "id": charge_id(&pi), "object": "charge", "payment_intent": pi, "amount": received, "amount_captured": received,
+            "amount_refunded": refunded, "refunded": refunded >= received, "currency": intent["currency"], "status": "succeeded",
+        });
+        Ok((platform::web::json(200, &obj), vec![("refund.created".to_string(), obj), ("charge.refunded".to_string(), charge)]))
     })
+}
+
+/// The id of the one charge of intent `pi` (the sandbox makes one charge
+/// per succeeded intent).
+fn charge_id(pi: &str) -> String {
+    format!("ch_{}", pi.trim_start_matches("pi_"))
+}
+
+/// `GET /v1/refunds?payment_intent=pi_…`: the intent's refunds, newest
+/// first, as a Stripe list (`{"object":"list","data":[…],"has_more":false}`,
+/// at most `limit`, default 10, up to 100).
+pub fn list_refunds(req: Request, _: Params) -> ApiResult<Response> {
+    let conn = crate::db()?;
+    if let Some(r) = guard(&conn, &req, "retrieve")? {
+        return Ok(r);
+    }
+    let q = platform::web::Query::of(&req);
+    let pi = q.get("payment_intent").unwrap_or_default().to_string();
+    let limit = q.parse_opt::<i64>("limit").ok().flatten().unwrap_or(10).clamp(1, 100);
+    let rows = conn.execute(
+        "SELECT r.id, r.amount, r.status, r.metadata, r.created_ms, i.currency FROM sb_refunds r JOIN sb_intents i ON i.id = r.intent_id \
+         WHERE r.intent_id = ? ORDER BY r.created_ms DESC, r.id DESC LIMIT ?",
+        &[Value::Text(pi.clone()), Value::Integer(limit + 1)],
+    )?;
+    let mut data: Vec<Json> = rows
+        .rows()
+        .map(|r| {
+            let metadata: Json = serde_json::from_str(r.get::<&str>("metadata").unwrap_or("{}")).unwrap_or(json!({}));
+            json!({
+                "id": r.get::<&str>("id"), "object": "refund", "amount": r.get::<i64>("amount"), "currency": r.get::<&str>("currency"),
+                "payment_intent": pi, "charge": charge_id(&pi), "status": r.get::<&str>("status"), "metadata": metadata,
+                "created": r.get::<i64>("created_ms").unwrap_or(0) / 1000,
+            })
+        })
+        .collect();
+    let has_more = data.len() as i64 > limit;
+    data.truncate(limit as usize);
+    Ok(platform::web::json(200, &json!({"object": "list", "url": "/v1/refunds", "has_more": has_more, "data": data})))
 }
 
 /// `POST /sandbox/payments/authenticate/:id` (`outcome` = `approve` |

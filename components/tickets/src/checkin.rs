@@ -143,3 +143,36 @@ pub fn check_ins(_: Request, params: Params) -> ApiResult {
     let (n, k) = r.rows().next().map(|row| (row.get::<i64>("n").unwrap_or(0), row.get::<i64>("k").unwrap_or(0))).unwrap_or((0, 0));
     platform::web::ok(&json!({"booking_id": booking_id, "tickets": n, "checked_in": k}))
 }
+
+const VOID_ONE: &str = "UPDATE tickets SET status = 'void', void_reason = ?, voided_ms = ? \
+     WHERE id = ? AND booking_id = ? AND status = 'valid' AND checked_in_ms IS NULL RETURNING id";
+
+/// `POST /api/tickets/bookings/{booking_id}/tickets/{id}/void` (private
+/// component: booking asks it when one ticket of an order is cancelled,
+/// issue 13 item 6) `{"reason"}`: voids the ticket unless it was used at
+/// the door — one conditional UPDATE, the same row check-in's own
+/// conditional UPDATE ([`check_in`]) races on, so of a cancel and a scan at
+/// the same moment exactly one wins. 200 `{"voided": true|false, "ticket":
+/// {…view}}` (`false`: it was void already — a retry); 409 `checked-in`
+/// (with `checked_in_at`); 404 when the booking has no such ticket; 422
+/// without a reason.
+pub fn void_one(req: Request, params: Params) -> ApiResult {
+    #[derive(Deserialize)]
+    struct Body {
+        reason: String,
+    }
+    let body: Body = platform::web::read_json(&req)?;
+    if body.reason.trim().is_empty() || body.reason.len() > 200 {
+        return Err(ApiError::field("reason", "must be 1-200 characters"));
+    }
+    let (booking_id, id) = (params.get("booking_id").unwrap_or_default(), params.get("id").unwrap_or_default());
+    let conn = store::open()?;
+    let now = platform::clock::now_ms();
+    let voided = !conn.execute(VOID_ONE, &[text(&body.reason), Value::Integer(now), text(id), text(booking_id)])?.rows.is_empty();
+    let t = store::by_id(&conn, id)?.filter(|t| t.booking_id == booking_id).ok_or_else(|| ApiError::NotFound(format!("booking {booking_id} has no ticket {id}")))?;
+    if t.status != "void" {
+        let at = t.checked_in_ms.map(platform::clock::rfc3339).unwrap_or_default();
+        return Err(ApiError::conflict("checked-in", format!("ticket {id} was used at the door at {at}; it cannot be cancelled")));
+    }
+    platform::web::ok(&json!({"voided": voided, "ticket": t.view()}))
+}

@@ -134,6 +134,32 @@ impl TicketKeys {
         format!("{}.{ticket_id}.{event_id}.{}", self.current, URL_SAFE_NO_PAD.encode(sig))
     }
 
+    /// The query of a signed, expiring link to ticket `ticket_id`'s
+    /// calendar file, for e-mails opened where nobody is signed in (a
+    /// phone's mail app): `k=<kid>&expires=<unix s>&sig=<base64url HMAC-SHA256
+    /// of "boxoffice-ics-link/v1\n<kid>\n<ticket_id>\n<expires>">` under the
+    /// current key — the same keys as codes, another context, so neither can
+    /// stand in for the other.
+    pub fn sign_link(&self, ticket_id: &str, expires_s: i64) -> String {
+        let secret = &self.keys[&self.current];
+        let sig = Self::link_mac(secret, &self.current, ticket_id, expires_s).finalize().into_bytes();
+        format!("k={}&expires={expires_s}&sig={}", self.current, URL_SAFE_NO_PAD.encode(sig))
+    }
+
+    /// Whether a link signed by [`TicketKeys::sign_link`] for `ticket_id`
+    /// holds at `now_s`: a known key, a matching signature (constant time),
+    /// not expired.
+    pub fn verify_link(&self, ticket_id: &str, kid: &str, expires_s: i64, sig: &str, now_s: i64) -> bool {
+        let (Some(secret), Ok(sig)) = (self.keys.get(kid), URL_SAFE_NO_PAD.decode(sig)) else { return false };
+        now_s < expires_s && Self::link_mac(secret, kid, ticket_id, expires_s).verify_slice(&sig).is_ok()
+    }
+
+    fn link_mac(secret: &[u8], kid: &str, ticket_id: &str, expires_s: i64) -> HmacSha256 {
+        let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC accepts any key length");
+        mac.update(format!("boxoffice-ics-link/v1\n{kid}\n{ticket_id}\n{expires_s}").as_bytes());
+        mac
+    }
+
     /// Verifies `code` in constant time (as far as the signature goes).
     pub fn verify(&self, code: &str) -> Result<VerifiedCode, CodeError> {
         let parts: Vec<&str> = code.trim().split('.').collect();
@@ -155,6 +181,19 @@ mod tests {
     use super::*;
 
     const SET: &str = r#"{"current":"t2","keys":{"t1":"first-ticket-secret-0123456789abcdef","t2":"second-ticket-secret-0123456789abcdef"}}"#;
+
+    #[test]
+    fn calendar_links_are_bound_to_the_ticket_and_expire() {
+        let keys = TicketKeys::parse(SET).unwrap();
+        let q = keys.sign_link("tkt_1", 2_000);
+        let part = |k: &str| q.split('&').find_map(|p| p.strip_prefix(&format!("{k}="))).unwrap().to_string();
+        let (kid, sig) = (part("k"), part("sig"));
+        assert!(keys.verify_link("tkt_1", &kid, 2_000, &sig, 1_999));
+        assert!(!keys.verify_link("tkt_1", &kid, 2_000, &sig, 2_000), "expired");
+        assert!(!keys.verify_link("tkt_2", &kid, 2_000, &sig, 1_000), "another ticket");
+        assert!(!keys.verify_link("tkt_1", &kid, 9_000, &sig, 1_000), "a later expiry");
+        assert!(!keys.verify_link("tkt_1", "t9", 2_000, &sig, 1_000), "unknown key");
+    }
 
     #[test]
     fn round_trip_and_shape() {

@@ -32,8 +32,11 @@ pub struct CalendarTicket<'a> {
     pub url: Option<String>,
     /// `DTSTAMP`, Unix ms (when the file was made).
     pub stamp_ms: i64,
-    /// `SEQUENCE`/`STATUS`: a void ticket is `STATUS:CANCELLED`.
+    /// `STATUS`: a void ticket is `STATUS:CANCELLED`.
     pub cancelled: bool,
+    /// `SEQUENCE` (RFC 5545 §3.8.7.4): grows when the event moves, so a
+    /// calendar that imported an earlier copy takes the new time.
+    pub sequence: i64,
 }
 
 /// Escapes a TEXT value (RFC 5545 §3.3.11): `\` `;` `,` and newlines.
@@ -184,6 +187,7 @@ pub fn render(t: &CalendarTicket<'_>) -> String {
     lines.push("BEGIN:VEVENT".into());
     lines.push(format!("UID:{}@boxoffice", t.ticket_id));
     lines.push(format!("DTSTAMP:{}", utc_stamp(t.stamp_ms)));
+    lines.push(format!("SEQUENCE:{}", t.sequence.max(0)));
     lines.push(when(t.starts_at_ms, "DTSTART"));
     if let Some(end) = t.ends_at_ms.filter(|e| *e > t.starts_at_ms) {
         lines.push(when(end, "DTEND"));
@@ -221,6 +225,7 @@ mod tests {
             url: Some("https://boxoffice.example/tickets/tkt_01".into()),
             stamp_ms: 1_770_000_000_000,
             cancelled: false,
+            sequence: 4,
         }
     }
 
@@ -228,6 +233,7 @@ mod tests {
     fn parses_with_a_standard_parser_and_keeps_the_zone() {
         let text = render(&ticket("America/New_York", "Rock; Roll, and \\ more"));
         assert!(text.lines().all(|l| l.len() <= 76), "folded");
+        assert!(text.contains("\r\nSEQUENCE:4\r\n"), "a moved event's copy supersedes the old one");
         assert!(text.ends_with("\r\n"));
         let cal: Calendar = text.parse().expect("icalendar parses it");
         let ev = cal.components.iter().find_map(|c| match c {

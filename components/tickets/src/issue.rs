@@ -56,6 +56,21 @@ pub struct IssuedTicket {
     pub attendee: String,
     pub seat_id: Option<String>,
     pub tier_id: String,
+    /// A signed link to the ticket's calendar file that needs no sign-in
+    /// (path and query, [`calendar_link`]), for the e-mail.
+    pub calendar_url: String,
+}
+
+/// How long after the event starts its e-mailed calendar link keeps
+/// working, ms (the file is of no use after the event).
+pub const CALENDAR_LINK_AFTER_START_MS: i64 = 2 * 86_400_000;
+
+/// `/api/tickets/{id}.ics?k=…&expires=…&sig=…`: ticket `id`'s calendar
+/// file without a sign-in, until [`CALENDAR_LINK_AFTER_START_MS`] after the
+/// event starts (at least a day from now).
+pub fn calendar_link(keys: &TicketKeys, id: &str, starts_at_ms: i64) -> String {
+    let expires = (starts_at_ms + CALENDAR_LINK_AFTER_START_MS).max(platform::clock::now_ms() + 86_400_000) / 1000;
+    format!("/api/tickets/{id}.ics?{}", keys.sign_link(id, expires))
 }
 
 /// The `TicketsIssued` payload (tickets → notifications).
@@ -100,6 +115,14 @@ fn payload<T: serde::de::DeserializeOwned>(event: &saga::Event) -> ApiResult<T> 
     platform::web::parse_json(event.payload.to_string().as_bytes())
 }
 
+/// `EventRescheduled`, as tickets reads it.
+#[derive(Debug, serde::Deserialize)]
+struct Rescheduled {
+    event_id: String,
+    version: i64,
+    starts_at: String,
+}
+
 /// Applies `event` (unknown types are acknowledged and ignored).
 pub fn apply(conn: &Connection, event: &saga::Event) -> ApiResult<()> {
     use saga::types::*;
@@ -115,6 +138,17 @@ pub fn apply(conn: &Connection, event: &saga::Event) -> ApiResult<()> {
                 return Ok(()); // a partial refund keeps the tickets
             }
             void(conn, &b.booking_id, "payment refunded")
+        }
+        EVENT_RESCHEDULED => {
+            // the ticket and its calendar file show the new time; an older
+            // move delivered late changes nothing (sequence = its version)
+            let r: Rescheduled = payload(event)?;
+            let starts = platform::clock::parse_rfc3339(&r.starts_at).ok_or_else(|| ApiError::field("payload/starts_at", "must be RFC 3339"))?;
+            conn.execute(
+                "UPDATE tickets SET starts_at_ms = ?, sequence = ? WHERE event_id = ? AND sequence < ?",
+                &[Value::Integer(starts), Value::Integer(r.version), text(&r.event_id), Value::Integer(r.version)],
+            )?;
+            Ok(())
         }
         ACCOUNT_ERASED => {
             // the tickets stay (admissions and voids are accounted for);
@@ -176,7 +210,8 @@ pub fn issue(conn: &Connection, b: BookingConfirmed) -> ApiResult<()> {
                 Value::Integer(now),
             ],
         )?;
-        issued.push(IssuedTicket { ticket_id: id, code, attendee: name.to_string(), seat_id: a.seat_id.clone(), tier_id: a.tier_id.clone() });
+        let calendar_url = calendar_link(&keys, &id, starts_at_ms);
+        issued.push(IssuedTicket { ticket_id: id, code, attendee: name.to_string(), seat_id: a.seat_id.clone(), tier_id: a.tier_id.clone(), calendar_url });
     }
     if void_reason.is_some() {
         return Ok(());

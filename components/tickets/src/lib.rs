@@ -42,6 +42,7 @@ pub fn internal_router() -> Router {
     let mut r = Router::new();
     r.post("/api/tickets/saga", issue::saga);
     r.get("/api/tickets/bookings/:booking_id/check-ins", checkin::check_ins);
+    r.post("/api/tickets/bookings/:booking_id/tickets/:id/void", checkin::void_one);
     r
 }
 

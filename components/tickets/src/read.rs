@@ -88,9 +88,29 @@ pub fn qr_svg(req: Request, params: Params) -> ApiResult {
 }
 
 /// `GET /api/tickets/{id}.ics`: `text/calendar; charset=utf-8`, served as
-/// an attachment named `<id>.ics`.
+/// an attachment named `<id>.ics`, to the ticket's holder (bearer token),
+/// or to anyone with the signed, expiring link of its e-mail
+/// (`?k=&expires=&sig=`, [`crate::issue::calendar_link`]; 403 when it is
+/// forged, for another ticket or expired).
 fn ics(req: &Request, id: &str) -> ApiResult {
-    let t = readable(req, id)?;
+    let q = platform::web::Query::of(req);
+    let t = match (q.get("k"), q.get("expires"), q.get("sig")) {
+        // an e-mailed link (no sign-in on a phone): signed for this ticket, not expired
+        (Some(kid), Some(expires), Some(sig)) => {
+            let keys = crate::code::TicketKeys::required()?;
+            let expires = expires.parse::<i64>().unwrap_or(0);
+            if !keys.verify_link(id, kid, expires, sig, platform::clock::now_secs()) {
+                return Err(ApiError::Forbidden("this calendar link is not valid or has expired; open the ticket in Boxoffice for a new one".into()));
+            }
+            let conn = store::open()?;
+            let t = store::by_id(&conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no ticket {id}")))?;
+            if t.is_void() {
+                return Err(ApiError::Gone(format!("ticket {id} is void; it admits nobody")));
+            }
+            t
+        }
+        _ => readable(req, id)?,
+    };
     let base = platform::config::get("public_base_url");
     let seat = t.seat_id.as_deref().map(|s| format!(", seat {s}")).unwrap_or_else(|| ", general admission".into());
     let body = crate::ics::render(&crate::ics::CalendarTicket {
@@ -103,6 +123,7 @@ fn ics(req: &Request, id: &str) -> ApiResult {
         url: base.map(|b| format!("{}/tickets/{}", b.trim_end_matches('/'), t.id)),
         stamp_ms: platform::clock::now_ms(),
         cancelled: false,
+        sequence: t.sequence,
     });
     Ok(Response::builder()
         .status(200)

@@ -8,7 +8,10 @@ use spin_sdk::sqlite3::{Connection, Error, Row, Value};
 pub const DB: &str = "tickets";
 
 /// Migrations of `sql/tickets/`.
-pub const MIGRATIONS: &[Migration] = &[Migration { version: 1, name: "tickets", sql: include_str!("../../../sql/tickets/0001_tickets.sql") }];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "tickets", sql: include_str!("../../../sql/tickets/0001_tickets.sql") },
+    Migration { version: 2, name: "sequence", sql: include_str!("../../../sql/tickets/0002_sequence.sql") },
+];
 
 /// Opens the database with this component's and the saga's tables.
 pub fn open() -> Result<Connection, Error> {
@@ -17,7 +20,7 @@ pub fn open() -> Result<Connection, Error> {
 
 /// Columns of [`Ticket`] in `SELECT`s and `RETURNING`.
 pub const COLUMNS: &str = "id, booking_id, ordinal, user_id, event_id, event_title, starts_at_ms, timezone, attendee_name, \
-     seat_id, tier_id, code, status, void_reason, voided_ms, checked_in_ms, checked_in_by, issued_ms";
+     seat_id, tier_id, code, status, void_reason, voided_ms, checked_in_ms, checked_in_by, issued_ms, sequence";
 
 /// One ticket.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +44,8 @@ pub struct Ticket {
     pub checked_in_ms: Option<i64>,
     pub checked_in_by: Option<String>,
     pub issued_ms: i64,
+    /// iCalendar `SEQUENCE`: the event version of its last move (0: never moved).
+    pub sequence: i64,
 }
 
 fn s(r: &Row<'_>, c: &str) -> String {
@@ -69,6 +74,7 @@ impl Ticket {
             checked_in_ms: r.get::<i64>("checked_in_ms"),
             checked_in_by: r.get::<&str>("checked_in_by").map(str::to_string),
             issued_ms: r.get::<i64>("issued_ms").unwrap_or_default(),
+            sequence: r.get::<i64>("sequence").unwrap_or_default(),
         }
     }
 
@@ -112,7 +118,7 @@ impl Ticket {
 }
 
 const BY_ID: &str = "SELECT id, booking_id, ordinal, user_id, event_id, event_title, starts_at_ms, timezone, attendee_name, \
-     seat_id, tier_id, code, status, void_reason, voided_ms, checked_in_ms, checked_in_by, issued_ms FROM tickets WHERE id = ?";
+     seat_id, tier_id, code, status, void_reason, voided_ms, checked_in_ms, checked_in_by, issued_ms, sequence FROM tickets WHERE id = ?";
 
 /// The ticket with `id`, if any.
 pub fn by_id(conn: &Connection, id: &str) -> Result<Option<Ticket>, Error> {

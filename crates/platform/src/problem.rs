@@ -85,6 +85,11 @@ pub enum ApiError {
     MethodNotAllowed(String),
     /// The request conflicts with current state; `kind` becomes `/problems/<kind>`.
     Conflict { kind: &'static str, detail: String },
+    /// Like [`ApiError::Conflict`], caused by one field of the request
+    /// (JSON Pointer-style path without the leading `/`, as in
+    /// [`FieldError`]): the answer lists it in `errors`, so a form can show
+    /// the refusal next to the field (an edit refused as a whole).
+    ConflictAt { kind: &'static str, field: String, detail: String },
     /// The resource existed but is no longer available (void ticket, expired hold).
     Gone(String),
     /// The body exceeds the accepted size.
@@ -158,7 +163,7 @@ impl ApiError {
             ApiError::Forbidden(_) => 403,
             ApiError::NotFound(_) | ApiError::NoRoute(_) => 404,
             ApiError::MethodNotAllowed(_) => 405,
-            ApiError::Conflict { .. } => 409,
+            ApiError::Conflict { .. } | ApiError::ConflictAt { .. } => 409,
             ApiError::Gone(_) => 410,
             ApiError::PayloadTooLarge(_) => 413,
             ApiError::UnsupportedMediaType(_) => 415,
@@ -193,6 +198,9 @@ impl ApiError {
             ApiError::NoRoute(d) => ("no-route", "No such endpoint", Some(d.clone()), vec![]),
             ApiError::MethodNotAllowed(d) => ("method-not-allowed", "Method not allowed", Some(d.clone()), vec![]),
             ApiError::Conflict { kind, detail } => (kind, "Conflict with current state", Some(detail.clone()), vec![]),
+            ApiError::ConflictAt { kind, field, detail } => {
+                (kind, "Conflict with current state", Some(detail.clone()), vec![FieldError::new(field.clone(), detail.clone())])
+            }
             ApiError::Gone(d) => ("gone", "No longer available", Some(d.clone()), vec![]),
             ApiError::PayloadTooLarge(d) => ("payload-too-large", "Payload too large", Some(d.clone()), vec![]),
             ApiError::UnsupportedMediaType(d) => {
@@ -300,6 +308,13 @@ mod tests {
         let v = serde_json::to_value(e.problem()).unwrap();
         assert!(!v.to_string().contains("secret"));
         assert_eq!(v["status"], 500);
+    }
+
+    #[test]
+    fn a_conflict_at_a_field_names_it() {
+        let p = ApiError::ConflictAt { kind: "event-has-sales", field: "tiers/0/price_minor".into(), detail: "sold".into() }.problem();
+        assert_eq!((p.type_uri.as_str(), p.status), ("/problems/event-has-sales", 409));
+        assert_eq!(p.errors[0].field, "tiers/0/price_minor");
     }
 
     #[test]

@@ -113,6 +113,17 @@ pub mod types {
     /// events → booking: what an event sells changed (published, edited,
     /// cancelled); the payload names the new inventory `version`.
     pub const EVENT_CHANGED: &str = "EventChanged";
+    /// events → booking, payments, tickets, notifications: a published
+    /// event's start or end moved; buyers are told, tickets and calendar
+    /// files show the new time.
+    pub const EVENT_RESCHEDULED: &str = "EventRescheduled";
+    /// booking → payments, notifications: one ticket of a confirmed booking
+    /// was cancelled (void at tickets, its place on sale again); refund
+    /// `refund_minor`.
+    pub const TICKET_CANCELLED: &str = "TicketCancelled";
+    /// auth → notifications: someone asked to reset an account's password;
+    /// e-mail it the single-use link.
+    pub const PASSWORD_RESET_REQUESTED: &str = "PasswordResetRequested";
     /// tickets → notifications: a confirmed booking's tickets exist (codes included).
     pub const TICKETS_ISSUED: &str = "TicketsIssued";
     /// users → booking, payments, tickets, notifications: an account was

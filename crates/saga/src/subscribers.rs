@@ -40,12 +40,15 @@ pub const SUBSCRIPTIONS: &[Subscription] = &[
     Subscription { event_type: BOOKING_ORDERED, subscribers: &[PAYMENTS, NOTIFICATIONS] },
     Subscription { event_type: BOOKING_CONFIRMED, subscribers: &[TICKETS, NOTIFICATIONS] },
     Subscription { event_type: BOOKING_CANCELLED, subscribers: &[PAYMENTS, TICKETS, NOTIFICATIONS] },
+    Subscription { event_type: TICKET_CANCELLED, subscribers: &[PAYMENTS, NOTIFICATIONS] },
     Subscription { event_type: PAYMENT_SUCCEEDED, subscribers: &[BOOKING] },
     Subscription { event_type: PAYMENT_FAILED, subscribers: &[BOOKING, NOTIFICATIONS] },
     Subscription { event_type: PAYMENT_REFUNDED, subscribers: &[BOOKING, TICKETS, NOTIFICATIONS] },
     Subscription { event_type: EVENT_CANCELLED, subscribers: &[BOOKING, NOTIFICATIONS] },
     Subscription { event_type: EVENT_CHANGED, subscribers: &[BOOKING] },
+    Subscription { event_type: EVENT_RESCHEDULED, subscribers: &[BOOKING, PAYMENTS, TICKETS, NOTIFICATIONS] },
     Subscription { event_type: TICKETS_ISSUED, subscribers: &[NOTIFICATIONS] },
+    Subscription { event_type: PASSWORD_RESET_REQUESTED, subscribers: &[NOTIFICATIONS] },
     Subscription { event_type: ACCOUNT_ERASED, subscribers: &[BOOKING, PAYMENTS, TICKETS, NOTIFICATIONS] },
 ];
 
@@ -82,10 +85,13 @@ mod tests {
         assert_eq!(names(PAYMENT_FAILED), ["booking", "notifications"]);
         assert_eq!(names(BOOKING_CONFIRMED), ["tickets", "notifications"]);
         assert_eq!(names(BOOKING_CANCELLED), ["payments", "tickets", "notifications"]);
+        assert_eq!(names(TICKET_CANCELLED), ["payments", "notifications"]);
         assert_eq!(names(PAYMENT_REFUNDED), ["booking", "tickets", "notifications"]);
         assert_eq!(names(EVENT_CANCELLED), ["booking", "notifications"]);
         assert_eq!(names(EVENT_CHANGED), ["booking"]);
+        assert_eq!(names(EVENT_RESCHEDULED), ["booking", "payments", "tickets", "notifications"]);
         assert_eq!(names(TICKETS_ISSUED), ["notifications"]);
+        assert_eq!(names(PASSWORD_RESET_REQUESTED), ["notifications"]);
         assert_eq!(names(ACCOUNT_ERASED), ["booking", "payments", "tickets", "notifications"]);
         assert!(subscribers_of("BookingOrderd").is_none());
     }

@@ -15,6 +15,8 @@ const ROUTES = [
   [/^\/tickets\/([\w-]+)$/, 'ticket'],
   [/^\/notifications$/, 'notifications'],
   [/^\/(login|register)$/, 'auth'],
+  [/^\/forgot-password$/, 'password'],
+  [/^\/reset-password\/([\w-]+)$/, 'password'],
   [/^\/(account|settings)$/, 'account'],
   [/^\/organizer$/, 'organizer'],
   [/^\/organizer\/events\/([\w-]+)$/, 'organizer-edit'],
@@ -33,6 +35,20 @@ function parseHash() {
 
 /** Goes to `#<path>` (same as clicking a link). */
 export function go(path) { location.hash = path; }
+
+/**
+ * Sends a signed-out visitor to sign in and, once signed in, back to this
+ * page (an e-mail link opened on a phone). Returns true when it did, so a
+ * page can stop: `if (signInFirst()) return;`. With `force`, even when a
+ * user is remembered (the session ran out: the API answered 401).
+ */
+export function signInFirst(force = false) {
+  if (currentUser() && !force) return false;
+  sessionStorage.setItem('boxoffice.after-login', location.hash);
+  toast('Sign in to see this page; you will come straight back to it.');
+  go('/login');
+  return true;
+}
 
 async function route() {
   const { path, query } = parseHash();

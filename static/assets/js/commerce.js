@@ -100,6 +100,8 @@ export const book = (body, key) => post('/api/bookings', body, { headers: { 'ide
 export const getBooking = (id) => get(`/api/bookings/${encodeURIComponent(id)}`);
 export const myBookings = (cursor) => get('/api/bookings', { cursor, limit: 20 });
 export const cancelBooking = (id) => post(`/api/bookings/${encodeURIComponent(id)}/cancel`, {});
+/** Gives up an unpaid booking on the payment step: cancelled, places released, nothing charged (409 `booking-paid` if it was paid meanwhile). */
+export const abandonBooking = (id) => post(`/api/bookings/${encodeURIComponent(id)}/abandon`, {});
 
 /** Pays a booking: `{method, card:{number, exp_month, exp_year, cvc, name}}`. */
 export const getPayment = (bookingId) => get(`/api/payments/${encodeURIComponent(bookingId)}`);

@@ -2,28 +2,19 @@
 // says it is confirming (never "successful" early), then shows the success.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { open, uniq, userWithRole, seatedEvent, signIn, fillDetails, payWith, BASE } from './lib.js';
+import { open, eventAndBuyer, holdBestAvailable, fillDetails, payWith } from './lib.js';
 
 // Sandbox test card: processing, then succeeded about 2 s later.
 const PROCESSING_CARD = '4000000000000077';
 
 let event;
 let buyer;
-before(async () => {
-  const org = await userWithRole('organizer');
-  event = await seatedEvent(org.tokens.access_token, `Slow Bank Ball ${uniq()}`);
-  buyer = await userWithRole('customer', 'slowbank');
-});
+before(async () => ({ event, buyer } = await eventAndBuyer('Slow Bank Ball', 'slowbank')));
 
 test('a processing payment is shown as confirming, then as paid once the provider settles it', async () => {
   const { page, shot, errors, close } = await open('6-processing');
   try {
-    await signIn(page, buyer.email);
-    await page.goto(`${BASE}/#/events/${event.id}`);
-    await page.locator('svg.seatmap .seat').first().waitFor();
-    await page.locator('#best-qty').selectOption('1');
-    await page.getByRole('button', { name: 'Find best available' }).click();
-    await page.locator('#details-form').waitFor();
+    await holdBestAvailable(page, buyer.email, event.id, 1);
     await fillDetails(page, 'Katherine Johnson');
     await payWith(page, PROCESSING_CARD);
     await page.locator('[data-outcome="confirming"]').waitFor();

@@ -115,6 +115,31 @@ export async function signIn(page, email, password = PASSWORD) {
   await page.waitForFunction(() => !location.hash.startsWith('#/login'));
 }
 
+/** The sandbox mailbox's messages to `to` (newest first), read with the sandbox tools' token. */
+export async function mailbox(to) {
+  const token = process.env.SPIN_VARIABLE_SANDBOX_ADMIN_TOKEN;
+  if (!token) throw new Error('SPIN_VARIABLE_SANDBOX_ADMIN_TOKEN is not set: the sandbox mailbox cannot be read');
+  const r = await call('GET', `/sandbox/email/messages?to=${encodeURIComponent(to)}`, undefined, token);
+  return r.items || [];
+}
+
+/** An organizer's fresh seated event titled `title` (plus a unique suffix) and a fresh customer to buy it: `{event, buyer}`. */
+export async function eventAndBuyer(title, prefix) {
+  const org = await userWithRole('organizer');
+  const event = await seatedEvent(org.tokens.access_token, `${title} ${uniq()}`);
+  return { event, buyer: await userWithRole('customer', prefix) };
+}
+
+/** Signs `email` in, opens the event and holds `qty` best-available seats; ends on the checkout's details form. */
+export async function holdBestAvailable(page, email, eventId, qty) {
+  await signIn(page, email);
+  await page.goto(`${BASE}/#/events/${eventId}`);
+  await page.locator('svg.seatmap .seat').first().waitFor();
+  await page.locator('#best-qty').selectOption(String(qty));
+  await page.getByRole('button', { name: 'Find best available' }).click();
+  await page.locator('#details-form').waitFor();
+}
+
 /** Fills the checkout details form and moves on to payment. */
 export async function fillDetails(page, name) {
   await page.getByLabel('Full name').fill(name);

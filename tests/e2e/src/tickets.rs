@@ -106,6 +106,19 @@ pub fn wait_for<T>(secs: u64, mut f: impl FnMut() -> Option<T>) -> Option<T> {
     }
 }
 
+/// Like [`wait_for`], sending every component's tick route before each
+/// look (Spin never calls them; the runner's timer may not have yet), so
+/// retries, reconciliation and e-mail jobs run: for saga outcomes that
+/// take more than the first delivery.
+pub fn settle<T>(app: &App, secs: u64, mut done: impl FnMut() -> Option<T>) -> Option<T> {
+    wait_for(secs, || {
+        for path in ["/api/events/tick", "/api/bookings/tick", "/api/payments/tick", "/api/tickets/tick", "/api/notifications/tick"] {
+            tick(app, path);
+        }
+        done()
+    })
+}
+
 /// The caller's tickets (`GET /api/tickets`), optionally of one booking.
 pub fn my_tickets(app: &App, token: &str, booking_id: Option<&str>) -> Vec<Value> {
     let path = match booking_id {

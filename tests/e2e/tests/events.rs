@@ -50,13 +50,16 @@ fn lifecycle_and_permissions() {
     assert_eq!(pub_view.status, 200);
     assert_eq!(pub_view.json()["status"], "published");
 
-    // editing after publishing: title yes, price/removal no
+    // editing after publishing: title yes, a price while nothing is sold or
+    // held yes (issue 13; tests/event_edits.rs has the sold case), removal no
     let r = patch(&app, &org.token, &format!("/api/events/{id}"), &json!({"title": "Lifecycle Show — Extra Date"}));
     assert_eq!(r.status, 200, "{}", r.text());
     let tiers = r.json()["tiers"].clone();
     let tier_id = tiers[0]["id"].as_str().unwrap().to_string();
-    patch(&app, &org.token, &format!("/api/events/{id}"), &json!({"tiers": [{"id": tier_id, "name": "General", "price_minor": 1, "kind": "general_admission", "capacity": 100}]}))
-        .assert_problem(409);
+    for price in [1, 4500] {
+        let r = patch(&app, &org.token, &format!("/api/events/{id}"), &json!({"tiers": [{"id": tier_id, "name": "General", "price_minor": price, "kind": "general_admission", "capacity": 100}]}));
+        assert_eq!((r.status, r.json()["tiers"][0]["price_minor"].as_i64()), (200, Some(price)), "{}", r.text());
+    }
     patch(&app, &org.token, &format!("/api/events/{id}"), &json!({"tiers": [{"name": "New", "price_minor": 100, "kind": "general_admission", "capacity": 10}]}))
         .assert_problem(409);
     patch(&app, &org.token, &format!("/api/events/{id}"), &json!({"tiers": [{"id": tier_id, "name": "General", "price_minor": 4500, "kind": "general_admission", "capacity": 50}]}))

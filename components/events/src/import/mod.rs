@@ -237,7 +237,9 @@ fn save(conn: &Connection, caller: &Caller, source: &str, index: usize, mut r: R
                 }
                 let spec = events::validate(c, &r.event)?;
                 if current.status == "published" {
-                    events::check_keeps_sales(&current, &old, &spec)?;
+                    // an import never reprices a published tier (no chained
+                    // read inside this transaction)
+                    events::check_keeps_sales(&current, &old, &spec, &std::collections::HashSet::new())?;
                 }
                 events::update(c, &current.id, current.version, &spec, &origin)?;
                 Ok(("updated", current.id))

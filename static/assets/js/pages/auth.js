@@ -38,6 +38,7 @@ export function render(main, [mode]) {
     isLogin ? null : 'At least 8 characters; common passwords are refused.'),
   isLogin ? null : field('Repeat password', { name: 'confirm', type: 'password', autocomplete: 'new-password', required: true }),
   btn,
+  isLogin ? h('p', { style: 'text-align:center' }, h('a', { href: '#/forgot-password', id: 'forgot-password' }, 'Forgot your password?')) : null,
   h('p.muted', { style: 'text-align:center' }, isLogin ? ['New here? ', h('a', { href: '#/register' }, 'Create an account')] : ['Already have an account? ', h('a', { href: '#/login' }, 'Sign in')]));
   main.append(h('div.form-narrow', form));
   form.email.focus();

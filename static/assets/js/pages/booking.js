@@ -1,10 +1,17 @@
+import { ApiError } from '../api.js';
+import { signInFirst } from '../app.js';
 import { h, setTitle, loading, mount, money, when } from '../ui.js';
 import { getBooking, myTickets } from '../commerce.js';
 import { bookingRow, ticketCard, seatLabel } from './tickets.js';
 
 export async function render(main, [id]) {
+  if (signInFirst()) return;
   mount(main, loading());
-  const b = await getBooking(id);
+  let b;
+  try { b = await getBooking(id); } catch (err) {
+    if (err instanceof ApiError && err.status === 401 && signInFirst(true)) return;
+    throw err;
+  }
   setTitle('Booking');
   main.replaceChildren(h('p', h('a', { href: '#/bookings' }, '← All my bookings')), h('h1', 'Booking'), bookingRow(b));
   const items = b.items || b.seats || [];

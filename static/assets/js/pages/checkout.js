@@ -1,6 +1,6 @@
 import { get, currentUser, clockSkew, ApiError } from '../api.js';
 import { h, mount, money, when, setTitle, errorBox, loading, field, showFormError, busy, toast } from '../ui.js';
-import { getHold, releaseHold, book, getBooking, pay, getPayment } from '../commerce.js';
+import { getHold, releaseHold, book, getBooking, pay, getPayment, abandonBooking } from '../commerce.js';
 import { refreshBell } from '../bell.js';
 import { go } from '../app.js';
 import { icon } from '../icons.js';
@@ -78,7 +78,7 @@ export async function render(main, [holdId]) {
     ev.venue ? h('p.muted', typeof ev.venue === 'string' ? ev.venue : ev.venue.name) : null,
     h('ul.selection', out.map(([l, a]) => h('li', h('span', l), h('span', a != null ? money(a, cur) : '')))),
     total != null ? h('div.total', h('span', 'Total'), h('span', { id: 'order-total' }, money(total, cur))) : null,
-    h('button.btn.small.danger', { type: 'button', id: 'release-hold', onclick: async (e) => { await busy(e.currentTarget, async () => { try { await releaseHold(holdId); } catch { /* already gone */ } }); toast('Your seats were released.'); go(`/events/${eventId}`); } }, 'Release tickets'));
+    h('button.btn.small.danger', { type: 'button', id: 'release-hold', onclick: (e) => busy(e.currentTarget, release) }, 'Release tickets'));
   main.append(h('h1', 'Checkout'), steps, h('div.checkout-grid', h('div', countdown, flow), summary));
 
   // ---- countdown driven by the server's expires_at ----
@@ -105,6 +105,54 @@ export async function render(main, [holdId]) {
     mount(flow, h('section.panel.outcome', { id: 'outcome', 'data-outcome': 'expired', role: 'alert' },
       h('div.big-ico', icon('hourglass')), h('h2', 'Your hold has expired'),
       h('p', 'The tickets were released so others can buy them. Nothing was charged. You can pick them again if they are still free.'),
+      h('a.btn.primary', { href: `#/events/${eventId}` }, 'Back to the event')));
+  }
+
+  // ---- giving the tickets up: say only what the API did ----
+  // Before checkout the hold is released; once a booking exists (the
+  // payment step) the booking is abandoned, which releases its hold and
+  // cancels the payment at the provider. A payment that went through
+  // meanwhile is never undone here.
+  async function release() {
+    const bookingId = state.booking || hold.booking_id;
+    if (!bookingId) {
+      try { await releaseHold(holdId); } catch (err) {
+        if (!(err instanceof ApiError && (err.status === 404 || err.status === 410))) {
+          if (err instanceof ApiError && /hold-in-checkout/.test(err.type) && hold.booking_id) return release();
+          toast(`Your tickets were not released: ${err.message}`);
+          return;
+        }
+      }
+      toast('Your tickets were released.');
+      go(`/events/${eventId}`);
+      return;
+    }
+    let b;
+    try { b = await abandonBooking(bookingId); } catch (err) {
+      if (err instanceof ApiError && /booking-paid/.test(err.type)) { await paid(); toast('Your payment had already gone through, so your booking stands.'); return; }
+      toast(`Your booking was not cancelled: ${err.message}`);
+      return;
+    }
+    let p = null;
+    try { p = await getPayment(bookingId); } catch { /* no payment yet */ }
+    done = true;
+    clearInterval(timer);
+    summary.querySelector('#release-hold')?.remove();
+    clockNote.textContent = 'Booking cancelled';
+    clock.textContent = '';
+    step(-1);
+    sessionStorage.removeItem(stateKey);
+    sessionStorage.removeItem(cacheKey);
+    const inFlight = p && ['processing', 'succeeded', 'partially_refunded', 'refunded'].includes(String(p.status));
+    const what = b.status === 'expired' || b.status === 'payment_failed'
+      ? 'This booking had already closed without payment; its tickets are back on sale.'
+      : 'Your booking was cancelled and its tickets were released for others to buy.';
+    mount(flow, h('section.panel.outcome', { id: 'outcome', 'data-outcome': 'abandoned', role: 'status' },
+      h('div.big-ico', icon('ticket')), h('h2', 'Booking cancelled'),
+      h('p', what),
+      h('p', { id: 'charge-note' }, inFlight
+        ? 'A payment was still on its way when you left: if your bank completes it, it is refunded to your card in full. We will e-mail you.'
+        : 'Nothing was charged.'),
       h('a.btn.primary', { href: `#/events/${eventId}` }, 'Back to the event')));
   }
 
@@ -151,6 +199,8 @@ export async function render(main, [holdId]) {
   // ---- step 2: payment ----
   function payment(booking, declined) {
     step(1);
+    const giveUp = summary.querySelector('#release-hold');
+    if (giveUp) giveUp.textContent = 'Cancel booking';
     const btn = h('button.btn.primary.big', { type: 'submit', id: 'pay' }, total != null ? `Pay ${money(total, cur)}` : 'Pay now');
     const cardBox = h('div.card-form',
       h('div.wide', field('Card number', { name: 'number', inputmode: 'numeric', autocomplete: 'cc-number', placeholder: '4242 4242 4242 4242', required: true, maxlength: 23 })),

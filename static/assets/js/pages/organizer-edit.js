@@ -145,11 +145,27 @@ export async function render(main, [id]) {
         go(`/organizer/events/${created.id}`);
       } else {
         const updated = await patch(`/api/events/${ev.id}`, body);
-        toast('Changes saved.', 'ok');
+        const moved = ev.status === 'published' && updated && (updated.starts_at !== ev.starts_at || updated.ends_at !== ev.ends_at);
+        toast(moved ? 'Changes saved. Everyone with tickets gets an e-mail and a message with the new time.' : 'Changes saved.', 'ok');
+        if (updated) Object.assign(ev, { starts_at: updated.starts_at, ends_at: updated.ends_at });
         showFormError(form, null);
         if (updated && updated.tiers) mount(tiers, updated.tiers.map((t) => tierRow(t)));
       }
-    } catch (err) { showFormError(form, err); }
+    } catch (err) { showFormError(form, err); markTierFields(err); }
+  }
+
+  // A refusal about one tier (`tiers/<k>/<field>`, e.g. a price that can no
+  // longer change) is shown next to that tier's input: the save was refused
+  // as a whole, nothing of it was kept.
+  function markTierFields(err) {
+    const names = { name: 'tier_name', price_minor: 'tier_price', kind: 'tier_kind', capacity: 'tier_capacity', sections: 'tier_sections' };
+    for (const [f, msg] of Object.entries((err && err.fields) || {})) {
+      const m = /^tiers\/(\d+)\/(\w+)$/.exec(f);
+      const input = m && names[m[2]] && tiers.children[Number(m[1])]?.querySelector(`[name=${names[m[2]]}]`);
+      if (!input) continue;
+      input.setAttribute('aria-invalid', 'true');
+      (input.closest('label') || input).after(h('p.field-error', msg));
+    }
   }
   if (ev) form.prepend(h('p.muted', `Prices: ${ev.tiers.map((t) => `${t.name} ${money(t.price_minor, t.currency)}`).join(' · ') || 'none yet'}`));
 }
