@@ -11,30 +11,35 @@
 
 use std::path::{Path, PathBuf};
 
+/// The target for the whole app, bytes (8 MB): printed next to
+/// the sizes; not met yet (see the README, Benchmarks).
+pub const APP_TARGET: u64 = 8_000_000;
+
+/// The target for any one component, bytes (1.5 MB); not met yet
+/// by events, tickets, notifications, booking and payments.
+pub const COMPONENT_TARGET: u64 = 1_500_000;
+
 /// Budget of the whole app, bytes: the sum of every distinct `.wasm` that
 /// `spin.toml` names (a service's `-internal` component shares its file).
-/// The target: ≤ 8 MB.
-pub const APP_BUDGET: u64 = 8_000_000;
-
-/// Largest budget any one component may have, bytes (the target:
-/// no component over 1.5 MB).
-pub const MAX_COMPONENT_BUDGET: u64 = 1_500_000;
+/// What the app weighs today (13.45 MB) plus 4 %; lower it as cuts land.
+pub const APP_BUDGET: u64 = 14_000_000;
 
 /// Budget per component, bytes, by `.wasm` file stem (`events` for
 /// `events.wasm`). Every `.wasm` `spin.toml` names must have a row; a row
-/// is what the component weighs today plus room to grow, never above
-/// [`MAX_COMPONENT_BUDGET`]. Raising one is a decision: say why in the
-/// commit.
+/// is what the component weighs today plus about 4 % (rounded to 10 kB),
+/// so growth is a decision: raise one only with the reason in the commit,
+/// and lower it when a cut lands. Today's sizes: HS256-only JWT, names
+/// stripped, opt-level 3, no LTO (README, Benchmarks).
 pub const BUDGETS: &[(&str, u64)] = &[
-    ("auth", 1_500_000),
-    ("booking", 1_500_000),
-    ("events", 1_500_000),
-    ("notifications", 1_500_000),
-    ("payments", 1_500_000),
-    ("sandbox", 1_500_000),
-    ("tickets", 1_500_000),
-    ("users", 1_500_000),
-    ("web", 1_500_000),
+    ("auth", 1_080_000),
+    ("booking", 1_660_000),
+    ("events", 2_600_000),
+    ("notifications", 2_130_000),
+    ("payments", 1_620_000),
+    ("sandbox", 960_000),
+    ("tickets", 2_440_000),
+    ("users", 1_110_000),
+    ("web", 400_000),
 ];
 
 /// One component's file and what it weighs.
@@ -84,9 +89,8 @@ pub fn measure(root: &Path) -> Vec<Size> {
 }
 
 /// Everything wrong with `sizes`, one line each: a file not built, a
-/// component without a budget row or over its budget, a budget above
-/// [`MAX_COMPONENT_BUDGET`], the total over [`APP_BUDGET`]. Empty when all
-/// is within budget.
+/// component without a budget row or over its budget, the total over
+/// [`APP_BUDGET`]. Empty when all is within budget.
 pub fn problems(sizes: &[Size]) -> Vec<String> {
     let mut out = Vec::new();
     for s in sizes {
@@ -97,9 +101,6 @@ pub fn problems(sizes: &[Size]) -> Vec<String> {
                 out.push(format!("{}: {} is over its budget of {}", s.name, mb(*b), mb(budget)))
             }
             _ => {}
-        }
-        if let Some(budget) = s.budget.filter(|b| *b > MAX_COMPONENT_BUDGET) {
-            out.push(format!("{}: budget {} is above the {} a component may have", s.name, mb(budget), mb(MAX_COMPONENT_BUDGET)));
         }
     }
     let total: u64 = sizes.iter().filter_map(|s| s.bytes.as_ref().ok()).sum();
@@ -114,16 +115,18 @@ pub fn mb(bytes: u64) -> String {
     format!("{:.2} MB", bytes as f64 / 1e6)
 }
 
-/// Phase 1's size rows: one per component (`size: events.wasm`, with its
-/// budget) and the total, largest first.
+/// Phase 1's size rows: the total and one per component, largest first,
+/// each as `size (budget; target)` with `OVER` past its budget.
 pub fn rows(root: &Path, sec: &mut crate::report::Section) {
     let mut sizes = measure(root);
     sizes.sort_by_key(|s| std::cmp::Reverse(*s.bytes.as_ref().unwrap_or(&0)));
     let total: u64 = sizes.iter().filter_map(|s| s.bytes.as_ref().ok()).sum();
-    sec.row("app size, every .wasm (budget)", format!("{} ({})", mb(total), mb(APP_BUDGET)));
+    sec.row("app size, every .wasm (budget; target)", format!("{} ({}; {})", mb(total), mb(APP_BUDGET), mb(APP_TARGET)));
     for s in &sizes {
         let value = match (&s.bytes, s.budget) {
-            (Ok(b), Some(budget)) => format!("{} ({}){}", mb(*b), mb(budget), if *b > budget { " OVER" } else { "" }),
+            (Ok(b), Some(budget)) => {
+                format!("{} ({}; {}){}", mb(*b), mb(budget), mb(COMPONENT_TARGET), if *b > budget { " OVER" } else { "" })
+            }
             (Ok(b), None) => format!("{} (no budget)", mb(*b)),
             (Err(_), _) => "not built".to_string(),
         };
@@ -146,15 +149,18 @@ mod tests {
             size("missing", Err("not built".into()), Some(1_000_000)),
             size("no_row", Ok(10), None),
             size("big", Ok(1_300_000), Some(1_200_000)),
-            size("generous", Ok(10), Some(2_000_000)),
         ]);
-        assert_eq!(p.len(), 4, "{p:?}");
+        assert_eq!(p.len(), 3, "{p:?}");
         assert!(p[0].starts_with("missing: cannot be measured"), "{p:?}");
         assert!(p[1].starts_with("no_row: no row"), "{p:?}");
         assert!(p[2].contains("1.30 MB is over its budget of 1.20 MB"), "{p:?}");
-        assert!(p[3].starts_with("generous: budget 2.00 MB is above"), "{p:?}");
-        let many: Vec<Size> = (0..7).map(|i| size(&format!("c{i}"), Ok(1_200_000), Some(1_500_000))).collect();
-        assert_eq!(problems(&many), vec!["the app: 8.40 MB is over its budget of 8.00 MB".to_string()]);
+        let many: Vec<Size> = (0..7).map(|i| size(&format!("c{i}"), Ok(2_100_000), Some(2_500_000))).collect();
+        assert_eq!(problems(&many), vec!["the app: 14.70 MB is over its budget of 14.00 MB".to_string()]);
+    }
+
+    #[test]
+    fn budgets_add_up_to_at_most_the_app_budget() {
+        assert!(BUDGETS.iter().map(|(_, b)| b).sum::<u64>() <= APP_BUDGET);
     }
 
     #[test]
