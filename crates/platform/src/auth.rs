@@ -18,6 +18,12 @@
 //!
 //! Handlers call [`require`] (or [`optional`]) and get a [`Caller`]; role
 //! checks go through [`Caller::require_role`].
+//!
+//! The signatures are computed by `hs256`, a `jsonwebtoken` crypto provider
+//! that knows HS256 and refuses every other algorithm (so no RSA, ECDSA or
+//! Ed25519 code is linked into the components).
+
+mod hs256;
 
 use crate::problem::{ApiError, ApiResult};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -205,6 +211,7 @@ impl KeySet {
 
     /// Signs `claims` with the current key, setting `kid`.
     pub fn sign(&self, claims: &Claims) -> anyhow::Result<String> {
+        hs256::install();
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.current.clone());
         let secret = &self.keys[&self.current];
@@ -217,6 +224,7 @@ impl KeySet {
     /// unknown `kid`, bad signature, expired (beyond leeway), wrong
     /// `iss`/`aud`, a required claim missing.
     pub fn verify(&self, token: &str) -> Result<Claims, String> {
+        hs256::install();
         let header = jsonwebtoken::decode_header(token).map_err(|_| "not a valid access token".to_string())?;
         if header.alg != Algorithm::HS256 {
             return Err("token algorithm is not accepted".into());
@@ -329,11 +337,16 @@ mod tests {
         let h = b64.encode(r#"{"alg":"none","typ":"JWT","kid":"k2"}"#);
         let p = b64.encode(serde_json::to_string(&claims(900)).unwrap());
         assert!(ks.verify(&format!("{h}.{p}.")).is_err(), "alg none");
-        // HS512 with the right secret is still refused: the server fixes the algorithm
+        // HS512 with the right secret is still refused: the server fixes the
+        // algorithm (and the provider cannot even make one)
         let mut header = Header::new(Algorithm::HS512);
         header.kid = Some("k2".into());
-        let t = jsonwebtoken::encode(&header, &claims(900), &EncodingKey::from_secret(ks.keys["k2"].as_bytes())).unwrap();
-        assert!(ks.verify(&t).is_err(), "swapped alg");
+        let e = jsonwebtoken::encode(&header, &claims(900), &EncodingKey::from_secret(ks.keys["k2"].as_bytes())).unwrap_err();
+        assert!(e.to_string().contains("HS256 tokens only"), "{e}");
+        let h512 = b64.encode(r#"{"alg":"HS512","typ":"JWT","kid":"k2"}"#);
+        let good = ks.sign(&claims(900)).unwrap();
+        let sig = good.rsplit('.').next().unwrap();
+        assert!(ks.verify(&format!("{h512}.{p}.{sig}")).is_err(), "swapped alg");
         // opaque refresh token
         assert!(ks.verify("rt_3q2+7w==").is_err());
         // missing exp

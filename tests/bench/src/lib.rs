@@ -6,8 +6,9 @@
 //!
 //! Phases, run on each host in turn (all of them on the runner, then all
 //! of them on Spin, in one sitting):
-//! 1. [`startup`] — cold/warm start to first 200, a trivial route's latency
-//!    and throughput under N clients, the host's memory;
+//! 1. [`startup`] — every component's size ([`sizes`]), cold/warm start
+//!    to first 200, a trivial route's latency and throughput under N
+//!    clients, the host's memory;
 //! 2. [`catalogue`] — search over the demo (or a generated) catalogue,
 //!    detail/inventory/availability of a 20,000-seat event;
 //! 3. [`rush`] — the sale rush with its invariant counts;
@@ -27,6 +28,7 @@ pub mod onsale;
 pub mod opts;
 pub mod report;
 pub mod rush;
+pub mod sizes;
 pub mod startup;
 pub mod stats;
 pub mod store;

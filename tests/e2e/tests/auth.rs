@@ -6,7 +6,7 @@
 use base64::Engine;
 use e2e::accounts::{self, login, refresh, register, unique_email, Tokens, PASSWORD};
 use e2e::{json, App, Value};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use hmac::{Hmac, Mac};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -31,10 +31,28 @@ fn claims(sub: &str, exp_in: i64) -> Value {
     json!({"sub": sub, "role": "customer", "iat": t, "exp": t + exp_in, "iss": "boxoffice", "aud": "boxoffice-api", "jti": "t1"})
 }
 
-fn sign(alg: Algorithm, kid: Option<&str>, secret: &str, claims: &Value) -> String {
-    let mut h = Header::new(alg);
-    h.kid = kid.map(str::to_string);
-    jsonwebtoken::encode(&h, claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+/// A JWS compact token (RFC 7515 §7.1) with header `{"alg", "typ", "kid"}`
+/// and `claims`, MAC'd by hand with HMAC over SHA-256/384/512 (`alg`
+/// `HS256`/`HS384`/`HS512`, RFC 7518 §3.2): the app's own JWT code signs
+/// HS256 only, and a forger uses none of it.
+fn sign(alg: &str, kid: Option<&str>, secret: &str, claims: &Value) -> String {
+    let mut header = json!({"alg": alg, "typ": "JWT"});
+    if let Some(kid) = kid {
+        header["kid"] = kid.into();
+    }
+    let input = format!("{}.{}", b64().encode(header.to_string()), b64().encode(claims.to_string()));
+    fn mac<M: Mac + hmac::digest::KeyInit>(secret: &str, input: &str) -> Vec<u8> {
+        let mut m = <M as Mac>::new_from_slice(secret.as_bytes()).expect("any key length");
+        m.update(input.as_bytes());
+        m.finalize().into_bytes().to_vec()
+    }
+    let sig = match alg {
+        "HS256" => mac::<Hmac<sha2::Sha256>>(secret, &input),
+        "HS384" => mac::<Hmac<sha2::Sha384>>(secret, &input),
+        "HS512" => mac::<Hmac<sha2::Sha512>>(secret, &input),
+        other => panic!("no MAC for {other}"),
+    };
+    format!("{input}.{}", b64().encode(sig))
 }
 
 fn session(app: &App, token: &str) -> e2e::Reply {
@@ -246,27 +264,27 @@ fn forged_and_malformed_access_tokens_are_401() {
     let h = |v: Value| b64().encode(v.to_string());
     let mut cases: Vec<(&str, String)> = vec![
         ("alg none", format!("{}.{}.", h(json!({"alg": "none", "typ": "JWT", "kid": DEV_KID})), h(claims(sub, 900)))),
-        ("HS512 with the real key", sign(Algorithm::HS512, Some(DEV_KID), DEV_SECRET, &claims(sub, 900))),
-        ("HS384 with the real key", sign(Algorithm::HS384, Some(DEV_KID), DEV_SECRET, &claims(sub, 900))),
-        ("wrong key", sign(Algorithm::HS256, Some(DEV_KID), "some-other-secret-of-at-least-32-bytes!", &claims(sub, 900))),
-        ("unknown kid", sign(Algorithm::HS256, Some("k9"), DEV_SECRET, &claims(sub, 900))),
-        ("no kid", sign(Algorithm::HS256, None, DEV_SECRET, &claims(sub, 900))),
-        ("expired beyond leeway", sign(Algorithm::HS256, Some(DEV_KID), DEV_SECRET, &claims(sub, -120))),
+        ("HS512 with the real key", sign("HS512", Some(DEV_KID), DEV_SECRET, &claims(sub, 900))),
+        ("HS384 with the real key", sign("HS384", Some(DEV_KID), DEV_SECRET, &claims(sub, 900))),
+        ("wrong key", sign("HS256", Some(DEV_KID), "some-other-secret-of-at-least-32-bytes!", &claims(sub, 900))),
+        ("unknown kid", sign("HS256", Some("k9"), DEV_SECRET, &claims(sub, 900))),
+        ("no kid", sign("HS256", None, DEV_SECRET, &claims(sub, 900))),
+        ("expired beyond leeway", sign("HS256", Some(DEV_KID), DEV_SECRET, &claims(sub, -120))),
         ("refresh token as access token", t.refresh_token.clone()),
         ("garbage", "a.b.c".into()),
     ];
     let mut no_exp = claims(sub, 900);
     no_exp.as_object_mut().unwrap().remove("exp");
-    cases.push(("missing exp", sign(Algorithm::HS256, Some(DEV_KID), DEV_SECRET, &no_exp)));
+    cases.push(("missing exp", sign("HS256", Some(DEV_KID), DEV_SECRET, &no_exp)));
     let mut bad_iss = claims(sub, 900);
     bad_iss["iss"] = json!("evil");
-    cases.push(("wrong iss", sign(Algorithm::HS256, Some(DEV_KID), DEV_SECRET, &bad_iss)));
+    cases.push(("wrong iss", sign("HS256", Some(DEV_KID), DEV_SECRET, &bad_iss)));
     let mut bad_aud = claims(sub, 900);
     bad_aud["aud"] = json!("other-api");
-    cases.push(("wrong aud", sign(Algorithm::HS256, Some(DEV_KID), DEV_SECRET, &bad_aud)));
+    cases.push(("wrong aud", sign("HS256", Some(DEV_KID), DEV_SECRET, &bad_aud)));
     let mut bad_role = claims(sub, 900);
     bad_role["role"] = json!("root");
-    cases.push(("unknown role", sign(Algorithm::HS256, Some(DEV_KID), DEV_SECRET, &bad_role)));
+    cases.push(("unknown role", sign("HS256", Some(DEV_KID), DEV_SECRET, &bad_role)));
     // a tampered payload with the original signature
     let parts: Vec<&str> = t.access_token.split('.').collect();
     let mut admin_claims = decode_part(&t.access_token, 1);
@@ -282,7 +300,7 @@ fn forged_and_malformed_access_tokens_are_401() {
     }
     // the real token, and one expired only within the 60 s leeway, pass
     assert_eq!(session(&app, &t.access_token).status, 200);
-    let just_expired = sign(Algorithm::HS256, Some(DEV_KID), DEV_SECRET, &claims(sub, -30));
+    let just_expired = sign("HS256", Some(DEV_KID), DEV_SECRET, &claims(sub, -30));
     assert_eq!(session(&app, &just_expired).status, 200, "60 s leeway");
     // a non-Bearer scheme is no credential at all
     let r = app.call("GET", "/api/auth/session", None, &[("authorization", &format!("Basic {}", t.access_token))]);
@@ -316,7 +334,7 @@ fn keys_rotate_without_logging_anyone_out_and_removed_keys_fail() {
     session(&retired, &old.access_token).assert_problem(401);
     assert_eq!(session(&retired, &new.access_token).status, 200);
     // and a k1-signed token made now (not expired) fails too
-    let forged_k1 = sign(Algorithm::HS256, Some("k1"), k1.1, &claims(&old.user_id, 900));
+    let forged_k1 = sign("HS256", Some("k1"), k1.1, &claims(&old.user_id, 900));
     session(&retired, &forged_k1).assert_problem(401);
 }
 
