@@ -21,8 +21,10 @@ pub const COMPONENT_TARGET: u64 = 1_500_000;
 
 /// Budget of the whole app, bytes: the sum of every distinct `.wasm` that
 /// `spin.toml` names (a service's `-internal` component shares its file).
-/// What the app weighs today (13.45 MB) plus 4 %; lower it as cuts land.
-pub const APP_BUDGET: u64 = 14_000_000;
+/// What the app weighs today (14.05 MB, after password reset in auth and
+/// per-ticket cancellation and the Redis-safe hold protocol in booking)
+/// plus about 4 %; lower it as cuts land.
+pub const APP_BUDGET: u64 = 14_600_000;
 
 /// Budget per component, bytes, by `.wasm` file stem (`events` for
 /// `events.wasm`). Every `.wasm` `spin.toml` names must have a row; a row
@@ -31,8 +33,8 @@ pub const APP_BUDGET: u64 = 14_000_000;
 /// and lower it when a cut lands. Today's sizes: HS256-only JWT, names
 /// stripped, opt-level 3, no LTO (README, Benchmarks).
 pub const BUDGETS: &[(&str, u64)] = &[
-    ("auth", 1_080_000),
-    ("booking", 1_660_000),
+    ("auth", 1_200_000),
+    ("booking", 2_020_000),
     ("events", 2_600_000),
     ("notifications", 2_130_000),
     ("payments", 1_620_000),
