@@ -266,8 +266,8 @@ mod tests {
     #[test]
     fn tickets_email_carries_every_ticket_escaped() {
         let tickets = vec![
-            TicketLine { ticket_id: "tkt_1".into(), code: "k.tkt_1.evt.sig1".into(), attendee: "Ada <b>".into(), seat_id: Some("S1-A-1".into()), tier_id: None },
-            TicketLine { ticket_id: "tkt_2".into(), code: "k.tkt_2.evt.sig2".into(), attendee: "Bob".into(), seat_id: None, tier_id: None },
+            TicketLine { ticket_id: "tkt_1".into(), code: "k.tkt_1.evt.sig1".into(), attendee: "Ada <b>".into(), seat_id: Some("S1-A-1".into()), tier_id: None, calendar_url: Some("https://box.example/api/tickets/tkt_1/calendar.ics?sig=a&b".into()) },
+            TicketLine { ticket_id: "tkt_2".into(), code: "k.tkt_2.evt.sig2".into(), attendee: "Bob".into(), seat_id: None, tier_id: None, calendar_url: None },
         ];
         let e = tickets_email("Rock <Night>", "Friday", "bkg_1", &tickets, "https://box.example/");
         assert_eq!(e.subject, "Your tickets for Rock <Night>");
