@@ -289,7 +289,9 @@ fn with_retry(app: &App, first: usize, token: &str, path: &str, body: &Value, ta
         _ => {
             tally.cut_off += 1;
             let r = app.try_call_on(0, "POST", path, Some(body), &[("authorization", &auth)]).expect("the survivor answers");
-            if r.status < 300 {
+            // served by the survivor: a hold won, or the business answer a
+            // live instance gives (409 taken / order limit) — not a 5xx
+            if r.status < 500 {
                 tally.retried_ok += 1;
             }
             r
@@ -355,7 +357,7 @@ fn killing_one_of_two_instances_mid_rush_loses_and_double_sells_nothing() {
     let total = |f: fn(&Tally) -> u64| tallies.iter().map(f).sum::<u64>();
     let bookings: Vec<&(String, String)> = tallies.iter().flat_map(|t| &t.bookings).collect();
     assert!(total(|t| t.cut_off) > 0, "the kill cut some requests off: {tallies:?}");
-    assert!(total(|t| t.retried_ok) > 0, "retries on the survivor succeeded: {tallies:?}");
+    assert!(total(|t| t.retried_ok) > 0, "retries on the survivor were served (2xx/4xx): {tallies:?}");
     // every booking is paid now, through the saga, and settles confirmed
     for (id, token) in &bookings {
         let b = app.get_as(token, &format!("/api/bookings/{id}")).json();
