@@ -611,7 +611,7 @@ fn arena(host: &Host, opts: &Opts, seats: usize, empty: &Ceiling, kv: &Ceiling, 
         let ticker = s.spawn(|| {
             let api = host.client();
             while !stop.load(Ordering::Relaxed) {
-                for path in ["/api/bookings/tick", "/api/payments/tick", "/api/tickets/tick", "/api/notifications/tick"] {
+                for path in rush::TICK_ROUTES {
                     host.tick(&api, path);
                 }
                 std::thread::sleep(Duration::from_secs(1));

@@ -297,13 +297,17 @@ pub fn run(host: &Host, opts: &Opts, sec: &mut Section, inv: &mut Invariants) {
     sec.row("host RSS after the rush (VmRSS / VmHWM)", host.rss_text());
 }
 
+/// The tick routes a timer sends during a sale: the hold sweep and every
+/// saga relay.
+pub const TICK_ROUTES: [&str; 4] = ["/api/bookings/tick", "/api/payments/tick", "/api/tickets/tick", "/api/notifications/tick"];
+
 /// Settles the saga of `event` with ticks, as a timer would send them,
 /// until every sold place has its ticket and no booking awaits payment (or
 /// 30 s); returns the bookings and valid tickets read from the app's files.
 pub fn settle_saga(host: &Host, api: &Remote, event: &str) -> (store::Bookings, i64) {
     let settle = Instant::now();
     loop {
-        for path in ["/api/bookings/tick", "/api/payments/tick", "/api/tickets/tick", "/api/notifications/tick"] {
+        for path in TICK_ROUTES {
             host.tick(api, path);
         }
         let db = store::bookings(&host.db_path("bookings"), event);
