@@ -69,25 +69,68 @@ struct VoidedTicket {
 pub fn cancel_ticket(req: Request, params: Params) -> ApiResult {
     let caller = platform::auth::require(&req)?;
     let body: Body = if req.body().is_empty() { Body::default() } else { platform::web::read_json(&req)? };
-    let id = params.get("id").unwrap_or_default().to_string();
-    let ticket_id = params.get("ticket_id").unwrap_or_default().to_string();
-    let not_found = || ApiError::NotFound(format!("booking {id} has no ticket {ticket_id}"));
-    crate::domain::parse_id("id", &id).map_err(|_| not_found())?;
-    crate::domain::parse_id("ticket_id", &ticket_id).map_err(|_| not_found())?;
+    let (id, ticket_id) = ids(&params)?;
     let conn = db::open()?;
-    let b = bookings::load(&conn, &id)?.ok_or_else(not_found)?;
+    let b = bookings::load(&conn, &id)?.ok_or_else(|| no_ticket(&id, &ticket_id))?;
     let staff_side = runs_the_event(&caller, &b)?;
     if !staff_side && b.user_id != caller.user_id {
-        return Err(not_found());
+        return Err(no_ticket(&id, &ticket_id));
     }
     if body.refund_minor.is_some() && !staff_side {
         return Err(ApiError::Forbidden("only the event's organizer or an admin sets the amount refunded".into()));
     }
-    if body.refund_minor.is_some_and(|r| r < 0) {
+    perform(&conn, &b, &ticket_id, body.refund_minor, staff_side, &caller.user_id)
+}
+
+/// The body of the chained route: payments' refund API, whose caller it has
+/// already authorised as the event's organizer or an admin.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InternalBody {
+    /// Minor units to refund; `None`: the ticket's price.
+    #[serde(default)]
+    refund_minor: Option<i64>,
+    /// `usr_…` of the person who asked, recorded as `cancelled_by`.
+    cancelled_by: String,
+}
+
+/// `POST /api/bookings/internal/:id/tickets/:ticket_id/cancel` (chained,
+/// `booking-internal` only) `{"refund_minor"?, "cancelled_by"}`: the same
+/// cancellation as [`cancel_ticket`] on the organizer's side (any time,
+/// any amount), for a refund of one ticket asked of payments
+/// (`POST /api/payments/{booking_id}/refunds` with `ticket_id`). Answers
+/// and errors as [`cancel_ticket`], less 401/403.
+pub fn cancel_ticket_internal(req: Request, params: Params) -> ApiResult {
+    let body: InternalBody = platform::web::read_json(&req)?;
+    let (id, ticket_id) = ids(&params)?;
+    crate::domain::parse_id("cancelled_by", &body.cancelled_by).map_err(|e| ApiError::Validation(vec![e]))?;
+    let conn = db::open()?;
+    let b = bookings::load(&conn, &id)?.ok_or_else(|| no_ticket(&id, &ticket_id))?;
+    perform(&conn, &b, &ticket_id, body.refund_minor, true, &body.cancelled_by)
+}
+
+fn no_ticket(id: &str, ticket_id: &str) -> ApiError {
+    ApiError::NotFound(format!("booking {id} has no ticket {ticket_id}"))
+}
+
+/// The booking id and ticket id of the path; 404 when either is not an id.
+fn ids(params: &Params) -> ApiResult<(String, String)> {
+    let id = params.get("id").unwrap_or_default().to_string();
+    let ticket_id = params.get("ticket_id").unwrap_or_default().to_string();
+    crate::domain::parse_id("id", &id).map_err(|_| no_ticket(&id, &ticket_id))?;
+    crate::domain::parse_id("ticket_id", &ticket_id).map_err(|_| no_ticket(&id, &ticket_id))?;
+    Ok((id, ticket_id))
+}
+
+/// The three steps of the module doc for an authorised caller
+/// (`staff_side`: the event's organizer or an admin, who may cancel after
+/// the start and set `refund_minor`).
+fn perform(conn: &Connection, b: &Booking, ticket_id: &str, refund_minor: Option<i64>, staff_side: bool, by: &str) -> ApiResult {
+    if refund_minor.is_some_and(|r| r < 0) {
         return Err(ApiError::field("refund_minor", "must be zero or a positive number of minor units"));
     }
-    if already(&conn, &ticket_id)?.is_some() {
-        return done(&conn, &b.id);
+    if already(conn, ticket_id)?.is_some() {
+        return done(conn, &b.id);
     }
     if b.status != "confirmed" {
         return Err(ApiError::conflict("not-cancellable", format!("a booking that is {} has no tickets to cancel one by one", b.status)));
@@ -95,18 +138,18 @@ pub fn cancel_ticket(req: Request, params: Params) -> ApiResult {
     if !staff_side && platform::clock::parse_rfc3339(&b.starts_at).is_some_and(|s| s <= platform::clock::now_ms()) {
         return Err(ApiError::conflict("not-cancellable", "the event has started; ask the organizer"));
     }
-    let cancelled = count(&conn, &b.id)?;
+    let cancelled = count(conn, &b.id)?;
     if cancelled + 1 >= b.attendees.as_array().map_or(0, Vec::len) as i64 {
         return Err(ApiError::conflict("last-ticket", "this is the booking's last ticket: cancel the booking instead"));
     }
-    let t = void_at_tickets(&b.id, &ticket_id)?;
+    let t = void_at_tickets(&b.id, ticket_id)?;
     let price = b.tiers.iter().find(|l| l.tier_id == t.tier_id).map_or(0, |l| l.price_minor);
-    let refund = body.refund_minor.unwrap_or(price);
+    let refund = refund_minor.unwrap_or(price);
     let kv = Kv::open()?;
-    give_back(&kv, &conn, &b, &t)?;
-    let event = platform::db::transaction(&conn, |c| record(c, &b, &t, price, refund, &caller.user_id))?;
-    saga::relay_events(&conn, &event.into_iter().collect::<Vec<_>>());
-    done(&conn, &b.id)
+    give_back(&kv, conn, b, &t)?;
+    let event = platform::db::transaction(conn, |c| record(c, b, &t, price, refund, by))?;
+    saga::relay_events(conn, &event.into_iter().collect::<Vec<_>>());
+    done(conn, &b.id)
 }
 
 /// The organizer of the booking's event (asked of events) or an admin.

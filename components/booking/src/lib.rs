@@ -17,6 +17,7 @@
 //! | `POST /api/bookings/admin/dead-letters/requeue` | retry one (admin) |
 //! | `POST /api/bookings/saga` | saga deliveries (service chaining only; 404 otherwise) |
 //! | `GET /api/bookings/internal/:id/state` | `{user_id, status}` of a booking, for payments (service chaining only) |
+//! | `POST /api/bookings/internal/:id/tickets/:ticket_id/cancel` | the organizer-side ticket cancellation, for payments' refund of one ticket (service chaining only; [`cancel_ticket::cancel_ticket_internal`]) |
 //! | `POST /api/bookings/tick` | hold sweep + relay retries (`Authorization: Bearer <tick_token>`) |
 //!
 //! Booking sells from its own copy of each event ([`inventory`]: tiers,
@@ -113,6 +114,8 @@ pub fn internal_router() -> Router {
     let mut r = Router::new();
     r.post("/api/bookings/saga", saga_inbox);
     r.get("/api/bookings/internal/:id/state", bookings::state);
+    // payments' refund of one ticket voids it here first
+    r.post("/api/bookings/internal/:id/tickets/:ticket_id/cancel", cancel_ticket::cancel_ticket_internal);
     // events asks what is sold or held before it reprices a tier
     r.get("/api/holds/availability/:event_id", availability::status);
     r

@@ -270,9 +270,14 @@ fn declined(p: &store::Payment, view: Json) -> Response {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RefundRequest {
-    amount_minor: i64,
+    /// Required unless `ticket_id` is given (then: the ticket's price).
+    #[serde(default)]
+    amount_minor: Option<i64>,
     #[serde(default)]
     reason: Option<String>,
+    /// `tkt_…`: refund this one ticket, voiding it ([`crate::ticket_refund`]).
+    #[serde(default)]
+    ticket_id: Option<String>,
 }
 
 /// `POST /api/payments/{booking_id}/refunds` (the event's organizer,
@@ -283,6 +288,12 @@ struct RefundRequest {
 /// twice. 409 `refund-refused` when the provider refused it (nothing
 /// went back; its refunds are then read from the provider, so one made
 /// in its dashboard meanwhile is counted).
+///
+/// Body `{"amount_minor"?, "reason"?, "ticket_id"?}`: with `ticket_id`
+/// (`tkt_…`) the refund is of that one ticket, which is voided first (its
+/// seat or place on sale again; [`crate::ticket_refund::refund_ticket`] for
+/// the answers), `amount_minor` defaulting to its price; without it
+/// `amount_minor` is required. The refund's `ticket_id` names the ticket.
 ///
 /// Who: money goes back on the word of whoever sells the event, its
 /// organizer (asked of events, [`platform::event_access`]), or an admin;
@@ -303,25 +314,35 @@ pub fn refund(req: Request, params: Params) -> ApiResult<Response> {
             return Err(ApiError::Forbidden("only the event's organizer or an admin refunds".into()));
         }
     }
-    platform::idempotency::once(&conn, &req, &caller.user_id, || refund_once(&req, &conn, booking_id))
+    platform::idempotency::once(&conn, &req, &caller.user_id, || refund_once(&req, &conn, booking_id, &caller.user_id))
 }
 
-fn refund_once(req: &Request, conn: &Connection, booking_id: String) -> ApiResult<Response> {
+fn refund_once(req: &Request, conn: &Connection, booking_id: String, by: &str) -> ApiResult<Response> {
     let key = platform::web::idempotency_key(req)?;
     let body: RefundRequest = platform::web::read_json(req)?;
-    if body.amount_minor <= 0 {
+    if body.amount_minor.is_some_and(|a| a <= 0) {
         return Err(ApiError::field("amount_minor", "must be a positive number of minor units"));
+    }
+    if let Some(t) = &body.ticket_id {
+        if !t.starts_with("tkt_") || t.len() > 64 || !t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(ApiError::field("ticket_id", "must be a ticket id (tkt_…)"));
+        }
     }
     let reason = body.reason.unwrap_or_else(|| "requested_by_staff".into());
     if reason.is_empty() || reason.len() > 200 {
         return Err(ApiError::field("reason", "must be 1-200 characters"));
     }
     let order = store::order(conn, &booking_id)?.ok_or_else(|| ApiError::NotFound("no payment for this booking".into()))?;
-    let provider = Provider::from_config()?;
     let paid = store::payments_of(conn, &booking_id)?
         .into_iter()
         .find(|p| p.is_paid())
         .ok_or_else(|| ApiError::conflict("not-paid", "nothing was paid for this booking"))?;
+    if let Some(ticket_id) = body.ticket_id.as_deref() {
+        let ask = crate::ticket_refund::TicketRefund { ticket_id, amount_minor: body.amount_minor, reason: &reason, request_key: key.as_deref(), by };
+        return crate::ticket_refund::refund_ticket(conn, &order, &paid, &ask);
+    }
+    let amount_minor = body.amount_minor.ok_or_else(|| ApiError::field("amount_minor", "is required (or give ticket_id to refund one ticket)"))?;
+    let provider = Provider::from_config()?;
     if let Some(k) = &key {
         let existing = conn.execute(
             "SELECT id FROM refunds WHERE payment_id = ? AND request_key = ?",
@@ -333,7 +354,7 @@ fn refund_once(req: &Request, conn: &Connection, booking_id: String) -> ApiResul
             return platform::web::ok(&r.view());
         }
     }
-    let id = platform::db::transaction(conn, |c| flow::reserve_refund(c, &paid.id, Some(body.amount_minor), &reason, key.as_deref()))?
+    let id = platform::db::transaction(conn, |c| flow::reserve_refund(c, &paid.id, Some(amount_minor), &reason, key.as_deref(), None))?
         .ok_or_else(|| {
             ApiError::conflict(
                 "refund-exceeds-payment",

@@ -167,7 +167,7 @@ fn cancelled(c: &Connection, e: BookingCancelled, out: &mut Followups) -> ApiRes
     )?;
     for p in store::payments_of(c, &e.booking_id)? {
         if p.is_paid() {
-            if let Some(id) = crate::flow::reserve_refund(c, &p.id, None, &reason, None)? {
+            if let Some(id) = crate::flow::reserve_refund(c, &p.id, None, &reason, None, None)? {
                 out.refunds.push(id);
             }
         }
@@ -212,12 +212,16 @@ fn ticket_cancelled(c: &Connection, e: TicketCancelled, out: &mut Followups) -> 
         eprintln!("payments: ticket {} of {} cancelled, but nothing was paid", e.ticket_id, e.booking_id);
         return Ok(());
     };
+    // the refund API may have refunded it already (`api::refund` with a ticket_id)
+    if store::refund_of_ticket(c, &e.ticket_id)?.is_some() {
+        return Ok(());
+    }
     // never more than what is left of the payment
     let amount = e.refund_minor.min(paid.amount_minor - paid.refund_reserved_minor);
     if amount <= 0 {
         return Ok(());
     }
-    if let Some(id) = crate::flow::reserve_refund(c, &paid.id, Some(amount), TICKET_REFUND, Some(&e.ticket_id))? {
+    if let Some(id) = crate::flow::reserve_refund(c, &paid.id, Some(amount), TICKET_REFUND, None, Some(&e.ticket_id))? {
         out.refunds.push(id);
     }
     Ok(())

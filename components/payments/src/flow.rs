@@ -186,7 +186,7 @@ pub fn apply_intent(c: &Connection, intent: &Intent, out: &mut Followups) -> Api
             if won.rows.is_empty() {
                 // The booking was cancelled, or another attempt already paid it:
                 // this money must go back.
-                if let Some(id) = reserve_refund(c, &p.id, None, "duplicate_or_cancelled", None)? {
+                if let Some(id) = reserve_refund(c, &p.id, None, "duplicate_or_cancelled", None, None)? {
                     out.refunds.push(id);
                 }
             } else {
@@ -272,19 +272,23 @@ pub fn cancel_open(c: &Connection, booking_id: &str, now: i64) -> ApiResult<Vec<
 const REMAINING: &str = "SELECT amount_minor - refund_reserved_minor AS left FROM payments WHERE id = ? AND status IN ('succeeded', 'partially_refunded')";
 const RESERVE: &str = "UPDATE payments SET refund_reserved_minor = refund_reserved_minor + ?, updated_ms = ? \
      WHERE id = ? AND status IN ('succeeded', 'partially_refunded') AND refund_reserved_minor + ? <= amount_minor RETURNING id";
-const INSERT_REFUND: &str = "INSERT INTO refunds (id, payment_id, amount_minor, reason, request_key, status, next_try_ms, created_ms, updated_ms) \
-     VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)";
+const INSERT_REFUND: &str = "INSERT INTO refunds (id, payment_id, amount_minor, reason, request_key, ticket_id, status, next_try_ms, created_ms, updated_ms) \
+     VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)";
 
 /// Reserves a refund of `amount` (all that is left when `None`) from payment
 /// `payment_id` and records it `pending` (inside the caller's transaction).
 /// `Ok(None)` when nothing is left to refund (or the amount exceeds what is
-/// left: the caller decides whether that is an error).
+/// left: the caller decides whether that is an error). `request_key`: the
+/// client's `Idempotency-Key`; `ticket_id`: the one cancelled ticket it
+/// refunds (at most one refund per ticket: look for it first with
+/// [`crate::store::refund_of_ticket`] in the same transaction).
 pub fn reserve_refund(
     c: &Connection,
     payment_id: &str,
     amount: Option<i64>,
     reason: &str,
     request_key: Option<&str>,
+    ticket_id: Option<&str>,
 ) -> ApiResult<Option<String>> {
     let amount = match amount {
         Some(a) => a,
@@ -310,6 +314,7 @@ pub fn reserve_refund(
             Value::Integer(amount),
             Value::Text(reason.into()),
             request_key.map(|k| Value::Text(k.into())).unwrap_or(Value::Null),
+            ticket_id.map(|t| Value::Text(t.into())).unwrap_or(Value::Null),
             Value::Integer(now),
             Value::Integer(now),
             Value::Integer(now),

@@ -6,7 +6,7 @@
 //! | `GET  /api/payments/health` | anyone | database check |
 //! | `GET  /api/payments/:booking_id` | buyer, staff, admin | payment view (below) |
 //! | `POST /api/payments/:booking_id/pay` `{method:"card", card:{number,exp_month,exp_year,cvc}}` or `{method:"card", payment_method:"pm_…"}`, optional `return_url` (same-site path) | buyer | 200 view (`succeeded`, or `requires_action` with `next_action.url`); 202 view (`processing`); 402 `card-declined` (+`decline_code`, `attempts_left`, `payment`); 409 `hold-expired` / `booking-cancelled` / `attempts-exhausted` / `sales-closed` (the event's sales closed before the booking was paid: the attempt is cancelled at the provider and `PaymentFailed {reason: sales_closed}` makes booking release the places; a payment already in flight finishes); 502/503 provider fault before anything could be charged (intent creation failed, or the provider refused/redirected the confirmation: retryable, nothing charged); 202 view with `outcome_unknown: true` when the confirmation's answer was lost (timeout, transport failure, 5xx, unreadable answer — the card MAY have been charged: poll the `Location`, or pay again with the same card, which is safe: the same attempt is re-confirmed with the same provider Idempotency-Key, never a second charge) |
-//! | `POST /api/payments/:booking_id/refunds` `{amount_minor, reason?}` (+`Idempotency-Key`) | the event's organizer, admin | 201 refund (`succeeded`) / 202 (`pending`); 409 `not-paid` / `refund-exceeds-payment` / `refund-refused` (the provider said no) |
+//! | `POST /api/payments/:booking_id/refunds` `{amount_minor?, reason?, ticket_id?}` (+`Idempotency-Key`) | the event's organizer, admin | 201 refund (`succeeded`) / 202 (`pending`); with `ticket_id` that ticket is voided and the refund names it (200: refunded already; [`ticket_refund`]); 409 `not-paid` / `refund-exceeds-payment` / `refund-refused` (the provider said no) / `ticket-already-refunded` / `nothing-to-refund` / `checked-in` / `last-ticket` |
 //! | `GET  /api/payments/:booking_id/events` | staff, admin | saga events emitted for the booking |
 //! | `POST /api/payments/webhook` | the provider (signed) | 200 `{received, event_id, duplicate}`; 400 bad signature; 413 over 256 KiB; 503 (not recorded: deliver again) when a refund made at the provider cannot be read or placed yet |
 //! | `POST /api/payments/tick` | Bearer `tick_token` | reconciliation, refunds, relay report |
@@ -38,6 +38,7 @@ pub mod flow;
 pub mod provider;
 pub mod signature;
 pub mod store;
+pub mod ticket_refund;
 pub mod tick;
 pub mod webhook;
 
@@ -50,6 +51,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 2, name: "confirm_unknown", sql: include_str!("../../../sql/payments/0002_confirm_unknown.sql") },
     Migration { version: 3, name: "sales_close", sql: include_str!("../../../sql/payments/0003_sales_close.sql") },
     Migration { version: 4, name: "provider_refunds", sql: include_str!("../../../sql/payments/0004_provider_refunds.sql") },
+    Migration { version: 5, name: "ticket_refunds", sql: include_str!("../../../sql/payments/0005_ticket_refunds.sql") },
     platform::idempotency::MIGRATION,
 ];
 

@@ -63,6 +63,8 @@ pub struct Refund {
     pub status: String,
     pub attempts: i64,
     pub created_ms: i64,
+    /// `tkt_…` the refund is for, when one cancelled ticket is refunded.
+    pub ticket_id: Option<String>,
 }
 
 fn text(r: &Row, c: &str) -> Option<String> {
@@ -157,6 +159,7 @@ impl Refund {
             status: text(r, "status").unwrap_or_default(),
             attempts: int(r, "attempts"),
             created_ms: int(r, "created_ms"),
+            ticket_id: text(r, "ticket_id"),
         }
     }
 
@@ -168,6 +171,7 @@ impl Refund {
             "amount_minor": self.amount_minor,
             "reason": self.reason,
             "status": self.status,
+            "ticket_id": self.ticket_id,
             "created_at": platform::clock::rfc3339(self.created_ms),
         })
     }
@@ -180,6 +184,7 @@ const PAYMENT_BY_INTENT: &str = "SELECT * FROM payments WHERE intent_id = ?";
 const REFUNDS_OF: &str =
     "SELECT r.* FROM refunds r JOIN payments p ON p.id = r.payment_id WHERE p.booking_id = ? ORDER BY r.created_ms, r.id";
 const REFUND_BY_ID: &str = "SELECT * FROM refunds WHERE id = ?";
+const REFUND_OF_TICKET: &str = "SELECT * FROM refunds WHERE ticket_id = ?";
 
 /// The order of `booking_id`.
 pub fn order(c: &Connection, booking_id: &str) -> Result<Option<Order>, spin_sdk::sqlite3::Error> {
@@ -204,6 +209,11 @@ pub fn payment_by_intent(c: &Connection, intent_id: &str) -> Result<Option<Payme
 /// Every refund of `booking_id`.
 pub fn refunds_of(c: &Connection, booking_id: &str) -> Result<Vec<Refund>, spin_sdk::sqlite3::Error> {
     Ok(c.execute(REFUNDS_OF, &[Value::Text(booking_id.into())])?.rows().map(|r| Refund::from_row(&r)).collect())
+}
+
+/// The refund of cancelled ticket `ticket_id` (`tkt_…`), if it has one.
+pub fn refund_of_ticket(c: &Connection, ticket_id: &str) -> Result<Option<Refund>, spin_sdk::sqlite3::Error> {
+    Ok(c.execute(REFUND_OF_TICKET, &[Value::Text(ticket_id.into())])?.rows().next().map(|r| Refund::from_row(&r)))
 }
 
 /// One refund by id.

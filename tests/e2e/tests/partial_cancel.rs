@@ -203,3 +203,103 @@ fn a_cancel_racing_the_door_scan_ends_with_exactly_one_of_them() {
     let seat = o.tickets[1]["seat_id"].as_str().unwrap();
     assert_eq!(seat_status(&app, &o.event_id, seat), "available");
 }
+
+fn refund_ticket(app: &App, token: &str, o: &Order, body: Value) -> Reply {
+    app.post_as(token, &format!("/api/payments/{}/refunds", o.booking_id), &body)
+}
+
+fn ticket_status(app: &App, o: &Order, id: &str) -> String {
+    let all = t::my_tickets(app, &o.buyer.token, Some(&o.booking_id));
+    all.into_iter().find(|tk| tk["id"] == id).map(|tk| tk["status"].as_str().unwrap_or_default().to_string()).unwrap_or_default()
+}
+
+/// The refund API with a `ticket_id` (issue 13, item 6): the ticket is
+/// voided, its seat is on sale again, and the refund names it; a refused
+/// request changes nothing; asking again, or racing the buyer's own cancel
+/// of the same ticket, refunds it once.
+#[test]
+fn a_refund_of_one_ticket_through_the_refund_api_names_and_voids_it() {
+    let app = accounts::spawn(&[]);
+    let o = order(&app, 6, 5);
+    let org = &o.org.token;
+    let id = |i: usize| o.tickets[i]["id"].as_str().unwrap().to_string();
+
+    // refused requests change nothing
+    refund_ticket(&app, org, &o, json!({"ticket_id": "nope"})).assert_problem(422);
+    refund_ticket(&app, org, &o, json!({"ticket_id": id(0), "amount_minor": 0})).assert_problem(422);
+    refund_ticket(&app, org, &o, json!({})).assert_problem(422);
+    refund_ticket(&app, org, &o, json!({"ticket_id": "tkt_01jdx3v9k7m2q8w4e6r5t0y1za"})).assert_problem(404);
+    refund_ticket(&app, &o.buyer.token, &o, json!({"ticket_id": id(0)})).assert_problem(403);
+    let too_much = refund_ticket(&app, org, &o, json!({"ticket_id": id(0), "amount_minor": 5 * 4500 + 1})).assert_problem(409);
+    assert_eq!(too_much["type"], "/problems/refund-exceeds-payment");
+    assert_eq!(ticket_status(&app, &o, &id(0)), "valid", "a refused refund voids nothing");
+
+    // the ticket's price by default; the refund names the ticket
+    let seat = o.tickets[0]["seat_id"].as_str().unwrap().to_string();
+    let r = refund_ticket(&app, org, &o, json!({"ticket_id": id(0), "reason": "seat broken"}));
+    assert!(r.status == 201 || r.status == 202, "{}", r.text());
+    let refund = r.json();
+    assert_eq!((refund["ticket_id"].as_str(), refund["amount_minor"].as_i64()), (Some(id(0).as_str()), Some(4500)), "{refund}");
+    assert_eq!(ticket_status(&app, &o, &id(0)), "void");
+    assert_eq!(seat_status(&app, &o.event_id, &seat), "available", "the seat is on sale again");
+    let s = refunded(&app, &o, 4500);
+    let listed: Vec<&Value> = s["refunds"].as_array().unwrap().iter().collect();
+    assert_eq!(listed.len(), 1, "{s}");
+    assert_eq!(listed[0]["ticket_id"], id(0).as_str());
+    let b = app.get_as(&o.buyer.token, &format!("/api/bookings/{}", o.booking_id)).json();
+    assert_eq!((b["tickets_remaining"].as_i64(), b["cancelled_tickets"][0]["ticket_id"].as_str()), (Some(4), Some(id(0).as_str())), "{b}");
+
+    // asked again: the same refund; with another amount: refused
+    let again = refund_ticket(&app, org, &o, json!({"ticket_id": id(0)}));
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert_eq!(again.json()["refund_id"], refund["refund_id"]);
+    assert_eq!(refund_ticket(&app, org, &o, json!({"ticket_id": id(0), "amount_minor": 100})).assert_problem(409)["type"], "/problems/ticket-already-refunded");
+
+    // a ticket the buyer cancelled is already refunded: the refund API names that refund
+    assert_eq!(cancel(&app, &o.buyer.token, &o, &id(1), json!({})).status, 200);
+    refunded(&app, &o, 9000);
+    let theirs = refund_ticket(&app, org, &o, json!({"ticket_id": id(1)}));
+    assert_eq!((theirs.status, theirs.json()["ticket_id"].as_str()), (200, Some(id(1).as_str())), "{}", theirs.text());
+
+    // two refund requests for one ticket at once, and one racing the buyer's cancel: once each
+    let barrier = Barrier::new(3);
+    let answers: Vec<Reply> = std::thread::scope(|s| {
+        let hs = [
+            s.spawn(|| {
+                barrier.wait();
+                refund_ticket(&app, org, &o, json!({"ticket_id": id(2), "amount_minor": 2000}))
+            }),
+            s.spawn(|| {
+                barrier.wait();
+                refund_ticket(&app, org, &o, json!({"ticket_id": id(2), "amount_minor": 2000}))
+            }),
+            s.spawn(|| {
+                barrier.wait();
+                cancel(&app, &o.buyer.token, &o, &id(2), json!({}))
+            }),
+        ];
+        hs.map(|h| h.join().unwrap()).into_iter().collect()
+    });
+    for a in &answers {
+        assert!([200, 201, 202, 409].contains(&a.status), "{} {}", a.status, a.text());
+        if a.status == 409 {
+            // the buyer's cancel won with the ticket's price; the other amount is refused
+            assert_eq!(a.json()["type"], "/problems/ticket-already-refunded", "{}", a.text());
+        }
+    }
+    let s = settle(&app, 20, || {
+        let s = pay::status(&app, &o.buyer.token, &o.booking_id);
+        let mine: Vec<Value> = s["refunds"].as_array().unwrap().iter().filter(|r| r["ticket_id"] == id(2).as_str()).cloned().collect();
+        (mine.len() == 1 && mine[0]["status"] != "pending").then_some(s)
+    })
+    .unwrap_or_else(|| panic!("ticket {} not refunded exactly once: {}", id(2), pay::status(&app, &o.buyer.token, &o.booking_id)));
+    let paid_back = s["refunded_minor"].as_i64().unwrap();
+    assert!(paid_back == 9000 + 2000 || paid_back == 9000 + 4500, "{s}");
+    assert_eq!(ticket_status(&app, &o, &id(2)), "void");
+
+    // the last tickets: booking's refusals come back as they are
+    assert_eq!(refund_ticket(&app, org, &o, json!({"ticket_id": id(3)})).status, 201);
+    let last = refund_ticket(&app, org, &o, json!({"ticket_id": id(4)})).assert_problem(409);
+    assert_eq!(last["type"], "/problems/last-ticket", "{last}");
+    assert_eq!(ticket_status(&app, &o, &id(4)), "valid");
+}
