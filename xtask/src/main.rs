@@ -161,10 +161,13 @@ fn probe_component_packages(root: &Path) -> Vec<String> {
 /// Builds the app's components (and, for tests, the probe components) for
 /// wasm in one cargo invocation, then the runner in release mode.
 ///
-/// `with_runner`: also `cargo build --release -p runner`. The test command
-/// leaves that to `cargo test --release --workspace`, which builds the same
-/// binary for the runner's own tests; building it alone first resolves
-/// wasmtime's dependency features differently and compiles it twice.
+/// `with_runner`: also the runner's binary, as `cargo build --release
+/// --workspace --bin boxoffice-runner`: selecting the whole workspace makes
+/// cargo unify dependency features exactly as the test command's `cargo
+/// test --release --workspace` does, so `up` after `test` (or `test` after
+/// `up`) reuses every compiled crate. `-p runner` alone resolves wasmtime's
+/// dependencies with fewer features and compiled it a second time (14
+/// minutes on the 2-core box).
 fn build_all(root: &Path, with_probes: bool, with_runner: bool) -> Res {
     ensure_wasm_target()?;
     let mut pkgs = app_component_packages(root)?;
@@ -180,7 +183,7 @@ fn build_all(root: &Path, with_probes: bool, with_runner: bool) -> Res {
         run(&mut cmd)?;
     }
     if with_runner {
-        run(cargo().args(["build", "--release", "-p", "runner"]))?;
+        run(cargo().args(["build", "--release", "--workspace", "--bin", "boxoffice-runner"]))?;
     }
     Ok(())
 }
