@@ -30,7 +30,7 @@ const WASM_TARGET: &str = "wasm32-wasip2";
 /// The `admin_email` of `cargo xtask up` when the caller sets none.
 const LOCAL_ADMIN_EMAIL: &str = "admin@boxoffice.local";
 
-/// Tick routes the runner calls (DESIGN §3), with their period in seconds.
+/// Tick routes the runner calls (docs/DESIGN.md §3), with their period in seconds.
 /// Only those whose component exists in `spin.toml` are used.
 const TICKS: &[(&str, &str, u32)] = &[
     ("booking", "/api/bookings/tick", 5),

@@ -1,4 +1,4 @@
-//! `auth`: accounts, credentials and sessions (DESIGN §2, §6).
+//! `auth`: accounts, credentials and sessions (docs/DESIGN.md §2, §6).
 //!
 //! | route | who | answer |
 //! |---|---|---|

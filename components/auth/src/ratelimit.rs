@@ -2,7 +2,7 @@
 //!
 //! Each (limit, subject, window) has one counter key
 //! `rl:<limit>:<window index>:<sha256(subject) prefix>`, bumped with the
-//! atomic `wasi:keyvalue/atomics.increment` (DESIGN §5: atomic on Spin's
+//! atomic `wasi:keyvalue/atomics.increment` (docs/DESIGN.md §5: atomic on Spin's
 //! SQLite and Redis backends). The counter is never `set`. The subject
 //! (an e-mail address or an IP) is hashed so the store holds no personal
 //! data. When a window's first hit arrives the previous window's key is

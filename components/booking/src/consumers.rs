@@ -58,7 +58,7 @@ fn emit(c: &Connection, event_type: &str, payload: &Json) -> ApiResult<()> {
 /// is still ours; if it expired meanwhile the seats are claimed again if
 /// still free; otherwise the booking is cancelled with reason
 /// `seats_unavailable` and `BookingCancelled` makes payments refund
-/// (DESIGN §3 step 7).
+/// (docs/DESIGN.md §3 step 7).
 fn payment_succeeded(kv: &Kv, c: &Connection, p: &Json) -> ApiResult<()> {
     let Some(b) = booking(c, p)? else { return Ok(()) };
     let payment_id = text(p, "payment_id")?.to_string();

@@ -62,7 +62,7 @@ use platform::{ApiError, ApiResult};
 use serde::{Deserialize, Serialize};
 use spin_sdk::sqlite3::{Connection, Value};
 
-/// Longest a hold can live (DESIGN §4: at most 15 minutes).
+/// Longest a hold can live (docs/DESIGN.md §4: at most 15 minutes).
 pub const MAX_TTL_SECS: i64 = 900;
 
 /// The configured hold lifetime: Spin variable `hold_ttl_seconds`

@@ -234,7 +234,7 @@ impl Inventory {
         }
     }
 
-    /// The sales rules (DESIGN §2; issue 5 for holds, issue 13 for every
+    /// The sales rules (docs/DESIGN.md §2; issue 5 for holds, issue 13 for every
     /// later step): nothing is held, checked out or paid for a draft or
     /// cancelled event, before `sales_start`, or once sales closed
     /// ([`Inventory::sales_close_ms`]). Each refusal is a 409 with its own

@@ -4,7 +4,7 @@
 //! ## Which operations, and why only these
 //!
 //! Holds must be correct on every key-value backend Spin really ships,
-//! because production with more than one replica (SpinKube, DESIGN §5)
+//! because production with more than one replica (SpinKube, docs/DESIGN.md §5)
 //! puts this store on Redis while a single `spin up` keeps it in a SQLite
 //! file. The two differ, and Spin 4.0.2's Redis backend
 //! (`crates/key-value-redis` at tag v4.0.2) has bugs:

@@ -1,5 +1,5 @@
 //! `booking`: seat availability, seat holds (Spin KV store `holds`) and
-//! bookings, plus booking's side of the saga (DESIGN §2–§5).
+//! bookings, plus booking's side of the saga (docs/DESIGN.md §2–§5).
 //!
 //! | route | what |
 //! |---|---|
@@ -44,7 +44,7 @@
 //! | SQLite `bookings` | open: 3 PRAGMAs + 2×(schema table check, applied versions) — reads; the event's copy: 2 SELECTs (event row, tiers); ONE `BEGIN IMMEDIATE` transaction: 1 SELECT of the n seats by primary key, 1 UPDATE of those n rows, 1 SELECT + 1 UPDATE of the status blob, 1 UPDATE per tier held (usually 1), 1 INSERT of the sweep index row | 1 transaction |
 //! | KV `holds` | open; 1 increment (the user's allowance); n increments (the seat locks); 1 `set-many` of the n owner records and the hold record | n + 2 |
 //!
-//! That is what correctness needs under DESIGN §5: one atomic increment per
+//! That is what correctness needs under docs/DESIGN.md §5: one atomic increment per
 //! seat decides who holds it, one decides the order limit, and the owner
 //! records and the hold must be stored before anyone may trust the claim
 //! (one batched write; atomic on Spin's SQLite backend, `MSET` on Redis).

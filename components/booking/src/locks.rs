@@ -1,6 +1,6 @@
 //! Claiming and giving back seats, general-admission places and a user's
 //! ticket allowance in the `holds` store — correct under Spin's real KV
-//! semantics (DESIGN §5).
+//! semantics (docs/DESIGN.md §5).
 //!
 //! ## Keys
 //!

@@ -1,6 +1,6 @@
 //! `events`: the catalogue — venues and seat maps, events and price tiers,
 //! the organizer lifecycle, search, public detail with schema.org JSON-LD,
-//! and importers (DESIGN §2).
+//! and importers (docs/DESIGN.md §2).
 //!
 //! | route | who | answer |
 //! |---|---|---|

@@ -1,5 +1,5 @@
 //! `EventCancelled` and `EventChanged` through the saga outbox of
-//! `crates/saga` (DESIGN §3).
+//! `crates/saga` (docs/DESIGN.md §3).
 //!
 //! * `EventCancelled` `{"event_id","title","reason","cancelled_at"}`
 //!   (booking, notifications).
@@ -37,7 +37,7 @@ pub fn emit_cancelled(conn: &Connection, payload: &Json) -> ApiResult<saga::Even
 
 thread_local! {
     /// `EventChanged` events emitted by this request (one request per
-    /// component instance, DESIGN §5), for [`relay_changed`].
+    /// component instance, docs/DESIGN.md §5), for [`relay_changed`].
     static CHANGED: std::cell::RefCell<Vec<saga::Event>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 

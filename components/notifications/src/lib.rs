@@ -1,5 +1,5 @@
 //! `notifications`: email jobs through an HTTP email provider and in-site
-//! messages, driven by saga events (DESIGN §2, §3).
+//! messages, driven by saga events (docs/DESIGN.md §2, §3).
 //!
 //! | route | who | answer |
 //! |---|---|---|

@@ -15,7 +15,7 @@
 //! sent again returns the first answer without sending again (Resend keeps
 //! keys 24 h), so a retry after a lost answer never doubles an email.
 //!
-//! Configuration (Spin variables, DESIGN §6): `email_api_base` (default
+//! Configuration (Spin variables, docs/DESIGN.md §6): `email_api_base` (default
 //! `http://sandbox.spin.internal/sandbox/email`, the local stand-in reached
 //! over service chaining), `email_api_token` (secret), `email_from`.
 

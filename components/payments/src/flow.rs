@@ -2,7 +2,7 @@
 //! transaction (no provider call ever runs inside a transaction: the
 //! provider may call our webhook while we wait for it).
 //!
-//! The rules (DESIGN §3, §4):
+//! The rules (docs/DESIGN.md §3, §4):
 //! * A payment's status only moves forward ([`rank`]); a paid payment never
 //!   moves backwards, whatever order the provider's news arrives in.
 //! * `PaymentSucceeded` is emitted once per booking, by whichever path

@@ -1,5 +1,5 @@
 //! `payments`: collects the money for bookings through a PaymentIntents-style
-//! provider (DESIGN §2, §3).
+//! provider (docs/DESIGN.md §2, §3).
 //!
 //! | route | who | answer |
 //! |---|---|---|

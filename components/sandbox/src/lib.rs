@@ -1,4 +1,4 @@
-//! `sandbox`: local stand-ins for the outside providers (DESIGN §2). Every
+//! `sandbox`: local stand-ins for the outside providers (docs/DESIGN.md §2). Every
 //! route answers 404 unless the `sandbox_enabled` variable is true: it is
 //! false by default (`spin.toml`, and [`enabled`] when unset), so a plain
 //! deployment ships no sandbox; `cargo xtask up` and the test harnesses turn

@@ -1,5 +1,5 @@
 //! `tickets`: one signed ticket per attendee of a confirmed booking, its QR
-//! code and calendar file, voiding, and check-in at the door (DESIGN §2, §3).
+//! code and calendar file, voiding, and check-in at the door (docs/DESIGN.md §2, §3).
 //!
 //! | route | who | answer |
 //! |---|---|---|

@@ -1,5 +1,5 @@
 //! `users`: profiles, notification settings, the admin user list, role
-//! changes and account deletion (DESIGN §2).
+//! changes and account deletion (docs/DESIGN.md §2).
 //!
 //! `:id` is a user id (`usr_…`) or `me`. A caller reaches only their own
 //! id; admins reach every id. Another user's id answers 404 to non-admins

@@ -1,4 +1,4 @@
-//! Bearer-token authentication shared by every component (DESIGN §6).
+//! Bearer-token authentication shared by every component (docs/DESIGN.md §6).
 //!
 //! Access tokens are JWTs (RFC 7519) signed with HS256 (RFC 7518 §3.2). The
 //! server fixes the algorithm: a token whose header says anything else

@@ -1,4 +1,4 @@
-//! Configuration: Spin variables only (DESIGN §6).
+//! Configuration: Spin variables only (docs/DESIGN.md §6).
 //!
 //! Names are lower snake case (`hold_ttl_seconds`); each can be overridden by
 //! the environment as `SPIN_VARIABLE_<NAME>` in Spin and in the local runner.

@@ -1,6 +1,6 @@
 //! SQLite access: labelled connections, idempotent migrations, row helpers.
 //!
-//! Spin has no migration runner on every platform (DESIGN §5), so each
+//! Spin has no migration runner on every platform (docs/DESIGN.md §5), so each
 //! component applies its own migrations on open. Migrations are numbered SQL
 //! files under `sql/<component>/` embedded with `include_str!`; the applied
 //! versions are recorded in `schema_migrations`. Spin's `execute` runs ONE
@@ -119,7 +119,7 @@ pub fn rollback(conn: &Connection) {
 /// Runs `f` inside `BEGIN IMMEDIATE … COMMIT`, rolling back when `f` fails.
 ///
 /// Keep `f` short: with a remote libSQL backend each statement is a round
-/// trip (DESIGN §5).
+/// trip (docs/DESIGN.md §5).
 pub fn transaction<T, E: From<Error>>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E> {
     conn.execute("BEGIN IMMEDIATE", &[])?;
     match f(conn) {

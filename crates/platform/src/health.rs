@@ -1,4 +1,4 @@
-//! `GET <prefix>/health` (DESIGN §6): 200 when every dependency answers,
+//! `GET <prefix>/health` (docs/DESIGN.md §6): 200 when every dependency answers,
 //! 503 otherwise, with what was checked:
 //!
 //! ```json

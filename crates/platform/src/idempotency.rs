@@ -1,4 +1,4 @@
-//! `Idempotency-Key` for state-creating POSTs (DESIGN §6), after the IETF
+//! `Idempotency-Key` for state-creating POSTs (docs/DESIGN.md §6), after the IETF
 //! httpapi draft "The Idempotency-Key HTTP Header Field"
 //! (draft-ietf-httpapi-idempotency-key-header).
 //!

@@ -1,4 +1,4 @@
-//! Opaque, URL-safe, time-sortable identifiers (DESIGN §6).
+//! Opaque, URL-safe, time-sortable identifiers (docs/DESIGN.md §6).
 //!
 //! Shape: `<prefix>_<ULID>` where the ULID (ulid/spec: 48-bit millisecond
 //! timestamp + 80 random bits, Crockford base32, 26 characters) is

@@ -1,4 +1,4 @@
-//! Shared conventions of the Boxoffice components (DESIGN §6).
+//! Shared conventions of the Boxoffice components (docs/DESIGN.md §6).
 //!
 //! Every component builds its HTTP surface from the pieces here so that the
 //! whole API speaks one dialect:

@@ -173,7 +173,7 @@ pub fn request_id(req: &Request) -> String {
 ///
 /// Spin appends its own `spin-*` headers after the client's, so a client can
 /// send a forged `spin-client-addr` first; only the last value is trusted
-/// (DESIGN §5).
+/// (docs/DESIGN.md §5).
 pub fn header_last<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.headers()
         .filter(|(n, _)| n.eq_ignore_ascii_case(name))

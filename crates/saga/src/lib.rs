@@ -1,4 +1,4 @@
-//! The saga backbone (DESIGN §3): how Boxoffice components tell each other
+//! The saga backbone (docs/DESIGN.md §3): how Boxoffice components tell each other
 //! what happened, at least once, without a broker.
 //!
 //! * **Outbox** — [`emit`] writes an [`Event`] and one delivery row per

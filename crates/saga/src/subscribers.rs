@@ -35,7 +35,7 @@ const PAYMENTS: Subscriber = Subscriber { component: "payments", path: "/api/pay
 const TICKETS: Subscriber = Subscriber { component: "tickets", path: "/api/tickets/saga" };
 const NOTIFICATIONS: Subscriber = Subscriber { component: "notifications", path: "/api/notifications/saga" };
 
-/// The subscription table (DESIGN §3). Adding a consumer is one line here.
+/// The subscription table (docs/DESIGN.md §3). Adding a consumer is one line here.
 pub const SUBSCRIPTIONS: &[Subscription] = &[
     Subscription { event_type: BOOKING_ORDERED, subscribers: &[PAYMENTS, NOTIFICATIONS] },
     Subscription { event_type: BOOKING_CONFIRMED, subscribers: &[TICKETS, NOTIFICATIONS] },

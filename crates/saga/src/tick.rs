@@ -1,4 +1,4 @@
-//! The guard of `POST /api/<prefix>/tick` (DESIGN §3).
+//! The guard of `POST /api/<prefix>/tick` (docs/DESIGN.md §3).
 
 use platform::{ApiError, ApiResult};
 use spin_sdk::http::Request;

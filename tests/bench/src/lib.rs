@@ -1,5 +1,5 @@
 //! `cargo xtask bench`: benchmarks that print numbers (speed and memory
-//! targets are met here, not in timed tests) and count DESIGN §4's
+//! targets are met here, not in timed tests) and count docs/DESIGN.md §4's
 //! invariants under load, on the local runner and on a real Spin CLI. The
 //! app is started exactly as the end-to-end tests start it ([`e2e::App`] on
 //! the host `BOXOFFICE_HOST` names, loopback only, private temp storage).

@@ -100,7 +100,7 @@ impl Invariants {
     /// Prints the counts (a column per host, in `hosts` order) and the
     /// `BENCH-INVARIANTS` line.
     pub fn print(&self, hosts: &[&str]) {
-        println!("\n== Invariants (DESIGN §4; every count must be 0)");
+        println!("\n== Invariants (docs/DESIGN.md §4; every count must be 0)");
         let mut names: Vec<&str> = Vec::new();
         for (_, name, _) in &self.0 {
             if !names.contains(&name.as_str()) {

@@ -4,7 +4,7 @@
 //! picked at random from the front rows so buyers collide, best-available
 //! seats, general admission), paying with the sandbox's success card.
 //! Afterwards the saga is settled with ticks and every invariant of
-//! DESIGN §4 is counted from the API and the app's own files.
+//! docs/DESIGN.md §4 is counted from the API and the app's own files.
 
 use crate::host::Host;
 use crate::opts::Opts;
@@ -320,7 +320,7 @@ pub fn settle_saga(host: &Host, api: &Remote, event: &str) -> (store::Bookings, 
     }
 }
 
-/// Counts DESIGN §4's invariants for `ev`, named `<prefix>.<invariant>`;
+/// Counts docs/DESIGN.md §4's invariants for `ev`, named `<prefix>.<invariant>`;
 /// `ga_cap` is the general-admission capacity (ignored without a GA tier).
 #[allow(clippy::too_many_arguments)]
 pub fn count_invariants(
