@@ -312,6 +312,7 @@ fn random_hex(n: usize) -> Result<String, String> {
 /// when `../shared/data` is absent.
 fn seed_demo_catalogue(listen: &str) {
     let base = format!("http://{}", listen.replace("0.0.0.0", "127.0.0.1"));
+    eprintln!("xtask: the demo catalogue loads in the background once {base} answers; a `seed_catalog:` line says when it is ready");
     let mut cmd = cargo();
     cmd.args(["run", "--release", "--quiet", "-p", "e2e", "--bin", "seed_catalog", "--", &base]);
     std::thread::spawn(move || {

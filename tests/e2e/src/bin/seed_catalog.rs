@@ -25,7 +25,7 @@ fn main() {
                 eprintln!("seed_catalog: not imported: {failure}");
             }
             eprintln!(
-                "seed_catalog: imported {} new, {} updated, {} unchanged, {} failed records; {} demo events; try {base}/api/events?q=summer+carnival",
+                "seed_catalog: the demo catalogue is ready — imported {} new, {} updated, {} unchanged, {} failed records; {} demo events; try {base}/api/events?q=arena (Arena Rock Night, 20,000 seats)",
                 r.created, r.updated, r.unchanged, r.failed, r.demo_events
             )
         }
