@@ -9,12 +9,12 @@
 //!   transactional e-mail (whatever the user's settings say), with its
 //!   e-mail jobs' retries.
 //! * A link carries a 256-bit random token, stored only as its SHA-256,
-//!   valid for [`TTL_MS`] (24 hours): verification links are single-use
-//!   and time-limited, as the OWASP Authentication Cheat Sheet and NIST SP
-//!   800-63B §5.1.3 (out-of-band secrets) ask for such e-mailed links; a
-//!   day is the usual lifetime of a sign-up confirmation link, longer than
-//!   a password reset's hour because nothing is at stake until it is used
-//!   and people open sign-up mail later.
+//!   valid for [`TTL_MS`] (24 hours) and used once: the OWASP cheat sheets'
+//!   rule for e-mailed tokens (Forgot Password Cheat Sheet: random, single
+//!   use, stored hashed, expiring). No standard fixes the lifetime of a
+//!   sign-up confirmation link; a day is common practice, longer than a
+//!   password reset's hour because the link grants no access to the
+//!   account and people open sign-up mail later.
 //! * `POST /api/auth/email/verify` `{"token"}` ([`verify`]) marks the
 //!   account verified. Opening a used link again while it is valid answers
 //!   the same 200 when the account is verified (a double click; a mail
