@@ -48,10 +48,10 @@ if [ ! -x "$CHROMIUM" ]; then
 fi
 [ -x "$CHROMIUM" ] || did_not_run "no Chromium at $CHROMIUM (apt-get install -y chromium failed)"
 
-# --- the test driver: playwright-core only (it downloads no browser) --------
-if [ ! -d "$HERE/node_modules/playwright-core" ]; then
+# --- the test driver: playwright-core (it downloads no browser) and axe-core -
+if [ ! -d "$HERE/node_modules/playwright-core" ] || [ ! -d "$HERE/node_modules/axe-core" ]; then
   (cd "$HERE" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) >&2 \
-    || did_not_run "npm ci (playwright-core) failed"
+    || did_not_run "npm ci (playwright-core, axe-core) failed"
 fi
 
 # --- the app -----------------------------------------------------------------
@@ -100,7 +100,7 @@ export SPIN_VARIABLE_ADMIN_EMAIL="${SPIN_VARIABLE_ADMIN_EMAIL:-admin@browser.tes
 export SPIN_VARIABLE_ADMIN_PASSWORD="${SPIN_VARIABLE_ADMIN_PASSWORD:-browser-admin-pass-4711}"
 export SPIN_VARIABLE_TICK_TOKEN="${SPIN_VARIABLE_TICK_TOKEN:-browser-tests-tick-token}"
 # The sandbox tools' token: journeys read the sandbox mailbox with it (the
-# password-reset link).
+# password-reset and address-confirmation links).
 export SPIN_VARIABLE_SANDBOX_ADMIN_TOKEN="${SPIN_VARIABLE_SANDBOX_ADMIN_TOKEN:-browser-sandbox-tools-token}"
 # Every journey registers its own buyers and organizers from 127.0.0.1.
 export SPIN_VARIABLE_REGISTER_LIMIT_PER_HOUR="${SPIN_VARIABLE_REGISTER_LIMIT_PER_HOUR:-1000}"

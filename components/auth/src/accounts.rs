@@ -1,23 +1,30 @@
 //! The `accounts` table: named statements and the typed rows they return.
 //!
 //! Read models ([`Account`], [`AccountSummary`]) are separate from the write
-//! commands ([`insert`], [`set_role`], [`set_password`], [`erase`]).
+//! commands ([`insert`], [`set_role`], [`set_password`], [`mark_verified`],
+//! [`erase`]).
 
 use platform::auth::Role;
 use platform::ApiResult;
 use spin_sdk::sqlite3::{Connection, Value};
 
-const INSERT: &str = "INSERT INTO accounts (id, email, password_hash, role, created_at, updated_at) \
-     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING RETURNING id";
-const BY_EMAIL: &str =
-    "SELECT id, email, password_hash, role, created_at, erased_at FROM accounts WHERE email = ?";
-const BY_ID: &str = "SELECT id, email, password_hash, role, created_at, erased_at FROM accounts WHERE id = ?";
+const INSERT: &str = "INSERT INTO accounts (id, email, password_hash, role, created_at, updated_at, email_verified_ms) \
+     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING RETURNING id";
+/// `SELECT <every column of Account> FROM accounts <rest>`.
+macro_rules! select {
+    ($rest:literal) => {
+        concat!("SELECT id, email, password_hash, role, created_at, erased_at, email_verified_ms FROM accounts ", $rest)
+    };
+}
+const BY_EMAIL: &str = select!("WHERE email = ?");
+const BY_ID: &str = select!("WHERE id = ?");
+const SET_VERIFIED: &str = "UPDATE accounts SET email_verified_ms = ?, updated_at = ? \
+     WHERE id = ? AND erased_at IS NULL AND email_verified_ms IS NULL RETURNING id";
 const SET_ROLE: &str = "UPDATE accounts SET role = ?, updated_at = ? WHERE id = ? AND erased_at IS NULL AND role <> 'admin' RETURNING role";
 const SET_PASSWORD: &str = "UPDATE accounts SET password_hash = ?, updated_at = ? WHERE id = ? AND erased_at IS NULL";
 const ERASE: &str = "UPDATE accounts SET email = 'erased:' || id, password_hash = NULL, erased_at = ?, updated_at = ? \
      WHERE id = ? AND erased_at IS NULL";
-const PAGE: &str = "SELECT id, email, role, created_at, erased_at FROM accounts \
-     WHERE id > ? AND (? IS NULL OR role = ?) ORDER BY id LIMIT ?";
+const PAGE: &str = select!("WHERE id > ? AND (? IS NULL OR role = ?) ORDER BY id LIMIT ?");
 
 /// One account as stored.
 #[derive(Debug, Clone)]
@@ -34,6 +41,10 @@ pub struct Account {
     pub created_at: i64,
     /// Erasure time, Unix ms.
     pub erased_at: Option<i64>,
+    /// When the address was proven (a verification link or a completed
+    /// password reset; the bootstrap admin at creation), Unix ms; `None`
+    /// while unverified.
+    pub email_verified_ms: Option<i64>,
 }
 
 /// What admins and other components see of an account.
@@ -49,6 +60,9 @@ pub struct AccountSummary {
     pub created_at: String,
     /// True once the owner deleted the account.
     pub erased: bool,
+    /// True once the account proved it receives mail at its address
+    /// ([`crate::verify`]); only verified accounts can be organizers or staff.
+    pub email_verified: bool,
 }
 
 impl Account {
@@ -60,7 +74,13 @@ impl Account {
             role: self.role,
             created_at: platform::clock::rfc3339(self.created_at),
             erased: self.erased_at.is_some(),
+            email_verified: self.email_verified(),
         }
+    }
+
+    /// True once the address is proven ([`Account::email_verified_ms`]).
+    pub fn email_verified(&self) -> bool {
+        self.email_verified_ms.is_some()
     }
 }
 
@@ -79,12 +99,15 @@ fn account_rows(conn: &Connection, sql: &str, params: &[Value]) -> ApiResult<Vec
             role: role_of(r.get::<&str>("role")),
             created_at: r.get::<i64>("created_at").unwrap_or_default(),
             erased_at: r.get::<i64>("erased_at"),
+            email_verified_ms: r.get::<i64>("email_verified_ms"),
         })
         .collect())
 }
 
-/// Creates an account; `Ok(false)` when the e-mail is already taken.
-pub fn insert(conn: &Connection, id: &str, email: &str, password_hash: &str, role: Role, now: i64) -> ApiResult<bool> {
+/// Creates an account, its address proven at `verified_ms` (`None`:
+/// unverified, as every registration); `Ok(false)` when the e-mail is
+/// already taken.
+pub fn insert(conn: &Connection, id: &str, email: &str, password_hash: &str, role: Role, now: i64, verified_ms: Option<i64>) -> ApiResult<bool> {
     let r = conn.execute(
         INSERT,
         &[
@@ -94,6 +117,7 @@ pub fn insert(conn: &Connection, id: &str, email: &str, password_hash: &str, rol
             Value::Text(role.as_str().into()),
             Value::Integer(now),
             Value::Integer(now),
+            verified_ms.map(Value::Integer).unwrap_or(Value::Null),
         ],
     )?;
     Ok(!r.rows.is_empty())
@@ -119,6 +143,14 @@ pub fn set_role(conn: &Connection, id: &str, role: Role, now: i64) -> ApiResult<
 pub fn set_password(conn: &Connection, id: &str, hash: &str, now: i64) -> ApiResult<()> {
     conn.execute(SET_PASSWORD, &[Value::Text(hash.into()), Value::Integer(now), Value::Text(id.into())])?;
     Ok(())
+}
+
+/// Marks the address of live account `id` proven at `now`, unless it was
+/// already (the first proof's time stays). `Ok(true)` when this call
+/// marked it.
+pub fn mark_verified(conn: &Connection, id: &str, now: i64) -> ApiResult<bool> {
+    let r = conn.execute(SET_VERIFIED, &[Value::Integer(now), Value::Integer(now), Value::Text(id.into())])?;
+    Ok(!r.rows.is_empty())
 }
 
 /// Erases the personal data of account `id` (e-mail, password hash); the

@@ -4,7 +4,7 @@ use crate::email::Email;
 use crate::password::{self, NewPassword};
 use crate::ratelimit::{self, LOGIN_PER_IP, PASSWORD_CHANGE};
 use crate::sessions::{self, Revocation};
-use crate::{accounts, bootstrap, db, tokens};
+use crate::{accounts, bootstrap, db, tokens, verify};
 use platform::auth::Role;
 use platform::web::{no_content, ok, read_json};
 use platform::{clock, health, ApiError, ApiResult, FieldError};
@@ -28,6 +28,9 @@ pub struct Credentials {
 }
 
 /// `POST /api/auth/register` — creates a customer account and signs it in.
+/// The account starts unverified; its first confirmation link is made and
+/// its `EmailVerificationRequested` event written in the same transaction
+/// as the account, then relayed at once ([`verify::issue`]).
 /// Registering never makes an admin, whatever the address: the first admin
 /// comes from [`crate::bootstrap`] (run first, so a configured
 /// `admin_email` is already taken by it: 409).
@@ -65,11 +68,16 @@ pub fn register(req: Request, _p: Params) -> ApiResult {
     let hash = pw.hash()?;
     let role = Role::Customer;
     let id = platform::ids::new("usr");
-    if !accounts::insert(&conn, &id, email.as_str(), &hash, role, now)? {
-        return Err(ApiError::conflict("email-taken", "an account with this e-mail address already exists"));
-    }
+    let event = platform::db::transaction(&conn, |c| {
+        if !accounts::insert(c, &id, email.as_str(), &hash, role, now, None)? {
+            return Err(ApiError::conflict("email-taken", "an account with this e-mail address already exists"));
+        }
+        verify::issue(c, &id, email.as_str(), now)
+    })?;
+    saga::relay_events(&conn, &[event]);
     let refresh = sessions::start(&conn, &id, now)?;
-    tokens::answer(201, Some(&format!("/api/users/{id}")), &tokens::response(&id, email.as_str(), role, refresh)?)
+    let user = tokens::SignedInUser { id: id.clone(), email: email.as_str().into(), role, email_verified: false };
+    tokens::answer(201, Some(&format!("/api/users/{id}")), &tokens::response(user, refresh)?)
 }
 
 /// `POST /api/auth/login` — checks the password and starts a new session.
@@ -98,7 +106,7 @@ pub fn login(req: Request, _p: Params) -> ApiResult {
     };
     ratelimit::login_succeeded(&email_key, &ip)?;
     let refresh = sessions::start(&conn, &account.id, now)?;
-    tokens::answer(200, None, &tokens::response(&account.id, &account.email, account.role, refresh)?)
+    tokens::answer(200, None, &tokens::response((&account).into(), refresh)?)
 }
 
 /// Body of refresh and logout.
@@ -136,7 +144,7 @@ pub fn refresh(req: Request, _p: Params) -> ApiResult {
     let account = accounts::by_id(&conn, &user_id)?
         .filter(|a| a.erased_at.is_none())
         .ok_or_else(|| ApiError::Unauthorized("this account no longer exists".into()))?;
-    tokens::answer(200, None, &tokens::response(&account.id, &account.email, account.role, next)?)
+    tokens::answer(200, None, &tokens::response((&account).into(), next)?)
 }
 
 /// `POST /api/auth/logout` — ends the sign-in the refresh token (body or
@@ -204,12 +212,17 @@ pub fn change_password(req: Request, _p: Params) -> ApiResult {
     sessions::revoke_user(&conn, &account.id, Revocation::PasswordChange, now)?;
     platform::auth::bump_epoch(&account.id)?;
     let refresh = sessions::start(&conn, &account.id, now)?;
-    tokens::answer(200, None, &tokens::response(&account.id, &account.email, account.role, refresh)?)
+    tokens::answer(200, None, &tokens::response((&account).into(), refresh)?)
 }
 
-/// `GET /api/auth/session` — what the presented access token says:
-/// `{"user_id": "usr_…", "role": "customer"}`; 401 for any invalid token.
+/// `GET /api/auth/session` — what the presented access token says, and
+/// whether the account's address is verified now:
+/// `{"user_id": "usr_…", "role": "customer", "email_verified": false}`
+/// (`role` is the token's; a changed role arrives with the next refresh;
+/// `email_verified` is false for an account this database does not hold
+/// live). 401 for any invalid token.
 pub fn session(req: Request, _p: Params) -> ApiResult {
     let caller = platform::auth::require(&req)?;
-    ok(&serde_json::json!({ "user_id": caller.user_id, "role": caller.role }))
+    let verified = accounts::by_id(&db()?, &caller.user_id)?.is_some_and(|a| a.erased_at.is_none() && a.email_verified());
+    ok(&serde_json::json!({ "user_id": caller.user_id, "role": caller.role, "email_verified": verified }))
 }

@@ -14,7 +14,8 @@
 //! variables are never read for this again, so erasing the admin and
 //! registering its address anew makes an ordinary customer, and a changed
 //! `admin_password` changes nothing (the admin changes their password with
-//! `POST /api/auth/password`). Registering `admin_email` never makes an
+//! `POST /api/auth/password`). The admin's address counts as verified
+//! ([`crate::verify`]): the operator configured it. Registering `admin_email` never makes an
 //! admin: before the bootstrap the address is taken by it (409), and an
 //! account someone registered with the address before the variables were
 //! set is never promoted (the bootstrap is skipped with a log line).
@@ -86,7 +87,8 @@ pub fn ensure(conn: &Connection, now: i64) -> ApiResult<Outcome> {
         if c.execute(RECORD, &[Value::Text(id.clone()), Value::Integer(now)])?.rows.is_empty() {
             return Ok(false); // another request bootstrapped meanwhile
         }
-        if !accounts::insert(c, &id, email.as_str(), &hash, Role::Admin, now)? {
+        // verified from the start: the operator configured this address
+        if !accounts::insert(c, &id, email.as_str(), &hash, Role::Admin, now, Some(now))? {
             return Err(platform::ApiError::conflict("email-taken", "the admin address was registered meanwhile"));
         }
         Ok(true)

@@ -8,13 +8,16 @@
 //! Contract (JSON):
 //! * `GET accounts[?role=<role>&limit=1..100&cursor=<id>]` →
 //!   `{"items": [AccountSummary], "next_cursor": "usr_…" | null}`
-//! * `GET accounts/:id` → `AccountSummary` (`{id, email|null, role, created_at, erased}`); 404
+//! * `GET accounts/:id` → `AccountSummary` (`{id, email|null, role, created_at, erased, email_verified}`); 404
 //! * `PUT accounts/:id/role` `{"role": "customer"|"organizer"|"staff"}` → `AccountSummary`;
 //!   422 for `admin` or an unknown role; 404 unknown or erased; 409 `admin-role-fixed`
-//!   when the target is an admin (admins come from configuration only)
+//!   when the target is an admin (admins come from configuration only); 409
+//!   `email-unverified` for `organizer` or `staff` when the account's address
+//!   is not verified
 //! * `POST accounts/:id/erase` → 204 (idempotent): e-mail and password hash
-//!   erased, every session revoked, refresh-token hashes deleted, the token
-//!   epoch moved on (every access token refused at once).
+//!   erased, every session revoked, refresh-token hashes deleted, the
+//!   address dropped from auth's saga events (reset and confirmation
+//!   e-mails), the token epoch moved on (every access token refused at once).
 
 use crate::accounts::{self, AccountSummary};
 use crate::sessions::{self, Revocation};
@@ -74,7 +77,11 @@ struct RoleChange {
 }
 
 /// `PUT /api/auth/internal/accounts/:id/role`. The new role is carried by
-/// access tokens issued from the next refresh or sign-in on.
+/// access tokens issued from the next refresh or sign-in on. Organizer and
+/// staff need a verified address (409 `email-unverified`, see
+/// [`crate::verify`]: those roles handle attendees' data and money);
+/// customer can always be given. The check reads the account before the
+/// update: verification is never undone, so it cannot go stale.
 pub fn set_role(req: Request, p: Params) -> ApiResult {
     let id = id_param(&p)?;
     let body: RoleChange = read_json(&req)?;
@@ -89,6 +96,12 @@ pub fn set_role(req: Request, p: Params) -> ApiResult {
         .ok_or_else(|| ApiError::NotFound(format!("no account {id}")))?;
     if account.role == Role::Admin {
         return Err(ApiError::conflict("admin-role-fixed", "an admin's role cannot be changed"));
+    }
+    if role != Role::Customer && !account.email_verified() {
+        return Err(ApiError::conflict(
+            "email-unverified",
+            "this account has not confirmed its e-mail address yet; organizers and staff need a confirmed one",
+        ));
     }
     if !accounts::set_role(&conn, &id, role, clock::now_ms())? {
         return Err(ApiError::NotFound(format!("no account {id}")));
@@ -106,7 +119,9 @@ pub fn erase(_req: Request, p: Params) -> ApiResult {
     platform::db::transaction(&conn, |c| -> ApiResult<()> {
         accounts::erase(c, &id, now)?;
         sessions::revoke_user(c, &id, Revocation::Erased, now)?;
-        sessions::drop_user_tokens(c, &id)
+        sessions::drop_user_tokens(c, &id)?;
+        // the address in the reset and confirmation e-mails' events
+        Ok(saga::forget_person(c, &id)?)
     })?;
     // every access token of the account stops working at once
     platform::auth::bump_epoch(&id)?;

@@ -3,26 +3,36 @@
 //! | route | who | answer |
 //! |---|---|---|
 //! | `GET  /api/auth/health` | anyone | database and store checks |
-//! | `POST /api/auth/register` `{email, password}` | anyone | 201 token response (always a customer); 409 `email-taken`; 422 policy; 429 + `Retry-After` |
+//! | `POST /api/auth/register` `{email, password}` | anyone | 201 token response (always a customer, unverified; a confirmation link is e-mailed, [`verify`]); 409 `email-taken`; 422 policy; 429 + `Retry-After` |
 //! | `POST /api/auth/login` `{email, password}` | anyone | 200 token response; 401; 429 + `Retry-After` |
 //! | `POST /api/auth/refresh` `{refresh_token}` or the refresh cookie | holder | 200 token response (rotated); 401; 409 `refresh-race` |
 //! | `POST /api/auth/logout` `{refresh_token}` or the refresh cookie | holder | 204; ends that sign-in's family, clears the cookie |
 //! | `POST /api/auth/logout-all` | bearer | 204; ends every family of the caller |
 //! | `POST /api/auth/password` `{current_password, new_password}` | bearer | 200 token response for a new session; every other session ended |
 //! | `POST /api/auth/password/forgot` `{email}` | anyone | 202 `{detail}`, the same for any address (a reset link is e-mailed when it has an account; [`reset`]); 422; 429 + `Retry-After` |
-//! | `POST /api/auth/password/reset` `{token, new_password}` | the link's holder | 200 `{reset: true}`, every session ended; 409 `reset-token-invalid`; 422 policy; 429 |
-//! | `POST /api/auth/tick` | Bearer `tick_token` | retries auth's saga deliveries (reset e-mails) |
-//! | `GET  /api/auth/session` | bearer | `{user_id, role}` the access token carries |
+//! | `POST /api/auth/password/reset` `{token, new_password}` | the link's holder | 200 `{reset: true}`, every session ended, the address verified; 409 `reset-token-invalid`; 422 policy; 429 |
+//! | `POST /api/auth/email/verify` `{token}` | the link's holder | 200 `{email_verified: true}` (again for a used link while it is valid); 409 `verification-token-invalid`; 422; 429 + `Retry-After` |
+//! | `POST /api/auth/email/verify/resend` | bearer | 202 `{detail}`, a new link e-mailed (earlier unused ones dropped); 409 `email-already-verified`; 429 + `Retry-After` past 3 an hour |
+//! | `POST /api/auth/tick` | Bearer `tick_token` | retries auth's saga deliveries (reset and verification e-mails) |
+//! | `GET  /api/auth/session` | bearer | `{user_id, role, email_verified}`: the role the access token carries, the address's state now |
 //! | `GET  /api/auth/internal/accounts[?role&limit&cursor]` | chained | account page |
 //! | `GET  /api/auth/internal/accounts/:id` | chained | account summary |
-//! | `PUT  /api/auth/internal/accounts/:id/role` `{role}` | chained | 200 summary |
+//! | `PUT  /api/auth/internal/accounts/:id/role` `{role}` | chained | 200 summary; 409 `email-unverified` for organizer/staff of an unverified account |
 //! | `POST /api/auth/internal/accounts/:id/erase` | chained | 204 |
 //!
 //! The first admin is made from configuration, once, by [`bootstrap`].
 //!
+//! E-mail verification ([`verify`]): an account is unverified until it
+//! opens the link e-mailed at registration (or completes a password
+//! reset). An unverified account may do everything a customer does —
+//! browse, hold, book, pay, receive its tickets — but cannot be made an
+//! organizer or staff member (409 `email-unverified`): those roles handle
+//! attendees' data and money, and their password resets must reach a
+//! proven address.
+//!
 //! Token responses use RFC 6749 §5.1 names: `access_token`, `token_type`
 //! (`Bearer`), `expires_in` (seconds), `refresh_token`, plus `user`
-//! (`{id, email, role}`). The refresh token also goes out as the cookie
+//! (`{id, email, role, email_verified}`). The refresh token also goes out as the cookie
 //! `boxoffice_refresh` (`HttpOnly; Secure; SameSite=Strict;
 //! Path=/api/auth`, [`tokens::refresh_cookie`]): the site keeps it there,
 //! out of reach of scripts, while API clients keep using the JSON member;
@@ -45,6 +55,7 @@ pub mod ratelimit;
 pub mod reset;
 pub mod sessions;
 pub mod tokens;
+pub mod verify;
 
 /// The SQLite database label of this component.
 pub const DB: &str = "auth";
@@ -54,7 +65,12 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "accounts", sql: include_str!("../../../sql/auth/0001_accounts.sql") },
     Migration { version: 2, name: "admin_bootstrap", sql: include_str!("../../../sql/auth/0002_admin_bootstrap.sql") },
     Migration { version: 3, name: "password_resets", sql: include_str!("../../../sql/auth/0003_password_resets.sql") },
+    Migration { version: 4, name: "email_verification", sql: include_str!("../../../sql/auth/0004_email_verification.sql") },
 ];
+
+/// Producer name of auth's saga events (`PasswordResetRequested`,
+/// `EmailVerificationRequested`).
+pub const PRODUCER: &str = "auth";
 
 /// The route table.
 pub fn router() -> Router {
@@ -68,6 +84,8 @@ pub fn router() -> Router {
     r.post("/api/auth/password", api::change_password);
     r.post("/api/auth/password/forgot", reset::forgot);
     r.post("/api/auth/password/reset", reset::reset);
+    r.post("/api/auth/email/verify", verify::verify);
+    r.post("/api/auth/email/verify/resend", verify::resend);
     r.post("/api/auth/tick", reset::tick);
     r.get("/api/auth/session", api::session);
     r
@@ -93,7 +111,7 @@ fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
 }
 
 /// Opens the `auth` database, applying migrations (auth's and the saga
-/// outbox's: password-reset e-mails leave as saga events).
+/// outbox's: password-reset and verification e-mails leave as saga events).
 pub fn db() -> platform::ApiResult<spin_sdk::sqlite3::Connection> {
     Ok(saga::open(DB, MIGRATIONS)?)
 }

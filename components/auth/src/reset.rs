@@ -12,13 +12,15 @@
 //!   written in the same transaction as the token;
 //! * `POST /api/auth/password/reset` `{"token","new_password"}` sets the
 //!   password and ends every session of the account (refresh tokens
-//!   revoked, token epoch moved on: every access token is refused at once).
+//!   revoked, token epoch moved on: every access token is refused at once);
+//!   it also marks the address verified ([`crate::verify`]): the link
+//!   reached it.
 
 use crate::email::Email;
 use crate::password::NewPassword;
 use crate::ratelimit::{self, Limit};
 use crate::sessions::{self, Revocation};
-use crate::{accounts, db, tokens};
+use crate::{accounts, db, tokens, PRODUCER};
 use platform::{clock, ApiError, ApiResult};
 use serde::Deserialize;
 use spin_sdk::http::{Params, Request};
@@ -32,8 +34,6 @@ pub const FORGOT_PER_ADDRESS: Limit = Limit { name: "forgot-address", max: 3, wi
 pub const FORGOT_PER_CLIENT: Limit = Limit { name: "forgot-ip", max: 10, window_secs: 3600 };
 /// Reset attempts (token guesses) per client address: 20 per 15 minutes.
 pub const RESET_PER_CLIENT: Limit = Limit { name: "reset-ip", max: 20, window_secs: 900 };
-/// Producer name of auth's saga events.
-pub const PRODUCER: &str = "auth";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,8 +64,7 @@ pub fn forgot(req: Request, _: Params) -> ApiResult {
     let conn = db()?;
     if let Some(account) = accounts::by_email(&conn, email.as_str())?.filter(|a| a.erased_at.is_none()) {
         let token = tokens::new_refresh_token()?;
-        let base = platform::config::get_or("public_base_url", "http://127.0.0.1:3000");
-        let link = format!("{}/#/reset-password/{token}", base.trim_end_matches('/'));
+        let link = tokens::site_link(&format!("reset-password/{token}"));
         let event = platform::db::transaction(&conn, |c| {
             c.execute("DELETE FROM password_resets WHERE user_id = ? AND used_ms IS NULL", &[Value::Text(account.id.clone())])?;
             c.execute(
@@ -85,7 +84,7 @@ pub fn forgot(req: Request, _: Params) -> ApiResult {
 
 /// `POST /api/auth/password/reset` `{"token","new_password"}`: 200
 /// `{"reset": true}` — the password is set, every session of the account
-/// ended; sign in again. 409 `reset-token-invalid` for a token that is
+/// ended, the address marked verified; sign in again. 409 `reset-token-invalid` for a token that is
 /// unknown, used or expired (one answer for all three); 422 a password the
 /// policy refuses (the token stays usable); 429 past [`RESET_PER_CLIENT`].
 pub fn reset(req: Request, _: Params) -> ApiResult {
@@ -117,6 +116,7 @@ pub fn reset(req: Request, _: Params) -> ApiResult {
             return Ok::<_, ApiError>(false);
         }
         accounts::set_password(c, &account.id, &password_hash, now)?;
+        accounts::mark_verified(c, &account.id, now)?;
         sessions::revoke_user(c, &account.id, Revocation::PasswordChange, now)?;
         Ok(true)
     })?;
@@ -128,7 +128,7 @@ pub fn reset(req: Request, _: Params) -> ApiResult {
 }
 
 /// `POST /api/auth/tick` (tick token): retries auth's saga deliveries (the
-/// reset e-mails' events) that failed on the first try.
+/// reset and verification e-mails' events) that failed on the first try.
 pub fn tick(req: Request, _: Params) -> ApiResult {
     saga::require_tick(&req)?;
     let conn = db()?;

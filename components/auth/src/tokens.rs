@@ -29,6 +29,14 @@ pub fn hash_refresh_token(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
+/// The site's page `#/{route}` as an absolute link for e-mails:
+/// `{public_base_url}/#/{route}` (`public_base_url` defaults to
+/// `http://127.0.0.1:3000`, a local `spin up`).
+pub fn site_link(route: &str) -> String {
+    let base = platform::config::get_or("public_base_url", "http://127.0.0.1:3000");
+    format!("{}/#/{route}", base.trim_end_matches('/'))
+}
+
 /// Lower-case hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -58,6 +66,14 @@ pub struct SignedInUser {
     pub email: String,
     /// Role carried by the access token.
     pub role: Role,
+    /// Whether the address is proven ([`crate::verify`]).
+    pub email_verified: bool,
+}
+
+impl From<&crate::accounts::Account> for SignedInUser {
+    fn from(a: &crate::accounts::Account) -> Self {
+        SignedInUser { id: a.id.clone(), email: a.email.clone(), role: a.role, email_verified: a.email_verified() }
+    }
 }
 
 /// The configured key set; 503 naming `jwt_keys` when it is missing,
@@ -130,14 +146,15 @@ pub fn answer(status: u16, location: Option<&str>, tokens: &TokenResponse) -> pl
     Ok(r)
 }
 
-/// Builds the token response for a session whose refresh token is `refresh_token`.
-pub fn response(user_id: &str, email: &str, role: Role, refresh_token: String) -> Result<TokenResponse, ApiError> {
+/// Builds the token response of `user` for a session whose refresh token
+/// is `refresh_token`.
+pub fn response(user: SignedInUser, refresh_token: String) -> Result<TokenResponse, ApiError> {
     Ok(TokenResponse {
-        access_token: sign_access_token(user_id, role)?,
+        access_token: sign_access_token(&user.id, user.role)?,
         token_type: "Bearer",
         expires_in: ACCESS_TOKEN_TTL_SECS,
         refresh_token,
-        user: SignedInUser { id: user_id.into(), email: email.into(), role },
+        user,
     })
 }
 

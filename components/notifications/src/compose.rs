@@ -240,6 +240,20 @@ pub fn password_reset_email(url: &str) -> Email {
     )
 }
 
+/// The e-mail that confirms a new account's address, with its link `url`
+/// (made by auth; it works for 24 hours).
+pub fn email_verification_email(url: &str) -> Email {
+    simple_email(
+        "Confirm your Boxoffice e-mail address",
+        &[
+            format!("Welcome to Boxoffice! Open this link to confirm that this is your e-mail address: {url}"),
+            "The link works for 24 hours. You can buy tickets before you confirm; organizer and staff accounts need a confirmed address. \
+             If you did not create an account, ignore this message."
+                .into(),
+        ],
+    )
+}
+
 /// Wraps plain paragraphs as an email opening with [`GREETING`]: the text
 /// body is the paragraphs separated by blank lines, the HTML body the same
 /// paragraphs escaped.

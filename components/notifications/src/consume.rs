@@ -10,6 +10,8 @@
 //! | `PaymentRefunded` (full) | same notice as the cancellation (whichever arrives first) | `closed:<booking>` |
 //! | `PaymentRefunded` (partial) | in-site + email "refund" | `refund:<event id>` |
 //! | `EventCancelled` | per confirmed booking of the event: the cancellation notice | `closed:<booking>` |
+//! | `PasswordResetRequested` | ONE email with the reset link (transactional) | `password-reset:<event id>` |
+//! | `EmailVerificationRequested` | ONE email with the link that confirms the address (transactional) | `email-verification:<event id>` |
 //! | `AccountErased` | nothing; the person's messages, contacts and mail bodies are erased | — |
 //!
 //! A cancellation produces several saga events (event cancelled → booking
@@ -76,6 +78,8 @@ struct Payload {
     email: Option<String>,
     #[serde(default)]
     reset_url: Option<String>,
+    #[serde(default)]
+    verify_url: Option<String>,
     #[serde(default)]
     ticket_id: Option<String>,
     #[serde(default)]
@@ -173,6 +177,15 @@ pub fn saga(req: Request, _: Params) -> ApiResult {
         eprintln!("notifications: delivered after saga: {report:?}");
     }
     Ok(resp)
+}
+
+/// Enqueues auth's single-use-link `email` (kind `kind`, one of
+/// [`jobs::TRANSACTIONAL`]: sent whatever the user's settings say) to the
+/// payload's `email`, once per `key`.
+fn account_link_email(conn: &Connection, p: &Payload, key: String, kind: &str, email: compose::Email) -> ApiResult<()> {
+    let to = p.email.as_deref().ok_or_else(|| ApiError::field("email", "is required"))?;
+    jobs::enqueue(conn, &NewJob { dedupe_key: key, kind, user_id: p.user_id.as_deref(), booking_id: None, to_email: to, to_name: None, email })?;
+    Ok(())
 }
 
 fn upsert_contact(conn: &Connection, p: &Payload, confirmed: bool) -> ApiResult<()> {
@@ -344,15 +357,12 @@ pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult
             notify(conn, prefs, &c, &c.user_id, Notice { key: format!("refund:{}", event.id), kind: "refund", title: "Refund issued".into(), subject, body })
         }
         PASSWORD_RESET_REQUESTED => {
-            // transactional: sent whatever the user's settings say
-            let to = p.email.as_deref().ok_or_else(|| ApiError::field("email", "is required"))?;
             let url = p.reset_url.as_deref().ok_or_else(|| ApiError::field("reset_url", "is required"))?;
-            let email = compose::password_reset_email(url);
-            jobs::enqueue(
-                conn,
-                &NewJob { dedupe_key: format!("password-reset:{}", event.id), kind: "password_reset", user_id: p.user_id.as_deref(), booking_id: None, to_email: to, to_name: None, email },
-            )?;
-            Ok(())
+            account_link_email(conn, &p, format!("password-reset:{}", event.id), "password_reset", compose::password_reset_email(url))
+        }
+        EMAIL_VERIFICATION_REQUESTED => {
+            let url = p.verify_url.as_deref().ok_or_else(|| ApiError::field("verify_url", "is required"))?;
+            account_link_email(conn, &p, format!("email-verification:{}", event.id), "email_verification", compose::email_verification_email(url))
         }
         TICKET_CANCELLED => {
             let b = p.booking_id.as_deref().ok_or_else(|| ApiError::field("booking_id", "is required"))?;

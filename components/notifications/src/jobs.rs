@@ -28,8 +28,10 @@ const BASE_MS: i64 = 1_000;
 /// Longest retry delay, ms.
 const CAP_MS: i64 = 3_600_000;
 
-/// Email kinds the user cannot switch off (transactional: the tickets they paid for).
-pub const TRANSACTIONAL: &[&str] = &["tickets"];
+/// Email kinds the user cannot switch off (transactional: the tickets they
+/// paid for, and auth's single-use links — a password reset, the
+/// confirmation of the account's address — which the user asked for).
+pub const TRANSACTIONAL: &[&str] = &["tickets", "password_reset", "email_verification"];
 
 /// Delay before the next attempt after `attempts` failed ones, ms, given a
 /// uniform random `r` in `[0, 1)`: `d = min(1 s × 3^(attempts-1), 1 h)`,

@@ -46,11 +46,29 @@ fn require_admin(caller: &Caller) -> ApiResult<()> {
     }
 }
 
+/// A profile as `GET` and `PATCH /api/users/:id` answer it: the stored
+/// [`profiles::Profile`] members plus `email_verified` (bool), read from
+/// `auth` on every request (it changes there, when the owner opens the
+/// confirmation link).
+#[derive(Debug, Serialize)]
+pub struct ProfileView {
+    #[serde(flatten)]
+    profile: profiles::Profile,
+    /// True once the account proved its address (`auth::verify`).
+    email_verified: bool,
+}
+
+/// The [`ProfileView`] of `profile`. Errors: 502 when `auth` cannot answer.
+fn view(profile: profiles::Profile) -> ApiResult<ProfileView> {
+    let email_verified = auth_client::account(&profile.id)?.email_verified;
+    Ok(ProfileView { profile, email_verified })
+}
+
 /// `GET /api/users/:id`.
 pub fn get_profile(req: Request, p: Params) -> ApiResult {
     let caller = platform::auth::require(&req)?;
     let id = target(&caller, &p)?;
-    ok(&profiles::ensure(&db()?, &id)?)
+    ok(&view(profiles::ensure(&db()?, &id)?)?)
 }
 
 /// Present-and-null vs absent for JSON merge patch (RFC 7396).
@@ -108,7 +126,7 @@ pub fn patch_profile(req: Request, p: Params) -> ApiResult {
     let conn = db()?;
     profiles::ensure(&conn, &id)?;
     profiles::update(&conn, &id, &changes)?;
-    ok(&profiles::ensure(&conn, &id)?)
+    ok(&view(profiles::ensure(&conn, &id)?)?)
 }
 
 /// `DELETE /api/users/:id` — erases the account (see crate docs).
@@ -162,7 +180,9 @@ struct RoleChange {
 /// `PUT /api/users/:id/role` (admin) — forwarded to `auth`.
 ///
 /// Errors: 422 `role` unless customer/organizer/staff; 404; 409
-/// `admin-role-fixed` for an admin target.
+/// `admin-role-fixed` for an admin target; 409 `email-unverified` for
+/// organizer or staff while the account has not confirmed its address
+/// (see `auth::verify`).
 pub fn set_role(req: Request, p: Params) -> ApiResult {
     let caller = platform::auth::require(&req)?;
     require_admin(&caller)?;
@@ -181,6 +201,7 @@ pub struct UserRow {
     role: Role,
     created_at: String,
     deleted: bool,
+    email_verified: bool,
 }
 
 /// `GET /api/users` (admin) — accounts from `auth`, names from profiles.
@@ -213,6 +234,7 @@ pub fn list(req: Request, _p: Params) -> ApiResult {
             role: a.role,
             created_at: a.created_at,
             deleted: a.erased,
+            email_verified: a.email_verified,
         })
         .collect();
     ok(&serde_json::json!({ "items": items, "next_cursor": page.next_cursor }))

@@ -22,6 +22,8 @@ pub struct Account {
     pub created_at: String,
     /// True once erased.
     pub erased: bool,
+    /// True once the account proved its address (`auth::verify`).
+    pub email_verified: bool,
 }
 
 /// A page of accounts.
@@ -58,7 +60,7 @@ impl Reply {
                 let detail = problem["detail"].as_str().unwrap_or("rejected by auth").to_string();
                 Err(match self.status {
                     404 => ApiError::NotFound(detail),
-                    409 => ApiError::conflict("admin-role-fixed", detail),
+                    409 => ApiError::conflict(conflict_kind(&problem), detail),
                     422 => match serde_json::from_value::<Vec<RemoteFieldError>>(problem["errors"].clone()) {
                         Ok(errors) if !errors.is_empty() => ApiError::Validation(
                             errors.into_iter().map(|e| platform::FieldError::new(e.field, e.message)).collect(),
@@ -71,6 +73,17 @@ impl Reply {
             s => Err(ApiError::BadGateway(format!("auth answered {s}"))),
         }
     }
+}
+
+/// The conflicts `auth`'s internal routes answer (`/problems/<kind>`),
+/// relayed under the same kind.
+const AUTH_CONFLICTS: &[&str] = &["admin-role-fixed", "email-unverified"];
+
+/// The kind of `auth`'s 409 problem: one of [`AUTH_CONFLICTS`], else the
+/// generic `conflict`.
+fn conflict_kind(problem: &serde_json::Value) -> &'static str {
+    let kind = problem["type"].as_str().unwrap_or_default().trim_start_matches("/problems/");
+    AUTH_CONFLICTS.iter().find(|k| **k == kind).copied().unwrap_or("conflict")
 }
 
 #[derive(Deserialize)]

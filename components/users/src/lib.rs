@@ -10,13 +10,13 @@
 //! | route | who | answer |
 //! |---|---|---|
 //! | `GET    /api/users/health` | anyone | database check |
-//! | `GET    /api/users[?role&limit&cursor]` | admin | `{items: [{id, email, display_name, role, created_at, deleted}], next_cursor}` |
-//! | `GET    /api/users/:id` | owner, admin | profile |
+//! | `GET    /api/users[?role&limit&cursor]` | admin | `{items: [{id, email, display_name, role, created_at, deleted, email_verified}], next_cursor}` |
+//! | `GET    /api/users/:id` | owner, admin | profile (with `email_verified`, read from `auth`) |
 //! | `PATCH  /api/users/:id` `{display_name?, phone?, locale?, time_zone?}` | owner, admin | profile (JSON merge patch, RFC 7396: `null` clears) |
 //! | `DELETE /api/users/:id` | owner, admin | 204; personal data erased, every session ended |
 //! | `GET    /api/users/:id/settings` | owner, admin | settings |
 //! | `PATCH  /api/users/:id/settings` | owner, admin | settings |
-//! | `PUT    /api/users/:id/role` `{role}` | admin | account summary; `customer`/`organizer`/`staff` only |
+//! | `PUT    /api/users/:id/role` `{role}` | admin | account summary; `customer`/`organizer`/`staff` only; 409 `email-unverified` for organizer/staff of an unconfirmed address |
 //! | `GET    /api/users/internal/:id/contact` | chained | `{user_id, email, display_name, locale, time_zone, notifications}` |
 //! | `POST   /api/users/tick` | tick token | retries `AccountErased` deliveries |
 //!

@@ -124,6 +124,9 @@ pub mod types {
     /// auth → notifications: someone asked to reset an account's password;
     /// e-mail it the single-use link.
     pub const PASSWORD_RESET_REQUESTED: &str = "PasswordResetRequested";
+    /// auth → notifications: an account was registered (or asked for a new
+    /// link); e-mail it the link that confirms its address.
+    pub const EMAIL_VERIFICATION_REQUESTED: &str = "EmailVerificationRequested";
     /// tickets → notifications: a confirmed booking's tickets exist (codes included).
     pub const TICKETS_ISSUED: &str = "TicketsIssued";
     /// users → booking, payments, tickets, notifications: an account was

@@ -57,14 +57,15 @@ pub fn emit<P: Serialize + ?Sized>(conn: &Connection, producer: &str, event_type
 }
 
 /// Forgets the personal data of `user_id` in this component's outbox (for
-/// `AccountErased`, issue 17, item 9): every recorded event whose payload
-/// names the account loses its `buyer` and `attendees`, and the attendee
-/// names of its `tickets`. Events still to be delivered go out without
-/// them; the ids, amounts and states the saga needs stay.
+/// `AccountErased`, issue 17, item 9, and auth's own erasure): every
+/// recorded event whose payload names the account loses its `buyer`,
+/// `attendees` and `email` (auth's reset and confirmation links), and the
+/// attendee names of its `tickets`. Events still to be delivered go out
+/// without them; the ids, amounts and states the saga needs stay.
 pub fn forget_person(c: &Connection, user_id: &str) -> Result<(), Error> {
     let user = [Value::Text(user_id.to_string())];
     c.execute(
-        "UPDATE saga_outbox SET payload = json_remove(payload, '$.buyer', '$.attendees') \
+        "UPDATE saga_outbox SET payload = json_remove(payload, '$.buyer', '$.attendees', '$.email') \
          WHERE json_extract(payload, '$.user_id') = ?",
         &user,
     )?;

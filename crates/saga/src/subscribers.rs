@@ -49,6 +49,7 @@ pub const SUBSCRIPTIONS: &[Subscription] = &[
     Subscription { event_type: EVENT_RESCHEDULED, subscribers: &[BOOKING, PAYMENTS, TICKETS, NOTIFICATIONS] },
     Subscription { event_type: TICKETS_ISSUED, subscribers: &[NOTIFICATIONS] },
     Subscription { event_type: PASSWORD_RESET_REQUESTED, subscribers: &[NOTIFICATIONS] },
+    Subscription { event_type: EMAIL_VERIFICATION_REQUESTED, subscribers: &[NOTIFICATIONS] },
     Subscription { event_type: ACCOUNT_ERASED, subscribers: &[BOOKING, PAYMENTS, TICKETS, NOTIFICATIONS] },
 ];
 
@@ -92,6 +93,7 @@ mod tests {
         assert_eq!(names(EVENT_RESCHEDULED), ["booking", "payments", "tickets", "notifications"]);
         assert_eq!(names(TICKETS_ISSUED), ["notifications"]);
         assert_eq!(names(PASSWORD_RESET_REQUESTED), ["notifications"]);
+        assert_eq!(names(EMAIL_VERIFICATION_REQUESTED), ["notifications"]);
         assert_eq!(names(ACCOUNT_ERASED), ["booking", "payments", "tickets", "notifications"]);
         assert!(subscribers_of("BookingOrderd").is_none());
     }

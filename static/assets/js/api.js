@@ -4,14 +4,18 @@
 
 const KEY = 'boxoffice.session';
 
-/** An API failure: `status`, `problem` (the problem+json body when there is one), readable `message`. */
+/**
+ * An API failure: `status`, `problem` (the problem+json body when there is one), readable `message`,
+ * and `retryAfter` (seconds, from a 429's or 503's Retry-After header; null when absent).
+ */
 export class ApiError extends Error {
-  constructor(status, problem, fallback) {
+  constructor(status, problem, fallback, retryAfter = null) {
     super(readable(status, problem, fallback));
     this.status = status;
     this.problem = problem || null;
     this.type = problem && problem.type ? String(problem.type) : '';
     this.fields = fieldErrors(problem);
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -71,7 +75,7 @@ function load() {
   try { return JSON.parse(localStorage.getItem(KEY)) || null; } catch { return null; }
 }
 
-/** The signed-in user `{id, email, role}` or null. */
+/** The signed-in user `{id, email, role, email_verified}` or null. */
 export function currentUser() { return session ? session.user : null; }
 
 /** Calls `fn(user)` whenever the session changes. */
@@ -153,7 +157,10 @@ export async function api(path, opts = {}) {
   const text = await res.text();
   let data = null;
   if (text) { try { data = JSON.parse(text); } catch { data = text; } }
-  if (!res.ok) throw new ApiError(res.status, typeof data === 'object' ? data : null);
+  if (!res.ok) {
+    const wait = Number.parseInt(res.headers.get('retry-after') || '', 10);
+    throw new ApiError(res.status, typeof data === 'object' ? data : null, undefined, Number.isFinite(wait) ? wait : null);
+  }
   return data;
 }
 
@@ -189,15 +196,21 @@ export async function logout() {
   }
 }
 
-/** Re-reads the role from the server (an admin may have changed it). */
+/**
+ * Re-reads the role (an admin may have changed it) and whether the e-mail
+ * address is confirmed (the link may have been opened elsewhere) from the server.
+ */
 export async function syncSession() {
   if (!session) return null;
   try {
     const s = await get('/api/auth/session');
-    if (s && s.role && session.user && s.role !== session.user.role) {
-      // a new access token is needed for the new role
-      await refresh();
-      session.user = { ...session.user, role: s.role };
+    if (!s || !session.user) return currentUser();
+    const roleChanged = s.role && s.role !== session.user.role;
+    const verifiedChanged = typeof s.email_verified === 'boolean' && s.email_verified !== session.user.email_verified;
+    // a new access token is needed for the new role
+    if (roleChanged) await refresh();
+    if (roleChanged || verifiedChanged) {
+      session.user = { ...session.user, role: s.role || session.user.role, email_verified: s.email_verified };
       localStorage.setItem(KEY, JSON.stringify(session));
       for (const fn of listeners) fn(currentUser());
     }

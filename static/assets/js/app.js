@@ -4,6 +4,7 @@
 import { currentUser, onSession, logout, syncSession } from './api.js';
 import { h, mount, errorBox, loading, toast } from './ui.js';
 import { startBell } from './bell.js';
+import { renderVerifyNotice } from './verify.js';
 
 const ROUTES = [
   [/^\/?$/, 'home'],
@@ -17,6 +18,7 @@ const ROUTES = [
   [/^\/(login|register)$/, 'auth'],
   [/^\/forgot-password$/, 'password'],
   [/^\/reset-password\/([\w-]+)$/, 'password'],
+  [/^\/verify-email\/([\w-]+)$/, 'verify-email'],
   [/^\/(account|settings)$/, 'account'],
   [/^\/organizer$/, 'organizer'],
   [/^\/organizer\/events\/([\w-]+)$/, 'organizer-edit'],
@@ -132,9 +134,10 @@ document.querySelector('.top-search').addEventListener('submit', (e) => {
   go(`/search${q ? `?q=${encodeURIComponent(q)}` : ''}`);
 });
 
-onSession((user) => { renderHeader(user); startBell(user); });
+onSession((user) => { renderHeader(user); startBell(user); renderVerifyNotice(user); });
 renderHeader(currentUser());
 startBell(currentUser());
+renderVerifyNotice(currentUser());
 syncSession();
 // Links in e-mails and JSON-LD use real paths (/events/<id>, /tickets/<id>),
 // which the web component answers with this page; move them into the hash.
@@ -142,4 +145,5 @@ if (location.pathname !== '/' && !location.hash) {
   history.replaceState(null, '', `/#${location.pathname}${location.search}`);
 }
 window.addEventListener('hashchange', route);
+window.addEventListener('hashchange', () => renderVerifyNotice(currentUser()));
 route();

@@ -2,7 +2,7 @@
 // single-use link, choose a new password, sign in with it.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { open, uniq, account, mailbox, signIn, BASE } from './lib.js';
+import { open, uniq, account, mailedToken, signIn, BASE } from './lib.js';
 
 const NEW_PASSWORD = 'a fresh browser passphrase 77';
 let email;
@@ -21,13 +21,7 @@ test('a buyer who forgot the password gets a link by e-mail, sets a new one and 
     await page.locator('#forgot-done .alert').waitFor();
     assert.match(await page.locator('#forgot-done').innerText(), /If an account exists for this address/);
     await shot('link-sent');
-    let token = null;
-    for (let i = 0; i < 50 && !token; i++) {
-      const m = (await mailbox(email)).find((x) => x.subject === 'Choose a new Boxoffice password');
-      token = m && /#\/reset-password\/([\w-]+)/.exec(m.text)?.[1];
-      if (!token) await new Promise((r) => setTimeout(r, 200));
-    }
-    assert.ok(token, 'the reset e-mail arrived');
+    const token = await mailedToken(email, 'Choose a new Boxoffice password', 'reset-password');
     await page.goto(`${BASE}/#/reset-password/${token}`);
     await page.getByLabel('New password').fill(NEW_PASSWORD);
     await page.getByLabel('Repeat password').fill(NEW_PASSWORD);

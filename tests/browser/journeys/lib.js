@@ -2,6 +2,7 @@
 // seeding, browser pages with screenshots, and readable waits.
 import { launch } from '../browser.js';
 import { join } from 'node:path';
+import axeCore from 'axe-core';
 
 export let BASE = process.env.BASE_URL || 'http://127.0.0.1:3000';
 
@@ -47,11 +48,15 @@ let adminTokens = null;
 /** The configured admin's token response (signed in once per test file: sign-ins are rate limited). */
 export const admin = async () => (adminTokens ??= await account(ADMIN_EMAIL, ADMIN_PASSWORD));
 
-/** A fresh account with `role` (granted by the admin); returns `{email, tokens}` with a token carrying the role. */
+/**
+ * A fresh account with `role` (granted by the admin); returns `{email, tokens}` with a token carrying the role.
+ * Organizers and staff need a confirmed address, so the account first opens its confirmation link from the sandbox mailbox.
+ */
 export async function userWithRole(role, prefix = role) {
   const email = `${prefix}-${uniq()}@browser.test`;
   const tokens = await account(email);
   if (role !== 'customer') {
+    await confirmEmail(email);
     const a = await admin();
     await call('PUT', `/api/users/${tokens.user.id}/role`, { role }, a.access_token);
   }
@@ -106,6 +111,19 @@ export async function open(journey, path = '#/') {
   return { page, shot, errors, close };
 }
 
+/**
+ * axe-core's WCAG 2.x A and AA violations inside `selector` on `page`, as readable lines
+ * (`rule: help — the first offending element`); empty when there are none. The engine is
+ * evaluated through the browser's DevTools protocol, which the site's CSP does not govern.
+ */
+export async function axe(page, selector) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeCore.source);
+  return page.evaluate(async (sel) => {
+    const r = await window.axe.run(sel, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return r.violations.map((v) => `${v.id}: ${v.help} — ${v.nodes[0] ? v.nodes[0].html : ''}`);
+  }, selector);
+}
+
 /** Signs in through the UI. */
 export async function signIn(page, email, password = PASSWORD) {
   await page.goto(`${BASE}/#/login`);
@@ -121,6 +139,30 @@ export async function mailbox(to) {
   if (!token) throw new Error('SPIN_VARIABLE_SANDBOX_ADMIN_TOKEN is not set: the sandbox mailbox cannot be read');
   const r = await call('GET', `/sandbox/email/messages?to=${encodeURIComponent(to)}`, undefined, token);
   return r.items || [];
+}
+
+/**
+ * The token of the newest e-mailed link to `to` whose subject is `subject` and whose link is `#/<route>/<token>`,
+ * waiting up to 10 s for the e-mail; throws when none arrives.
+ */
+export async function mailedToken(to, subject, route) {
+  const re = new RegExp(`#/${route}/([\\w-]+)`);
+  for (let i = 0; i < 50; i++) {
+    const m = (await mailbox(to)).find((x) => x.subject === subject);
+    const token = m && re.exec(m.text)?.[1];
+    if (token) return token;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no e-mail "${subject}" with a #/${route}/ link reached ${to}`);
+}
+
+/** The subject of the e-mail that confirms a new account's address. */
+export const CONFIRM_SUBJECT = 'Confirm your Boxoffice e-mail address';
+
+/** Confirms `email`'s address as its owner would: the link from the sandbox mailbox, posted to the API. */
+export async function confirmEmail(email) {
+  const token = await mailedToken(email, CONFIRM_SUBJECT, 'verify-email');
+  await call('POST', '/api/auth/email/verify', { token });
 }
 
 /** An organizer's fresh seated event titled `title` (plus a unique suffix) and a fresh customer to buy it: `{event, buyer}`. */

@@ -35,6 +35,8 @@ pub struct Tokens {
     pub email: String,
     /// Role the access token carries.
     pub role: String,
+    /// `user.email_verified`: whether the account had confirmed its address.
+    pub email_verified: bool,
 }
 
 impl Tokens {
@@ -48,6 +50,7 @@ impl Tokens {
             user_id: v["user"]["id"].as_str().expect("user.id").into(),
             email: v["user"]["email"].as_str().expect("user.email").into(),
             role: v["user"]["role"].as_str().expect("user.role").into(),
+            email_verified: v["user"]["email_verified"].as_bool().expect("user.email_verified"),
         }
     }
 }
@@ -124,15 +127,62 @@ pub fn admin_token(app: &App) -> String {
     admin(app).access_token
 }
 
+/// The subject of the e-mail that confirms a new account's address.
+pub const CONFIRM_SUBJECT: &str = "Confirm your Boxoffice e-mail address";
+
+/// The tokens of the e-mailed links to `to` whose subject is `subject` and
+/// whose link is `#/<route>/<token>`, newest first, once at least
+/// `at_least` such e-mails are in the sandbox mailbox (waiting up to 20 s,
+/// running the ticks meanwhile); panics when they do not arrive.
+pub fn mailed_tokens(app: &App, to: &str, subject: &str, route: &str, at_least: usize) -> Vec<String> {
+    let marker = format!("#/{route}/");
+    crate::tickets::settle(app, 20, || {
+        let mails: Vec<Value> = crate::tickets::mailbox(app, to).into_iter().filter(|m| m["subject"] == subject).collect();
+        (mails.len() >= at_least).then_some(mails)
+    })
+    .unwrap_or_else(|| panic!("fewer than {at_least} e-mails \"{subject}\" to {to}: {:?}", crate::tickets::mailbox(app, to)))
+    .iter()
+    .map(|m| {
+        let text = m["text"].as_str().expect("a text body");
+        let at = text.find(&marker).unwrap_or_else(|| panic!("no {marker} link in {text}")) + marker.len();
+        text[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
+    })
+    .collect()
+}
+
+/// `POST /api/auth/email/verify` with `token` (any answer).
+pub fn verify(app: &App, token: &str) -> Reply {
+    app.post("/api/auth/email/verify", &json!({ "token": token }))
+}
+
+/// Confirms `email`'s address as its owner does: opens the newest
+/// confirmation link from the sandbox mailbox; panics unless 200.
+pub fn verify_email(app: &App, email: &str) {
+    let token = mailed_tokens(app, email, CONFIRM_SUBJECT, "verify-email", 1).remove(0);
+    let r = verify(app, &token);
+    assert_eq!(r.status, 200, "verify {email}: {}", r.text());
+}
+
 /// Admin grants `role` (`customer`, `organizer`, `staff`) to `user_id`
-/// through `PUT /api/users/:id/role`; panics unless 200. The user's next
-/// sign-in or refresh carries the role.
+/// through `PUT /api/users/:id/role`; panics unless 200. Organizers and
+/// staff need a confirmed address, so for them the account first confirms
+/// it through the real e-mail ([`verify_email`], the address read from the
+/// admin's view of the profile). The user's next sign-in or refresh
+/// carries the role.
 pub fn make_role(app: &App, admin_token: &str, user_id: &str, role: &str) {
+    if role != "customer" {
+        let profile = app.get_as(admin_token, &format!("/api/users/{user_id}"));
+        assert_eq!(profile.status, 200, "profile of {user_id}: {}", profile.text());
+        if profile.json()["email_verified"] != true {
+            verify_email(app, profile.json()["email"].as_str().expect("the account's e-mail"));
+        }
+    }
     let r = put_as(app, admin_token, &format!("/api/users/{user_id}/role"), &json!({ "role": role }));
     assert_eq!(r.status, 200, "make {user_id} {role}: {}", r.text());
 }
 
-/// A fresh account with `role`, signed in again so its token carries it.
+/// A fresh account with `role` (its address confirmed, see [`make_role`]),
+/// signed in again so its token carries it.
 pub fn with_role(app: &App, role: &str) -> Tokens {
     let email = unique_email(role);
     let t = register(app, &email, PASSWORD);

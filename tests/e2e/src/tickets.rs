@@ -79,6 +79,29 @@ pub fn provider_requests(app: &App) -> Vec<Value> {
     app.sandbox("GET", "/sandbox/email/requests", None).json()["items"].as_array().cloned().unwrap_or_default()
 }
 
+/// The messages to `to` about bookings and tickets (newest first):
+/// [`mailbox`] without the e-mail that confirms the account's address,
+/// which every registration sends ([`crate::accounts::CONFIRM_SUBJECT`]).
+pub fn booking_mail(app: &App, to: &str) -> Vec<Value> {
+    mailbox(app, to).into_iter().filter(|m| m["subject"] != crate::accounts::CONFIRM_SUBJECT).collect()
+}
+
+/// [`provider_requests`] without the sends of address confirmations: those
+/// whose idempotency key (one per e-mail job, the same on every attempt) is
+/// a confirmation e-mail's in the mailbox.
+pub fn booking_provider_requests(app: &App) -> Vec<Value> {
+    let all = app.sandbox("GET", "/sandbox/email/messages?limit=1000", None);
+    assert_eq!(all.status, 200, "{}", all.text());
+    let confirmations: Vec<Value> = all.json()["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["subject"] == crate::accounts::CONFIRM_SUBJECT)
+        .map(|m| m["idempotency_key"].clone())
+        .collect();
+    provider_requests(app).into_iter().filter(|r| !confirmations.contains(&r["idempotency_key"])).collect()
+}
+
 /// `PUT /sandbox/email/faults`.
 pub fn email_faults(app: &App, plan: Value) {
     let r = app.sandbox("PUT", "/sandbox/email/faults", Some(&plan));
@@ -112,7 +135,7 @@ pub fn wait_for<T>(secs: u64, mut f: impl FnMut() -> Option<T>) -> Option<T> {
 /// take more than the first delivery.
 pub fn settle<T>(app: &App, secs: u64, mut done: impl FnMut() -> Option<T>) -> Option<T> {
     wait_for(secs, || {
-        for path in ["/api/events/tick", "/api/bookings/tick", "/api/payments/tick", "/api/tickets/tick", "/api/notifications/tick"] {
+        for path in ["/api/events/tick", "/api/bookings/tick", "/api/payments/tick", "/api/tickets/tick", "/api/auth/tick", "/api/notifications/tick"] {
             tick(app, path);
         }
         done()

@@ -22,7 +22,7 @@ fn confirmed_booking_sends_one_email_with_every_ticket_and_one_message() {
 
     let tickets = t::my_tickets(&app, &buyer.token, Some(&booking));
     assert_eq!(tickets.len(), 3);
-    let inbox = t::mailbox(&app, &email);
+    let inbox = t::booking_mail(&app, &email);
     assert_eq!(inbox.len(), 1, "exactly one email: {inbox:?}");
     let m = &inbox[0];
     assert_eq!(m["to"], json!([email]));
@@ -50,9 +50,9 @@ fn confirmed_booking_sends_one_email_with_every_ticket_and_one_message() {
         assert_eq!(deliver(&app, to, "BookingConfirmed", &payload, None)["body"]["status"], "applied");
     }
     assert_eq!(t::my_tickets(&app, &buyer.token, Some(&booking)).len(), 3);
-    assert_eq!(t::mailbox(&app, &email).len(), 1);
+    assert_eq!(t::booking_mail(&app, &email).len(), 1);
     assert_eq!(t::my_messages(&app, &buyer.token).len(), 1);
-    assert_eq!(t::provider_requests(&app).len(), 1, "the provider was called once");
+    assert_eq!(t::booking_provider_requests(&app).len(), 1, "the provider was called once");
 
     // mark read; another user cannot
     let nid = messages[0]["id"].as_str().unwrap();
@@ -74,20 +74,20 @@ fn email_is_retried_until_the_provider_recovers_and_sent_exactly_once() {
     t::email_faults(&app, json!({"mode": "status", "status": 503, "count": 1}));
     let booking = id("bkg");
     t::confirm(&app, &confirmed(&booking, &buyer.user_id, &id("evt"), &email, &[], 2));
-    assert!(t::mailbox(&app, &email).is_empty(), "first attempt failed");
+    assert!(t::booking_mail(&app, &email).is_empty(), "first attempt failed");
     t::email_faults(&app, json!({"mode": "timeout", "delay_ms": 300, "count": 1}));
 
     let sent = t::wait_for(20, || {
         t::tick(&app, "/api/notifications/tick");
-        let inbox = t::mailbox(&app, &email);
+        let inbox = t::booking_mail(&app, &email);
         (!inbox.is_empty()).then_some(inbox)
     })
     .expect("delivered once the provider recovered");
     assert_eq!(sent.len(), 1);
     // more ticks send nothing more
     t::tick(&app, "/api/notifications/tick");
-    assert_eq!(t::mailbox(&app, &email).len(), 1);
-    let log = t::provider_requests(&app);
+    assert_eq!(t::booking_mail(&app, &email).len(), 1);
+    let log = t::booking_provider_requests(&app);
     let outcomes: Vec<(&str, i64)> = log.iter().map(|r| (r["outcome"].as_str().unwrap(), r["status"].as_i64().unwrap())).collect();
     assert_eq!(outcomes, vec![("fault", 503), ("fault", 504), ("accepted", 200)], "{log:?}");
     let keys: Vec<&Value> = log.iter().map(|r| &r["idempotency_key"]).collect();
@@ -115,13 +115,13 @@ fn refused_emails_go_to_dead_letters_that_admins_see_and_requeue() {
     assert_eq!(items.len(), 1, "{dead}");
     assert_eq!(items[0]["booking_id"], json!(booking));
     assert!(items[0]["last_error"].as_str().unwrap().contains("422"));
-    assert!(t::mailbox(&app, &email).is_empty());
+    assert!(t::booking_mail(&app, &email).is_empty());
     app.get_as(&admin.token, "/api/notifications/admin/jobs?status=lost").assert_problem(422);
 
     let jid = items[0]["id"].as_str().unwrap();
     let r = app.post_as(&admin.token, &format!("/api/notifications/admin/jobs/{jid}/retry"), &json!({}));
     assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(t::mailbox(&app, &email).len(), 1);
+    assert_eq!(t::booking_mail(&app, &email).len(), 1);
     app.post_as(&admin.token, &format!("/api/notifications/admin/jobs/{jid}/retry"), &json!({})).assert_problem(404);
 }
 
@@ -131,7 +131,7 @@ fn cancelled_booking_voids_tickets_and_tells_the_buyer_once() {
     let (buyer, email) = e2e::accounts::buyer(&app);
     let (booking, event) = (id("bkg"), id("evt"));
     t::confirm(&app, &confirmed(&booking, &buyer.user_id, &event, &email, &["S1-A-1"], 1));
-    assert_eq!(t::mailbox(&app, &email).len(), 1);
+    assert_eq!(t::booking_mail(&app, &email).len(), 1);
 
     // booking cancels, payments refunds: both reach tickets and notifications
     let cancelled = json!({"booking_id": booking, "user_id": buyer.user_id, "event_id": event,
@@ -145,7 +145,7 @@ fn cancelled_booking_voids_tickets_and_tells_the_buyer_once() {
         assert_eq!(tk["status"], "void");
         app.get_as(&buyer.token, &format!("/api/tickets/{}", tk["id"].as_str().unwrap())).assert_problem(410);
     }
-    let inbox = t::mailbox(&app, &email);
+    let inbox = t::booking_mail(&app, &email);
     assert_eq!(inbox.len(), 2, "tickets + one cancellation: {inbox:?}");
     assert!(inbox[0]["subject"].as_str().unwrap().contains("cancelled"));
     assert!(inbox[0]["text"].as_str().unwrap().contains("USD 90.00"));
@@ -155,7 +155,7 @@ fn cancelled_booking_voids_tickets_and_tells_the_buyer_once() {
 
     // the event is cancelled afterwards too: still one notice
     deliver(&app, "notifications", "EventCancelled", &json!({"event_id": event, "title": "Night", "reason": "storm"}), None);
-    assert_eq!(t::mailbox(&app, &email).len(), 2);
+    assert_eq!(t::booking_mail(&app, &email).len(), 2);
     assert_eq!(t::my_messages(&app, &buyer.token).len(), 2);
 }
 
@@ -231,12 +231,12 @@ fn user_settings_are_respected_but_ticket_email_cannot_be_switched_off() {
     let messages = t::my_messages(&app, &user.access_token);
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0]["kind"], "payment_failed");
-    assert!(t::mailbox(&app, &email).is_empty());
+    assert!(t::booking_mail(&app, &email).is_empty());
     let admin = catalog::user("admin");
     let jobs = app.get_as(&admin.token, &format!("/api/notifications/admin/jobs?booking_id={booking}")).json();
     assert_eq!(jobs["items"][0]["status"], "skipped");
 
     // the tickets email is transactional: sent although "ticket" email is off
     t::confirm(&app, &confirmed(&booking, &user.user_id, &id("evt"), &email, &[], 1));
-    assert_eq!(t::mailbox(&app, &email).len(), 1);
+    assert_eq!(t::booking_mail(&app, &email).len(), 1);
 }

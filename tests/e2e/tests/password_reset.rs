@@ -22,18 +22,7 @@ fn reset(app: &App, token: &str, password: &str) -> Reply {
 
 /// The reset links e-mailed to `email`, newest first, as their tokens.
 fn tokens_mailed(app: &App, email: &str, at_least: usize) -> Vec<String> {
-    settle(app, 20, || {
-        let mails: Vec<Value> = t::mailbox(app, email).into_iter().filter(|m| m["subject"] == "Choose a new Boxoffice password").collect();
-        (mails.len() >= at_least).then_some(mails)
-    })
-    .unwrap_or_else(|| panic!("no reset e-mail to {email}: {:?}", t::mailbox(app, email)))
-    .iter()
-    .map(|m| {
-        let text = m["text"].as_str().unwrap();
-        let at = text.find("#/reset-password/").expect("a reset link") + "#/reset-password/".len();
-        text[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
-    })
-    .collect()
+    accounts::mailed_tokens(app, email, "Choose a new Boxoffice password", "reset-password", at_least)
 }
 
 fn login(app: &App, email: &str, password: &str) -> u16 {

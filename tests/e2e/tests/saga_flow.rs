@@ -21,7 +21,7 @@ fn an_event_cancelled_by_its_organizer_cancels_refunds_voids_and_tells_each_buye
     .expect("two tickets");
     t::wait_for(20, || {
         t::tick(&app, "/api/notifications/tick");
-        (t::mailbox(&app, &email).len() == 1).then_some(())
+        (t::booking_mail(&app, &email).len() == 1).then_some(())
     })
     .expect("the tickets email");
     // a second buyer's hold, never checked out
@@ -42,7 +42,7 @@ fn an_event_cancelled_by_its_organizer_cancels_refunds_voids_and_tells_each_buye
         let b = app.get_as(&buyer.token, &format!("/api/bookings/{booking_id}")).json();
         let p = app.get_as(&buyer.token, &format!("/api/payments/{booking_id}")).json();
         let void = t::my_tickets(&app, &buyer.token, Some(&booking_id)).iter().all(|t| t["status"] == "void");
-        let mails = t::mailbox(&app, &email).len();
+        let mails = t::booking_mail(&app, &email).len();
         (b["status"] == "refunded" && p["status"] == "refunded" && void && mails >= 2).then_some((b, p))
     });
     let (b, p) = settled.unwrap_or_else(|| {
@@ -51,7 +51,7 @@ fn an_event_cancelled_by_its_organizer_cancels_refunds_voids_and_tells_each_buye
             app.get_as(&buyer.token, &format!("/api/bookings/{booking_id}")).text(),
             app.get_as(&buyer.token, &format!("/api/payments/{booking_id}")).text(),
             t::my_tickets(&app, &buyer.token, Some(&booking_id)).iter().map(|t| t["status"].clone()).collect::<Vec<_>>(),
-            t::mailbox(&app, &email).len()
+            t::booking_mail(&app, &email).len()
         )
     });
     assert_eq!(b["cancel_reason"], "event_cancelled", "{b}");
@@ -64,7 +64,7 @@ fn an_event_cancelled_by_its_organizer_cancels_refunds_voids_and_tells_each_buye
             t::tick(&app, path);
         }
     }
-    let mails = t::mailbox(&app, &email);
+    let mails = t::booking_mail(&app, &email);
     assert_eq!(mails.len(), 2, "the tickets email and one cancellation email");
     assert!(mails[0]["subject"].as_str().unwrap_or_default().contains("cancelled"), "{}", mails[0]);
     let kinds: Vec<String> = t::my_messages(&app, &buyer.token).iter().map(|m| m["kind"].as_str().unwrap().to_string()).collect();
@@ -112,7 +112,7 @@ fn a_hold_that_expires_unpaid_expires_the_booking_and_tells_the_buyer_once_by_ev
             t::tick(&app, tick);
         }
         let b = app.get_as(&buyer.token, &path).json();
-        (b["status"] != "pending_payment" && t::mailbox(&app, &email).len() == 1).then_some(b)
+        (b["status"] != "pending_payment" && t::booking_mail(&app, &email).len() == 1).then_some(b)
     })
     .expect("the booking settles and the buyer is told");
     assert_eq!(settled["status"], "expired", "{settled}");
@@ -123,7 +123,7 @@ fn a_hold_that_expires_unpaid_expires_the_booking_and_tells_the_buyer_once_by_ev
         t::tick(&app, tick);
     }
     assert_eq!(app.get_as(&buyer.token, &path).json()["status"], "expired");
-    let inbox = t::mailbox(&app, &email);
+    let inbox = t::booking_mail(&app, &email);
     assert_eq!(inbox.len(), 1, "{inbox:?}");
     assert_eq!(inbox[0]["subject"], "Your ticket hold for Late Night Jazz expired");
     let text = inbox[0]["text"].as_str().unwrap();

@@ -208,7 +208,7 @@ fn mail_goes_to_the_account_and_never_greets_with_the_buyers_text() {
         for path in ["/api/bookings/tick", "/api/notifications/tick"] {
             t::tick(&app, path);
         }
-        let v = t::mailbox(&app, &own_address);
+        let v = t::booking_mail(&app, &own_address);
         (!v.is_empty()).then_some(v)
     })
     .expect("the cancellation mail, to the account's own address");
@@ -375,7 +375,7 @@ fn an_erased_account_is_forgotten_everywhere_and_its_token_dies_at_once() {
     issued(&app, &p, 1);
     t::wait_for(20, || {
         t::tick(&app, "/api/notifications/tick");
-        (!t::mailbox(&app, &p.email).is_empty()).then_some(())
+        (!t::booking_mail(&app, &p.email).is_empty()).then_some(())
     })
     .expect("the tickets mail");
     let local = p.email.split('@').next().unwrap().to_string();
@@ -399,7 +399,7 @@ fn an_erased_account_is_forgotten_everywhere_and_its_token_dies_at_once() {
         t::tick(&app, "/api/users/tick");
         let all: Vec<String> = [("bookings", "bookings"), ("bookings", "saga_outbox"), ("tickets", "tickets"), ("tickets", "saga_outbox"),
             ("payments", "orders"), ("payments", "saga_outbox"), ("notifications", "email_jobs"), ("notifications", "messages"),
-            ("notifications", "booking_contacts"), ("users", "profiles")]
+            ("notifications", "booking_contacts"), ("users", "profiles"), ("auth", "accounts"), ("auth", "saga_outbox")]
         .iter()
         .map(|(db, table)| stored_text(&app, db, table))
         .collect();

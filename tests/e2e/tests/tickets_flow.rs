@@ -21,7 +21,7 @@ fn paid_booking_yields_tickets_one_email_and_one_message_then_cancellation_voids
     .expect("three tickets");
     let inbox = t::wait_for(20, || {
         t::tick(&app, "/api/notifications/tick");
-        let v = t::mailbox(&app, &email);
+        let v = t::booking_mail(&app, &email);
         (!v.is_empty()).then_some(v)
     })
     .expect("the tickets email");
@@ -43,10 +43,10 @@ fn paid_booking_yields_tickets_one_email_and_one_message_then_cancellation_voids
             t::tick(&app, path);
         }
         let all_void = t::my_tickets(&app, &buyer.token, Some(&booking_id)).iter().all(|t| t["status"] == "void");
-        (all_void && t::mailbox(&app, &email).len() >= 2).then_some(())
+        (all_void && t::booking_mail(&app, &email).len() >= 2).then_some(())
     })
     .expect("tickets void and the buyer told");
-    assert_eq!(t::mailbox(&app, &email).len(), 2);
+    assert_eq!(t::booking_mail(&app, &email).len(), 2);
     let kinds: Vec<String> = t::my_messages(&app, &buyer.token).iter().map(|m| m["kind"].as_str().unwrap().to_string()).collect();
     assert_eq!(kinds, vec!["booking_cancelled", "booking_confirmed"]);
     let refused = app.post_as(&org.token, "/api/tickets/check-in", &json!({"code": tickets[1]["code"], "event_id": event_id}));

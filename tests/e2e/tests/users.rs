@@ -145,8 +145,12 @@ fn admins_list_users_and_grant_organizer_and_staff() {
     assert_eq!(first["email"], users[0].email);
     assert_eq!(first["role"], "customer");
 
-    // grant organizer: the next refresh carries it
+    // grant organizer (to an account that confirmed its address: refused
+    // before, tests/email_verification.rs): the next refresh carries it
     let u = &users[1];
+    let early = put_as(&app, &admin.access_token, &format!("/api/users/{}/role", u.user_id), &json!({"role": "organizer"}));
+    assert_eq!(early.assert_problem(409)["type"], "/problems/email-unverified");
+    accounts::verify_email(&app, &u.email);
     let r = put_as(&app, &admin.access_token, &format!("/api/users/{}/role", u.user_id), &json!({"role": "organizer"}));
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["role"], "organizer");

@@ -32,7 +32,8 @@ async function profileView() {
       }, 'Saving…');
     },
   },
-  h('h2', 'Profile'), h('p.muted', `Signed in as ${p.email || currentUser().email} (${currentUser().role})`),
+  h('h2', 'Profile'), h('p.muted', `Signed in as ${p.email || currentUser().email} (${currentUser().role}). `,
+    p.email_verified ? 'E-mail address confirmed.' : 'E-mail address not confirmed yet: open the link we sent you.'),
   h('div.form-grid',
     field('Display name', { name: 'display_name', value: p.display_name || '', autocomplete: 'name' }),
     field('Phone', { name: 'phone', type: 'tel', value: p.phone || '', autocomplete: 'tel' }),

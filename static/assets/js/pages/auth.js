@@ -25,7 +25,7 @@ export function render(main, [mode]) {
       busy(btn, async () => {
         try {
           const user = await (isLogin ? login(email, password) : register(email, password));
-          toast(isLogin ? `Welcome back, ${user.email}` : 'Your account is ready — welcome to Boxoffice!', 'ok');
+          toast(isLogin ? `Welcome back, ${user.email}` : 'Your account is ready — welcome to Boxoffice! We sent you a link to confirm your e-mail address.', 'ok');
           afterLogin();
         } catch (err) { showFormError(form, err); }
       }, isLogin ? 'Signing in…' : 'Creating account…');
