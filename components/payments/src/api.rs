@@ -2,6 +2,7 @@
 
 use crate::domain::PayRequest;
 use crate::flow::{self, Followups};
+use crate::status::PaymentStatus;
 use crate::provider::{Provider, ProviderError};
 use crate::store::{self, MAX_DECLINES};
 use platform::auth::Role;
@@ -104,7 +105,7 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
     let provider = Provider::from_config()?;
     let mut payments = store::payments_of(&conn, &booking_id)?;
     let mut order = order;
-    if let Some(p) = payments.last().filter(|p| p.confirm_unknown_ms.is_some() && p.status == "processing") {
+    if let Some(p) = payments.last().filter(|p| p.confirm_unknown_ms.is_some() && p.status == PaymentStatus::Processing) {
         // A retry after a lost answer: ask the provider first. Still unknown
         // means the intent shows no confirmation yet; it is confirmed again
         // below — the same intent, so never a second charge.
@@ -121,7 +122,7 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
     if order.hold_expires_ms <= platform::clock::now_ms() {
         return Err(ApiError::conflict("hold-expired", "the seats are no longer held for this booking; book again"));
     }
-    let in_flight = payments.last().is_some_and(|p| p.status == "processing" && p.confirm_unknown_ms.is_none());
+    let in_flight = payments.last().is_some_and(|p| p.status == PaymentStatus::Processing && p.confirm_unknown_ms.is_none());
     if !in_flight && order.sales_close_ms.is_some_and(|close| close <= platform::clock::now_ms()) {
         // Nothing is confirmed once sales closed (issue 13): the open
         // attempt is cancelled at the provider and booking gives the
@@ -135,10 +136,10 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
             "sales for this event closed before the booking was paid; nothing was charged and the places were released",
         ));
     }
-    match payments.last().map(|p| (p.status.as_str(), p.confirm_unknown_ms.is_some())) {
-        Some(("processing", false)) => return Ok(platform::web::json(202, &store::booking_view(&conn, &order)?)),
-        Some(("processing", true)) => {}
-        None | Some(("failed", _)) | Some(("canceled", _)) => {
+    match payments.last().map(|p| (p.status, p.confirm_unknown_ms.is_some())) {
+        Some((PaymentStatus::Processing, false)) => return Ok(platform::web::json(202, &store::booking_view(&conn, &order)?)),
+        Some((PaymentStatus::Processing, true)) => {}
+        None | Some((PaymentStatus::Failed | PaymentStatus::Canceled, _)) => {
             if store::declines(&payments, order.attempt) >= MAX_DECLINES || order.outcome.as_deref() == Some("failed") {
                 return Err(ApiError::conflict("attempts-exhausted", "too many declined attempts for this booking"));
             }
@@ -223,9 +224,9 @@ fn cancelled_meanwhile() -> ApiError {
 /// The pay answer for attempt `p` as recorded: 402 declined, 202
 /// processing, else 200.
 fn answer(p: &store::Payment, view: Json) -> Response {
-    match p.status.as_str() {
-        "failed" => declined(p, view),
-        "processing" => platform::web::json(202, &view),
+    match p.status {
+        PaymentStatus::Failed => declined(p, view),
+        PaymentStatus::Processing => platform::web::json(202, &view),
         _ => platform::web::json(200, &view),
     }
 }

@@ -25,6 +25,7 @@
 //!   can never exceed what was paid; the status becomes `refunded` exactly
 //!   when succeeded refunds equal the amount.
 
+use crate::status::PaymentStatus;
 use crate::provider::{Intent, IntentStatus, Provider, ProviderError};
 use crate::store::{self, Payment, MAX_DECLINES};
 use platform::{ApiError, ApiResult};
@@ -79,38 +80,21 @@ impl Followups {
     }
 }
 
-/// Forward order of local statuses; a change is applied only when it moves
-/// strictly forward, and nothing moves a paid payment.
-pub fn rank(status: &str) -> u8 {
-    match status {
-        "pending" | "requires_payment_method" => 0,
-        "requires_action" => 1,
-        "processing" => 2,
-        "failed" | "canceled" => 3,
-        _ => 4, // succeeded, partially_refunded, refunded
-    }
-}
-
 /// The local status an intent means.
-pub fn local_status(intent: &Intent) -> &'static str {
+pub fn local_status(intent: &Intent) -> PaymentStatus {
     match intent.status {
-        IntentStatus::Succeeded => "succeeded",
-        IntentStatus::Processing | IntentStatus::RequiresCapture => "processing",
-        IntentStatus::RequiresAction => "requires_action",
-        IntentStatus::Canceled => "canceled",
+        IntentStatus::Succeeded => PaymentStatus::Succeeded,
+        IntentStatus::Processing | IntentStatus::RequiresCapture => PaymentStatus::Processing,
+        IntentStatus::RequiresAction => PaymentStatus::RequiresAction,
+        IntentStatus::Canceled => PaymentStatus::Canceled,
         IntentStatus::RequiresPaymentMethod | IntentStatus::RequiresConfirmation => {
             if intent.last_payment_error.is_some() {
-                "failed"
+                PaymentStatus::Failed
             } else {
-                "requires_payment_method"
+                PaymentStatus::RequiresPaymentMethod
             }
         }
     }
-}
-
-/// Whether `from` may become `to`.
-pub fn may_move(from: &str, to: &str) -> bool {
-    rank(from) < 4 && rank(to) > rank(from)
 }
 
 /// Backoff of the reconciliation: 2 s, 4 s, 8 s … capped at 10 min.
@@ -143,35 +127,32 @@ pub fn apply_intent(c: &Connection, intent: &Intent, out: &mut Followups) -> Api
     let to = local_status(intent);
     // An unknown outcome is `processing` only for want of news: the
     // provider's word that it waits for 3-D Secure is news too.
-    let unknown = p.confirm_unknown_ms.is_some() && p.status == "processing";
-    if unknown && to == "processing" {
+    let unknown = p.confirm_unknown_ms.is_some() && p.status == PaymentStatus::Processing;
+    if unknown && to == PaymentStatus::Processing {
         c.execute(KNOWN, &[Value::Text(p.id.clone())])?;
     }
-    if !(may_move(&p.status, to) || unknown && to == "requires_action") {
+    if !(p.status.may_move_to(to) || unknown && to == PaymentStatus::RequiresAction) {
         return Ok(Some(p));
     }
     let now = platform::clock::now_ms();
     let err = intent.last_payment_error.clone().unwrap_or_default();
-    let failed = to == "failed";
-    let next_check = match to {
-        "processing" | "requires_action" => Value::Integer(now + check_delay_ms(0)),
-        _ => Value::Null,
-    };
+    let failed = to == PaymentStatus::Failed;
+    let next_check = if to.in_flight() { Value::Integer(now + check_delay_ms(0)) } else { Value::Null };
     let opt = |s: Option<String>| s.map(Value::Text).unwrap_or(Value::Null);
     let moved = c.execute(
         MOVE,
         &[
-            Value::Text(to.into()),
+            Value::Text(to.as_str().into()),
             if failed { opt(err.code.clone()) } else { Value::Null },
             if failed { opt(err.decline_code.clone()) } else { Value::Null },
             if failed { opt(err.message.clone()) } else { Value::Null },
             opt(intent.redirect_url()),
             next_check,
             Value::Integer(now),
-            Value::Text(to.into()),
+            Value::Text(to.as_str().into()),
             Value::Integer(now),
             Value::Text(p.id.clone()),
-            Value::Text(p.status.clone()),
+            Value::Text(p.status.as_str().into()),
         ],
     )?;
     let Some(p) = moved.rows().next().map(|r| Payment::from_row(&r)) else {
@@ -181,7 +162,7 @@ pub fn apply_intent(c: &Connection, intent: &Intent, out: &mut Followups) -> Api
         c.execute("UPDATE payments SET intent_id = ? WHERE id = ?", &[Value::Text(intent.id.clone()), Value::Text(p.id.clone())])?;
     }
     match to {
-        "succeeded" => {
+        PaymentStatus::Succeeded => {
             let won = c.execute(WIN_ORDER, &[Value::Integer(now), Value::Text(p.booking_id.clone())])?;
             if won.rows.is_empty() {
                 // The booking was cancelled, or another attempt already paid it:
@@ -199,7 +180,7 @@ pub fn apply_intent(c: &Connection, intent: &Intent, out: &mut Followups) -> Api
                 out.events.push(ev);
             }
         }
-        "failed" => {
+        PaymentStatus::Failed => {
             let payments = store::payments_of(c, &p.booking_id)?;
             let order = store::order(c, &p.booking_id)?;
             let expired = order.as_ref().is_some_and(|o| o.hold_expires_ms <= now);
@@ -360,7 +341,7 @@ pub fn complete_refund(c: &Connection, refund_id: &str, provider_id: &str, out: 
             saga::types::PAYMENT_REFUNDED,
             &json!({
                 "booking_id": p.booking_id, "payment_id": p.id, "refund_id": refund_id,
-                "amount_minor": amount, "currency": p.currency, "full": p.status == "refunded",
+                "amount_minor": amount, "currency": p.currency, "full": p.status == PaymentStatus::Refunded,
                 "refunded_total_minor": p.refunded_minor, "reason": reason,
             }),
         )?;
@@ -530,7 +511,7 @@ const RECHECK: &str = "UPDATE payments SET checks = checks + 1, next_check_ms = 
 /// (Idempotency-Key from booking id + attempt), and returns the payment.
 pub fn ensure_intent(conn: &Connection, provider: &Provider, payment_id: &str) -> ApiResult<Payment> {
     let p = store::payment(conn, payment_id)?.ok_or_else(|| ApiError::NotFound("no such payment".into()))?;
-    if p.intent_id.is_some() || p.status != "pending" {
+    if p.intent_id.is_some() || p.status != PaymentStatus::Pending {
         return Ok(p);
     }
     let key = crate::provider::create_key(&p.booking_id, p.attempt);
@@ -656,6 +637,11 @@ pub fn cancel_intent(conn: &Connection, provider: &Provider, intent_id: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn may_move(from: &str, to: &str) -> bool {
+        let status = |name| PaymentStatus::parse(name).unwrap_or_else(|| panic!("no status {name}"));
+        status(from).may_move_to(status(to))
+    }
 
     #[test]
     fn statuses_only_move_forward() {

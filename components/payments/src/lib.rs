@@ -37,6 +37,7 @@ pub mod domain;
 pub mod flow;
 pub mod provider;
 pub mod signature;
+pub mod status;
 pub mod store;
 pub mod ticket_refund;
 pub mod tick;

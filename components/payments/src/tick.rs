@@ -12,6 +12,7 @@
 //! 5. Expired Idempotency-Key records are deleted.
 
 use crate::flow::{self, Followups};
+use crate::status::PaymentStatus;
 use crate::provider::Provider;
 use crate::store::{self, Payment};
 use platform::ApiResult;
@@ -63,25 +64,25 @@ pub fn tick(req: Request, _: Params) -> ApiResult<Response> {
 fn reconcile(conn: &Connection, provider: &Provider, p: &Payment) -> ApiResult<()> {
     let Some(intent_id) = p.intent_id.clone() else {
         let order = store::order(conn, &p.booking_id)?;
-        if p.status == "pending" && order.is_some_and(|o| o.cancelled_ms.is_none()) {
+        if p.status == PaymentStatus::Pending && order.is_some_and(|o| o.cancelled_ms.is_none()) {
             flow::ensure_intent(conn, provider, &p.id)?;
         } else {
             conn.execute("UPDATE payments SET next_check_ms = NULL WHERE id = ?", &[Value::Text(p.id.clone())])?;
         }
         return Ok(());
     };
-    if p.status == "canceled" {
+    if p.status == PaymentStatus::Canceled {
         flow::cancel_intent(conn, provider, &intent_id);
         return Ok(());
     }
     let n = flow::resolve(conn, provider, p)?;
     match n {
-        n if matches!(n.status.as_str(), "processing" | "requires_action" | "requires_payment_method" | "pending")
+        n if matches!(n.status, PaymentStatus::Processing | PaymentStatus::RequiresAction | PaymentStatus::RequiresPaymentMethod | PaymentStatus::Pending)
             && n.updated_ms == p.updated_ms =>
         {
             flow::schedule_check(conn, &n)?;
         }
-        n if !matches!(n.status.as_str(), "processing" | "requires_action") => {
+        n if !n.status.in_flight() => {
             conn.execute("UPDATE payments SET next_check_ms = NULL WHERE id = ?", &[Value::Text(n.id)])?;
         }
         _ => {}
