@@ -140,56 +140,9 @@ impl Category {
     }
 }
 
-/// An ISO 4217 currency usable for money: it has a minor-unit exponent and is
-/// not a fund or special code (no XAU, XDR, XXX...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Currency(iso_currency::Currency);
-
-impl Currency {
-    /// Parses an upper-case alphabetic ISO 4217 code (`USD`, `GBP`, `JPY`).
-    pub fn parse(code: &str) -> Result<Currency, String> {
-        let bad = || format!("'{code}' is not an ISO 4217 currency code");
-        if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(bad());
-        }
-        let c = iso_currency::Currency::from_code(code).ok_or_else(bad)?;
-        if c.exponent().is_none() || c.is_fund() || c.is_special() {
-            return Err(format!("'{code}' is not a currency that prices can be given in"));
-        }
-        Ok(Currency(c))
-    }
-
-    /// The three-letter code.
-    pub fn code(self) -> &'static str {
-        self.0.code()
-    }
-
-    /// Digits after the decimal point (2 for USD, 0 for JPY, 3 for KWD).
-    pub fn exponent(self) -> u32 {
-        u32::from(self.0.exponent().unwrap_or(2))
-    }
-
-    /// `amount_minor` as a decimal string (`4500` USD → `"45.00"`), as
-    /// schema.org `Offer.price` wants it.
-    pub fn format(self, amount_minor: i64) -> String {
-        let e = self.exponent();
-        if e == 0 {
-            return amount_minor.to_string();
-        }
-        let scale = 10i64.pow(e);
-        format!("{}.{:0width$}", amount_minor / scale, amount_minor % scale, width = e as usize)
-    }
-
-    /// Decimal text or number (`"63.25"`, `49.5`) to minor units, rounding
-    /// half away from zero at the currency's exponent; `None` when negative
-    /// or not a number.
-    pub fn to_minor(self, amount: f64) -> Option<i64> {
-        if !amount.is_finite() || !(0.0..=1e12).contains(&amount) {
-            return None;
-        }
-        Some((amount * 10f64.powi(self.exponent() as i32)).round() as i64)
-    }
-}
+/// Prices' currency: [`platform::money::Currency`] (ISO 4217, with its
+/// minor-unit exponent).
+pub use platform::money::Currency;
 
 /// Largest accepted price, in minor units (10 million major units).
 pub const MAX_PRICE_MINOR: i64 = 1_000_000_000;
@@ -354,9 +307,9 @@ mod tests {
 
     #[test]
     fn currencies() {
-        assert_eq!(Currency::parse("USD").unwrap().format(4500), "45.00");
-        assert_eq!(Currency::parse("JPY").unwrap().format(4500), "4500");
-        assert_eq!(Currency::parse("KWD").unwrap().format(4500), "4.500");
+        assert_eq!(Currency::parse("USD").unwrap().decimal(4500), "45.00");
+        assert_eq!(Currency::parse("JPY").unwrap().decimal(4500), "4500");
+        assert_eq!(Currency::parse("KWD").unwrap().decimal(4500), "4.500");
         assert_eq!(Currency::parse("USD").unwrap().to_minor(63.25), Some(6325));
         assert_eq!(Currency::parse("USD").unwrap().to_minor(4.66), Some(466));
         assert_eq!(Currency::parse("GBP").unwrap().to_minor(-1.0), None);

@@ -243,7 +243,7 @@ pub fn jsonld(e: &EventRow, venue: &Venue, tiers: &[TierRow]) -> Json {
     let offers: Vec<Json> = tiers
         .iter()
         .map(|t| {
-            let price = Currency::parse(&t.currency).map(|c| c.format(t.price_minor)).unwrap_or_default();
+            let price = Currency::parse(&t.currency).map(|c| c.decimal(t.price_minor)).unwrap_or_default();
             let mut o = json!({"@type": "Offer", "name": t.name, "price": price, "priceCurrency": t.currency,
                 "availability": "https://schema.org/InStock", "url": url});
             if let Some(s) = e.sales_start {

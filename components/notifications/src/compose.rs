@@ -41,16 +41,10 @@ pub fn local_time(starts_at: &str, timezone: &str) -> String {
     at.with_timezone(&Utc).with_timezone(&tz).format("%A %-d %B %Y, %H:%M %Z").to_string()
 }
 
-/// Formats integer minor units of an ISO 4217 currency, e.g. `USD 90.00`
-/// (two decimals, except the common zero-decimal currencies).
+/// Integer minor units of an ISO 4217 currency for people: `USD 90.00`,
+/// `JPY 1200`, `KWD 1.500` ([`platform::money::format`]).
 pub fn money(amount_minor: i64, currency: &str) -> String {
-    const ZERO_DECIMAL: [&str; 8] = ["JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF"];
-    if ZERO_DECIMAL.contains(&currency) {
-        return format!("{currency} {amount_minor}");
-    }
-    let sign = if amount_minor < 0 { "-" } else { "" };
-    let a = amount_minor.unsigned_abs();
-    format!("{currency} {sign}{}.{:02}", a / 100, a % 100)
+    platform::money::format(amount_minor, currency)
 }
 
 /// A composed email.
@@ -329,5 +323,6 @@ mod tests {
         assert_eq!(money(9000, "USD"), "USD 90.00");
         assert_eq!(money(5, "EUR"), "EUR 0.05");
         assert_eq!(money(1200, "JPY"), "JPY 1200");
+        assert_eq!(money(4500, "KWD"), "KWD 4.500");
     }
 }

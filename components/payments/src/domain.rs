@@ -3,18 +3,19 @@
 use platform::{ApiError, ApiResult, FieldError};
 use serde::Deserialize;
 
-/// An ISO 4217 alphabetic currency code, upper case (`"USD"`).
+/// An ISO 4217 currency ([`platform::money::Currency`]: a real code with
+/// minor units), read in any case (Stripe writes codes in lower case).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Currency(String);
+pub struct Currency(platform::money::Currency);
 
 impl Currency {
-    /// Three ASCII letters, any case; stored upper case.
+    /// An ISO 4217 code in any case; `None` for anything else.
     pub fn parse(s: &str) -> Option<Currency> {
-        (s.len() == 3 && s.bytes().all(|b| b.is_ascii_alphabetic())).then(|| Currency(s.to_ascii_uppercase()))
+        platform::money::Currency::parse(&s.to_ascii_uppercase()).ok().map(Currency)
     }
     /// The upper-case code.
-    pub fn as_str(&self) -> &str {
-        &self.0
+    pub fn as_str(&self) -> &'static str {
+        self.0.code()
     }
 }
 
@@ -208,6 +209,7 @@ mod tests {
     fn currency_codes() {
         assert_eq!(Currency::parse("usd").unwrap().as_str(), "USD");
         assert!(Currency::parse("US").is_none() && Currency::parse("U$D").is_none());
+        assert!(Currency::parse("ZZZ").is_none() && Currency::parse("XAU").is_none(), "three letters are not yet a currency");
     }
 
     fn req(v: serde_json::Value) -> ApiResult<(PaymentMethod, Option<String>)> {

@@ -31,16 +31,17 @@ pub fn list(_: Request, _: Params) -> ApiResult<Response> {
     crate::payments::settle_due(&conn, false)?;
     let mut body = String::from("<h2>Payment intents</h2><table><tr><th>id</th><th>amount</th><th>status</th><th>card</th><th>received</th><th>refunded</th><th>metadata</th><th>created</th></tr>");
     for r in conn.execute("SELECT * FROM sb_intents ORDER BY created_ms DESC LIMIT 200", &[])?.rows() {
-        let money = |c: &str| format!("{:.2}", r.get::<i64>(c).unwrap_or(0) as f64 / 100.0);
+        // Stripe's wire form: a lower-case code and integer minor units
+        let currency = r.get::<&str>("currency").unwrap_or_default().to_ascii_uppercase();
+        let money = |c: &str| platform::money::format(r.get::<i64>(c).unwrap_or(0), &currency);
         body.push_str(&format!(
-            "<tr><td><code>{}</code></td><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
             esc(r.get::<&str>("id").unwrap_or_default()),
-            money("amount"),
-            esc(&r.get::<&str>("currency").unwrap_or_default().to_ascii_uppercase()),
+            esc(&money("amount")),
             esc(r.get::<&str>("status").unwrap_or_default()),
             esc(&r.get::<&str>("card_last4").map(|l| format!("•••• {l}")).unwrap_or_default()),
-            money("amount_received"),
-            money("amount_refunded"),
+            esc(&money("amount_received")),
+            esc(&money("amount_refunded")),
             esc(r.get::<&str>("metadata").unwrap_or_default()),
             esc(&platform::clock::rfc3339(r.get::<i64>("created_ms").unwrap_or(0))),
         ));
@@ -68,7 +69,7 @@ pub fn authenticate(_: Request, params: Params) -> ApiResult<Response> {
     let Some(r) = rows.rows().next() else {
         return Err(platform::ApiError::NotFound("no such payment".into()));
     };
-    let amount = format!("{:.2} {}", r.get::<i64>("amount").unwrap_or(0) as f64 / 100.0, r.get::<&str>("currency").unwrap_or_default().to_ascii_uppercase());
+    let amount = platform::money::format(r.get::<i64>("amount").unwrap_or(0), &r.get::<&str>("currency").unwrap_or_default().to_ascii_uppercase());
     let form = |outcome: &str, label: &str| {
         format!(
             "<form method=\"post\" action=\"/sandbox/payments/authenticate/{}\" style=\"display:inline\">\

@@ -30,6 +30,7 @@ pub mod event_access;
 pub mod health;
 pub mod idempotency;
 pub mod ids;
+pub mod money;
 pub mod problem;
 pub mod secrets;
 pub mod web;
