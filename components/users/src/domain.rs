@@ -28,26 +28,8 @@ impl DisplayName {
     }
 }
 
-/// A phone number in E.164 form (ITU-T E.164: `+`, country code, at most 15
-/// digits). Input may contain spaces, dashes, dots and parentheses.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Phone(String);
-
-impl Phone {
-    /// Parses and normalises `raw` (`+49 (30) 1234-567` → `+49301234567`).
-    pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let s: String = raw.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
-        let digits = s.strip_prefix('+').ok_or("must start with + and the country code (E.164)")?;
-        if !(8..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.starts_with('0') {
-            return Err("must be + followed by 8 to 15 digits (E.164)");
-        }
-        Ok(Phone(s))
-    }
-    /// The E.164 text.
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
+/// A phone number in E.164 form: [`platform::contact::Phone`].
+pub use platform::contact::Phone;
 
 /// A language tag, the common subset of BCP 47 (RFC 5646):
 /// `language[-Script][-REGION]`, e.g. `en`, `pt-BR`, `zh-Hant-TW`, `es-419`.

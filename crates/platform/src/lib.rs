@@ -25,6 +25,7 @@ pub mod clock;
 pub mod auth;
 pub mod compress;
 pub mod config;
+pub mod contact;
 pub mod db;
 pub mod event_access;
 pub mod health;
