@@ -39,7 +39,7 @@ pub fn site_link(route: &str) -> String {
 
 /// Lower-case hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// RFC 6749 §5.1 successful token response, plus the signed-in user.

@@ -271,7 +271,7 @@ pub fn create_key(booking_id: &str, attempt: i64) -> String {
 /// same method repeats (a retry), another method is a new request.
 pub fn confirm_key(intent_id: &str, fields: &[(String, String)]) -> String {
     let digest = Sha256::digest(form(fields).as_bytes());
-    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let hex = hex::encode(&digest[..8]);
     format!("{intent_id}-confirm-{hex}")
 }
 

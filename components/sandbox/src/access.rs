@@ -44,16 +44,17 @@ pub const COOKIE: &str = "sandbox_admin";
 /// A sandbox route handler.
 pub type Handler = fn(Request, Params) -> ApiResult<Response>;
 
-/// Equal-length-independent, constant-time comparison of two byte strings.
+/// Constant-time comparison of two byte strings (`subtle`; unequal
+/// lengths compare unequal).
 fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
 }
 
 /// The cookie value for `token`: hex HMAC-SHA256 keyed by the token.
 pub fn cookie_value(token: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(token.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(b"boxoffice sandbox reader cookie v1");
-    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(mac.finalize().into_bytes())
 }
 
 /// How a request stands with the tools' credential.

@@ -149,7 +149,7 @@ pub fn send(req: Request, _: Params) -> ApiResult {
         log(&conn, key, 422, "refused", None)?;
         return Ok(provider_error(422, "validation_error", msg));
     }
-    let hash: String = Sha256::digest(req.body()).iter().map(|b| format!("{b:02x}")).collect();
+    let hash = hex::encode(Sha256::digest(req.body()));
     let id = platform::ids::new("em");
     let inserted = conn.execute(
         "INSERT INTO sb_emails (id, idempotency_key, request_hash, from_addr, to_json, subject, html, text, tags_json, created_ms) \

@@ -100,10 +100,7 @@ fn idempotent(
         send_hooks(conn, hooks);
         return Ok(resp);
     };
-    let hash: String = Sha256::digest([req.path().as_bytes(), b"\n", req.body()].concat())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hash = hex::encode(Sha256::digest([req.path().as_bytes(), b"\n", req.body()].concat()));
     let claimed = conn.execute(
         "INSERT INTO sb_idempotency (key, request_hash, created_ms) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING key",
         &[Value::Text(key.clone()), Value::Text(hash.clone()), Value::Integer(platform::clock::now_ms())],

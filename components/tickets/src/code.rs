@@ -92,7 +92,7 @@ impl TicketKeys {
             (set.current, set.keys.into_iter().map(|(k, v)| (k, v.into_bytes())).collect::<BTreeMap<_, _>>())
         } else {
             let digest = Sha256::digest(trimmed.as_bytes());
-            let kid = format!("k{}", digest.iter().take(4).map(|b| format!("{b:02x}")).collect::<String>());
+            let kid = format!("k{}", hex::encode(&digest[..4]));
             (kid.clone(), BTreeMap::from([(kid, trimmed.as_bytes().to_vec())]))
         };
         for (kid, secret) in &keys {

@@ -99,7 +99,7 @@ img-src 'self' data: https:; connect-src 'self'; object-src 'none'; base-uri 'se
 /// Strong entity tag of `bytes`: the first 16 bytes of its SHA-256, in hex, quoted.
 pub fn etag(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let hex = hex::encode(&digest[..16]);
     format!("\"{hex}\"")
 }
 

@@ -143,7 +143,7 @@ impl Fingerprint {
         h.update(path.as_bytes());
         h.update([0]);
         h.update(body);
-        Self(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+        Self(hex::encode(h.finalize()))
     }
 
     /// The fingerprint of `req` (its query string counts as part of the path).

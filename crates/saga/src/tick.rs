@@ -17,11 +17,9 @@ pub fn require_tick(req: &Request) -> ApiResult<()> {
     }
 }
 
+/// `subtle`'s constant-time comparison (unequal lengths compare unequal).
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
 }
 
 #[cfg(test)]

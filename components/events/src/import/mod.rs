@@ -194,7 +194,7 @@ pub fn failed(index: usize, external_id: Option<String>, errors: Vec<FieldError>
 fn fingerprint(r: &Record, publish: bool) -> String {
     let text = json!({"event": r.event, "status": r.source_status, "publish": publish}).to_string();
     let digest = sha2::Sha256::digest(text.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(digest)
 }
 
 const FIND: &str = "SELECT id FROM events WHERE organizer_id = ? AND source = ? AND external_id = ?";

@@ -107,7 +107,7 @@ mod tests {
         // RFC 4231 §4.3, test case 2: key "Jefe", "what do ya want for nothing?"
         let key = EncodingKey::from_secret(b"Jefe");
         let mac = signer(&Algorithm::HS256, &key).unwrap().try_sign(b"what do ya want for nothing?").unwrap();
-        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = hex::encode(&mac);
         assert_eq!(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
         let v = verifier(&Algorithm::HS256, &DecodingKey::from_secret(b"Jefe")).unwrap();
         assert!(v.verify(b"what do ya want for nothing?", &mac).is_ok());
