@@ -180,13 +180,21 @@ fn deliver_one(conn: &Connection, id: &str, next: i64) -> Result<Option<Step>, E
             conn.execute(MARK_SENT, &[Value::Text(provider_id), Value::Integer(finished), id_v])?;
             Ok(Some(Step::Sent))
         }
+        Outcome::RetryAfter { why, after_ms } if attempts < MAX_ATTEMPTS => {
+            // the provider's wait, never sooner than our own backoff nor
+            // later than its cap
+            eprintln!("notifications: job {id} attempt {attempts} failed: {why}; the provider asks to wait {after_ms} ms");
+            let at = finished + after_ms.clamp(backoff_ms(attempts, random_unit()), CAP_MS);
+            conn.execute(MARK_RETRY, &[Value::Integer(at), Value::Text(why), id_v])?;
+            Ok(Some(Step::Retry))
+        }
         Outcome::Retry(err) if attempts < MAX_ATTEMPTS => {
             eprintln!("notifications: job {id} attempt {attempts} failed: {err}");
             let at = finished + backoff_ms(attempts, random_unit());
             conn.execute(MARK_RETRY, &[Value::Integer(at), Value::Text(err), id_v])?;
             Ok(Some(Step::Retry))
         }
-        Outcome::Retry(err) | Outcome::Permanent(err) => {
+        Outcome::Retry(err) | Outcome::RetryAfter { why: err, .. } | Outcome::Permanent(err) => {
             eprintln!("notifications: job {id} is dead after {attempts} attempts: {err}");
             conn.execute(MARK_DONE, &[Value::Text("dead".into()), Value::Text(err), Value::Integer(finished), id_v])?;
             Ok(Some(Step::Dead))

@@ -56,6 +56,9 @@ pub enum Outcome {
     /// Worth retrying later (5xx, 408, 409 in-flight duplicate, 429,
     /// 401/403 until the token is fixed, no answer).
     Retry(String),
+    /// Worth retrying, and the provider said when: a 429 or 503 with a
+    /// `Retry-After` (RFC 9110 §10.2.3), `after_ms` from now.
+    RetryAfter { why: String, after_ms: i64 },
     /// The provider says the message itself is wrong (400, 422): retrying
     /// cannot help.
     Permanent(String),
@@ -66,8 +69,9 @@ struct Accepted {
     id: String,
 }
 
-/// Classifies a provider answer (status and body).
-pub fn classify(status: u16, body: &[u8]) -> Outcome {
+/// Classifies a provider answer: its status, its `Retry-After` as ms from
+/// now ([`platform::web::retry_after_ms`]) and its body.
+pub fn classify(status: u16, retry_after_ms: Option<i64>, body: &[u8]) -> Outcome {
     let snippet = || String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
     match status {
         200..=299 => match serde_json::from_slice::<Accepted>(body) {
@@ -75,6 +79,9 @@ pub fn classify(status: u16, body: &[u8]) -> Outcome {
             _ => Outcome::Retry(format!("provider answered {status} without a message id")),
         },
         400 | 422 => Outcome::Permanent(format!("provider refused the message ({status}): {}", snippet())),
+        429 | 503 if retry_after_ms.is_some() => {
+            Outcome::RetryAfter { why: format!("provider answered {status}: {}", snippet()), after_ms: retry_after_ms.unwrap_or(0) }
+        }
         _ => Outcome::Retry(format!("provider answered {status}: {}", snippet())),
     }
 }
@@ -98,7 +105,10 @@ pub fn send(email: &SendEmail<'_>, idempotency_key: &str) -> Outcome {
         .body(body)
         .build();
     match spin_sdk::http::run(spin_sdk::http::send::<_, Response>(req)) {
-        Ok(resp) => classify(*resp.status(), resp.body()),
+        Ok(resp) => {
+            let after = resp.header("retry-after").and_then(|v| v.as_str()).and_then(|v| platform::web::retry_after_ms(v, platform::clock::now_ms()));
+            classify(*resp.status(), after, resp.body())
+        }
         Err(e) => Outcome::Retry(format!("{url}: {e}")),
     }
 }
@@ -109,12 +119,15 @@ mod tests {
 
     #[test]
     fn classifies_answers() {
-        assert_eq!(classify(200, br#"{"id":"em_1"}"#), Outcome::Sent("em_1".into()));
-        assert!(matches!(classify(200, b"{}"), Outcome::Retry(_)));
-        assert!(matches!(classify(422, b"{\"message\":\"bad to\"}"), Outcome::Permanent(_)));
+        assert_eq!(classify(200, None, br#"{"id":"em_1"}"#), Outcome::Sent("em_1".into()));
+        assert!(matches!(classify(200, None, b"{}"), Outcome::Retry(_)));
+        assert!(matches!(classify(422, None, b"{\"message\":\"bad to\"}"), Outcome::Permanent(_)));
         for s in [401, 403, 408, 409, 429, 500, 502, 503, 504] {
-            assert!(matches!(classify(s, b""), Outcome::Retry(_)), "{s}");
+            assert!(matches!(classify(s, None, b""), Outcome::Retry(_)), "{s}");
         }
+        assert!(matches!(classify(429, Some(30_000), b""), Outcome::RetryAfter { after_ms: 30_000, .. }));
+        assert!(matches!(classify(503, Some(0), b""), Outcome::RetryAfter { after_ms: 0, .. }));
+        assert!(matches!(classify(500, Some(30_000), b""), Outcome::Retry(_)), "only 429 and 503 name a wait");
     }
 
     #[test]

@@ -25,7 +25,8 @@
 //!
 //! Failure injection: `PUT /sandbox/email/faults`
 //! `{"mode":"status","status":503,"count":2}` makes the next 2 sends answer
-//! 503 (any 4xx/5xx); `{"mode":"timeout","delay_ms":1500,"count":1}` makes
+//! 503 (any 4xx/5xx), with `"retry_after_secs": n` also a `Retry-After: n`
+//! header (a rate-limited provider's 429); `{"mode":"timeout","delay_ms":1500,"count":1}` makes
 //! the next send wait `delay_ms` (≤ 30 s) and answer 504 without storing;
 //! `count` -1 means until cleared; `{"mode":"none"}` clears.
 
@@ -85,19 +86,26 @@ fn plausible_address(a: &str) -> bool {
     !local.is_empty() && (domain == "localhost" || (domain.contains('.') && !domain.starts_with('.'))) && !addr.chars().any(char::is_whitespace)
 }
 
+/// One injected failure as stored.
+struct Fault {
+    mode: String,
+    status: u16,
+    delay_ms: u64,
+    retry_after_secs: Option<i64>,
+}
+
 /// Takes one injected failure, if any (one conditional write).
-fn take_fault(conn: &Connection) -> ApiResult<Option<(String, u16, u64)>> {
+fn take_fault(conn: &Connection) -> ApiResult<Option<Fault>> {
     let rs = conn.execute(
         "UPDATE sb_email_faults SET remaining = CASE WHEN remaining > 0 THEN remaining - 1 ELSE remaining END \
-         WHERE id = 1 AND remaining != 0 RETURNING mode, status, delay_ms",
+         WHERE id = 1 AND remaining != 0 RETURNING mode, status, delay_ms, retry_after_secs",
         &[],
     )?;
-    let fault = rs.rows().next().map(|r| {
-        (
-            r.get::<&str>("mode").unwrap_or("status").to_string(),
-            r.get::<i64>("status").unwrap_or(503) as u16,
-            r.get::<i64>("delay_ms").unwrap_or(0).max(0) as u64,
-        )
+    let fault = rs.rows().next().map(|r| Fault {
+        mode: r.get::<&str>("mode").unwrap_or("status").to_string(),
+        status: r.get::<i64>("status").unwrap_or(503) as u16,
+        delay_ms: r.get::<i64>("delay_ms").unwrap_or(0).max(0) as u64,
+        retry_after_secs: r.get::<i64>("retry_after_secs"),
     });
     Ok(fault)
 }
@@ -111,13 +119,17 @@ pub fn send(req: Request, _: Params) -> ApiResult {
         log(&conn, key, status, "refused", None)?;
         return Ok(key_refused(status));
     }
-    if let Some((mode, status, delay)) = take_fault(&conn)? {
-        if delay > 0 {
-            std::thread::sleep(std::time::Duration::from_millis(delay));
+    if let Some(f) = take_fault(&conn)? {
+        if f.delay_ms > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(f.delay_ms));
         }
-        let status = if mode == "timeout" { 504 } else { status };
+        let status = if f.mode == "timeout" { 504 } else { f.status };
         log(&conn, key, status, "fault", None)?;
-        return Ok(provider_error(status, "application_error", &format!("injected {mode} failure")));
+        let mut resp = provider_error(status, "application_error", &format!("injected {} failure", f.mode));
+        if let Some(secs) = f.retry_after_secs {
+            resp.set_header("retry-after", secs.to_string());
+        }
+        return Ok(resp);
     }
     if key.is_some_and(|k| k.is_empty() || k.len() > 256) {
         log(&conn, key, 400, "refused", None)?;
@@ -272,6 +284,8 @@ struct FaultPlan {
     delay_ms: Option<u32>,
     #[serde(default)]
     count: Option<i64>,
+    #[serde(default)]
+    retry_after_secs: Option<u32>,
 }
 
 /// `PUT /sandbox/email/faults` (see module docs) → the plan in force.
@@ -295,9 +309,16 @@ pub fn set_faults(req: Request, _: Params) -> ApiResult {
     }
     let delay = i64::from(plan.delay_ms.unwrap_or(if plan.mode == "timeout" { 6_000 } else { 0 }).min(30_000));
     conn.execute(
-        "INSERT INTO sb_email_faults (id, mode, status, delay_ms, remaining) VALUES (1, ?, ?, ?, ?) \
-         ON CONFLICT(id) DO UPDATE SET mode = excluded.mode, status = excluded.status, delay_ms = excluded.delay_ms, remaining = excluded.remaining",
-        &[Value::Text(plan.mode.clone()), Value::Integer(status.into()), Value::Integer(delay), Value::Integer(count)],
+        "INSERT INTO sb_email_faults (id, mode, status, delay_ms, remaining, retry_after_secs) VALUES (1, ?, ?, ?, ?, ?) \
+         ON CONFLICT(id) DO UPDATE SET mode = excluded.mode, status = excluded.status, delay_ms = excluded.delay_ms, \
+         remaining = excluded.remaining, retry_after_secs = excluded.retry_after_secs",
+        &[
+            Value::Text(plan.mode.clone()),
+            Value::Integer(status.into()),
+            Value::Integer(delay),
+            Value::Integer(count),
+            plan.retry_after_secs.map_or(Value::Null, |s| Value::Integer(s.into())),
+        ],
     )?;
     platform::web::ok(&json!({"mode": plan.mode, "status": status, "delay_ms": delay, "count": count}))
 }

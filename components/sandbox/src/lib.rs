@@ -60,6 +60,7 @@ pub const MIGRATIONS: &[Migration] =
         Migration { version: 1, name: "payments", sql: include_str!("../../../sql/sandbox/0001_payments.sql") },
         Migration { version: 2, name: "webhook_queue", sql: include_str!("../../../sql/sandbox/0002_webhook_queue.sql") },
         Migration { version: 10, name: "email", sql: include_str!("../../../sql/sandbox/0010_email.sql") },
+        Migration { version: 11, name: "email_retry_after", sql: include_str!("../../../sql/sandbox/0011_email_retry_after.sql") },
     ];
 
 /// The route table (tools wrapped by [`access`]).

@@ -477,8 +477,35 @@ impl Query {
     }
 }
 
+/// How long an answer's `Retry-After` asks to wait, in ms from `now_ms`
+/// (RFC 9110 §10.2.3: delay-seconds, or an HTTP-date read by the
+/// `httpdate` crate, IMF-fixdate and the two obsolete forms); `None` when
+/// the value is neither. A date in the past is 0.
+pub fn retry_after_ms(value: &str, now_ms: i64) -> Option<i64> {
+    let v = value.trim();
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(v.parse::<i64>().unwrap_or(i64::MAX / 1000).saturating_mul(1000));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    let at_ms = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as i64;
+    Some((at_ms - now_ms).max(0))
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let now = 1_445_412_480_000; // Wed, 21 Oct 2015 07:28:00 GMT
+        assert_eq!(retry_after_ms("120", now), Some(120_000));
+        assert_eq!(retry_after_ms(" 0 ", now), Some(0));
+        assert_eq!(retry_after_ms("Wed, 21 Oct 2015 07:28:30 GMT", now), Some(30_000));
+        assert_eq!(retry_after_ms("Wednesday, 21-Oct-15 07:29:00 GMT", now), Some(60_000));
+        assert_eq!(retry_after_ms("Wed, 21 Oct 2015 07:00:00 GMT", now), Some(0), "a date past is now");
+        for bad in ["", "-5", "1.5", "soon", "Wed, 32 Oct 2015 07:28:00 GMT"] {
+            assert_eq!(retry_after_ms(bad, now), None, "{bad:?}");
+        }
+    }
     #[test]
     fn paths_are_normalized_once_per_rfc_3986() {
         use super::normal_path;

@@ -102,6 +102,29 @@ fn email_is_retried_until_the_provider_recovers_and_sent_exactly_once() {
     app.call("POST", "/api/notifications/tick", None, &[("authorization", "Bearer wrong")]).assert_problem(401);
 }
 
+/// A rate-limited provider's 429 with `Retry-After: 30` (RFC 9110
+/// §10.2.3): the job waits what the provider asked, not its own backoff
+/// (1-2 s for a first retry), and is not sent by ticks before then.
+#[test]
+fn a_providers_retry_after_is_honoured() {
+    let app = App::spawn();
+    let (buyer, email) = e2e::accounts::buyer(&app);
+    let admin = catalog::user("admin");
+    t::email_faults(&app, json!({"mode": "status", "status": 429, "retry_after_secs": 30, "count": 1}));
+    let booking = id("bkg");
+    let before = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    t::confirm(&app, &confirmed(&booking, &buyer.user_id, &id("evt"), &email, &[], 1));
+    let jobs = app.get_as(&admin.token, &format!("/api/notifications/admin/jobs?booking_id={booking}")).json();
+    let job = &jobs["items"][0];
+    assert_eq!((job["status"].as_str(), job["attempts"].as_i64()), (Some("pending"), Some(1)), "{jobs}");
+    let next = platform::clock::parse_rfc3339(job["next_attempt_at"].as_str().unwrap()).unwrap();
+    assert!(next >= before + 30_000, "the retry waits the provider's 30 s: {} ms", next - before);
+    assert!(next <= before + 40_000, "and not much longer: {} ms", next - before);
+    t::tick(&app, "/api/notifications/tick");
+    assert!(t::booking_mail(&app, &email).is_empty(), "no tick sends it early");
+    assert!(job["last_error"].as_str().unwrap_or_default().contains("429"), "{job}");
+}
+
 #[test]
 fn refused_emails_go_to_dead_letters_that_admins_see_and_requeue() {
     let app = App::spawn();
