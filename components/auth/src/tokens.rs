@@ -67,7 +67,7 @@ pub struct SignedInUser {
 /// started).
 pub fn keys() -> Result<KeySet, ApiError> {
     KeySet::from_config().map_err(|e| {
-        eprintln!("auth misconfigured: {e:#}");
+        platform::log::error!("auth misconfigured: {e:#}");
         ApiError::Unavailable(format!("authentication is not configured: {e}"))
     })
 }

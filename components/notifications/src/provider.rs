@@ -20,7 +20,7 @@
 //! over service chaining), `email_api_token` (secret), `email_from`.
 
 use serde::{Deserialize, Serialize};
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Method, Request};
 
 /// Default provider base URL: the sandbox over Spin service chaining.
 pub const DEFAULT_BASE: &str = "http://sandbox.spin.internal/sandbox/email";
@@ -97,7 +97,7 @@ pub fn send(email: &SendEmail<'_>, idempotency_key: &str) -> Outcome {
         .header("idempotency-key", idempotency_key)
         .body(body)
         .build();
-    match spin_sdk::http::run(spin_sdk::http::send::<_, Response>(req)) {
+    match platform::web::send(req) {
         Ok(resp) => classify(*resp.status(), resp.body()),
         Err(e) => Outcome::Retry(format!("{url}: {e}")),
     }
