@@ -57,6 +57,9 @@ pub const SANDBOX_ADMIN_TOKEN: &str = "sbx-e2e-harness-sandbox-admin-token";
 /// them out.
 pub const HARNESS_VARS: &[(&str, &str)] = &[("sandbox_enabled", "true"), ("sandbox_admin_token", SANDBOX_ADMIN_TOKEN)];
 
+/// The file of [`App::spawn_logged`]'s host stderr, in the app's temp dir.
+const HOST_LOG: &str = "host-stderr.log";
+
 /// A running app: one instance, or several sharing one state
 /// ([`App::spawn_instances`]), whose requests are spread round-robin.
 pub struct App {
@@ -166,7 +169,27 @@ impl App {
         Self::start(manifest, HARNESS_VARS, vars)
     }
 
+    /// [`App::spawn_with`], with the host's stderr — Spin's or the
+    /// runner's own lines and every component's log lines — written to a
+    /// file in the app's temp dir instead of the test's stderr; read it
+    /// with [`App::host_log`].
+    pub fn spawn_logged(vars: &[(&str, &str)]) -> App {
+        Self::launch(None, HARNESS_VARS, vars, true)
+    }
+
+    /// What the host wrote to stderr so far (an app from
+    /// [`App::spawn_logged`]; panics for any other).
+    pub fn host_log(&self) -> String {
+        let path = self._dir.path().join(HOST_LOG);
+        assert!(path.exists(), "no host log: start the app with App::spawn_logged");
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
     fn start(manifest: Option<&str>, defaults: &[(&str, &str)], vars: &[(&str, &str)]) -> App {
+        Self::launch(manifest, defaults, vars, false)
+    }
+
+    fn launch(manifest: Option<&str>, defaults: &[(&str, &str)], vars: &[(&str, &str)], logged: bool) -> App {
         let root = workspace_root();
         let dir = tempfile::tempdir().expect("temp dir");
         // Spin resolves SQLite paths against the working directory and KV
@@ -184,6 +207,9 @@ impl App {
         // later values of one variable win (the host process gets the last)
         for (k, v) in defaults.iter().chain(vars) {
             launch = launch.var(k, v);
+        }
+        if logged {
+            launch = launch.log(dir.path().join(HOST_LOG));
         }
         let server = launch.start(host());
         App::assemble(server, Vec::new(), None, dir)
