@@ -30,7 +30,9 @@
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` set) each write as one OpenTelemetry log
 //! record (spin 4.0.2 `crates/trigger/src/cli/stdio.rs`,
 //! `crates/telemetry/src/logs.rs`); the local runner passes it to its own
-//! stderr. A line is therefore built whole and written with ONE write.
+//! stderr. A line is therefore built whole and written with ONE write
+//! (one wasi stream write takes at most 4096 bytes, so a longer line
+//! reaches the host in pieces; the lines written here are far shorter).
 //!
 //! Text lines are written through the [`log`](https://docs.rs/log) facade:
 //! components call [`error!`], [`warn!`], [`info!`] (re-exported here), and
@@ -103,7 +105,8 @@ impl ::log::Log for JsonLines {
     fn flush(&self) {}
 }
 
-/// Members every line has; a key-value of the same name is dropped.
+/// Members every line has; a member of the same name among a line's
+/// `fields` is dropped.
 const RESERVED: &[&str] = &["ts", "level", "component", "request_id", "msg"];
 
 /// The value of one member of a log line: text, an integer or `null`
@@ -191,10 +194,9 @@ pub fn request_id() -> Option<String> {
 }
 
 /// Makes `id` the request id for the rest of this request: a saga delivery
-/// takes the id of the request that emitted the event
-/// ([`saga::receive`](../../saga/fn.receive.html)), so the consumer's lines,
-/// its answer and the events it emits carry it. An `id` that is not
-/// [`is_valid_request_id`] is ignored.
+/// takes the id of the request that emitted the event (`saga::receive`),
+/// so the consumer's lines, its answer and the events it emits carry it.
+/// An `id` that is not [`is_valid_request_id`] is ignored.
 pub fn adopt(id: &str) {
     if is_valid_request_id(id) {
         CONTEXT.with(|c| c.borrow_mut().request_id = Some(id.to_string()));

@@ -105,7 +105,9 @@ impl Reply {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
-    /// Asserts this is an RFC 9457 problem with `status`, returning its JSON.
+    /// Asserts this is an RFC 9457 problem with `status` whose `request_id`
+    /// is the answer's `x-request-id` (every component's problems carry
+    /// it), returning its JSON.
     pub fn assert_problem(&self, status: u16) -> Value {
         assert_eq!(self.status, status, "unexpected status; body: {}", self.text());
         assert!(
@@ -117,6 +119,11 @@ impl Reply {
         let v = self.json();
         assert_eq!(v["status"], status, "problem status member");
         assert!(v["type"].is_string() && v["title"].is_string(), "problem members: {v}");
+        assert!(
+            v["request_id"].is_string() && v["request_id"].as_str() == self.header("x-request-id"),
+            "the problem's request_id is the x-request-id {:?}: {v}",
+            self.header("x-request-id")
+        );
         v
     }
 }
