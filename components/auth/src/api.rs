@@ -63,7 +63,7 @@ pub fn register(req: Request, _p: Params) -> ApiResult {
     let conn = db()?;
     bootstrap::ensure(&conn, now)?;
     if bootstrap::is_admin_address(&email) {
-        eprintln!("auth: {} registered as a customer: admins come from the admin_email/admin_password bootstrap only", email.as_str());
+        platform::log::warn!("auth: {} registered as a customer: admins come from the admin_email/admin_password bootstrap only", email.as_str());
     }
     let hash = pw.hash()?;
     let role = Role::Customer;

@@ -67,7 +67,7 @@ pub fn ensure(conn: &Connection, now: i64) -> ApiResult<Outcome> {
         return Ok(Outcome::NotConfigured);
     };
     let skip = |why: String| {
-        eprintln!("auth: no first admin made: {why}");
+        platform::log::warn!("auth: no first admin made: {why}");
         Ok(Outcome::Skipped(why))
     };
     let email = match Email::parse(&raw_email) {
@@ -95,7 +95,7 @@ pub fn ensure(conn: &Connection, now: i64) -> ApiResult<Outcome> {
     });
     match made {
         Ok(true) => {
-            eprintln!("auth: first admin {} made ({id})", email.as_str());
+            platform::log::info!("auth: first admin {} made ({id})", email.as_str());
             Ok(Outcome::Created(id))
         }
         Ok(false) => Ok(Outcome::Done),

@@ -43,7 +43,7 @@
 //! component (`users`) has already authorised its caller.
 
 use platform::db::Migration;
-use spin_sdk::http::Router;
+use platform::web::Router;
 
 pub mod accounts;
 pub mod api;
@@ -107,7 +107,7 @@ pub fn internal_router() -> Router {
 #[cfg(target_arch = "wasm32")]
 #[spin_sdk::http_component]
 fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
-    platform::web::serve_surfaces(router, internal_router, req)
+    platform::web::serve_surfaces("auth", router, internal_router, req)
 }
 
 /// Opens the `auth` database, applying migrations (auth's and the saga

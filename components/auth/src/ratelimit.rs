@@ -74,7 +74,7 @@ pub fn hit(limit: &Limit, subject: &str, now_secs: i64) -> ApiResult<()> {
     let count = atomics::increment(&bucket, &k, 1).map_err(kv_error)?;
     if count == 1 {
         if let Err(e) = bucket.delete(&key(limit, subject, window - 1)) {
-            eprintln!("rate limit: could not drop the previous window: {e:?}");
+            platform::log::warn!("rate limit: could not drop the previous window: {e:?}");
         }
     }
     if count > limit.max {
@@ -153,7 +153,7 @@ pub fn login_succeeded(account: &str, client: &str) -> ApiResult<()> {
 }
 
 fn kv_error(e: store::Error) -> ApiError {
-    eprintln!("key-value error: {e:?}");
+    platform::log::error!("key-value error: {e:?}");
     ApiError::Unavailable("the key-value store is unavailable; try again".into())
 }
 

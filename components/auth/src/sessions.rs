@@ -183,7 +183,7 @@ pub fn rotate(conn: &Connection, presented: &str, now: i64) -> ApiResult<(String
         )),
         Outcome::Reuse(family) => {
             revoke_family(conn, &family, Revocation::Reuse, now)?;
-            eprintln!("refresh token reuse detected; family {family} revoked");
+            platform::log::warn!("refresh token reuse detected; family {family} revoked");
             Err(ApiError::Unauthorized(
                 "this refresh token was already used; every session of this sign-in was ended".into(),
             ))

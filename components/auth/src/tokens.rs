@@ -83,7 +83,7 @@ impl From<&crate::accounts::Account> for SignedInUser {
 /// started).
 pub fn keys() -> Result<KeySet, ApiError> {
     KeySet::from_config().map_err(|e| {
-        eprintln!("auth misconfigured: {e:#}");
+        platform::log::error!("auth misconfigured: {e:#}");
         ApiError::Unavailable(format!("authentication is not configured: {e}"))
     })
 }

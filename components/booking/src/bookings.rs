@@ -375,15 +375,15 @@ fn unbook(kv: &Kv, conn: &Connection, hold_id: &str, booking_id: &str, now: i64)
     });
     match back {
         Ok(Moved::Yes(..)) => match load(conn, booking_id) {
-            Ok(None) => eprintln!("checkout of hold {hold_id} failed; the hold is active again"),
+            Ok(None) => platform::log::warn!("checkout of hold {hold_id} failed; the hold is active again"),
             Ok(Some(_)) | Err(_) => {
                 if let Err(e) = rebook(kv, conn, hold_id, booking_id, now) {
-                    eprintln!("checkout of hold {hold_id}: could not book it again: {e}");
+                    platform::log::error!("checkout of hold {hold_id}: could not book it again: {e}");
                 }
             }
         },
         Ok(_) => {}
-        Err(e) => eprintln!("checkout of hold {hold_id} failed and the hold stays booked until it expires: {e}"),
+        Err(e) => platform::log::error!("checkout of hold {hold_id} failed and the hold stays booked until it expires: {e}"),
     }
 }
 
@@ -552,11 +552,11 @@ fn checked_in(booking_id: &str) -> ApiResult<i64> {
     let url = format!("http://{}/api/tickets/bookings/{booking_id}/check-ins", saga::chaining_host("tickets"));
     let req = Request::builder().method(spin_sdk::http::Method::Get).uri(url).build();
     let unavailable = |why: String| {
-        eprintln!("booking: check-ins of {booking_id}: {why}");
+        platform::log::warn!("booking: check-ins of {booking_id}: {why}");
         ApiError::Unavailable("tickets cannot tell whether this booking was used; try again".into())
     };
     let resp: spin_sdk::http::Response =
-        spin_sdk::http::run(spin_sdk::http::send(req)).map_err(|e| unavailable(e.to_string()))?;
+        platform::web::send(req).map_err(|e| unavailable(e.to_string()))?;
     if *resp.status() != 200 {
         return Err(unavailable(format!("tickets answered {}", resp.status())));
     }

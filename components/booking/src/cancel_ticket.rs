@@ -191,10 +191,10 @@ fn void_at_tickets(booking_id: &str, ticket_id: &str) -> ApiResult<VoidedTicket>
         .body(json!({"reason": "ticket cancelled"}).to_string())
         .build();
     let unavailable = |why: String| {
-        eprintln!("booking: voiding ticket {ticket_id}: {why}");
+        platform::log::warn!("booking: voiding ticket {ticket_id}: {why}");
         ApiError::Unavailable("tickets cannot void the ticket now; nothing was changed, try again".into())
     };
-    let resp: spin_sdk::http::Response = spin_sdk::http::run(spin_sdk::http::send(req)).map_err(|e| unavailable(e.to_string()))?;
+    let resp: spin_sdk::http::Response = platform::web::send(req).map_err(|e| unavailable(e.to_string()))?;
     match *resp.status() {
         200 => {
             let v: Json = serde_json::from_slice(resp.body()).map_err(|e| unavailable(e.to_string()))?;

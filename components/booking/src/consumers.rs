@@ -30,7 +30,7 @@ pub fn handle(kv: &Kv, c: &Connection, event: &Event, stale: &mut Vec<String>) -
         types::EVENT_RESCHEDULED => event_rescheduled(c, p),
         types::ACCOUNT_ERASED => bookings::erase_person(c, &saga::erased_user(event)?),
         other => {
-            eprintln!("booking: ignoring event type {other} ({})", event.id);
+            platform::log::info!("booking: ignoring event type {other} ({})", event.id);
             Ok(())
         }
     }
@@ -44,7 +44,7 @@ fn booking(c: &Connection, p: &Json) -> ApiResult<Option<Booking>> {
     let id = text(p, "booking_id")?;
     let b = bookings::load(c, id)?;
     if b.is_none() {
-        eprintln!("booking: event for unknown booking {id} ignored");
+        platform::log::warn!("booking: event for unknown booking {id} ignored");
     }
     Ok(b)
 }
@@ -85,7 +85,7 @@ fn confirm(kv: &Kv, c: &Connection, b: &Booking, payment_id: &str) -> ApiResult<
     if let Err(e) = sell(c, b, &hold_id) {
         // The database refused (a seat sold twice, a tier past capacity):
         // never sell, give our claim back, refund.
-        eprintln!("booking {}: the database refused the sale: {e}", b.id);
+        platform::log::error!("booking {}: the database refused the sale: {e}", b.id);
         holds::transition(kv, Sql::nested(c), &hold_id, holds::to_status(&[HoldStatus::Consumed], HoldStatus::Freed))?;
         let b = Booking { hold_id: hold_id.clone(), ..b.clone() };
         bookings::cancel_in_tx(c, &b, "seats_unavailable")?;

@@ -247,7 +247,7 @@ impl Holder<'_> {
             Ok::<_, ApiError>(())
         });
         if let Err(e) = done {
-            eprintln!("hold {}: undoing its reservation failed (the sweep settles it): {e}", self.owner.hold_id);
+            platform::log::warn!("hold {}: undoing its reservation failed (the sweep settles it): {e}", self.owner.hold_id);
         }
     }
 

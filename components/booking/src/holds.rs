@@ -315,7 +315,7 @@ fn rescue_if_stuck(kv: &Kv, rec: &HoldRecord) -> ApiResult<bool> {
             }
             let next = HoldRecord { version: rec.version + 1, ..rec.clone() };
             kv.set(&HoldRecord::key(&rec.id), &serde_json::to_vec(&next).map_err(|e| ApiError::Internal(e.into()))?)?;
-            eprintln!("hold {}: version {} was claimed by a request that never wrote it; rescued", rec.id, rec.version);
+            platform::log::warn!("hold {}: version {} was claimed by a request that never wrote it; rescued", rec.id, rec.version);
             Ok(true)
         }
         Some(s) if s.version == rec.version => Ok(false),
@@ -337,7 +337,7 @@ fn rescue_if_stuck(kv: &Kv, rec: &HoldRecord) -> ApiResult<bool> {
 pub fn settle(sql: Sql, event_id: &str, hold_id: &str, sold: bool) {
     let done = sql.atomically(|c| settle_in(c, event_id, hold_id, sold));
     if let Err(e) = done {
-        eprintln!("hold {hold_id}: settling its seat states and index row failed (the sweep retries): {e}");
+        platform::log::warn!("hold {hold_id}: settling its seat states and index row failed (the sweep retries): {e}");
     }
 }
 
@@ -457,7 +457,7 @@ fn sweep_ids(kv: &Kv, conn: &Connection, ids: Vec<(String, String)>, now_ms: i64
 /// sweep). Returns how many holds this sweep expired.
 pub fn sweep(kv: &Kv, conn: &Connection, now_ms: i64) -> ApiResult<u32> {
     if let Err(e) = locks::recover_orphans(kv, now_ms) {
-        eprintln!("hold sweep: orphaned lock recovery failed: {e}");
+        platform::log::error!("hold sweep: orphaned lock recovery failed: {e}");
     }
     for event_id in mirror::unclaimed_due(conn, now_ms)? {
         free_unclaimed(conn, &event_id, now_ms);
@@ -470,7 +470,7 @@ pub fn sweep(kv: &Kv, conn: &Connection, now_ms: i64) -> ApiResult<u32> {
 /// logged (the next sweep retries).
 fn free_unclaimed(conn: &Connection, event_id: &str, now_ms: i64) {
     if let Err(e) = Sql::top(conn).atomically(|c| mirror::free_unclaimed(c, event_id, now_ms)) {
-        eprintln!("hold sweep: seats of {event_id} taken by unknown claims stay so until the next sweep: {e}");
+        platform::log::warn!("hold sweep: seats of {event_id} taken by unknown claims stay so until the next sweep: {e}");
     }
 }
 

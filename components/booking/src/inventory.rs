@@ -337,7 +337,7 @@ pub fn current(conn: &Connection, event_id: &str) -> ApiResult<Inventory> {
         Err(e @ ApiError::NotFound(_)) => Err(e),
         Err(e) => match copy {
             Some(stale) => {
-                eprintln!("inventory {event_id}: using version {} (announced {}): {e}", stale.version, stale.wanted);
+                platform::log::warn!("inventory {event_id}: using version {} (announced {}): {e}", stale.version, stale.wanted);
                 Ok(stale)
             }
             None => Err(e),
@@ -359,7 +359,7 @@ fn copy_from_events(conn: &Connection, event_id: &str) -> ApiResult<Inventory> {
         if !won.rows.is_empty() {
             let result = fetch(event_id).and_then(|doc| store(conn, &doc));
             if let Err(e) = conn.execute("DELETE FROM inv_loads WHERE event_id = ?", &[text(event_id)]) {
-                eprintln!("inventory {event_id}: load lease left to lapse: {e:?}");
+                platform::log::warn!("inventory {event_id}: load lease left to lapse: {e:?}");
             }
             result?;
             return load(conn, event_id)?.ok_or_else(|| mirror::missing(event_id));
@@ -392,18 +392,18 @@ fn copy_from_events(conn: &Connection, event_id: &str) -> ApiResult<Inventory> {
 pub fn fetch(event_id: &str) -> ApiResult<Document> {
     let url = format!("http://events.spin.internal/api/events/{event_id}/inventory");
     let req = Request::builder().method(Method::Get).uri(&url).header("accept", "application/json").build();
-    let resp: Response = spin_sdk::http::run(spin_sdk::http::send(req)).map_err(|e| {
-        eprintln!("inventory {url}: {e}");
+    let resp: Response = platform::web::send(req).map_err(|e| {
+        platform::log::warn!("inventory {url}: {e}");
         ApiError::Unavailable("the events service is unavailable; try again".into())
     })?;
     match *resp.status() {
         200 => serde_json::from_slice(resp.body()).map_err(|e| {
-            eprintln!("inventory {url}: bad body: {e}");
+            platform::log::warn!("inventory {url}: bad body: {e}");
             ApiError::BadGateway("the events service answered nonsense".into())
         }),
         404 => Err(ApiError::NotFound(format!("event {event_id} does not exist"))),
         s => {
-            eprintln!("inventory {url}: status {s}");
+            platform::log::warn!("inventory {url}: status {s}");
             Err(ApiError::BadGateway(format!("the events service answered {s}")))
         }
     }
@@ -580,11 +580,11 @@ pub fn refresh_if_stale(conn: &Connection, event_id: &str) {
     match load(conn, event_id) {
         Ok(Some(inv)) if inv.is_stale() => {
             if let Err(e) = copy_from_events(conn, event_id) {
-                eprintln!("inventory {event_id}: refresh to version {} failed: {e}", inv.wanted);
+                platform::log::warn!("inventory {event_id}: refresh to version {} failed: {e}", inv.wanted);
             }
         }
         Ok(_) => {}
-        Err(e) => eprintln!("inventory {event_id}: {e}"),
+        Err(e) => platform::log::warn!("inventory {event_id}: {e}"),
     }
 }
 

@@ -58,7 +58,7 @@ pub struct Kv {
 }
 
 fn unavailable(e: impl std::fmt::Debug) -> ApiError {
-    eprintln!("key-value error: {e:?}");
+    platform::log::error!("key-value error: {e:?}");
     ApiError::Unavailable("the hold store is unavailable; try again".into())
 }
 

@@ -70,7 +70,8 @@
 //! row).
 
 use platform::{ApiError, ApiResult};
-use spin_sdk::http::{Params, Request, Router};
+use platform::web::Router;
+use spin_sdk::http::{Params, Request};
 
 pub mod availability;
 pub mod bookings;
@@ -126,7 +127,7 @@ pub fn internal_router() -> Router {
 #[cfg(target_arch = "wasm32")]
 #[spin_sdk::http_component]
 fn handle(req: Request) -> spin_sdk::http::Response {
-    platform::web::serve_surfaces(router, internal_router, req)
+    platform::web::serve_surfaces("booking", router, internal_router, req)
 }
 
 /// The `bookings` database with booking's and the saga's migrations.

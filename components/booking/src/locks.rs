@@ -231,7 +231,7 @@ pub fn claim(kv: &Kv, claim: &Claim, skip_user_limit: bool, record: Option<(Stri
         other => {
             for undo in done.iter().rev() {
                 if let Err(e) = undo.run(kv, claim) {
-                    eprintln!("claim rollback failed for {undo:?}: {e}");
+                    platform::log::error!("claim rollback failed for {undo:?}: {e}");
                 }
             }
             other
@@ -298,7 +298,7 @@ pub fn release_seat(kv: &Kv, event: &str, seat: &str, hold_id: &str) -> ApiResul
     match kv.get(&key)?.as_deref().and_then(Owner::decode) {
         Some(o) if o.hold_id == hold_id => kv.delete(&key)?,
         Some(o) => {
-            eprintln!("seat {event}/{seat}: {hold_id} gives back a seat {} owns now; left alone", o.hold_id);
+            platform::log::warn!("seat {event}/{seat}: {hold_id} gives back a seat {} owns now; left alone", o.hold_id);
             return Ok(());
         }
         None => {}
@@ -382,7 +382,7 @@ pub fn recover_orphans(kv: &Kv, now_ms: i64) -> ApiResult<u32> {
             }
             Some(prev) if prev.value == seen.value && prev.owner == seen.owner => {
                 if now_ms - prev.seen_ms >= grace && correct_lock(kv, lock, prev, expected)? {
-                    eprintln!("booking: recovered orphaned seat lock {lock} (value {value}, {expected} live owner)");
+                    platform::log::warn!("booking: recovered orphaned seat lock {lock} (value {value}, {expected} live owner)");
                     kv.delete(&format!("{SUSPECT_PREFIX}{lock}"))?;
                     still.remove(lock);
                     fixed += 1;

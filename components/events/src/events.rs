@@ -608,10 +608,10 @@ pub fn unsold_tiers(event_id: &str, tiers: &[read::TierRow]) -> ApiResult<HashSe
     let url = format!("http://{}/api/holds/availability/{event_id}", saga::chaining_host("booking"));
     let req = Request::builder().method(spin_sdk::http::Method::Get).uri(url).build();
     let unavailable = |why: String| {
-        eprintln!("events: tier counts of {event_id}: {why}");
+        platform::log::warn!("events: tier counts of {event_id}: {why}");
         ApiError::Unavailable("booking cannot say whether this tier has buyers; try again".into())
     };
-    let resp: spin_sdk::http::Response = spin_sdk::http::run(spin_sdk::http::send(req)).map_err(|e| unavailable(e.to_string()))?;
+    let resp: spin_sdk::http::Response = platform::web::send(req).map_err(|e| unavailable(e.to_string()))?;
     let doc: Json = match *resp.status() {
         200 => serde_json::from_slice(resp.body()).map_err(|e| unavailable(e.to_string()))?,
         404 => return Ok(tiers.iter().map(|t| t.id.clone()).collect()),

@@ -25,7 +25,8 @@
 //! | `POST /api/venues` | organizer | 201 venue ([`venues`]) |
 //! | `GET /api/venues/:id` | anyone | venue with seat map |
 
-use spin_sdk::http::{Params, Request, Router};
+use platform::web::Router;
+use spin_sdk::http::{Params, Request};
 
 pub mod domain;
 pub mod events;
@@ -78,7 +79,7 @@ pub fn internal_router() -> Router {
 #[cfg(target_arch = "wasm32")]
 #[spin_sdk::http_component]
 fn handle(req: Request) -> spin_sdk::http::Response {
-    let resp = platform::web::serve_surfaces(router, internal_router, req);
+    let resp = platform::web::serve_surfaces("events", router, internal_router, req);
     outbox::relay_changed();
     resp
 }

@@ -78,9 +78,9 @@ pub fn relay_changed() {
     match crate::store::open() {
         Ok(conn) => {
             let report = saga::relay_events(&conn, &events);
-            eprintln!("events: relayed EventChanged: {report:?}");
+            platform::log::info!("events: relayed EventChanged: {report:?}");
         }
-        Err(e) => eprintln!("events: EventChanged left for the tick: {e:?}"),
+        Err(e) => platform::log::warn!("events: EventChanged left for the tick: {e:?}"),
     }
 }
 
@@ -88,7 +88,7 @@ pub fn relay_changed() {
 /// queued for the tick.
 pub fn relay(conn: &Connection, events: &[saga::Event]) {
     let report = saga::relay_events(conn, events);
-    eprintln!("events: relayed EventCancelled: {report:?}");
+    platform::log::info!("events: relayed EventCancelled: {report:?}");
 }
 
 /// `POST /api/events/tick` (tick token): retries pending deliveries and

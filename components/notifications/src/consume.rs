@@ -174,7 +174,7 @@ pub fn saga(req: Request, _: Params) -> ApiResult {
     let resp = saga::receive(&req, &conn, |c, e| apply(c, e, &prefs))?;
     let report = jobs::deliver_due(&conn, 20);
     if report != jobs::DeliveryReport::default() {
-        eprintln!("notifications: delivered after saga: {report:?}");
+        platform::log::info!("notifications: delivered after saga: {report:?}");
     }
     Ok(resp)
 }
@@ -248,7 +248,7 @@ fn notify(conn: &Connection, prefs: &Prefs, c: &BookingContact, user: &str, n: N
         message(conn, user, &n.key, n.kind, Some(&c.booking_id), &m)?;
     }
     let Some(to) = prefs.email(user) else {
-        eprintln!("notifications: no account e-mail address for {user} ({}); in-site only", n.key);
+        platform::log::warn!("notifications: no account e-mail address for {user} ({}); in-site only", n.key);
         return Ok(());
     };
     let email = compose::simple_email(&n.subject, &[n.body]);
@@ -294,7 +294,7 @@ pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult
                 return Err(ApiError::field("tickets", "must list the booking's tickets"));
             }
             let Some(to) = prefs.email(u) else {
-                eprintln!("notifications: tickets of {b}: no account e-mail address for {u}; in-site only");
+                platform::log::warn!("notifications: tickets of {b}: no account e-mail address for {u}; in-site only");
                 return Ok(());
             };
             let title = p.event_title.as_deref().unwrap_or("your event");

@@ -117,7 +117,7 @@ pub fn deliver_due(conn: &Connection, batch: i64) -> DeliveryReport {
     let due: Vec<(String, i64)> = match conn.execute(DUE, &[Value::Integer(now), Value::Integer(batch)]) {
         Ok(rs) => rs.rows().filter_map(|r| Some((r.get::<&str>("id")?.to_string(), r.get::<i64>("next_attempt_ms")?))).collect(),
         Err(e) => {
-            eprintln!("notifications: cannot read due jobs: {e:?}");
+            platform::log::error!("notifications: cannot read due jobs: {e:?}");
             return report;
         }
     };
@@ -128,7 +128,7 @@ pub fn deliver_due(conn: &Connection, batch: i64) -> DeliveryReport {
             Ok(Some(Step::Dead)) => report.dead += 1,
             Ok(Some(Step::Skipped)) => report.skipped += 1,
             Ok(None) => {}
-            Err(e) => eprintln!("notifications: job {id}: {e:?}"),
+            Err(e) => platform::log::error!("notifications: job {id}: {e:?}"),
         }
     }
     report
@@ -183,19 +183,19 @@ fn deliver_one(conn: &Connection, id: &str, next: i64) -> Result<Option<Step>, E
         Outcome::RetryAfter { why, after_ms } if attempts < MAX_ATTEMPTS => {
             // the provider's wait, never sooner than our own backoff nor
             // later than its cap
-            eprintln!("notifications: job {id} attempt {attempts} failed: {why}; the provider asks to wait {after_ms} ms");
+            platform::log::warn!("notifications: job {id} attempt {attempts} failed: {why}; the provider asks to wait {after_ms} ms");
             let at = finished + after_ms.clamp(backoff_ms(attempts, random_unit()), CAP_MS);
             conn.execute(MARK_RETRY, &[Value::Integer(at), Value::Text(why), id_v])?;
             Ok(Some(Step::Retry))
         }
         Outcome::Retry(err) if attempts < MAX_ATTEMPTS => {
-            eprintln!("notifications: job {id} attempt {attempts} failed: {err}");
+            platform::log::warn!("notifications: job {id} attempt {attempts} failed: {err}");
             let at = finished + backoff_ms(attempts, random_unit());
             conn.execute(MARK_RETRY, &[Value::Integer(at), Value::Text(err), id_v])?;
             Ok(Some(Step::Retry))
         }
         Outcome::Retry(err) | Outcome::RetryAfter { why: err, .. } | Outcome::Permanent(err) => {
-            eprintln!("notifications: job {id} is dead after {attempts} attempts: {err}");
+            platform::log::error!("notifications: job {id} is dead after {attempts} attempts: {err}");
             conn.execute(MARK_DONE, &[Value::Text("dead".into()), Value::Text(err), Value::Integer(finished), id_v])?;
             Ok(Some(Step::Dead))
         }

@@ -14,7 +14,8 @@
 //! | `POST /api/notifications/admin/jobs/:id/retry` | admin | requeues a dead job |
 
 use platform::ApiResult;
-use spin_sdk::http::{Params, Request, Response, Router};
+use platform::web::Router;
+use spin_sdk::http::{Params, Request, Response};
 
 pub mod admin;
 pub mod compose;
@@ -55,7 +56,7 @@ fn handle(req: Request) -> Response {
 
 /// Answers one request.
 pub fn respond(req: Request) -> Response {
-    platform::web::serve_surfaces(router, internal_router, req)
+    platform::web::serve_surfaces("notifications", router, internal_router, req)
 }
 
 fn health(_: Request, _: Params) -> ApiResult {

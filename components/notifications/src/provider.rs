@@ -20,7 +20,7 @@
 //! over service chaining), `email_api_token` (secret), `email_from`.
 
 use serde::{Deserialize, Serialize};
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Method, Request};
 
 /// Default provider base URL: the sandbox over Spin service chaining.
 pub const DEFAULT_BASE: &str = "http://sandbox.spin.internal/sandbox/email";
@@ -104,7 +104,7 @@ pub fn send(email: &SendEmail<'_>, idempotency_key: &str) -> Outcome {
         .header("idempotency-key", idempotency_key)
         .body(body)
         .build();
-    match spin_sdk::http::run(spin_sdk::http::send::<_, Response>(req)) {
+    match platform::web::send(req) {
         Ok(resp) => {
             let after = resp.header("retry-after").and_then(|v| v.as_str()).and_then(|v| platform::web::retry_after_ms(v, platform::clock::now_ms()));
             classify(*resp.status(), after, resp.body())

@@ -9,7 +9,7 @@
 //! [`crate::jobs::TRANSACTIONAL`]).
 
 use serde_json::Value as Json;
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Method, Request};
 
 /// A user's contact data and settings as `users` reports them.
 #[derive(Debug, Clone, Default)]
@@ -48,14 +48,14 @@ pub fn fetch(user_id: &str) -> Option<Contact> {
         .method(Method::Get)
         .uri(format!("http://users-internal.spin.internal/api/users/internal/{user_id}/contact"))
         .build();
-    match spin_sdk::http::run(spin_sdk::http::send::<_, Response>(req)) {
+    match platform::web::send(req) {
         Ok(resp) if *resp.status() == 200 => serde_json::from_slice::<Json>(resp.body()).ok().map(|v| Contact::from_json(&v)),
         Ok(resp) => {
-            eprintln!("notifications: users contact of {user_id}: {}", resp.status());
+            platform::log::warn!("notifications: users contact of {user_id}: {}", resp.status());
             None
         }
         Err(e) => {
-            eprintln!("notifications: users contact of {user_id}: {e}");
+            platform::log::warn!("notifications: users contact of {user_id}: {e}");
             None
         }
     }

@@ -47,7 +47,7 @@ fn not_here_yet(req: &Request, booking_id: &str) -> Option<ApiError> {
     let caller = platform::auth::require(req).ok()?;
     let url = format!("http://{}/api/bookings/internal/{booking_id}/state", saga::chaining_host("booking"));
     let out = spin_sdk::http::Request::builder().method(spin_sdk::http::Method::Get).uri(url).build();
-    let resp: Response = spin_sdk::http::run(spin_sdk::http::send(out)).ok()?;
+    let resp: Response = platform::web::send(out).ok()?;
     let v: Json = serde_json::from_slice(resp.body()).ok()?;
     (*resp.status() == 200 && v["user_id"] == caller.user_id.as_str() && v["status"] == "pending_payment").then(|| {
         ApiError::Unavailable("this booking is still being set up for payment; try again in a moment (nothing was charged)".into())
@@ -67,10 +67,10 @@ pub fn get(req: Request, params: Params) -> ApiResult<Response> {
         match Provider::from_config() {
             Ok(provider) => {
                 if let Err(e) = flow::resolve(&conn, &provider, p) {
-                    eprintln!("payment {} not looked up at the provider: {e:?}", p.id);
+                    platform::log::warn!("payment {} not looked up at the provider: {e:?}", p.id);
                 }
             }
-            Err(e) => eprintln!("payment {} not looked up at the provider: {e}", p.id),
+            Err(e) => platform::log::warn!("payment {} not looked up at the provider: {e}", p.id),
         }
     }
     let order = store::order(&conn, &booking_id)?.unwrap_or(order);
@@ -110,7 +110,7 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
         // means the intent shows no confirmation yet; it is confirmed again
         // below — the same intent, so never a second charge.
         if let Err(e) = flow::resolve(&conn, &provider, p) {
-            eprintln!("payment {} not looked up at the provider: {e:?}", p.id);
+            platform::log::warn!("payment {} not looked up at the provider: {e:?}", p.id);
             return Ok(unknown(&booking_id, store::booking_view(&conn, &order)?));
         }
         payments = store::payments_of(&conn, &booking_id)?;
@@ -181,14 +181,14 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
         Ok(i) => i,
         Err(e) if e.is_ambiguous() => {
             // The card may have been charged: say so, and find out later.
-            eprintln!("payment provider: {e}; the outcome of confirming {intent_id} is unknown");
+            platform::log::warn!("payment provider: {e}; the outcome of confirming {intent_id} is unknown");
             let now = flow::mark_unknown(&conn, &current)?;
             let order = store::order(&conn, &booking_id)?.unwrap_or(order);
             let view = store::booking_view(&conn, &order)?;
             return Ok(if now.confirm_unknown_ms.is_some() { unknown(&booking_id, view) } else { answer(&now, view) });
         }
         Err(ProviderError::Rejected { code, message, .. }) => {
-            eprintln!("provider refused the confirmation: {code}: {message}");
+            platform::log::warn!("provider refused the confirmation: {code}: {message}");
             if store::order(&conn, &booking_id)?.is_some_and(|o| o.cancelled_ms.is_some()) {
                 // the booking was cancelled meanwhile and its intent with it
                 return Err(cancelled_meanwhile());

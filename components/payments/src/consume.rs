@@ -209,7 +209,7 @@ fn ticket_cancelled(c: &Connection, e: TicketCancelled, out: &mut Followups) -> 
         return Ok(());
     }
     let Some(paid) = store::payments_of(c, &e.booking_id)?.into_iter().find(|p| p.is_paid()) else {
-        eprintln!("payments: ticket {} of {} cancelled, but nothing was paid", e.ticket_id, e.booking_id);
+        platform::log::warn!("payments: ticket {} of {} cancelled, but nothing was paid", e.ticket_id, e.booking_id);
         return Ok(());
     };
     // the refund API may have refunded it already (`api::refund` with a ticket_id)

@@ -60,13 +60,13 @@ impl Followups {
         let provider = match Provider::from_config() {
             Ok(p) => p,
             Err(e) => {
-                eprintln!("provider calls left to the tick: {e}");
+                platform::log::warn!("provider calls left to the tick: {e}");
                 return;
             }
         };
         for id in &self.create {
             if let Err(e) = ensure_intent(conn, &provider, id) {
-                eprintln!("creating the intent of {id} failed (the tick retries): {e}");
+                platform::log::warn!("creating the intent of {id} failed (the tick retries): {e}");
             }
         }
         for intent in &self.cancel {
@@ -74,7 +74,7 @@ impl Followups {
         }
         for id in &self.refunds {
             if let Err(e) = send_refund(conn, &provider, id) {
-                eprintln!("refund {id} not sent (the tick retries): {e}");
+                platform::log::warn!("refund {id} not sent (the tick retries): {e}");
             }
         }
     }
@@ -467,7 +467,7 @@ pub fn send_refund(conn: &Connection, provider: &Provider, refund_id: &str) -> A
             // while ours was on its way, their webhook refused meanwhile
             // for want of room. Its list is the truth; take it now.
             if let Err(e) = reconcile_refunds(conn, provider, &p) {
-                eprintln!("refunds of {intent} not reconciled after a refusal (the next webhook does): {e}");
+                platform::log::warn!("refunds of {intent} not reconciled after a refusal (the next webhook does): {e}");
             }
         }
         Err(e) => {
@@ -627,10 +627,10 @@ pub fn cancel_intent(conn: &Connection, provider: &Provider, intent_id: &str) {
                     let _ = conn.execute("UPDATE payments SET next_check_ms = NULL WHERE intent_id = ? AND status IN ('canceled', 'failed')", &[Value::Text(intent_id.into())]);
                     out.run(conn);
                 }
-                Err(e) => eprintln!("recording the cancellation of {intent_id} failed: {e}"),
+                Err(e) => platform::log::error!("recording the cancellation of {intent_id} failed: {e}"),
             }
         }
-        Err(e) => eprintln!("cancelling {intent_id} failed (the tick retries): {e}"),
+        Err(e) => platform::log::warn!("cancelling {intent_id} failed (the tick retries): {e}"),
     }
 }
 

@@ -29,7 +29,7 @@
 //! URLs), `tick_token`, `jwt_keys`.
 
 use platform::db::Migration;
-use spin_sdk::http::Router;
+use platform::web::Router;
 
 pub mod api;
 pub mod consume;
@@ -81,7 +81,7 @@ pub fn internal_router() -> Router {
 #[cfg(target_arch = "wasm32")]
 #[spin_sdk::http_component]
 fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
-    platform::web::serve_surfaces(router, internal_router, req)
+    platform::web::serve_surfaces("payments", router, internal_router, req)
 }
 
 /// Opens the `payments` database with this component's and the saga's migrations.

@@ -194,7 +194,7 @@ impl From<ProviderError> for platform::ApiError {
     /// or redirected confirmation): a confirmation whose answer was lost is
     /// answered 202 "outcome unknown" by `api::pay` instead.
     fn from(e: ProviderError) -> Self {
-        eprintln!("payment provider: {e}");
+        platform::log::warn!("payment provider: {e}");
         match e {
             ProviderError::Timeout | ProviderError::Server(_) => {
                 platform::ApiError::Unavailable(format!("{e}; nothing was charged by this request, try again"))
@@ -380,10 +380,12 @@ impl Provider {
         if let Some(k) = key {
             builder.header("idempotency-key", k);
         }
-        let req = match fields {
+        let mut req = match fields {
             Some(f) => builder.header("content-type", "application/x-www-form-urlencoded").body(form(f)).build(),
             None => builder.body(Vec::new()).build(),
         };
+        // our request id, for the provider's support (outside the idempotency key and the form)
+        platform::log::forward(&mut req);
         let sent = spin_sdk::http::run(timeout::within(self.timeout, spin_sdk::http::send::<_, Response>(req)));
         match sent {
             None => Err(ProviderError::Timeout),

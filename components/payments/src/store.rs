@@ -71,7 +71,7 @@ pub struct Refund {
 fn payment_status(r: &Row) -> PaymentStatus {
     let name = r.get::<&str>("status").unwrap_or_default();
     PaymentStatus::parse(name).unwrap_or_else(|| {
-        eprintln!("payments: unknown payment status {name:?}, read as processing");
+        platform::log::error!("payments: unknown payment status {name:?}, read as processing");
         PaymentStatus::Processing
     })
 }

@@ -105,7 +105,7 @@ pub fn refund_ticket(conn: &Connection, order: &Order, paid: &Payment, ask: &Tic
     })?;
     let provider = Provider::from_config()?;
     if let Err(e) = flow::send_refund(conn, &provider, &id) {
-        eprintln!("payments: refund {id} of ticket {} not sent yet (the tick retries it): {e:?}", ask.ticket_id);
+        platform::log::warn!("payments: refund {id} of ticket {} not sent yet (the tick retries it): {e:?}", ask.ticket_id);
     }
     let r = store::refund(conn, &id)?.ok_or_else(|| ApiError::NotFound("no such refund".into()))?;
     if r.status == "failed" {
@@ -139,10 +139,10 @@ fn cancel_at_booking(booking_id: &str, ask: &TicketRefund) -> ApiResult<Json> {
     let body = json!({"refund_minor": ask.amount_minor, "cancelled_by": ask.by});
     let out = Request::builder().method(Method::Post).uri(url).header("content-type", "application/json").body(body.to_string()).build();
     let unavailable = |why: String| {
-        eprintln!("payments: cancelling ticket {} at booking: {why}", ask.ticket_id);
+        platform::log::warn!("payments: cancelling ticket {} at booking: {why}", ask.ticket_id);
         ApiError::Unavailable("booking cannot cancel the ticket now; nothing was changed, try again".into())
     };
-    let resp: Response = spin_sdk::http::run(spin_sdk::http::send(out)).map_err(|e| unavailable(e.to_string()))?;
+    let resp: Response = platform::web::send(out).map_err(|e| unavailable(e.to_string()))?;
     let answer: Json = serde_json::from_slice(resp.body()).unwrap_or(Json::Null);
     match *resp.status() {
         200 => Ok(answer),

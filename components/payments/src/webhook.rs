@@ -146,7 +146,7 @@ fn refunds_behind(conn: &spin_sdk::sqlite3::Connection, object: &serde_json::Val
     }
     let provider = Provider::from_config()?;
     provider.list_refunds(pi).map_err(|e| {
-        eprintln!("charge.refunded for {pi}: the provider's refund list could not be read: {e}");
+        platform::log::warn!("charge.refunded for {pi}: the provider's refund list could not be read: {e}");
         ApiError::Unavailable("the provider's refunds could not be read; deliver the event again".into())
     })
 }

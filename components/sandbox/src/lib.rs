@@ -40,7 +40,7 @@
 
 use access::{page, reader, tool};
 use platform::db::Migration;
-use spin_sdk::http::Router;
+use platform::web::Router;
 
 pub mod access;
 pub mod email;
@@ -107,10 +107,10 @@ async fn handle(req: spin_sdk::http::Request, out: spin_sdk::http::ResponseOutpa
     match spin_sdk::http::OutgoingResponse::try_from(resp) {
         Ok(r) => {
             if let Err(e) = out.set_with_body(r, body).await {
-                eprintln!("sandbox: response not sent (the caller went away?): {e:?}");
+                platform::log::warn!("sandbox: response not sent (the caller went away?): {e:?}");
             }
         }
-        Err(e) => eprintln!("sandbox: response not built: {e}"),
+        Err(e) => platform::log::error!("sandbox: response not built: {e}"),
     }
     if payments && enabled() {
         after_response();
@@ -127,17 +127,15 @@ pub fn after_response() {
         Ok(conn) => {
             webhooks::deliver_queued(&conn, DELIVERIES_PER_REQUEST);
         }
-        Err(e) => eprintln!("sandbox: webhook queue not opened: {e:?}"),
+        Err(e) => platform::log::error!("sandbox: webhook queue not opened: {e:?}"),
     }
 }
 
-/// Answers one request: 404 for everything when the sandbox is disabled.
+/// Answers one request: 404 `no-route` for everything when the sandbox is
+/// disabled (an empty route table).
 pub fn respond(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
-    if !enabled() {
-        let err = platform::ApiError::NoRoute(format!("no endpoint answers {} {}", req.method(), req.path()));
-        return spin_sdk::http::IntoResponse::into_response(err);
-    }
-    platform::web::serve(&router(), req)
+    let routes = if enabled() { router() } else { Router::new() };
+    platform::web::serve("sandbox", &routes, req)
 }
 
 /// The `sandbox_enabled` variable; false when unset (a deployment that

@@ -146,7 +146,7 @@ fn idempotent(
 fn send_hooks(conn: &Connection, hooks: Pending) {
     for (t, obj) in hooks {
         if let Err(e) = crate::webhooks::emit(conn, &t, &obj) {
-            eprintln!("webhook {t} not queued: {e}");
+            platform::log::error!("webhook {t} not queued: {e}");
         }
     }
 }

@@ -10,6 +10,10 @@
 //! in `sb_webhook_queue`; the component entry point sends the queue with
 //! [`deliver_queued`] after its own response went out, so the API answer
 //! never waits for the webhook receiver (and whatever work that triggers).
+//!
+//! Deliveries send no `x-request-id`: a provider's webhook is the
+//! provider's own request (Stripe's carry none of ours), so `payments`
+//! serves it under an id of its own, as it will in production.
 
 use platform::ApiResult;
 use serde_json::{json, Value as Json};
@@ -76,7 +80,7 @@ fn send(conn: &Connection, id: &str, body: &[u8], copies: usize, at_once: bool) 
         for _ in 0..copies {
             let r = spin_sdk::http::run(spin_sdk::http::send::<_, Response>(request(body)));
             if let Err(e) = &r {
-                eprintln!("webhook {id}: {e}");
+                platform::log::warn!("webhook {id}: {e}");
             }
             note(conn, id, r.ok().map(|r| *r.status()));
         }
@@ -149,7 +153,7 @@ pub fn deliver_queued(conn: &Connection, limit: usize) -> usize {
         let claimed = match conn.execute(CLAIM, &[Value::Integer(now), Value::Integer(STALE_CLAIM_MS)]) {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("webhook queue not read: {e}");
+                platform::log::error!("webhook queue not read: {e}");
                 break;
             }
         };

@@ -114,7 +114,7 @@ impl TicketKeys {
     /// or verify with a public key).
     pub fn required() -> platform::ApiResult<TicketKeys> {
         TicketKeys::from_config().map_err(|e| {
-            eprintln!("tickets: {e:#}");
+            platform::log::error!("tickets: {e:#}");
             platform::ApiError::Unavailable(format!("ticket signing is not configured: {e}"))
         })
     }

@@ -14,7 +14,8 @@
 //! | `GET /api/tickets/:id/qr.svg` | owner, admin | the QR code alone (`image/svg+xml`); 410 when void |
 
 use platform::ApiResult;
-use spin_sdk::http::{Params, Request, Response, Router};
+use platform::web::Router;
+use spin_sdk::http::{Params, Request, Response};
 
 pub mod checkin;
 pub mod code;
@@ -54,7 +55,7 @@ fn handle(req: Request) -> Response {
 
 /// Answers one request.
 pub fn respond(req: Request) -> Response {
-    platform::web::serve_surfaces(router, internal_router, req)
+    platform::web::serve_surfaces("tickets", router, internal_router, req)
 }
 
 fn health(_: Request, _: Params) -> ApiResult {

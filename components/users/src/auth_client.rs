@@ -102,7 +102,7 @@ pub fn call(method: Method, path: &str, body: Option<serde_json::Value>) -> ApiR
         .header("content-type", "application/json")
         .body(body.map(|b| b.to_string().into_bytes()).unwrap_or_default())
         .build();
-    let resp: Response = spin_sdk::http::run(spin_sdk::http::send(req))
+    let resp: Response = platform::web::send(req)
         .map_err(|e| ApiError::BadGateway(format!("auth is unreachable: {e}")))?;
     Ok(Reply { status: *resp.status(), body: resp.body().to_vec() })
 }

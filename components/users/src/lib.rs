@@ -32,7 +32,7 @@
 //! the user id: financial records are kept.
 
 use platform::db::Migration;
-use spin_sdk::http::Router;
+use platform::web::Router;
 
 pub mod api;
 pub mod auth_client;
@@ -75,7 +75,7 @@ pub fn internal_router() -> Router {
 #[cfg(target_arch = "wasm32")]
 #[spin_sdk::http_component]
 fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
-    platform::web::serve_surfaces(router, internal_router, req)
+    platform::web::serve_surfaces("users", router, internal_router, req)
 }
 
 /// Opens the `users` database, applying its migrations and the saga

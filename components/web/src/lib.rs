@@ -35,15 +35,20 @@ fn handle(req: Request) -> Response {
 }
 
 /// Answers one request (the component's entry point, see the table above).
+/// Like every component's it carries `x-request-id` (and a problem's
+/// body `request_id`, [`platform::web::stamp_request_id`]) and is logged
+/// once, with route `/...` (the whole site is one route).
 pub fn respond(req: Request) -> Response {
-    let request_id = platform::web::request_id(&req);
+    platform::log::begin("web", &platform::web::request_id(&req), &req.method().to_string());
+    platform::log::set_route("/...");
     let https = platform::web::is_https(&req);
     let mut resp = match answer(&req) {
         Ok(r) => r,
         Err(e) => e.into_response(),
     };
-    resp.set_header("x-request-id", request_id);
+    platform::web::stamp_request_id(&mut resp);
     platform::web::harden(&mut resp, https);
+    platform::log::access(*resp.status());
     resp
 }
 

@@ -272,7 +272,7 @@ pub fn optional(req: &Request) -> ApiResult<Option<Caller>> {
         return Ok(None);
     };
     let keys = KeySet::from_config().map_err(|e| {
-        eprintln!("auth misconfigured: {e:#}");
+        crate::log::error!("auth misconfigured: {e:#}");
         ApiError::Unavailable(format!("authentication is not configured: {e}"))
     })?;
     let claims = keys.verify(token).map_err(ApiError::Unauthorized)?;

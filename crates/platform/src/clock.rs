@@ -27,6 +27,13 @@ pub fn rfc3339(ms: i64) -> String {
     }
 }
 
+/// RFC 3339 UTC text of a Unix-millisecond instant, always with
+/// milliseconds (`1970-01-01T00:00:01.500Z`): log timestamps, which sort
+/// as text.
+pub fn rfc3339_millis(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
 /// Parses RFC 3339 text (any offset) into Unix milliseconds.
 pub fn parse_rfc3339(text: &str) -> Option<i64> {
     DateTime::parse_from_rfc3339(text).ok().map(|d| d.timestamp_millis())

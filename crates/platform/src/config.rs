@@ -24,7 +24,7 @@ pub fn parsed_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     match get(name) {
         None => default,
         Some(v) => v.parse().unwrap_or_else(|_| {
-            eprintln!("variable {name} has an invalid value; using the default");
+            crate::log::warn!("variable {name} has an invalid value; using the default");
             default
         }),
     }

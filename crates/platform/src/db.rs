@@ -52,7 +52,7 @@ pub fn open(label: &str, migrations: &[Migration]) -> Result<Connection, Error> 
     // Connection-level settings; both are no-ops on backends without them.
     conn.execute("PRAGMA busy_timeout = 5000", &[])?;
     if let Err(e) = conn.execute("PRAGMA journal_mode = WAL", &[]) {
-        eprintln!("sqlite {label}: journal_mode=WAL not applied: {e:?}");
+        crate::log::warn!("sqlite {label}: journal_mode=WAL not applied: {e:?}");
     }
     conn.execute("PRAGMA synchronous = NORMAL", &[])?;
     conn.execute("PRAGMA foreign_keys = ON", &[])?;
@@ -112,7 +112,7 @@ fn apply_one(conn: &Connection, m: &Migration) -> Result<(), Error> {
 /// Rolls back the open transaction, logging (not hiding) a failure to do so.
 pub fn rollback(conn: &Connection) {
     if let Err(e) = conn.execute("ROLLBACK", &[]) {
-        eprintln!("rollback failed: {e:?}");
+        crate::log::error!("rollback failed: {e:?}");
     }
 }
 

@@ -39,10 +39,10 @@ pub fn lookup(event_id: &str, user_id: &str) -> ApiResult<Option<EventAccess>> {
     url.query_pairs_mut().append_pair("user_id", user_id);
     let req = Request::builder().method(Method::Get).uri(url.as_str()).build();
     let unavailable = |why: String| {
-        eprintln!("event access of {event_id}: {why}");
+        crate::log::warn!("event access of {event_id}: {why}");
         ApiError::Unavailable("the events service cannot say who runs this event; try again".into())
     };
-    let resp: Response = spin_sdk::http::run(spin_sdk::http::send(req)).map_err(|e| unavailable(e.to_string()))?;
+    let resp: Response = crate::web::send(req).map_err(|e| unavailable(e.to_string()))?;
     match *resp.status() {
         200 => serde_json::from_slice(resp.body()).map(Some).map_err(|e| unavailable(e.to_string())),
         404 => Ok(None),

@@ -187,7 +187,7 @@ pub fn once(conn: &Connection, req: &Request, caller: &str, run: impl FnOnce() -
         _ => slot.release(conn, &token),
     };
     if let Err(e) = kept {
-        eprintln!("idempotency {} {}: could not record the outcome: {e:?}", slot.route, key.as_str());
+        crate::log::error!("idempotency {} {}: could not record the outcome: {e:?}", slot.route, key.as_str());
     }
     result
 }

@@ -6,12 +6,16 @@
 //! * [`problem`]: the one error type of the API ([`ApiError`]), rendered as
 //!   RFC 9457 `application/problem+json` with a stable `type` per kind.
 //! * [`web`]: request/response helpers — JSON bodies, query strings, request
-//!   ids, the caller's address, and [`web::serve`], which runs a `Router` and
-//!   turns its plain-text 404/405 into problem+json.
+//!   ids, the caller's address, and [`web::serve`], which runs a
+//!   [`web::Router`], turns its plain-text 404/405 into problem+json and
+//!   logs the request's access line.
 //! * [`health`]: the `GET <prefix>/health` answer every component gives.
 //! * [`db`]: idempotent SQLite migrations and small typed row accessors.
 //! * [`event_access`]: an event's organizer and door staff, asked of
 //!   `events-internal` (check-in and refund authorization).
+//! * [`log`]: one JSON object per log line on stderr, the per-request
+//!   context (component, request id, route) and the request id forwarded
+//!   on outgoing calls.
 //! * [`ids`]: opaque, URL-safe, time-sortable identifiers.
 //! * [`config`]: Spin variables with defaults.
 //! * [`secrets`]: secret variables, refused with their published
@@ -31,6 +35,7 @@ pub mod event_access;
 pub mod health;
 pub mod idempotency;
 pub mod ids;
+pub mod log;
 pub mod money;
 pub mod problem;
 pub mod secrets;

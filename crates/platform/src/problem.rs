@@ -2,8 +2,9 @@
 //!
 //! Every handler returns [`ApiResult`]; each [`ApiError`] variant maps to one
 //! HTTP status and one stable problem `type` URI (`/problems/<kind>`, relative
-//! to the API origin as RFC 9457 §3.1.1 allows). Internal errors are logged to
-//! stderr with the request's context and never shown to the client.
+//! to the API origin as RFC 9457 §3.1.1 allows). Internal errors are logged
+//! ([`crate::log`], with the request's id) and never shown to the client;
+//! the answer's `request_id` names the log line.
 
 use serde::Serialize;
 use spin_sdk::http::{IntoResponse, Response};
@@ -113,7 +114,12 @@ pub enum ApiError {
 pub const MAX_FIELD_ERRORS: usize = 50;
 
 /// The JSON body of a problem response (RFC 9457 §3 members plus the
-/// extension members `errors` and `errors_omitted`).
+/// extension members `errors` and `errors_omitted`). Every problem a
+/// component answers also carries `request_id`, the request's id (the same
+/// as its `x-request-id` header): [`crate::web::serve`] adds it to any
+/// problem+json body on the way out ([`crate::web::stamp_request_id`]), so
+/// problems built elsewhere (idempotency, payments' card declines) get it
+/// too.
 #[derive(Debug, Serialize)]
 pub struct Problem {
     /// Problem type URI reference.
@@ -237,7 +243,7 @@ impl From<spin_sdk::sqlite3::Error> for ApiError {
     /// Any database failure is a retryable 503: the request changed nothing
     /// it reported, and the caller may try again.
     fn from(e: spin_sdk::sqlite3::Error) -> Self {
-        eprintln!("sqlite error: {e:?}");
+        crate::log::error!("sqlite error: {e:?}");
         ApiError::Unavailable("the database is unavailable; try again".into())
     }
 }
@@ -245,7 +251,7 @@ impl From<spin_sdk::sqlite3::Error> for ApiError {
 impl From<spin_sdk::key_value::Error> for ApiError {
     /// Any key-value failure is a retryable 503.
     fn from(e: spin_sdk::key_value::Error) -> Self {
-        eprintln!("key-value error: {e:?}");
+        crate::log::error!("key-value error: {e:?}");
         ApiError::Unavailable("the key-value store is unavailable; try again".into())
     }
 }
@@ -253,7 +259,7 @@ impl From<spin_sdk::key_value::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let ApiError::Internal(e) = &self {
-            eprintln!("internal error: {e:#}");
+            crate::log::error!("internal error: {e:#}");
         }
         let problem = self.problem();
         let body = serde_json::to_vec(&problem).unwrap_or_default();

@@ -66,7 +66,7 @@ pub fn get(name: &str) -> Result<String, String> {
 /// (the reason is also logged).
 pub fn require(name: &str) -> ApiResult<String> {
     get(name).map_err(|why| {
-        eprintln!("refusing a request: {why}");
+        crate::log::error!("refusing a request: {why}");
         ApiError::Unavailable(why)
     })
 }

@@ -1,12 +1,16 @@
 //! HTTP helpers shared by every component.
 //!
-//! * [`serve`] runs a spin-sdk [`Router`] and normalises what it answers:
+//! * [`serve`] runs a [`Router`] and normalises what it answers:
 //!   the router's plain-text 404/405 become problem+json (`no-route`,
 //!   `method-not-allowed`), every response carries `x-request-id` and
 //!   `x-content-type-options: nosniff` (plus HSTS over HTTPS, [`harden`]),
-//!   API responses default to `cache-control: no-store`, and large JSON
-//!   answers are gzip-compressed for clients that accept it
-//!   ([`crate::compress`]).
+//!   every problem+json body carries the same id as `request_id`
+//!   ([`stamp_request_id`]), API responses default to
+//!   `cache-control: no-store`, large JSON answers are gzip-compressed for
+//!   clients that accept it ([`crate::compress`]), and the request is
+//!   logged once, when answered ([`crate::log::access`]).
+//! * [`Router`]: spin-sdk's router, remembering which route pattern
+//!   matched for the log.
 //! * [`read_json`] parses a JSON body into a typed request, mapping shape
 //!   errors to 422 field errors and syntax errors to 400; a body not sent
 //!   as `application/json` (or `+json`) is 415 ([`require_json_content_type`]).
@@ -16,18 +20,77 @@
 use crate::problem::{ApiError, ApiResult, FieldError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use spin_sdk::http::{Request, Response, Router};
+use spin_sdk::http::conversions::TryFromRequest;
+use spin_sdk::http::{IntoResponse, Params, Request, Response};
 
 /// Largest request body accepted by [`read_json`], in bytes (1 MiB).
 pub const MAX_JSON_BODY: usize = 1024 * 1024;
 
-/// Runs `router` on `req` and normalises the answer (see module docs).
+/// spin-sdk's [`spin_sdk::http::Router`] with the same registration
+/// methods, except that each handler first records its route pattern
+/// ([`crate::log::set_route`]) so the access line names the endpoint
+/// (`/api/bookings/:id`) rather than a path full of ids. Patterns are
+/// `&'static str` (the literals of a route table).
+#[derive(Default)]
+pub struct Router {
+    inner: spin_sdk::http::Router,
+}
+
+macro_rules! route_methods {
+    ($($(#[$doc:meta])* $name:ident => $method:ident;)*) => {$(
+        $(#[$doc])*
+        pub fn $name<F, Req, Resp>(&mut self, pattern: &'static str, handler: F)
+        where
+            F: Fn(Req, Params) -> Resp + 'static,
+            Req: TryFromRequest + 'static,
+            Req::Error: IntoResponse + 'static,
+            Resp: IntoResponse + 'static,
+        {
+            self.inner.add(pattern, spin_sdk::http::Method::$method, move |req: Req, params: Params| {
+                crate::log::set_route(pattern);
+                handler(req, params)
+            });
+        }
+    )*};
+}
+
+impl Router {
+    /// An empty route table: every request is 404.
+    pub fn new() -> Router {
+        Router::default()
+    }
+
+    route_methods! {
+        /// Registers `handler` for `GET pattern` (and `HEAD`, as spin-sdk does).
+        get => Get;
+        /// Registers `handler` for `POST pattern`.
+        post => Post;
+        /// Registers `handler` for `PUT pattern`.
+        put => Put;
+        /// Registers `handler` for `PATCH pattern`.
+        patch => Patch;
+        /// Registers `handler` for `DELETE pattern`.
+        delete => Delete;
+    }
+
+    /// Dispatches `req` to the best-matching handler (spin-sdk's rules);
+    /// plain-text 404/405 when none matches ([`serve`] turns those into
+    /// problem+json).
+    pub fn handle(&self, req: Request) -> Response {
+        self.inner.handle(req)
+    }
+}
+
+/// Runs `router` on `req` for Spin component `component` (its id in
+/// `spin.toml`) and normalises the answer (see module docs).
 ///
 /// The request id is the client's `x-request-id` when it is 1–64 visible
-/// ASCII characters, otherwise a fresh id; it is echoed on the response.
-pub fn serve(router: &Router, req: Request) -> Response {
+/// ASCII characters ([`crate::log::is_valid_request_id`]), otherwise a
+/// fresh id; a saga delivery may replace it with the id its event carries
+/// ([`crate::log::adopt`]). The final id is echoed on the response.
+pub fn serve(component: &str, router: &Router, req: Request) -> Response {
     let req = normalize_path(req);
-    let request_id = request_id(&req);
+    crate::log::begin(component, &request_id(&req), &req.method().to_string());
     let https = is_https(&req);
     let gzip_ok = crate::compress::accepts_gzip(&req);
     let method = req.method().to_string();
@@ -49,13 +112,67 @@ pub fn serve(router: &Router, req: Request) -> Response {
             )));
         }
     }
-    resp.set_header("x-request-id", request_id);
+    stamp_request_id(&mut resp);
     if resp.header("cache-control").is_none() {
         resp.set_header("cache-control", "no-store");
     }
     harden(&mut resp, https);
     crate::compress::negotiate(&mut resp, gzip_ok);
+    crate::log::access(*resp.status());
     resp
+}
+
+/// Puts the current request id ([`crate::log::request_id`]) on `resp`:
+/// the `x-request-id` header and, when `resp` is an uncompressed
+/// problem+json object, its `request_id` member (RFC 9457 §3.2 extension
+/// member), so a client can quote the id a problem came with and an
+/// operator find its log lines. Nothing outside a request.
+pub fn stamp_request_id(resp: &mut Response) {
+    let Some(id) = crate::log::request_id() else { return };
+    let is_problem = resp
+        .header("content-type")
+        .and_then(|h| h.as_str())
+        .is_some_and(|ct| ct.starts_with(crate::problem::PROBLEM_JSON));
+    if is_problem && resp.header("content-encoding").is_none() {
+        if let Some(body) = with_member(resp.body(), "request_id", &id) {
+            *resp.body_mut() = body;
+        }
+    }
+    resp.set_header(crate::log::REQUEST_ID_HEADER, id);
+}
+
+/// JSON object text `object` with member `name` set to string `value` as
+/// its first member (both encoded by serde_json); `None` when `object` is
+/// not an object's text. The rest is kept byte for byte: no parse, so no
+/// JSON reader is linked into a component for this (a `serde_json::Value`
+/// round trip cost the `web` component 60 KB). `object` must not have a
+/// member `name` already (the problems built here never do).
+fn with_member(object: &[u8], name: &str, value: &str) -> Option<Vec<u8>> {
+    let start = object.iter().position(|b| !b.is_ascii_whitespace())?;
+    if object[start] != b'{' {
+        return None;
+    }
+    let rest = &object[start + 1..];
+    let empty = rest.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'}');
+    let mut out = Vec::with_capacity(object.len() + name.len() + value.len() + 8);
+    out.push(b'{');
+    serde_json::to_writer(&mut out, name).ok()?;
+    out.push(b':');
+    serde_json::to_writer(&mut out, value).ok()?;
+    if !empty {
+        out.push(b',');
+    }
+    out.extend_from_slice(rest);
+    Some(out)
+}
+
+/// Sends `req` — a chained call to another component, or a call to a
+/// provider — with the current request id as `x-request-id`
+/// ([`crate::log::forward`]), and waits for the answer. Errors: what
+/// spin-sdk's `send` reports (no answer, a refused host).
+pub fn send(mut req: Request) -> Result<Response, spin_sdk::http::SendError> {
+    crate::log::forward(&mut req);
+    spin_sdk::http::run(spin_sdk::http::send(req))
 }
 
 /// `req` with its path in RFC 3986 §6.2.2 normal form: percent-encoded
@@ -159,12 +276,11 @@ pub fn harden(resp: &mut Response, https: bool) {
 }
 
 /// The request id: the client's `x-request-id` if it is 1–64 characters of
-/// `[A-Za-z0-9._-]`, otherwise a new [`crate::ids`] id.
+/// `[A-Za-z0-9._-]` ([`crate::log::is_valid_request_id`]), otherwise a new
+/// [`crate::ids`] id (`req_…`).
 pub fn request_id(req: &Request) -> String {
-    match header_last(req, "x-request-id") {
-        Some(v) if !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) => {
-            v.to_string()
-        }
+    match header_last(req, crate::log::REQUEST_ID_HEADER) {
+        Some(v) if crate::log::is_valid_request_id(v) => v.to_string(),
         _ => crate::ids::new("req"),
     }
 }
@@ -216,6 +332,15 @@ impl Surface {
         }
     }
 
+    /// The Spin component id of `service` on this surface: `service`, or
+    /// `<service>-internal` (`spin.toml` names the private component so).
+    pub fn component(self, service: &str) -> String {
+        match self {
+            Surface::Public => service.to_string(),
+            Surface::Internal => format!("{service}-internal"),
+        }
+    }
+
     /// The route table of this surface: `public()` or `internal()`.
     pub fn router(self, public: fn() -> Router, internal: fn() -> Router) -> Router {
         match self {
@@ -226,9 +351,12 @@ impl Surface {
 }
 
 /// Runs `req` through the route table of [`Surface::current`] (see
-/// [`serve`]): the entry point of a service with a private component.
-pub fn serve_surfaces(public: fn() -> Router, internal: fn() -> Router, req: Request) -> Response {
-    serve(&Surface::current().router(public, internal), req)
+/// [`serve`]): the entry point of service `service` with a private
+/// component. Its log lines name the Spin component that serves, `service`
+/// or `<service>-internal` ([`Surface::component`]).
+pub fn serve_surfaces(service: &str, public: fn() -> Router, internal: fn() -> Router, req: Request) -> Response {
+    let surface = Surface::current();
+    serve(&surface.component(service), &surface.router(public, internal), req)
 }
 
 /// The caller's address (`ip:port`) as Spin reports it in `spin-client-addr`.
@@ -571,6 +699,32 @@ mod tests {
         // garbage ends the walk at the proxy itself
         assert_eq!(resolve_client_ip("10.0.0.2:1", &["evil, nonsense"], "10.0.0.2").as_deref(), Some("10.0.0.2"));
         assert_eq!(resolve_client_ip("[::1]:8080", &["2001:db8::1"], "::1").as_deref(), Some("2001:db8::1"));
+    }
+
+    #[test]
+    fn a_member_is_put_first_into_object_text() {
+        let with = |text: &str| with_member(text.as_bytes(), "request_id", "r\"1").map(|b| String::from_utf8(b).unwrap());
+        assert_eq!(with(r#"{"a":1}"#).as_deref(), Some(r#"{"request_id":"r\"1","a":1}"#));
+        assert_eq!(with(" { } ").as_deref(), Some(r#"{"request_id":"r\"1" } "#));
+        assert_eq!(with("[1]"), None);
+        assert_eq!(with(""), None);
+        let v: serde_json::Value = serde_json::from_str(&with("{\n \"type\": \"x\"}").unwrap()).unwrap();
+        assert_eq!((v["request_id"].as_str(), v["type"].as_str()), (Some("r\"1"), Some("x")));
+    }
+
+    #[test]
+    fn problems_and_answers_carry_the_request_id() {
+        crate::log::begin("test", "req-stamp-1", "GET");
+        let mut problem = ApiError::NotFound("gone".into()).into_response();
+        stamp_request_id(&mut problem);
+        assert_eq!(problem.header("x-request-id").and_then(|h| h.as_str()), Some("req-stamp-1"));
+        let body: serde_json::Value = serde_json::from_slice(problem.body()).unwrap();
+        assert_eq!((body["request_id"].as_str(), body["status"].as_u64()), (Some("req-stamp-1"), Some(404)));
+        // a JSON answer that is not a problem keeps its body
+        let mut ok = json(200, &serde_json::json!({"a": 1}));
+        stamp_request_id(&mut ok);
+        assert_eq!(ok.body(), br#"{"a":1}"#);
+        assert_eq!(ok.header("x-request-id").and_then(|h| h.as_str()), Some("req-stamp-1"));
     }
 
     #[test]

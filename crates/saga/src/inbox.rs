@@ -15,6 +15,11 @@ const RECORD: &str = "INSERT INTO saga_inbox (event_id, event_type, producer, re
 /// it; the request itself is not inspected for that.
 ///
 /// * Body not an [`Event`]: 400/422 (the relay dead-letters it at once).
+/// * The event's `request_id` becomes this request's id
+///   ([`platform::log::adopt`]): the consumer's log lines, its answer's
+///   `x-request-id` and the events its handler emits carry the id of the
+///   request that emitted the event (the relay sends the same id as
+///   `x-request-id`; an injected event without one keeps the header's).
 /// * Otherwise, in ONE `BEGIN IMMEDIATE` transaction: record `event.id` in
 ///   `saga_inbox`; when it was already there, answer
 ///   `200 {"event_id":…,"status":"duplicate"}` without calling `handler`;
@@ -39,6 +44,9 @@ pub fn receive(
     handler: impl FnOnce(&Connection, &Event) -> Result<(), ApiError>,
 ) -> ApiResult {
     let event = parse_event(req)?;
+    if let Some(id) = &event.request_id {
+        platform::log::adopt(id);
+    }
     let applied = platform::db::transaction(conn, |c| -> Result<Option<Vec<Event>>, ApiError> {
         let recorded = c.execute(
             RECORD,
@@ -56,13 +64,21 @@ pub fn receive(
         handler(c, &event)?;
         Ok(Some(crate::relay::emitted_after(c, before)?))
     })?;
+    let status = if applied.is_some() { "applied" } else { "duplicate" };
+    platform::log::line(
+        platform::log::Level::Info,
+        &format!("saga: {} {} from {} {status}", event.event_type, event.id, event.producer),
+        &[
+            ("event_id", event.id.as_str().into()),
+            ("event_type", event.event_type.as_str().into()),
+            ("producer", event.producer.as_str().into()),
+            ("outcome", status.into()),
+        ],
+    );
     if let Some(emitted) = &applied {
         crate::relay_events(conn, emitted);
     }
-    platform::web::ok(&serde_json::json!({
-        "event_id": event.id,
-        "status": if applied.is_some() { "applied" } else { "duplicate" },
-    }))
+    platform::web::ok(&serde_json::json!({"event_id": event.id, "status": status}))
 }
 
 /// The outbox's highest rowid (0 when empty).

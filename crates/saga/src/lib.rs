@@ -17,6 +17,11 @@
 //! * **Inbox** — [`receive`] accepts only chained requests, and applies the
 //!   component's handler and records the event id in `saga_inbox` in ONE
 //!   transaction, so a redelivered event is applied once.
+//! * **One trace** — every event carries the id of the request that
+//!   emitted it (`request_id`, stored in the outbox); the relay sends it as
+//!   `x-request-id` (also when a tick retries), the inbox adopts it, and
+//!   the events a handler emits inherit it: one purchase's steps in every
+//!   component log under one id ([`platform::log`]).
 //! * **Subscribers** are declared in one place: [`SUBSCRIPTIONS`].
 //! * **Tick guard** — [`require_tick`] checks `Authorization: Bearer
 //!   <tick_token>` on `POST /api/<prefix>/tick`.
@@ -58,8 +63,10 @@ use serde::{Deserialize, Serialize};
 /// collide with a component's own; apply them with
 /// `platform::db::migrate(&conn, saga::OUTBOX_MIGRATIONS)` after the
 /// component's migrations (or use [`open`]).
-pub const OUTBOX_MIGRATIONS: &[Migration] =
-    &[Migration { version: 1000, name: "saga_outbox", sql: include_str!("../sql/1000_saga_outbox.sql") }];
+pub const OUTBOX_MIGRATIONS: &[Migration] = &[
+    Migration { version: 1000, name: "saga_outbox", sql: include_str!("../sql/1000_saga_outbox.sql") },
+    Migration { version: 1001, name: "saga_request_id", sql: include_str!("../sql/1001_saga_request_id.sql") },
+];
 
 /// Opens database `label` with the component's `migrations` and the saga
 /// tables.
@@ -76,7 +83,8 @@ pub const EVENT_VERSION: u32 = 1;
 ///
 /// ```json
 /// {"id":"msg_01…","event_type":"BookingOrdered","version":1,
-///  "occurred_at":"2026-03-01T12:00:00Z","producer":"booking","payload":{…}}
+///  "occurred_at":"2026-03-01T12:00:00Z","producer":"booking",
+///  "request_id":"req_01…","payload":{…}}
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
@@ -90,6 +98,13 @@ pub struct Event {
     pub occurred_at: String,
     /// Component id of the producer (`booking`, `payments`, `events`).
     pub producer: String,
+    /// The id of the request that emitted the event
+    /// ([`platform::log::request_id`] at [`emit`]); the relay sends it as
+    /// `x-request-id` and [`receive`] adopts it, so every step a request
+    /// sets off logs under its id. Absent on events emitted before it was
+    /// recorded (and then not sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
     /// Type-specific body; see the catalogue in `README.md`.
     pub payload: serde_json::Value,
 }

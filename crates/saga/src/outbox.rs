@@ -4,12 +4,14 @@ use crate::{subscribers_of, Error, Event, EVENT_VERSION};
 use serde::Serialize;
 use spin_sdk::sqlite3::{Connection, Value};
 
-const INSERT_EVENT: &str = "INSERT INTO saga_outbox (id, event_type, version, occurred_at, producer, payload, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?)";
+const INSERT_EVENT: &str = "INSERT INTO saga_outbox (id, event_type, version, occurred_at, producer, payload, created_ms, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 const INSERT_DELIVERY: &str =
     "INSERT INTO saga_deliveries (event_id, subscriber, path, status, attempts, next_attempt_ms) VALUES (?, ?, ?, 'pending', 0, ?)";
 
 /// Records event `event_type` with `payload` from component `producer`, and
-/// one pending delivery per subscriber of [`crate::SUBSCRIPTIONS`].
+/// one pending delivery per subscriber of [`crate::SUBSCRIPTIONS`]. The
+/// event carries the current request id ([`platform::log::request_id`]):
+/// inside a saga delivery, the id of the event being consumed.
 ///
 /// Call it INSIDE the transaction of the state change it describes, so the
 /// event exists exactly when the change does; then, after the commit, hand
@@ -28,6 +30,7 @@ pub fn emit<P: Serialize + ?Sized>(conn: &Connection, producer: &str, event_type
         version: EVENT_VERSION,
         occurred_at: platform::clock::rfc3339(now),
         producer: producer.to_string(),
+        request_id: platform::log::request_id(),
         payload,
     };
     conn.execute(
@@ -40,6 +43,7 @@ pub fn emit<P: Serialize + ?Sized>(conn: &Connection, producer: &str, event_type
             Value::Text(event.producer.clone()),
             Value::Text(event.payload.to_string()),
             Value::Integer(now),
+            event.request_id.clone().map(Value::Text).unwrap_or(Value::Null),
         ],
     )?;
     for sub in subscribers {

@@ -15,6 +15,11 @@
 //!
 //! Delivery is at-least-once: a subscriber may see an event again (after a
 //! lost answer or a requeue); [`crate::receive`] makes that harmless.
+//!
+//! Each delivery is sent, and logged, under the request id the event
+//! carries ([`crate::Event::request_id`], [`platform::log::within`]): a
+//! retry from a tick still reaches the subscriber as part of the request
+//! that emitted the event.
 
 use crate::Event;
 use serde::Serialize;
@@ -66,8 +71,8 @@ const DUE_OF_EVENT: &str = "SELECT d.event_id AS event_id, d.subscriber AS subsc
      FROM saga_deliveries d WHERE d.status = 'pending' AND d.next_attempt_ms <= ? AND d.event_id = ?";
 const LEASE: &str = "UPDATE saga_deliveries SET next_attempt_ms = ? \
      WHERE event_id = ? AND subscriber = ? AND status = 'pending' AND next_attempt_ms = ? RETURNING attempts";
-const LOAD_EVENT: &str =
-    "SELECT id, event_type, version, occurred_at, producer, payload FROM saga_outbox WHERE id = ?";
+/// The outbox columns of an [`Event`] ([`event_of`]).
+const EVENT_COLUMNS: &str = "id, event_type, version, occurred_at, producer, payload, request_id";
 const MARK_DELIVERED: &str =
     "UPDATE saga_deliveries SET status = 'delivered', attempts = attempts + 1, delivered_ms = ?, last_error = NULL WHERE event_id = ? AND subscriber = ? AND status = 'pending'";
 const MARK_RETRY: &str =
@@ -108,7 +113,7 @@ pub fn relay(conn: &Connection) -> RelayReport {
     let mut report = match due_rows(conn, DUE, &[Value::Integer(now), Value::Integer(BATCH)]) {
         Ok(rows) => send_all(conn, rows),
         Err(e) => {
-            eprintln!("saga relay: cannot read due deliveries: {e:?}");
+            platform::log::error!("saga relay: cannot read due deliveries: {e:?}");
             RelayReport::default()
         }
     };
@@ -125,7 +130,7 @@ pub fn relay_events(conn: &Connection, events: &[Event]) -> RelayReport {
     for event in events {
         match due_rows(conn, DUE_OF_EVENT, &[Value::Integer(now), Value::Text(event.id.clone())]) {
             Ok(rows) => report.add(send_all(conn, rows)),
-            Err(e) => eprintln!("saga relay: cannot read deliveries of {}: {e:?}", event.id),
+            Err(e) => platform::log::error!("saga relay: cannot read deliveries of {}: {e:?}", event.id),
         }
     }
     report
@@ -143,7 +148,7 @@ fn send_all(conn: &Connection, rows: Vec<Due>) -> RelayReport {
     let started = platform::clock::now_ms();
     for row in rows {
         if platform::clock::now_ms() - started > PASS_BUDGET_MS {
-            eprintln!("saga relay: pass budget spent; the remaining deliveries wait for the next pass");
+            platform::log::warn!("saga relay: pass budget spent; the remaining deliveries wait for the next pass");
             break;
         }
         match send_one(conn, &row) {
@@ -151,7 +156,7 @@ fn send_all(conn: &Connection, rows: Vec<Due>) -> RelayReport {
             Ok(Outcome::Retry) => report.retried += 1,
             Ok(Outcome::Dead) => report.dead += 1,
             Ok(Outcome::Skipped) => {}
-            Err(e) => eprintln!("saga relay: delivery {} → {} failed to record: {e:?}", row.event_id, row.subscriber),
+            Err(e) => platform::log::error!("saga relay: delivery {} → {} failed to record: {e:?}", row.event_id, row.subscriber),
         }
     }
     report
@@ -181,9 +186,15 @@ fn send_one(conn: &Connection, row: &Due) -> Result<Outcome, spin_sdk::sqlite3::
     let Some(event) = load_event(conn, &row.event_id)? else {
         return Ok(Outcome::Skipped);
     };
+    platform::log::within(event.request_id.as_deref(), || deliver(conn, row, attempts, &event))
+}
+
+/// Sends leased delivery `row` (after `attempts` failed ones) of `event`
+/// and records the outcome.
+fn deliver(conn: &Connection, row: &Due, attempts: i64, event: &Event) -> Result<Outcome, spin_sdk::sqlite3::Error> {
     let authority = crate::subscribers::chaining_host(&row.subscriber);
     let url = format!("http://{authority}{}", row.path);
-    let body = serde_json::to_vec(&event).unwrap_or_default();
+    let body = serde_json::to_vec(event).unwrap_or_default();
     let verdict = match post(&authority, &row.path, body) {
         Ok(status) if (200..300).contains(&status) => Verdict::Ok,
         Ok(status @ (400 | 415 | 422)) => Verdict::Poison(format!("{url} refused the event with {status}")),
@@ -197,13 +208,15 @@ fn send_one(conn: &Connection, row: &Due) -> Result<Outcome, spin_sdk::sqlite3::
             Ok(Outcome::Delivered)
         }
         Verdict::Failed(err) if attempts + 1 < MAX_ATTEMPTS => {
-            eprintln!("saga relay: attempt {} of {} {} → {}: {err}", attempts + 1, event.event_type, event.id, row.subscriber);
+            let msg = format!("saga relay: attempt {} of {} {} → {} failed, retried later: {err}", attempts + 1, event.event_type, event.id, row.subscriber);
+            log_delivery(platform::log::Level::Warn, &msg, event, row, attempts + 1);
             let next = platform::clock::now_ms() + backoff_ms(attempts + 1);
             conn.execute(MARK_RETRY, &[Value::Integer(next), Value::Text(err), key[0].clone(), key[1].clone()])?;
             Ok(Outcome::Retry)
         }
         Verdict::Failed(err) | Verdict::Poison(err) => {
-            eprintln!("saga relay: dead letter {} {} → {}: {err}", event.event_type, event.id, row.subscriber);
+            let msg = format!("saga relay: dead letter {} {} → {}: {err}", event.event_type, event.id, row.subscriber);
+            log_delivery(platform::log::Level::Error, &msg, event, row, attempts + 1);
             platform::db::transaction(conn, |c| {
                 let marked = c.execute(MARK_DEAD, &[Value::Text(err.clone()), key[0].clone(), key[1].clone()])?;
                 if let Some(r) = marked.rows().next() {
@@ -227,6 +240,21 @@ fn send_one(conn: &Connection, row: &Due) -> Result<Outcome, spin_sdk::sqlite3::
     }
 }
 
+/// A line about `attempt` of delivery `row` of `event`, with members
+/// `event_id`, `event_type`, `subscriber`, `attempt`.
+fn log_delivery(level: platform::log::Level, msg: &str, event: &Event, row: &Due, attempt: i64) {
+    platform::log::line(
+        level,
+        msg,
+        &[
+            ("event_id", event.id.as_str().into()),
+            ("event_type", event.event_type.as_str().into()),
+            ("subscriber", row.subscriber.as_str().into()),
+            ("attempt", attempt.into()),
+        ],
+    );
+}
+
 enum Verdict {
     Ok,
     Failed(String),
@@ -234,7 +262,7 @@ enum Verdict {
 }
 
 pub(crate) fn load_event(conn: &Connection, id: &str) -> Result<Option<Event>, spin_sdk::sqlite3::Error> {
-    let result = conn.execute(LOAD_EVENT, &[Value::Text(id.to_string())])?;
+    let result = conn.execute(&format!("SELECT {EVENT_COLUMNS} FROM saga_outbox WHERE id = ?"), &[Value::Text(id.to_string())])?;
     let event = result.rows().next().and_then(|r| event_of(&r));
     Ok(event)
 }
@@ -243,7 +271,7 @@ pub(crate) fn load_event(conn: &Connection, id: &str) -> Result<Option<Event>, s
 /// write transaction, the events emitted since `rowid` was read.
 pub(crate) fn emitted_after(conn: &Connection, rowid: i64) -> Result<Vec<Event>, spin_sdk::sqlite3::Error> {
     let result = conn.execute(
-        "SELECT id, event_type, version, occurred_at, producer, payload FROM saga_outbox WHERE rowid > ? ORDER BY rowid",
+        &format!("SELECT {EVENT_COLUMNS} FROM saga_outbox WHERE rowid > ? ORDER BY rowid"),
         &[Value::Integer(rowid)],
     )?;
     let events = result.rows().filter_map(|r| event_of(&r)).collect();
@@ -257,6 +285,7 @@ fn event_of(r: &spin_sdk::sqlite3::Row) -> Option<Event> {
         version: r.get::<i64>("version")? as u32,
         occurred_at: r.get::<&str>("occurred_at")?.to_string(),
         producer: r.get::<&str>("producer")?.to_string(),
+        request_id: r.get::<&str>("request_id").map(str::to_string),
         payload: serde_json::from_str(r.get::<&str>("payload")?).ok()?,
     })
 }
@@ -267,8 +296,9 @@ pub const CONNECT_TIMEOUT_MS: u64 = 2_000;
 /// chunks of it.
 pub const ANSWER_TIMEOUT_MS: u64 = 10_000;
 
-/// POSTs `body` as JSON to `http://<authority><path>` and returns the
-/// status code.
+/// POSTs `body` as JSON to `http://<authority><path>` with the current
+/// request id as `x-request-id` ([`platform::log::request_id`]: the
+/// event's own, see [`send_one`]) and returns the status code.
 ///
 /// `spin_sdk::http::send` passes no `request-options`, so deliveries go
 /// through the `wasi:http/outgoing-handler` bindings directly with
@@ -280,11 +310,14 @@ pub const ANSWER_TIMEOUT_MS: u64 = 10_000;
 fn post(authority: &str, path: &str, body: Vec<u8>) -> Result<u16, String> {
     use spin_sdk::wit::wasi::http0_2_0::{outgoing_handler, types as wh};
     let fail = |what: &str, e: &dyn std::fmt::Debug| format!("{what}: {e:?}");
-    let headers = wh::Fields::from_list(&[
+    let mut list = vec![
         ("content-type".to_string(), b"application/json".to_vec()),
         ("x-saga-delivery".to_string(), b"1".to_vec()),
-    ])
-    .map_err(|e| fail("headers", &e))?;
+    ];
+    if let Some(id) = platform::log::request_id() {
+        list.push((platform::log::REQUEST_ID_HEADER.to_string(), id.into_bytes()));
+    }
+    let headers = wh::Fields::from_list(&list).map_err(|e| fail("headers", &e))?;
     let req = wh::OutgoingRequest::new(headers);
     req.set_method(&wh::Method::Post).map_err(|e| fail("method", &e))?;
     req.set_scheme(Some(&wh::Scheme::Http)).map_err(|e| fail("scheme", &e))?;

@@ -21,9 +21,10 @@ pub const COMPONENT_TARGET: u64 = 1_500_000;
 
 /// Budget of the whole app, bytes: the sum of every distinct `.wasm` that
 /// `spin.toml` names (a service's `-internal` component shares its file).
-/// What the app weighs today (14.05 MB, after password reset in auth and
-/// per-ticket cancellation and the Redis-safe hold protocol in booking)
-/// plus about 4 %; lower it as cuts land.
+/// What the app weighs today (14.21 MB, after password reset in auth,
+/// per-ticket cancellation and the Redis-safe hold protocol in booking,
+/// and the JSON-line logs with request ids in every component) plus
+/// about 3 %; lower it as cuts land.
 pub const APP_BUDGET: u64 = 14_600_000;
 
 /// Budget per component, bytes, by `.wasm` file stem (`events` for
@@ -37,7 +38,8 @@ pub const BUDGETS: &[(&str, u64)] = &[
     ("booking", 2_020_000),
     ("events", 2_600_000),
     ("notifications", 2_130_000),
-    ("payments", 1_620_000),
+    // 1.62 MB since the JSON-line logs and request-id forwarding (issue 18, item 2: +16.5 KB)
+    ("payments", 1_690_000),
     ("sandbox", 960_000),
     ("tickets", 2_440_000),
     ("users", 1_110_000),

@@ -57,6 +57,9 @@ pub const SANDBOX_ADMIN_TOKEN: &str = "sbx-e2e-harness-sandbox-admin-token";
 /// them out.
 pub const HARNESS_VARS: &[(&str, &str)] = &[("sandbox_enabled", "true"), ("sandbox_admin_token", SANDBOX_ADMIN_TOKEN)];
 
+/// The file of [`App::spawn_logged`]'s host stderr, in the app's temp dir.
+const HOST_LOG: &str = "host-stderr.log";
+
 /// A running app: one instance, or several sharing one state
 /// ([`App::spawn_instances`]), whose requests are spread round-robin.
 pub struct App {
@@ -102,7 +105,9 @@ impl Reply {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
-    /// Asserts this is an RFC 9457 problem with `status`, returning its JSON.
+    /// Asserts this is an RFC 9457 problem with `status` whose `request_id`
+    /// is the answer's `x-request-id` (every component's problems carry
+    /// it), returning its JSON.
     pub fn assert_problem(&self, status: u16) -> Value {
         assert_eq!(self.status, status, "unexpected status; body: {}", self.text());
         assert!(
@@ -114,6 +119,11 @@ impl Reply {
         let v = self.json();
         assert_eq!(v["status"], status, "problem status member");
         assert!(v["type"].is_string() && v["title"].is_string(), "problem members: {v}");
+        assert!(
+            v["request_id"].is_string() && v["request_id"].as_str() == self.header("x-request-id"),
+            "the problem's request_id is the x-request-id {:?}: {v}",
+            self.header("x-request-id")
+        );
         v
     }
 }
@@ -166,7 +176,27 @@ impl App {
         Self::start(manifest, HARNESS_VARS, vars)
     }
 
+    /// [`App::spawn_with`], with the host's stderr — Spin's or the
+    /// runner's own lines and every component's log lines — written to a
+    /// file in the app's temp dir instead of the test's stderr; read it
+    /// with [`App::host_log`].
+    pub fn spawn_logged(vars: &[(&str, &str)]) -> App {
+        Self::launch(None, HARNESS_VARS, vars, true)
+    }
+
+    /// What the host wrote to stderr so far (an app from
+    /// [`App::spawn_logged`]; panics for any other).
+    pub fn host_log(&self) -> String {
+        let path = self._dir.path().join(HOST_LOG);
+        assert!(path.exists(), "no host log: start the app with App::spawn_logged");
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
     fn start(manifest: Option<&str>, defaults: &[(&str, &str)], vars: &[(&str, &str)]) -> App {
+        Self::launch(manifest, defaults, vars, false)
+    }
+
+    fn launch(manifest: Option<&str>, defaults: &[(&str, &str)], vars: &[(&str, &str)], logged: bool) -> App {
         let root = workspace_root();
         let dir = tempfile::tempdir().expect("temp dir");
         // Spin resolves SQLite paths against the working directory and KV
@@ -184,6 +214,9 @@ impl App {
         // later values of one variable win (the host process gets the last)
         for (k, v) in defaults.iter().chain(vars) {
             launch = launch.var(k, v);
+        }
+        if logged {
+            launch = launch.log(dir.path().join(HOST_LOG));
         }
         let server = launch.start(host());
         App::assemble(server, Vec::new(), None, dir)

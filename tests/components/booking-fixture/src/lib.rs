@@ -13,7 +13,8 @@
 //! | `GET /fixture/payments/received` | `{"<event id>": {"type", "count"}}` |
 
 use platform::{ApiError, ApiResult};
-use spin_sdk::http::{Method, Params, Request, Response, Router};
+use platform::web::Router;
+use spin_sdk::http::{Method, Params, Request, Response};
 use spin_sdk::key_value::Store;
 
 /// The route table.
@@ -34,7 +35,7 @@ pub fn router() -> Router {
 #[cfg(target_arch = "wasm32")]
 #[spin_sdk::http_component]
 fn handle(req: Request) -> Response {
-    platform::web::serve(&router(), req)
+    platform::web::serve("booking-fixture", &router(), req)
 }
 
 fn store() -> ApiResult<Store> {
@@ -83,7 +84,7 @@ fn deliver(req: Request, _: Params) -> ApiResult {
         .header("content-type", "application/json")
         .body(req.body().to_vec())
         .build();
-    let resp: Response = spin_sdk::http::run(spin_sdk::http::send(out)).map_err(|e| ApiError::BadGateway(e.to_string()))?;
+    let resp: Response = platform::web::send(out).map_err(|e| ApiError::BadGateway(e.to_string()))?;
     let body: serde_json::Value = serde_json::from_slice(resp.body()).unwrap_or_default();
     platform::web::ok(&serde_json::json!({"status": resp.status(), "body": body}))
 }

@@ -14,7 +14,8 @@
 
 use platform::{ApiError, ApiResult};
 use serde_json::{json, Value as Json};
-use spin_sdk::http::{Method, Params, Request, Response, Router};
+use platform::web::Router;
+use spin_sdk::http::{Method, Params, Request, Response};
 
 /// The route table.
 pub fn router() -> Router {
@@ -26,7 +27,7 @@ pub fn router() -> Router {
 #[cfg(target_arch = "wasm32")]
 #[spin_sdk::http_component]
 fn handle(req: Request) -> Response {
-    platform::web::serve(&router(), req)
+    platform::web::serve("saga-injector", &router(), req)
 }
 
 fn deliver(req: Request, _: Params) -> ApiResult {
@@ -52,7 +53,7 @@ fn deliver(req: Request, _: Params) -> ApiResult {
         .header("content-type", "application/json")
         .body(envelope.to_string().into_bytes())
         .build();
-    let resp: Response = spin_sdk::http::run(spin_sdk::http::send(out))
+    let resp: Response = platform::web::send(out)
         .map_err(|e| ApiError::BadGateway(format!("{to} did not answer: {e}")))?;
     let answer: Json = serde_json::from_slice(resp.body()).unwrap_or(Json::Null);
     platform::web::ok(&json!({"status": *resp.status(), "body": answer}))
