@@ -410,8 +410,8 @@ fn accepted_sockets_keep_nagles_algorithm_on() {
 /// a full disk or a libSQL quota gives it). Read-only: `chattr +i` on the
 /// file (SQLITE_READONLY, "attempt to write a readonly database", as a file
 /// system remounted read-only gives it; root ignores `chmod`, not the
-/// immutable flag). `platform::problem` sorts these texts into a 503
-/// `storage-unavailable` answer.
+/// immutable flag), in rollback-journal and in WAL mode. `platform::problem`
+/// sorts these texts into a 503 `storage-unavailable` answer.
 #[test]
 fn a_full_or_read_only_database_fails_writes_as_io_with_sqlites_message_and_reads_go_on() {
     let r = App::start();
@@ -423,16 +423,31 @@ fn a_full_or_read_only_database_fails_writes_as_io_with_sqlites_message_and_read
     assert_eq!(sql("INSERT INTO f VALUES (x'02')").status, 200);
 
     let file = r.dir.path().join("state/sqlite_db.db");
-    let chattr = |flag: &str| {
-        let out = Command::new("chattr").arg(flag).arg(&file).output().expect("run chattr");
-        assert!(out.status.success(), "chattr {flag} {} (needs CAP_LINUX_IMMUTABLE): {}", file.display(), String::from_utf8_lossy(&out.stderr));
+    let chattr = |flag: &str, suffixes: &[&str]| {
+        for suffix in suffixes {
+            let path = format!("{}{suffix}", file.display());
+            if !Path::new(&path).exists() {
+                continue;
+            }
+            let out = Command::new("chattr").arg(flag).arg(&path).output().expect("run chattr");
+            assert!(out.status.success(), "chattr {flag} {path} (needs CAP_LINUX_IMMUTABLE): {}", String::from_utf8_lossy(&out.stderr));
+        }
     };
-    chattr("+i");
-    let write = sql("INSERT INTO f VALUES (x'03')");
-    let read = sql("SELECT count(*) AS n FROM f");
-    chattr("-i");
-    assert_eq!((write.status, write.text()), (500, "Error::Io(\"attempt to write a readonly database\")".to_string()));
-    assert_eq!(read.status, 200, "{}", read.text());
-    assert_eq!(read.json()[0]["rows"], json!([[2]]));
-    assert_eq!(sql("INSERT INTO f VALUES (x'03')").status, 200);
+    // rollback journal (SQLite's default), then WAL with the database and
+    // its -wal immutable (the -shm, mapped by the host, stays writable; the
+    // last connection to close checkpoints and removes both, so between
+    // requests there is often no -wal)
+    for (rows, files) in [(2, &[""][..]), (3, &["", "-wal"][..])] {
+        chattr("+i", files);
+        let write = sql("INSERT INTO f VALUES (x'03')");
+        let read = sql("SELECT count(*) AS n FROM f");
+        chattr("-i", files);
+        assert_eq!((write.status, write.text()), (500, "Error::Io(\"attempt to write a readonly database\")".to_string()), "{files:?}");
+        assert_eq!(read.status, 200, "{}", read.text());
+        assert_eq!(read.json()[0]["rows"], json!([[rows]]));
+        assert_eq!(sql("INSERT INTO f VALUES (x'03')").status, 200);
+        if files.len() == 1 {
+            assert_eq!(sql("PRAGMA journal_mode = WAL").json()[0]["rows"], json!([["wal"]]));
+        }
+    }
 }
