@@ -140,10 +140,16 @@ fn restore((path, saved): (PathBuf, Vec<u8>)) {
     std::fs::write(path, saved).unwrap();
 }
 
-fn assert_unavailable(r: &Reply) {
+/// A 503 problem of type `/problems/<kind>` with a `Retry-After` in seconds.
+fn assert_503(r: &Reply, kind: &str) {
     let p = r.assert_problem(503);
-    assert_eq!(p["type"], "/problems/unavailable", "{p}");
+    assert_eq!(p["type"], format!("/problems/{kind}"), "{p}");
     assert!(r.header("retry-after").is_some_and(|v| v.parse::<u32>().is_ok()), "Retry-After: {:?}", r.headers);
+}
+
+/// A store or database that failed: 503 `storage-unavailable`.
+fn assert_unavailable(r: &Reply) {
+    assert_503(r, "storage-unavailable");
 }
 
 #[test]
@@ -366,12 +372,12 @@ fn a_hold_whose_change_was_claimed_by_a_request_that_died_is_rescued_after_the_g
     assert_eq!(increment(&app, &format!("exit:{id}:0"), 1), 1);
     let stuck_from = std::time::Instant::now();
     let release = || app.call("DELETE", &format!("/api/holds/{id}"), None, &[("authorization", &format!("Bearer {token}"))]);
-    assert_unavailable(&release());
+    assert_503(&release(), "unavailable");
     assert_eq!(app.get_as(&token, &format!("/api/holds/{id}")).json()["status"], "active", "nothing changed");
     assert_eq!(seat_status(&availability(&app, &ev), "A1"), "held");
     // within the grace period (here 3 s, the hold lifetime) it stays so
     std::thread::sleep(Duration::from_millis(1500).saturating_sub(stuck_from.elapsed()));
-    assert_unavailable(&release());
+    assert_503(&release(), "unavailable");
     // a grace period after the claim was first seen stuck: rescued once, then released once
     std::thread::sleep(Duration::from_millis(3600).saturating_sub(stuck_from.elapsed()));
     let mut answers = Vec::new();
