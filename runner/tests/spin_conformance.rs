@@ -10,6 +10,7 @@ mod common;
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
+use std::process::Command;
 
 use common::{exchange, header_values, host, launch, one, parse_response, probe_wasm, request, App};
 use serde_json::{json, Value};
@@ -399,4 +400,54 @@ fn accepted_sockets_keep_nagles_algorithm_on() {
     };
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
     assert!(!server_nodelay(r.pid(), &client), "the host set TCP_NODELAY on an accepted socket");
+}
+
+/// What a component sees when SQLite cannot write: the error of the failed
+/// statement is `io(<SQLite's message>)` — never the interface's
+/// `database-full` variant, not even when the database is full — and reads
+/// go on. Full: `PRAGMA max_page_count` at the file's current size on the
+/// statement's own connection (SQLITE_FULL, "database or disk is full", as
+/// a full disk or a libSQL quota gives it). Read-only: `chattr +i` on the
+/// file (SQLITE_READONLY, "attempt to write a readonly database", as a file
+/// system remounted read-only gives it; root ignores `chmod`, not the
+/// immutable flag), in rollback-journal and in WAL mode. `platform::problem`
+/// sorts these texts into a 503 `storage-unavailable` answer.
+#[test]
+fn a_full_or_read_only_database_fails_writes_as_io_with_sqlites_message_and_reads_go_on() {
+    let r = App::start();
+    let sql = |body: &str| r.post("/probe/sql/v3", body.as_bytes());
+    assert_eq!(sql("CREATE TABLE f (x BLOB);;INSERT INTO f VALUES (x'01')").status, 200);
+    let full = sql("PRAGMA max_page_count = 2;;INSERT INTO f VALUES (randomblob(100000))");
+    assert_eq!((full.status, full.text()), (500, "Error::Io(\"database or disk is full\")".to_string()));
+    // the limit was this connection's; the next one writes again
+    assert_eq!(sql("INSERT INTO f VALUES (x'02')").status, 200);
+
+    let file = r.dir.path().join("state/sqlite_db.db");
+    let chattr = |flag: &str, suffixes: &[&str]| {
+        for suffix in suffixes {
+            let path = format!("{}{suffix}", file.display());
+            if !Path::new(&path).exists() {
+                continue;
+            }
+            let out = Command::new("chattr").arg(flag).arg(&path).output().expect("run chattr");
+            assert!(out.status.success(), "chattr {flag} {path} (needs CAP_LINUX_IMMUTABLE): {}", String::from_utf8_lossy(&out.stderr));
+        }
+    };
+    // rollback journal (SQLite's default), then WAL with the database and
+    // its -wal immutable (the -shm, mapped by the host, stays writable; the
+    // last connection to close checkpoints and removes both, so between
+    // requests there is often no -wal)
+    for (rows, files) in [(2, &[""][..]), (3, &["", "-wal"][..])] {
+        chattr("+i", files);
+        let write = sql("INSERT INTO f VALUES (x'03')");
+        let read = sql("SELECT count(*) AS n FROM f");
+        chattr("-i", files);
+        assert_eq!((write.status, write.text()), (500, "Error::Io(\"attempt to write a readonly database\")".to_string()), "{files:?}");
+        assert_eq!(read.status, 200, "{}", read.text());
+        assert_eq!(read.json()[0]["rows"], json!([[rows]]));
+        assert_eq!(sql("INSERT INTO f VALUES (x'03')").status, 200);
+        if files.len() == 1 {
+            assert_eq!(sql("PRAGMA journal_mode = WAL").json()[0]["rows"], json!([["wal"]]));
+        }
+    }
 }

@@ -154,7 +154,7 @@ pub fn login_succeeded(account: &str, client: &str) -> ApiResult<()> {
 
 fn kv_error(e: store::Error) -> ApiError {
     platform::log::error!("key-value error: {e:?}");
-    ApiError::Unavailable("the key-value store is unavailable; try again".into())
+    ApiError::storage("the key-value store is unavailable; try again")
 }
 
 #[cfg(test)]

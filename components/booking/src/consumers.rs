@@ -82,7 +82,10 @@ fn confirm(kv: &Kv, c: &Connection, b: &Booking, payment_id: &str) -> ApiResult<
         c.execute("UPDATE bookings SET hold_freed = 1 WHERE id = ?", &[Value::Text(b.id.clone())])?;
         return Ok(());
     };
-    if let Err(e) = sell(c, b, &hold_id) {
+    // A database that cannot write at all (read-only, full, I/O) is an
+    // `Err` here: the inbox transaction rolls back and the delivery comes
+    // again (the hold stays consumed for us, see the module docs).
+    if let Err(e) = sell(c, b, &hold_id)? {
         // The database refused (a seat sold twice, a tier past capacity):
         // never sell, give our claim back, refund.
         platform::log::error!("booking {}: the database refused the sale: {e}", b.id);
@@ -100,26 +103,24 @@ fn confirm(kv: &Kv, c: &Connection, b: &Booking, payment_id: &str) -> ApiResult<
 }
 
 /// Writes the sold rows and marks the seats and places sold in booking's
-/// seat states (for the hold `hold_id` that secured them); an `Err` text
-/// when the database refuses them (unique seat, tier capacity).
-fn sell(c: &Connection, b: &Booking, hold_id: &str) -> Result<(), String> {
-    let refused = |e: spin_sdk::sqlite3::Error| {
-        let text = format!("{e:?}");
-        if text.contains("constraint") || text.contains("UNIQUE") || text.contains("ga_capacity") {
-            text
-        } else {
-            format!("database error: {text}")
-        }
-    };
+/// seat states (for the hold `hold_id` that secured them). `Ok(Err(text))`
+/// when the database refuses them (unique seat, tier capacity: the sale
+/// must not happen); `Err` when it could not write at all
+/// ([`ApiError::StorageUnavailable`]: read-only, full, failing I/O — the
+/// caller's transaction rolls back and the delivery is retried, rather
+/// than refunding a paid booking for a fault that passes).
+fn sell(c: &Connection, b: &Booking, hold_id: &str) -> ApiResult<Result<(), String>> {
     for seat in &b.seats {
-        c.execute(
+        let sold = c.execute(
             "INSERT INTO sold_seats (event_id, seat_id, booking_id) VALUES (?, ?, ?)",
             &[Value::Text(b.event_id.clone()), Value::Text(seat.clone()), Value::Text(b.id.clone())],
-        )
-        .map_err(refused)?;
+        );
+        if let Err(e) = sold {
+            return refused(e);
+        }
     }
     for t in b.tiers.iter().filter(|t| t.kind == "general_admission") {
-        c.execute(
+        let sold = c.execute(
             "INSERT INTO sold_ga (booking_id, event_id, tier_id, quantity, capacity) VALUES (?, ?, ?, ?, ?)",
             &[
                 Value::Text(b.id.clone()),
@@ -128,8 +129,10 @@ fn sell(c: &Connection, b: &Booking, hold_id: &str) -> Result<(), String> {
                 Value::Integer(i64::from(t.quantity)),
                 Value::Integer(i64::from(t.capacity)),
             ],
-        )
-        .map_err(refused)?;
+        );
+        if let Err(e) = sold {
+            return refused(e);
+        }
     }
     let mirrored = mirror::sell(c, &b.event_id, hold_id, &b.seats).and_then(|_| {
         b.tiers
@@ -137,7 +140,23 @@ fn sell(c: &Connection, b: &Booking, hold_id: &str) -> Result<(), String> {
             .filter(|t| t.kind == "general_admission")
             .try_for_each(|t| mirror::sell_ga(c, &b.event_id, &t.tier_id, i64::from(t.quantity)))
     });
-    mirrored.map_err(|e| format!("database error: {e}"))
+    match mirrored {
+        Ok(()) => Ok(Ok(())),
+        Err(e @ ApiError::StorageUnavailable { .. }) => Err(e),
+        Err(e) => Ok(Err(format!("database error: {e}"))),
+    }
+}
+
+/// A failed sold-row INSERT: a constraint (`sold_seats`' primary key, the
+/// `ga_capacity` trigger of `sql/booking/0001_bookings.sql`) is a refusal,
+/// anything else a storage fault (`Err`, see [`sell`]).
+fn refused(e: spin_sdk::sqlite3::Error) -> ApiResult<Result<(), String>> {
+    let text = format!("{e:?}");
+    if text.contains("constraint") || text.contains("UNIQUE") || text.contains("ga_capacity") {
+        Ok(Err(text))
+    } else {
+        Err(e.into())
+    }
 }
 
 /// The hold expired before the payment arrived: claim the same seats and

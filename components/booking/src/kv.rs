@@ -59,7 +59,7 @@ pub struct Kv {
 
 fn unavailable(e: impl std::fmt::Debug) -> ApiError {
     platform::log::error!("key-value error: {e:?}");
-    ApiError::Unavailable("the hold store is unavailable; try again".into())
+    ApiError::storage("the hold store is unavailable; try again")
 }
 
 /// `key` as stored: inside [`NAMESPACE`].

@@ -54,6 +54,7 @@ impl FieldError {
 /// | `TooManyRequests` | 429 | `/problems/rate-limited` (+ `Retry-After` seconds) |
 /// | `BadGateway` | 502 | `/problems/upstream` |
 /// | `Unavailable` | 503 | `/problems/unavailable` (+ `Retry-After`) |
+/// | `StorageUnavailable` | 503 | `/problems/storage-unavailable` (+ `Retry-After`; [`sqlite_fault`]) |
 /// | `Internal` | 500 | `/problems/internal` (detail hidden, error logged) |
 #[derive(Debug)]
 pub enum ApiError {
@@ -101,8 +102,15 @@ pub enum ApiError {
     TooManyRequests { retry_after_secs: u64, detail: String },
     /// An upstream provider failed or answered nonsense; safe to retry.
     BadGateway(String),
-    /// A store or database is unavailable; safe to retry.
+    /// Something the request needs is not available now (another
+    /// service, a configuration, a record being changed); safe to retry.
     Unavailable(String),
+    /// A database or key-value store could not do what the request needs
+    /// — read-only, full, busy, failing I/O, unreachable ([`sqlite_fault`],
+    /// [`ApiError::storage`]): the request's writes were rolled back or
+    /// never made, so nothing it would have reported is half written; safe
+    /// to retry after `retry_after_secs` seconds (`Retry-After`).
+    StorageUnavailable { retry_after_secs: u64, detail: String },
     /// A bug or unexpected failure; logged, never shown.
     Internal(anyhow::Error),
 }
@@ -156,6 +164,12 @@ impl ApiError {
         }
     }
 
+    /// A key-value store (or other storage without a finer diagnosis) that
+    /// failed: [`ApiError::StorageUnavailable`] with `detail`, retry after 1 s.
+    pub fn storage(detail: impl Into<String>) -> Self {
+        ApiError::StorageUnavailable { retry_after_secs: 1, detail: detail.into() }
+    }
+
     /// Shorthand for a conflict of the given kind.
     pub fn conflict(kind: &'static str, detail: impl Into<String>) -> Self {
         ApiError::Conflict { kind, detail: detail.into() }
@@ -177,7 +191,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => 429,
             ApiError::Internal(_) => 500,
             ApiError::BadGateway(_) => 502,
-            ApiError::Unavailable(_) => 503,
+            ApiError::Unavailable(_) | ApiError::StorageUnavailable { .. } => 503,
         }
     }
 
@@ -215,6 +229,7 @@ impl ApiError {
             ApiError::TooManyRequests { detail, .. } => ("rate-limited", "Too many requests", Some(detail.clone()), vec![]),
             ApiError::BadGateway(d) => ("upstream", "Upstream provider failed", Some(d.clone()), vec![]),
             ApiError::Unavailable(d) => ("unavailable", "Service temporarily unavailable", Some(d.clone()), vec![]),
+            ApiError::StorageUnavailable { detail, .. } => ("storage-unavailable", "Storage temporarily unavailable", Some(detail.clone()), vec![]),
             ApiError::Internal(_) => ("internal", "Internal error", None, vec![]),
         };
         Problem { type_uri: format!("/problems/{kind}"), title, status: self.status(), detail, errors, errors_omitted }
@@ -239,20 +254,68 @@ impl From<anyhow::Error> for ApiError {
     }
 }
 
+/// Seconds a client should wait before retrying a write that a database
+/// refused as read-only or full, or failed with an I/O error: these last
+/// until an operator frees space or brings the volume back, so the hint
+/// keeps clients from asking every second (a hint, not a promise).
+pub const LASTING_FAULT_RETRY_SECS: u64 = 5;
+
+/// What a failed SQLite call means for the client: a 503
+/// [`ApiError::StorageUnavailable`] whose detail says which fault it was.
+///
+/// Spin 4.0.2 and the local runner hand every SQLite failure to the
+/// component as `io(<SQLite's message>)` — SQLITE_FULL too, never the
+/// interface's `database-full` (runner/tests/spin_conformance.rs, `a_full_or_read_only_…`)
+/// — so the message is what tells the faults apart. The texts are SQLite's
+/// own for its primary result codes (`sqlite3_errstr`,
+/// <https://sqlite.org/rescode.html>):
+///
+/// | result code | message | `Retry-After` |
+/// |---|---|---|
+/// | SQLITE_READONLY | `attempt to write a readonly database` | [`LASTING_FAULT_RETRY_SECS`] |
+/// | SQLITE_FULL (or `database-full`) | `database or disk is full` | [`LASTING_FAULT_RETRY_SECS`] |
+/// | SQLITE_IOERR | `disk I/O error` | [`LASTING_FAULT_RETRY_SECS`] |
+/// | SQLITE_BUSY, SQLITE_LOCKED | `database is locked`, `database table is locked` | 1 |
+/// | anything else | | 1 |
+///
+/// A lock is reported only after the connection's 5 s busy timeout
+/// ([`crate::db::open`]), so it is a queue of writers, gone in a moment.
+pub fn sqlite_fault(e: &spin_sdk::sqlite3::Error) -> ApiError {
+    use spin_sdk::sqlite3::Error;
+    let message = match e {
+        Error::Io(m) => m.as_str(),
+        Error::DatabaseFull => "database or disk is full",
+        _ => "",
+    };
+    let (retry_after_secs, detail) = if message.contains("readonly database") {
+        (LASTING_FAULT_RETRY_SECS, "the database cannot be written to right now (read-only); nothing was changed, try again later")
+    } else if message.contains("database or disk is full") {
+        (LASTING_FAULT_RETRY_SECS, "the database is full; nothing was changed, try again later")
+    } else if message.contains("disk I/O error") {
+        (LASTING_FAULT_RETRY_SECS, "the database could not be read or written (I/O error); nothing was changed, try again later")
+    } else if message.contains("database is locked") || message.contains("database table is locked") {
+        (1, "the database is busy; nothing was changed, try again")
+    } else {
+        (1, "the database is unavailable; try again")
+    };
+    ApiError::StorageUnavailable { retry_after_secs, detail: detail.into() }
+}
+
 impl From<spin_sdk::sqlite3::Error> for ApiError {
-    /// Any database failure is a retryable 503: the request changed nothing
-    /// it reported, and the caller may try again.
+    /// Any database failure is a retryable 503 `storage-unavailable`
+    /// ([`sqlite_fault`]): the request changed nothing it reported, and the
+    /// caller may try again.
     fn from(e: spin_sdk::sqlite3::Error) -> Self {
         crate::log::error!("sqlite error: {e:?}");
-        ApiError::Unavailable("the database is unavailable; try again".into())
+        sqlite_fault(&e)
     }
 }
 
 impl From<spin_sdk::key_value::Error> for ApiError {
-    /// Any key-value failure is a retryable 503.
+    /// Any key-value failure is a retryable 503 `storage-unavailable`.
     fn from(e: spin_sdk::key_value::Error) -> Self {
         crate::log::error!("key-value error: {e:?}");
-        ApiError::Unavailable("the key-value store is unavailable; try again".into())
+        ApiError::storage("the key-value store is unavailable; try again")
     }
 }
 
@@ -274,6 +337,9 @@ impl IntoResponse for ApiError {
             }
             ApiError::Unavailable(_) => {
                 builder.header("retry-after", "1");
+            }
+            ApiError::StorageUnavailable { retry_after_secs, .. } => {
+                builder.header("retry-after", retry_after_secs.to_string());
             }
             _ => {}
         }
@@ -328,6 +394,30 @@ mod tests {
         let p = ApiError::conflict("seat-unavailable", "A1 is sold").problem();
         assert_eq!(p.type_uri, "/problems/seat-unavailable");
         assert_eq!(p.status, 409);
+    }
+
+    #[test]
+    fn a_database_fault_is_a_storage_problem_saying_which() {
+        use spin_sdk::sqlite3::Error;
+        let answer = |e: Error| {
+            let r = ApiError::from(e).into_response();
+            let v: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+            (*r.status(), v["type"].as_str().unwrap().to_string(), v["detail"].as_str().unwrap().to_string(), r.header("retry-after").and_then(|h| h.as_str()).unwrap().to_string())
+        };
+        // the messages as Spin 4.0.2 hands them over (io(<SQLite's message>))
+        for (message, says, retry) in [
+            ("attempt to write a readonly database", "read-only", "5"),
+            ("database or disk is full", "full", "5"),
+            ("disk I/O error", "I/O error", "5"),
+            ("database is locked", "busy", "1"),
+            ("no such table: x", "unavailable", "1"),
+        ] {
+            let (status, kind, detail, after) = answer(Error::Io(message.into()));
+            assert_eq!((status, kind.as_str(), after.as_str()), (503, "/problems/storage-unavailable", retry), "{message}");
+            assert!(detail.contains(says), "{message}: {detail}");
+        }
+        assert!(answer(Error::DatabaseFull).2.contains("full"));
+        assert_eq!(answer(Error::NoSuchDatabase).3, "1");
     }
 
     #[test]

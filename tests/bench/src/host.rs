@@ -26,7 +26,8 @@ pub struct Host {
     pub app: App,
     /// `"runner"` or `"spin"`.
     pub name: &'static str,
-    /// The host process id ([`App::pid`]), leader of its process group.
+    /// The host process id of the first instance ([`App::pid`]), leader of
+    /// its process group ([`Host::pids`] has every instance's).
     pub pid: u32,
     /// The app's state directory ([`App::state_dir`]): every SQLite and KV
     /// file of the app.
@@ -52,8 +53,9 @@ impl Host {
     /// many real Spin instances on one private redis-server and the same
     /// SQLite files ([`App::spawn_instances`]); [`Host::client`] then hands
     /// out clients of the instances in turn (each buyer keeps its own, as
-    /// behind a connection-level load balancer), and the memory figures are
-    /// the first instance's.
+    /// behind a connection-level load balancer), and the CPU and memory
+    /// figures cover every instance (and the redis-server: see
+    /// [`Host::cpu_secs`], [`Host::rss_text`]).
     pub fn start(opts: &Opts, vars: &[(&str, &str)], log: &Path) -> Host {
         let started = Instant::now();
         let mut all = vec![("register_limit_per_hour", "1000000")];
@@ -82,8 +84,25 @@ impl Host {
     /// A new client of this app with its own connection, to the next
     /// instance in turn (there is one unless `--instances`).
     pub fn client(&self) -> Remote {
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.app.instances();
-        Remote::new(&self.app.instance_base(i))
+        let i = self.next.fetch_add(1, Ordering::Relaxed);
+        self.client_for(i)
+    }
+
+    /// A new client of instance `k` modulo the instances: for a client that
+    /// must keep to one instance for all its requests (a buyer, a seat-map
+    /// tab), as [`Host::base_for`] `k`.
+    pub fn client_for(&self, k: usize) -> Remote {
+        Remote::new(&self.base_for(k))
+    }
+
+    /// `http://127.0.0.1:<port>` of instance `k` modulo the instances.
+    pub fn base_for(&self, k: usize) -> String {
+        self.app.instance_base(k % self.app.instances())
+    }
+
+    /// The process-group leader of every instance, in order.
+    pub fn pids(&self) -> Vec<u32> {
+        (0..self.app.instances()).map(|i| self.app.instance_pid(i)).collect()
     }
 
     /// Booking's `holds` store for `event` at `now_ms`: from the shared
@@ -134,26 +153,54 @@ impl Host {
         (all, errors, started.elapsed().as_secs_f64())
     }
 
-    /// Memory of the host's process group: `(VmRSS, VmHWM, processes)`,
-    /// MiB summed over every process of the group (the runner alone; on
-    /// Spin `spin up` plus `spin trigger http`). The VmHWM sum is an upper
-    /// bound of the group's peak: each process peaked on its own.
+    /// Memory of the host: `(VmRSS, VmHWM, processes)`, MiB summed over
+    /// every process of every instance's process group (the runner alone;
+    /// on Spin `spin up` plus `spin trigger http` per instance); the
+    /// redis-server is not in it ([`Host::redis_rss_mib`]). The VmHWM sum
+    /// is an upper bound of the peak: each process peaked on its own.
     pub fn rss_mib(&self) -> (f64, f64, usize) {
-        group_rss_mib(self.pid)
+        self.instance_rss_mib().into_iter().fold((0.0, 0.0, 0), |(r, h, n), (r1, h1, n1)| (r + r1, h + h1, n + n1))
     }
 
-    /// CPU seconds (user + system) the host's process group has used so
-    /// far, from `/proc/<pid>/stat` of every member. A difference of two
-    /// readings is the host's work for what ran in between, and unlike wall
-    /// time it does not grow when other processes share the cores.
+    /// [`Host::rss_mib`] of each instance's process group, in order.
+    pub fn instance_rss_mib(&self) -> Vec<(f64, f64, usize)> {
+        self.pids().into_iter().map(group_rss_mib).collect()
+    }
+
+    /// VmRSS of the shared redis-server in MiB (`None` without one).
+    pub fn redis_rss_mib(&self) -> Option<f64> {
+        self.app.redis().and_then(|r| r.pid()).map(|p| rss_mib(p).0)
+    }
+
+    /// CPU seconds (user + system) the app's processes have used so far,
+    /// from `/proc/<pid>/stat`: every member of every instance's process
+    /// group plus the shared redis-server when there is one (it does the
+    /// key-value work that the SQLite KV file has the host do, so figures
+    /// with and without Redis compare). A difference of two readings is the
+    /// work for what ran in between, and unlike wall time it does not grow
+    /// when other processes share the cores.
     pub fn cpu_secs(&self) -> f64 {
-        group_members(self.pid).iter().map(|p| cpu_secs(*p)).sum()
+        self.pids().into_iter().flat_map(group_members).map(cpu_secs).sum::<f64>() + self.redis_cpu_secs()
     }
 
-    /// [`Host::rss_mib`] as `VmRSS / VmHWM MiB (n processes)`.
+    /// CPU seconds the shared redis-server has used so far (0 without one).
+    pub fn redis_cpu_secs(&self) -> f64 {
+        self.app.redis().and_then(|r| r.pid()).map_or(0.0, cpu_secs)
+    }
+
+    /// [`Host::rss_mib`] as `VmRSS / VmHWM MiB (n processes)`; with several
+    /// instances also each instance's VmRSS, and the redis-server's.
     pub fn rss_text(&self) -> String {
         let (rss, hwm, n) = self.rss_mib();
-        format!("{rss:.0} / {hwm:.0} MiB ({n} process{})", if n == 1 { "" } else { "es" })
+        let mut text = format!("{rss:.0} / {hwm:.0} MiB ({n} process{})", if n == 1 { "" } else { "es" });
+        let each = self.instance_rss_mib();
+        if each.len() > 1 {
+            text.push_str(&format!("; per instance {} MiB", each.iter().map(|(r, _, _)| format!("{r:.0}")).collect::<Vec<_>>().join(" / ")));
+        }
+        if let Some(r) = self.redis_rss_mib() {
+            text.push_str(&format!("; redis-server {r:.0} MiB"));
+        }
+        text
     }
 
     /// The SQLite file of label `label` (`bookings`, `payments`, …) or of the

@@ -342,7 +342,10 @@ struct Run<'a> {
 /// one [`Buyer`] per account (its token, bookings paid); the thread's
 /// latencies and counts are in the first.
 fn buyer_loop(run: &Run, index: usize, start: &Barrier) -> Vec<Buyer> {
-    let api = run.host.client();
+    // every request of this buyer, map refreshes included, to one instance
+    // (buyer i to instance i modulo the instances)
+    let api = run.host.client_for(index);
+    let base = run.host.base_for(index);
     let raw = raw_agent();
     let total = accounts_needed(run.capacity, run.opts.onsale_buyers);
     let mut accounts: Vec<Buyer> = (index..total).step_by(run.opts.onsale_buyers).map(|k| rush::sign_up(&api, k + rush::MAX_LOGINS)).collect();
@@ -376,7 +379,7 @@ fn buyer_loop(run: &Run, index: usize, start: &Barrier) -> Vec<Buyer> {
             break;
         }
         if stale || view.at.elapsed() > poll {
-            view.refresh(&raw, &run.host.app.base, run.event, &mut refresh);
+            view.refresh(&raw, &base, run.event, &mut refresh);
             stale = false;
         }
         let (available, held) = view.totals;
@@ -504,8 +507,10 @@ struct Watch {
 }
 
 /// `opts.watchers` tabs polling every `opts.watch_ms` on `threads`
-/// threads until `stop`; tab i's first poll is at i/watchers of a period.
-fn watchers(base: &str, event: &str, opts: &Opts, stop: &AtomicBool) -> Watch {
+/// threads until `stop`; tab i's first poll is at i/watchers of a period,
+/// and all its polls go to `bases[i % bases.len()]` (the instances, each
+/// tab on one, as behind a load balancer).
+fn watchers(bases: &[String], event: &str, opts: &Opts, stop: &AtomicBool) -> Watch {
     let threads = opts.watchers.clamp(1, 8);
     let period = Duration::from_millis(opts.watch_ms.max(100));
     let late = AtomicU64::new(0);
@@ -515,8 +520,8 @@ fn watchers(base: &str, event: &str, opts: &Opts, stop: &AtomicBool) -> Watch {
             let (out, late) = (&out, &late);
             s.spawn(move || {
                 let agent = raw_agent();
-                let url = format!("{base}/api/holds/availability/{event}");
                 let mine: Vec<usize> = (k..opts.watchers).step_by(threads).collect();
+                let urls: Vec<String> = mine.iter().map(|&i| format!("{}/api/holds/availability/{event}", bases[i % bases.len()])).collect();
                 let t0 = Instant::now();
                 let mut due: Vec<Instant> = mine.iter().map(|&i| t0 + period.mul_f64(i as f64 / opts.watchers.max(1) as f64)).collect();
                 let mut etags: Vec<Option<String>> = vec![None; mine.len()];
@@ -529,7 +534,7 @@ fn watchers(base: &str, event: &str, opts: &Opts, stop: &AtomicBool) -> Watch {
                         continue;
                     }
                     w.late_ms = w.late_ms.max((now - at).as_millis() as u64);
-                    let mut req = agent.get(&url).set("accept-encoding", "gzip");
+                    let mut req = agent.get(&urls[j]).set("accept-encoding", "gzip");
                     if let Some(e) = &etags[j] {
                         req = req.set("if-none-match", e);
                     }
@@ -595,7 +600,8 @@ fn arena(host: &Host, opts: &Opts, seats: usize, empty: &Ceiling, kv: &Ceiling, 
     };
     let start = Barrier::new(opts.onsale_buyers + 1);
     let stop = AtomicBool::new(false);
-    let mut peak = (0.0f64, 0.0f64);
+    // per instance: the sampled maximum VmRSS and the last VmHWM; then the redis-server's maximum VmRSS
+    let mut peak: (Vec<(f64, f64)>, f64) = (Vec::new(), 0.0);
     let mut wall = 0.0;
     let (mut cpu0, mut cpu) = (0.0, 0.0);
     let (buyers, watch) = std::thread::scope(|s| {
@@ -607,7 +613,9 @@ fn arena(host: &Host, opts: &Opts, seats: usize, empty: &Ceiling, kv: &Ceiling, 
         let t = Instant::now();
         cpu0 = host.cpu_secs();
         *run.started.lock().expect("start") = Some(t);
-        let watch = s.spawn(|| watchers(&host.app.base, &ev.id, opts, &stop));
+        let bases: Vec<String> = (0..host.app.instances()).map(|i| host.base_for(i)).collect();
+        let (event, stop) = (&ev.id, &stop);
+        let watch = s.spawn(move || watchers(&bases, event, opts, stop));
         let ticker = s.spawn(|| {
             let api = host.client();
             while !stop.load(Ordering::Relaxed) {
@@ -618,10 +626,12 @@ fn arena(host: &Host, opts: &Opts, seats: usize, empty: &Ceiling, kv: &Ceiling, 
             }
         });
         let sampler = s.spawn(|| {
-            let mut peak = (0.0f64, 0.0f64);
+            let mut peak: (Vec<(f64, f64)>, f64) = (vec![(0.0, 0.0); host.app.instances()], 0.0);
             while !stop.load(Ordering::Relaxed) {
-                let (rss, hwm, _) = host.rss_mib();
-                peak = (peak.0.max(rss), hwm);
+                for (p, (rss, hwm, _)) in peak.0.iter_mut().zip(host.instance_rss_mib()) {
+                    *p = (p.0.max(rss), hwm);
+                }
+                peak.1 = peak.1.max(host.redis_rss_mib().unwrap_or(0.0));
                 std::thread::sleep(Duration::from_millis(250));
             }
             peak
@@ -668,8 +678,13 @@ fn arena(host: &Host, opts: &Opts, seats: usize, empty: &Ceiling, kv: &Ceiling, 
         ),
     );
     let paid = counts.get("orders paid").copied().unwrap_or(0);
+    let who = match (host.app.instances(), host.app.redis().is_some()) {
+        (1, false) => String::new(),
+        (1, true) => ", Spin and redis-server".to_string(),
+        (n, _) => format!(", {n} Spin instances and redis-server"),
+    };
     sec.row(
-        format!("{label}: host CPU during the sale (all requests, watchers included)"),
+        format!("{label}: host CPU during the sale (all requests, watchers included{who})"),
         format!(
             "{cpu:.1} s = {:.0} ms per order paid, {:.1} ms per ticket = {:.0}× one KV write's {:.2} ms, {:.0}× the empty component's {:.2} ms",
             cpu * 1000.0 / paid.max(1) as f64,
@@ -705,7 +720,15 @@ fn arena(host: &Host, opts: &Opts, seats: usize, empty: &Ceiling, kv: &Ceiling, 
         ),
     );
     sec.row(format!("{label}: buyers' own map refreshes p50/p95/p99"), run.buyer_refresh.lock().expect("refresh").summary());
-    sec.row(format!("{label}: host RSS during the on-sale, sampled max VmRSS (target < 300 MiB); VmHWM since the host started"), format!("{:.0} MiB; {:.0} MiB", peak.0, peak.1));
+    let (rss, hwm): (f64, f64) = peak.0.iter().fold((0.0, 0.0), |(r, h), (r1, h1)| (r + r1, h + h1));
+    let mut memory = format!("{rss:.0} MiB; {hwm:.0} MiB");
+    if peak.0.len() > 1 {
+        memory.push_str(&format!("; per instance {}", peak.0.iter().map(|(r, h)| format!("{r:.0} / {h:.0} MiB")).collect::<Vec<_>>().join(", ")));
+    }
+    if host.app.redis().is_some() {
+        memory.push_str(&format!("; redis-server {:.0} MiB", peak.1));
+    }
+    sec.row(format!("{label}: host RSS during the on-sale, sampled max VmRSS (target < 300 MiB per instance); VmHWM since the host started"), memory);
 
     let mut buyers = buyers;
     let renewed = buyers.iter_mut().filter(|b| !b.token.is_empty()).map(|b| b.renew(&api)).filter(|ok| !ok).count();

@@ -344,6 +344,16 @@ impl App {
         self.server.pid()
     }
 
+    /// The host process id of instance `i` (0-based, as [`App::instance_base`];
+    /// `spin up`, the leader of its process group).
+    pub fn instance_pid(&self, i: usize) -> u32 {
+        if i == 0 {
+            self.server.pid()
+        } else {
+            self.more.read().unwrap()[i - 1].0.pid()
+        }
+    }
+
     /// The app's private state directory (`<temp>/.spin`): the KV and
     /// SQLite files of `runtime-config.toml` (`holds-kv.db`,
     /// `bookings.db`, …), for tests that inject storage faults.

@@ -140,10 +140,16 @@ fn restore((path, saved): (PathBuf, Vec<u8>)) {
     std::fs::write(path, saved).unwrap();
 }
 
-fn assert_unavailable(r: &Reply) {
+/// A 503 problem of type `/problems/<kind>` with a `Retry-After` in seconds.
+fn assert_503(r: &Reply, kind: &str) {
     let p = r.assert_problem(503);
-    assert_eq!(p["type"], "/problems/unavailable", "{p}");
+    assert_eq!(p["type"], format!("/problems/{kind}"), "{p}");
     assert!(r.header("retry-after").is_some_and(|v| v.parse::<u32>().is_ok()), "Retry-After: {:?}", r.headers);
+}
+
+/// A store or database that failed: 503 `storage-unavailable`.
+fn assert_unavailable(r: &Reply) {
+    assert_503(r, "storage-unavailable");
 }
 
 #[test]
@@ -329,6 +335,47 @@ fn a_checkout_the_database_cannot_write_leaves_the_hold_active() {
 }
 
 #[test]
+fn a_sale_the_database_fails_to_write_is_retried_never_refunded() {
+    // The payment arrived, the hold is ours, and the database fails at the
+    // INSERT of the sold seat — as a statement fails when the connection
+    // to a remote libSQL breaks or the disk errs. Stand-in: a trigger the
+    // test adds to booking's database that aborts that INSERT with
+    // SQLite's I/O error text. That is a storage fault, not a refusal (a
+    // seat sold twice): the delivery answers 503 and changes nothing, the
+    // booking stays pending — never cancelled and refunded — and the same
+    // delivery confirms it once the database writes again.
+    let app = bk::spawn(&[]);
+    let ev = bk::event(&app, 1, 4, 0, |_| {});
+    let (token, _) = customer();
+    let h = hold(&app, &token, &json!({"event_id": ev, "seats": ["A1"]})).json();
+    let r = app.post_as(&token, "/api/bookings", &bk::booking_body(h["id"].as_str().unwrap(), 1));
+    assert_eq!(r.status, 201, "{}", r.text());
+    let bid = r.json()["id"].as_str().unwrap().to_string();
+    let db = open(&app, "bookings.db");
+    db.execute_batch("CREATE TRIGGER test_fault BEFORE INSERT ON sold_seats BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END").unwrap();
+    let emitted = bk::emit(&app, "PaymentSucceeded", json!({"booking_id": bid, "payment_id": "pay_1", "amount_minor": 4500, "currency": "EUR"}));
+    assert_eq!(emitted["relay"]["delivered"], 0, "booking did not take the delivery: {emitted}");
+    let event = emitted["event"].clone();
+    let d = app.post("/fixture/payments/deliver", &event).json();
+    assert_eq!(d["status"], 503, "{d}");
+    assert_eq!(d["body"]["type"], "/problems/storage-unavailable", "{d}");
+    let b = app.get_as(&token, &format!("/api/bookings/{bid}")).json();
+    assert_eq!(b["status"], "pending_payment", "not cancelled for a fault: {b}");
+    let got = app.get("/fixture/payments/received").json();
+    assert!(got.as_object().unwrap().values().all(|v| v["type"] != "BookingCancelled"), "no refund asked for: {got}");
+    assert_eq!(seat_status(&availability(&app, &ev), "A1"), "held");
+    // the database writes again: the same delivery confirms, once
+    db.execute_batch("DROP TRIGGER test_fault").unwrap();
+    let d = app.post("/fixture/payments/deliver", &event).json();
+    assert_eq!((d["status"].as_u64(), d["body"]["status"].as_str()), (Some(200), Some("applied")), "{d}");
+    assert_eq!(app.get_as(&token, &format!("/api/bookings/{bid}")).json()["status"], "confirmed");
+    let avail = availability(&app, &ev);
+    assert_eq!((seat_status(&avail, "A1"), tier(&avail, "tier_s")["sold"].as_u64()), ("sold".to_string(), Some(1)));
+    let got = app.get("/fixture/payments/received").json();
+    assert!(got.as_object().unwrap().values().all(|v| v["type"] != "BookingCancelled"), "{got}");
+}
+
+#[test]
 fn best_available_steps_around_a_claim_booking_did_not_know_of() {
     // A request died holding A3's lock: booking's seat states show A3 free,
     // so best available picks A3-A4 first, loses A3 in the KV store, marks
@@ -366,12 +413,12 @@ fn a_hold_whose_change_was_claimed_by_a_request_that_died_is_rescued_after_the_g
     assert_eq!(increment(&app, &format!("exit:{id}:0"), 1), 1);
     let stuck_from = std::time::Instant::now();
     let release = || app.call("DELETE", &format!("/api/holds/{id}"), None, &[("authorization", &format!("Bearer {token}"))]);
-    assert_unavailable(&release());
+    assert_503(&release(), "unavailable");
     assert_eq!(app.get_as(&token, &format!("/api/holds/{id}")).json()["status"], "active", "nothing changed");
     assert_eq!(seat_status(&availability(&app, &ev), "A1"), "held");
     // within the grace period (here 3 s, the hold lifetime) it stays so
     std::thread::sleep(Duration::from_millis(1500).saturating_sub(stuck_from.elapsed()));
-    assert_unavailable(&release());
+    assert_503(&release(), "unavailable");
     // a grace period after the claim was first seen stuck: rescued once, then released once
     std::thread::sleep(Duration::from_millis(3600).saturating_sub(stuck_from.elapsed()));
     let mut answers = Vec::new();

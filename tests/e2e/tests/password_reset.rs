@@ -5,8 +5,8 @@
 //! uses of one link at once succeed once.
 
 use e2e::accounts::{self, unique_email};
-use e2e::tickets::{self as t, settle};
-use e2e::{json, App, Reply, Value};
+use e2e::tickets as t;
+use e2e::{json, App, Reply};
 use std::sync::Barrier;
 
 const OLD: &str = "correct horse battery staple";
