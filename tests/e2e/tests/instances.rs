@@ -800,7 +800,18 @@ fn a_read_only_database_mid_rush_answers_503_and_loses_nothing() {
     for s in &scripted_in_windows {
         assert_eq!((s.status, s.problem.as_deref(), s.retry_after), (Some(503), Some("/problems/storage-unavailable"), true), "{s:?}");
     }
-    let stray: Vec<&&Seen> = all.iter().filter(|s| s.status == Some(503) && window_of(s).is_none()).collect();
+    // A BookingOrdered delivery refused while payments.db was read-only
+    // is retried by the ticks with the relay's backoff (1, 2, 4 s…), so
+    // for a few seconds after the window a pay can still find its order
+    // not there yet: 503 `unavailable` ("still being set up for payment",
+    // nothing charged). Allowed for 8 s after the payments window, no
+    // other 503 outside the windows.
+    let catching_up = |s: &Seen| {
+        s.step == "pay"
+            && s.problem.as_deref() == Some("/problems/unavailable")
+            && windows.iter().any(|(stem, _, to)| *stem == "payments" && s.at > *to && s.at <= *to + std::time::Duration::from_secs(8))
+    };
+    let stray: Vec<&&Seen> = all.iter().filter(|s| s.status == Some(503) && window_of(s).is_none() && !catching_up(s)).collect();
     assert!(stray.is_empty(), "503 outside the read-only windows: {stray:?}");
     let bad_reads: Vec<&Seen> = reads.iter().filter(|s| s.status != Some(200)).collect();
     assert!(bad_reads.is_empty(), "reads answer while a database is read-only: {bad_reads:?}");
