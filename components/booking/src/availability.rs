@@ -128,12 +128,23 @@ fn not_modified(etag: &str, cache: &str) -> Response {
 /// module docs). 200, 304, 404, 422 for a malformed id, 503.
 pub fn status(req: Request, params: Params) -> ApiResult {
     let conn = db::open()?;
-    let mut inv = public_copy(&conn, params.get("event_id").unwrap_or_default())?;
+    // the first call may copy the event into booking (a write); then one
+    // read transaction, so counts and seat bits come from one snapshot
+    // (WAL) and never disagree while holds and sweeps write beside it
+    public_copy(&conn, params.get("event_id").unwrap_or_default())?;
+    conn.execute("BEGIN", &[])?;
+    let answer = status_in_snapshot(&req, &params, &conn);
+    let _ = conn.execute("COMMIT", &[]);
+    answer
+}
+
+fn status_in_snapshot(req: &Request, params: &Params, conn: &spin_sdk::sqlite3::Connection) -> ApiResult {
+    let mut inv = public_copy(conn, params.get("event_id").unwrap_or_default())?;
     let kv = Kv::open()?;
     let now = platform::clock::now_ms();
-    let seat_version = mirror::status_version(&conn, &inv.event_id)?.ok_or_else(|| mirror::missing(&inv.event_id))?;
+    let seat_version = mirror::status_version(conn, &inv.event_id)?.ok_or_else(|| mirror::missing(&inv.event_id))?;
     // seats of holds past their time read as available (the sweep frees them)
-    let past = mirror::held_past(&conn, &inv.event_id, now)?;
+    let past = mirror::held_past(conn, &inv.event_id, now)?;
     for (_, tier) in &past {
         if let Some(t) = inv.tiers.iter_mut().find(|t| &t.id == tier) {
             t.held -= 1;
@@ -146,10 +157,10 @@ pub fn status(req: Request, params: Params) -> ApiResult {
     let ga_digest: Vec<String> = ga_taken.iter().map(i64::to_string).collect();
     let version = format!("{}.{}.{}.{}.{}", inv.version, seat_version, past.len(), &inv.status[..1], ga_digest.join("-"));
     let etag = format!("\"{version}\"");
-    if revalidated(&req, &etag) {
+    if revalidated(req, &etag) {
         return Ok(not_modified(&etag, STATUS_CACHE));
     }
-    let (_, mut bits) = mirror::status(&conn, &inv.event_id)?.ok_or_else(|| mirror::missing(&inv.event_id))?;
+    let (_, mut bits) = mirror::status(conn, &inv.event_id)?.ok_or_else(|| mirror::missing(&inv.event_id))?;
     for (idx, _) in &past {
         mirror::set_bit_state(&mut bits, usize::try_from(*idx).unwrap_or(0), mirror::FREE);
     }
