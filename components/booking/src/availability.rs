@@ -128,18 +128,33 @@ fn not_modified(etag: &str, cache: &str) -> Response {
 /// module docs). 200, 304, 404, 422 for a malformed id, 503.
 pub fn status(req: Request, params: Params) -> ApiResult {
     let conn = db::open()?;
-    // the first call may copy the event into booking (a write); then one
-    // read transaction, so counts and seat bits come from one snapshot
-    // (WAL) and never disagree while holds and sweeps write beside it
-    public_copy(&conn, params.get("event_id").unwrap_or_default())?;
+    let raw_id = params.get("event_id").unwrap_or_default();
+    // One read transaction, so counts and seat bits come from one WAL
+    // snapshot and never disagree while holds and sweeps write beside it.
+    // A missing or stale copy is made first by `public_copy` (a write, so
+    // outside the snapshot) and read again in a new one.
     conn.execute("BEGIN", &[])?;
-    let answer = status_in_snapshot(&req, &params, &conn);
+    let answer = (|| {
+        let event_id = parse_id("event_id", raw_id).map_err(|e| ApiError::Validation(vec![e]))?;
+        let inv = match inventory::load(&conn, &event_id)?.filter(|i| !i.is_stale()) {
+            Some(fresh) => fresh,
+            None => {
+                conn.execute("COMMIT", &[])?;
+                public_copy(&conn, raw_id)?;
+                conn.execute("BEGIN", &[])?;
+                inventory::load(&conn, &event_id)?.ok_or_else(|| not_found(&event_id))?
+            }
+        };
+        if !inv.is_public() {
+            return Err(not_found(&event_id));
+        }
+        status_in_snapshot(&req, inv, &conn)
+    })();
     let _ = conn.execute("COMMIT", &[]);
     answer
 }
 
-fn status_in_snapshot(req: &Request, params: &Params, conn: &spin_sdk::sqlite3::Connection) -> ApiResult {
-    let mut inv = public_copy(conn, params.get("event_id").unwrap_or_default())?;
+fn status_in_snapshot(req: &Request, mut inv: Inventory, conn: &spin_sdk::sqlite3::Connection) -> ApiResult {
     let kv = Kv::open()?;
     let now = platform::clock::now_ms();
     let seat_version = mirror::status_version(conn, &inv.event_id)?.ok_or_else(|| mirror::missing(&inv.event_id))?;
