@@ -240,7 +240,7 @@ pub fn classify<T: DeserializeOwned>(status: u16, location: Option<&str>, body: 
 
 /// Form-encodes `pairs` (`application/x-www-form-urlencoded`).
 pub fn form(pairs: &[(String, String)]) -> String {
-    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    let mut s = form_urlencoded::Serializer::new(String::new());
     for (k, v) in pairs {
         s.append_pair(k, v);
     }

@@ -164,7 +164,7 @@ fn sign_in_page(s: Standing, next: &str) -> Response {
 /// token, 303 to `next` (a `/sandbox/` path; default the mailbox) setting
 /// the reader cookie; otherwise the sign-in page again (403).
 pub fn login(req: Request, _: Params) -> ApiResult<Response> {
-    let form: std::collections::BTreeMap<String, String> = url::form_urlencoded::parse(req.body()).into_owned().collect();
+    let form: std::collections::BTreeMap<String, String> = form_urlencoded::parse(req.body()).into_owned().collect();
     let Some(expected) = configured() else { return Ok(sign_in_page(Standing::Closed, "/sandbox/email")) };
     let next = safe_next(form.get("next").map(String::as_str));
     let given = form.get("token").map(|t| t.trim()).unwrap_or("");

@@ -71,7 +71,7 @@ fn stripe_error(status: u16, kind: &str, code: &str, message: &str, extra: Json)
 }
 
 fn form(req: &Request) -> BTreeMap<String, String> {
-    url::form_urlencoded::parse(req.body()).into_owned().collect()
+    form_urlencoded::parse(req.body()).into_owned().collect()
 }
 
 /// Checks the API key (`Authorization: Bearer <payment_secret_key>`; a

@@ -565,7 +565,7 @@ pub struct Query {
 impl Query {
     /// Parses `application/x-www-form-urlencoded` query text (without `?`).
     pub fn parse(raw: &str) -> Self {
-        Self { pairs: url::form_urlencoded::parse(raw.as_bytes()).into_owned().collect() }
+        Self { pairs: form_urlencoded::parse(raw.as_bytes()).into_owned().collect() }
     }
 
     /// The query of `req`.
