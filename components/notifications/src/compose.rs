@@ -1,10 +1,13 @@
 //! What the messages say: subjects, HTML and plain-text email bodies, and
 //! in-site message texts, built from saga payloads.
 //!
-//! Every value that comes from users or organizers (names, titles,
-//! reasons, codes) is HTML-escaped in the HTML body ([`escape_html`], the
-//! five characters the HTML spec's "escaping a string" needs in text and
-//! attribute values); the plain-text body carries values as they are.
+//! Both parts of every e-mail are askama templates in `templates/`
+//! (compiled into the component): `*.html` auto-escapes every value it
+//! writes — names, titles, reasons, codes, links — for HTML text and
+//! quoted attributes (`&`, `<`, `>`, `"`, `'` as numeric character
+//! references, `&#38;` `&#60;` `&#62;` `&#34;` `&#39;`), so no value can
+//! open markup; `*.txt` escapes nothing and carries values as they are.
+//! A value is never escaped by hand here.
 //!
 //! The platform's own sentences never begin with text a buyer typed: the
 //! greeting is a plain "Hello," (a booking's free-text buyer name used to
@@ -12,25 +15,10 @@
 //! …," read as Boxoffice speaking; issue 17, item 6), and attendee names
 //! appear only after an `Attendee:` label, as data.
 
+use askama::Template;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
-
-/// Escapes `&`, `<`, `>`, `"` and `'` for HTML text and quoted attributes.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// `starts_at` (RFC 3339) shown in the event's zone, e.g. `Friday 1 May
 /// 2026, 19:00 EDT`; the UTC text when either part does not parse.
@@ -85,13 +73,14 @@ pub struct TicketLine {
     pub calendar_url: Option<String>,
 }
 
-fn page(title: &str, inner: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title></head>\
-         <body style=\"font-family:system-ui,sans-serif;line-height:1.5;color:#111;max-width:40rem;margin:auto;padding:1rem\">{inner}\
-         <p style=\"color:#666;font-size:.85em\">Boxoffice</p></body></html>",
-        escape_html(title)
-    )
+/// Renders one part of an e-mail; a template whose values fail to format
+/// (none of ours can: they are strings and numbers) renders empty and is
+/// logged.
+fn render(part: &impl Template) -> String {
+    part.render().unwrap_or_else(|e| {
+        platform::log::error!("notifications: an e-mail template failed to render: {e}");
+        String::new()
+    })
 }
 
 fn absolute(base: &str, path: &str) -> String {
@@ -109,38 +98,70 @@ pub const GREETING: &str = "Hello,";
 pub fn tickets_email(event_title: &str, when: &str, booking_id: &str, tickets: &[TicketLine], base: &str) -> Email {
     let subject = format!("Your tickets for {event_title}");
     let n = tickets.len();
-    let plural = if n == 1 { "ticket" } else { "tickets" };
-    let mut text = format!(
-        "{GREETING}\n\nhere {} your {n} {plural} for {event_title} on {when} (booking {booking_id}).\n\
-         Show the QR code on the ticket page at the door; the code below is what it holds.\n\n",
-        if n == 1 { "is" } else { "are" }
-    );
-    let mut rows = String::new();
-    for (i, t) in tickets.iter().enumerate() {
-        let seat = t.seat_id.as_deref().map(|s| format!("seat {s}")).unwrap_or_else(|| "general admission".into());
-        let link = absolute(base, &format!("/tickets/{}", t.ticket_id));
-        let ics = absolute(base, t.calendar_url.as_deref().unwrap_or(&format!("/api/tickets/{}.ics", t.ticket_id)));
-        text.push_str(&format!("Ticket {} of {n}, {seat}\n  Attendee: {}\n  Code: {}\n  Ticket: {link}\n  Calendar: {ics}\n\n", i + 1, t.attendee, t.code));
-        rows.push_str(&format!(
-            "<li style=\"margin-bottom:1em\">{}<br>Attendee: <strong>{}</strong><br>Code: <code style=\"word-break:break-all\">{}</code><br>\
-             <a href=\"{}\">Open ticket with QR code</a> · <a href=\"{}\">Add to calendar</a></li>",
-            escape_html(&seat),
-            escape_html(&t.attendee),
-            escape_html(&t.code),
-            escape_html(&link),
-            escape_html(&ics),
-        ));
-    }
-    text.push_str("Enjoy the show!\n");
-    let inner = format!(
-        "<p>{GREETING}</p><p>here {} your {n} {plural} for <strong>{}</strong> on {} (booking {}).</p>\
-         <p>Show the QR code on the ticket page at the door.</p><ol>{rows}</ol><p>Enjoy the show!</p>",
-        if n == 1 { "is" } else { "are" },
-        escape_html(event_title),
-        escape_html(when),
-        escape_html(booking_id),
-    );
-    Email { html: page(&subject, &inner), subject, text }
+    let rows = tickets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| TicketRow {
+            number: i + 1,
+            seat: t.seat_id.as_deref().map(|s| format!("seat {s}")).unwrap_or_else(|| "general admission".into()),
+            attendee: &t.attendee,
+            code: &t.code,
+            link: absolute(base, &format!("/tickets/{}", t.ticket_id)),
+            calendar: absolute(base, t.calendar_url.as_deref().unwrap_or(&format!("/api/tickets/{}.ics", t.ticket_id))),
+        })
+        .collect();
+    let mail = TicketsMail {
+        greeting: GREETING,
+        verb: if n == 1 { "is" } else { "are" },
+        n,
+        plural: if n == 1 { "ticket" } else { "tickets" },
+        event_title,
+        when,
+        booking_id,
+        tickets: rows,
+    };
+    Email { html: render(&TicketsHtml { subject: &subject, m: &mail }), text: render(&TicketsText { m: &mail }), subject }
+}
+
+/// One ticket's lines in the tickets e-mail.
+struct TicketRow<'a> {
+    /// 1-based position in the mail.
+    number: usize,
+    /// `seat S1-A-1`, or `general admission`.
+    seat: String,
+    attendee: &'a str,
+    code: &'a str,
+    /// The ticket page (QR code).
+    link: String,
+    /// The ticket's calendar file.
+    calendar: String,
+}
+
+/// What both parts of the tickets e-mail say.
+struct TicketsMail<'a> {
+    greeting: &'a str,
+    /// `is` or `are`, for `n`.
+    verb: &'a str,
+    n: usize,
+    /// `ticket` or `tickets`, for `n`.
+    plural: &'a str,
+    event_title: &'a str,
+    when: &'a str,
+    booking_id: &'a str,
+    tickets: Vec<TicketRow<'a>>,
+}
+
+#[derive(Template)]
+#[template(path = "tickets.html")]
+struct TicketsHtml<'a> {
+    subject: &'a str,
+    m: &'a TicketsMail<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "tickets.txt")]
+struct TicketsText<'a> {
+    m: &'a TicketsMail<'a>,
 }
 
 /// What the buyer is told about a booking: it closed unpaid (`PaymentFailed`), or its event moved (`EventRescheduled`).
@@ -249,26 +270,85 @@ pub fn email_verification_email(url: &str) -> Email {
 }
 
 /// Wraps plain paragraphs as an email opening with [`GREETING`]: the text
-/// body is the paragraphs separated by blank lines, the HTML body the same
-/// paragraphs escaped.
+/// body is the paragraphs separated by blank lines, the HTML body one
+/// `<p>` per paragraph.
 pub fn simple_email(subject: &str, paragraphs: &[String]) -> Email {
-    let mut text = format!("{GREETING}\n\n");
-    let mut inner = format!("<p>{GREETING}</p>");
-    for p in paragraphs {
-        text.push_str(p);
-        text.push_str("\n\n");
-        inner.push_str(&format!("<p>{}</p>", escape_html(p)));
-    }
-    Email { subject: subject.to_string(), html: page(subject, &inner), text }
+    let html = SimpleHtml { subject, greeting: GREETING, paragraphs };
+    let text = SimpleText { greeting: GREETING, paragraphs };
+    Email { subject: subject.to_string(), html: render(&html), text: render(&text) }
+}
+
+#[derive(Template)]
+#[template(path = "simple.html")]
+struct SimpleHtml<'a> {
+    subject: &'a str,
+    greeting: &'a str,
+    paragraphs: &'a [String],
+}
+
+#[derive(Template)]
+#[template(path = "simple.txt")]
+struct SimpleText<'a> {
+    greeting: &'a str,
+    paragraphs: &'a [String],
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const HOSTILE_TITLE: &str = "<script>alert(\"x\")</script> & 'Rock'";
+    const HOSTILE_NAME: &str = "Ada \"<b>\" & O'Brien";
+
     #[test]
-    fn escapes_markup() {
-        assert_eq!(escape_html("<script>alert('x') & \"y\"</script>"), "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;");
+    fn hostile_titles_and_names_are_escaped_in_html_and_verbatim_in_text() {
+        let tickets = vec![TicketLine {
+            ticket_id: "tkt_1".into(),
+            code: "k.tkt_1.evt.sig1".into(),
+            attendee: HOSTILE_NAME.into(),
+            seat_id: None,
+            tier_id: None,
+            calendar_url: Some("/api/tickets/tkt_1.ics?k=a&expires=1&sig=b".into()),
+        }];
+        let e = tickets_email(HOSTILE_TITLE, "Friday", "bkg_1", &tickets, "");
+        let title = "&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; &#39;Rock&#39;";
+        assert!(e.html.contains(&format!("<title>Your tickets for {title}</title>")), "{}", e.html);
+        assert!(e.html.contains(&format!("<strong>{title}</strong>")), "{}", e.html);
+        assert!(e.html.contains("Attendee: <strong>Ada &#34;&#60;b&#62;&#34; &#38; O&#39;Brien</strong>"), "{}", e.html);
+        assert!(e.html.contains("href=\"/api/tickets/tkt_1.ics?k=a&#38;expires=1&#38;sig=b\""), "{}", e.html);
+        for raw in ["<script>", "<b>", "\"x\"", "'Rock'", "O'Brien", "& "] {
+            assert!(!e.html.contains(raw), "{raw} reached the HTML as markup: {}", e.html);
+        }
+        assert!(e.text.contains(&format!("for {HOSTILE_TITLE} on Friday")), "{}", e.text);
+        assert!(e.text.contains(&format!("  Attendee: {HOSTILE_NAME}\n")), "{}", e.text);
+        assert!(e.text.contains("  Calendar: /api/tickets/tkt_1.ics?k=a&expires=1&sig=b\n"), "{}", e.text);
+        assert!(!e.text.contains("&#"), "the text part is not escaped: {}", e.text);
+
+        let s = simple_email(HOSTILE_TITLE, &[format!("{HOSTILE_NAME} wrote")]);
+        assert!(s.html.contains(&format!("<title>{title}</title>")) && s.html.contains("<p>Ada &#34;&#60;b&#62;&#34; &#38; O&#39;Brien wrote</p>"), "{}", s.html);
+        assert_eq!(s.text, format!("Hello,\n\n{HOSTILE_NAME} wrote\n\n"));
+    }
+
+    #[test]
+    fn text_parts_read_as_before_the_templates() {
+        let tickets = vec![
+            TicketLine { ticket_id: "tkt_1".into(), code: "c1".into(), attendee: "Ada".into(), seat_id: Some("S1-A-1".into()), tier_id: None, calendar_url: None },
+            TicketLine { ticket_id: "tkt_2".into(), code: "c2".into(), attendee: "Bob".into(), seat_id: None, tier_id: None, calendar_url: Some("/cal?x=1".into()) },
+        ];
+        let e = tickets_email("Jazz", "Friday", "bkg_1", &tickets, "https://box.example/");
+        assert_eq!(
+            e.text,
+            "Hello,\n\nhere are your 2 tickets for Jazz on Friday (booking bkg_1).\n\
+             Show the QR code on the ticket page at the door; the code below is what it holds.\n\n\
+             Ticket 1 of 2, seat S1-A-1\n  Attendee: Ada\n  Code: c1\n  Ticket: https://box.example/tickets/tkt_1\n  Calendar: https://box.example/api/tickets/tkt_1.ics\n\n\
+             Ticket 2 of 2, general admission\n  Attendee: Bob\n  Code: c2\n  Ticket: https://box.example/tickets/tkt_2\n  Calendar: https://box.example/cal?x=1\n\n\
+             Enjoy the show!\n"
+        );
+        let one = tickets_email("Jazz", "Friday", "bkg_1", &tickets[..1], "");
+        assert!(one.text.contains("here is your 1 ticket for Jazz") && one.html.contains("here is your 1 ticket for"), "{}", one.text);
+        let r = password_reset_email("https://box.example/#/reset/t");
+        assert!(r.text.starts_with("Hello,\n\nSomeone (we hope you)") && r.text.ends_with("stays as it is.\n\n"), "{:?}", r.text);
+        assert!(r.html.starts_with("<!doctype html>") && r.html.ends_with("</body></html>"), "{}", r.html);
     }
 
     #[test]
@@ -282,10 +362,10 @@ mod tests {
         for t in &tickets {
             assert!(e.text.contains(&t.code) && e.html.contains(&t.code));
         }
-        assert!(e.html.contains("Ada &lt;b&gt;") && !e.html.contains("Ada <b>"));
-        assert!(e.html.contains("Rock &lt;Night&gt;") && e.html.contains("<p>Hello,</p>"));
+        assert!(e.html.contains("Ada &#60;b&#62;") && !e.html.contains("Ada <b>"));
+        assert!(e.html.contains("Rock &#60;Night&#62;") && e.html.contains("<p>Hello,</p>"));
         assert!(e.text.starts_with("Hello,\n") && e.text.contains("Attendee: Ada <b>") && e.text.contains("general admission"));
-        assert!(e.html.contains("Attendee: <strong>Ada &lt;b&gt;</strong>"), "{}", e.html);
+        assert!(e.html.contains("Attendee: <strong>Ada &#60;b&#62;</strong>"), "{}", e.html);
         assert!(e.text.contains("https://box.example/tickets/tkt_2"));
     }
 

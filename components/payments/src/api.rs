@@ -64,7 +64,7 @@ pub fn get(req: Request, params: Params) -> ApiResult<Response> {
     let (_, order) = visible_order(&req, &conn, &booking_id)?;
     let payments = store::payments_of(&conn, &booking_id)?;
     if let Some(p) = store::primary(&payments).filter(|p| p.in_flight()) {
-        match Provider::from_config() {
+        match Provider::from_config(&conn) {
             Ok(provider) => {
                 if let Err(e) = flow::resolve(&conn, &provider, p) {
                     platform::log::warn!("payment {} not looked up at the provider: {e:?}", p.id);
@@ -102,7 +102,7 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
     if order.cancelled_ms.is_some() {
         return Err(ApiError::conflict("booking-cancelled", "the booking was cancelled"));
     }
-    let provider = Provider::from_config()?;
+    let provider = Provider::from_config(&conn)?;
     let mut payments = store::payments_of(&conn, &booking_id)?;
     let mut order = order;
     if let Some(p) = payments.last().filter(|p| p.confirm_unknown_ms.is_some() && p.status == PaymentStatus::Processing) {
@@ -111,7 +111,7 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
         // below — the same intent, so never a second charge.
         if let Err(e) = flow::resolve(&conn, &provider, p) {
             platform::log::warn!("payment {} not looked up at the provider: {e:?}", p.id);
-            return Ok(unknown(&booking_id, store::booking_view(&conn, &order)?));
+            return Ok(unknown(&booking_id, store::booking_view(&conn, &order)?, provider.wait_ms()));
         }
         payments = store::payments_of(&conn, &booking_id)?;
         order = store::order(&conn, &booking_id)?.unwrap_or(order);
@@ -135,6 +135,11 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
             "sales-closed",
             "sales for this event closed before the booking was paid; nothing was charged and the places were released",
         ));
+    }
+    if !in_flight {
+        // A provider that asked for no calls (429/503 with Retry-After):
+        // 503 with the wait it has left, before anything is written.
+        provider.check_open()?;
     }
     match payments.last().map(|p| (p.status, p.confirm_unknown_ms.is_some())) {
         Some((PaymentStatus::Processing, false)) => return Ok(platform::web::json(202, &store::booking_view(&conn, &order)?)),
@@ -185,7 +190,7 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
             let now = flow::mark_unknown(&conn, &current)?;
             let order = store::order(&conn, &booking_id)?.unwrap_or(order);
             let view = store::booking_view(&conn, &order)?;
-            return Ok(if now.confirm_unknown_ms.is_some() { unknown(&booking_id, view) } else { answer(&now, view) });
+            return Ok(if now.confirm_unknown_ms.is_some() { unknown(&booking_id, view, provider.wait_ms()) } else { answer(&now, view) });
         }
         Err(ProviderError::Rejected { code, message, .. }) => {
             platform::log::warn!("provider refused the confirmation: {code}: {message}");
@@ -232,19 +237,22 @@ fn answer(p: &store::Payment, view: Json) -> Response {
 }
 
 /// How soon a client should look again at an unknown outcome, seconds.
-const RETRY_AFTER_SECS: &str = "2";
+const RETRY_AFTER_SECS: u64 = 2;
 
 /// 202 for a confirmation whose answer was lost: the view (`processing`,
 /// `outcome_unknown: true`) with a `detail` saying so, `Location` = the
-/// payment's status URL and `Retry-After`.
-fn unknown(booking_id: &str, mut view: Json) -> Response {
+/// payment's status URL and `Retry-After`: [`RETRY_AFTER_SECS`], or the
+/// provider's remaining pause `wait_ms` when longer (nothing can be
+/// learnt from it before then).
+fn unknown(booking_id: &str, mut view: Json, wait_ms: i64) -> Response {
     view["detail"] = json!(
         "The payment provider did not answer in time, so whether the card was charged is not known yet; it is being checked. \
          Look at this payment again shortly. Paying again with the same card is safe: it re-sends the same confirmation, never a second charge."
     );
     let mut r = platform::web::json(202, &view);
     r.set_header("location", format!("/api/payments/{booking_id}"));
-    r.set_header("retry-after", RETRY_AFTER_SECS);
+    let secs = if wait_ms > 0 { crate::provider::wait_secs(wait_ms).max(RETRY_AFTER_SECS) } else { RETRY_AFTER_SECS };
+    r.set_header("retry-after", secs.to_string());
     r
 }
 
@@ -343,7 +351,7 @@ fn refund_once(req: &Request, conn: &Connection, booking_id: String, by: &str) -
         return crate::ticket_refund::refund_ticket(conn, &order, &paid, &ask);
     }
     let amount_minor = body.amount_minor.ok_or_else(|| ApiError::field("amount_minor", "is required (or give ticket_id to refund one ticket)"))?;
-    let provider = Provider::from_config()?;
+    let provider = Provider::from_config(conn)?;
     if let Some(k) = &key {
         let existing = conn.execute(
             "SELECT id FROM refunds WHERE payment_id = ? AND request_key = ?",

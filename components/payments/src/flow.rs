@@ -57,7 +57,7 @@ impl Followups {
         if self.create.is_empty() && self.cancel.is_empty() && self.refunds.is_empty() {
             return;
         }
-        let provider = match Provider::from_config() {
+        let provider = match Provider::from_config(conn) {
             Ok(p) => p,
             Err(e) => {
                 platform::log::warn!("provider calls left to the tick: {e}");
@@ -459,7 +459,7 @@ pub fn send_refund(conn: &Connection, provider: &Provider, refund_id: &str) -> A
         Ok(other) if other.status == "failed" || other.status == "canceled" => {
             platform::db::transaction(conn, |c| fail_refund(c, &r.id, &other.status))?;
         }
-        Ok(_) => retry_refund_later(conn, &r, "provider reports the refund pending")?,
+        Ok(_) => retry_refund_later(conn, provider, &r, "provider reports the refund pending")?,
         Err(ProviderError::Rejected { code, message, .. }) => {
             platform::db::transaction(conn, |c| fail_refund(c, &r.id, &format!("{code}: {message}")))?;
             // Refused (typically "amount too large"): the provider may hold
@@ -471,7 +471,7 @@ pub fn send_refund(conn: &Connection, provider: &Provider, refund_id: &str) -> A
             }
         }
         Err(e) => {
-            retry_refund_later(conn, &r, &e.to_string())?;
+            retry_refund_later(conn, provider, &r, &e.to_string())?;
             return Err(e.into());
         }
     }
@@ -494,13 +494,20 @@ pub fn reconcile_refunds(conn: &Connection, provider: &Provider, p: &Payment) ->
     Ok(())
 }
 
-fn retry_refund_later(conn: &Connection, r: &store::Refund, why: &str) -> ApiResult<()> {
+fn retry_refund_later(conn: &Connection, provider: &Provider, r: &store::Refund, why: &str) -> ApiResult<()> {
     let now = platform::clock::now_ms();
     conn.execute(
         RETRY_REFUND,
-        &[Value::Integer(now + check_delay_ms(r.attempts)), Value::Text(why.into()), Value::Integer(now), Value::Text(r.id.clone())],
+        &[Value::Integer(retry_at(provider, now, r.attempts)), Value::Text(why.into()), Value::Integer(now), Value::Text(r.id.clone())],
     )?;
     Ok(())
+}
+
+/// When to try again after `tries` failed tries from `now` (Unix ms):
+/// after the backoff ([`check_delay_ms`]), and never before the end of the
+/// provider's pause ([`Provider::paused_until`]).
+pub fn retry_at(provider: &Provider, now: i64, tries: i64) -> i64 {
+    (now + check_delay_ms(tries)).max(provider.paused_until())
 }
 
 const SET_INTENT: &str = "UPDATE payments SET intent_id = ?, status = CASE WHEN status = 'pending' THEN 'requires_payment_method' ELSE status END, \
@@ -530,7 +537,7 @@ pub fn ensure_intent(conn: &Connection, provider: &Provider, payment_id: &str) -
             store::payment(conn, payment_id)?.ok_or_else(|| ApiError::NotFound("no such payment".into()))
         }
         Err(e) => {
-            schedule_check(conn, &p)?;
+            schedule_check(conn, provider, &p)?;
             Err(e.into())
         }
     }
@@ -575,7 +582,7 @@ pub fn resolve(conn: &Connection, provider: &Provider, p: &Payment) -> ApiResult
     let intent = match provider.retrieve(intent_id) {
         Ok(i) => i,
         Err(e) => {
-            schedule_check(conn, p)?;
+            schedule_check(conn, provider, p)?;
             return Err(e.into());
         }
     };
@@ -601,12 +608,10 @@ pub fn resolve(conn: &Connection, provider: &Provider, p: &Payment) -> ApiResult
     Ok(now.unwrap_or_else(|| p.clone()))
 }
 
-/// Asks for a reconciliation of `p` after the usual backoff.
-pub fn schedule_check(conn: &Connection, p: &Payment) -> ApiResult<()> {
-    conn.execute(
-        RECHECK,
-        &[Value::Integer(platform::clock::now_ms() + check_delay_ms(p.checks)), Value::Text(p.id.clone())],
-    )?;
+/// Asks for a reconciliation of `p` after the usual backoff, and not
+/// before the provider's pause ends ([`retry_at`]).
+pub fn schedule_check(conn: &Connection, provider: &Provider, p: &Payment) -> ApiResult<()> {
+    conn.execute(RECHECK, &[Value::Integer(retry_at(provider, platform::clock::now_ms(), p.checks)), Value::Text(p.id.clone())])?;
     Ok(())
 }
 

@@ -21,11 +21,23 @@
 //!   but a confirmation whose answer was lost ([`ProviderError::is_ambiguous`])
 //!   may have charged — its outcome is unknown until the intent is retrieved
 //!   (see `flow::resolve`).
+//! * A 429 or 503 with a `Retry-After` (RFC 9110 §10.2.3, delay-seconds or
+//!   an HTTP-date, read by [`platform::web::retry_after_ms`]) pauses the
+//!   provider: the wait, capped at [`MAX_WAIT_MS`], is recorded in the
+//!   `provider_pauses` table for its `base`, and until it ends no call to
+//!   that provider is sent — from this request, any other, or the tick, on
+//!   any instance ([`ProviderError::Paused`]). A buyer's request answers 503
+//!   with the remaining wait as its `Retry-After`. A 429 means the provider
+//!   did not take the call (RFC 6585 §4); a 503 may come from in front of a
+//!   provider that did, so a confirmation answered 503 stays an unknown
+//!   outcome ([`ProviderError::is_ambiguous`]).
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::sqlite3::{Connection, Value};
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -35,6 +47,11 @@ use crate::domain::PaymentMethod;
 pub const DEFAULT_BASE: &str = "http://sandbox.spin.internal/sandbox/payments";
 /// Upper bound on one provider call (connect + answer).
 pub const TIMEOUT: Duration = Duration::from_secs(4);
+/// The longest a provider's `Retry-After` pauses it, ms (10 minutes, the
+/// reconciliation's longest backoff, `flow::check_delay_ms`): a provider
+/// asking for hours is asked again after that, not left alone while holds
+/// expire.
+pub const MAX_WAIT_MS: i64 = 600_000;
 
 /// A PaymentIntent status (Stripe API, "PaymentIntent lifecycle").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -157,6 +174,11 @@ pub enum ProviderError {
     Transport(String),
     /// The provider answered 5xx (or 409/429: busy, retry later).
     Server(u16),
+    /// The provider answered 429 or 503 with a `Retry-After` asking for no
+    /// calls for `wait_ms` (capped at [`MAX_WAIT_MS`]); it is paused since.
+    Throttled { status: u16, wait_ms: i64 },
+    /// Not sent: the provider asked for no calls for `wait_ms` more.
+    Paused { wait_ms: i64 },
     /// A 2xx answer that is not the expected JSON.
     Malformed(String),
     /// A 3xx answer; `Location` named.
@@ -169,8 +191,33 @@ pub enum ProviderError {
 impl ProviderError {
     /// True when the outcome of the call is unknown (it may have happened).
     pub fn is_ambiguous(&self) -> bool {
-        !matches!(self, ProviderError::Rejected { .. } | ProviderError::Redirect(_))
+        !matches!(
+            self,
+            ProviderError::Rejected { .. }
+                | ProviderError::Redirect(_)
+                | ProviderError::Paused { .. }
+                | ProviderError::Throttled { status: 429, .. }
+        )
     }
+}
+
+/// Whole seconds of a wait of `wait_ms`, rounded up, at least 1: what a
+/// `Retry-After` header says.
+pub fn wait_secs(wait_ms: i64) -> u64 {
+    (wait_ms.max(0) as u64).div_ceil(1000).max(1)
+}
+
+/// The pause an answer asks for, ms from `now_ms`: `Some` for a 429 or 503
+/// whose `Retry-After` (RFC 9110 §10.2.3) reads as a wait of more than 0,
+/// capped at [`MAX_WAIT_MS`]; `None` for any other answer, and for a
+/// `Retry-After` that is 0, past or unreadable (the answer is then an
+/// ordinary [`ProviderError::Server`]).
+pub fn throttle(status: u16, retry_after: Option<&str>, now_ms: i64) -> Option<i64> {
+    if !matches!(status, 429 | 503) {
+        return None;
+    }
+    let wait = platform::web::retry_after_ms(retry_after?, now_ms)?;
+    (wait > 0).then_some(wait.min(MAX_WAIT_MS))
 }
 
 impl std::fmt::Display for ProviderError {
@@ -179,6 +226,12 @@ impl std::fmt::Display for ProviderError {
             ProviderError::Timeout => write!(f, "the payment provider did not answer in time"),
             ProviderError::Transport(e) => write!(f, "the payment provider is unreachable: {e}"),
             ProviderError::Server(s) => write!(f, "the payment provider failed with status {s}"),
+            ProviderError::Throttled { status, wait_ms } => {
+                write!(f, "the payment provider answered {status} and asks for no calls for {} s", wait_secs(*wait_ms))
+            }
+            ProviderError::Paused { wait_ms } => {
+                write!(f, "the payment provider asked for no calls for {} s more; not called", wait_secs(*wait_ms))
+            }
             ProviderError::Malformed(e) => write!(f, "the payment provider answered nonsense: {e}"),
             ProviderError::Redirect(to) => write!(f, "the payment provider redirected to {to}; not followed"),
             ProviderError::Rejected { status, code, message, .. } => {
@@ -189,13 +242,19 @@ impl std::fmt::Display for ProviderError {
 }
 
 impl From<ProviderError> for platform::ApiError {
-    /// Timeouts and 5xx are 503 (retry soon); everything else 502. Only for
+    /// Timeouts and 5xx are 503 (retry soon); a throttled or paused
+    /// provider 503 with its remaining wait as `Retry-After`
+    /// ([`platform::ApiError::UnavailableFor`]); everything else 502. Only for
     /// calls that cannot have charged the buyer (intent creation, a refused
     /// or redirected confirmation): a confirmation whose answer was lost is
     /// answered 202 "outcome unknown" by `api::pay` instead.
     fn from(e: ProviderError) -> Self {
         platform::log::warn!("payment provider: {e}");
         match e {
+            ProviderError::Throttled { wait_ms, .. } | ProviderError::Paused { wait_ms } => platform::ApiError::UnavailableFor {
+                retry_after_secs: wait_secs(wait_ms),
+                detail: format!("{e}; nothing was charged by this request, try again after {} s", wait_secs(wait_ms)),
+            },
             ProviderError::Timeout | ProviderError::Server(_) => {
                 platform::ApiError::Unavailable(format!("{e}; nothing was charged by this request, try again"))
             }
@@ -281,21 +340,73 @@ pub struct Provider {
     base: String,
     secret_key: String,
     timeout: Duration,
+    /// No call before this Unix ms (0: none), from `provider_pauses` or
+    /// an answer to this client.
+    paused_until: Cell<i64>,
 }
 
+const PAUSE: &str = "SELECT until_ms FROM provider_pauses WHERE base = ? AND until_ms > ?";
+const RECORD_PAUSE: &str = "INSERT INTO provider_pauses (base, until_ms, status, updated_ms) VALUES (?, ?, ?, ?) \
+     ON CONFLICT (base) DO UPDATE SET until_ms = MAX(until_ms, excluded.until_ms), status = excluded.status, updated_ms = excluded.updated_ms";
+
 impl Provider {
-    /// A client for `base` (no trailing slash needed) with `secret_key`.
+    /// A client for `base` (no trailing slash needed) with `secret_key`,
+    /// not paused.
     pub fn new(base: &str, secret_key: &str, timeout: Duration) -> Provider {
-        Provider { base: base.trim_end_matches('/').to_string(), secret_key: secret_key.to_string(), timeout }
+        Provider { base: base.trim_end_matches('/').to_string(), secret_key: secret_key.to_string(), timeout, paused_until: Cell::new(0) }
     }
 
     /// From the Spin variables `payment_api_base` and `payment_secret_key`
-    /// (no built-in key). Errors: 503 naming `payment_secret_key` when it
-    /// is not set, or holds its published value outside the sandbox
-    /// ([`platform::secrets`]).
-    pub fn from_config() -> platform::ApiResult<Provider> {
+    /// (no built-in key), paused as `conn`'s `provider_pauses` says.
+    /// Errors: 503 naming `payment_secret_key` when it is not set, or holds
+    /// its published value outside the sandbox ([`platform::secrets`]);
+    /// 503 `storage-unavailable` when the pause cannot be read.
+    pub fn from_config(conn: &Connection) -> platform::ApiResult<Provider> {
         let key = platform::secrets::require("payment_secret_key")?;
-        Ok(Provider::new(&platform::config::get_or("payment_api_base", DEFAULT_BASE), &key, TIMEOUT))
+        let provider = Provider::new(&platform::config::get_or("payment_api_base", DEFAULT_BASE), &key, TIMEOUT);
+        let now = platform::clock::now_ms();
+        let paused = conn.execute(PAUSE, &[Value::Text(provider.base.clone()), Value::Integer(now)])?;
+        if let Some(until) = paused.rows().next().and_then(|r| r.get::<i64>("until_ms")) {
+            provider.paused_until.set(until);
+        }
+        Ok(provider)
+    }
+
+    /// How long the provider still asks for no calls, ms (0: none).
+    pub fn wait_ms(&self) -> i64 {
+        (self.paused_until.get() - platform::clock::now_ms()).max(0)
+    }
+
+    /// The end of the provider's pause, Unix ms (0, or past: none): no
+    /// retry is scheduled before it.
+    pub fn paused_until(&self) -> i64 {
+        self.paused_until.get()
+    }
+
+    /// `Err(Paused)` while the provider asks for no calls.
+    pub fn check_open(&self) -> Result<(), ProviderError> {
+        match self.wait_ms() {
+            0 => Ok(()),
+            wait_ms => Err(ProviderError::Paused { wait_ms }),
+        }
+    }
+
+    /// Pauses this client and, through `provider_pauses`, every other one
+    /// for `wait_ms` after a `status` answer. Its own connection: a
+    /// provider call never runs inside a transaction (`flow`), so this
+    /// commits at once, whatever the caller does next.
+    fn pause(&self, status: u16, wait_ms: i64) {
+        let now = platform::clock::now_ms();
+        let until = now + wait_ms;
+        self.paused_until.set(self.paused_until.get().max(until));
+        let recorded = crate::db().and_then(|c| {
+            let args = [Value::Text(self.base.clone()), Value::Integer(until), Value::Integer(status.into()), Value::Integer(now)];
+            Ok(c.execute(RECORD_PAUSE, &args)?)
+        });
+        match recorded {
+            Ok(_) => platform::log::warn!("payment provider answered {status}: no calls to it for {wait_ms} ms"),
+            Err(e) => platform::log::error!("payment provider answered {status}: its pause of {wait_ms} ms is not recorded: {e}"),
+        }
     }
 
     /// `POST /v1/payment_intents` for `amount` minor units of `currency`.
@@ -371,6 +482,7 @@ impl Provider {
         fields: Option<&[(String, String)]>,
         key: Option<&str>,
     ) -> Result<T, ProviderError> {
+        self.check_open()?;
         let mut builder = Request::builder();
         builder
             .method(method)
@@ -391,8 +503,14 @@ impl Provider {
             None => Err(ProviderError::Timeout),
             Some(Err(e)) => Err(ProviderError::Transport(e.to_string())),
             Some(Ok(resp)) => {
+                let status = *resp.status();
+                let retry_after = resp.header("retry-after").and_then(|h| h.as_str());
+                if let Some(wait_ms) = throttle(status, retry_after, platform::clock::now_ms()) {
+                    self.pause(status, wait_ms);
+                    return Err(ProviderError::Throttled { status, wait_ms });
+                }
                 let location = resp.header("location").and_then(|h| h.as_str()).map(str::to_string);
-                classify(*resp.status(), location.as_deref(), resp.body())
+                classify(status, location.as_deref(), resp.body())
             }
         }
     }
@@ -453,6 +571,25 @@ mod tests {
         );
         assert!(!ProviderError::Redirect(String::new()).is_ambiguous());
         assert!(ProviderError::Timeout.is_ambiguous());
+    }
+
+    #[test]
+    fn a_retry_after_on_429_or_503_pauses_the_provider_capped() {
+        let now = 1_445_412_480_000; // Wed, 21 Oct 2015 07:28:00 GMT
+        assert_eq!(throttle(429, Some("3"), now), Some(3_000));
+        assert_eq!(throttle(503, Some("Wed, 21 Oct 2015 07:28:30 GMT"), now), Some(30_000));
+        assert_eq!(throttle(429, Some("86400"), now), Some(MAX_WAIT_MS), "capped");
+        for (status, value) in [(429, None), (429, Some("0")), (503, Some("Wed, 21 Oct 2015 07:00:00 GMT")), (503, Some("soon")), (500, Some("3")), (409, Some("3"))] {
+            assert_eq!(throttle(status, value, now), None, "{status} {value:?}");
+        }
+        assert_eq!((wait_secs(1), wait_secs(1_000), wait_secs(1_001), wait_secs(0)), (1, 1, 2, 1));
+        assert!(!ProviderError::Throttled { status: 429, wait_ms: 1 }.is_ambiguous(), "a 429 was not taken");
+        assert!(ProviderError::Throttled { status: 503, wait_ms: 1 }.is_ambiguous(), "a 503 may have been");
+        assert!(!ProviderError::Paused { wait_ms: 1 }.is_ambiguous(), "not sent");
+        match platform::ApiError::from(ProviderError::Paused { wait_ms: 2_500 }) {
+            platform::ApiError::UnavailableFor { retry_after_secs: 3, .. } => {}
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

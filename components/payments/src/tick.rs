@@ -10,6 +10,12 @@
 //!    `PaymentFailed` (`hold_expired`), once.
 //! 4. The saga relay retries undelivered events.
 //! 5. Expired Idempotency-Key records are deleted.
+//!
+//! Steps 1 and 2 call the provider: while it asks for no calls (a 429 or
+//! 503 with `Retry-After`, [`crate::provider`]) they send nothing, and a
+//! throttled answer midway ends them for this tick; what is left waits for
+//! a tick after the pause (`provider_wait_ms` in the report;
+//! `refunds_sent` counts the refunds tried).
 
 use crate::flow::{self, Followups};
 use crate::status::PaymentStatus;
@@ -30,11 +36,14 @@ const EXPIRED: &str = "SELECT p.* FROM orders o JOIN payments p ON p.booking_id 
 pub fn tick(req: Request, _: Params) -> ApiResult<Response> {
     saga::require_tick(&req)?;
     let conn = crate::db()?;
-    let provider = Provider::from_config()?;
+    let provider = Provider::from_config(&conn)?;
     let now = platform::clock::now_ms();
     let due: Vec<Payment> = conn.execute(DUE, &[Value::Integer(now)])?.rows().map(|r| Payment::from_row(&r)).collect();
     let mut reconciled = 0;
     for p in &due {
+        if provider.wait_ms() > 0 {
+            break;
+        }
         if reconcile(&conn, &provider, p).is_ok() {
             reconciled += 1;
         }
@@ -44,8 +53,13 @@ pub fn tick(req: Request, _: Params) -> ApiResult<Response> {
         .rows()
         .filter_map(|r| r.get::<&str>("id").map(str::to_string))
         .collect();
+    let mut refunds_sent = 0;
     for id in &refunds {
+        if provider.wait_ms() > 0 {
+            break;
+        }
         let _ = flow::send_refund(&conn, &provider, id);
+        refunds_sent += 1;
     }
     let expired: Vec<Payment> = conn.execute(EXPIRED, &[Value::Integer(now)])?.rows().map(|r| Payment::from_row(&r)).collect();
     let mut out = Followups::default();
@@ -56,8 +70,9 @@ pub fn tick(req: Request, _: Params) -> ApiResult<Response> {
     let relay = saga::relay(&conn);
     let swept = platform::idempotency::sweep(&conn, now)?;
     platform::web::ok(&serde_json::json!({
-        "reconciled": reconciled, "due": due.len(), "refunds_sent": refunds.len(),
+        "reconciled": reconciled, "due": due.len(), "refunds_sent": refunds_sent,
         "expired": expired.len(), "relay": relay, "idempotency_keys_swept": swept,
+        "provider_wait_ms": provider.wait_ms(),
     }))
 }
 
@@ -80,7 +95,7 @@ fn reconcile(conn: &Connection, provider: &Provider, p: &Payment) -> ApiResult<(
         n if matches!(n.status, PaymentStatus::Processing | PaymentStatus::RequiresAction | PaymentStatus::RequiresPaymentMethod | PaymentStatus::Pending)
             && n.updated_ms == p.updated_ms =>
         {
-            flow::schedule_check(conn, &n)?;
+            flow::schedule_check(conn, provider, &n)?;
         }
         n if !n.status.in_flight() => {
             conn.execute("UPDATE payments SET next_check_ms = NULL WHERE id = ?", &[Value::Text(n.id)])?;

@@ -103,7 +103,7 @@ pub fn refund_ticket(conn: &Connection, order: &Order, paid: &Payment, ask: &Tic
     .ok_or_else(|| {
         ApiError::conflict("refund-exceeds-payment", format!("ticket {} is cancelled, but nothing is left of the payment to refund", ask.ticket_id))
     })?;
-    let provider = Provider::from_config()?;
+    let provider = Provider::from_config(conn)?;
     if let Err(e) = flow::send_refund(conn, &provider, &id) {
         platform::log::warn!("payments: refund {id} of ticket {} not sent yet (the tick retries it): {e:?}", ask.ticket_id);
     }

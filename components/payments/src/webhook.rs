@@ -144,7 +144,7 @@ fn refunds_behind(conn: &spin_sdk::sqlite3::Connection, object: &serde_json::Val
     if charge.amount_refunded <= p.refunded_minor {
         return Ok(Vec::new());
     }
-    let provider = Provider::from_config()?;
+    let provider = Provider::from_config(conn)?;
     provider.list_refunds(pi).map_err(|e| {
         platform::log::warn!("charge.refunded for {pi}: the provider's refund list could not be read: {e}");
         ApiError::Unavailable("the provider's refunds could not be read; deliver the event again".into())

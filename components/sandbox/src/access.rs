@@ -30,7 +30,7 @@
 //! another port of the same host is "same-site" for the browser and would
 //! carry it along on a form post.
 
-use crate::pages::esc;
+use askama::Template;
 use hmac::{Hmac, Mac};
 use platform::{ApiError, ApiResult};
 use sha2::Sha256;
@@ -130,30 +130,24 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignIn {
+    title: &'static str,
+    note: &'static str,
+    /// Where the form sends the browser back to; no form when `None`
+    /// (the tools are closed).
+    next: Option<String>,
+}
+
 fn sign_in_page(s: Standing, next: &str) -> Response {
     let (status, note) = match s {
         Standing::Missing => (401, "These sandbox pages show every message and payment of this instance. Sign in with the sandbox admin token."),
         Standing::Wrong => (403, "That is not the sandbox admin token."),
         _ => (403, "The sandbox tools are closed: this instance has no sandbox_admin_token."),
     };
-    let form = if s == Standing::Closed {
-        String::new()
-    } else {
-        format!(
-            "<form method=\"post\" action=\"/sandbox/login\"><input type=\"hidden\" name=\"next\" value=\"{}\">\
-             <label>Sandbox admin token <input type=\"password\" name=\"token\" autocomplete=\"current-password\" required autofocus></label> \
-             <button type=\"submit\">Sign in</button></form>\
-             <p><small><code>cargo xtask up</code> prints the token (or set <code>SPIN_VARIABLE_SANDBOX_ADMIN_TOKEN</code>).</small></p>",
-            esc(&safe_next(Some(next)))
-        )
-    };
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sandbox sign-in</title>\
-         <style>body{{font-family:system-ui,sans-serif;margin:2rem;max-width:40rem}}</style></head>\
-         <body><h1>Sandbox sign-in</h1><p>{}</p>{form}</body></html>",
-        esc(note)
-    );
-    let mut r = Response::builder().status(status).header("content-type", "text/html; charset=utf-8").body(html).build();
+    let next = (s != Standing::Closed).then(|| safe_next(Some(next)));
+    let mut r = crate::pages::html(status, &SignIn { title: "Sandbox sign-in", note, next });
     if status == 401 {
         r.set_header("www-authenticate", "Bearer realm=\"boxoffice-sandbox\"");
     }

@@ -30,7 +30,7 @@
 //! the next send wait `delay_ms` (≤ 30 s) and answer 504 without storing;
 //! `count` -1 means until cleared; `{"mode":"none"}` clears.
 
-use crate::pages::esc;
+use askama::Template;
 use platform::{ApiError, ApiResult};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
@@ -323,55 +323,57 @@ pub fn set_faults(req: Request, _: Params) -> ApiResult {
     platform::web::ok(&json!({"mode": plan.mode, "status": status, "delay_ms": delay, "count": count}))
 }
 
+/// One message of the mailbox page, as shown.
+struct MailRow {
+    subject: String,
+    /// Every recipient, comma-separated.
+    to: String,
+    created_at: String,
+    id: String,
+    from: String,
+    text: String,
+}
+
+#[derive(Template)]
+#[template(path = "mailbox.html")]
+struct Mailbox {
+    title: &'static str,
+    messages: Vec<MailRow>,
+}
+
 /// `GET /sandbox/email`: the mailbox page, newest first, each message with
 /// its text body and a link to its HTML body.
 pub fn mailbox(_: Request, _: Params) -> ApiResult {
     let conn = crate::db()?;
-    let mut rows = String::new();
+    let mut rows = Vec::new();
     for m in messages(&conn, None, 200)? {
         let s = |k: &str| m[k].as_str().unwrap_or_default().to_string();
         let to = m["to"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default();
-        rows.push_str(&format!(
-            "<details><summary><strong>{}</strong> — to {} — {} <small>({})</small></summary>\
-             <p>From: {} · <a href=\"/sandbox/email/view/{}\">HTML version</a></p><pre>{}</pre></details>",
-            esc(&s("subject")),
-            esc(&to),
-            esc(&s("created_at")),
-            esc(&s("id")),
-            esc(&s("from")),
-            esc(&s("id")),
-            esc(&s("text")),
-        ));
+        rows.push(MailRow { subject: s("subject"), to, created_at: s("created_at"), id: s("id"), from: s("from"), text: s("text") });
     }
-    if rows.is_empty() {
-        rows.push_str("<p>No messages yet.</p>");
-    }
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sandbox mailbox</title>\
-         <style>body{{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem}}details{{border-bottom:1px solid #ddd;padding:.5rem 0}}\
-         pre{{white-space:pre-wrap;background:#f6f6f6;padding:.5rem}}</style></head><body><h1>Sandbox mailbox</h1>\
-         <p><em>Every email Boxoffice sent through the sandbox provider. Nothing left this machine.</em></p>{rows}</body></html>"
-    );
-    Ok(Response::builder().status(200).header("content-type", "text/html; charset=utf-8").body(html).build())
+    Ok(crate::pages::html(200, &Mailbox { title: "Sandbox mailbox", messages: rows }))
 }
 
-/// `GET /sandbox/email/view/{id}`: the stored HTML body as a page, with a
+#[derive(Template)]
+#[template(path = "text_body.html")]
+struct TextBody<'a> {
+    text: &'a str,
+}
+
+/// `GET /sandbox/email/view/{id}`: the stored HTML body as a page (a
+/// message without one: its text, escaped, in a `<pre>`), with a
 /// `Content-Security-Policy: sandbox` so nothing in it runs.
 pub fn view_html(_: Request, params: Params) -> ApiResult {
     let id = params.get("id").unwrap_or_default();
     let conn = crate::db()?;
     let rs = conn.execute("SELECT html, text FROM sb_emails WHERE id = ?", &[Value::Text(id.into())])?;
-    let body = rs
-        .rows()
-        .next()
-        .map(|r| r.get::<&str>("html").map(str::to_string).unwrap_or_else(|| format!("<pre>{}</pre>", esc(r.get::<&str>("text").unwrap_or_default()))))
-        .ok_or_else(|| ApiError::NotFound(format!("no email {id}")))?;
-    Ok(Response::builder()
-        .status(200)
-        .header("content-type", "text/html; charset=utf-8")
-        .header("content-security-policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:")
-        .body(body)
-        .build())
+    let row = rs.rows().next().ok_or_else(|| ApiError::NotFound(format!("no email {id}")))?;
+    let mut page = match row.get::<&str>("html") {
+        Some(stored) => Response::builder().status(200).header("content-type", "text/html; charset=utf-8").body(stored.to_string()).build(),
+        None => crate::pages::html(200, &TextBody { text: row.get::<&str>("text").unwrap_or_default() }),
+    };
+    page.set_header("content-security-policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:");
+    Ok(page)
 }
 
 #[cfg(test)]

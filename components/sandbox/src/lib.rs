@@ -59,6 +59,7 @@ pub const MIGRATIONS: &[Migration] =
     &[
         Migration { version: 1, name: "payments", sql: include_str!("../../../sql/sandbox/0001_payments.sql") },
         Migration { version: 2, name: "webhook_queue", sql: include_str!("../../../sql/sandbox/0002_webhook_queue.sql") },
+        Migration { version: 3, name: "payment_throttle", sql: include_str!("../../../sql/sandbox/0003_payment_throttle.sql") },
         Migration { version: 10, name: "email", sql: include_str!("../../../sql/sandbox/0010_email.sql") },
         Migration { version: 11, name: "email_retry_after", sql: include_str!("../../../sql/sandbox/0011_email_retry_after.sql") },
     ];

@@ -1,5 +1,8 @@
-//! The sandbox's small HTML pages.
+//! The sandbox's small HTML pages. Each is an askama template in
+//! `templates/` (`.html`: every value it writes is HTML-escaped, for text
+//! and quoted attributes alike); nothing here escapes by hand.
 
+use askama::Template;
 use platform::ApiResult;
 use spin_sdk::http::{Params, Request, Response};
 use spin_sdk::sqlite3::Value;
@@ -9,56 +12,92 @@ pub fn health(_: Request, _: Params) -> ApiResult<Response> {
     Ok(platform::health::respond("sandbox", vec![platform::health::sqlite(crate::DB)]))
 }
 
-/// Escapes text for HTML element and attribute content.
-pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+/// `page` rendered as a `text/html; charset=utf-8` answer with `status`;
+/// a template whose values fail to format (none here can: strings and
+/// numbers) is logged and answered with an empty body.
+pub fn html(status: u16, page: &impl Template) -> Response {
+    let body = page.render().unwrap_or_else(|e| {
+        platform::log::error!("sandbox: a page template failed to render: {e}");
+        String::new()
+    });
+    Response::builder().status(status).header("content-type", "text/html; charset=utf-8").body(body).build()
 }
 
-fn page(title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title>\
-         <style>body{{font-family:system-ui,sans-serif;margin:2rem}}table{{border-collapse:collapse}}\
-         td,th{{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}}code{{font-size:.9em}}</style></head>\
-         <body><h1>{t}</h1><p><em>Sandbox — test mode, no real money moves.</em></p>{body}</body></html>",
-        t = esc(title)
-    );
-    Response::builder().status(200).header("content-type", "text/html; charset=utf-8").body(html).build()
+/// One PaymentIntent row of the dashboard, as shown.
+struct IntentRow {
+    id: String,
+    amount: String,
+    status: String,
+    card: String,
+    received: String,
+    refunded: String,
+    metadata: String,
+    created: String,
+}
+
+/// One webhook row of the dashboard, as shown.
+struct WebhookRow {
+    id: String,
+    event_type: String,
+    object: String,
+    deliveries: i64,
+    last_status: String,
+}
+
+#[derive(Template)]
+#[template(path = "payments.html")]
+struct PaymentsPage {
+    title: &'static str,
+    intents: Vec<IntentRow>,
+    webhooks: Vec<WebhookRow>,
 }
 
 /// `GET /sandbox/payments`: recent intents, refunds and webhooks.
 pub fn list(_: Request, _: Params) -> ApiResult<Response> {
     let conn = crate::db()?;
     crate::payments::settle_due(&conn, false)?;
-    let mut body = String::from("<h2>Payment intents</h2><table><tr><th>id</th><th>amount</th><th>status</th><th>card</th><th>received</th><th>refunded</th><th>metadata</th><th>created</th></tr>");
+    let text = |r: &spin_sdk::sqlite3::Row<'_>, c: &str| r.get::<&str>(c).unwrap_or_default().to_string();
+    let mut intents = Vec::new();
     for r in conn.execute("SELECT * FROM sb_intents ORDER BY created_ms DESC LIMIT 200", &[])?.rows() {
         // Stripe's wire form: a lower-case code and integer minor units
         let currency = r.get::<&str>("currency").unwrap_or_default().to_ascii_uppercase();
         let money = |c: &str| platform::money::format(r.get::<i64>(c).unwrap_or(0), &currency);
-        body.push_str(&format!(
-            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
-            esc(r.get::<&str>("id").unwrap_or_default()),
-            esc(&money("amount")),
-            esc(r.get::<&str>("status").unwrap_or_default()),
-            esc(&r.get::<&str>("card_last4").map(|l| format!("•••• {l}")).unwrap_or_default()),
-            esc(&money("amount_received")),
-            esc(&money("amount_refunded")),
-            esc(r.get::<&str>("metadata").unwrap_or_default()),
-            esc(&platform::clock::rfc3339(r.get::<i64>("created_ms").unwrap_or(0))),
-        ));
+        intents.push(IntentRow {
+            id: text(&r, "id"),
+            amount: money("amount"),
+            status: text(&r, "status"),
+            card: r.get::<&str>("card_last4").map(|l| format!("•••• {l}")).unwrap_or_default(),
+            received: money("amount_received"),
+            refunded: money("amount_refunded"),
+            metadata: text(&r, "metadata"),
+            created: platform::clock::rfc3339(r.get::<i64>("created_ms").unwrap_or(0)),
+        });
     }
-    body.push_str("</table><h2>Webhooks</h2><table><tr><th>event</th><th>type</th><th>object</th><th>deliveries</th><th>last status</th></tr>");
+    let mut webhooks = Vec::new();
     for r in conn.execute("SELECT * FROM sb_webhooks ORDER BY created_ms DESC LIMIT 100", &[])?.rows() {
-        body.push_str(&format!(
-            "<tr><td><code>{}</code></td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
-            esc(r.get::<&str>("id").unwrap_or_default()),
-            esc(r.get::<&str>("event_type").unwrap_or_default()),
-            esc(r.get::<&str>("object_id").unwrap_or_default()),
-            r.get::<i64>("deliveries").unwrap_or(0),
-            r.get::<i64>("last_status").map(|s| s.to_string()).unwrap_or_else(|| "—".into()),
-        ));
+        webhooks.push(WebhookRow {
+            id: text(&r, "id"),
+            event_type: text(&r, "event_type"),
+            object: text(&r, "object_id"),
+            deliveries: r.get::<i64>("deliveries").unwrap_or(0),
+            last_status: r.get::<i64>("last_status").map(|s| s.to_string()).unwrap_or_else(|| "—".into()),
+        });
     }
-    body.push_str("</table>");
-    Ok(page("Sandbox payments", &body))
+    Ok(html(200, &PaymentsPage { title: "Sandbox payments", intents, webhooks }))
+}
+
+#[derive(Template)]
+#[template(path = "authenticate.html")]
+struct AuthenticatePage<'a> {
+    title: &'static str,
+    id: &'a str,
+    /// `USD 90.00`.
+    amount: String,
+    status: &'a str,
+    /// The intent waits for this step (`requires_action`).
+    pending: bool,
+    /// The two buttons: form value `outcome`, label.
+    outcomes: &'static [(&'static str, &'static str)],
 }
 
 /// `GET /sandbox/payments/authenticate/:id`: the buyer's 3-D Secure page.
@@ -70,17 +109,37 @@ pub fn authenticate(_: Request, params: Params) -> ApiResult<Response> {
         return Err(platform::ApiError::NotFound("no such payment".into()));
     };
     let amount = platform::money::format(r.get::<i64>("amount").unwrap_or(0), &r.get::<&str>("currency").unwrap_or_default().to_ascii_uppercase());
-    let form = |outcome: &str, label: &str| {
-        format!(
-            "<form method=\"post\" action=\"/sandbox/payments/authenticate/{}\" style=\"display:inline\">\
-             <input type=\"hidden\" name=\"outcome\" value=\"{outcome}\"><button type=\"submit\">{label}</button></form> ",
-            esc(id)
-        )
+    let status = r.get::<&str>("status").unwrap_or_default();
+    let page = AuthenticatePage {
+        title: "3-D Secure check",
+        id,
+        amount,
+        status,
+        pending: status == "requires_action",
+        outcomes: &[("approve", "Complete authentication"), ("fail", "Fail authentication")],
     };
-    let body = if r.get::<&str>("status") == Some("requires_action") {
-        format!("<p>Confirm the payment of <strong>{}</strong>.</p>{}{}", esc(&amount), form("approve", "Complete authentication"), form("fail", "Fail authentication"))
-    } else {
-        format!("<p>This payment is <strong>{}</strong>; nothing to authenticate.</p>", esc(r.get::<&str>("status").unwrap_or_default()))
-    };
-    Ok(page("3-D Secure check", &body))
+    Ok(html(200, &page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_escaped_in_text_and_attributes() {
+        let page = AuthenticatePage {
+            title: "3-D Secure check",
+            id: "pi_\"><script>x</script>",
+            amount: "USD 1.00".into(),
+            status: "requires_action",
+            pending: true,
+            outcomes: &[("approve", "Complete authentication")],
+        };
+        let out = page.render().unwrap();
+        assert!(out.contains("action=\"/sandbox/payments/authenticate/pi_&#34;&#62;&#60;script&#62;x&#60;/script&#62;\""), "{out}");
+        assert!(!out.contains("<script>"), "{out}");
+        assert!(out.starts_with("<!doctype html>") && out.contains("<h1>3-D Secure check</h1>") && out.ends_with("</body></html>"), "{out}");
+        let done = AuthenticatePage { status: "<b>succeeded</b>", pending: false, ..page };
+        assert!(done.render().unwrap().contains("<p>This payment is <strong>&#60;b&#62;succeeded&#60;/b&#62;</strong>; nothing to authenticate.</p>"));
+    }
 }

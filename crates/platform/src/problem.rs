@@ -105,6 +105,11 @@ pub enum ApiError {
     /// Something the request needs is not available now (another
     /// service, a configuration, a record being changed); safe to retry.
     Unavailable(String),
+    /// Like [`ApiError::Unavailable`] (the same problem type), with a
+    /// known wait: an upstream provider asked for no calls for
+    /// `retry_after_secs` seconds (its own `Retry-After`, RFC 9110
+    /// §10.2.3), which the answer passes on as `Retry-After`.
+    UnavailableFor { retry_after_secs: u64, detail: String },
     /// A database or key-value store could not do what the request needs
     /// — read-only, full, busy, failing I/O, unreachable ([`sqlite_fault`],
     /// [`ApiError::storage`]): the request's writes were rolled back or
@@ -191,7 +196,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => 429,
             ApiError::Internal(_) => 500,
             ApiError::BadGateway(_) => 502,
-            ApiError::Unavailable(_) | ApiError::StorageUnavailable { .. } => 503,
+            ApiError::Unavailable(_) | ApiError::UnavailableFor { .. } | ApiError::StorageUnavailable { .. } => 503,
         }
     }
 
@@ -228,7 +233,9 @@ impl ApiError {
             }
             ApiError::TooManyRequests { detail, .. } => ("rate-limited", "Too many requests", Some(detail.clone()), vec![]),
             ApiError::BadGateway(d) => ("upstream", "Upstream provider failed", Some(d.clone()), vec![]),
-            ApiError::Unavailable(d) => ("unavailable", "Service temporarily unavailable", Some(d.clone()), vec![]),
+            ApiError::Unavailable(d) | ApiError::UnavailableFor { detail: d, .. } => {
+                ("unavailable", "Service temporarily unavailable", Some(d.clone()), vec![])
+            }
             ApiError::StorageUnavailable { detail, .. } => ("storage-unavailable", "Storage temporarily unavailable", Some(detail.clone()), vec![]),
             ApiError::Internal(_) => ("internal", "Internal error", None, vec![]),
         };
@@ -338,7 +345,7 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable(_) => {
                 builder.header("retry-after", "1");
             }
-            ApiError::StorageUnavailable { retry_after_secs, .. } => {
+            ApiError::StorageUnavailable { retry_after_secs, .. } | ApiError::UnavailableFor { retry_after_secs, .. } => {
                 builder.header("retry-after", retry_after_secs.to_string());
             }
             _ => {}
@@ -418,6 +425,15 @@ mod tests {
         }
         assert!(answer(Error::DatabaseFull).2.contains("full"));
         assert_eq!(answer(Error::NoSuchDatabase).3, "1");
+    }
+
+    #[test]
+    fn an_upstream_wait_is_passed_on() {
+        let r = ApiError::UnavailableFor { retry_after_secs: 7, detail: "provider busy".into() }.into_response();
+        assert_eq!(*r.status(), 503);
+        assert_eq!(r.header("retry-after").and_then(|h| h.as_str()), Some("7"));
+        let v: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
+        assert_eq!((v["type"].as_str(), v["detail"].as_str()), (Some("/problems/unavailable"), Some("provider busy")));
     }
 
     #[test]

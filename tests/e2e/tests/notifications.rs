@@ -31,7 +31,7 @@ fn confirmed_booking_sends_one_email_with_every_ticket_and_one_message() {
     for code in codes(&tickets) {
         assert!(html.contains(&code) && text.contains(&code), "ticket {code} missing from the email");
     }
-    assert!(html.contains("Night &amp; Day &lt;Live&gt;") && !html.contains("<Live>"), "HTML is escaped");
+    assert!(html.contains("Night &#38; Day &#60;Live&#62;") && !html.contains("<Live>"), "HTML is escaped");
     assert!(html.contains("Attendee: <strong>Seat guest 0</strong>"), "{html}");
     assert!(!html.contains("Lovelace") && !text.contains("Lovelace"), "the free-text buyer name is not in the mail: {text}");
     assert!(text.contains("19:00 EDT"), "local time of the event: {text}");
@@ -100,6 +100,34 @@ fn email_is_retried_until_the_provider_recovers_and_sent_exactly_once() {
     assert_eq!(jobs["items"][0]["attempts"], 3);
     app.get_as(&buyer.token, "/api/notifications/admin/jobs").assert_problem(403);
     app.call("POST", "/api/notifications/tick", None, &[("authorization", "Bearer wrong")]).assert_problem(401);
+}
+
+/// A hostile event title and attendee name (markup, quotes, `&`) reach
+/// the buyer's mailbox escaped in the HTML part (askama's numeric
+/// character references) and as they were typed in the text part.
+#[test]
+fn hostile_titles_and_names_arrive_escaped_in_html_and_verbatim_in_text() {
+    let app = App::spawn();
+    let (buyer, email) = e2e::accounts::buyer(&app);
+    let title = r#"<script>alert("x")</script> & 'Rock'"#;
+    let name = r#"Ada "<b>" & O'Brien"#;
+    let mut payload = confirmed(&id("bkg"), &buyer.user_id, &id("evt"), &email, &["S1-A-1"], 0);
+    payload["event_title"] = json!(title);
+    payload["attendees"][0]["name"] = json!(name);
+    t::confirm(&app, &payload);
+    let inbox = t::booking_mail(&app, &email);
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
+    let m = &inbox[0];
+    assert_eq!(m["subject"], json!(format!("Your tickets for {title}")), "the subject is plain text");
+    let (html, text) = (m["html"].as_str().unwrap(), m["text"].as_str().unwrap());
+    let escaped = "&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; &#39;Rock&#39;";
+    assert!(html.contains(&format!("<title>Your tickets for {escaped}</title>")) && html.contains(&format!("<strong>{escaped}</strong>")), "{html}");
+    assert!(html.contains("Attendee: <strong>Ada &#34;&#60;b&#62;&#34; &#38; O&#39;Brien</strong>"), "{html}");
+    for raw in ["<script>", "<b>", "'Rock'", "O'Brien"] {
+        assert!(!html.contains(raw), "{raw} is markup in the HTML part: {html}");
+    }
+    assert!(text.contains(&format!("for {title} on ")) && text.contains(&format!("  Attendee: {name}\n")), "{text}");
+    assert!(!text.contains("&#"), "the text part is not escaped: {text}");
 }
 
 /// A rate-limited provider's 429 with `Retry-After: 30` (RFC 9110
@@ -229,7 +257,7 @@ fn sandbox_mailbox_page_and_provider_rules() {
     assert_eq!(t::mailbox(&app, "x@example.test").len(), 1);
     let page = app.sandbox("GET", "/sandbox/email", None);
     assert!(page.header("content-type").unwrap().starts_with("text/html"));
-    assert!(page.text().contains("&lt;Hi&gt;"), "subjects are escaped on the page");
+    assert!(page.text().contains("&#60;Hi&#62;") && !page.text().contains("<Hi>"), "subjects are escaped on the page");
 }
 
 #[test]
