@@ -26,6 +26,10 @@ use std::process::{Command, ExitCode, Stdio};
 
 /// Wasm target every component is built for (spin-sdk 5.x, WASI 0.2).
 const WASM_TARGET: &str = "wasm32-wasip2";
+/// The cargo profile of every wasm32 build (`[profile.wasm]` in the
+/// workspace Cargo.toml: LTO, size-optimized); its output folder is
+/// `target/wasm32-wasip2/wasm/`.
+const WASM_PROFILE: &str = "wasm";
 
 /// The `admin_email` of `cargo xtask up` when the caller sets none.
 const LOCAL_ADMIN_EMAIL: &str = "admin@boxoffice.local";
@@ -118,7 +122,7 @@ fn ensure_wasm_target() -> Res {
 }
 
 /// Packages of the app's components, read from `spin.toml`: every component
-/// whose `source` is `target/wasm32-wasip2/release/<crate>.wasm`.
+/// whose `source` is `target/wasm32-wasip2/wasm/<crate>.wasm`.
 fn app_component_packages(root: &Path) -> Result<Vec<String>, String> {
     let text = std::fs::read_to_string(root.join("spin.toml")).map_err(|e| format!("reading spin.toml: {e}"))?;
     let doc: toml::Table = text.parse().map_err(|e| format!("spin.toml: {e}"))?;
@@ -126,7 +130,7 @@ fn app_component_packages(root: &Path) -> Result<Vec<String>, String> {
     if let Some(components) = doc.get("component").and_then(|c| c.as_table()) {
         for (_, c) in components {
             if let Some(src) = c.get("source").and_then(|s| s.as_str()) {
-                if let Some(file) = src.strip_prefix(&format!("target/{WASM_TARGET}/release/")) {
+                if let Some(file) = src.strip_prefix(&format!("target/{WASM_TARGET}/{WASM_PROFILE}/")) {
                     let pkg = file.trim_end_matches(".wasm").replace('_', "-");
                     // a service's private component shares its public one's .wasm
                     if !pkgs.contains(&pkg) {
@@ -176,7 +180,7 @@ fn build_all(root: &Path, with_probes: bool, with_runner: bool) -> Res {
     }
     if !pkgs.is_empty() {
         let mut cmd = cargo();
-        cmd.args(["build", "--release", "--target", WASM_TARGET]);
+        cmd.args(["build", "--profile", WASM_PROFILE, "--target", WASM_TARGET]);
         for p in &pkgs {
             cmd.args(["-p", p]);
         }
@@ -527,7 +531,7 @@ fn lint(root: &Path) -> Res {
     pkgs.extend(probe_component_packages(root));
     pkgs.push("platform".into());
     let mut cmd = cargo();
-    cmd.args(["clippy", "--release", "--target", WASM_TARGET]);
+    cmd.args(["clippy", "--profile", WASM_PROFILE, "--target", WASM_TARGET]);
     for p in &pkgs {
         cmd.args(["-p", p]);
     }

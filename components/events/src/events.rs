@@ -243,7 +243,7 @@ pub fn validate(conn: &Connection, input: &EventInput) -> ApiResult<EventSpec> {
     let starts_at_text = required(&mut e, "starts_at", &input.starts_at);
     let (mut starts_at, mut ends_at, mut sales_start, mut sales_end) = (None, None, None, None);
     if let Some(v) = &venue {
-        let tz = v.timezone;
+        let tz = &v.timezone;
         starts_at = starts_at_text.and_then(|t| e.take("starts_at", domain::event_time(&t, tz)));
         ends_at = input.ends_at.as_ref().and_then(|t| e.take("ends_at", domain::event_time(t, tz)));
         sales_start = input.sales_start.as_ref().and_then(|t| e.take("sales_start", domain::event_time(t, tz)));
@@ -626,7 +626,7 @@ pub fn unsold_tiers(event_id: &str, tiers: &[read::TierRow]) -> ApiResult<HashSe
 
 /// The create body that reproduces stored event `e` (the base of a merge patch).
 pub fn as_input(e: &read::EventRow, tiers: &[read::TierRow]) -> EventInput {
-    let tz = domain::zone(&e.timezone).unwrap_or(chrono_tz::Tz::UTC);
+    let tz = &domain::zone(&e.timezone).unwrap_or_else(|_| domain::Zone::utc());
     EventInput {
         title: Some(e.title.clone()),
         description: Some(e.description.clone()),

@@ -175,8 +175,8 @@ fn visible_event(req: &Request, conn: &Connection, id: &str) -> ApiResult<EventR
     }
 }
 
-fn zone_of(e: &EventRow) -> chrono_tz::Tz {
-    domain::zone(&e.timezone).unwrap_or(chrono_tz::Tz::UTC)
+fn zone_of(e: &EventRow) -> domain::Zone {
+    domain::zone(&e.timezone).unwrap_or_else(|_| domain::Zone::utc())
 }
 
 /// The summary fields shared by detail and search items.
@@ -194,7 +194,7 @@ pub fn detail(conn: &Connection, id: &str, with_map: bool) -> ApiResult<Json> {
 }
 
 fn detail_json(e: &EventRow, venue: &Venue, tiers: &[TierRow]) -> Json {
-    let tz = zone_of(e);
+    let tz = &zone_of(e);
     json!({
         "id": e.id,
         "organizer_id": e.organizer_id,
@@ -235,7 +235,7 @@ fn detail_json(e: &EventRow, venue: &Venue, tiers: &[TierRow]) -> Json {
 /// Festival, Event). Dates carry the venue's local offset; offers give the
 /// price as a decimal string in the tier's currency.
 pub fn jsonld(e: &EventRow, venue: &Venue, tiers: &[TierRow]) -> Json {
-    let tz = zone_of(e);
+    let tz = &zone_of(e);
     let category = Category::parse(&e.category).unwrap_or(Category::Other);
     let base = platform::config::get_or("public_base_url", "");
     let url = format!("{}/events/{}", base.trim_end_matches('/'), e.id);

@@ -9,10 +9,9 @@
 //! section or seat id, so changing it under a sold event would move sold
 //! seats. A different layout is a new venue.
 
-use crate::domain::{country, text, zone, Errors};
+use crate::domain::{country, text, zone, Errors, Zone};
 use crate::seatmap::{SeatMap, SeatMapInput};
 use crate::store::{self, int, opt_real, opt_text};
-use chrono_tz::Tz;
 use platform::auth::Role;
 use platform::web::{created, ok, read_json, Query};
 use platform::{ApiError, ApiResult};
@@ -76,7 +75,7 @@ pub struct VenueSpec {
     /// Country code.
     pub country: String,
     /// Time zone.
-    pub timezone: Tz,
+    pub timezone: Zone,
     /// Latitude.
     pub latitude: Option<f64>,
     /// Longitude.
@@ -118,7 +117,7 @@ impl VenueInput {
             region: region.unwrap_or_default(),
             postal_code: postal.unwrap_or_default(),
             country: country.unwrap_or_default(),
-            timezone: tz.unwrap_or(Tz::UTC),
+            timezone: tz.unwrap_or_else(Zone::utc),
             latitude: self.latitude,
             longitude: self.longitude,
             seat_map,
@@ -147,7 +146,7 @@ pub struct Venue {
     /// Country.
     pub country: String,
     /// Time zone.
-    pub timezone: Tz,
+    pub timezone: Zone,
     /// Latitude.
     pub latitude: Option<f64>,
     /// Longitude.

@@ -16,17 +16,16 @@
 //! appear only after an `Attendee:` label, as data.
 
 use askama::Template;
-use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use serde::Deserialize;
 
 /// `starts_at` (RFC 3339) shown in the event's zone, e.g. `Friday 1 May
 /// 2026, 19:00 EDT`; the UTC text when either part does not parse.
+/// Zone rules are the tz database bundled in `jiff`.
 pub fn local_time(starts_at: &str, timezone: &str) -> String {
-    let (Ok(at), Ok(tz)) = (DateTime::parse_from_rfc3339(starts_at), timezone.parse::<Tz>()) else {
+    let (Ok(at), Ok(tz)) = (starts_at.parse::<jiff::Timestamp>(), jiff::tz::TimeZone::get(timezone)) else {
         return starts_at.to_string();
     };
-    at.with_timezone(&Utc).with_timezone(&tz).format("%A %-d %B %Y, %H:%M %Z").to_string()
+    at.to_zoned(tz).strftime("%A %-d %B %Y, %H:%M %Z").to_string()
 }
 
 /// Integer minor units of an ISO 4217 currency for people: `USD 90.00`,

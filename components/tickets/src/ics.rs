@@ -1,7 +1,7 @@
 //! iCalendar files for tickets (RFC 5545).
 //!
 //! One `VCALENDAR` with a `VTIMEZONE` for the event's IANA zone (built from
-//! the tz database shipped in `chrono-tz`: every UTC-offset change from
+//! the tz database bundled in `jiff`: every UTC-offset change from
 //! the January before the event's previous year to the end of its next
 //! year, each as a `STANDARD`/`DAYLIGHT` observance with its onset in the
 //! old local time, `TZOFFSETFROM`, `TZOFFSETTO` and `TZNAME`, RFC 5545
@@ -10,8 +10,8 @@
 //! escaped (§3.3.11), lines end in CRLF and are folded at 75 octets without
 //! splitting a UTF-8 character (§3.1).
 
-use chrono::{DateTime, Datelike, NaiveDate, Offset, TimeZone, Utc};
-use chrono_tz::{OffsetComponents, OffsetName, Tz};
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
 
 /// What goes into the calendar entry of one ticket.
 #[derive(Debug, Clone)]
@@ -71,12 +71,16 @@ fn fold(line: &str, out: &mut String) {
     out.push_str("\r\n");
 }
 
-fn local_stamp(dt: chrono::NaiveDateTime) -> String {
-    dt.format("%Y%m%dT%H%M%S").to_string()
+fn local_stamp(dt: jiff::civil::DateTime) -> String {
+    dt.strftime("%Y%m%dT%H%M%S").to_string()
+}
+
+fn instant(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 fn utc_stamp(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default().format("%Y%m%dT%H%M%SZ").to_string()
+    instant(ms).strftime("%Y%m%dT%H%M%SZ").to_string()
 }
 
 /// `±HHMM` (or `±HHMMSS`) of an offset in seconds (RFC 5545 §3.3.14).
@@ -100,55 +104,52 @@ struct Observance {
     name: String,
 }
 
-fn state(tz: Tz, secs: i64) -> (i32, bool, String) {
-    let dt = tz.timestamp_opt(secs, 0).single().expect("UTC instants map to one local time");
-    let off = dt.offset();
-    (off.fix().local_minus_utc(), off.dst_offset().num_seconds() != 0, off.abbreviation().unwrap_or("").to_string())
+/// Offset (seconds east of UTC), daylight-saving flag and abbreviation of
+/// `tz` at `ts`.
+fn state(tz: &TimeZone, ts: Timestamp) -> (i32, bool, String) {
+    let info = tz.to_offset_info(ts);
+    (info.offset().seconds(), info.dst().is_dst(), info.abbreviation().to_string())
 }
 
-/// The offset changes of `tz` in `[from, to)` (Unix seconds), found by an
-/// hourly scan refined by bisection to the second.
-fn transitions(tz: Tz, from: i64, to: i64) -> Vec<Observance> {
+/// The offset changes of `tz` in `(from, to)`, read from the zone's
+/// transitions (a change of abbreviation alone is not an observance).
+fn transitions(tz: &TimeZone, from: Timestamp, to: Timestamp) -> Vec<Observance> {
     let mut out = Vec::new();
-    let mut t = from;
-    let mut prev = state(tz, t);
-    while t < to {
-        let next_t = (t + 3600).min(to);
-        let next = state(tz, next_t);
+    let mut prev = state(tz, from);
+    for t in tz.following(from).take_while(|t| t.timestamp() < to) {
+        let next = (t.offset().seconds(), t.dst().is_dst(), t.abbreviation().to_string());
         if next.0 != prev.0 || next.1 != prev.1 {
-            let (mut lo, mut hi) = (t, next_t);
-            while hi - lo > 1 {
-                let mid = lo + (hi - lo) / 2;
-                let s = state(tz, mid);
-                if s.0 == prev.0 && s.1 == prev.1 {
-                    lo = mid;
-                } else {
-                    hi = mid;
-                }
-            }
-            out.push(Observance { onset_utc: hi, from: prev.0, to: next.0, daylight: next.1, name: next.2.clone() });
+            out.push(Observance { onset_utc: t.timestamp().as_second(), from: prev.0, to: next.0, daylight: next.1, name: next.2.clone() });
         }
         prev = next;
-        t = next_t;
     }
     out
 }
 
-/// The `VTIMEZONE` component of `tz` around the year of `at_ms`.
-fn vtimezone(tz: Tz, at_ms: i64, lines: &mut Vec<String>) {
-    let year = DateTime::<Utc>::from_timestamp_millis(at_ms).unwrap_or_default().year();
-    let start = NaiveDate::from_ymd_opt(year - 1, 1, 1).unwrap_or_default().and_hms_opt(0, 0, 0).unwrap_or_default();
-    let end = NaiveDate::from_ymd_opt(year + 2, 1, 1).unwrap_or_default().and_hms_opt(0, 0, 0).unwrap_or_default();
-    let (from, to) = (start.and_utc().timestamp(), end.and_utc().timestamp());
+/// 00:00 UTC on 1 January of `year`.
+fn new_year(year: i16) -> Timestamp {
+    jiff::civil::DateTime::new(year, 1, 1, 0, 0, 0, 0)
+        .ok()
+        .and_then(|d| TimeZone::UTC.to_timestamp(d).ok())
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// The `VTIMEZONE` component of `tz` (named `name`) around the year of `at_ms`.
+fn vtimezone(tz: &TimeZone, name: &str, at_ms: i64, lines: &mut Vec<String>) {
+    let year = TimeZone::UTC.to_datetime(instant(at_ms)).year();
+    let (from, to) = (new_year(year.saturating_sub(1)), new_year(year.saturating_add(2)));
     let (off0, dst0, name0) = state(tz, from);
     lines.push("BEGIN:VTIMEZONE".into());
-    lines.push(format!("TZID:{}", tz.name()));
+    lines.push(format!("TZID:{name}"));
     // The observance in force at the start of the window.
-    let mut all = vec![Observance { onset_utc: from, from: off0, to: off0, daylight: dst0, name: name0 }];
+    let mut all = vec![Observance { onset_utc: from.as_second(), from: off0, to: off0, daylight: dst0, name: name0 }];
     all.extend(transitions(tz, from, to));
     for o in all {
         let kind = if o.daylight { "DAYLIGHT" } else { "STANDARD" };
-        let onset_local = DateTime::<Utc>::from_timestamp(o.onset_utc + i64::from(o.from), 0).unwrap_or_default().naive_utc();
+        // the onset in the local time in force before it (RFC 5545 §3.6.5)
+        let onset_local = Timestamp::from_second(o.onset_utc + i64::from(o.from))
+            .map(|t| TimeZone::UTC.to_datetime(t))
+            .unwrap_or_default();
         lines.push(format!("BEGIN:{kind}"));
         lines.push(format!("DTSTART:{}", local_stamp(onset_local)));
         lines.push(format!("TZOFFSETFROM:{}", utc_offset(o.from)));
@@ -171,18 +172,18 @@ pub fn render(t: &CalendarTicket<'_>) -> String {
         "CALSCALE:GREGORIAN".into(),
         "METHOD:PUBLISH".into(),
     ];
-    let tz: Option<Tz> = t.timezone.parse().ok();
+    let tz = TimeZone::get(t.timezone).ok().map(|tz| {
+        let name = tz.iana_name().unwrap_or(t.timezone).to_string();
+        (tz, name)
+    });
     let when = |ms: i64, prop: &str| -> String {
-        match tz {
-            Some(tz) => {
-                let local = tz.timestamp_millis_opt(ms).single().map(|d| d.naive_local()).unwrap_or_default();
-                format!("{prop};TZID={}:{}", tz.name(), local_stamp(local))
-            }
+        match &tz {
+            Some((tz, name)) => format!("{prop};TZID={name}:{}", local_stamp(tz.to_datetime(instant(ms)))),
             None => format!("{prop}:{}", utc_stamp(ms)),
         }
     };
-    if let Some(tz) = tz {
-        vtimezone(tz, t.starts_at_ms, &mut lines);
+    if let Some((tz, name)) = &tz {
+        vtimezone(tz, name, t.starts_at_ms, &mut lines);
     }
     lines.push("BEGIN:VEVENT".into());
     lines.push(format!("UID:{}@boxoffice", t.ticket_id));

@@ -25,15 +25,15 @@ pub fn workspace_root() -> PathBuf {
     dir.parent().unwrap().to_path_buf()
 }
 
-/// The probe component, `target/wasm32-wasip2/release/runner_probe.wasm`.
+/// The probe component, `target/wasm32-wasip2/wasm/runner_probe.wasm`.
 pub fn probe_wasm() -> PathBuf {
-    workspace_root().join("target/wasm32-wasip2/release/runner_probe.wasm")
+    workspace_root().join("target/wasm32-wasip2/wasm/runner_probe.wasm")
 }
 
 /// The probe component, built (or confirmed up to date) on first use with
-/// `cargo build --release --target wasm32-wasip2 -p runner-probe`.
+/// `cargo build --profile wasm --target wasm32-wasip2 -p runner-probe`.
 /// `tests/runner-app/spin.toml` refers to it as
-/// `../../target/wasm32-wasip2/release/runner_probe.wasm`.
+/// `../../target/wasm32-wasip2/wasm/runner_probe.wasm`.
 /// Set `RUNNER_TESTS_SKIP_PROBE_BUILD=1` to use an existing build as is.
 pub fn ensure_probe_built() {
     static BUILT: OnceLock<()> = OnceLock::new();
@@ -47,7 +47,7 @@ pub fn ensure_probe_built() {
         let status = Command::new(cargo)
             .current_dir(&root)
             .env("CARGO_TARGET_DIR", root.join("target"))
-            .args(["build", "--release", "--target", "wasm32-wasip2", "-p", "runner-probe"])
+            .args(["build", "--profile", "wasm", "--target", "wasm32-wasip2", "-p", "runner-probe"])
             .status()
             .expect("run cargo to build the probe component");
         if !status.success() {

@@ -228,9 +228,9 @@ pub fn manifest_with_ceilings() -> String {
     let mut m = e2e::app_manifest();
     m.push_str(&format!(
         "\n[[trigger.http]]\nroute = \"/bench/empty\"\ncomponent = \"bench-empty\"\n\n\
-         [component.bench-empty]\nsource = \"{root}/target/wasm32-wasip2/release/bench_empty.wasm\"\n\n\
+         [component.bench-empty]\nsource = \"{root}/target/wasm32-wasip2/wasm/bench_empty.wasm\"\n\n\
          [[trigger.http]]\nroute = \"/bench/kv-write/...\"\ncomponent = \"bench-kv-write\"\n\n\
-         [component.bench-kv-write]\nsource = \"{root}/target/wasm32-wasip2/release/bench_kv_write.wasm\"\n\
+         [component.bench-kv-write]\nsource = \"{root}/target/wasm32-wasip2/wasm/bench_kv_write.wasm\"\n\
          key_value_stores = [\"default\"]\n"
     ));
     m

@@ -48,7 +48,7 @@ pub fn test_manifest() -> String {
     let fixture = |id: &str, route: &str| {
         format!(
             "\n[[trigger.http]]\nroute = {route}\ncomponent = \"{id}\"\n\n\
-             [component.{id}]\nsource = \"{root_s}/target/wasm32-wasip2/release/booking_fixture.wasm\"\nkey_value_stores = [\"default\"]\n\
+             [component.{id}]\nsource = \"{root_s}/target/wasm32-wasip2/wasm/booking_fixture.wasm\"\nkey_value_stores = [\"default\"]\n\
              sqlite_databases = [\"default\"]\nallowed_outbound_hosts = [\"http://*.spin.internal\"]\n"
         )
     };

@@ -41,7 +41,7 @@ pub fn app_manifest() -> String {
     let mut manifest = text.replace("source = \"target/", &format!("source = \"{root}/target/"));
     manifest.push_str(&format!(
         "\n[[trigger.http]]\nroute = \"/test/saga\"\ncomponent = \"saga-injector\"\n\n\
-         [component.saga-injector]\nsource = \"{root}/target/wasm32-wasip2/release/saga_injector.wasm\"\n\
+         [component.saga-injector]\nsource = \"{root}/target/wasm32-wasip2/wasm/saga_injector.wasm\"\n\
          allowed_outbound_hosts = [\"http://*.spin.internal\"]\n"
     ));
     manifest

@@ -18,11 +18,10 @@
 //! `sameAs` or `url`, else `name|city`.
 
 use super::{apply_times, clip, country_currency, default_tier, failed, ga_tier, Options, Outcome, Record, Times, TBA_TIME};
-use crate::domain::{self, Currency};
+use crate::domain::{self, Currency, Zone};
 use crate::events::EventInput;
 use crate::venues::VenueInput;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
-use chrono_tz::Tz;
 use platform::{ApiError, ApiResult, FieldError};
 use serde_json::Value as Json;
 
@@ -72,7 +71,7 @@ pub struct Place {
     /// ISO country code.
     pub country: String,
     /// Zone inferred from region/country.
-    pub zone: Option<Tz>,
+    pub zone: Option<Zone>,
 }
 
 fn state(token: &str) -> Option<&'static (&'static str, &'static str, &'static str)> {
@@ -253,7 +252,7 @@ fn map_event(e: &Json, opts: &Options) -> Result<Record, Vec<FieldError>> {
     if p.city.is_empty() {
         return Err(err("location/address", "the place has no city (addressLocality)"));
     }
-    let zone = p.zone.or(opts.timezone).ok_or_else(|| {
+    let zone = p.zone.clone().or_else(|| opts.timezone.clone()).ok_or_else(|| {
         err("location/address", "the time zone cannot be told from the address; pass ?timezone=<IANA zone>")
     })?;
     let country = if p.country.is_empty() { "US".to_string() } else { p.country.clone() };
@@ -282,8 +281,8 @@ fn map_event(e: &Json, opts: &Options) -> Result<Record, Vec<FieldError>> {
 
     let start_text = e.get("startDate").and_then(Json::as_str).ok_or_else(|| err("startDate", "is missing"))?;
     let (local, instant, date_only) = when(start_text).ok_or_else(|| err("startDate", "is not an ISO 8601 date-time"))?;
-    let start = local.or_else(|| instant.map(|ms| domain::local_naive(ms, zone))).unwrap_or_default();
-    let end = e.get("endDate").and_then(Json::as_str).and_then(when).and_then(|(l, i, _)| l.or_else(|| i.map(|ms| domain::local_naive(ms, zone))));
+    let start = local.or_else(|| instant.map(|ms| domain::local_naive(ms, &zone))).unwrap_or_default();
+    let end = e.get("endDate").and_then(Json::as_str).and_then(when).and_then(|(l, i, _)| l.or_else(|| i.map(|ms| domain::local_naive(ms, &zone))));
 
     let offers = list(e.get("offers"));
     let mut tiers = Vec::new();
@@ -327,7 +326,7 @@ fn map_event(e: &Json, opts: &Options) -> Result<Record, Vec<FieldError>> {
         tiers,
         ..EventInput::default()
     };
-    apply_times(&mut event, Times { start, end, sales_start: None, sales_end: None }, zone, opts);
+    apply_times(&mut event, Times { start, end, sales_start: None, sales_end: None }, &zone, opts);
     let external_id = ["@id", "url"]
         .iter()
         .find_map(|k| text_of(e.get(*k)))

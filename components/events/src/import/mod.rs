@@ -29,13 +29,12 @@
 pub mod jsonld;
 pub mod ticketmaster;
 
-use crate::domain::{self, Errors};
+use crate::domain::{self, Errors, Zone};
 use crate::events::{self, EventInput, Origin};
 use crate::read;
 use crate::store;
 use crate::venues::VenueSpec;
 use chrono::NaiveDateTime;
-use chrono_tz::Tz;
 use platform::auth::{Caller, Role};
 use platform::web::{ok, Query};
 use platform::{ApiError, ApiResult, FieldError};
@@ -57,12 +56,12 @@ const SHIFT_DAYS: i64 = 364;
 pub const MAX_IMPORT_BODY: usize = 4 * 1024 * 1024;
 
 /// Import options from the query string.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Shift past events forward.
     pub shift_to_future: bool,
     /// Fallback zone for JSON-LD.
-    pub timezone: Option<Tz>,
+    pub timezone: Option<Zone>,
     /// Publish (default) or keep as drafts.
     pub publish: bool,
     /// Now, Unix ms.
@@ -100,7 +99,7 @@ pub struct Times {
 
 /// Fills `event`'s times from `t` in `zone`, shifting per `opts` (see the
 /// module docs) and making the sales window consistent and current.
-pub fn apply_times(event: &mut EventInput, t: Times, zone: Tz, opts: &Options) {
+pub fn apply_times(event: &mut EventInput, t: Times, zone: &Zone, opts: &Options) {
     let mut shift_days = 0i64;
     if opts.shift_to_future {
         while domain::resolve_local_lenient(t.start + chrono::Duration::days(shift_days), zone) < opts.now + MIN_LEAD_MS {
@@ -365,7 +364,7 @@ mod tests {
         apply_times(
             &mut e,
             Times { start: naive("2019-09-08T17:30:00"), end: None, sales_start: Some(sales), sales_end: Some(sales + 86_400_000 * 60) },
-            tz,
+            &tz,
             &opts,
         );
         let start = e.starts_at.clone().unwrap();

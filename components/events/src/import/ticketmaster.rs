@@ -127,7 +127,7 @@ fn map_event(e: &Json, opts: &Options) -> Result<Record, Vec<FieldError>> {
         ..EventInput::default()
     };
     event.currency = event.tiers.first().and_then(|t| t.currency.clone());
-    apply_times(&mut event, times, zone, opts);
+    apply_times(&mut event, times, &zone, opts);
     Ok(Record {
         external_id,
         venue,
