@@ -28,7 +28,7 @@
 //!   answers 503 and the provider delivers again) and each entry applied.
 
 use crate::flow::{self, Followups};
-use crate::provider::{Charge, Intent, Provider, Refund};
+use crate::provider::{self, Charge, Intent, Provider, ProviderError, Refund};
 use crate::store;
 use platform::{ApiError, ApiResult};
 use serde::Deserialize;
@@ -136,7 +136,9 @@ fn payment_of(c: &spin_sdk::sqlite3::Connection, r: &Refund) -> ApiResult<Option
 /// than payments has recorded as refunded for that intent, the provider's
 /// list of the intent's refunds (read now, outside any transaction);
 /// otherwise nothing. Errors: 503 when the provider cannot be read — the
-/// event is then not recorded, and the provider's redelivery tries again.
+/// event is then not recorded, and the provider's redelivery tries again;
+/// when the provider is throttling us (its 429/503 with `Retry-After`, or
+/// a pause still running), the 503's `Retry-After` is that remaining wait.
 fn refunds_behind(conn: &spin_sdk::sqlite3::Connection, object: &serde_json::Value) -> ApiResult<Vec<Refund>> {
     let Ok(charge) = serde_json::from_value::<Charge>(object.clone()) else { return Ok(Vec::new()) };
     let Some(pi) = charge.payment_intent.as_deref() else { return Ok(Vec::new()) };
@@ -147,6 +149,12 @@ fn refunds_behind(conn: &spin_sdk::sqlite3::Connection, object: &serde_json::Val
     let provider = Provider::from_config(conn)?;
     provider.list_refunds(pi).map_err(|e| {
         platform::log::warn!("charge.refunded for {pi}: the provider's refund list could not be read: {e}");
-        ApiError::Unavailable("the provider's refunds could not be read; deliver the event again".into())
+        match e {
+            ProviderError::Throttled { wait_ms, .. } | ProviderError::Paused { wait_ms } => ApiError::UnavailableFor {
+                retry_after_secs: provider::wait_secs(wait_ms),
+                detail: format!("the provider's refunds could not be read ({e}); deliver the event again"),
+            },
+            _ => ApiError::Unavailable("the provider's refunds could not be read; deliver the event again".into()),
+        }
     })
 }

@@ -12,6 +12,7 @@ use e2e::payments::{self as pay, WEBHOOK_SECRET};
 use e2e::tickets::{self as t, settle};
 use e2e::{accounts, catalog, json, App, Reply, Value};
 use std::sync::Barrier;
+use std::time::{Duration, Instant};
 
 const PROVIDER_KEY: &str = "Bearer sk_test_boxoffice_sandbox";
 
@@ -198,4 +199,39 @@ fn a_provider_refund_racing_our_own_ends_as_the_provider_says() {
         assert_eq!(refunded_events(&app, &x), succeeded, "one PaymentRefunded per refund that went through: {s}");
         eprintln!("ours {ours} ({}) vs dashboard {theirs} ({}): {at_provider} refunded", api.status, dash.status);
     }
+}
+
+/// A `charge.refunded` that arrives while the provider throttles its
+/// refund list (429 with `Retry-After`) is refused 503 with that wait as
+/// its `Retry-After` and records nothing; delivered again inside the wait
+/// it is refused without calling the provider (the fault is used up, so a
+/// call would have gone through); after the wait it is taken, once.
+#[test]
+fn a_refund_webhook_waits_out_a_throttled_provider() {
+    let app = accounts::spawn(&[]);
+    let x = paid(&app);
+    let (token, booking) = (&x.p.buyer.token, &x.p.booking_id);
+    pay::faults(&app, json!({"webhooks": "none"}));
+    let r = dashboard_refund(&app, &x.intent, 2500);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let charge = r.json()["charge"].as_str().unwrap().to_string();
+    let (_, body) = bodies(&app, &charge).into_iter().find(|(k, _)| k == "charge.refunded").expect("charge.refunded, held back");
+
+    pay::faults(&app, json!({"op": "retrieve", "mode": "throttle", "status": 429, "retry_after_secs": 6, "count": 1}));
+    let throttled_at = Instant::now();
+    let first = deliver(&app, &body);
+    assert_eq!(first.status, 503, "{}", first.text());
+    let wait: u64 = first.header("retry-after").and_then(|v| v.parse().ok()).expect("a delay-seconds Retry-After");
+    assert!((5..=6).contains(&wait), "the provider's 6 s passed on, not a default: {wait}");
+    let again = deliver(&app, &body);
+    assert!(throttled_at.elapsed() < Duration::from_secs(5), "the second delivery came inside the wait");
+    assert_eq!(again.status, 503, "{}", again.text());
+    assert!(again.header("retry-after").and_then(|v| v.parse::<u64>().ok()).is_some_and(|w| w <= wait), "the remaining wait");
+    assert_eq!(pay::status(&app, token, booking)["refunded_minor"], 0, "nothing recorded");
+
+    std::thread::sleep((throttled_at + Duration::from_secs(wait + 1)).saturating_duration_since(Instant::now()));
+    let ok = deliver(&app, &body);
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    assert_eq!(ok.json()["duplicate"], false);
+    assert_eq!(pay::status(&app, token, booking)["refunded_minor"], 2500);
 }
