@@ -229,7 +229,12 @@ impl Spec {
         if self.doc.pointer(&schema).is_none() {
             return vec![format!("the response's {documented} has no schema")];
         }
-        self.validate(&schema, &body)
+        let mut errors = self.validate(&schema, &body);
+        // RFC 9457 §3.1.2: a problem's status member is the answer's status
+        if media == "application/problem+json" && body["status"].as_u64() != Some(u64::from(reply.status)) {
+            errors.push(format!("the problem's status {} is not the answer's {}", body["status"], reply.status));
+        }
+        errors
     }
 
     /// The document's value at JSON pointer `p` (`Null` when absent).

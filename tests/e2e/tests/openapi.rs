@@ -291,6 +291,11 @@ fn the_answer_check_fails_on_answers_that_break_the_document() {
     let all = bad.errors.join("\n");
     assert!(all.contains("title") && all.contains("request_id") && all.contains("/status"), "{all}");
 
+    // a problem whose status member is not the answer's
+    let problem = json!({"type": "/problems/unauthorized", "title": "Authentication required", "status": 403, "request_id": "req_1"});
+    let bad = spec.check("POST", "/api/auth/login", &reply(401, "application/problem+json", &problem));
+    assert!(bad.errors.iter().any(|e| e.contains("status 403 is not the answer's 401")), "{:?}", bad.errors);
+
     // a status the operation does not document; a media type it does not list
     let bad = spec.check("POST", "/api/auth/login", &reply(418, "application/json", &token));
     assert!(bad.errors.iter().any(|e| e.contains("status 418 is not documented")), "{:?}", bad.errors);
