@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod booking;
 pub mod catalog;
 pub mod journey;
+pub mod openapi;
 pub mod payments;
 pub mod tickets;
 
@@ -362,7 +363,8 @@ impl App {
     }
 
     /// Sends a request; `body` is sent as JSON when given. Never fails on
-    /// 4xx/5xx: the status is in the reply.
+    /// 4xx/5xx: the status is in the reply. An answer to an `/api/...`
+    /// path that breaks the OpenAPI document panics ([`openapi::check_reply`]).
     pub fn call(&self, method: &str, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Reply {
         self.send(&self.pick(), method, path, body, headers, Duration::from_secs(60))
             .unwrap_or_else(|e| panic!("{method} {path}: transport error {e}"))
@@ -380,7 +382,11 @@ impl App {
             None => req.call(),
         };
         match result {
-            Ok(r) | Err(ureq::Error::Status(_, r)) => Ok(reply(r)),
+            Ok(r) | Err(ureq::Error::Status(_, r)) => {
+                let reply = reply(r);
+                openapi::check_reply(method, path, &reply);
+                Ok(reply)
+            }
             Err(e) => Err(e.to_string()),
         }
     }
@@ -391,7 +397,9 @@ impl App {
         for (k, v) in headers {
             req = req.set(k, v);
         }
-        finish(method, path, req.send_bytes(body))
+        let reply = finish(method, path, req.send_bytes(body));
+        openapi::check_reply(method, path, &reply);
+        reply
     }
 
     /// `GET path`.
