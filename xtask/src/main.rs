@@ -42,8 +42,46 @@ const TICKS: &[(&str, &str, u32)] = &[
     ("auth", "/api/auth/tick", 10),
 ];
 
+/// The command line: one subcommand.
+#[derive(clap::Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", about = "Boxoffice's build, run and test commands")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(clap::Subcommand)]
+enum Cmd {
+    /// Build every component and the local runner, then serve the app with
+    /// the sandbox providers, a local admin and the tick timers.
+    Up {
+        /// Address the runner listens on.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3000")]
+        listen: String,
+    },
+    /// The build half of `up`: every component (wasm) and the runner.
+    Build,
+    /// Build everything and run every test on each host, ending with a summary.
+    Test {
+        /// Passed to every test binary (after `--`): a name filter,
+        /// `--nocapture`, `--ignored`, ...
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "TEST_ARGS")]
+        args: Vec<String>,
+    },
+    /// Clippy on native and wasm targets, warnings denied.
+    Lint,
+    /// Build, then run the benchmark (`tests/bench`) with these flags;
+    /// `cargo xtask bench --help` lists them.
+    #[command(disable_help_flag = true)]
+    Bench {
+        /// The bench binary's flags (`--FLAG VALUE`...), passed on unchanged.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "BENCH_FLAGS")]
+        args: Vec<String>,
+    },
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cli = <Cli as clap::Parser>::parse();
     let root = workspace_root();
     std::env::set_current_dir(&root).expect("cd to workspace root");
     // spin.toml's `source` paths, the tests and the browser runner all read
@@ -55,16 +93,12 @@ fn main() -> ExitCode {
         }
         std::env::remove_var("CARGO_TARGET_DIR");
     }
-    let result = match args.first().map(String::as_str) {
-        Some("up") => up(&root, &args[1..]),
-        Some("build") => build_all(&root, false, true),
-        Some("test") => test(&root, &args[1..]),
-        Some("lint") => lint(&root),
-        Some("bench") => bench(&root, &args[1..]),
-        _ => {
-            eprintln!("usage: cargo xtask <up [--listen ADDR] | build | test [FILTER] | lint | bench [--FLAG VALUE]...>");
-            return ExitCode::from(2);
-        }
+    let result = match &cli.command {
+        Cmd::Up { listen } => up(&root, listen),
+        Cmd::Build => build_all(&root, false, true),
+        Cmd::Test { args } => test(&root, args),
+        Cmd::Lint => lint(&root),
+        Cmd::Bench { args } => bench(&root, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -199,15 +233,8 @@ fn spin_cli() -> Option<PathBuf> {
     found
 }
 
-fn up(root: &Path, args: &[String]) -> Res {
+fn up(root: &Path, listen: &str) -> Res {
     build_all(root, false, true)?;
-    let mut listen = "127.0.0.1:3000".to_string();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        if a == "--listen" {
-            listen = it.next().cloned().ok_or("--listen needs an address")?;
-        }
-    }
     let present = app_component_packages(root)?;
     let mut cmd = Command::new(apphost::runner_bin(root));
     let reachable = format!("http://{}", listen.replace("0.0.0.0", "127.0.0.1"));
@@ -242,13 +269,13 @@ fn up(root: &Path, args: &[String]) -> Res {
     if std::env::var_os("SPIN_VARIABLE_PUBLIC_BASE_URL").is_none() {
         cmd.env("SPIN_VARIABLE_PUBLIC_BASE_URL", &reachable);
     }
-    cmd.args(["--manifest", "spin.toml", "--runtime-config-file", "runtime-config.toml", "--listen", &listen]);
+    cmd.args(["--manifest", "spin.toml", "--runtime-config-file", "runtime-config.toml", "--listen", listen]);
     for (component, path, secs) in TICKS {
         if present.iter().any(|p| p == component) {
             cmd.args(["--tick", &format!("{path}={secs}")]);
         }
     }
-    seed_demo_catalogue(&listen); // events: demo catalogue, in the background once the app answers
+    seed_demo_catalogue(listen); // events: demo catalogue, in the background once the app answers
     run(&mut cmd)
 }
 
@@ -533,4 +560,34 @@ fn lint(root: &Path) -> Res {
     }
     cmd.args(["--", "-D", "warnings"]);
     run(&mut cmd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Cli, Cmd};
+    use clap::Parser;
+
+    fn parse(args: &[&str]) -> Result<Cmd, clap::Error> {
+        Cli::try_parse_from(std::iter::once("xtask").chain(args.iter().copied())).map(|c| c.command)
+    }
+
+    #[test]
+    fn the_documented_command_lines_parse() {
+        assert!(matches!(parse(&["up"]).unwrap(), Cmd::Up { listen } if listen == "127.0.0.1:3000"));
+        assert!(matches!(parse(&["up", "--listen", "0.0.0.0:8080"]).unwrap(), Cmd::Up { listen } if listen == "0.0.0.0:8080"));
+        assert!(matches!(parse(&["build"]).unwrap(), Cmd::Build));
+        assert!(matches!(parse(&["lint"]).unwrap(), Cmd::Lint));
+        // test binaries' arguments and the bench's flags, --help included, pass through unchanged
+        let Cmd::Test { args } = parse(&["test", "booking", "--nocapture"]).unwrap() else { panic!("not test") };
+        assert_eq!(args, ["booking", "--nocapture"]);
+        let Cmd::Test { args } = parse(&["test", "--ignored"]).unwrap() else { panic!("not test") };
+        assert_eq!(args, ["--ignored"]);
+        let Cmd::Bench { args } = parse(&["bench", "--host", "spin", "--buyers", "16"]).unwrap() else { panic!("not bench") };
+        assert_eq!(args, ["--host", "spin", "--buyers", "16"]);
+        let Cmd::Bench { args } = parse(&["bench", "--help"]).unwrap() else { panic!("not bench") };
+        assert_eq!(args, ["--help"]);
+        assert!(parse(&[]).is_err());
+        assert!(parse(&["deploy"]).is_err());
+        assert!(parse(&["up", "--listen"]).is_err());
+    }
 }
