@@ -13,7 +13,7 @@ export class ApiError extends Error {
     super(readable(status, problem, fallback));
     this.status = status;
     this.problem = problem || null;
-    this.type = problem && problem.type ? String(problem.type) : '';
+    this.type = problem?.type ? String(problem.type) : '';
     this.fields = fieldErrors(problem);
     this.retryAfter = retryAfter;
   }
@@ -36,7 +36,7 @@ function fieldErrors(problem) {
   const out = {};
   if (problem && Array.isArray(problem.errors)) {
     for (const e of problem.errors) {
-      if (e && e.field) out[e.field] = e.message || 'is not valid';
+      if (e?.field) out[e.field] = e.message || 'is not valid';
     }
   }
   return out;
@@ -59,7 +59,7 @@ function readable(status, problem, fallback) {
     if (parts.length) {
       let m = parts.join(' — ');
       m = m.charAt(0).toUpperCase() + m.slice(1);
-      return /[.!?]$/.test(m) ? m : m + '.';
+      return /[.!?]$/.test(m) ? m : `${m}.`;
     }
   }
   if (status === 0) return fallback || 'Could not reach Boxoffice. Check your connection and try again.';
@@ -91,7 +91,7 @@ export function setSession(tokens) {
   session = tokens ? {
     access: tokens.access_token,
     expires: Date.now() + (Number(tokens.expires_in) || 900) * 1000,
-    user: tokens.user || (session && session.user) || null,
+    user: tokens.user || (session?.user) || null,
   } : null;
   if (session) localStorage.setItem(KEY, JSON.stringify(session)); else localStorage.removeItem(KEY);
   for (const fn of listeners) fn(currentUser());
@@ -139,7 +139,7 @@ export async function api(path, opts = {}) {
   const send = async () => {
     const headers = { accept: 'application/json, application/problem+json', ...(opts.headers || {}) };
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    if (session && session.access && opts.auth !== false) headers.authorization = `Bearer ${session.access}`;
+    if (session?.access && opts.auth !== false) headers.authorization = `Bearer ${session.access}`;
     return fetch(url, { method: opts.method || 'GET', headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: opts.signal });
   };
   let res;

@@ -205,8 +205,8 @@ export class SeatMap {
     const svg = this.svg;
     let drag = null;
     svg.addEventListener('click', (e) => {
-      if (drag && drag.moved) return;
-      const id = e.target && e.target.dataset && e.target.dataset.seat;
+      if (drag?.moved) return;
+      const id = e.target?.dataset?.seat;
       if (!id) return;
       this.setActive(id, false);
       if (this.available(id) || this.mine.has(id)) this.onToggle(id);
@@ -223,7 +223,7 @@ export class SeatMap {
     svg.addEventListener('wheel', (e) => { e.preventDefault(); const p = this.toSvg(e); this.zoom(e.deltaY > 0 ? 1.15 : 1 / 1.15, p.x, p.y); }, { passive: false });
     svg.addEventListener('pointerdown', (e) => { drag = { x: e.clientX, y: e.clientY, v: { ...this.view }, moved: false }; });
     svg.addEventListener('pointermove', (e) => {
-      const id = e.target && e.target.dataset && e.target.dataset.seat;
+      const id = e.target?.dataset?.seat;
       if (id && !drag) {
         const r = this.el.getBoundingClientRect();
         this.tip.textContent = this.describe(this.byId.get(id));

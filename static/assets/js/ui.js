@@ -103,7 +103,7 @@ export function toast(message, kind = 'info') {
 export function errorBox(err, retry) {
   return h('div.alert.error', { role: 'alert' },
     h('strong', err && err.status === 0 ? 'Connection problem' : err && (err.status === 422 || err.status === 400) ? 'Please check the details' : err && err.status === 409 ? 'That did not work' : 'Something went wrong'),
-    h('p', (err && err.message) || String(err)),
+    h('p', (err?.message) || String(err)),
     retry ? h('button.btn.small', { type: 'button', onclick: retry }, 'Try again') : null);
 }
 
@@ -120,13 +120,13 @@ export function empty(title, text, action) {
  * last path segment) and a summary at the top. Returns true if any field matched.
  */
 export function showFormError(form, err) {
-  form.querySelectorAll('.field-error').forEach((e) => e.remove());
-  form.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
+  for (const e of form.querySelectorAll('.field-error')) e.remove();
+  for (const e of form.querySelectorAll('[aria-invalid]')) e.removeAttribute('aria-invalid');
   let box = form.querySelector('.form-alert');
   if (!box) { box = h('div.form-alert'); form.prepend(box); }
   mount(box, err ? errorBox(err) : null);
   let matched = false;
-  for (const [field, msg] of Object.entries((err && err.fields) || {})) {
+  for (const [field, msg] of Object.entries((err?.fields) || {})) {
     const input = form.querySelector(`[name="${CSS.escape(field)}"]`) || form.querySelector(`[name="${CSS.escape(field.split('/').pop())}"]`);
     if (input) {
       matched = true;

@@ -43,7 +43,7 @@ export function resendButton(status, label = 'Send again') {
 export function renderVerifyNotice(user) {
   const slot = document.getElementById('verify-notice');
   if (!slot) return;
-  if (!user || user.email_verified !== false || location.hash.startsWith('#/verify-email/')) { slot.replaceChildren(); return; }
+  if (user?.email_verified !== false || location.hash.startsWith('#/verify-email/')) { slot.replaceChildren(); return; }
   if (slot.dataset.for === user.email && slot.firstChild) return;
   slot.dataset.for = user.email;
   const status = h('p', { id: 'verify-status', role: 'status' });

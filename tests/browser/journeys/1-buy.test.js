@@ -27,7 +27,7 @@ test('a new buyer finds an event, picks two seats, pays and gets tickets and a n
     assert.ok(stored && !stored.includes('refresh'), stored);
     const jar = await page.context().cookies();
     const rc = jar.find((c) => c.name === 'boxoffice_refresh');
-    assert.ok(rc && rc.httpOnly && rc.secure && rc.sameSite === 'Strict' && rc.path === '/api/auth', JSON.stringify(jar));
+    assert.ok(rc?.httpOnly && rc.secure && rc.sameSite === 'Strict' && rc.path === '/api/auth', JSON.stringify(jar));
     // an expired access token is renewed through that cookie
     await page.evaluate(() => {
       const s = JSON.parse(localStorage.getItem('boxoffice.session'));

@@ -20,7 +20,7 @@ before(async () => {
   await call('POST', `/api/payments/${booking.id}/pay`, { method: 'card', card: { number: SUCCESS_CARD, exp_month: 12, exp_year: 2034, cvc: '123' } }, t, { 'idempotency-key': uniq() });
   for (let i = 0; i < 40 && !code; i++) {
     const list = await call('GET', `/api/tickets?booking_id=${booking.id}`, undefined, t);
-    code = list.items[0] && list.items[0].code;
+    code = list.items[0]?.code;
     if (!code) await new Promise((r) => setTimeout(r, 500));
   }
   assert.ok(code, 'the paid booking got a ticket');

@@ -1,5 +1,5 @@
 import { get, currentUser, ApiError } from '../api.js';
-import { h, mount, when, setTitle, field, busy, toast } from '../ui.js';
+import { h, mount, when, setTitle, busy, toast } from '../ui.js';
 import { checkIn } from '../commerce.js';
 import { seatLabel } from './tickets.js';
 import { go } from '../app.js';

@@ -1,5 +1,5 @@
 import { get, currentUser, clockSkew, ApiError } from '../api.js';
-import { h, mount, money, when, setTitle, errorBox, loading, field, showFormError, busy, toast } from '../ui.js';
+import { h, mount, money, when, setTitle, loading, field, showFormError, busy, toast } from '../ui.js';
 import { getHold, releaseHold, book, getBooking, pay, getPayment, abandonBooking } from '../commerce.js';
 import { refreshBell } from '../bell.js';
 import { go } from '../app.js';
@@ -10,13 +10,13 @@ const serverNow = () => Date.now() + clockSkew;
 function seatText(s) {
   if (s && typeof s === 'object' && s.id) return seatText(s.id);
   if (typeof s === 'string') return s.replace(/^([^-]+)-([^-]+)-(.+)$/, '$1 · Row $2 · Seat $3');
-  if (s && s.section) return `${s.section} · Row ${s.row} · Seat ${s.number}`;
+  if (s?.section) return `${s.section} · Row ${s.row} · Seat ${s.number}`;
   return String(s && (s.id || s.label) || '');
 }
 
 /** Lines of a hold or booking: `[{label, amount}]` and the total, whatever shape the API gives. */
 function lines(x, cache) {
-  const cur = x.currency || (x.total && x.total.currency) || cache?.event?.currency;
+  const cur = x.currency || (x.total?.currency) || cache?.event?.currency;
   const items = x.items || x.lines || x.tickets || null;
   const out = [];
   if (Array.isArray(items)) for (const it of items) out.push([seatText(it.seat || it.seat_id || it) || it.tier_name || 'Ticket', it.price_minor ?? it.amount_minor]);
@@ -26,14 +26,14 @@ function lines(x, cache) {
       if (t.kind === 'general_admission') out.push([`${t.quantity} × general admission`, t.price_minor * t.quantity]);
     }
   }
-  const total = x.total_minor ?? x.amount_minor ?? (x.total && x.total.amount_minor) ?? null;
+  const total = x.total_minor ?? x.amount_minor ?? (x.total?.amount_minor) ?? null;
   return { out, total, cur };
 }
 
 /** A readable reason for a declined payment (402 problem with `decline_code`/`attempts_left`, or a payment view's `failure`). */
 function declineText(d) {
   const p = (d instanceof ApiError ? d.problem : d) || {};
-  const code = p.decline_code || (p.failure && p.failure.decline_code) || '';
+  const code = p.decline_code || (p.failure?.decline_code) || '';
   const reason = {
     insufficient_funds: 'The card has insufficient funds.', expired_card: 'The card has expired.', incorrect_cvc: 'The security code (CVC) is wrong.',
     lost_card: 'The bank refused this card.', stolen_card: 'The bank refused this card.', generic_decline: 'The bank refused this payment.',
@@ -57,13 +57,13 @@ export async function render(main, [holdId]) {
     if (!(err instanceof ApiError && (err.status === 404 || err.status === 410)) || !state.booking) throw err;
     hold = cache ? cache.hold : { id: holdId };
   }
-  let ev = hold.event || (cache && cache.event);
+  let ev = hold.event || (cache?.event);
   if (!ev) {
     try { const d = await get(`/api/events/${encodeURIComponent(hold.event_id)}`, { seat_map: 'false' }); ev = { id: d.id, title: d.title, starts_at: d.starts_at, timezone: d.timezone, venue: d.venue.name, currency: d.currency }; } catch { ev = { id: hold.event_id, title: 'Your event' }; }
   }
   const eventId = ev.id || hold.event_id;
-  const expiresAt = Date.parse(hold.expires_at || (cache && cache.hold.expires_at));
-  const qtyCount = hold.quantity || (hold.seats && hold.seats.length) || 1;
+  const expiresAt = Date.parse(hold.expires_at || (cache?.hold.expires_at));
+  const qtyCount = hold.quantity || (hold.seats?.length) || 1;
 
   main.replaceChildren();
   const steps = h('ol.steps', { 'aria-label': 'Checkout steps' }, h('li', '1 Details'), h('li', '2 Payment'), h('li', '3 Tickets'));
@@ -95,7 +95,7 @@ export async function render(main, [holdId]) {
   const timer = setInterval(tick, 1000);
   tick();
 
-  function step(n) { [...steps.children].forEach((li, i) => (i === n ? li.setAttribute('aria-current', 'step') : li.removeAttribute('aria-current'))); }
+  function step(n) { [...steps.children].forEach((li, i) => { if (i === n) li.setAttribute('aria-current', 'step'); else li.removeAttribute('aria-current'); }); }
 
   function onExpired() {
     countdown.classList.add('over');
@@ -161,7 +161,7 @@ export async function render(main, [holdId]) {
     step(0);
     const user = currentUser();
     const btn = h('button.btn.primary.big', { type: 'submit' }, 'Continue to payment');
-    const attendees = Array.from({ length: qtyCount }, (_, i) => field(`Ticket ${i + 1}${hold.seats && hold.seats[i] ? ` — ${seatText(hold.seats[i])}` : ''}: attendee name`, { name: `attendees/${i}/name`, autocomplete: i === 0 ? 'name' : 'off', value: (state.attendees || [])[i] || '' }));
+    const attendees = Array.from({ length: qtyCount }, (_, i) => field(`Ticket ${i + 1}${hold.seats?.[i] ? ` — ${seatText(hold.seats[i])}` : ''}: attendee name`, { name: `attendees/${i}/name`, autocomplete: i === 0 ? 'name' : 'off', value: (state.attendees || [])[i] || '' }));
     const form = h('form.panel.stack', {
       id: 'details-form', novalidate: true,
       onsubmit: (e) => {
@@ -309,7 +309,7 @@ export async function render(main, [holdId]) {
       try { p = await getPayment(b.id); } catch { /* no payment yet */ }
       if (p && p.status === 'succeeded') { paid(); return () => clearInterval(timer); }
       if (p && p.status === 'processing') { confirming(b, p); return () => clearInterval(timer); }
-      payment(b, b.status === 'payment_failed' || (p && p.failure) ? (p && p.failure) || { message: 'Your last payment attempt was declined.' } : null);
+      payment(b, b.status === 'payment_failed' || (p?.failure) ? (p?.failure) || { message: 'Your last payment attempt was declined.' } : null);
     } catch { details(); }
   } else details();
   return () => clearInterval(timer);

@@ -29,7 +29,7 @@ export async function render(main, [id]) {
     h('div.panel.event-facts',
       h('span.pill', categoryName(ev.category)),
       h('h1', ev.title),
-      ev.performers && ev.performers.length ? h('p.muted', ev.performers.join(' · ')) : null,
+      ev.performers?.length ? h('p.muted', ev.performers.join(' · ')) : null,
       h('div.fact', h('span.ico', icon('calendar', 24)), h('div',
         h('strong', { id: 'event-when' }, ev.time_tba ? `${when(ev.starts_at, ev.timezone, { dateOnly: true })} · time to be announced` : when(ev.starts_at, ev.timezone)),
         h('div.muted', `Local time at the venue (${ev.timezone})`))),

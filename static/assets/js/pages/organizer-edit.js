@@ -83,7 +83,7 @@ export async function render(main, [id]) {
     field('Title', { name: 'title', required: true, value: ev ? ev.title : '', maxlength: 200 }),
     field('Category', { tag: 'select', name: 'category', value: ev ? ev.category : 'concert', options: CATEGORIES.map(([c, n]) => [c, n]) }),
     field('Performers (comma separated)', { name: 'performers', value: ev ? ev.performers.join(', ') : '' }),
-    field('Image URL', { name: 'image_url', type: 'url', value: ev && ev.image_url ? ev.image_url : '', placeholder: 'https://…' })),
+    field('Image URL', { name: 'image_url', type: 'url', value: ev?.image_url ? ev.image_url : '', placeholder: 'https://…' })),
   field('Description', { tag: 'textarea', name: 'description', rows: 4, value: ev ? ev.description : '' })),
   h('fieldset', h('legend', 'Venue'),
     h('label.field', { for: 'venue-mode' }, h('span.label', 'Where'), venueMode), venueId, isNew ? newVenue : h('p.muted', `${ev.venue.name}, ${ev.venue.city} — the venue of a saved event is fixed.`)),
@@ -149,7 +149,7 @@ export async function render(main, [id]) {
         toast(moved ? 'Changes saved. Everyone with tickets gets an e-mail and a message with the new time.' : 'Changes saved.', 'ok');
         if (updated) Object.assign(ev, { starts_at: updated.starts_at, ends_at: updated.ends_at });
         showFormError(form, null);
-        if (updated && updated.tiers) mount(tiers, updated.tiers.map((t) => tierRow(t)));
+        if (updated?.tiers) mount(tiers, updated.tiers.map((t) => tierRow(t)));
       }
     } catch (err) { showFormError(form, err); markTierFields(err); }
   }
@@ -159,7 +159,7 @@ export async function render(main, [id]) {
   // as a whole, nothing of it was kept.
   function markTierFields(err) {
     const names = { name: 'tier_name', price_minor: 'tier_price', kind: 'tier_kind', capacity: 'tier_capacity', sections: 'tier_sections' };
-    for (const [f, msg] of Object.entries((err && err.fields) || {})) {
+    for (const [f, msg] of Object.entries((err?.fields) || {})) {
       const m = /^tiers\/(\d+)\/(\w+)$/.exec(f);
       const input = m && names[m[2]] && tiers.children[Number(m[1])]?.querySelector(`[name=${names[m[2]]}]`);
       if (!input) continue;

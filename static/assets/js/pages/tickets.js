@@ -49,7 +49,7 @@ export async function render(main, [tab], query) {
   main.append(list, more);
 
   async function page(cursor) {
-    const filter = query && query.get('booking_id') ? { booking_id: query.get('booking_id') } : {};
+    const filter = query?.get('booking_id') ? { booking_id: query.get('booking_id') } : {};
     const data = await (showBookings ? myBookings(cursor) : myTickets(cursor, filter));
     if (!cursor) list.replaceChildren();
     list.append(...data.items.map(showBookings ? bookingRow : ticketCard));
@@ -65,15 +65,15 @@ export function bookingRow(b) {
   const cancellable = b.status === 'confirmed' || b.status === 'pending_payment';
   const total = b.total ?? (b.total_minor != null ? { amount_minor: b.total_minor, currency: b.currency } : b.amount_minor != null ? { amount_minor: b.amount_minor, currency: b.currency } : null);
   const row = h('article.panel', { 'data-booking-id': b.id },
-    h('div.spread', h('div', h('h3', { style: 'margin:0' }, b.event_title || (b.event && b.event.title) || 'Booking'), h('small.muted', `Booking ${b.id}`)), statusPill(b.status)),
-    h('p.muted', { style: 'margin:.4rem 0' }, [b.starts_at ? when(b.starts_at, b.timezone) : null, `${(b.seats && b.seats.length) || b.quantity || (b.attendees && b.attendees.length) || ''} ticket(s)`, total ? money(total) : null].filter(Boolean).join(' · ')),
+    h('div.spread', h('div', h('h3', { style: 'margin:0' }, b.event_title || (b.event?.title) || 'Booking'), h('small.muted', `Booking ${b.id}`)), statusPill(b.status)),
+    h('p.muted', { style: 'margin:.4rem 0' }, [b.starts_at ? when(b.starts_at, b.timezone) : null, `${(b.seats?.length) || b.quantity || (b.attendees?.length) || ''} ticket(s)`, total ? money(total) : null].filter(Boolean).join(' · ')),
     h('div.row', h('a.btn.small', { href: `#/bookings/${b.id}` }, 'Details'),
       cancellable ? h('button.btn.small.danger', {
         type: 'button',
         onclick: async (e) => {
           if (!confirm('Cancel this booking? Paid bookings are refunded and the tickets stop working.')) return;
           await busy(e.currentTarget, async () => {
-            try { const nb = await cancelBooking(b.id); toast('Booking cancelled. Any payment is refunded.', 'ok'); row.replaceWith(bookingRow({ ...b, ...(nb && nb.id ? nb : { status: 'cancelled' }) })); } catch (err) { toast(err.message, 'error'); }
+            try { const nb = await cancelBooking(b.id); toast('Booking cancelled. Any payment is refunded.', 'ok'); row.replaceWith(bookingRow({ ...b, ...(nb?.id ? nb : { status: 'cancelled' }) })); } catch (err) { toast(err.message, 'error'); }
           });
         },
       }, 'Cancel booking') : null));

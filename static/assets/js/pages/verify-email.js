@@ -19,7 +19,7 @@ export async function render(main, [token]) {
     const user = await syncSession();
     const status = h('p', { id: 'verify-page-status', role: 'status' });
     let next;
-    if (user && user.email_verified) next = h('p', 'Your e-mail address is already confirmed, so there is nothing more to do.');
+    if (user?.email_verified) next = h('p', 'Your e-mail address is already confirmed, so there is nothing more to do.');
     else if (user) next = [h('p', `We can send a new link to ${user.email}.`), h('div', resendButton(status, 'Send a new link')), status];
     else next = h('p', h('a', { href: '#/login' }, 'Sign in'), ' to ask for a new link.');
     mount(box, h('h1', 'This link does not work'),
