@@ -73,11 +73,24 @@ test('a new buyer finds an event, picks two seats, pays and gets tickets and a n
     await shot('tickets');
 
     // notification: the bell shows an unread count, the list has the message
-    await page.waitForFunction(() => { const b = document.getElementById('bell-count'); return b && !b.hidden && Number(b.textContent) > 0; }, null, { timeout: 30000, polling: 1000 })
-      .catch(async () => { await page.reload(); await page.locator('#bell-count:not([hidden])').waitFor({ timeout: 15000 }); });
+    await page
+      .waitForFunction(
+        () => {
+          const b = document.getElementById('bell-count');
+          return b && !b.hidden && Number(b.textContent) > 0;
+        },
+        null,
+        { timeout: 30000, polling: 1000 },
+      )
+      .catch(async () => {
+        await page.reload();
+        await page.locator('#bell-count:not([hidden])').waitFor({ timeout: 15000 });
+      });
     await page.locator('#bell').click();
     await page.locator('#notifications .note').first().waitFor();
     await shot('notifications');
     assert.deepEqual(errors, []);
-  } finally { await close(); }
+  } finally {
+    await close();
+  }
 });
