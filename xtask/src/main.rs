@@ -14,11 +14,16 @@
 //!   runner tests, end-to-end tests through the runner) and the browser tests,
 //!   with a Spin CLI again on Spin plus the multi-instance tests (several
 //!   Spin on one redis-server) and Spin on the production runtime config,
-//!   and `deploy/validate.sh`; then prints one summary table; exits
+//!   `deploy/validate.sh` and the quick lint checks (cargo-deny, Biome);
+//!   then prints one summary table; exits
 //!   non-zero when anything failed.
-//! * `cargo xtask lint` — clippy on native and wasm targets, warnings denied.
+//! * `cargo xtask lint` — clippy on native and wasm targets (warnings
+//!   denied), cargo-deny, Biome on the frontend, rustfmt once configured
+//!   ([`lint`]); `cargo xtask fmt` writes Biome's formatting.
 //! * `cargo xtask bench [--FLAG VALUE]...` — builds, then prints benchmark
 //!   numbers and invariant counts (`tests/bench`); not part of `test`.
+
+mod lint;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -68,8 +73,11 @@ enum Cmd {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "TEST_ARGS")]
         args: Vec<String>,
     },
-    /// Clippy on native and wasm targets, warnings denied.
+    /// Every static check: clippy (native and wasm), cargo-deny, Biome,
+    /// and rustfmt once a rustfmt.toml exists; one summary line each.
     Lint,
+    /// Write Biome's formatting into the frontend and the browser journeys.
+    Fmt,
     /// Build, then run the benchmark (`tests/bench`) with these flags;
     /// `cargo xtask bench --help` lists them.
     #[command(disable_help_flag = true)]
@@ -97,7 +105,8 @@ fn main() -> ExitCode {
         Cmd::Up { listen } => up(&root, listen),
         Cmd::Build => build_all(&root, false, true),
         Cmd::Test { args } => test(&root, args),
-        Cmd::Lint => lint(&root),
+        Cmd::Lint => lint::lint(&root),
+        Cmd::Fmt => lint::fmt(&root),
         Cmd::Bench { args } => bench(&root, args),
     };
     match result {
@@ -437,6 +446,10 @@ fn test(root: &Path, args: &[String]) -> Res {
     install_contract_tools(root);
     let mut tallies = Vec::new();
 
+    // The quick static checks (cargo-deny, Biome); clippy is `cargo xtask lint`.
+    let quick = lint::quick(root);
+    tallies.push(Tally { name: "lint: cargo-deny, biome".into(), passed: u64::from(quick.is_ok()), failed: u64::from(quick.is_err()), ok: quick.is_ok(), ..Default::default() });
+
     let spin = spin_cli();
     let mut cmd = cargo();
     cmd.args(["test", "--release", "--workspace", "--no-fail-fast"]);
@@ -547,21 +560,6 @@ fn bench(root: &Path, args: &[String]) -> Res {
     run(cargo().args(["run", "--release", "--quiet", "-p", "bench", "--bin", "bench", "--"]).args(args))
 }
 
-fn lint(root: &Path) -> Res {
-    ensure_wasm_target()?;
-    run(cargo().args(["clippy", "--release", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
-    let mut pkgs = app_component_packages(root)?;
-    pkgs.extend(probe_component_packages(root));
-    pkgs.push("platform".into());
-    let mut cmd = cargo();
-    cmd.args(["clippy", "--release", "--target", WASM_TARGET]);
-    for p in &pkgs {
-        cmd.args(["-p", p]);
-    }
-    cmd.args(["--", "-D", "warnings"]);
-    run(&mut cmd)
-}
-
 #[cfg(test)]
 mod tests {
     use super::{Cli, Cmd};
@@ -577,6 +575,7 @@ mod tests {
         assert!(matches!(parse(&["up", "--listen", "0.0.0.0:8080"]).unwrap(), Cmd::Up { listen } if listen == "0.0.0.0:8080"));
         assert!(matches!(parse(&["build"]).unwrap(), Cmd::Build));
         assert!(matches!(parse(&["lint"]).unwrap(), Cmd::Lint));
+        assert!(matches!(parse(&["fmt"]).unwrap(), Cmd::Fmt));
         // test binaries' arguments and the bench's flags, --help included, pass through unchanged
         let Cmd::Test { args } = parse(&["test", "booking", "--nocapture"]).unwrap() else { panic!("not test") };
         assert_eq!(args, ["booking", "--nocapture"]);
