@@ -63,41 +63,44 @@ impl WasiHttpView for HostState {
     }
 }
 
-const USAGE: &str = "\
-boxoffice-runner: serve a Spin application locally, as `spin up` would
-
-USAGE:
-    boxoffice-runner [OPTIONS]
-
-OPTIONS:
-    --manifest <FILE>              The application manifest [default: spin.toml]
-    --runtime-config-file <FILE>   Runtime config (key_value_store / sqlite_database labels);
-                                   relative key-value paths resolve against this file's
-                                   directory, relative SQLite paths against the working
-                                   directory, as in Spin
-    --listen <ADDR>                Address to listen on [default: 127.0.0.1:3000]; use port 0
-                                   for any free port (the chosen address is printed)
-    --state-dir <DIR>              Where the `default` key-value store and SQLite database
-                                   live [default: .spin next to the manifest]
-    --tick <PATH>=<SECONDS>        POST to PATH every SECONDS seconds (repeatable), with
-                                   `Authorization: Bearer <token>`
-    --tick-token-variable <NAME>   App variable holding the tick token [default: tick_token]
-    -h, --help                     Print this help
-
+/// The command line.
+#[derive(Debug, Clone, PartialEq, clap::Parser)]
+#[command(
+    name = "boxoffice-runner",
+    // a flag given twice keeps its last value, as the hand-written parser did
+    args_override_self = true,
+    about = "boxoffice-runner: serve a Spin application locally, as `spin up` would",
+    after_help = "\
 ENVIRONMENT:
     SPIN_VARIABLE_<NAME>           Overrides the app variable <name>
 
 On start the runner prints one line to stdout:
     boxoffice-runner listening on http://<address>
-Request logs and component output go to stderr.";
-
-#[derive(Debug, Clone, PartialEq)]
+Request logs and component output go to stderr."
+)]
 pub struct Cli {
+    /// The application manifest.
+    #[arg(long, short = 'f', value_name = "FILE", default_value = "spin.toml")]
     pub manifest: PathBuf,
+    /// Runtime config (key_value_store / sqlite_database labels); relative
+    /// key-value paths resolve against this file's directory, relative
+    /// SQLite paths against the working directory, as in Spin.
+    #[arg(long = "runtime-config-file", value_name = "FILE")]
     pub runtime_config: Option<PathBuf>,
+    /// Address to listen on; use port 0 for any free port (the chosen
+    /// address is printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3000")]
     pub listen: SocketAddr,
+    /// Where the `default` key-value store and SQLite database live
+    /// [default: .spin next to the manifest].
+    #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// POST to PATH every SECONDS seconds (repeatable), with
+    /// `Authorization: Bearer <token>`.
+    #[arg(long = "tick", value_name = "PATH>=<SECONDS", value_parser = parse_tick)]
     pub ticks: Vec<(String, Duration)>,
+    /// App variable holding the tick token.
+    #[arg(long, value_name = "NAME", default_value = "tick_token")]
     pub tick_token_variable: String,
 }
 
@@ -113,54 +116,9 @@ fn parse_tick(s: &str) -> Result<(String, Duration)> {
     Ok((path.to_string(), Duration::from_secs_f64(secs)))
 }
 
-/// Parse the command line. `Ok(None)` means help was printed.
-pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Option<Cli>> {
-    let mut cli = Cli {
-        manifest: PathBuf::from("spin.toml"),
-        runtime_config: None,
-        listen: "127.0.0.1:3000".parse()?,
-        state_dir: None,
-        ticks: Vec::new(),
-        tick_token_variable: "tick_token".into(),
-    };
-    let mut it = args.into_iter();
-    while let Some(arg) = it.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
-            _ => (arg.clone(), None),
-        };
-        if flag == "-h" || flag == "--help" {
-            println!("{USAGE}");
-            return Ok(None);
-        }
-        let mut value = || -> Result<String> {
-            match inline.clone() {
-                Some(v) => Ok(v),
-                None => it.next().with_context(|| format!("{flag} needs a value")),
-            }
-        };
-        match flag.as_str() {
-            "--manifest" | "-f" => cli.manifest = value()?.into(),
-            "--runtime-config-file" => cli.runtime_config = Some(value()?.into()),
-            "--listen" => cli.listen = value()?.parse().context("--listen expects HOST:PORT")?,
-            "--state-dir" => cli.state_dir = Some(value()?.into()),
-            "--tick" => cli.ticks.push(parse_tick(&value()?)?),
-            "--tick-token-variable" => cli.tick_token_variable = value()?,
-            other => bail!("unknown argument {other:?}\n\n{USAGE}"),
-        }
-    }
-    Ok(Some(cli))
-}
-
 fn main() {
-    let cli = match parse_args(std::env::args().skip(1)) {
-        Ok(Some(cli)) => cli,
-        Ok(None) => return,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::exit(2);
-        }
-    };
+    // Help and bad arguments exit here (0 and 2).
+    let cli = <Cli as clap::Parser>::parse();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     if let Err(e) = rt.block_on(server::run(cli)) {
         eprintln!("error: {e:#}");
@@ -172,13 +130,13 @@ fn main() {
 mod tests {
     use super::*;
 
-    fn args(s: &[&str]) -> Result<Option<Cli>> {
-        parse_args(s.iter().map(|s| s.to_string()))
+    fn args(s: &[&str]) -> Result<Cli, clap::Error> {
+        <Cli as clap::Parser>::try_parse_from(std::iter::once("boxoffice-runner").chain(s.iter().copied()))
     }
 
     #[test]
     fn cli_parsing() {
-        let c = args(&[]).unwrap().unwrap();
+        let c = args(&[]).unwrap();
         assert_eq!(c.manifest, PathBuf::from("spin.toml"));
         assert_eq!(c.listen.to_string(), "127.0.0.1:3000");
         let c = args(&[
@@ -190,14 +148,18 @@ mod tests {
             "--tick=/x=0.5",
             "--state-dir",
             "/tmp/s",
+            "-f",
+            "other/spin.toml",
         ])
-        .unwrap()
         .unwrap();
+        assert_eq!(c.manifest, PathBuf::from("other/spin.toml"));
         assert_eq!(c.ticks, vec![("/api/holds/tick".into(), Duration::from_secs(2)), ("/x".into(), Duration::from_millis(500))]);
         assert_eq!(c.state_dir, Some(PathBuf::from("/tmp/s")));
         assert!(args(&["--bogus"]).is_err());
         assert!(args(&["--tick", "nopath=1"]).is_err());
         assert!(args(&["--tick", "/a=0"]).is_err());
         assert!(args(&["--listen"]).is_err());
+        assert!(args(&["--listen", "nowhere"]).is_err());
+        assert_eq!(args(&["--help"]).unwrap_err().kind(), clap::error::ErrorKind::DisplayHelp);
     }
 }

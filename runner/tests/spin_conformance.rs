@@ -6,6 +6,9 @@
 //! Where each fact comes from in Spin's source (tag v4.0.2) is named in the
 //! runner module that implements it.
 
+// libc: pidfd_open/pidfd_getfd to read the host's socket options (workspace lint unsafe_code)
+#![allow(unsafe_code)]
+
 mod common;
 
 use std::net::{SocketAddr, TcpStream};

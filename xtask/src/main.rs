@@ -14,11 +14,16 @@
 //!   runner tests, end-to-end tests through the runner) and the browser tests,
 //!   with a Spin CLI again on Spin plus the multi-instance tests (several
 //!   Spin on one redis-server) and Spin on the production runtime config,
-//!   and `deploy/validate.sh`; then prints one summary table; exits
+//!   `deploy/validate.sh` and the quick lint checks (cargo-deny, Biome);
+//!   then prints one summary table; exits
 //!   non-zero when anything failed.
-//! * `cargo xtask lint` — clippy on native and wasm targets, warnings denied.
+//! * `cargo xtask lint` — clippy on native and wasm targets (warnings
+//!   denied), cargo-deny, Biome on the frontend, rustfmt once configured
+//!   ([`lint`]); `cargo xtask fmt` writes Biome's formatting.
 //! * `cargo xtask bench [--FLAG VALUE]...` — builds, then prints benchmark
 //!   numbers and invariant counts (`tests/bench`); not part of `test`.
+
+mod lint;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -46,8 +51,49 @@ const TICKS: &[(&str, &str, u32)] = &[
     ("auth", "/api/auth/tick", 10),
 ];
 
+/// The command line: one subcommand.
+#[derive(clap::Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", about = "Boxoffice's build, run and test commands")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(clap::Subcommand)]
+enum Cmd {
+    /// Build every component and the local runner, then serve the app with
+    /// the sandbox providers, a local admin and the tick timers.
+    Up {
+        /// Address the runner listens on.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3000")]
+        listen: String,
+    },
+    /// The build half of `up`: every component (wasm) and the runner.
+    Build,
+    /// Build everything and run every test on each host, ending with a summary.
+    Test {
+        /// Passed to every test binary (after `--`): a name filter,
+        /// `--nocapture`, `--ignored`, ...
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "TEST_ARGS")]
+        args: Vec<String>,
+    },
+    /// Every static check: clippy (native and wasm), cargo-deny, Biome,
+    /// and rustfmt once a rustfmt.toml exists; one summary line each.
+    Lint,
+    /// Write Biome's formatting into the frontend and the browser journeys.
+    Fmt,
+    /// Build, then run the benchmark (`tests/bench`) with these flags;
+    /// `cargo xtask bench --help` lists them.
+    #[command(disable_help_flag = true)]
+    Bench {
+        /// The bench binary's flags (`--FLAG VALUE`...), passed on unchanged.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "BENCH_FLAGS")]
+        args: Vec<String>,
+    },
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cli = <Cli as clap::Parser>::parse();
     let root = workspace_root();
     std::env::set_current_dir(&root).expect("cd to workspace root");
     // spin.toml's `source` paths, the tests and the browser runner all read
@@ -59,16 +105,13 @@ fn main() -> ExitCode {
         }
         std::env::remove_var("CARGO_TARGET_DIR");
     }
-    let result = match args.first().map(String::as_str) {
-        Some("up") => up(&root, &args[1..]),
-        Some("build") => build_all(&root, false, true),
-        Some("test") => test(&root, &args[1..]),
-        Some("lint") => lint(&root),
-        Some("bench") => bench(&root, &args[1..]),
-        _ => {
-            eprintln!("usage: cargo xtask <up [--listen ADDR] | build | test [FILTER] | lint | bench [--FLAG VALUE]...>");
-            return ExitCode::from(2);
-        }
+    let result = match &cli.command {
+        Cmd::Up { listen } => up(&root, listen),
+        Cmd::Build => build_all(&root, false, true),
+        Cmd::Test { args } => test(&root, args),
+        Cmd::Lint => lint::lint(&root),
+        Cmd::Fmt => lint::fmt(&root),
+        Cmd::Bench { args } => bench(&root, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -203,15 +246,8 @@ fn spin_cli() -> Option<PathBuf> {
     found
 }
 
-fn up(root: &Path, args: &[String]) -> Res {
+fn up(root: &Path, listen: &str) -> Res {
     build_all(root, false, true)?;
-    let mut listen = "127.0.0.1:3000".to_string();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        if a == "--listen" {
-            listen = it.next().cloned().ok_or("--listen needs an address")?;
-        }
-    }
     let present = app_component_packages(root)?;
     let mut cmd = Command::new(apphost::runner_bin(root));
     let reachable = format!("http://{}", listen.replace("0.0.0.0", "127.0.0.1"));
@@ -246,13 +282,13 @@ fn up(root: &Path, args: &[String]) -> Res {
     if std::env::var_os("SPIN_VARIABLE_PUBLIC_BASE_URL").is_none() {
         cmd.env("SPIN_VARIABLE_PUBLIC_BASE_URL", &reachable);
     }
-    cmd.args(["--manifest", "spin.toml", "--runtime-config-file", "runtime-config.toml", "--listen", &listen]);
+    cmd.args(["--manifest", "spin.toml", "--runtime-config-file", "runtime-config.toml", "--listen", listen]);
     for (component, path, secs) in TICKS {
         if present.iter().any(|p| p == component) {
             cmd.args(["--tick", &format!("{path}={secs}")]);
         }
     }
-    seed_demo_catalogue(&listen); // events: demo catalogue, in the background once the app answers
+    seed_demo_catalogue(listen); // events: demo catalogue, in the background once the app answers
     run(&mut cmd)
 }
 
@@ -414,6 +450,10 @@ fn test(root: &Path, args: &[String]) -> Res {
     install_contract_tools(root);
     let mut tallies = Vec::new();
 
+    // The quick static checks (cargo-deny, Biome); clippy is `cargo xtask lint`.
+    let quick = lint::quick(root);
+    tallies.push(Tally { name: "lint: cargo-deny, biome".into(), passed: u64::from(quick.is_ok()), failed: u64::from(quick.is_err()), ok: quick.is_ok(), ..Default::default() });
+
     let spin = spin_cli();
     let mut cmd = cargo();
     cmd.args(["test", "--release", "--workspace", "--no-fail-fast"]);
@@ -524,17 +564,33 @@ fn bench(root: &Path, args: &[String]) -> Res {
     run(cargo().args(["run", "--release", "--quiet", "-p", "bench", "--bin", "bench", "--"]).args(args))
 }
 
-fn lint(root: &Path) -> Res {
-    ensure_wasm_target()?;
-    run(cargo().args(["clippy", "--release", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
-    let mut pkgs = app_component_packages(root)?;
-    pkgs.extend(probe_component_packages(root));
-    pkgs.push("platform".into());
-    let mut cmd = cargo();
-    cmd.args(["clippy", "--profile", WASM_PROFILE, "--target", WASM_TARGET]);
-    for p in &pkgs {
-        cmd.args(["-p", p]);
+#[cfg(test)]
+mod tests {
+    use super::{Cli, Cmd};
+    use clap::Parser;
+
+    fn parse(args: &[&str]) -> Result<Cmd, clap::Error> {
+        Cli::try_parse_from(std::iter::once("xtask").chain(args.iter().copied())).map(|c| c.command)
     }
-    cmd.args(["--", "-D", "warnings"]);
-    run(&mut cmd)
+
+    #[test]
+    fn the_documented_command_lines_parse() {
+        assert!(matches!(parse(&["up"]).unwrap(), Cmd::Up { listen } if listen == "127.0.0.1:3000"));
+        assert!(matches!(parse(&["up", "--listen", "0.0.0.0:8080"]).unwrap(), Cmd::Up { listen } if listen == "0.0.0.0:8080"));
+        assert!(matches!(parse(&["build"]).unwrap(), Cmd::Build));
+        assert!(matches!(parse(&["lint"]).unwrap(), Cmd::Lint));
+        assert!(matches!(parse(&["fmt"]).unwrap(), Cmd::Fmt));
+        // test binaries' arguments and the bench's flags, --help included, pass through unchanged
+        let Cmd::Test { args } = parse(&["test", "booking", "--nocapture"]).unwrap() else { panic!("not test") };
+        assert_eq!(args, ["booking", "--nocapture"]);
+        let Cmd::Test { args } = parse(&["test", "--ignored"]).unwrap() else { panic!("not test") };
+        assert_eq!(args, ["--ignored"]);
+        let Cmd::Bench { args } = parse(&["bench", "--host", "spin", "--buyers", "16"]).unwrap() else { panic!("not bench") };
+        assert_eq!(args, ["--host", "spin", "--buyers", "16"]);
+        let Cmd::Bench { args } = parse(&["bench", "--help"]).unwrap() else { panic!("not bench") };
+        assert_eq!(args, ["--help"]);
+        assert!(parse(&[]).is_err());
+        assert!(parse(&["deploy"]).is_err());
+        assert!(parse(&["up", "--listen"]).is_err());
+    }
 }

@@ -105,9 +105,14 @@ pub fn internal_router() -> Router {
 /// The component entry point (wasm only: the exported symbol names do not
 /// link into a native cdylib, and native unit tests do not need it).
 #[cfg(target_arch = "wasm32")]
-#[spin_sdk::http_component]
-fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
-    platform::web::serve_surfaces("auth", router, internal_router, req)
+#[allow(unsafe_code)] // `http_component` expands to wit-bindgen's export glue (unsafe, `export_name`)
+mod entry {
+    use super::*;
+
+    #[spin_sdk::http_component]
+    fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
+        platform::web::serve_surfaces("auth", router, internal_router, req)
+    }
 }
 
 /// Opens the `auth` database, applying migrations (auth's and the saga

@@ -125,9 +125,14 @@ pub fn internal_router() -> Router {
 /// The component's entry point (wasm only: natively the crate is a library
 /// for unit tests, and the export does not link into a native cdylib).
 #[cfg(target_arch = "wasm32")]
-#[spin_sdk::http_component]
-fn handle(req: Request) -> spin_sdk::http::Response {
-    platform::web::serve_surfaces("booking", router, internal_router, req)
+#[allow(unsafe_code)] // `http_component` expands to wit-bindgen's export glue (unsafe, `export_name`)
+mod entry {
+    use super::*;
+
+    #[spin_sdk::http_component]
+    fn handle(req: Request) -> spin_sdk::http::Response {
+        platform::web::serve_surfaces("booking", router, internal_router, req)
+    }
 }
 
 /// The `bookings` database with booking's and the saga's migrations.

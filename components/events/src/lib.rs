@@ -77,11 +77,16 @@ pub fn internal_router() -> Router {
 
 /// The component's entry point (wasm only: natively the crate is a library for tests).
 #[cfg(target_arch = "wasm32")]
-#[spin_sdk::http_component]
-fn handle(req: Request) -> spin_sdk::http::Response {
-    let resp = platform::web::serve_surfaces("events", router, internal_router, req);
-    outbox::relay_changed();
-    resp
+#[allow(unsafe_code)] // `http_component` expands to wit-bindgen's export glue (unsafe, `export_name`)
+mod entry {
+    use super::*;
+
+    #[spin_sdk::http_component]
+    fn handle(req: Request) -> spin_sdk::http::Response {
+        let resp = platform::web::serve_surfaces("events", router, internal_router, req);
+        outbox::relay_changed();
+        resp
+    }
 }
 
 fn health(_: Request, _: Params) -> platform::ApiResult {

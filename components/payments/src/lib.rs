@@ -80,9 +80,14 @@ pub fn internal_router() -> Router {
 
 /// The component entry point (wasm only).
 #[cfg(target_arch = "wasm32")]
-#[spin_sdk::http_component]
-fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
-    platform::web::serve_surfaces("payments", router, internal_router, req)
+#[allow(unsafe_code)] // `http_component` expands to wit-bindgen's export glue (unsafe, `export_name`)
+mod entry {
+    use super::*;
+
+    #[spin_sdk::http_component]
+    fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
+        platform::web::serve_surfaces("payments", router, internal_router, req)
+    }
 }
 
 /// Opens the `payments` database with this component's and the saga's migrations.

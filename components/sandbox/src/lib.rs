@@ -100,21 +100,26 @@ pub fn router() -> Router {
 /// finished before the handler returns; Spin and the local runner keep
 /// running the handler to completion).
 #[cfg(target_arch = "wasm32")]
-#[spin_sdk::http_component]
-async fn handle(req: spin_sdk::http::Request, out: spin_sdk::http::ResponseOutparam) {
-    let payments = req.path().starts_with("/sandbox/payments");
-    let mut resp = respond(req);
-    let body = std::mem::take(resp.body_mut());
-    match spin_sdk::http::OutgoingResponse::try_from(resp) {
-        Ok(r) => {
-            if let Err(e) = out.set_with_body(r, body).await {
-                platform::log::warn!("sandbox: response not sent (the caller went away?): {e:?}");
+#[allow(unsafe_code)] // `http_component` expands to wit-bindgen's export glue (unsafe, `export_name`)
+mod entry {
+    use super::*;
+
+    #[spin_sdk::http_component]
+    async fn handle(req: spin_sdk::http::Request, out: spin_sdk::http::ResponseOutparam) {
+        let payments = req.path().starts_with("/sandbox/payments");
+        let mut resp = respond(req);
+        let body = std::mem::take(resp.body_mut());
+        match spin_sdk::http::OutgoingResponse::try_from(resp) {
+            Ok(r) => {
+                if let Err(e) = out.set_with_body(r, body).await {
+                    platform::log::warn!("sandbox: response not sent (the caller went away?): {e:?}");
+                }
             }
+            Err(e) => platform::log::error!("sandbox: response not built: {e}"),
         }
-        Err(e) => platform::log::error!("sandbox: response not built: {e}"),
-    }
-    if payments && enabled() {
-        after_response();
+        if payments && enabled() {
+            after_response();
+        }
     }
 }
 

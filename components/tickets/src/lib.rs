@@ -48,9 +48,14 @@ pub fn internal_router() -> Router {
 }
 
 #[cfg(target_arch = "wasm32")]
-#[spin_sdk::http_component]
-fn handle(req: Request) -> Response {
-    respond(req)
+#[allow(unsafe_code)] // `http_component` expands to wit-bindgen's export glue (unsafe, `export_name`)
+mod entry {
+    use super::*;
+
+    #[spin_sdk::http_component]
+    fn handle(req: Request) -> Response {
+        respond(req)
+    }
 }
 
 /// Answers one request.

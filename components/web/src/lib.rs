@@ -29,9 +29,14 @@ const SITE_ROOT: &str = "/";
 // the crate as a plain library, where the component-model export names
 // (`wasi:http/incoming-handler@0.2.0#handle`) are not valid symbols.
 #[cfg(target_arch = "wasm32")]
-#[http_component]
-fn handle(req: Request) -> Response {
-    respond(req)
+#[allow(unsafe_code)] // `http_component` expands to wit-bindgen's export glue (unsafe, `export_name`)
+mod entry {
+    use super::*;
+
+    #[http_component]
+    fn handle(req: Request) -> Response {
+        respond(req)
+    }
 }
 
 /// Answers one request (the component's entry point, see the table above).

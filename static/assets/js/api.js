@@ -13,7 +13,7 @@ export class ApiError extends Error {
     super(readable(status, problem, fallback));
     this.status = status;
     this.problem = problem || null;
-    this.type = problem && problem.type ? String(problem.type) : '';
+    this.type = problem?.type ? String(problem.type) : '';
     this.fields = fieldErrors(problem);
     this.retryAfter = retryAfter;
   }
@@ -36,14 +36,17 @@ function fieldErrors(problem) {
   const out = {};
   if (problem && Array.isArray(problem.errors)) {
     for (const e of problem.errors) {
-      if (e && e.field) out[e.field] = e.message || 'is not valid';
+      if (e?.field) out[e.field] = e.message || 'is not valid';
     }
   }
   return out;
 }
 
 function humanField(path) {
-  return String(path).replace(/[/_.]+/g, ' ').replace(/\s+(\d+)\s*/g, ' #$1 ').trim();
+  return String(path)
+    .replace(/[/_.]+/g, ' ')
+    .replace(/\s+(\d+)\s*/g, ' #$1 ')
+    .trim();
 }
 
 function readable(status, problem, fallback) {
@@ -59,7 +62,7 @@ function readable(status, problem, fallback) {
     if (parts.length) {
       let m = parts.join(' — ');
       m = m.charAt(0).toUpperCase() + m.slice(1);
-      return /[.!?]$/.test(m) ? m : m + '.';
+      return /[.!?]$/.test(m) ? m : `${m}.`;
     }
   }
   if (status === 0) return fallback || 'Could not reach Boxoffice. Check your connection and try again.';
@@ -72,14 +75,23 @@ let session = load();
 const listeners = new Set();
 
 function load() {
-  try { return JSON.parse(localStorage.getItem(KEY)) || null; } catch { return null; }
+  try {
+    return JSON.parse(localStorage.getItem(KEY)) || null;
+  } catch {
+    return null;
+  }
 }
 
 /** The signed-in user `{id, email, role, email_verified}` or null. */
-export function currentUser() { return session ? session.user : null; }
+export function currentUser() {
+  return session ? session.user : null;
+}
 
 /** Calls `fn(user)` whenever the session changes. */
-export function onSession(fn) { listeners.add(fn); return () => listeners.delete(fn); }
+export function onSession(fn) {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
 
 /**
  * Stores a token response (`access_token`, `expires_in`, `user`). The
@@ -88,12 +100,15 @@ export function onSession(fn) { listeners.add(fn); return () => listeners.delete
  * script can read, and refresh/logout send it from there.
  */
 export function setSession(tokens) {
-  session = tokens ? {
-    access: tokens.access_token,
-    expires: Date.now() + (Number(tokens.expires_in) || 900) * 1000,
-    user: tokens.user || (session && session.user) || null,
-  } : null;
-  if (session) localStorage.setItem(KEY, JSON.stringify(session)); else localStorage.removeItem(KEY);
+  session = tokens
+    ? {
+        access: tokens.access_token,
+        expires: Date.now() + (Number(tokens.expires_in) || 900) * 1000,
+        user: tokens.user || session?.user || null,
+      }
+    : null;
+  if (session) localStorage.setItem(KEY, JSON.stringify(session));
+  else localStorage.removeItem(KEY);
   for (const fn of listeners) fn(currentUser());
 }
 
@@ -106,16 +121,29 @@ async function refresh() {
     // token: send it once; setSession keeps none from then on.
     const legacy = session.refresh ? { refresh_token: session.refresh } : {};
     refreshing = fetch('/api/auth/refresh', {
-      method: 'POST', headers: { 'content-type': 'application/json' }, credentials: 'same-origin',
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      credentials: 'same-origin',
       body: JSON.stringify(legacy),
-    }).then(async (r) => {
-      if (r.ok) { setSession(await r.json()); return true; }
-      // Another tab may have rotated the cookie already: pick up its session.
-      const again = load();
-      if (again && again.access !== before) { session = again; return true; }
-      setSession(null);
-      return false;
-    }).catch(() => false).finally(() => { refreshing = null; });
+    })
+      .then(async (r) => {
+        if (r.ok) {
+          setSession(await r.json());
+          return true;
+        }
+        // Another tab may have rotated the cookie already: pick up its session.
+        const again = load();
+        if (again && again.access !== before) {
+          session = again;
+          return true;
+        }
+        setSession(null);
+        return false;
+      })
+      .catch(() => false)
+      .finally(() => {
+        refreshing = null;
+      });
   }
   return refreshing;
 }
@@ -139,24 +167,33 @@ export async function api(path, opts = {}) {
   const send = async () => {
     const headers = { accept: 'application/json, application/problem+json', ...(opts.headers || {}) };
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    if (session && session.access && opts.auth !== false) headers.authorization = `Bearer ${session.access}`;
+    if (session?.access && opts.auth !== false) headers.authorization = `Bearer ${session.access}`;
     return fetch(url, { method: opts.method || 'GET', headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: opts.signal });
   };
   let res;
   try {
     if (session && session.expires - Date.now() < 30000 && opts.auth !== false) await refresh();
     res = await send();
-    if (res.status === 401 && session && opts.auth !== false && await refresh()) res = await send();
+    if (res.status === 401 && session && opts.auth !== false && (await refresh())) res = await send();
   } catch (e) {
     if (e && e.name === 'AbortError') throw e;
     throw new ApiError(0, null);
   }
   const date = res.headers.get('date');
-  if (date) { const t = Date.parse(date); if (!Number.isNaN(t)) clockSkew = t - Date.now(); }
+  if (date) {
+    const t = Date.parse(date);
+    if (!Number.isNaN(t)) clockSkew = t - Date.now();
+  }
   if (opts.raw && res.ok) return res;
   const text = await res.text();
   let data = null;
-  if (text) { try { data = JSON.parse(text); } catch { data = text; } }
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = text;
+    }
+  }
   if (!res.ok) {
     const wait = Number.parseInt(res.headers.get('retry-after') || '', 10);
     throw new ApiError(res.status, typeof data === 'object' ? data : null, undefined, Number.isFinite(wait) ? wait : null);
@@ -192,7 +229,11 @@ export async function logout() {
   setSession(null);
   if (s) {
     // the refresh cookie goes along (and is cleared by the answer)
-    try { await post('/api/auth/logout', s.refresh ? { refresh_token: s.refresh } : {}, { auth: false }); } catch { /* signed out locally anyway */ }
+    try {
+      await post('/api/auth/logout', s.refresh ? { refresh_token: s.refresh } : {}, { auth: false });
+    } catch {
+      /* signed out locally anyway */
+    }
   }
 }
 
@@ -214,6 +255,8 @@ export async function syncSession() {
       localStorage.setItem(KEY, JSON.stringify(session));
       for (const fn of listeners) fn(currentUser());
     }
-  } catch { /* offline or signed out */ }
+  } catch {
+    /* offline or signed out */
+  }
   return currentUser();
 }

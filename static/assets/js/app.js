@@ -36,7 +36,9 @@ function parseHash() {
 }
 
 /** Goes to `#<path>` (same as clicking a link). */
-export function go(path) { location.hash = path; }
+export function go(path) {
+  location.hash = path;
+}
 
 /**
  * Sends a signed-out visitor to sign in and, once signed in, back to this
@@ -55,13 +57,23 @@ export function signInFirst(force = false) {
 async function route() {
   const { path, query } = parseHash();
   const mine = ++seq;
-  if (typeof cleanup === 'function') { try { cleanup(); } catch { /* page gone */ } }
+  if (typeof cleanup === 'function') {
+    try {
+      cleanup();
+    } catch {
+      /* page gone */
+    }
+  }
   cleanup = null;
   let page = 'notfound';
   let params = [];
   for (const [re, name] of ROUTES) {
     const m = path.match(re);
-    if (m) { page = name; params = m.slice(1); break; }
+    if (m) {
+      page = name;
+      params = m.slice(1);
+      break;
+    }
   }
   highlightNav(path);
   mount(main, loading());
@@ -103,7 +115,9 @@ function accountSlot(user) {
   if (!user) {
     return [h('a.btn.ghost.small', { href: '#/login' }, 'Sign in'), h('a.btn.primary.small', { href: '#/register' }, 'Sign up')];
   }
-  const menu = h('div.menu', { hidden: true, id: 'account-menu', role: 'menu' },
+  const menu = h(
+    'div.menu',
+    { hidden: true, id: 'account-menu', role: 'menu' },
     h('div.menu-head', h('strong', user.email), h('small', user.role)),
     h('a', { href: '#/tickets', role: 'menuitem' }, 'My tickets & bookings'),
     h('a', { href: '#/account', role: 'menuitem' }, 'Profile'),
@@ -111,13 +125,48 @@ function accountSlot(user) {
     h('a', { href: '#/notifications', role: 'menuitem' }, 'Notifications'),
     user.role === 'organizer' || user.role === 'admin' ? h('a', { href: '#/organizer', role: 'menuitem' }, 'Organizer: my events') : null,
     user.role !== 'customer' ? h('a', { href: '#/checkin', role: 'menuitem' }, 'Check-in') : null,
-    h('button', { type: 'button', role: 'menuitem', onclick: async () => { await logout(); toast('Signed out'); go('/'); } }, 'Sign out'));
-  const btn = h('button.avatar', {
-    type: 'button', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-controls': 'account-menu', 'aria-label': `Account: ${user.email}`,
-    onclick: (e) => { e.stopPropagation(); const open = menu.hidden; menu.hidden = !open; btn.setAttribute('aria-expanded', String(open)); if (open) menu.querySelector('a').focus(); },
-  }, (user.email || '?').charAt(0).toUpperCase());
-  document.addEventListener('click', () => { menu.hidden = true; btn.setAttribute('aria-expanded', 'false'); });
-  menu.addEventListener('keydown', (e) => { if (e.key === 'Escape') { menu.hidden = true; btn.focus(); } });
+    h(
+      'button',
+      {
+        type: 'button',
+        role: 'menuitem',
+        onclick: async () => {
+          await logout();
+          toast('Signed out');
+          go('/');
+        },
+      },
+      'Sign out',
+    ),
+  );
+  const btn = h(
+    'button.avatar',
+    {
+      type: 'button',
+      'aria-haspopup': 'menu',
+      'aria-expanded': 'false',
+      'aria-controls': 'account-menu',
+      'aria-label': `Account: ${user.email}`,
+      onclick: (e) => {
+        e.stopPropagation();
+        const open = menu.hidden;
+        menu.hidden = !open;
+        btn.setAttribute('aria-expanded', String(open));
+        if (open) menu.querySelector('a').focus();
+      },
+    },
+    (user.email || '?').charAt(0).toUpperCase(),
+  );
+  document.addEventListener('click', () => {
+    menu.hidden = true;
+    btn.setAttribute('aria-expanded', 'false');
+  });
+  menu.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') {
+      menu.hidden = true;
+      btn.focus();
+    }
+  });
   return h('div.account', btn, menu);
 }
 
@@ -134,7 +183,11 @@ document.querySelector('.top-search').addEventListener('submit', (e) => {
   go(`/search${q ? `?q=${encodeURIComponent(q)}` : ''}`);
 });
 
-onSession((user) => { renderHeader(user); startBell(user); renderVerifyNotice(user); });
+onSession((user) => {
+  renderHeader(user);
+  startBell(user);
+  renderVerifyNotice(user);
+});
 renderHeader(currentUser());
 startBell(currentUser());
 renderVerifyNotice(currentUser());

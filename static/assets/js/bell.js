@@ -20,14 +20,23 @@ export function showCount(n) {
 }
 
 export async function refreshBell() {
-  try { showCount(await unreadCount()); } catch { /* the bell stays as it was */ }
+  try {
+    showCount(await unreadCount());
+  } catch {
+    /* the bell stays as it was */
+  }
 }
 
 /** Starts (user) or stops (null) polling. */
 export function startBell(user) {
   clearInterval(timer);
   timer = null;
-  if (!user) { showCount(0); return; }
+  if (!user) {
+    showCount(0);
+    return;
+  }
   refreshBell();
-  timer = setInterval(() => { if (!document.hidden) refreshBell(); }, 20000);
+  timer = setInterval(() => {
+    if (!document.hidden) refreshBell();
+  }, 20000);
 }

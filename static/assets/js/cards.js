@@ -12,9 +12,20 @@ import { icon } from './icons.js';
 export function art(ev, big) {
   const box = h('div.card-art', { class: `art-${ev.category || 'other'}`, 'aria-hidden': 'true' }, icon(ev.category || 'other', 52));
   if (ev.image_url && /^https?:\/\//.test(ev.image_url)) {
-    const img = h('img', { src: ev.image_url, alt: '', width: big ? 1024 : 640, height: big ? 576 : 360,
-      loading: big ? 'eager' : 'lazy', fetchpriority: big ? 'high' : 'low', decoding: 'async', referrerpolicy: 'no-referrer' });
-    img.addEventListener('error', () => { img.remove(); box.classList.remove('has-img'); });
+    const img = h('img', {
+      src: ev.image_url,
+      alt: '',
+      width: big ? 1024 : 640,
+      height: big ? 576 : 360,
+      loading: big ? 'eager' : 'lazy',
+      fetchpriority: big ? 'high' : 'low',
+      decoding: 'async',
+      referrerpolicy: 'no-referrer',
+    });
+    img.addEventListener('error', () => {
+      img.remove();
+      box.classList.remove('has-img');
+    });
     img.addEventListener('load', () => box.classList.add('has-img'));
     box.append(img);
   }
@@ -28,12 +39,17 @@ export function art(ev, big) {
 /** One search result as a link card. */
 export function eventCard(ev) {
   const venue = ev.venue || {};
-  return h('a.card', { href: `#/events/${ev.id}`, 'data-event-id': ev.id },
+  return h(
+    'a.card',
+    { href: `#/events/${ev.id}`, 'data-event-id': ev.id },
     art(ev),
-    h('div.card-body',
+    h(
+      'div.card-body',
       h('span.card-meta', categoryName(ev.category)),
       h('span.card-title', ev.title),
       h('span.card-meta', [venue.name, venue.city].filter(Boolean).join(' · ')),
       h('span.card-meta', when(ev.starts_at, ev.timezone)),
-      h('span.card-price', ev.status === 'cancelled' ? 'Cancelled' : ev.price_from ? `From ${money(ev.price_from)}` : 'See prices')));
+      h('span.card-price', ev.status === 'cancelled' ? 'Cancelled' : ev.price_from ? `From ${money(ev.price_from)}` : 'See prices'),
+    ),
+  );
 }

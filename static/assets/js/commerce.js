@@ -28,7 +28,11 @@ export async function seatStatus(eventId) {
   if (res.status === 304 && cached) return { doc: cached.doc, changed: false };
   const text = await res.text();
   let doc = null;
-  try { doc = text ? JSON.parse(text) : null; } catch { doc = null; }
+  try {
+    doc = text ? JSON.parse(text) : null;
+  } catch {
+    doc = null;
+  }
   if (!res.ok) throw new ApiError(res.status, doc && typeof doc === 'object' ? doc : null);
   const etag = res.headers.get('etag');
   if (etag) statusCache.set(eventId, { etag, doc });
@@ -43,9 +47,9 @@ export const seatLayout = (url) => get(url, undefined, { auth: false });
  * them: `{id, section, row, number, position, x, y, tier_id, accessible}`.
  */
 export function layoutSeats(layout) {
-  const tiers = (layout && layout.tiers) || [];
+  const tiers = layout?.tiers || [];
   const out = [];
-  for (const r of (layout && layout.rows) || []) {
+  for (const r of layout?.rows || []) {
     for (const [id, number, position, x, y, t, accessible] of r.seats) {
       out.push({ id, section: r.section, row: r.row, number, position, x, y, tier_id: tiers[t] ? tiers[t].id : null, accessible: !!accessible });
     }
@@ -60,7 +64,7 @@ export function layoutSeats(layout) {
  */
 export function seatStates(doc, seats) {
   const out = {};
-  const s = doc && doc.seats;
+  const s = doc?.seats;
   if (!s || typeof s.bits !== 'string') return out;
   const bytes = atob(s.bits);
   const states = s.states || ['available', 'held', 'sold'];
@@ -75,8 +79,8 @@ export function seatStates(doc, seats) {
 export function tierCounts(doc) {
   const tiers = {};
   const tierInfo = {};
-  for (const t of (doc && doc.tiers) || []) {
-    if (!t || !t.tier_id) continue;
+  for (const t of doc?.tiers || []) {
+    if (!t?.tier_id) continue;
     tiers[t.tier_id] = t.available ?? null;
     tierInfo[t.tier_id] = t;
   }
@@ -123,6 +127,9 @@ export async function downloadIcs(id, name) {
   a.download = `${name || id}.ics`;
   document.body.append(a);
   a.click();
-  setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+  setTimeout(() => {
+    URL.revokeObjectURL(a.href);
+    a.remove();
+  }, 1000);
 }
 export const checkIn = (body) => post('/api/tickets/check-in', body);

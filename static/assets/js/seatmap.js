@@ -41,25 +41,37 @@ export class SeatMap {
   build() {
     const xs = this.seats.map((s) => s.x);
     const ys = this.seats.map((s) => s.y);
-    const minX = Math.min(...xs) - 20; const maxX = Math.max(...xs) + 20;
-    const minY = Math.min(...ys) - 45; const maxY = Math.max(...ys) + 20;
+    const minX = Math.min(...xs) - 20;
+    const maxX = Math.max(...xs) + 20;
+    const minY = Math.min(...ys) - 45;
+    const maxY = Math.max(...ys) + 20;
     this.full = { x: minX, y: minY, w: Math.max(60, maxX - minX), h: Math.max(60, maxY - minY) };
     this.view = { ...this.full };
     const svg = h('svg.seatmap', {
-      viewBox: this.box(), role: 'listbox', 'aria-multiselectable': 'true', tabindex: '0',
+      viewBox: this.box(),
+      role: 'listbox',
+      'aria-multiselectable': 'true',
+      tabindex: '0',
       'aria-label': `Seat map, ${this.seats.length} seats. Use the arrow keys to move between seats and Space to pick one.`,
-      preserveAspectRatio: 'xMidYMid meet', style: `aspect-ratio: ${this.full.w} / ${this.full.h}`,
+      preserveAspectRatio: 'xMidYMid meet',
+      style: `aspect-ratio: ${this.full.w} / ${this.full.h}`,
     });
     const stageW = Math.min(this.full.w * 0.5, 400);
     const cx = (Math.min(...xs) + Math.max(...xs)) / 2;
-    svg.append(h('g', { 'aria-hidden': 'true' },
-      h('rect.stage', { x: cx - stageW / 2, y: minY + 5, width: stageW, height: 16, rx: 5 }),
-      h('text.stage-label', { x: cx, y: minY + 16.5, 'text-anchor': 'middle' }, 'STAGE')));
+    svg.append(
+      h(
+        'g',
+        { 'aria-hidden': 'true' },
+        h('rect.stage', { x: cx - stageW / 2, y: minY + 5, width: stageW, height: 16, rx: 5 }),
+        h('text.stage-label', { x: cx, y: minY + 16.5, 'text-anchor': 'middle' }, 'STAGE'),
+      ),
+    );
     // section labels at the top-left of each section
     const secs = new Map();
     for (const s of this.seats) {
       const b = secs.get(s.section) || { x: Infinity, y: Infinity };
-      b.x = Math.min(b.x, s.x); b.y = Math.min(b.y, s.y);
+      b.x = Math.min(b.x, s.x);
+      b.y = Math.min(b.y, s.y);
       secs.set(s.section, b);
     }
     const labels = h('g', { 'aria-hidden': 'true' });
@@ -88,14 +100,24 @@ export class SeatMap {
     this.svg = svg;
     this.tip = h('div.seat-tip', { hidden: true, 'aria-hidden': 'true' });
     const zoom = (f) => this.zoom(f);
-    this.el = h('div.seatmap-wrap', svg, this.tip,
-      h('div.map-tools', h('button', { type: 'button', 'aria-label': 'Zoom in', onclick: () => zoom(0.7) }, '+'),
+    this.el = h(
+      'div.seatmap-wrap',
+      svg,
+      this.tip,
+      h(
+        'div.map-tools',
+        h('button', { type: 'button', 'aria-label': 'Zoom in', onclick: () => zoom(0.7) }, '+'),
         h('button', { type: 'button', 'aria-label': 'Zoom out', onclick: () => zoom(1 / 0.7) }, '−'),
-        h('button', { type: 'button', 'aria-label': 'Show the whole map', onclick: () => this.reset() }, '⤢')));
+        h('button', { type: 'button', 'aria-label': 'Show the whole map', onclick: () => this.reset() }, '⤢'),
+      ),
+    );
     this.wire();
   }
 
-  box() { const v = this.view; return `${v.x} ${v.y} ${v.w} ${v.h}`; }
+  box() {
+    const v = this.view;
+    return `${v.x} ${v.y} ${v.w} ${v.h}`;
+  }
 
   describe(s) {
     const tier = this.tiers.get(s.tier_id);
@@ -107,7 +129,8 @@ export class SeatMap {
     const c = this.els.get(s.id);
     c.setAttribute('aria-label', this.describe(s));
     c.setAttribute('aria-selected', String(this.mine.has(s.id)));
-    if (this.status[s.id] && !this.mine.has(s.id)) c.setAttribute('aria-disabled', 'true'); else c.removeAttribute('aria-disabled');
+    if (this.status[s.id] && !this.mine.has(s.id)) c.setAttribute('aria-disabled', 'true');
+    else c.removeAttribute('aria-disabled');
   }
 
   /** Applies live statuses `{seat_id: "held"|"sold"}`; returns ids of picked seats that were taken meanwhile. */
@@ -127,7 +150,9 @@ export class SeatMap {
     return lost;
   }
 
-  available(id) { return !this.status[id]; }
+  available(id) {
+    return !this.status[id];
+  }
 
   /** Marks the picked seats. */
   setMine(ids) {
@@ -151,11 +176,15 @@ export class SeatMap {
     this.svg.setAttribute('viewBox', this.box());
   }
 
-  reset() { this.view = { ...this.full }; this.svg.setAttribute('viewBox', this.box()); }
+  reset() {
+    this.view = { ...this.full };
+    this.svg.setAttribute('viewBox', this.box());
+  }
 
   toSvg(e) {
     const p = this.svg.createSVGPoint();
-    p.x = e.clientX; p.y = e.clientY;
+    p.x = e.clientX;
+    p.y = e.clientY;
     const m = this.svg.getScreenCTM();
     return m ? p.matrixTransform(m.inverse()) : { x: 0, y: 0 };
   }
@@ -189,12 +218,16 @@ export class SeatMap {
     else if (key === 'End') next = row[row.length - 1];
     else {
       const dir = key === 'ArrowDown' ? 1 : -1;
-      let best = null; let bestScore = Infinity;
+      let best = null;
+      let bestScore = Infinity;
       for (const s of this.seats) {
         const dy = (s.y - cur.y) * dir;
         if (dy <= 0.5) continue;
         const score = dy * 4 + Math.abs(s.x - cur.x);
-        if (score < bestScore) { bestScore = score; best = s; }
+        if (score < bestScore) {
+          bestScore = score;
+          best = s;
+        }
       }
       next = best;
     }
@@ -205,25 +238,44 @@ export class SeatMap {
     const svg = this.svg;
     let drag = null;
     svg.addEventListener('click', (e) => {
-      if (drag && drag.moved) return;
-      const id = e.target && e.target.dataset && e.target.dataset.seat;
+      if (drag?.moved) return;
+      const id = e.target?.dataset?.seat;
       if (!id) return;
       this.setActive(id, false);
       if (this.available(id) || this.mine.has(id)) this.onToggle(id);
     });
     svg.addEventListener('keydown', (e) => {
-      if (['ArrowRight', 'ArrowLeft', 'ArrowUp', 'ArrowDown', 'Home', 'End'].includes(e.key)) { e.preventDefault(); this.move(e.key); }
-      else if ((e.key === ' ' || e.key === 'Enter') && this.active) {
+      if (['ArrowRight', 'ArrowLeft', 'ArrowUp', 'ArrowDown', 'Home', 'End'].includes(e.key)) {
+        e.preventDefault();
+        this.move(e.key);
+      } else if ((e.key === ' ' || e.key === 'Enter') && this.active) {
         e.preventDefault();
         if (this.available(this.active) || this.mine.has(this.active)) this.onToggle(this.active);
-      } else if (e.key === '+' || e.key === '=') { e.preventDefault(); this.zoom(0.7); }
-      else if (e.key === '-') { e.preventDefault(); this.zoom(1 / 0.7); }
+      } else if (e.key === '+' || e.key === '=') {
+        e.preventDefault();
+        this.zoom(0.7);
+      } else if (e.key === '-') {
+        e.preventDefault();
+        this.zoom(1 / 0.7);
+      }
     });
-    svg.addEventListener('focus', () => { if (!this.active) this.setActive((this.seats.find((s) => this.available(s.id)) || this.seats[0]).id, true); });
-    svg.addEventListener('wheel', (e) => { e.preventDefault(); const p = this.toSvg(e); this.zoom(e.deltaY > 0 ? 1.15 : 1 / 1.15, p.x, p.y); }, { passive: false });
-    svg.addEventListener('pointerdown', (e) => { drag = { x: e.clientX, y: e.clientY, v: { ...this.view }, moved: false }; });
+    svg.addEventListener('focus', () => {
+      if (!this.active) this.setActive((this.seats.find((s) => this.available(s.id)) || this.seats[0]).id, true);
+    });
+    svg.addEventListener(
+      'wheel',
+      (e) => {
+        e.preventDefault();
+        const p = this.toSvg(e);
+        this.zoom(e.deltaY > 0 ? 1.15 : 1 / 1.15, p.x, p.y);
+      },
+      { passive: false },
+    );
+    svg.addEventListener('pointerdown', (e) => {
+      drag = { x: e.clientX, y: e.clientY, v: { ...this.view }, moved: false };
+    });
     svg.addEventListener('pointermove', (e) => {
-      const id = e.target && e.target.dataset && e.target.dataset.seat;
+      const id = e.target?.dataset?.seat;
       if (id && !drag) {
         const r = this.el.getBoundingClientRect();
         this.tip.textContent = this.describe(this.byId.get(id));
@@ -232,15 +284,23 @@ export class SeatMap {
         this.tip.hidden = false;
       } else this.tip.hidden = true;
       if (!drag) return;
-      const dx = e.clientX - drag.x; const dy = e.clientY - drag.y;
+      const dx = e.clientX - drag.x;
+      const dy = e.clientY - drag.y;
       if (Math.abs(dx) + Math.abs(dy) > 4) drag.moved = true;
       if (!drag.moved) return;
       const scale = this.view.w / svg.getBoundingClientRect().width;
       this.view = { ...drag.v, x: drag.v.x - dx * scale, y: drag.v.y - dy * scale };
       svg.setAttribute('viewBox', this.box());
     });
-    const end = () => { setTimeout(() => { drag = null; }, 0); };
+    const end = () => {
+      setTimeout(() => {
+        drag = null;
+      }, 0);
+    };
     svg.addEventListener('pointerup', end);
-    svg.addEventListener('pointerleave', () => { this.tip.hidden = true; end(); });
+    svg.addEventListener('pointerleave', () => {
+      this.tip.hidden = true;
+      end();
+    });
   }
 }

@@ -5,9 +5,7 @@ import { icon } from './icons.js';
 /** `h('a.btn.primary', {href}, 'text', child, ...)` → element. */
 export function h(tag, attrs, ...children) {
   const [name, ...classes] = tag.split('.');
-  const el = name === 'svg' || SVG_TAGS.has(name)
-    ? document.createElementNS('http://www.w3.org/2000/svg', name)
-    : document.createElement(name || 'div');
+  const el = name === 'svg' || SVG_TAGS.has(name) ? document.createElementNS('http://www.w3.org/2000/svg', name) : document.createElement(name || 'div');
   if (classes.length) el.setAttribute('class', classes.join(' '));
   if (attrs !== undefined && attrs !== null && attrs !== false && (typeof attrs !== 'object' || attrs instanceof Node || Array.isArray(attrs))) {
     children.unshift(attrs);
@@ -19,8 +17,10 @@ export function h(tag, attrs, ...children) {
     else if (k === 'class') el.setAttribute('class', [el.getAttribute('class'), v].filter(Boolean).join(' '));
     else if (k === 'dataset') Object.assign(el.dataset, v);
     else if (k === 'value' && 'value' in el) el.value = v;
-    else if (k === 'checked' || k === 'selected' || k === 'disabled') { el[k] = !!v; if (v) el.setAttribute(k, ''); }
-    else el.setAttribute(k, v === true ? '' : String(v));
+    else if (k === 'checked' || k === 'selected' || k === 'disabled') {
+      el[k] = !!v;
+      if (v) el.setAttribute(k, '');
+    } else el.setAttribute(k, v === true ? '' : String(v));
   }
   append(el, children);
   return el;
@@ -36,20 +36,33 @@ function append(el, children) {
 }
 
 /** Replaces the children of `el`. */
-export function mount(el, ...children) { el.replaceChildren(); append(el, children); return el; }
+export function mount(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
 
 // ---- formatting -----------------------------------------------------------
 
 /** `{amount_minor, currency}` or (minor, currency) → "£45.00". */
 export function money(amount, currency) {
-  if (amount && typeof amount === 'object') { currency = amount.currency; amount = amount.amount_minor; }
+  if (amount && typeof amount === 'object') {
+    currency = amount.currency;
+    amount = amount.amount_minor;
+  }
   if (amount === null || amount === undefined) return '';
   const cur = currency || 'USD';
   let digits = 2;
-  try { digits = new Intl.NumberFormat('en', { style: 'currency', currency: cur }).resolvedOptions().maximumFractionDigits; } catch { /* unknown code */ }
+  try {
+    digits = new Intl.NumberFormat('en', { style: 'currency', currency: cur }).resolvedOptions().maximumFractionDigits;
+  } catch {
+    /* unknown code */
+  }
   try {
     return new Intl.NumberFormat(undefined, { style: 'currency', currency: cur }).format(amount / 10 ** digits);
-  } catch { return `${(amount / 100).toFixed(2)} ${cur}`; }
+  } catch {
+    return `${(amount / 100).toFixed(2)} ${cur}`;
+  }
 }
 
 /** Date and time of `iso` as seen in `timeZone` (the venue's), e.g. "Sat 4 Jul 2026, 20:00 EDT". */
@@ -59,7 +72,9 @@ export function when(iso, timeZone, opts = {}) {
   const base = opts.dateOnly
     ? { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' }
     : { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' };
-  try { return new Intl.DateTimeFormat(undefined, { ...base, timeZone: timeZone || undefined }).format(d); } catch {
+  try {
+    return new Intl.DateTimeFormat(undefined, { ...base, timeZone: timeZone || undefined }).format(d);
+  } catch {
     return new Intl.DateTimeFormat(undefined, base).format(d);
   }
 }
@@ -67,7 +82,13 @@ export function when(iso, timeZone, opts = {}) {
 /** Parts for a date badge: {month:"JUL", day:"4"} in the venue zone. */
 export function dateBadge(iso, timeZone) {
   const d = new Date(iso);
-  const f = (o) => { try { return new Intl.DateTimeFormat('en', { ...o, timeZone }).format(d); } catch { return new Intl.DateTimeFormat('en', o).format(d); } };
+  const f = (o) => {
+    try {
+      return new Intl.DateTimeFormat('en', { ...o, timeZone }).format(d);
+    } catch {
+      return new Intl.DateTimeFormat('en', o).format(d);
+    }
+  };
   return { month: f({ month: 'short' }).toUpperCase(), day: f({ day: 'numeric' }), weekday: f({ weekday: 'short' }) };
 }
 
@@ -82,8 +103,14 @@ export function relative(iso) {
 }
 
 export const CATEGORIES = [
-  ['concert', 'Concerts'], ['live_music', 'Live music'], ['sports', 'Sports'], ['film', 'Film'],
-  ['theatre', 'Theatre'], ['comedy', 'Comedy'], ['festival', 'Festivals'], ['other', 'More'],
+  ['concert', 'Concerts'],
+  ['live_music', 'Live music'],
+  ['sports', 'Sports'],
+  ['film', 'Film'],
+  ['theatre', 'Theatre'],
+  ['comedy', 'Comedy'],
+  ['festival', 'Festivals'],
+  ['other', 'More'],
 ];
 export const categoryName = (c) => (CATEGORIES.find((x) => x[0] === c) || [c, c || 'Event'])[1];
 
@@ -101,10 +128,22 @@ export function toast(message, kind = 'info') {
 
 /** An inline error box for `err` (ApiError or any Error). */
 export function errorBox(err, retry) {
-  return h('div.alert.error', { role: 'alert' },
-    h('strong', err && err.status === 0 ? 'Connection problem' : err && (err.status === 422 || err.status === 400) ? 'Please check the details' : err && err.status === 409 ? 'That did not work' : 'Something went wrong'),
-    h('p', (err && err.message) || String(err)),
-    retry ? h('button.btn.small', { type: 'button', onclick: retry }, 'Try again') : null);
+  return h(
+    'div.alert.error',
+    { role: 'alert' },
+    h(
+      'strong',
+      err && err.status === 0
+        ? 'Connection problem'
+        : err && (err.status === 422 || err.status === 400)
+          ? 'Please check the details'
+          : err && err.status === 409
+            ? 'That did not work'
+            : 'Something went wrong',
+    ),
+    h('p', err?.message || String(err)),
+    retry ? h('button.btn.small', { type: 'button', onclick: retry }, 'Try again') : null,
+  );
 }
 
 export function loading(label = 'Loading…') {
@@ -120,13 +159,16 @@ export function empty(title, text, action) {
  * last path segment) and a summary at the top. Returns true if any field matched.
  */
 export function showFormError(form, err) {
-  form.querySelectorAll('.field-error').forEach((e) => e.remove());
-  form.querySelectorAll('[aria-invalid]').forEach((e) => e.removeAttribute('aria-invalid'));
+  for (const e of form.querySelectorAll('.field-error')) e.remove();
+  for (const e of form.querySelectorAll('[aria-invalid]')) e.removeAttribute('aria-invalid');
   let box = form.querySelector('.form-alert');
-  if (!box) { box = h('div.form-alert'); form.prepend(box); }
+  if (!box) {
+    box = h('div.form-alert');
+    form.prepend(box);
+  }
   mount(box, err ? errorBox(err) : null);
   let matched = false;
-  for (const [field, msg] of Object.entries((err && err.fields) || {})) {
+  for (const [field, msg] of Object.entries(err?.fields || {})) {
     const input = form.querySelector(`[name="${CSS.escape(field)}"]`) || form.querySelector(`[name="${CSS.escape(field.split('/').pop())}"]`);
     if (input) {
       matched = true;
@@ -143,10 +185,16 @@ export function showFormError(form, err) {
 /** A labelled form input. */
 export function field(label, attrs = {}, hint) {
   const id = attrs.id || `f-${attrs.name}-${Math.random().toString(36).slice(2, 7)}`;
-  const input = attrs.tag === 'select'
-    ? h('select', { ...attrs, tag: null, options: null, id }, (attrs.options || []).map(([v, t]) => h('option', { value: v, selected: String(attrs.value) === String(v) }, t)))
-    : attrs.tag === 'textarea' ? h('textarea', { ...attrs, tag: null, id })
-      : h('input', { type: 'text', ...attrs, id });
+  const input =
+    attrs.tag === 'select'
+      ? h(
+          'select',
+          { ...attrs, tag: null, options: null, id },
+          (attrs.options || []).map(([v, t]) => h('option', { value: v, selected: String(attrs.value) === String(v) }, t)),
+        )
+      : attrs.tag === 'textarea'
+        ? h('textarea', { ...attrs, tag: null, id })
+        : h('input', { type: 'text', ...attrs, id });
   if (hint) input.setAttribute('aria-describedby', `${id}-hint`);
   return h('div.field', h('label.label', { for: id }, label), input, hint ? h('small.hint', { id: `${id}-hint` }, hint) : null);
 }
@@ -157,14 +205,18 @@ export async function busy(button, fn, text) {
   button.disabled = true;
   button.setAttribute('aria-busy', 'true');
   if (text) button.textContent = text;
-  try { return await fn(); } finally {
+  try {
+    return await fn();
+  } finally {
     button.disabled = false;
     button.removeAttribute('aria-busy');
     button.textContent = old;
   }
 }
 
-export function setTitle(t) { document.title = t ? `${t} — Boxoffice` : 'Boxoffice — tickets for concerts, sports, films and more'; }
+export function setTitle(t) {
+  document.title = t ? `${t} — Boxoffice` : 'Boxoffice — tickets for concerts, sports, films and more';
+}
 
 export function qs(params) {
   const u = new URLSearchParams();

@@ -18,21 +18,27 @@ function minutes(seconds) {
  */
 export function resendButton(status, label = 'Send again') {
   const btn = h('button.btn.small', { type: 'button' }, label);
-  btn.addEventListener('click', () => busy(btn, async () => {
-    try {
-      const r = await post('/api/auth/email/verify/resend');
-      mount(status, r.detail);
-    } catch (err) {
-      if (err.status === 429) {
-        mount(status, `You asked for several links in a short time. ${err.retryAfter ? `Try again in ${minutes(err.retryAfter)}.` : 'Try again later.'}`);
-      } else if (err.status === 409 && err.type === '/problems/email-already-verified') {
-        mount(status, 'Your e-mail address is already confirmed.');
-        await syncSession();
-      } else {
-        mount(status, err.message);
-      }
-    }
-  }, 'Sending…'));
+  btn.addEventListener('click', () =>
+    busy(
+      btn,
+      async () => {
+        try {
+          const r = await post('/api/auth/email/verify/resend');
+          mount(status, r.detail);
+        } catch (err) {
+          if (err.status === 429) {
+            mount(status, `You asked for several links in a short time. ${err.retryAfter ? `Try again in ${minutes(err.retryAfter)}.` : 'Try again later.'}`);
+          } else if (err.status === 409 && err.type === '/problems/email-already-verified') {
+            mount(status, 'Your e-mail address is already confirmed.');
+            await syncSession();
+          } else {
+            mount(status, err.message);
+          }
+        }
+      },
+      'Sending…',
+    ),
+  );
   return btn;
 }
 
@@ -43,14 +49,25 @@ export function resendButton(status, label = 'Send again') {
 export function renderVerifyNotice(user) {
   const slot = document.getElementById('verify-notice');
   if (!slot) return;
-  if (!user || user.email_verified !== false || location.hash.startsWith('#/verify-email/')) { slot.replaceChildren(); return; }
+  if (user?.email_verified !== false || location.hash.startsWith('#/verify-email/')) {
+    slot.replaceChildren();
+    return;
+  }
   if (slot.dataset.for === user.email && slot.firstChild) return;
   slot.dataset.for = user.email;
   const status = h('p', { id: 'verify-status', role: 'status' });
-  mount(slot, h('section.alert.warn.verify-notice', { 'aria-labelledby': 'verify-title' },
-    h('div.verify-inner',
-      h('strong', { id: 'verify-title' }, 'Confirm your e-mail address'),
-      h('p', `We sent a link to ${user.email}. Open it to confirm the address. You can buy tickets meanwhile.`),
-      resendButton(status),
-      status)));
+  mount(
+    slot,
+    h(
+      'section.alert.warn.verify-notice',
+      { 'aria-labelledby': 'verify-title' },
+      h(
+        'div.verify-inner',
+        h('strong', { id: 'verify-title' }, 'Confirm your e-mail address'),
+        h('p', `We sent a link to ${user.email}. Open it to confirm the address. You can buy tickets meanwhile.`),
+        resendButton(status),
+        status,
+      ),
+    ),
+  );
 }

@@ -18,6 +18,9 @@
 //! and ends the host with SIGTERM, then SIGKILL after 5 s, so Spin's
 //! `spin trigger http` child never outlives the test.
 
+// libc: kill(2) of a host's process group, geteuid(2) (workspace lint unsafe_code)
+#![allow(unsafe_code)]
+
 pub mod redis_server;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -6,6 +6,9 @@
 //! directory (for read-only SQLite reads), and the host's request log sent
 //! to a file instead of the terminal.
 
+// libc: dup/dup2 of stderr, sysconf(_SC_CLK_TCK), kill(2) of a process group (workspace lint unsafe_code)
+#![allow(unsafe_code)]
+
 use e2e::catalog::{Api, Remote};
 use crate::stats::Samples;
 use crate::opts::Opts;

@@ -9,14 +9,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let opts = match Opts::parse(&args, |k| std::env::var(k).ok()) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
+    // `--help` prints and exits 0; a bad flag or BENCH_* value exits 2
+    let opts = Opts::from_args(std::env::args_os()).unwrap_or_else(|e| e.exit());
     let spin = apphost::spin_bin();
     let (hosts, note) = match opts.hosts(spin.is_some()) {
         Ok(h) => h,

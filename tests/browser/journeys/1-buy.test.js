@@ -27,7 +27,7 @@ test('a new buyer finds an event, picks two seats, pays and gets tickets and a n
     assert.ok(stored && !stored.includes('refresh'), stored);
     const jar = await page.context().cookies();
     const rc = jar.find((c) => c.name === 'boxoffice_refresh');
-    assert.ok(rc && rc.httpOnly && rc.secure && rc.sameSite === 'Strict' && rc.path === '/api/auth', JSON.stringify(jar));
+    assert.ok(rc?.httpOnly && rc.secure && rc.sameSite === 'Strict' && rc.path === '/api/auth', JSON.stringify(jar));
     // an expired access token is renewed through that cookie
     await page.evaluate(() => {
       const s = JSON.parse(localStorage.getItem('boxoffice.session'));
@@ -73,11 +73,24 @@ test('a new buyer finds an event, picks two seats, pays and gets tickets and a n
     await shot('tickets');
 
     // notification: the bell shows an unread count, the list has the message
-    await page.waitForFunction(() => { const b = document.getElementById('bell-count'); return b && !b.hidden && Number(b.textContent) > 0; }, null, { timeout: 30000, polling: 1000 })
-      .catch(async () => { await page.reload(); await page.locator('#bell-count:not([hidden])').waitFor({ timeout: 15000 }); });
+    await page
+      .waitForFunction(
+        () => {
+          const b = document.getElementById('bell-count');
+          return b && !b.hidden && Number(b.textContent) > 0;
+        },
+        null,
+        { timeout: 30000, polling: 1000 },
+      )
+      .catch(async () => {
+        await page.reload();
+        await page.locator('#bell-count:not([hidden])').waitFor({ timeout: 15000 });
+      });
     await page.locator('#bell').click();
     await page.locator('#notifications .note').first().waitFor();
     await shot('notifications');
     assert.deepEqual(errors, []);
-  } finally { await close(); }
+  } finally {
+    await close();
+  }
 });

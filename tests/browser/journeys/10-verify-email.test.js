@@ -67,5 +67,7 @@ test('a new account confirms its e-mail address from the link it was sent', asyn
     assert.equal(await notice.count(), 0);
     await shot('profile');
     assert.deepEqual(errors, []);
-  } finally { await close(); }
+  } finally {
+    await close();
+  }
 });

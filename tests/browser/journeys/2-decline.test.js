@@ -23,5 +23,7 @@ test('a declined card shows a readable refusal and a retry with the success card
     await page.locator('#see-tickets').click();
     await page.locator('.ticket').nth(1).waitFor({ timeout: 20000 });
     assert.deepEqual(errors, []);
-  } finally { await close(); }
+  } finally {
+    await close();
+  }
 });

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { open, uniq, userWithRole, signIn, localIn, call, BASE } from './lib.js';
 
 let org;
-before(async () => { org = await userWithRole('organizer'); });
+before(async () => {
+  org = await userWithRole('organizer');
+});
 
 test('an organizer creates a seated event with tiers, publishes it, and buyers find it', async () => {
   const title = `Organizer Opera ${uniq()}`;
@@ -50,5 +52,7 @@ test('an organizer creates a seated event with tiers, publishes it, and buyers f
     assert.doesNotMatch(await page.locator('main').innerText(), /15 minutes/);
     await shot('cancelled');
     assert.deepEqual(errors, []);
-  } finally { await close(); }
+  } finally {
+    await close();
+  }
 });

@@ -16,11 +16,19 @@ before(async () => {
   const buyer = await userWithRole('customer', 'doorbuyer');
   const t = buyer.tokens.access_token;
   const hold = await call('POST', '/api/holds', { event_id: event.id, tier_id: event.tiers[0].id, quantity: 1 }, t, { 'idempotency-key': uniq() });
-  const booking = await call('POST', '/api/bookings', { hold_id: hold.id, buyer: { name: 'Door Buyer', email: buyer.email, phone: '+14155550100' }, attendees: [{ name: 'Door Buyer' }] }, t, { 'idempotency-key': uniq() });
-  await call('POST', `/api/payments/${booking.id}/pay`, { method: 'card', card: { number: SUCCESS_CARD, exp_month: 12, exp_year: 2034, cvc: '123' } }, t, { 'idempotency-key': uniq() });
+  const booking = await call(
+    'POST',
+    '/api/bookings',
+    { hold_id: hold.id, buyer: { name: 'Door Buyer', email: buyer.email, phone: '+14155550100' }, attendees: [{ name: 'Door Buyer' }] },
+    t,
+    { 'idempotency-key': uniq() },
+  );
+  await call('POST', `/api/payments/${booking.id}/pay`, { method: 'card', card: { number: SUCCESS_CARD, exp_month: 12, exp_year: 2034, cvc: '123' } }, t, {
+    'idempotency-key': uniq(),
+  });
   for (let i = 0; i < 40 && !code; i++) {
     const list = await call('GET', `/api/tickets?booking_id=${booking.id}`, undefined, t);
-    code = list.items[0] && list.items[0].code;
+    code = list.items[0]?.code;
     if (!code) await new Promise((r) => setTimeout(r, 500));
   }
   assert.ok(code, 'the paid booking got a ticket');
@@ -48,5 +56,7 @@ test('staff admits a ticket once and the second scan says already checked in', a
     await page.locator('.verdict.refused').waitFor();
     await shot('refused');
     assert.deepEqual(errors, []);
-  } finally { await close(); }
+  } finally {
+    await close();
+  }
 });

@@ -23,7 +23,7 @@ test('a hold that runs out ends the checkout with a clear expired message and fr
     await page.getByRole('button', { name: 'Find best available' }).click();
     await page.locator('#details-form').waitFor();
     const left = await page.locator('#countdown').innerText();
-    assert.match(left, /^00:0[5-8]$/, 'the countdown starts from the server\'s expires_at');
+    assert.match(left, /^00:0[5-8]$/, "the countdown starts from the server's expires_at");
     await fillDetails(page, 'Slow Buyer');
     await page.locator('[data-outcome="expired"]').waitFor({ timeout: 20000 });
     assert.equal(await page.locator('#pay').count(), 0);
@@ -31,7 +31,12 @@ test('a hold that runs out ends the checkout with a clear expired message and fr
     // the seats are for sale again
     await page.getByRole('link', { name: 'Back to the event' }).click();
     await page.locator('svg.seatmap .seat').first().waitFor();
-    await page.waitForFunction(() => document.querySelectorAll('svg.seatmap .seat.held, svg.seatmap .seat.sold').length === 0, null, { timeout: 15000, polling: 500 });
+    await page.waitForFunction(() => document.querySelectorAll('svg.seatmap .seat.held, svg.seatmap .seat.sold').length === 0, null, {
+      timeout: 15000,
+      polling: 500,
+    });
     assert.deepEqual(errors, []);
-  } finally { await close(); }
+  } finally {
+    await close();
+  }
 });

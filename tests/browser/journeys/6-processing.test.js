@@ -23,5 +23,7 @@ test('a processing payment is shown as confirming, then as paid once the provide
     await page.locator('[data-outcome="paid"]').waitFor({ timeout: 30000 });
     await shot('paid-after-processing');
     assert.deepEqual(errors, []);
-  } finally { await close(); }
+  } finally {
+    await close();
+  }
 });

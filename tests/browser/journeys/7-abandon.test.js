@@ -38,5 +38,7 @@ test('cancelling on the payment step cancels the booking, frees the seats and ch
     assert.equal(after.totals.held, 0, 'the seats are free at once');
     assert.equal(after.totals.sold, 0);
     assert.deepEqual(errors, []);
-  } finally { await close(); }
+  } finally {
+    await close();
+  }
 });

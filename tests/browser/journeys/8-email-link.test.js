@@ -12,7 +12,12 @@ before(async () => {
   ({ event, buyer } = await eventAndBuyer('Mail Link Matinee', 'phone'));
   const token = buyer.tokens.access_token;
   const hold = await call('POST', '/api/holds', { event_id: event.id, tier_id: event.tiers[0].id, quantity: 1 }, token);
-  const booking = await call('POST', '/api/bookings', { hold_id: hold.id, buyer: { name: 'Phone Reader', email: buyer.email, phone: '+14155550100' }, attendees: [{ name: 'Phone Reader' }] }, token);
+  const booking = await call(
+    'POST',
+    '/api/bookings',
+    { hold_id: hold.id, buyer: { name: 'Phone Reader', email: buyer.email, phone: '+14155550100' }, attendees: [{ name: 'Phone Reader' }] },
+    token,
+  );
   await call('POST', `/api/payments/${booking.id}/pay`, { method: 'card', card: { number: SUCCESS_CARD, exp_month: 12, exp_year: 2034, cvc: '123' } }, token);
   for (let i = 0; i < 50 && !ticketId; i++) {
     const mine = await call('GET', `/api/tickets?booking_id=${booking.id}`, undefined, token);
@@ -35,5 +40,7 @@ test('a signed-out visitor following the ticket link signs in and lands on that 
     assert.match(await page.locator('main').innerText(), /Mail Link Matinee/);
     await shot('the-ticket');
     assert.deepEqual(errors, []);
-  } finally { await close(); }
+  } finally {
+    await close();
+  }
 });

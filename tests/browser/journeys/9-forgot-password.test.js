@@ -32,5 +32,7 @@ test('a buyer who forgot the password gets a link by e-mail, sets a new one and 
     assert.ok(!(await page.evaluate(() => location.hash)).startsWith('#/login'), 'signed in with the new password');
     await shot('signed-in');
     assert.deepEqual(errors, []);
-  } finally { await close(); }
+  } finally {
+    await close();
+  }
 });

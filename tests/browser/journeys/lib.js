@@ -26,19 +26,33 @@ export const uniq = () => `${Date.now().toString(36)}${Math.random().toString(36
 export async function call(method, path, body, token, headers = {}) {
   const res = await fetch(new URL(path, BASE), {
     method,
-    headers: { accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    headers: {
+      accept: 'application/json',
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
   let data = null;
-  try { data = text ? JSON.parse(text) : null; } catch { data = text; }
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status}: ${typeof data === 'object' && data ? (data.detail || data.title) + (data.errors ? ` ${JSON.stringify(data.errors)}` : '') : text}`);
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = text;
+  }
+  if (!res.ok)
+    throw new Error(
+      `${method} ${path} → ${res.status}: ${typeof data === 'object' && data ? (data.detail || data.title) + (data.errors ? ` ${JSON.stringify(data.errors)}` : '') : text}`,
+    );
   return data;
 }
 
 /** Registers (or, when taken, logs in) `email`; returns the token response. */
 export async function account(email, password = PASSWORD) {
-  try { return await call('POST', '/api/auth/register', { email, password }); } catch (e) {
+  try {
+    return await call('POST', '/api/auth/register', { email, password });
+  } catch (e) {
     if (!/409/.test(e.message)) throw e;
     return call('POST', '/api/auth/login', { email, password });
   }
@@ -73,18 +87,37 @@ export function localIn(days, hour = 20) {
 
 /** Creates and publishes a small seated event (2 sections × 4 rows × 10 seats) plus a GA tier; returns the event detail. */
 export async function seatedEvent(token, title) {
-  const venue = await call('POST', '/api/venues', {
-    name: `Browser Hall ${uniq()}`, city: 'Lisbon', country: 'PT', timezone: 'Europe/Lisbon', address: 'Rua Augusta 1',
-    seat_map: { sections: ['A', 'B'].map((code) => ({ code, name: `Section ${code}`, rows: ['1', '2', '3', '4'].map((label) => ({ label, count: 10 })) })) },
-  }, token);
-  const ev = await call('POST', '/api/events', {
-    title, category: 'concert', venue_id: venue.id, starts_at: localIn(20), ends_at: localIn(20, 23), performers: ['The Headless Chromes'],
-    description: 'A journey through the whole checkout, played by a robot.',
-    tiers: [
-      { name: 'Front', price_minor: 6500, currency: 'EUR', kind: 'seated', sections: ['A'] },
-      { name: 'Back', price_minor: 3500, currency: 'EUR', kind: 'seated', sections: ['B'] },
-    ],
-  }, token);
+  const venue = await call(
+    'POST',
+    '/api/venues',
+    {
+      name: `Browser Hall ${uniq()}`,
+      city: 'Lisbon',
+      country: 'PT',
+      timezone: 'Europe/Lisbon',
+      address: 'Rua Augusta 1',
+      seat_map: { sections: ['A', 'B'].map((code) => ({ code, name: `Section ${code}`, rows: ['1', '2', '3', '4'].map((label) => ({ label, count: 10 })) })) },
+    },
+    token,
+  );
+  const ev = await call(
+    'POST',
+    '/api/events',
+    {
+      title,
+      category: 'concert',
+      venue_id: venue.id,
+      starts_at: localIn(20),
+      ends_at: localIn(20, 23),
+      performers: ['The Headless Chromes'],
+      description: 'A journey through the whole checkout, played by a robot.',
+      tiers: [
+        { name: 'Front', price_minor: 6500, currency: 'EUR', kind: 'seated', sections: ['A'] },
+        { name: 'Back', price_minor: 3500, currency: 'EUR', kind: 'seated', sections: ['B'] },
+      ],
+    },
+    token,
+  );
   await call('POST', `/api/events/${ev.id}/publish`, {}, token);
   return ev;
 }
@@ -104,7 +137,11 @@ export async function open(journey, path = '#/') {
     await page.screenshot({ path: join(SHOTS, `${journey}-${String(n).padStart(2, '0')}-${name}.png`), fullPage: true });
   };
   const close = async () => {
-    try { await shot('last'); } catch { /* the page is gone: nothing to show */ }
+    try {
+      await shot('last');
+    } catch {
+      /* the page is gone: nothing to show */
+    }
     await closeBrowser();
   };
   await page.goto(`${BASE}/${path}`);

@@ -24,24 +24,55 @@ export async function render(main, [id]) {
 
   main.replaceChildren();
   const address = [venue.address, venue.city, venue.region, venue.postal_code, venue.country].filter(Boolean).join(', ');
-  main.append(h('section.event-hero',
-    art(ev, true),
-    h('div.panel.event-facts',
-      h('span.pill', categoryName(ev.category)),
-      h('h1', ev.title),
-      ev.performers && ev.performers.length ? h('p.muted', ev.performers.join(' · ')) : null,
-      h('div.fact', h('span.ico', icon('calendar', 24)), h('div',
-        h('strong', { id: 'event-when' }, ev.time_tba ? `${when(ev.starts_at, ev.timezone, { dateOnly: true })} · time to be announced` : when(ev.starts_at, ev.timezone)),
-        h('div.muted', `Local time at the venue (${ev.timezone})`))),
-      h('div.fact', h('span.ico', icon('pin', 24)), h('div', h('strong', venue.name || ''), h('div.muted', address))),
-      ev.price_from ? h('div.fact', h('span.ico', icon('ticket', 24)), h('div', h('strong', `From ${money(ev.price_from)}`), h('div.muted', `Up to ${limit} tickets per order`))) : null)));
+  main.append(
+    h(
+      'section.event-hero',
+      art(ev, true),
+      h(
+        'div.panel.event-facts',
+        h('span.pill', categoryName(ev.category)),
+        h('h1', ev.title),
+        ev.performers?.length ? h('p.muted', ev.performers.join(' · ')) : null,
+        h(
+          'div.fact',
+          h('span.ico', icon('calendar', 24)),
+          h(
+            'div',
+            h(
+              'strong',
+              { id: 'event-when' },
+              ev.time_tba ? `${when(ev.starts_at, ev.timezone, { dateOnly: true })} · time to be announced` : when(ev.starts_at, ev.timezone),
+            ),
+            h('div.muted', `Local time at the venue (${ev.timezone})`),
+          ),
+        ),
+        h('div.fact', h('span.ico', icon('pin', 24)), h('div', h('strong', venue.name || ''), h('div.muted', address))),
+        ev.price_from
+          ? h(
+              'div.fact',
+              h('span.ico', icon('ticket', 24)),
+              h('div', h('strong', `From ${money(ev.price_from)}`), h('div.muted', `Up to ${limit} tickets per order`)),
+            )
+          : null,
+      ),
+    ),
+  );
 
-  if (offSale) main.append(h(`div.alert.${offSale.tone}`, { id: 'sale-state', role: offSale.tone === 'error' ? 'alert' : 'status' }, h('strong', offSale.title), h('p', offSale.text)));
+  if (offSale)
+    main.append(
+      h(
+        `div.alert.${offSale.tone}`,
+        { id: 'sale-state', role: offSale.tone === 'error' ? 'alert' : 'status' },
+        h('strong', offSale.title),
+        h('p', offSale.text),
+      ),
+    );
 
   const left = h('div.stack');
   const box = h('aside.panel.buy-box', { 'aria-label': 'Your tickets' });
   main.append(h('div.event-grid', left, box));
-  if (ev.description) main.append(h('section.panel', { style: 'margin-top:1.5rem' }, h('h2', 'About'), ...ev.description.split(/\n{2,}/).map((p) => h('p', p))));
+  if (ev.description)
+    main.append(h('section.panel', { style: 'margin-top:1.5rem' }, h('h2', 'About'), ...ev.description.split(/\n{2,}/).map((p) => h('p', p))));
 
   // ---- state ----
   let picked = [];
@@ -52,37 +83,84 @@ export async function render(main, [id]) {
 
   const tierList = h('ul.tiers');
   function drawTiers() {
-    mount(tierList, [...tiers.values()].map((t) => {
-      const left = remaining[t.id];
-      return h('li.tier', h('span.swatch', { style: `background:${t.color}`, 'aria-hidden': 'true' }),
-        h('span.name', t.name, h('div.left', t.kind === 'general_admission' ? 'General admission' : 'Reserved seating',
-          typeof left === 'number' ? ` · ${left ? `${left} left` : 'sold out'}` : '')),
-        h('strong', money(t.price_minor, t.currency)));
-    }));
+    mount(
+      tierList,
+      [...tiers.values()].map((t) => {
+        const left = remaining[t.id];
+        return h(
+          'li.tier',
+          h('span.swatch', { style: `background:${t.color}`, 'aria-hidden': 'true' }),
+          h(
+            'span.name',
+            t.name,
+            h(
+              'div.left',
+              t.kind === 'general_admission' ? 'General admission' : 'Reserved seating',
+              typeof left === 'number' ? ` · ${left ? `${left} left` : 'sold out'}` : '',
+            ),
+          ),
+          h('strong', money(t.price_minor, t.currency)),
+        );
+      }),
+    );
   }
   drawTiers();
 
   // best available / GA quantity
-  const tierSel = h('select', { name: 'tier', id: 'best-tier' }, [...tiers.values()].map((t) => h('option', { value: t.id }, `${t.name} — ${money(t.price_minor, t.currency)}`)));
-  const qty = h('select', { name: 'quantity', id: 'best-qty' }, Array.from({ length: limit }, (_, i) => h('option', { value: i + 1, selected: i === 1 }, String(i + 1))));
+  const tierSel = h(
+    'select',
+    { name: 'tier', id: 'best-tier' },
+    [...tiers.values()].map((t) => h('option', { value: t.id }, `${t.name} — ${money(t.price_minor, t.currency)}`)),
+  );
+  const qty = h(
+    'select',
+    { name: 'quantity', id: 'best-qty' },
+    Array.from({ length: limit }, (_, i) => h('option', { value: i + 1, selected: i === 1 }, String(i + 1))),
+  );
   const bestBtn = h('button.btn.primary.block', { type: 'submit', disabled: !onSale || !tiers.size }, seated ? 'Find best available' : 'Get tickets');
-  const bestForm = h('form.stack', { 'aria-label': 'Best available', onsubmit: (e) => { e.preventDefault(); busy(bestBtn, () => hold(() => holdBest(ev.id, tierSel.value, Number(qty.value))), 'Holding…'); } },
-    h('div.buy-fields',
+  const bestForm = h(
+    'form.stack',
+    {
+      'aria-label': 'Best available',
+      onsubmit: (e) => {
+        e.preventDefault();
+        busy(bestBtn, () => hold(() => holdBest(ev.id, tierSel.value, Number(qty.value))), 'Holding…');
+      },
+    },
+    h(
+      'div.buy-fields',
       h('label.field', { for: 'best-tier' }, h('span.label', 'Ticket type'), tierSel),
-      h('label.field', { for: 'best-qty' }, h('span.label', 'Quantity'), qty)),
-    bestBtn);
+      h('label.field', { for: 'best-qty' }, h('span.label', 'Quantity'), qty),
+    ),
+    bestBtn,
+  );
 
   const selList = h('ul.selection', { 'aria-label': 'Picked seats' });
   const total = h('div.total');
-  const pickBtn = h('button.btn.primary.block.big', { type: 'button', id: 'checkout-seats', disabled: true, onclick: () => busy(pickBtn, () => hold(() => holdSeats(ev.id, picked)), 'Holding your seats…') }, 'Continue to checkout');
+  const pickBtn = h(
+    'button.btn.primary.block.big',
+    { type: 'button', id: 'checkout-seats', disabled: true, onclick: () => busy(pickBtn, () => hold(() => holdSeats(ev.id, picked)), 'Holding your seats…') },
+    'Continue to checkout',
+  );
 
   function drawSelection() {
-    mount(selList, picked.map((sid) => {
-      const s = inv.byId.get(sid);
-      const t = tiers.get(s.tier_id);
-      return h('li', h('span', `${s.section} · Row ${s.row} · Seat ${s.number}`),
-        h('span', money(t.price_minor, t.currency), ' ', h('button.btn.small', { type: 'button', 'aria-label': `Remove seat ${s.section} ${s.row} ${s.number}`, onclick: () => toggle(sid) }, '✕')));
-    }));
+    mount(
+      selList,
+      picked.map((sid) => {
+        const s = inv.byId.get(sid);
+        const t = tiers.get(s.tier_id);
+        return h(
+          'li',
+          h('span', `${s.section} · Row ${s.row} · Seat ${s.number}`),
+          h(
+            'span',
+            money(t.price_minor, t.currency),
+            ' ',
+            h('button.btn.small', { type: 'button', 'aria-label': `Remove seat ${s.section} ${s.row} ${s.number}`, onclick: () => toggle(sid) }, '✕'),
+          ),
+        );
+      }),
+    );
     const sum = picked.reduce((a, sid) => a + tiers.get(inv.byId.get(sid).tier_id).price_minor, 0);
     mount(total, picked.length ? [h('span', `${picked.length} seat${picked.length > 1 ? 's' : ''}`), h('span', money(sum, ev.currency))] : null);
     pickBtn.disabled = !picked.length || !onSale;
@@ -91,9 +169,13 @@ export async function render(main, [id]) {
 
   function toggle(sid) {
     if (picked.includes(sid)) picked = picked.filter((x) => x !== sid);
-    else if (!onSale) { toast('Tickets are not on sale.'); return; }
-    else if (picked.length >= limit) { toast(`You can pick up to ${limit} seats per order.`); return; }
-    else picked = [...picked, sid];
+    else if (!onSale) {
+      toast('Tickets are not on sale.');
+      return;
+    } else if (picked.length >= limit) {
+      toast(`You can pick up to ${limit} seats per order.`);
+      return;
+    } else picked = [...picked, sid];
     map.setMine(picked);
     const s = inv.byId.get(sid);
     status.textContent = `${picked.includes(sid) ? 'Picked' : 'Removed'} section ${s.section}, row ${s.row}, seat ${s.number}. ${picked.length} picked.`;
@@ -109,7 +191,13 @@ export async function render(main, [id]) {
     }
     try {
       const held = await fn();
-      sessionStorage.setItem(`boxoffice.hold.${held.id}`, JSON.stringify({ hold: held, event: { id: ev.id, title: ev.title, starts_at: ev.starts_at, timezone: ev.timezone, venue: venue.name, currency: ev.currency } }));
+      sessionStorage.setItem(
+        `boxoffice.hold.${held.id}`,
+        JSON.stringify({
+          hold: held,
+          event: { id: ev.id, title: ev.title, starts_at: ev.starts_at, timezone: ev.timezone, venue: venue.name, currency: ev.currency },
+        }),
+      );
       go(`/checkout/${held.id}`);
     } catch (err) {
       toast(err.message, 'error');
@@ -121,8 +209,12 @@ export async function render(main, [id]) {
 
   if (offSale) {
     // nothing to buy: no picker, quantity, hold button or hold text
-    mount(box, h('h2', 'Tickets'), ev.status === 'cancelled' || !tiers.size ? null : tierList,
-      h('p.off-sale', { id: 'off-sale' }, h('strong', offSale.title), h('span.muted', offSale.short)));
+    mount(
+      box,
+      h('h2', 'Tickets'),
+      ev.status === 'cancelled' || !tiers.size ? null : tierList,
+      h('p.off-sale', { id: 'off-sale' }, h('strong', offSale.title), h('span.muted', offSale.short)),
+    );
     return () => {};
   }
   mount(box, h('h2', 'Tickets'), tierList, holdErr);
@@ -130,24 +222,58 @@ export async function render(main, [id]) {
 
   // the first status document names the seat layout of the current version
   let first = null;
-  try { first = (await seatStatus(ev.id)).doc; } catch { /* live counts are an extra */ }
+  try {
+    first = (await seatStatus(ev.id)).doc;
+  } catch {
+    /* live counts are an extra */
+  }
   let layoutVersion = null;
-  const mapPanel = seated ? h('section.panel', { 'aria-labelledby': 'map-h' }, h('div.spread', h('h2', { id: 'map-h' }, 'Choose your seats'), h('span.muted', venue.name)), loading('Loading the seat map…')) : null;
+  const mapPanel = seated
+    ? h(
+        'section.panel',
+        { 'aria-labelledby': 'map-h' },
+        h('div.spread', h('h2', { id: 'map-h' }, 'Choose your seats'), h('span.muted', venue.name)),
+        loading('Loading the seat map…'),
+      )
+    : null;
   async function loadMap(doc) {
     const seats = layoutSeats(await seatLayout(doc.layout.url));
     layoutVersion = doc.layout.version;
     inv = { seats, byId: new Map(seats.map((s) => [s.id, s])) };
     picked = picked.filter((sid) => inv.byId.has(sid));
-    if (!seats.length) { mapPanel.remove(); return; }
+    if (!seats.length) {
+      mapPanel.remove();
+      return;
+    }
     const old = map;
     map = new SeatMap(seats, tiers, toggle);
     map.setMine(picked);
-    if (old) { old.el.replaceWith(map.el); return; }
-    mapPanel.lastChild.replaceWith(h('div',
-      h('div.legend', [...tiers.values()].filter((t) => t.kind === 'seated').map((t) => h('span', h('i', { style: `background:${t.color}` }), `${t.name} ${money(t.price_minor, t.currency)}`)),
-        h('span', h('i', { style: 'background:var(--seat-mine)' }), 'Your pick'), h('span', h('i', { style: 'background:var(--seat-held)' }), 'Unavailable')),
-      map.el, status));
-    box.append(h('h3', { style: 'margin-top:1.2rem' }, 'Your seats'), selList, total, pickBtn, h('p.muted', { style: 'margin:.9rem 0 .4rem;text-align:center' }, 'or let us pick'));
+    if (old) {
+      old.el.replaceWith(map.el);
+      return;
+    }
+    mapPanel.lastChild.replaceWith(
+      h(
+        'div',
+        h(
+          'div.legend',
+          [...tiers.values()]
+            .filter((t) => t.kind === 'seated')
+            .map((t) => h('span', h('i', { style: `background:${t.color}` }), `${t.name} ${money(t.price_minor, t.currency)}`)),
+          h('span', h('i', { style: 'background:var(--seat-mine)' }), 'Your pick'),
+          h('span', h('i', { style: 'background:var(--seat-held)' }), 'Unavailable'),
+        ),
+        map.el,
+        status,
+      ),
+    );
+    box.append(
+      h('h3', { style: 'margin-top:1.2rem' }, 'Your seats'),
+      selList,
+      total,
+      pickBtn,
+      h('p.muted', { style: 'margin:.9rem 0 .4rem;text-align:center' }, 'or let us pick'),
+    );
   }
   if (seated) {
     left.prepend(mapPanel);
@@ -160,9 +286,17 @@ export async function render(main, [id]) {
   }
   box.append(bestForm);
   if (!seated && tiers.size) {
-    left.append(h('section.panel', h('h2', 'General admission'),
-      h('p', 'No reserved seats at this event: choose the ticket type and how many tickets you want, and we hold them for you for 15 minutes while you check out.'),
-      h('p.muted', [venue.name, address].filter(Boolean).join(' — '))));
+    left.append(
+      h(
+        'section.panel',
+        h('h2', 'General admission'),
+        h(
+          'p',
+          'No reserved seats at this event: choose the ticket type and how many tickets you want, and we hold them for you for 15 minutes while you check out.',
+        ),
+        h('p.muted', [venue.name, address].filter(Boolean).join(' — ')),
+      ),
+    );
   }
   if (!currentUser()) box.append(h('p.muted', { style: 'margin-top:.8rem;font-size:.9rem' }, 'You will be asked to sign in before your tickets are held.'));
   if (map) drawSelection();
@@ -188,12 +322,19 @@ export async function render(main, [id]) {
       const { doc, changed } = await seatStatus(ev.id);
       if (!changed) return;
       // the event's seats or tiers changed: draw the new layout first
-      if (map && doc.layout.version !== layoutVersion) { await loadMap(doc); drawSelection(); }
+      if (map && doc.layout.version !== layoutVersion) {
+        await loadMap(doc);
+        drawSelection();
+      }
       apply(doc);
-    } catch { /* availability is a live extra; the page still works without it */ }
+    } catch {
+      /* availability is a live extra; the page still works without it */
+    }
   }
   if (first) apply(first);
-  timer = setInterval(() => { if (!document.hidden) refresh(); }, POLL_MS);
+  timer = setInterval(() => {
+    if (!document.hidden) refresh();
+  }, POLL_MS);
   return () => clearInterval(timer);
 }
 
@@ -205,12 +346,30 @@ export async function render(main, [id]) {
 function saleState(ev, notYet) {
   const now = Date.now();
   if (ev.status === 'cancelled') {
-    return { tone: 'error', title: 'This event was cancelled', short: 'Tickets are no longer sold.',
-      text: `${ev.cancel_reason ? `The organizer's reason: ${ev.cancel_reason}. ` : ''}Tickets are no longer sold. Everyone who bought tickets is refunded automatically — see My bookings.` };
+    return {
+      tone: 'error',
+      title: 'This event was cancelled',
+      short: 'Tickets are no longer sold.',
+      text: `${ev.cancel_reason ? `The organizer's reason: ${ev.cancel_reason}. ` : ''}Tickets are no longer sold. Everyone who bought tickets is refunded automatically — see My bookings.`,
+    };
   }
-  if (ev.status === 'draft') return { tone: 'warn', title: 'Draft — only you can see this page', short: 'Not on sale yet.', text: 'Publish it from the organizer page to put tickets on sale.' };
-  if (Date.parse(ev.starts_at) < now) return { tone: 'warn', title: 'This event has already taken place', short: 'Tickets are no longer sold.', text: 'Tickets are no longer sold.' };
-  if (notYet) return { tone: 'warn', title: 'Tickets are not on sale yet', short: `On sale ${when(ev.sales_start, ev.timezone)}.`, text: `Sales open ${when(ev.sales_start, ev.timezone)}.` };
-  if (ev.sales_end && Date.parse(ev.sales_end) < now) return { tone: 'warn', title: 'Ticket sales have closed', short: 'Tickets are no longer sold.', text: `Sales closed ${when(ev.sales_end, ev.timezone)}.` };
+  if (ev.status === 'draft')
+    return {
+      tone: 'warn',
+      title: 'Draft — only you can see this page',
+      short: 'Not on sale yet.',
+      text: 'Publish it from the organizer page to put tickets on sale.',
+    };
+  if (Date.parse(ev.starts_at) < now)
+    return { tone: 'warn', title: 'This event has already taken place', short: 'Tickets are no longer sold.', text: 'Tickets are no longer sold.' };
+  if (notYet)
+    return {
+      tone: 'warn',
+      title: 'Tickets are not on sale yet',
+      short: `On sale ${when(ev.sales_start, ev.timezone)}.`,
+      text: `Sales open ${when(ev.sales_start, ev.timezone)}.`,
+    };
+  if (ev.sales_end && Date.parse(ev.sales_end) < now)
+    return { tone: 'warn', title: 'Ticket sales have closed', short: 'Tickets are no longer sold.', text: `Sales closed ${when(ev.sales_end, ev.timezone)}.` };
   return { tone: 'warn', title: 'Tickets are not on sale', short: 'Tickets are not on sale.', text: 'Tickets for this event cannot be bought now.' };
 }

@@ -13,15 +13,37 @@ export async function render(main, _params, query) {
   if (top) top.value = q.q || '';
 
   const major = (v) => (v === undefined || v === '' ? '' : String(Number(v) / 100));
-  const form = h('form.filters.panel', { 'aria-label': 'Filters', onsubmit: (e) => { e.preventDefault(); apply(); } },
+  const form = h(
+    'form.filters.panel',
+    {
+      'aria-label': 'Filters',
+      onsubmit: (e) => {
+        e.preventDefault();
+        apply();
+      },
+    },
     field('Search', { name: 'q', type: 'search', value: q.q || '', placeholder: 'Artist, team, venue…' }),
     field('Category', { tag: 'select', name: 'category', value: q.category || '', options: [['', 'Any category'], ...CATEGORIES.map(([c, n]) => [c, n])] }),
     field('City', { name: 'city', value: q.city || '', placeholder: 'Any city' }),
     h('div.two', field('From', { name: 'from', type: 'date', value: q.from || '' }), field('To', { name: 'to', type: 'date', value: q.to || '' })),
-    h('div.two', field('Min price', { name: 'price_min', type: 'number', min: 0, step: 1, value: major(q.price_min), inputmode: 'decimal' }),
-      field('Max price', { name: 'price_max', type: 'number', min: 0, step: 1, value: major(q.price_max), inputmode: 'decimal' })),
-    field('Sort by', { tag: 'select', name: 'sort', value: q.sort || '', options: [['', q.q ? 'Best match' : 'Date'], ['date', 'Date'], ['relevance', 'Best match'], ['price', 'Lowest price']] }),
-    h('div.row', h('button.btn.primary', { type: 'submit' }, 'Apply filters'), h('a.btn.small', { href: '#/search' }, 'Clear')));
+    h(
+      'div.two',
+      field('Min price', { name: 'price_min', type: 'number', min: 0, step: 1, value: major(q.price_min), inputmode: 'decimal' }),
+      field('Max price', { name: 'price_max', type: 'number', min: 0, step: 1, value: major(q.price_max), inputmode: 'decimal' }),
+    ),
+    field('Sort by', {
+      tag: 'select',
+      name: 'sort',
+      value: q.sort || '',
+      options: [
+        ['', q.q ? 'Best match' : 'Date'],
+        ['date', 'Date'],
+        ['relevance', 'Best match'],
+        ['price', 'Lowest price'],
+      ],
+    }),
+    h('div.row', h('button.btn.primary', { type: 'submit' }, 'Apply filters'), h('a.btn.small', { href: '#/search' }, 'Clear')),
+  );
 
   function apply() {
     const f = new FormData(form);
@@ -37,11 +59,16 @@ export async function render(main, _params, query) {
   const results = h('div.cards', { id: 'results', 'aria-live': 'polite' });
   const status = h('p.muted', { role: 'status' });
   const more = h('div.pager');
-  const chips = h('div.chips', { style: 'margin-bottom:1rem' }, h('a.chip', { href: '#/search', 'aria-current': q.category ? null : 'true' }, 'All'),
+  const chips = h(
+    'div.chips',
+    { style: 'margin-bottom:1rem' },
+    h('a.chip', { href: '#/search', 'aria-current': q.category ? null : 'true' }, 'All'),
     CATEGORIES.map(([c, n]) => {
-      const p = new URLSearchParams(query); p.set('category', c);
+      const p = new URLSearchParams(query);
+      p.set('category', c);
       return h('a.chip', { href: `#/search?${p}`, 'aria-current': q.category === c ? 'true' : null }, icon(c), n);
-    }));
+    }),
+  );
   const list = h('section', { 'aria-label': 'Results' }, h('h1', q.q ? `Results for “${q.q}”` : 'Browse events'), chips, status, results, more);
   main.append(h('div.search-layout', form, list));
 
@@ -53,9 +80,25 @@ export async function render(main, _params, query) {
     results.append(...data.items.map(eventCard));
     status.textContent = count ? `${count} event${count === 1 ? '' : 's'} shown${data.next_cursor ? ' — more below' : ''}` : '';
     if (!count) mount(results, empty('No events match', 'Try fewer filters or a different word.', h('a.btn', { href: '#/search' }, 'Clear filters')));
-    mount(more, data.next_cursor ? h('button.btn', { type: 'button', id: 'more', onclick: (e) => busy(e.currentTarget, () => page(data.next_cursor).catch(fail), 'Loading…') }, 'Show more events') : null);
+    mount(
+      more,
+      data.next_cursor
+        ? h(
+            'button.btn',
+            { type: 'button', id: 'more', onclick: (e) => busy(e.currentTarget, () => page(data.next_cursor).catch(fail), 'Loading…') },
+            'Show more events',
+          )
+        : null,
+    );
   }
-  function fail(err) { mount(more, errorBox(err)); }
+  function fail(err) {
+    mount(more, errorBox(err));
+  }
   mount(results, loading());
-  try { results.replaceChildren(); await page(undefined); } catch (err) { mount(results, errorBox(err)); }
+  try {
+    results.replaceChildren();
+    await page(undefined);
+  } catch (err) {
+    mount(results, errorBox(err));
+  }
 }

@@ -8,11 +8,16 @@ export async function render(main, [id]) {
   if (signInFirst()) return;
   mount(main, loading());
   let t;
-  try { t = await getTicket(id); } catch (err) {
+  try {
+    t = await getTicket(id);
+  } catch (err) {
     if (err instanceof ApiError && err.status === 401 && signInFirst(true)) return;
     throw err;
   }
   setTitle(t.event_title || 'Ticket');
-  main.replaceChildren(h('p', h('a', { href: '#/tickets' }, '← All my tickets')), h('div.form-narrow', { style: 'max-width:40rem' }, ticketCard(t)),
-    h('p.muted', { style: 'text-align:center;margin-top:1rem' }, 'Show this QR code at the door. Each ticket admits one person once.'));
+  main.replaceChildren(
+    h('p', h('a', { href: '#/tickets' }, '← All my tickets')),
+    h('div.form-narrow', { style: 'max-width:40rem' }, ticketCard(t)),
+    h('p.muted', { style: 'text-align:center;margin-top:1rem' }, 'Show this QR code at the door. Each ticket admits one person once.'),
+  );
 }

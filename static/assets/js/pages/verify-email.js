@@ -12,18 +12,24 @@ export async function render(main, [token]) {
   try {
     await post('/api/auth/email/verify', { token }, { auth: false });
     await syncSession();
-    mount(box, h('h1', 'Your e-mail address is confirmed'),
+    mount(
+      box,
+      h('h1', 'Your e-mail address is confirmed'),
       h('div.alert.ok', { role: 'status' }, h('p', 'Thank you. Your account is all set.')),
-      h('p', h('a.btn.primary', { href: '#/search' }, 'Browse events')));
+      h('p', h('a.btn.primary', { href: '#/search' }, 'Browse events')),
+    );
   } catch (err) {
     const user = await syncSession();
     const status = h('p', { id: 'verify-page-status', role: 'status' });
     let next;
-    if (user && user.email_verified) next = h('p', 'Your e-mail address is already confirmed, so there is nothing more to do.');
+    if (user?.email_verified) next = h('p', 'Your e-mail address is already confirmed, so there is nothing more to do.');
     else if (user) next = [h('p', `We can send a new link to ${user.email}.`), h('div', resendButton(status, 'Send a new link')), status];
     else next = h('p', h('a', { href: '#/login' }, 'Sign in'), ' to ask for a new link.');
-    mount(box, h('h1', 'This link does not work'),
+    mount(
+      box,
+      h('h1', 'This link does not work'),
       h('div.alert.error', { role: 'alert' }, h('p', err.status === 409 ? 'It may have expired, or a newer link replaced it.' : err.message)),
-      next);
+      next,
+    );
   }
 }

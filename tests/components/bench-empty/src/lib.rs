@@ -6,7 +6,12 @@
 
 use spin_sdk::http::{IntoResponse, Request, Response};
 
-#[spin_sdk::http_component]
-fn handle(_req: Request) -> impl IntoResponse {
-    Response::new(200, ())
+#[allow(unsafe_code)] // `http_component` expands to wit-bindgen's export glue (unsafe, `export_name`)
+mod entry {
+    use super::*;
+
+    #[spin_sdk::http_component]
+    fn handle(_req: Request) -> impl IntoResponse {
+        Response::new(200, ())
+    }
 }

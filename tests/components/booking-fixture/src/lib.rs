@@ -33,9 +33,14 @@ pub fn router() -> Router {
 
 /// Entry point (wasm only).
 #[cfg(target_arch = "wasm32")]
-#[spin_sdk::http_component]
-fn handle(req: Request) -> Response {
-    platform::web::serve("booking-fixture", &router(), req)
+#[allow(unsafe_code)] // `http_component` expands to wit-bindgen's export glue (unsafe, `export_name`)
+mod entry {
+    use super::*;
+
+    #[spin_sdk::http_component]
+    fn handle(req: Request) -> Response {
+        platform::web::serve("booking-fixture", &router(), req)
+    }
 }
 
 fn store() -> ApiResult<Store> {

@@ -250,26 +250,31 @@ fn tree(root: &std::path::Path) -> std::io::Result<Vec<String>> {
 
 /// Takes the raw request so the echo can show repeated headers in order,
 /// and the request's authority and path as the host handed them over.
-#[http_component]
-async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
-    let raw: Vec<Json> = incoming
-        .headers()
-        .entries()
-        .into_iter()
-        .map(|(k, v)| json!([k, String::from_utf8_lossy(&v)]))
-        .collect();
-    let target = json!({ "authority": incoming.authority(), "path_with_query": incoming.path_with_query() });
-    let resp = match Request::try_from_incoming_request(incoming).await {
-        Ok(req) => answer(req, Json::Array(raw), target).await.unwrap_or_else(|e| status(500, format!("{e:#}"))),
-        Err(e) => status(400, format!("{e:?}")),
-    };
-    let headers = Fields::new();
-    for (k, v) in resp.headers() {
-        let _ = headers.append(k, v.as_bytes());
+#[allow(unsafe_code)] // `http_component` expands to wit-bindgen's export glue (unsafe, `export_name`)
+mod entry {
+    use super::*;
+
+    #[http_component]
+    async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
+        let raw: Vec<Json> = incoming
+            .headers()
+            .entries()
+            .into_iter()
+            .map(|(k, v)| json!([k, String::from_utf8_lossy(&v)]))
+            .collect();
+        let target = json!({ "authority": incoming.authority(), "path_with_query": incoming.path_with_query() });
+        let resp = match Request::try_from_incoming_request(incoming).await {
+            Ok(req) => answer(req, Json::Array(raw), target).await.unwrap_or_else(|e| status(500, format!("{e:#}"))),
+            Err(e) => status(400, format!("{e:?}")),
+        };
+        let headers = Fields::new();
+        for (k, v) in resp.headers() {
+            let _ = headers.append(k, v.as_bytes());
+        }
+        let og = OutgoingResponse::new(headers);
+        let _ = og.set_status_code(*resp.status());
+        let _ = out.set_with_body(og, resp.body().to_vec()).await;
     }
-    let og = OutgoingResponse::new(headers);
-    let _ = og.set_status_code(*resp.status());
-    let _ = out.set_with_body(og, resp.body().to_vec()).await;
 }
 
 async fn answer(req: Request, raw_headers: Json, target: Json) -> anyhow::Result<Response> {

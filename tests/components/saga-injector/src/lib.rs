@@ -25,9 +25,14 @@ pub fn router() -> Router {
 }
 
 #[cfg(target_arch = "wasm32")]
-#[spin_sdk::http_component]
-fn handle(req: Request) -> Response {
-    platform::web::serve("saga-injector", &router(), req)
+#[allow(unsafe_code)] // `http_component` expands to wit-bindgen's export glue (unsafe, `export_name`)
+mod entry {
+    use super::*;
+
+    #[spin_sdk::http_component]
+    fn handle(req: Request) -> Response {
+        platform::web::serve("saga-injector", &router(), req)
+    }
 }
 
 fn deliver(req: Request, _: Params) -> ApiResult {

@@ -5,8 +5,17 @@
 
 use e2e::catalog::{data_dir, seed_demo, Api, Remote};
 
+/// The command line.
+#[derive(clap::Parser)]
+#[command(name = "seed_catalog", about = "Loads the demo catalogue into a running Boxoffice app (idempotent)")]
+struct Cli {
+    /// The app's address.
+    #[arg(value_name = "BASE_URL", default_value = "http://127.0.0.1:3000")]
+    base: String,
+}
+
 fn main() {
-    let base = std::env::args().nth(1).unwrap_or_else(|| "http://127.0.0.1:3000".into());
+    let base = <Cli as clap::Parser>::parse().base;
     // Without the shared data folder only the self-made demo venues and
     // events are seeded.
     let data = data_dir();
