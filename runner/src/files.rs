@@ -189,7 +189,9 @@ pub fn prepare(
     let staging = normalize(&std::path::absolute(staging)?);
     let exclude = exclude_files
         .iter()
-        .map(|p| glob::Pattern::new(p).with_context(|| format!("component {component:?}: invalid exclude_files glob {p:?}")))
+        .map(|p| {
+            glob::Pattern::new(p).with_context(|| format!("component {component:?}: invalid exclude_files glob {p:?}"))
+        })
         .collect::<Result<Vec<_>>>()?;
     let copier = Copier { component, app_root: app_dir, root: &staging, exclude };
     for m in mounts {

@@ -337,9 +337,7 @@ impl CasHandle {
             let c = self.conn.lock(&self.label)?;
             let changed = match &self.seen {
                 Some(old) => c
-                    .prepare_cached(
-                        "UPDATE spin_key_value SET value = ?4 WHERE store = ?1 AND key = ?2 AND value = ?3",
-                    )
+                    .prepare_cached("UPDATE spin_key_value SET value = ?4 WHERE store = ?1 AND key = ?2 AND value = ?3")
                     .and_then(|mut s| s.execute(params![self.label, self.key, old, value])),
                 // Absent when read: an unconditional upsert (not atomic, as in Spin).
                 None => c
@@ -481,11 +479,7 @@ impl wasi_kv::HostBucket for HostState {
 }
 
 impl batch::Host for HostState {
-    async fn get_many(
-        &mut self,
-        b: Resource<Bucket>,
-        keys: Vec<String>,
-    ) -> WasiResult<Entries> {
+    async fn get_many(&mut self, b: Resource<Bucket>, keys: Vec<String>) -> WasiResult<Entries> {
         wasi(self.table.get(&b)?.0.get_many(&keys))
     }
 
@@ -525,7 +519,11 @@ impl atomics::Host for HostState {
         wasi(self.table.get(&b)?.0.increment(&key, delta))
     }
 
-    async fn swap(&mut self, cas: Resource<CasHandle>, value: Vec<u8>) -> wasmtime::Result<Result<(), atomics::CasError>> {
+    async fn swap(
+        &mut self,
+        cas: Resource<CasHandle>,
+        value: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), atomics::CasError>> {
         let handle = self.table.delete(cas)?;
         match handle.swap(&value) {
             Ok(true) => Ok(Ok(())),

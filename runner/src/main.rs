@@ -153,7 +153,10 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.manifest, PathBuf::from("other/spin.toml"));
-        assert_eq!(c.ticks, vec![("/api/holds/tick".into(), Duration::from_secs(2)), ("/x".into(), Duration::from_millis(500))]);
+        assert_eq!(
+            c.ticks,
+            vec![("/api/holds/tick".into(), Duration::from_secs(2)), ("/x".into(), Duration::from_millis(500))]
+        );
         assert_eq!(c.state_dir, Some(PathBuf::from("/tmp/s")));
         assert!(args(&["--bogus"]).is_err());
         assert!(args(&["--tick", "nopath=1"]).is_err());

@@ -253,7 +253,9 @@ pub fn parse_manifest(text: &str, dir: &Path) -> Result<App> {
     for t in raw.trigger.http {
         let component = match t.component {
             toml::Value::String(s) => s,
-            _ => bail!("[[trigger.http]]: `component` must name a [component.<id>] (inline components are not supported)"),
+            _ => bail!(
+                "[[trigger.http]]: `component` must name a [component.<id>] (inline components are not supported)"
+            ),
         };
         if !components.contains_key(&component) {
             bail!("[[trigger.http]] refers to component {component:?}, which is not defined");
@@ -357,7 +359,10 @@ pub fn resolve_runtime_config(
                     value.clone().try_into().with_context(|| format!("invalid [{section}.<label>] table"))?;
                 for (label, store) in stores {
                     if store.kind != "spin" {
-                        bail!("[{section}.{label}]: type {:?} is not supported by the runner (only \"spin\")", store.kind);
+                        bail!(
+                            "[{section}.{label}]: type {:?} is not supported by the runner (only \"spin\")",
+                            store.kind
+                        );
                     }
                     let base = if section == "key_value_store" { config_dir.clone() } else { Some(cwd.clone()) };
                     let loc = match (store.path, base) {
@@ -366,7 +371,11 @@ pub fn resolve_runtime_config(
                         (Some(p), None) => StoreLocation::Path(p),
                         (None, _) => StoreLocation::InMemory,
                     };
-                    if section == "key_value_store" { key_value.insert(label, loc) } else { sqlite.insert(label, loc) };
+                    if section == "key_value_store" {
+                        key_value.insert(label, loc)
+                    } else {
+                        sqlite.insert(label, loc)
+                    };
                 }
             }
             "state_dir" | "log_dir" => {}
@@ -454,15 +463,18 @@ source = "target/worker.wasm"
     fn rejects_bad_manifests() {
         assert!(err("spin_manifest_version = 1\n[application]\nname='x'").contains("version"));
         assert!(err("this is not toml").contains("invalid spin.toml"));
-        let unknown = "spin_manifest_version = 2\n[application]\nname='x'\n[[trigger.http]]\nroute='/'\ncomponent='nope'";
+        let unknown =
+            "spin_manifest_version = 2\n[application]\nname='x'\n[[trigger.http]]\nroute='/'\ncomponent='nope'";
         assert!(err(unknown).contains("not defined"));
         let bad_var = "spin_manifest_version = 2\n[application]\nname='x'\n[variables]\nBad = { default = 'x' }";
         assert!(err(bad_var).contains("invalid variable name"));
-        let both = "spin_manifest_version = 2\n[application]\nname='x'\n[variables]\nv = { default = 'x', required = true }";
+        let both =
+            "spin_manifest_version = 2\n[application]\nname='x'\n[variables]\nv = { default = 'x', required = true }";
         assert!(err(both).contains("both required"));
         let not_private = "spin_manifest_version = 2\n[application]\nname='x'\n[[trigger.http]]\nroute={ private = false }\ncomponent='a'\n[component.a]\nsource='a.wasm'";
         assert!(err(not_private).contains("private = true"));
-        let unknown_field = "spin_manifest_version = 2\n[application]\nname='x'\n[component.a]\nsource='a.wasm'\nsqlite_database=['x']";
+        let unknown_field =
+            "spin_manifest_version = 2\n[application]\nname='x'\n[component.a]\nsource='a.wasm'\nsqlite_database=['x']";
         assert!(err(unknown_field).contains("unknown field"));
     }
 

@@ -55,7 +55,9 @@ impl AllowedHost {
     fn parse(entry: &str) -> Result<Self> {
         let entry = entry.trim();
         let Some((scheme, rest)) = entry.split_once("://") else {
-            bail!("{entry:?} is not an allowed outbound host: use <scheme>://<host>[:<port>] (e.g. https://example.com)");
+            bail!(
+                "{entry:?} is not an allowed outbound host: use <scheme>://<host>[:<port>] (e.g. https://example.com)"
+            );
         };
         if scheme != "*" && (scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphabetic())) {
             bail!("{entry:?}: invalid scheme");
@@ -253,7 +255,10 @@ impl WasiHttpHooks for OutboundHooks {
                 Box::new(async { Ok(()) });
             match dest {
                 Err(e) => {
-                    eprintln!("outbound request from {from:?} to {} denied: not in allowed_outbound_hosts", request.uri());
+                    eprintln!(
+                        "outbound request from {from:?} to {} denied: not in allowed_outbound_hosts",
+                        request.uri()
+                    );
                     Err(e)
                 }
                 Ok(Destination::Chained(component)) => {
@@ -277,9 +282,11 @@ impl WasiHttpHooks for OutboundHooks {
                         return Err(wasmtime_wasi_http::Error::HttpRequestUriInvalid);
                     };
                     let path = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_string();
-                    *request.uri_mut() =
-                        format!("http://{origin}{path}").parse().map_err(|_| wasmtime_wasi_http::Error::HttpRequestUriInvalid)?;
-                    let host = http::HeaderValue::try_from(origin.to_string()).expect("a socket address is a header value");
+                    *request.uri_mut() = format!("http://{origin}{path}")
+                        .parse()
+                        .map_err(|_| wasmtime_wasi_http::Error::HttpRequestUriInvalid)?;
+                    let host =
+                        http::HeaderValue::try_from(origin.to_string()).expect("a socket address is a header value");
                     request.headers_mut().insert(http::header::HOST, host);
                     let (resp, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
                     use http_body_util::BodyExt;
@@ -336,7 +343,8 @@ mod tests {
 
     #[test]
     fn bad_entries_are_rejected() {
-        for bad in ["example.com", "https://exa*mple.com", "https://example.com/path", "https://x:notaport", "ftp://x"] {
+        for bad in ["example.com", "https://exa*mple.com", "https://example.com/path", "https://x:notaport", "ftp://x"]
+        {
             assert!(AllowedHosts::parse(&[bad.to_string()], &[]).is_err(), "{bad}");
         }
     }

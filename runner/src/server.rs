@@ -108,13 +108,16 @@ impl Runtime {
     pub fn load(cli: &Cli) -> Result<Self> {
         let app = manifest::load_manifest(&cli.manifest)?;
         let rc_text = match &cli.runtime_config {
-            Some(p) => Some(std::fs::read_to_string(p).with_context(|| format!("cannot read runtime config {}", p.display()))?),
+            Some(p) => Some(
+                std::fs::read_to_string(p).with_context(|| format!("cannot read runtime config {}", p.display()))?,
+            ),
             None => None,
         };
         let rc_path = cli.runtime_config.as_deref().map(std::path::absolute).transpose()?;
         let state_dir = cli.state_dir.as_deref().map(std::path::absolute).transpose()?;
-        let rc = manifest::resolve_runtime_config(rc_text.as_deref(), rc_path.as_deref(), state_dir.as_deref(), &app.dir)
-            .with_context(|| "runtime config".to_string())?;
+        let rc =
+            manifest::resolve_runtime_config(rc_text.as_deref(), rc_path.as_deref(), state_dir.as_deref(), &app.dir)
+                .with_context(|| "runtime config".to_string())?;
         manifest::check_labels(&app, &rc)?;
         let app_variables = AppVariables::resolve(&app, |k| std::env::var(k).ok())?;
         manifest::check_sources(&app)?;
@@ -445,10 +448,8 @@ pub fn chaining_target(host: &str) -> Option<&str> {
 /// chaining host, every `Host` header is removed, so no outside request
 /// passes for a chained one.
 fn strip_forbidden_host(headers: &mut http::HeaderMap) {
-    let forged = headers
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .is_some_and(|h| chaining_target(h).is_some());
+    let forged =
+        headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).is_some_and(|h| chaining_target(h).is_some());
     if forged {
         headers.remove(http::header::HOST);
     }
@@ -545,7 +546,8 @@ pub fn empty_response(status: u16) -> http::Response<WasiBody> {
 /// without a response.
 pub async fn run(cli: Cli) -> Result<()> {
     let runtime = Arc::new(Runtime::load(&cli)?);
-    let listener = tokio::net::TcpListener::bind(cli.listen).await.with_context(|| format!("cannot listen on {}", cli.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(cli.listen).await.with_context(|| format!("cannot listen on {}", cli.listen))?;
     let addr = listener.local_addr()?;
     let _ = runtime.listen.set(addr);
     {
@@ -556,7 +558,10 @@ pub async fn run(cli: Cli) -> Result<()> {
     if !cli.ticks.is_empty() {
         let token = runtime.app_variables.get(&cli.tick_token_variable).map(str::to_string);
         if token.is_none() {
-            eprintln!("warning: app variable {:?} has no value; ticks are sent without Authorization", cli.tick_token_variable);
+            eprintln!(
+                "warning: app variable {:?} has no value; ticks are sent without Authorization",
+                cli.tick_token_variable
+            );
         }
         crate::tick::spawn(runtime.clone(), cli.ticks.clone(), token);
     }
@@ -670,7 +675,8 @@ where
     /// announced one, else chunked).
     fn size_hint(&self) -> hyper::body::SizeHint {
         let mut hint = self.rest.size_hint();
-        let read: u64 = self.ready.iter().filter_map(|f| f.as_ref().ok()).map(|f| f.data_ref().map_or(0, |d| d.len() as u64)).sum();
+        let read: u64 =
+            self.ready.iter().filter_map(|f| f.as_ref().ok()).map(|f| f.data_ref().map_or(0, |d| d.len() as u64)).sum();
         // upper first: set_lower panics above the current upper bound
         if let Some(upper) = hint.upper() {
             hint.set_upper(upper + read);

@@ -174,7 +174,8 @@ fn clear_startup_errors() {
     let e = startup_error(&format!("{base}sqlite_databases = ['bookings']\n"), &[], &[]);
     assert!(e.contains("\"bookings\""), "{e}");
 
-    let required = base.replace("[[trigger.http]]", "[variables]\nsecret_key = { required = true, secret = true }\n[[trigger.http]]");
+    let required = base
+        .replace("[[trigger.http]]", "[variables]\nsecret_key = { required = true, secret = true }\n[[trigger.http]]");
     let e = startup_error(&required, &[], &[]);
     assert!(e.contains("SPIN_VARIABLE_SECRET_KEY"), "{e}");
 

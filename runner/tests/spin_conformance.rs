@@ -208,7 +208,9 @@ fn probe_app(dir: &Path, files: &str, extra: &str) -> std::path::PathBuf {
 /// an empty `app/assets/empty/`, `app/data/d.txt`, `outside/o.txt` next to
 /// the app, and `app/linked` a symlink to `outside`.
 fn file_tree(dir: &Path) {
-    for (path, text) in [("app/assets/a.txt", "a"), ("app/assets/sub/s.txt", "s"), ("app/data/d.txt", "d"), ("outside/o.txt", "o")] {
+    for (path, text) in
+        [("app/assets/a.txt", "a"), ("app/assets/sub/s.txt", "s"), ("app/data/d.txt", "d"), ("outside/o.txt", "o")]
+    {
         let p = dir.join(path);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
@@ -261,7 +263,10 @@ fn files_are_copied_where_spin_puts_them() {
     // Globs keep paths from the app directory; empty directories are not copied.
     assert_eq!(visible("\"assets/**/*\"", ""), ["assets/", "assets/a.txt", "assets/sub/", "assets/sub/s.txt"]);
     // A pattern naming a directory repeats its name.
-    assert_eq!(visible("\"assets\"", ""), ["assets/", "assets/assets/", "assets/assets/a.txt", "assets/assets/sub/", "assets/assets/sub/s.txt"]);
+    assert_eq!(
+        visible("\"assets\"", ""),
+        ["assets/", "assets/assets/", "assets/assets/a.txt", "assets/assets/sub/", "assets/assets/sub/s.txt"]
+    );
     // A directory placement's files go below its destination; relative destinations start at `/`.
     assert_eq!(visible("{ source = \"data\", destination = \"rel\" }", ""), ["rel/", "rel/d.txt"]);
     assert_eq!(visible("{ source = \"data/d.txt\", destination = \"/deep/d.txt\" }", ""), ["deep/", "deep/d.txt"]);
@@ -358,7 +363,10 @@ fn server_nodelay(group: u32, client: &TcpStream) -> bool {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else { continue };
         let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
         // Field 5 (after the parenthesised command) is the process group.
-        let pgrp = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(2)).and_then(|g| g.parse::<u32>().ok());
+        let pgrp = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(2))
+            .and_then(|g| g.parse::<u32>().ok());
         if pgrp != Some(group) {
             continue;
         }
@@ -396,7 +404,11 @@ fn accepted_sockets_keep_nagles_algorithm_on() {
     // Have the connection accepted before looking for it.
     let resp = {
         let mut c = client.try_clone().unwrap();
-        std::io::Write::write_all(&mut c, format!("GET /.well-known/spin/health HTTP/1.1\r\nHost: {}\r\n\r\n", r.addr).as_bytes()).unwrap();
+        std::io::Write::write_all(
+            &mut c,
+            format!("GET /.well-known/spin/health HTTP/1.1\r\nHost: {}\r\n\r\n", r.addr).as_bytes(),
+        )
+        .unwrap();
         let mut buf = [0u8; 256];
         let n = std::io::Read::read(&mut c, &mut buf).unwrap();
         String::from_utf8_lossy(&buf[..n]).to_string()
@@ -433,7 +445,11 @@ fn a_full_or_read_only_database_fails_writes_as_io_with_sqlites_message_and_read
                 continue;
             }
             let out = Command::new("chattr").arg(flag).arg(&path).output().expect("run chattr");
-            assert!(out.status.success(), "chattr {flag} {path} (needs CAP_LINUX_IMMUTABLE): {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "chattr {flag} {path} (needs CAP_LINUX_IMMUTABLE): {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
     };
     // rollback journal (SQLite's default), then WAL with the database and
@@ -445,7 +461,11 @@ fn a_full_or_read_only_database_fails_writes_as_io_with_sqlites_message_and_read
         let write = sql("INSERT INTO f VALUES (x'03')");
         let read = sql("SELECT count(*) AS n FROM f");
         chattr("-i", files);
-        assert_eq!((write.status, write.text()), (500, "Error::Io(\"attempt to write a readonly database\")".to_string()), "{files:?}");
+        assert_eq!(
+            (write.status, write.text()),
+            (500, "Error::Io(\"attempt to write a readonly database\")".to_string()),
+            "{files:?}"
+        );
         assert_eq!(read.status, 200, "{}", read.text());
         assert_eq!(read.json()[0]["rows"], json!([[rows]]));
         assert_eq!(sql("INSERT INTO f VALUES (x'03')").status, 200);

@@ -130,7 +130,9 @@ fn sqlite_v2_and_v3() {
     assert!(err.text().contains("Io(") && err.text().contains("no such table"), "{}", err.text());
 
     // v3: last-insert-rowid and changes, on the same connection.
-    let out = r.post("/probe/sql/v3", b"INSERT INTO t (name) VALUES (?);;UPDATE t SET score = 9;;SELECT count(*) AS n FROM t").json();
+    let out = r
+        .post("/probe/sql/v3", b"INSERT INTO t (name) VALUES (?);;UPDATE t SET score = 9;;SELECT count(*) AS n FROM t")
+        .json();
     assert_eq!(out[0]["last_insert_rowid"], 3);
     assert_eq!(out[0]["changes"], 1);
     assert_eq!(out[1]["changes"], 3);

@@ -3,17 +3,16 @@
 //! `lint` runs every check and then prints one line per check; it fails
 //! when any check failed, after running the others:
 //! * clippy on the native and the wasm targets, warnings denied;
-//! * `cargo fmt --check`, only once a `rustfmt.toml` says how Rust code is
-//!   formatted (until then it says it skipped);
+//! * `cargo fmt --all --check` (`rustfmt.toml`);
 //! * cargo-deny (`deny.toml`): licences, bans and sources from Cargo.lock
 //!   and the registry alone; advisories when the RustSec database can be
 //!   fetched or a fetched copy is at hand, else a loud SKIPPED;
 //! * Biome (`tests/lint/biome.jsonc`) on the frontend and the browser
 //!   journeys, warnings denied.
 //!
-//! `cargo xtask test` runs the quick half ([`quick`]: cargo-deny and Biome,
-//! seconds once installed); clippy, minutes on a cold 2-core CI, stays in
-//! `lint`. `fmt` writes Biome's formatting. The tools are installed when missing:
+//! `cargo xtask test` runs the quick half ([`quick`]: rustfmt, cargo-deny
+//! and Biome, seconds once installed); clippy, minutes on a cold 2-core CI,
+//! stays in `lint`. `fmt` writes rustfmt's and Biome's formatting. The tools are installed when missing:
 //! cargo-deny with `cargo install --locked` from crates.io, Biome with
 //! `npm ci` into `tests/lint/node_modules` (the version `package.json` pins).
 
@@ -43,28 +42,34 @@ pub fn lint(root: &Path) -> Res {
     let mut outcomes = vec![
         Outcome { name: "clippy (native)", result: clippy_native().map(|()| String::new()) },
         Outcome { name: "clippy (wasm32-wasip2)", result: clippy_wasm(root).map(|()| String::new()) },
-        Outcome { name: "rustfmt", result: rustfmt_check(root) },
     ];
     outcomes.extend(quick_outcomes(root));
     summarize("lint", &outcomes, started)
 }
 
-/// The checks of `lint` that take seconds, not minutes (cargo-deny and
-/// Biome; clippy is the slow part): `cargo xtask test` runs these.
+/// The checks of `lint` that take seconds, not minutes (rustfmt,
+/// cargo-deny and Biome; clippy is the slow part): `cargo xtask test` runs these.
 pub fn quick(root: &Path) -> Res {
     let started = Instant::now();
-    summarize("lint (cargo-deny, biome)", &quick_outcomes(root), started)
+    summarize("lint (rustfmt, cargo-deny, biome)", &quick_outcomes(root), started)
 }
 
 fn quick_outcomes(root: &Path) -> Vec<Outcome> {
     let deny = ensure_cargo_deny();
     vec![
+        Outcome { name: "rustfmt", result: rustfmt_check(root) },
         Outcome {
             name: "cargo-deny licenses, bans, sources",
-            result: deny.clone().and_then(|()| run(cargo().args(["deny", "check", "licenses", "bans", "sources"]))).map(|()| String::new()),
+            result: deny
+                .clone()
+                .and_then(|()| run(cargo().args(["deny", "check", "licenses", "bans", "sources"])))
+                .map(|()| String::new()),
         },
         Outcome { name: "cargo-deny advisories", result: deny.and_then(|()| advisories()) },
-        Outcome { name: "biome (static/, tests/browser/)", result: biome(root, &["check", "--error-on-warnings"]).map(|()| String::new()) },
+        Outcome {
+            name: "biome (static/, tests/browser/)",
+            result: biome(root, &["check", "--error-on-warnings"]).map(|()| String::new()),
+        },
     ]
 }
 
@@ -80,7 +85,11 @@ fn summarize(what: &str, outcomes: &[Outcome], started: Instant) -> Res {
         }
     }
     let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
-    println!("{what} finished in {:.0}s — {}", started.elapsed().as_secs_f64(), if failed == 0 { "CLEAN" } else { "FAILED" });
+    println!(
+        "{what} finished in {:.0}s — {}",
+        started.elapsed().as_secs_f64(),
+        if failed == 0 { "CLEAN" } else { "FAILED" }
+    );
     if failed == 0 {
         Ok(())
     } else {
@@ -88,8 +97,8 @@ fn summarize(what: &str, outcomes: &[Outcome], started: Instant) -> Res {
     }
 }
 
-/// `cargo xtask fmt`: Biome's formatting written into the frontend and the
-/// browser journeys. Rust code is not formatted until a `rustfmt.toml` exists.
+/// `cargo xtask fmt`: rustfmt's formatting (`rustfmt.toml`) written into the
+/// Rust code, Biome's into the frontend and the browser journeys.
 pub fn fmt(root: &Path) -> Res {
     biome(root, &["format", "--write"])?;
     if has_rustfmt_config(root) {
@@ -150,7 +159,9 @@ fn advisories() -> Result<String, String> {
     let fetched = run_with_timeout(&mut fetch, Duration::from_secs(180));
     let note = match (&fetched, advisory_db()) {
         (Ok(()), _) => String::new(),
-        (Err(_), Some(db)) => format!("ok, against the copy fetched earlier ({}): it could not be fetched now", db.display()),
+        (Err(_), Some(db)) => {
+            format!("ok, against the copy fetched earlier ({}): it could not be fetched now", db.display())
+        }
         (Err(e), None) => {
             eprintln!();
             eprintln!("##################################################################");
@@ -200,7 +211,8 @@ fn biome(root: &Path, args: &[&str]) -> Res {
     let dir = root.join("tests/lint");
     let bin = dir.join("node_modules/.bin/biome");
     let pinned = pinned_biome(&dir)?;
-    let installed = Command::new(&bin).arg("--version").output().ok().map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+    let installed =
+        Command::new(&bin).arg("--version").output().ok().map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
     if !installed.as_deref().is_some_and(|v| v.split_whitespace().any(|w| w == pinned)) {
         let mut npm = Command::new("npm");
         npm.current_dir(&dir).args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]);

@@ -241,7 +241,10 @@ fn build_all(root: &Path, with_probes: bool, with_runner: bool) -> Res {
 fn spin_cli() -> Option<PathBuf> {
     let found = apphost::spin_bin();
     if found.is_none() && std::env::var_os("SPIN_BIN").is_some_and(|p| !p.is_empty()) {
-        eprintln!("xtask: SPIN_BIN={} is not a file", Path::new(&std::env::var_os("SPIN_BIN").unwrap_or_default()).display());
+        eprintln!(
+            "xtask: SPIN_BIN={} is not a file",
+            Path::new(&std::env::var_os("SPIN_BIN").unwrap_or_default()).display()
+        );
     }
     found
 }
@@ -310,7 +313,11 @@ impl LocalSecrets {
     fn load_or_make(path: &Path) -> Result<LocalSecrets, String> {
         let text = std::fs::read_to_string(path).unwrap_or_default();
         let get = |name: &str| {
-            text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix('=')).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
         };
         let (pw, tok) = (get("ADMIN_PASSWORD"), get("SANDBOX_ADMIN_TOKEN"));
         let fresh = pw.is_none() || tok.is_none();
@@ -320,7 +327,8 @@ impl LocalSecrets {
         };
         if fresh {
             use std::os::unix::fs::OpenOptionsExt;
-            std::fs::create_dir_all(path.parent().ok_or("no parent directory")?).map_err(|e| format!("{}: {e}", path.display()))?;
+            std::fs::create_dir_all(path.parent().ok_or("no parent directory")?)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
             let mut f = std::fs::OpenOptions::new()
                 .write(true)
                 .create(true)
@@ -329,7 +337,13 @@ impl LocalSecrets {
                 .open(path)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             writeln!(f, "# cargo xtask up: the local admin's first password and the sandbox tools' token")
-                .and_then(|_| writeln!(f, "ADMIN_PASSWORD={}\nSANDBOX_ADMIN_TOKEN={}", secrets.admin_password, secrets.sandbox_admin_token))
+                .and_then(|_| {
+                    writeln!(
+                        f,
+                        "ADMIN_PASSWORD={}\nSANDBOX_ADMIN_TOKEN={}",
+                        secrets.admin_password, secrets.sandbox_admin_token
+                    )
+                })
                 .map_err(|e| format!("{}: {e}", path.display()))?;
         }
         Ok(secrets)
@@ -339,8 +353,11 @@ impl LocalSecrets {
 /// `n` random bytes from the OS (`/dev/urandom`) as lower-case hex.
 fn random_hex(n: usize) -> Result<String, String> {
     let mut buf = vec![0u8; n];
-    std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom").map_err(|e| format!("/dev/urandom: {e}"))?, &mut buf)
-        .map_err(|e| format!("/dev/urandom: {e}"))?;
+    std::io::Read::read_exact(
+        &mut std::fs::File::open("/dev/urandom").map_err(|e| format!("/dev/urandom: {e}"))?,
+        &mut buf,
+    )
+    .map_err(|e| format!("/dev/urandom: {e}"))?;
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -433,12 +450,16 @@ fn install_contract_tools(root: &Path) {
         let mut make = Command::new("python3");
         make.args(["-m", "venv"]).arg(&venv);
         if let Err(e) = run(&mut make) {
-            eprintln!("xtask: NO CONTRACT TOOLS: `python3 -m venv target/pytools` failed ({e}); the contract tests will fail");
+            eprintln!(
+                "xtask: NO CONTRACT TOOLS: `python3 -m venv target/pytools` failed ({e}); the contract tests will fail"
+            );
             return;
         }
     }
     let mut install = Command::new(&pip);
-    install.args(["install", "--quiet", "--disable-pip-version-check", "-r"]).arg(root.join("tests/contract/requirements.txt"));
+    install
+        .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+        .arg(root.join("tests/contract/requirements.txt"));
     if let Err(e) = run(&mut install) {
         eprintln!("xtask: NO CONTRACT TOOLS: pip could not install tests/contract/requirements.txt ({e}); the contract tests will fail");
     }
@@ -452,7 +473,13 @@ fn test(root: &Path, args: &[String]) -> Res {
 
     // The quick static checks (cargo-deny, Biome); clippy is `cargo xtask lint`.
     let quick = lint::quick(root);
-    tallies.push(Tally { name: "lint: cargo-deny, biome".into(), passed: u64::from(quick.is_ok()), failed: u64::from(quick.is_err()), ok: quick.is_ok(), ..Default::default() });
+    tallies.push(Tally {
+        name: "lint: cargo-deny, biome".into(),
+        passed: u64::from(quick.is_ok()),
+        failed: u64::from(quick.is_err()),
+        ok: quick.is_ok(),
+        ..Default::default()
+    });
 
     let spin = spin_cli();
     let mut cmd = cargo();
@@ -576,7 +603,9 @@ mod tests {
     #[test]
     fn the_documented_command_lines_parse() {
         assert!(matches!(parse(&["up"]).unwrap(), Cmd::Up { listen } if listen == "127.0.0.1:3000"));
-        assert!(matches!(parse(&["up", "--listen", "0.0.0.0:8080"]).unwrap(), Cmd::Up { listen } if listen == "0.0.0.0:8080"));
+        assert!(
+            matches!(parse(&["up", "--listen", "0.0.0.0:8080"]).unwrap(), Cmd::Up { listen } if listen == "0.0.0.0:8080")
+        );
         assert!(matches!(parse(&["build"]).unwrap(), Cmd::Build));
         assert!(matches!(parse(&["lint"]).unwrap(), Cmd::Lint));
         assert!(matches!(parse(&["fmt"]).unwrap(), Cmd::Fmt));
@@ -585,7 +614,9 @@ mod tests {
         assert_eq!(args, ["booking", "--nocapture"]);
         let Cmd::Test { args } = parse(&["test", "--ignored"]).unwrap() else { panic!("not test") };
         assert_eq!(args, ["--ignored"]);
-        let Cmd::Bench { args } = parse(&["bench", "--host", "spin", "--buyers", "16"]).unwrap() else { panic!("not bench") };
+        let Cmd::Bench { args } = parse(&["bench", "--host", "spin", "--buyers", "16"]).unwrap() else {
+            panic!("not bench")
+        };
         assert_eq!(args, ["--host", "spin", "--buyers", "16"]);
         let Cmd::Bench { args } = parse(&["bench", "--help"]).unwrap() else { panic!("not bench") };
         assert_eq!(args, ["--help"]);

@@ -8,7 +8,8 @@ use platform::auth::Role;
 use platform::ApiResult;
 use spin_sdk::sqlite3::{Connection, Value};
 
-const INSERT: &str = "INSERT INTO accounts (id, email, password_hash, role, created_at, updated_at, email_verified_ms) \
+const INSERT: &str =
+    "INSERT INTO accounts (id, email, password_hash, role, created_at, updated_at, email_verified_ms) \
      VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING RETURNING id";
 /// `SELECT <every column of Account> FROM accounts <rest>`.
 macro_rules! select {
@@ -107,7 +108,15 @@ fn account_rows(conn: &Connection, sql: &str, params: &[Value]) -> ApiResult<Vec
 /// Creates an account, its address proven at `verified_ms` (`None`:
 /// unverified, as every registration); `Ok(false)` when the e-mail is
 /// already taken.
-pub fn insert(conn: &Connection, id: &str, email: &str, password_hash: &str, role: Role, now: i64, verified_ms: Option<i64>) -> ApiResult<bool> {
+pub fn insert(
+    conn: &Connection,
+    id: &str,
+    email: &str,
+    password_hash: &str,
+    role: Role,
+    now: i64,
+    verified_ms: Option<i64>,
+) -> ApiResult<bool> {
     let r = conn.execute(
         INSERT,
         &[
@@ -135,7 +144,8 @@ pub fn by_id(conn: &Connection, id: &str) -> ApiResult<Option<Account>> {
 
 /// Sets the role of a live, non-admin account; `Ok(false)` when no such account.
 pub fn set_role(conn: &Connection, id: &str, role: Role, now: i64) -> ApiResult<bool> {
-    let r = conn.execute(SET_ROLE, &[Value::Text(role.as_str().into()), Value::Integer(now), Value::Text(id.into())])?;
+    let r =
+        conn.execute(SET_ROLE, &[Value::Text(role.as_str().into()), Value::Integer(now), Value::Text(id.into())])?;
     Ok(!r.rows.is_empty())
 }
 
@@ -167,11 +177,8 @@ pub fn page(conn: &Connection, after: &str, role: Option<Role>, limit: u32) -> A
         Some(r) => Value::Text(r.as_str().into()),
         None => Value::Null,
     };
-    let mut rows = account_rows(
-        conn,
-        PAGE,
-        &[Value::Text(after.into()), role.clone(), role, Value::Integer(i64::from(limit))],
-    )?;
+    let mut rows =
+        account_rows(conn, PAGE, &[Value::Text(after.into()), role.clone(), role, Value::Integer(i64::from(limit))])?;
     for a in &mut rows {
         a.password_hash = None;
     }

@@ -63,7 +63,10 @@ pub fn register(req: Request, _p: Params) -> ApiResult {
     let conn = db()?;
     bootstrap::ensure(&conn, now)?;
     if bootstrap::is_admin_address(&email) {
-        platform::log::warn!("auth: {} registered as a customer: admins come from the admin_email/admin_password bootstrap only", email.as_str());
+        platform::log::warn!(
+            "auth: {} registered as a customer: admins come from the admin_email/admin_password bootstrap only",
+            email.as_str()
+        );
     }
     let hash = pw.hash()?;
     let role = Role::Customer;
@@ -223,6 +226,7 @@ pub fn change_password(req: Request, _p: Params) -> ApiResult {
 /// live). 401 for any invalid token.
 pub fn session(req: Request, _p: Params) -> ApiResult {
     let caller = platform::auth::require(&req)?;
-    let verified = accounts::by_id(&db()?, &caller.user_id)?.is_some_and(|a| a.erased_at.is_none() && a.email_verified());
+    let verified =
+        accounts::by_id(&db()?, &caller.user_id)?.is_some_and(|a| a.erased_at.is_none() && a.email_verified());
     ok(&serde_json::json!({ "user_id": caller.user_id, "role": caller.role, "email_verified": verified }))
 }

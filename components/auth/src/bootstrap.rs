@@ -27,15 +27,16 @@
 //! operator, never a guessable registration); the README's production
 //! checklist says to set a strong one, or leave both empty for no admin.
 
+use crate::accounts;
 use crate::email::Email;
 use crate::password::NewPassword;
-use crate::accounts;
 use platform::auth::Role;
 use platform::ApiResult;
 use spin_sdk::sqlite3::{Connection, Value};
 
 const DONE: &str = "SELECT user_id FROM admin_bootstrap WHERE id = 1";
-const RECORD: &str = "INSERT INTO admin_bootstrap (id, user_id, created_at) VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id";
+const RECORD: &str =
+    "INSERT INTO admin_bootstrap (id, user_id, created_at) VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING id";
 const ANY_ADMIN: &str = "SELECT id FROM accounts WHERE role = 'admin' ORDER BY id LIMIT 1";
 
 /// What [`ensure`] did.
@@ -59,11 +60,14 @@ pub fn ensure(conn: &Connection, now: i64) -> ApiResult<Outcome> {
     if conn.execute(DONE, &[])?.rows().next().is_some() {
         return Ok(Outcome::Done);
     }
-    if let Some(id) = conn.execute(ANY_ADMIN, &[])?.rows().next().and_then(|r| r.get::<&str>("id").map(str::to_string)) {
+    if let Some(id) = conn.execute(ANY_ADMIN, &[])?.rows().next().and_then(|r| r.get::<&str>("id").map(str::to_string))
+    {
         conn.execute(RECORD, &[Value::Text(id.clone()), Value::Integer(now)])?;
         return Ok(Outcome::Adopted(id));
     }
-    let (Some(raw_email), Some(raw_password)) = (platform::config::get("admin_email"), platform::config::get("admin_password")) else {
+    let (Some(raw_email), Some(raw_password)) =
+        (platform::config::get("admin_email"), platform::config::get("admin_password"))
+    else {
         return Ok(Outcome::NotConfigured);
     };
     let skip = |why: String| {

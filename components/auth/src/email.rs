@@ -17,7 +17,20 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        for bad in ["", "   ", "ann", "ann@", "@x.com", "a@b@c.com", "a b@x.com", "a@localhost", "a@-x.com", "a@x..com", "a\u{7}b@x.com", "a<b>@x.com"] {
+        for bad in [
+            "",
+            "   ",
+            "ann",
+            "ann@",
+            "@x.com",
+            "a@b@c.com",
+            "a b@x.com",
+            "a@localhost",
+            "a@-x.com",
+            "a@x..com",
+            "a\u{7}b@x.com",
+            "a<b>@x.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }
         let long = format!("{}@x.com", "a".repeat(65));

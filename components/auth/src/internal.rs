@@ -20,8 +20,8 @@
 //!   e-mails), the token epoch moved on (every access token refused at once).
 
 use crate::accounts::{self, AccountSummary};
-use crate::sessions::{self, Revocation};
 use crate::db;
+use crate::sessions::{self, Revocation};
 use platform::auth::Role;
 use platform::web::{no_content, ok, read_json, Query};
 use platform::{clock, ApiError, ApiResult};
@@ -52,7 +52,9 @@ pub fn list(req: Request, _p: Params) -> ApiResult {
     let limit = q.limit(50, 100)?;
     let role = match q.get("role") {
         None => None,
-        Some(r) => Some(r.parse::<Role>().map_err(|_| ApiError::field("role", "must be customer, organizer, staff or admin"))?),
+        Some(r) => Some(
+            r.parse::<Role>().map_err(|_| ApiError::field("role", "must be customer, organizer, staff or admin"))?,
+        ),
     };
     let after = q.get("cursor").unwrap_or("");
     let conn = db()?;

@@ -65,7 +65,11 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "accounts", sql: include_str!("../../../sql/auth/0001_accounts.sql") },
     Migration { version: 2, name: "admin_bootstrap", sql: include_str!("../../../sql/auth/0002_admin_bootstrap.sql") },
     Migration { version: 3, name: "password_resets", sql: include_str!("../../../sql/auth/0003_password_resets.sql") },
-    Migration { version: 4, name: "email_verification", sql: include_str!("../../../sql/auth/0004_email_verification.sql") },
+    Migration {
+        version: 4,
+        name: "email_verification",
+        sql: include_str!("../../../sql/auth/0004_email_verification.sql"),
+    },
 ];
 
 /// Producer name of auth's saga events (`PasswordResetRequested`,

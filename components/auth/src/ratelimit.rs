@@ -117,7 +117,8 @@ fn failure_key(account: &str, client: &str) -> String {
 fn failures(bucket: &store::Bucket, key: &str, now_ms: i64) -> ApiResult<Option<(i64, i64)>> {
     let Some(raw) = bucket.get(key).map_err(kv_error)? else { return Ok(None) };
     let v: serde_json::Value = serde_json::from_slice(&raw).unwrap_or_default();
-    let (n, retry_at, last) = (v["n"].as_i64().unwrap_or(0), v["retry_at"].as_i64().unwrap_or(0), v["last"].as_i64().unwrap_or(0));
+    let (n, retry_at, last) =
+        (v["n"].as_i64().unwrap_or(0), v["retry_at"].as_i64().unwrap_or(0), v["last"].as_i64().unwrap_or(0));
     Ok((now_ms - last < FAILURE_MEMORY_SECS * 1000).then_some((n, retry_at)))
 }
 

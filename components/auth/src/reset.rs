@@ -66,10 +66,18 @@ pub fn forgot(req: Request, _: Params) -> ApiResult {
         let token = tokens::new_refresh_token()?;
         let link = tokens::site_link(&format!("reset-password/{token}"));
         let event = platform::db::transaction(&conn, |c| {
-            c.execute("DELETE FROM password_resets WHERE user_id = ? AND used_ms IS NULL", &[Value::Text(account.id.clone())])?;
+            c.execute(
+                "DELETE FROM password_resets WHERE user_id = ? AND used_ms IS NULL",
+                &[Value::Text(account.id.clone())],
+            )?;
             c.execute(
                 "INSERT INTO password_resets (token_hash, user_id, created_ms, expires_ms) VALUES (?, ?, ?, ?)",
-                &[Value::Text(tokens::hash_refresh_token(&token)), Value::Text(account.id.clone()), Value::Integer(now), Value::Integer(now + TTL_MS)],
+                &[
+                    Value::Text(tokens::hash_refresh_token(&token)),
+                    Value::Text(account.id.clone()),
+                    Value::Integer(now),
+                    Value::Integer(now + TTL_MS),
+                ],
             )?;
             let payload = serde_json::json!({
                 "user_id": account.id, "email": account.email, "reset_url": link,
@@ -92,7 +100,12 @@ pub fn reset(req: Request, _: Params) -> ApiResult {
     let now = clock::now_ms();
     let ip = platform::web::client_ip(&req).unwrap_or_else(|| "unknown".into());
     ratelimit::hit(&RESET_PER_CLIENT, &ip, now / 1000)?;
-    let invalid = || ApiError::conflict("reset-token-invalid", "this reset link is not valid any more (used, expired or mistyped); ask for a new one");
+    let invalid = || {
+        ApiError::conflict(
+            "reset-token-invalid",
+            "this reset link is not valid any more (used, expired or mistyped); ask for a new one",
+        )
+    };
     if body.token.is_empty() || body.token.len() > 100 {
         return Err(invalid());
     }

@@ -232,11 +232,21 @@ mod tests {
         assert_eq!(classify(None, now), Outcome::Unknown);
         assert_eq!(classify(row(None, Some(1), None), now), Outcome::Revoked);
         assert_eq!(classify(row(Some(now - 10), Some(1), Some(true)), now), Outcome::Revoked);
-        let expired = Inspected { family: "f".into(), rotated_at: None, expires_at: now - 1, revoked_at: None, successor_live: None };
+        let expired = Inspected {
+            family: "f".into(),
+            rotated_at: None,
+            expires_at: now - 1,
+            revoked_at: None,
+            successor_live: None,
+        };
         assert_eq!(classify(Some(expired), now), Outcome::Expired);
         assert_eq!(classify(row(Some(now - 100), None, Some(true)), now), Outcome::Race);
         assert_eq!(classify(row(Some(now - 100), None, None), now), Outcome::Race, "successor still being written");
-        assert_eq!(classify(row(Some(now - 100), None, Some(false)), now), Outcome::Reuse("rtf_1".into()), "successor used");
+        assert_eq!(
+            classify(row(Some(now - 100), None, Some(false)), now),
+            Outcome::Reuse("rtf_1".into()),
+            "successor used"
+        );
         assert_eq!(classify(row(Some(now - RACE_GRACE_MS - 1), None, Some(true)), now), Outcome::Reuse("rtf_1".into()));
     }
 }

@@ -56,7 +56,8 @@ pub const VERIFY_PER_CLIENT: Limit = Limit { name: "verify-ip", max: 60, window_
 pub const RESEND_PER_ACCOUNT: Limit = Limit { name: "verify-resend", max: 3, window_secs: 3600 };
 
 const REPLACE_UNUSED: &str = "DELETE FROM email_verifications WHERE user_id = ? AND used_ms IS NULL";
-const INSERT: &str = "INSERT INTO email_verifications (token_hash, user_id, created_ms, expires_ms) VALUES (?, ?, ?, ?)";
+const INSERT: &str =
+    "INSERT INTO email_verifications (token_hash, user_id, created_ms, expires_ms) VALUES (?, ?, ?, ?)";
 const FIND: &str = "SELECT user_id FROM email_verifications WHERE token_hash = ? AND expires_ms > ?";
 const USE: &str = "UPDATE email_verifications SET used_ms = ? \
      WHERE token_hash = ? AND used_ms IS NULL AND expires_ms > ? RETURNING user_id";
@@ -77,7 +78,12 @@ pub fn issue(conn: &Connection, user_id: &str, email: &str, now: i64) -> ApiResu
     conn.execute(REPLACE_UNUSED, &[Value::Text(user_id.into())])?;
     conn.execute(
         INSERT,
-        &[Value::Text(tokens::hash_refresh_token(&token)), Value::Text(user_id.into()), Value::Integer(now), Value::Integer(now + TTL_MS)],
+        &[
+            Value::Text(tokens::hash_refresh_token(&token)),
+            Value::Text(user_id.into()),
+            Value::Integer(now),
+            Value::Integer(now + TTL_MS),
+        ],
     )?;
     let payload = serde_json::json!({
         "user_id": user_id, "email": email, "verify_url": tokens::site_link(&format!("verify-email/{token}")),

@@ -90,7 +90,15 @@ pub fn tier_counts(inv: &Inventory, ga_taken: &[i64]) -> Vec<TierCounts> {
                 let sold = t.sold.clamp(0, capacity);
                 (sold, t.held.clamp(0, capacity - sold))
             };
-            TierCounts { tier_id: t.id.clone(), kind: t.kind.clone(), price_minor: t.price_minor, capacity, sold, held, available: capacity - sold - held }
+            TierCounts {
+                tier_id: t.id.clone(),
+                kind: t.kind.clone(),
+                price_minor: t.price_minor,
+                capacity,
+                sold,
+                held,
+                available: capacity - sold - held,
+            }
         })
         .collect()
 }
@@ -121,7 +129,13 @@ fn revalidated(req: &Request, etag: &str) -> bool {
 }
 
 fn not_modified(etag: &str, cache: &str) -> Response {
-    Response::builder().status(304).header("etag", etag).header("cache-control", cache).header("vary", "Accept-Encoding").body(Vec::new()).build()
+    Response::builder()
+        .status(304)
+        .header("etag", etag)
+        .header("cache-control", cache)
+        .header("vary", "Accept-Encoding")
+        .body(Vec::new())
+        .build()
 }
 
 /// `GET /api/holds/availability/:event_id` — the status document (see the
@@ -170,7 +184,8 @@ fn status_in_snapshot(req: &Request, mut inv: Inventory, conn: &spin_sdk::sqlite
         ga_taken.push(kv.get(&ga_key(&inv.event_id, &t.id))?.map_or(0, |v| counter(&v)));
     }
     let ga_digest: Vec<String> = ga_taken.iter().map(i64::to_string).collect();
-    let version = format!("{}.{}.{}.{}.{}", inv.version, seat_version, past.len(), &inv.status[..1], ga_digest.join("-"));
+    let version =
+        format!("{}.{}.{}.{}.{}", inv.version, seat_version, past.len(), &inv.status[..1], ga_digest.join("-"));
     let etag = format!("\"{version}\"");
     if revalidated(req, &etag) {
         return Ok(not_modified(&etag, STATUS_CACHE));
@@ -217,14 +232,27 @@ pub fn layout(req: Request, params: Params) -> ApiResult {
     if revalidated(&req, &etag) {
         return Ok(not_modified(&etag, LAYOUT_CACHE));
     }
-    let r = conn.execute("SELECT gz FROM inv_layouts WHERE event_id = ? AND version = ?", &[Value::Text(inv.event_id.clone()), Value::Integer(version)])?;
-    let gz = r.rows().next().and_then(|row| row.get::<&[u8]>("gz").map(<[u8]>::to_vec)).ok_or_else(|| mirror::missing(&inv.event_id))?;
+    let r = conn.execute(
+        "SELECT gz FROM inv_layouts WHERE event_id = ? AND version = ?",
+        &[Value::Text(inv.event_id.clone()), Value::Integer(version)],
+    )?;
+    let gz = r
+        .rows()
+        .next()
+        .and_then(|row| row.get::<&[u8]>("gz").map(<[u8]>::to_vec))
+        .ok_or_else(|| mirror::missing(&inv.event_id))?;
     let mut builder = Response::builder();
-    builder.status(200).header("content-type", "application/json").header("etag", etag).header("cache-control", LAYOUT_CACHE).header("vary", "Accept-Encoding");
+    builder
+        .status(200)
+        .header("content-type", "application/json")
+        .header("etag", etag)
+        .header("cache-control", LAYOUT_CACHE)
+        .header("vary", "Accept-Encoding");
     let resp = if platform::compress::accepts_gzip(&req) {
         builder.header("content-encoding", "gzip").body(gz).build()
     } else {
-        let body = platform::compress::gunzip(&gz).map_err(|e| ApiError::Internal(anyhow::anyhow!("layout of {} is unreadable: {e}", inv.event_id)))?;
+        let body = platform::compress::gunzip(&gz)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("layout of {} is unreadable: {e}", inv.event_id)))?;
         builder.body(body).build()
     };
     Ok(resp)
@@ -259,7 +287,11 @@ mod tests {
 
     #[test]
     fn counts_add_up_to_capacity_whatever_the_counters_say() {
-        let inv = inv(vec![tier("s", "seated", 10, 3, 2), tier("g", "general_admission", 5, 0, 1), tier("g2", "general_admission", 4, 0, 9)]);
+        let inv = inv(vec![
+            tier("s", "seated", 10, 3, 2),
+            tier("g", "general_admission", 5, 0, 1),
+            tier("g2", "general_admission", 4, 0, 9),
+        ]);
         let c = tier_counts(&inv, &[4, 99]);
         assert_eq!((c[0].sold, c[0].held, c[0].available), (2, 3, 5));
         assert_eq!((c[1].sold, c[1].held, c[1].available), (1, 3, 1));

@@ -9,9 +9,9 @@
 
 use crate::db::{self, Sql};
 use crate::domain::{check, parse_id, BuyerInput, PersonName};
-use crate::{inventory, mirror};
 use crate::holds::{self, HoldRecord, HoldStatus, Moved, TierLine};
 use crate::kv::Kv;
+use crate::{inventory, mirror};
 use platform::{ApiError, ApiResult};
 use saga::types;
 use serde::Deserialize;
@@ -124,7 +124,8 @@ pub fn of_event(conn: &Connection, event_id: &str, statuses: &[&str]) -> ApiResu
     let marks = vec!["?"; statuses.len()].join(", ");
     let mut params = vec![Value::Text(event_id.to_string())];
     params.extend(statuses.iter().map(|s| Value::Text(s.to_string())));
-    let r = conn.execute(&format!("SELECT {COLUMNS} FROM bookings WHERE event_id = ? AND status IN ({marks})"), &params)?;
+    let r =
+        conn.execute(&format!("SELECT {COLUMNS} FROM bookings WHERE event_id = ? AND status IN ({marks})"), &params)?;
     let v = r.rows().filter_map(|row| from_row(&row)).collect();
     Ok(v)
 }
@@ -245,7 +246,12 @@ fn checkout(req: &Request, conn: &Connection, caller: &platform::auth::Caller) -
     let inv = inventory::current(conn, &hold.event_id)?;
     if !matches!(hold.status, HoldStatus::Booked | HoldStatus::Consumed) {
         if let Err(closed) = inv.check_on_sale(now) {
-            holds::transition(&kv, Sql::top(conn), &hold_id, holds::to_status(&[HoldStatus::Active], HoldStatus::Released))?;
+            holds::transition(
+                &kv,
+                Sql::top(conn),
+                &hold_id,
+                holds::to_status(&[HoldStatus::Active], HoldStatus::Released),
+            )?;
             return Err(closed);
         }
     }
@@ -257,8 +263,11 @@ fn checkout(req: &Request, conn: &Connection, caller: &platform::auth::Caller) -
         None => platform::ids::new("bkg"),
     };
     let moved = holds::transition(&kv, Sql::top(conn), &hold_id, |rec| {
-        (rec.status == HoldStatus::Active && !rec.is_past(now))
-            .then(|| HoldRecord { status: HoldStatus::Booked, booking_id: Some(booking_id.clone()), ..rec.clone() })
+        (rec.status == HoldStatus::Active && !rec.is_past(now)).then(|| HoldRecord {
+            status: HoldStatus::Booked,
+            booking_id: Some(booking_id.clone()),
+            ..rec.clone()
+        })
     })?;
     let mut booked_here = false;
     let hold = match moved {
@@ -354,7 +363,9 @@ fn checkout(req: &Request, conn: &Connection, caller: &platform::auth::Caller) -
             platform::web::created(&format!("/api/bookings/{booking_id}"), &booking.to_json())
         }
         (None, Some(booking)) => platform::web::ok(&booking.to_json()),
-        (_, None) => Err(ApiError::conflict("hold-checked-out", format!("hold {hold_id} was checked out into another booking"))),
+        (_, None) => {
+            Err(ApiError::conflict("hold-checked-out", format!("hold {hold_id} was checked out into another booking")))
+        }
     }
 }
 
@@ -383,7 +394,9 @@ fn unbook(kv: &Kv, conn: &Connection, hold_id: &str, booking_id: &str, now: i64)
             }
         },
         Ok(_) => {}
-        Err(e) => platform::log::error!("checkout of hold {hold_id} failed and the hold stays booked until it expires: {e}"),
+        Err(e) => {
+            platform::log::error!("checkout of hold {hold_id} failed and the hold stays booked until it expires: {e}")
+        }
     }
 }
 
@@ -461,7 +474,9 @@ pub fn cancel(req: Request, params: Params) -> ApiResult {
     match b.status.as_str() {
         "cancelled" | "refunded" => return platform::web::ok(&b.to_json()),
         "pending_payment" | "confirmed" => {}
-        other => return Err(ApiError::conflict("not-cancellable", format!("a booking that is {other} cannot be cancelled"))),
+        other => {
+            return Err(ApiError::conflict("not-cancellable", format!("a booking that is {other} cannot be cancelled")))
+        }
     }
     if platform::clock::parse_rfc3339(&b.starts_at).is_some_and(|s| s <= platform::clock::now_ms()) {
         return Err(ApiError::conflict("not-cancellable", "the event has started"));
@@ -505,7 +520,9 @@ pub fn abandon(req: Request, params: Params) -> ApiResult {
     let (_, b) = own_booking(&conn, &req, &params)?;
     match b.status.as_str() {
         "pending_payment" => {}
-        "confirmed" => return Err(ApiError::conflict("booking-paid", "the booking was paid meanwhile; it stays confirmed")),
+        "confirmed" => {
+            return Err(ApiError::conflict("booking-paid", "the booking was paid meanwhile; it stays confirmed"))
+        }
         _ => return platform::web::ok(&b.to_json()),
     }
     let kv = Kv::open()?;
@@ -555,8 +572,7 @@ fn checked_in(booking_id: &str) -> ApiResult<i64> {
         platform::log::warn!("booking: check-ins of {booking_id}: {why}");
         ApiError::Unavailable("tickets cannot tell whether this booking was used; try again".into())
     };
-    let resp: spin_sdk::http::Response =
-        platform::web::send(req).map_err(|e| unavailable(e.to_string()))?;
+    let resp: spin_sdk::http::Response = platform::web::send(req).map_err(|e| unavailable(e.to_string()))?;
     if *resp.status() != 200 {
         return Err(unavailable(format!("tickets answered {}", resp.status())));
     }

@@ -125,7 +125,14 @@ fn ids(params: &Params) -> ApiResult<(String, String)> {
 /// The three steps of the module doc for an authorised caller
 /// (`staff_side`: the event's organizer or an admin, who may cancel after
 /// the start and set `refund_minor`).
-fn perform(conn: &Connection, b: &Booking, ticket_id: &str, refund_minor: Option<i64>, staff_side: bool, by: &str) -> ApiResult {
+fn perform(
+    conn: &Connection,
+    b: &Booking,
+    ticket_id: &str,
+    refund_minor: Option<i64>,
+    staff_side: bool,
+    by: &str,
+) -> ApiResult {
     if refund_minor.is_some_and(|r| r < 0) {
         return Err(ApiError::field("refund_minor", "must be zero or a positive number of minor units"));
     }
@@ -133,7 +140,10 @@ fn perform(conn: &Connection, b: &Booking, ticket_id: &str, refund_minor: Option
         return done(conn, &b.id);
     }
     if b.status != "confirmed" {
-        return Err(ApiError::conflict("not-cancellable", format!("a booking that is {} has no tickets to cancel one by one", b.status)));
+        return Err(ApiError::conflict(
+            "not-cancellable",
+            format!("a booking that is {} has no tickets to cancel one by one", b.status),
+        ));
     }
     if !staff_side && platform::clock::parse_rfc3339(&b.starts_at).is_some_and(|s| s <= platform::clock::now_ms()) {
         return Err(ApiError::conflict("not-cancellable", "the event has started; ask the organizer"));
@@ -165,25 +175,31 @@ fn runs_the_event(caller: &Caller, b: &Booking) -> ApiResult<bool> {
 }
 
 fn already(conn: &Connection, ticket_id: &str) -> ApiResult<Option<String>> {
-    let r = conn.execute("SELECT booking_id FROM cancelled_tickets WHERE ticket_id = ?", &[Value::Text(ticket_id.into())])?;
+    let r =
+        conn.execute("SELECT booking_id FROM cancelled_tickets WHERE ticket_id = ?", &[Value::Text(ticket_id.into())])?;
     let found = r.rows().next().and_then(|row| row.get::<&str>("booking_id").map(str::to_string));
     Ok(found)
 }
 
 fn count(conn: &Connection, booking_id: &str) -> ApiResult<i64> {
-    let r = conn.execute("SELECT COUNT(*) AS n FROM cancelled_tickets WHERE booking_id = ?", &[Value::Text(booking_id.into())])?;
+    let r = conn.execute(
+        "SELECT COUNT(*) AS n FROM cancelled_tickets WHERE booking_id = ?",
+        &[Value::Text(booking_id.into())],
+    )?;
     let n = r.rows().next().and_then(|row| row.get::<i64>("n")).unwrap_or(0);
     Ok(n)
 }
 
 fn done(conn: &Connection, booking_id: &str) -> ApiResult {
-    let b = bookings::load(conn, booking_id)?.ok_or_else(|| ApiError::NotFound(format!("booking {booking_id} does not exist")))?;
+    let b = bookings::load(conn, booking_id)?
+        .ok_or_else(|| ApiError::NotFound(format!("booking {booking_id} does not exist")))?;
     platform::web::ok(&b.to_json())
 }
 
 /// Step 1: tickets voids the ticket (`POST http://tickets-internal.spin.internal/api/tickets/bookings/{b}/tickets/{t}/void`).
 fn void_at_tickets(booking_id: &str, ticket_id: &str) -> ApiResult<VoidedTicket> {
-    let url = format!("http://{}/api/tickets/bookings/{booking_id}/tickets/{ticket_id}/void", saga::chaining_host("tickets"));
+    let url =
+        format!("http://{}/api/tickets/bookings/{booking_id}/tickets/{ticket_id}/void", saga::chaining_host("tickets"));
     let req = Request::builder()
         .method(Method::Post)
         .uri(url)
@@ -201,7 +217,10 @@ fn void_at_tickets(booking_id: &str, ticket_id: &str) -> ApiResult<VoidedTicket>
             serde_json::from_value(v["ticket"].clone()).map_err(|e| unavailable(e.to_string()))
         }
         404 => Err(ApiError::NotFound(format!("booking {booking_id} has no ticket {ticket_id}"))),
-        409 => Err(ApiError::conflict("checked-in", format!("ticket {ticket_id} was used at the door; it cannot be cancelled"))),
+        409 => Err(ApiError::conflict(
+            "checked-in",
+            format!("ticket {ticket_id} was used at the door; it cannot be cancelled"),
+        )),
         other => Err(unavailable(format!("tickets answered {other}"))),
     }
 }
@@ -236,7 +255,14 @@ fn give_back(kv: &Kv, conn: &Connection, b: &Booking, t: &VoidedTicket) -> ApiRe
 /// Step 3, inside a transaction: records the ticket once, takes its seat or
 /// place off the sold tables and the seat states, emits `TicketCancelled`.
 /// `None` when it was recorded already.
-fn record(c: &Connection, b: &Booking, t: &VoidedTicket, price: i64, refund: i64, by: &str) -> ApiResult<Option<saga::Event>> {
+fn record(
+    c: &Connection,
+    b: &Booking,
+    t: &VoidedTicket,
+    price: i64,
+    refund: i64,
+    by: &str,
+) -> ApiResult<Option<saga::Event>> {
     let now = platform::clock::now_ms();
     let inserted = c.execute(
         "INSERT INTO cancelled_tickets (ticket_id, booking_id, seat_id, tier_id, price_minor, refund_minor, cancelled_by, cancelled_ms) \
@@ -257,7 +283,10 @@ fn record(c: &Connection, b: &Booking, t: &VoidedTicket, price: i64, refund: i64
     }
     match &t.seat_id {
         Some(seat) => {
-            c.execute("DELETE FROM sold_seats WHERE booking_id = ? AND seat_id = ?", &[Value::Text(b.id.clone()), Value::Text(seat.clone())])?;
+            c.execute(
+                "DELETE FROM sold_seats WHERE booking_id = ? AND seat_id = ?",
+                &[Value::Text(b.id.clone()), Value::Text(seat.clone())],
+            )?;
             mirror::unsell(c, &b.event_id, std::slice::from_ref(seat))?;
         }
         None => {

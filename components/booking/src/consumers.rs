@@ -71,12 +71,22 @@ fn payment_succeeded(kv: &Kv, c: &Connection, p: &Json) -> ApiResult<()> {
 
 fn confirm(kv: &Kv, c: &Connection, b: &Booking, payment_id: &str) -> ApiResult<()> {
     let now = platform::clock::now_ms();
-    let secured = match holds::transition(kv, Sql::nested(c), &b.hold_id, holds::to_status(&[HoldStatus::Booked], HoldStatus::Consumed))? {
+    let secured = match holds::transition(
+        kv,
+        Sql::nested(c),
+        &b.hold_id,
+        holds::to_status(&[HoldStatus::Booked], HoldStatus::Consumed),
+    )? {
         Moved::Yes(..) => Some(b.hold_id.clone()),
-        Moved::No(rec) if rec.status == HoldStatus::Consumed && rec.booking_id.as_deref() == Some(&b.id) => Some(b.hold_id.clone()),
+        Moved::No(rec) if rec.status == HoldStatus::Consumed && rec.booking_id.as_deref() == Some(&b.id) => {
+            Some(b.hold_id.clone())
+        }
         _ => rehold(kv, b, now)?,
     };
-    c.execute("UPDATE bookings SET payment_id = ? WHERE id = ?", &[Value::Text(payment_id.into()), Value::Text(b.id.clone())])?;
+    c.execute(
+        "UPDATE bookings SET payment_id = ? WHERE id = ?",
+        &[Value::Text(payment_id.into()), Value::Text(b.id.clone())],
+    )?;
     let Some(hold_id) = secured else {
         bookings::cancel_in_tx(c, b, "seats_unavailable")?;
         c.execute("UPDATE bookings SET hold_freed = 1 WHERE id = ?", &[Value::Text(b.id.clone())])?;
@@ -92,7 +102,10 @@ fn confirm(kv: &Kv, c: &Connection, b: &Booking, payment_id: &str) -> ApiResult<
         holds::transition(kv, Sql::nested(c), &hold_id, holds::to_status(&[HoldStatus::Consumed], HoldStatus::Freed))?;
         let b = Booking { hold_id: hold_id.clone(), ..b.clone() };
         bookings::cancel_in_tx(c, &b, "seats_unavailable")?;
-        c.execute("UPDATE bookings SET hold_freed = 1, hold_id = ? WHERE id = ?", &[Value::Text(hold_id), Value::Text(b.id.clone())])?;
+        c.execute(
+            "UPDATE bookings SET hold_freed = 1, hold_id = ? WHERE id = ?",
+            &[Value::Text(hold_id), Value::Text(b.id.clone())],
+        )?;
         return Ok(());
     }
     c.execute(
@@ -168,14 +181,22 @@ fn rehold(kv: &Kv, b: &Booking, now: i64) -> ApiResult<Option<String>> {
     if let Some(rec) = holds::load(kv, &id)? {
         return Ok((rec.status == HoldStatus::Consumed).then_some(id));
     }
-    let ga: Vec<(String, u32, u32)> =
-        b.tiers.iter().filter(|t| t.kind == "general_admission").map(|t| (t.tier_id.clone(), t.quantity, t.capacity)).collect();
+    let ga: Vec<(String, u32, u32)> = b
+        .tiers
+        .iter()
+        .filter(|t| t.kind == "general_admission")
+        .map(|t| (t.tier_id.clone(), t.quantity, t.capacity))
+        .collect();
     let seats = b
         .seats
         .iter()
         .map(|s| {
             let tier = b.tiers.iter().find(|t| t.kind != "general_admission");
-            holds::HeldSeat { id: s.clone(), tier_id: tier.map(|t| t.tier_id.clone()).unwrap_or_default(), price_minor: tier.map(|t| t.price_minor).unwrap_or(0) }
+            holds::HeldSeat {
+                id: s.clone(),
+                tier_id: tier.map(|t| t.tier_id.clone()).unwrap_or_default(),
+                price_minor: tier.map(|t| t.price_minor).unwrap_or(0),
+            }
         })
         .collect();
     let rec = HoldRecord {
@@ -240,7 +261,12 @@ fn payment_failed(kv: &Kv, c: &Connection, p: &Json) -> ApiResult<()> {
     if to == "cancelled" {
         c.execute(
             "UPDATE bookings SET status = 'cancelled', cancel_reason = ?, updated_ms = ? WHERE id = ? AND status = ?",
-            &[Value::Text(SALES_CLOSED.into()), Value::Integer(platform::clock::now_ms()), Value::Text(b.id.clone()), Value::Text(b.status.clone())],
+            &[
+                Value::Text(SALES_CLOSED.into()),
+                Value::Integer(platform::clock::now_ms()),
+                Value::Text(b.id.clone()),
+                Value::Text(b.status.clone()),
+            ],
         )?;
         return bookings::free_hold(kv, Sql::nested(c), &b);
     }
@@ -251,7 +277,12 @@ fn payment_failed(kv: &Kv, c: &Connection, p: &Json) -> ApiResult<()> {
     }
     c.execute(
         "UPDATE bookings SET status = ?, updated_ms = ? WHERE id = ? AND status = ?",
-        &[Value::Text(to.into()), Value::Integer(platform::clock::now_ms()), Value::Text(b.id.clone()), Value::Text(b.status.clone())],
+        &[
+            Value::Text(to.into()),
+            Value::Integer(platform::clock::now_ms()),
+            Value::Text(b.id.clone()),
+            Value::Text(b.status.clone()),
+        ],
     )?;
     bookings::free_hold(kv, Sql::nested(c), &b)
 }
@@ -274,7 +305,10 @@ fn payment_refunded(kv: &Kv, c: &Connection, p: &Json) -> ApiResult<()> {
     }
     match b.status.as_str() {
         "cancelled" => {
-            c.execute("UPDATE bookings SET status = 'refunded' WHERE id = ? AND status = 'cancelled'", &[Value::Text(b.id.clone())])?;
+            c.execute(
+                "UPDATE bookings SET status = 'refunded' WHERE id = ? AND status = 'cancelled'",
+                &[Value::Text(b.id.clone())],
+            )?;
         }
         "confirmed" => {
             c.execute(
@@ -311,8 +345,12 @@ fn event_cancelled(kv: &Kv, c: &Connection, p: &Json) -> ApiResult<()> {
 /// ([`inventory::announce`]); when booking holds an older copy, the event
 /// is refreshed right after this delivery's commit (see [`inventory`]).
 fn event_changed(c: &Connection, p: &Json, stale: &mut Vec<String>) -> ApiResult<()> {
-    let event_id = crate::domain::parse_id("payload/event_id", text(p, "event_id")?).map_err(|e| ApiError::Validation(vec![e]))?;
-    let version = p.get("version").and_then(Json::as_i64).ok_or_else(|| ApiError::field("payload/version", "must be an integer"))?;
+    let event_id =
+        crate::domain::parse_id("payload/event_id", text(p, "event_id")?).map_err(|e| ApiError::Validation(vec![e]))?;
+    let version = p
+        .get("version")
+        .and_then(Json::as_i64)
+        .ok_or_else(|| ApiError::field("payload/version", "must be an integer"))?;
     if inventory::announce(c, &event_id, version)? {
         stale.push(event_id);
     }
@@ -325,7 +363,10 @@ fn event_changed(c: &Connection, p: &Json, stale: &mut Vec<String>) -> ApiResult
 /// the `EventChanged` of the same edit.
 fn event_rescheduled(c: &Connection, p: &Json) -> ApiResult<()> {
     let event_id = text(p, "event_id")?;
-    let version = p.get("version").and_then(Json::as_i64).ok_or_else(|| ApiError::field("payload/version", "must be an integer"))?;
+    let version = p
+        .get("version")
+        .and_then(Json::as_i64)
+        .ok_or_else(|| ApiError::field("payload/version", "must be an integer"))?;
     let starts = text(p, "starts_at")?;
     if platform::clock::parse_rfc3339(starts).is_none() {
         return Err(ApiError::field("payload/starts_at", "must be RFC 3339"));

@@ -75,7 +75,9 @@ pub struct Email(platform::contact::Email);
 impl Email {
     /// Parses an address; the error names `field`.
     pub fn parse(field: &str, raw: &str) -> Result<Email, FieldError> {
-        platform::contact::Email::parse(raw).map(Email).map_err(|_| FieldError::new(field, "must be an e-mail address like name@example.com"))
+        platform::contact::Email::parse(raw)
+            .map(Email)
+            .map_err(|_| FieldError::new(field, "must be an e-mail address like name@example.com"))
     }
 }
 
@@ -87,7 +89,9 @@ pub struct Phone(platform::contact::Phone);
 impl Phone {
     /// Parses a number; the error names `field`.
     pub fn parse(field: &str, raw: &str) -> Result<Phone, FieldError> {
-        platform::contact::Phone::parse(raw).map(Phone).map_err(|_| FieldError::new(field, "must be an international number like +14155550100"))
+        platform::contact::Phone::parse(raw)
+            .map(Phone)
+            .map_err(|_| FieldError::new(field, "must be an international number like +14155550100"))
     }
 }
 
@@ -143,9 +147,18 @@ mod tests {
     #[test]
     fn quantity_accepts_only_small_positive_integers() {
         assert_eq!(Quantity::parse("q", &json!(3), 8).unwrap().get(), 3);
-        for bad in [json!(0), json!(-1), json!(1.5), json!("2"), json!(null), json!(true), json!(2147483648u64),
-            json!(9223372036854775808u64), json!(9), json!(-9223372036854775807i64)]
-        {
+        for bad in [
+            json!(0),
+            json!(-1),
+            json!(1.5),
+            json!("2"),
+            json!(null),
+            json!(true),
+            json!(2147483648u64),
+            json!(9223372036854775808u64),
+            json!(9),
+            json!(-9223372036854775807i64),
+        ] {
             assert!(Quantity::parse("q", &bad, 8).is_err(), "{bad}");
         }
         // 1.0 is a float in JSON terms: refused, not rounded

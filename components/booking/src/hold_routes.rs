@@ -46,7 +46,9 @@ fn parse_want(body: CreateHold) -> ApiResult<(String, Want)> {
             for (i, s) in seats.iter().enumerate() {
                 match parse_id(&format!("seats/{i}"), s) {
                     Err(e) => errors.push(e),
-                    Ok(_) if !seen.insert(s.as_str()) => errors.push(FieldError::new(format!("seats/{i}"), format!("seat {s} is listed twice"))),
+                    Ok(_) if !seen.insert(s.as_str()) => {
+                        errors.push(FieldError::new(format!("seats/{i}"), format!("seat {s} is listed twice")))
+                    }
                     Ok(_) => {}
                 }
             }
@@ -112,7 +114,9 @@ fn hold(req: &Request, conn: &Connection, user: &str) -> ApiResult {
             h.explicit(&ids)?
         }
         Want::Tier(tier_id, quantity) => {
-            let tier = inv.tier(&tier_id).ok_or_else(|| ApiError::field("tier_id", format!("tier {tier_id} does not exist in this event")))?;
+            let tier = inv
+                .tier(&tier_id)
+                .ok_or_else(|| ApiError::field("tier_id", format!("tier {tier_id} does not exist in this event")))?;
             let q = Quantity::parse("quantity", &quantity, limit).map_err(|e| ApiError::Validation(vec![e]))?.get();
             if tier.is_ga() {
                 h.general_admission(tier, q)?
@@ -131,13 +135,25 @@ fn record(inv: &Inventory, user: &str, owner: &Owner, plan: Plan, now: i64) -> H
             Some(t) => t.quantity += 1,
             None => {
                 let cap = inv.tier(&s.tier_id).map(|t| t.capacity).unwrap_or(0);
-                tiers.push(TierLine { tier_id: s.tier_id.clone(), quantity: 1, price_minor: s.price_minor, kind: "seated".into(), capacity: cap })
+                tiers.push(TierLine {
+                    tier_id: s.tier_id.clone(),
+                    quantity: 1,
+                    price_minor: s.price_minor,
+                    kind: "seated".into(),
+                    capacity: cap,
+                })
             }
         }
     }
     if let Some((tier_id, q, cap)) = &plan.ga {
         let price = inv.tier(tier_id).map(|t| t.price_minor).unwrap_or(0);
-        tiers.push(TierLine { tier_id: tier_id.clone(), quantity: *q, price_minor: price, kind: "general_admission".into(), capacity: *cap });
+        tiers.push(TierLine {
+            tier_id: tier_id.clone(),
+            quantity: *q,
+            price_minor: price,
+            kind: "general_admission".into(),
+            capacity: *cap,
+        });
     }
     let amount = tiers.iter().map(|t| t.price_minor * i64::from(t.quantity)).sum();
     HoldRecord {
@@ -222,7 +238,14 @@ impl Holder<'_> {
         let ga: Vec<(String, u32, u32)> = plan.ga.iter().cloned().collect();
         let rec = record(self.inv, self.user, self.owner, plan, self.now);
         let bytes = serde_json::to_vec(&rec).map_err(|e| ApiError::Internal(e.into()))?;
-        let claim = Claim { event: &self.inv.event_id, user: self.user, user_limit: self.inv.limit(), seats: seat_ids, ga, owner: self.owner.clone() };
+        let claim = Claim {
+            event: &self.inv.event_id,
+            user: self.user,
+            user_limit: self.inv.limit(),
+            seats: seat_ids,
+            ga,
+            owner: self.owner.clone(),
+        };
         let outcome = locks::claim(self.kv, &claim, false, Some((HoldRecord::key(&rec.id), bytes)));
         if !matches!(outcome, Ok(Ok(()))) {
             self.undo(outcome.as_ref().ok().and_then(|r| r.as_ref().err()));
@@ -247,7 +270,10 @@ impl Holder<'_> {
             Ok::<_, ApiError>(())
         });
         if let Err(e) = done {
-            platform::log::warn!("hold {}: undoing its reservation failed (the sweep settles it): {e}", self.owner.hold_id);
+            platform::log::warn!(
+                "hold {}: undoing its reservation failed (the sweep settles it): {e}",
+                self.owner.hold_id
+            );
         }
     }
 
@@ -272,14 +298,18 @@ impl Holder<'_> {
                 let mut errors = Vec::new();
                 for (i, id) in ids.iter().enumerate() {
                     if !rows.iter().any(|r| &r.id == id) {
-                        errors.push(FieldError::new(format!("seats/{i}"), format!("seat {id} does not exist in this event")));
+                        errors.push(FieldError::new(
+                            format!("seats/{i}"),
+                            format!("seat {id} does not exist in this event"),
+                        ));
                     }
                 }
                 check(errors)?;
                 let mut sorted: Vec<&SeatRow> = rows.iter().collect();
                 sorted.sort_by(|a, b| a.id.cmp(&b.id));
                 if let Some(taken) = sorted.into_iter().find(|r| r.state != mirror::FREE) {
-                    let holder = (taken.state == mirror::HELD).then(|| (taken.hold_id.clone(), taken.until_ms.unwrap_or(i64::MAX)));
+                    let holder = (taken.state == mirror::HELD)
+                        .then(|| (taken.hold_id.clone(), taken.until_ms.unwrap_or(i64::MAX)));
                     return Ok(Err(Refused::Taken(taken.id.clone(), holder)));
                 }
                 self.reserve_in(c, rows)
@@ -338,7 +368,10 @@ impl Holder<'_> {
                 if rows.last().is_none_or(|r| r.rank != f.row_rank) {
                     rows.push(FreeRow { rank: f.row_rank, mid2: f.row_mid2, seats: Vec::new() });
                 }
-                rows.last_mut().expect("pushed").seats.push(selection::FreeSeat { id: f.row.id.clone(), position: f.position });
+                rows.last_mut()
+                    .expect("pushed")
+                    .seats
+                    .push(selection::FreeSeat { id: f.row.id.clone(), position: f.position });
                 found.insert(f.row.id.clone(), f.row);
             }
             // the last row may continue on the next page: decide on the complete ones
@@ -376,7 +409,10 @@ impl Holder<'_> {
                 Err(_) => return Err(self.sold_out(tier)),
             };
             let chosen: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-            let seats = rows.into_iter().map(|r| HeldSeat { id: r.id, tier_id: tier.id.clone(), price_minor: tier.price_minor }).collect();
+            let seats = rows
+                .into_iter()
+                .map(|r| HeldSeat { id: r.id, tier_id: tier.id.clone(), price_minor: tier.price_minor })
+                .collect();
             match self.claim(Plan { seats, ga: None })? {
                 Ok(rec) => return Ok(rec),
                 Err(Lost::Seat(_, holder)) => {
@@ -404,7 +440,8 @@ impl Holder<'_> {
     /// written first so the sweep finds the hold if this request dies.
     fn general_admission(&self, tier: &Tier, q: u32) -> ApiResult<HoldRecord> {
         let ga = (tier.id.clone(), q, tier.capacity);
-        let index = |c: &Connection| holds::index(c, &self.owner.hold_id, &self.inv.event_id, self.user, self.owner.expires_ms);
+        let index =
+            |c: &Connection| holds::index(c, &self.owner.hold_id, &self.inv.event_id, self.user, self.owner.expires_ms);
         index(self.conn)?;
         match self.claim(Plan { seats: vec![], ga: Some(ga.clone()) })? {
             Ok(rec) => return Ok(rec),
@@ -457,12 +494,21 @@ pub fn release(req: Request, params: Params) -> ApiResult {
     let kv = Kv::open()?;
     let (_, rec) = own_hold(&kv, &req, &params)?;
     let conn = db::open()?;
-    match holds::transition(&kv, Sql::top(&conn), &rec.id, holds::to_status(&[HoldStatus::Active], HoldStatus::Released))? {
+    match holds::transition(
+        &kv,
+        Sql::top(&conn),
+        &rec.id,
+        holds::to_status(&[HoldStatus::Active], HoldStatus::Released),
+    )? {
         Moved::Yes(..) | Moved::Missing => platform::web::no_content(),
         Moved::No(cur) if cur.status.is_final() => platform::web::no_content(),
         Moved::No(cur) => Err(ApiError::conflict(
             "hold-in-checkout",
-            format!("hold {} belongs to booking {}; cancel the booking instead", cur.id, cur.booking_id.unwrap_or_default()),
+            format!(
+                "hold {} belongs to booking {}; cancel the booking instead",
+                cur.id,
+                cur.booking_id.unwrap_or_default()
+            ),
         )),
     }
 }

@@ -310,12 +310,18 @@ fn rescue_if_stuck(kv: &Kv, rec: &HoldRecord) -> ApiResult<bool> {
         Some(s) if s.version == rec.version && now - s.seen_ms >= locks::orphan_grace_ms() => {
             // the version's winner is dead (grace assumption); still the same record?
             let current = load(kv, &rec.id)?;
-            if current.as_ref().map(|c| c.version) != Some(rec.version) || !kv.claim_first(&format!("rescue:{}:{}", rec.id, rec.version))? {
+            if current.as_ref().map(|c| c.version) != Some(rec.version)
+                || !kv.claim_first(&format!("rescue:{}:{}", rec.id, rec.version))?
+            {
                 return Ok(false);
             }
             let next = HoldRecord { version: rec.version + 1, ..rec.clone() };
             kv.set(&HoldRecord::key(&rec.id), &serde_json::to_vec(&next).map_err(|e| ApiError::Internal(e.into()))?)?;
-            platform::log::warn!("hold {}: version {} was claimed by a request that never wrote it; rescued", rec.id, rec.version);
+            platform::log::warn!(
+                "hold {}: version {} was claimed by a request that never wrote it; rescued",
+                rec.id,
+                rec.version
+            );
             Ok(true)
         }
         Some(s) if s.version == rec.version => Ok(false),
@@ -352,9 +358,7 @@ pub fn settle_in(c: &Connection, event_id: &str, hold_id: &str, sold: bool) -> A
 
 /// Moves `rec` to `status` if it is in one of `from`.
 pub fn to_status(from: &'static [HoldStatus], status: HoldStatus) -> impl Fn(&HoldRecord) -> Option<HoldRecord> {
-    move |rec| {
-        from.contains(&rec.status).then(|| HoldRecord { status, ..rec.clone() })
-    }
+    move |rec| from.contains(&rec.status).then(|| HoldRecord { status, ..rec.clone() })
 }
 
 /// Expires hold `id` if its time is up and it is `active` or `booked`;
@@ -376,10 +380,12 @@ pub fn expire_if_due(kv: &Kv, sql: Sql, id: &str, now_ms: i64) -> ApiResult<Move
     Ok(moved)
 }
 
-const INDEX_INSERT: &str = "INSERT INTO hold_index (hold_id, event_id, user_id, expires_ms, open) VALUES (?, ?, ?, ?, 1) \
+const INDEX_INSERT: &str =
+    "INSERT INTO hold_index (hold_id, event_id, user_id, expires_ms, open) VALUES (?, ?, ?, ?, 1) \
      ON CONFLICT(hold_id) DO UPDATE SET open = 1, expires_ms = excluded.expires_ms";
 const INDEX_CLOSE: &str = "UPDATE hold_index SET open = 0 WHERE hold_id = ?";
-const INDEX_DUE: &str = "SELECT hold_id, event_id FROM hold_index WHERE open = 1 AND expires_ms <= ? ORDER BY expires_ms LIMIT ?";
+const INDEX_DUE: &str =
+    "SELECT hold_id, event_id FROM hold_index WHERE open = 1 AND expires_ms <= ? ORDER BY expires_ms LIMIT ?";
 const INDEX_DUE_OF_EVENT: &str =
     "SELECT hold_id, event_id FROM hold_index WHERE event_id = ? AND open = 1 AND expires_ms <= ? ORDER BY expires_ms LIMIT ?";
 const INDEX_OF_EVENT: &str = "SELECT hold_id FROM hold_index WHERE open = 1 AND event_id = ? LIMIT 1000";
@@ -392,7 +398,12 @@ const INDEX_OF_EVENT: &str = "SELECT hold_id FROM hold_index WHERE open = 1 AND 
 pub fn index(c: &Connection, hold_id: &str, event_id: &str, user_id: &str, expires_ms: i64) -> ApiResult<()> {
     c.execute(
         INDEX_INSERT,
-        &[Value::Text(hold_id.to_string()), Value::Text(event_id.to_string()), Value::Text(user_id.to_string()), Value::Integer(expires_ms)],
+        &[
+            Value::Text(hold_id.to_string()),
+            Value::Text(event_id.to_string()),
+            Value::Text(user_id.to_string()),
+            Value::Integer(expires_ms),
+        ],
     )?;
     Ok(())
 }
@@ -420,7 +431,10 @@ pub fn open_of_event(conn: &Connection, event_id: &str) -> ApiResult<Vec<String>
 /// past their time (best available and general admission when sold out).
 pub fn sweep_event(kv: &Kv, conn: &Connection, event_id: &str, now_ms: i64, limit: i64) -> ApiResult<u32> {
     free_unclaimed(conn, event_id, now_ms);
-    let ids = pairs(conn.execute(INDEX_DUE_OF_EVENT, &[Value::Text(event_id.to_string()), Value::Integer(now_ms), Value::Integer(limit)])?);
+    let ids = pairs(conn.execute(
+        INDEX_DUE_OF_EVENT,
+        &[Value::Text(event_id.to_string()), Value::Integer(now_ms), Value::Integer(limit)],
+    )?);
     sweep_ids(kv, conn, ids, now_ms)
 }
 
@@ -470,7 +484,9 @@ pub fn sweep(kv: &Kv, conn: &Connection, now_ms: i64) -> ApiResult<u32> {
 /// logged (the next sweep retries).
 fn free_unclaimed(conn: &Connection, event_id: &str, now_ms: i64) {
     if let Err(e) = Sql::top(conn).atomically(|c| mirror::free_unclaimed(c, event_id, now_ms)) {
-        platform::log::warn!("hold sweep: seats of {event_id} taken by unknown claims stay so until the next sweep: {e}");
+        platform::log::warn!(
+            "hold sweep: seats of {event_id} taken by unknown claims stay so until the next sweep: {e}"
+        );
     }
 }
 
@@ -487,7 +503,13 @@ mod tests {
             seats: vec![HeldSeat { id: "A1".into(), tier_id: "t".into(), price_minor: 100 }],
             tiers: vec![
                 TierLine { tier_id: "t".into(), quantity: 1, price_minor: 100, kind: "seated".into(), capacity: 10 },
-                TierLine { tier_id: "g".into(), quantity: 2, price_minor: 50, kind: "general_admission".into(), capacity: 5 },
+                TierLine {
+                    tier_id: "g".into(),
+                    quantity: 2,
+                    price_minor: 50,
+                    kind: "general_admission".into(),
+                    capacity: 5,
+                },
             ],
             amount_minor: 200,
             currency: "USD".into(),

@@ -256,7 +256,10 @@ impl Inventory {
         }
         if let Some(open) = self.sales_start.as_deref().and_then(platform::clock::parse_rfc3339) {
             if now_ms < open {
-                return Err(ApiError::conflict("sales-not-open", format!("sales open at {}", platform::clock::rfc3339(open))));
+                return Err(ApiError::conflict(
+                    "sales-not-open",
+                    format!("sales open at {}", platform::clock::rfc3339(open)),
+                ));
             }
         }
         Ok(())
@@ -337,7 +340,11 @@ pub fn current(conn: &Connection, event_id: &str) -> ApiResult<Inventory> {
         Err(e @ ApiError::NotFound(_)) => Err(e),
         Err(e) => match copy {
             Some(stale) => {
-                platform::log::warn!("inventory {event_id}: using version {} (announced {}): {e}", stale.version, stale.wanted);
+                platform::log::warn!(
+                    "inventory {event_id}: using version {} (announced {}): {e}",
+                    stale.version,
+                    stale.wanted
+                );
                 Ok(stale)
             }
             None => Err(e),
@@ -366,7 +373,10 @@ fn copy_from_events(conn: &Connection, event_id: &str) -> ApiResult<Inventory> {
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
         let loaded = conn
-            .execute("SELECT 1 AS x FROM inv_loads WHERE event_id = ? AND until_ms > ?", &[text(event_id), Value::Integer(platform::clock::now_ms())])?
+            .execute(
+                "SELECT 1 AS x FROM inv_loads WHERE event_id = ? AND until_ms > ?",
+                &[text(event_id), Value::Integer(platform::clock::now_ms())],
+            )?
             .rows
             .is_empty();
         if loaded {
@@ -434,11 +444,21 @@ pub fn store(conn: &Connection, doc: &Document) -> ApiResult<bool> {
         }
         let mut carried: HashMap<String, Carried> = HashMap::new();
         if had.is_some() {
-            let r = c.execute("SELECT seat_id, state, hold_id, until_ms FROM inv_seats WHERE event_id = ? AND state != 0", &[text(ev)])?;
+            let r = c.execute(
+                "SELECT seat_id, state, hold_id, until_ms FROM inv_seats WHERE event_id = ? AND state != 0",
+                &[text(ev)],
+            )?;
             for row in r.rows() {
                 let Some(id) = row.get::<&str>("seat_id") else { continue };
                 let state = row.get::<i64>("state").unwrap_or(FREE);
-                carried.insert(id.to_string(), Carried { state, hold_id: row.get::<&str>("hold_id").map(str::to_string), until_ms: row.get::<i64>("until_ms") });
+                carried.insert(
+                    id.to_string(),
+                    Carried {
+                        state,
+                        hold_id: row.get::<&str>("hold_id").map(str::to_string),
+                        until_ms: row.get::<i64>("until_ms"),
+                    },
+                );
             }
         } else {
             let r = c.execute("SELECT seat_id FROM sold_seats WHERE event_id = ?", &[text(ev)])?;
@@ -492,7 +512,10 @@ pub fn store(conn: &Connection, doc: &Document) -> ApiResult<bool> {
             )?;
         }
         let ga_sold: HashMap<String, i64> = c
-            .execute("SELECT tier_id, SUM(quantity) AS q FROM sold_ga WHERE event_id = ? GROUP BY tier_id", &[text(ev)])?
+            .execute(
+                "SELECT tier_id, SUM(quantity) AS q FROM sold_ga WHERE event_id = ? GROUP BY tier_id",
+                &[text(ev)],
+            )?
             .rows()
             .filter_map(|r| Some((r.get::<&str>("tier_id")?.to_string(), r.get::<i64>("q")?)))
             .collect();
@@ -626,7 +649,15 @@ pub(crate) mod tests {
             tiers: doc
                 .tiers
                 .iter()
-                .map(|t| Tier { id: t.id.clone(), name: t.name.clone(), price_minor: t.price_minor, kind: t.kind.clone(), capacity: t.capacity, held: 0, sold: 0 })
+                .map(|t| Tier {
+                    id: t.id.clone(),
+                    name: t.name.clone(),
+                    price_minor: t.price_minor,
+                    kind: t.kind.clone(),
+                    capacity: t.capacity,
+                    held: 0,
+                    sold: 0,
+                })
                 .collect(),
         }
     }

@@ -142,7 +142,9 @@ impl Kv {
         let mut cursor: Option<String> = None;
         loop {
             let page = self.bucket.list_keys(cursor.as_deref()).map_err(unavailable)?;
-            out.extend(page.keys.into_iter().filter(|k| k.starts_with(&full)).map(|k| k[NAMESPACE.len()..].to_string()));
+            out.extend(
+                page.keys.into_iter().filter(|k| k.starts_with(&full)).map(|k| k[NAMESPACE.len()..].to_string()),
+            );
             match page.cursor {
                 Some(c) if !c.is_empty() => cursor = Some(c),
                 _ => return Ok(out),

@@ -68,7 +68,15 @@ impl Layout {
                     .iter()
                     .map(|&i| {
                         let s = &doc.seats[i];
-                        json!([s.id, s.number, s.position, s.x, s.y, tier_index.get(s.tier_id.as_str()), u8::from(s.accessible)])
+                        json!([
+                            s.id,
+                            s.number,
+                            s.position,
+                            s.x,
+                            s.y,
+                            tier_index.get(s.tier_id.as_str()),
+                            u8::from(s.accessible)
+                        ])
                     })
                     .collect();
                 json!({"section": k.0, "row": k.1, "seats": seats})

@@ -69,8 +69,8 @@
 //! increment of its lock, 1 increment of the allowance; SQLite 1 transaction (n rows, blob, tier counters, index
 //! row).
 
-use platform::{ApiError, ApiResult};
 use platform::web::Router;
+use platform::{ApiError, ApiResult};
 use spin_sdk::http::{Params, Request};
 
 pub mod availability;
@@ -150,7 +150,11 @@ pub mod db {
         Migration { version: 1, name: "bookings", sql: include_str!("../../../sql/booking/0001_bookings.sql") },
         Migration { version: 2, name: "inventory", sql: include_str!("../../../sql/booking/0002_inventory.sql") },
         Migration { version: 3, name: "schedule", sql: include_str!("../../../sql/booking/0003_schedule.sql") },
-        Migration { version: 4, name: "cancelled_tickets", sql: include_str!("../../../sql/booking/0004_cancelled_tickets.sql") },
+        Migration {
+            version: 4,
+            name: "cancelled_tickets",
+            sql: include_str!("../../../sql/booking/0004_cancelled_tickets.sql"),
+        },
         platform::idempotency::MIGRATION,
     ];
 
@@ -229,7 +233,9 @@ fn tick(req: Request, _: Params) -> ApiResult {
     }
     let swept = platform::idempotency::sweep(&conn, now)?;
     let relay = saga::relay(&conn);
-    platform::web::ok(&serde_json::json!({"expired": expired, "released": released, "idempotency_keys_swept": swept, "relay": relay}))
+    platform::web::ok(
+        &serde_json::json!({"expired": expired, "released": released, "idempotency_keys_swept": swept, "relay": relay}),
+    )
 }
 
 /// `GET /api/bookings/admin/dead-letters?limit=&cursor=` (admin):

@@ -210,7 +210,12 @@ pub enum Lost {
 /// and per general-admission tier + 1 batched write. A loser adds its
 /// give-back: one increment for a seat (plus one read of the seat's
 /// owner), for a tier or for the allowance.
-pub fn claim(kv: &Kv, claim: &Claim, skip_user_limit: bool, record: Option<(String, Vec<u8>)>) -> ApiResult<Result<(), Lost>> {
+pub fn claim(
+    kv: &Kv,
+    claim: &Claim,
+    skip_user_limit: bool,
+    record: Option<(String, Vec<u8>)>,
+) -> ApiResult<Result<(), Lost>> {
     let mut done: Vec<Undo> = Vec::new();
     let result = claim_steps(kv, claim, skip_user_limit, &mut done).and_then(|outcome| match outcome {
         Ok(()) => {
@@ -345,8 +350,10 @@ pub fn recover_orphans(kv: &Kv, now_ms: i64) -> ApiResult<u32> {
     kv.set(SCAN_MARK, now_ms.to_string().as_bytes())?;
     let locks = kv.keys_with_prefix("lock:")?;
     let values = kv.get_many(locks.clone())?;
-    let busy: Vec<(String, i64)> =
-        locks.into_iter().filter_map(|k| values.get(&k).map(|v| counter(v)).filter(|v| *v != 0).map(|v| (k, v))).collect();
+    let busy: Vec<(String, i64)> = locks
+        .into_iter()
+        .filter_map(|k| values.get(&k).map(|v| counter(v)).filter(|v| *v != 0).map(|v| (k, v)))
+        .collect();
     let mut suspects: HashMap<String, Suspect> = HashMap::new();
     let suspect_keys = kv.keys_with_prefix(SUSPECT_PREFIX)?;
     for (k, v) in kv.get_many(suspect_keys)? {
@@ -367,28 +374,45 @@ pub fn recover_orphans(kv: &Kv, now_ms: i64) -> ApiResult<u32> {
             .and_then(|b| Owner::decode(b))
             .and_then(|o| holds.get(&HoldRecord::key(&o.hold_id)))
             .and_then(|b| serde_json::from_slice::<HoldRecord>(b).ok())
-            .is_some_and(|h| matches!(h.status, HoldStatus::Active | HoldStatus::Booked | HoldStatus::Consumed) && h.seats.iter().any(|s| s.id == seat));
+            .is_some_and(|h| {
+                matches!(h.status, HoldStatus::Active | HoldStatus::Booked | HoldStatus::Consumed)
+                    && h.seats.iter().any(|s| s.id == seat)
+            });
         let expected = i64::from(live);
         if *value == expected {
             continue;
         }
         still.insert(lock.clone());
-        let seen = Suspect { value: *value, owner: owner_bytes.map(|b| String::from_utf8_lossy(b).into_owned()), seen_ms: now_ms };
+        let seen = Suspect {
+            value: *value,
+            owner: owner_bytes.map(|b| String::from_utf8_lossy(b).into_owned()),
+            seen_ms: now_ms,
+        };
         match suspects.get(lock) {
             // the tick that won a correction died before applying it:
             // observe afresh, so a new claim can win after another grace
-            Some(prev) if prev.value == seen.value && prev.owner == seen.owner && now_ms - prev.seen_ms >= 2 * grace => {
-                kv.set(&format!("{SUSPECT_PREFIX}{lock}"), &serde_json::to_vec(&seen).map_err(|e| ApiError::Internal(e.into()))?)?
+            Some(prev)
+                if prev.value == seen.value && prev.owner == seen.owner && now_ms - prev.seen_ms >= 2 * grace =>
+            {
+                kv.set(
+                    &format!("{SUSPECT_PREFIX}{lock}"),
+                    &serde_json::to_vec(&seen).map_err(|e| ApiError::Internal(e.into()))?,
+                )?
             }
             Some(prev) if prev.value == seen.value && prev.owner == seen.owner => {
                 if now_ms - prev.seen_ms >= grace && correct_lock(kv, lock, prev, expected)? {
-                    platform::log::warn!("booking: recovered orphaned seat lock {lock} (value {value}, {expected} live owner)");
+                    platform::log::warn!(
+                        "booking: recovered orphaned seat lock {lock} (value {value}, {expected} live owner)"
+                    );
                     kv.delete(&format!("{SUSPECT_PREFIX}{lock}"))?;
                     still.remove(lock);
                     fixed += 1;
                 }
             }
-            _ => kv.set(&format!("{SUSPECT_PREFIX}{lock}"), &serde_json::to_vec(&seen).map_err(|e| ApiError::Internal(e.into()))?)?,
+            _ => kv.set(
+                &format!("{SUSPECT_PREFIX}{lock}"),
+                &serde_json::to_vec(&seen).map_err(|e| ApiError::Internal(e.into()))?,
+            )?,
         }
     }
     for lock in suspects.keys().filter(|k| !still.contains(*k)) {
@@ -422,7 +446,14 @@ fn correct_lock(kv: &Kv, lock: &str, seen: &Suspect, keep: i64) -> ApiResult<boo
 /// Gives back everything a hold owned (its seats, its general-admission
 /// places and the user's allowance). Call exactly once per hold: from the
 /// winner of the hold record's transition into a final state.
-pub fn release_all(kv: &Kv, event: &str, user: &str, hold_id: &str, seats: &[String], ga: &[(String, u32)]) -> ApiResult<()> {
+pub fn release_all(
+    kv: &Kv,
+    event: &str,
+    user: &str,
+    hold_id: &str,
+    seats: &[String],
+    ga: &[(String, u32)],
+) -> ApiResult<()> {
     for seat in seats {
         release_seat(kv, event, seat, hold_id)?;
     }

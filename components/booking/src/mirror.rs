@@ -127,7 +127,13 @@ pub struct FreeSeat {
 /// Up to `limit` free seats of `tier` of `event`, best rows first and by
 /// position within a row, after `(row_rank, position)` `after` (keyset
 /// paging). One range scan of index `inv_seats_free`.
-pub fn free_seats(c: &Connection, event: &str, tier: &str, after: Option<(i64, i64)>, limit: i64) -> ApiResult<Vec<FreeSeat>> {
+pub fn free_seats(
+    c: &Connection,
+    event: &str,
+    tier: &str,
+    after: Option<(i64, i64)>,
+    limit: i64,
+) -> ApiResult<Vec<FreeSeat>> {
     let (rank, pos) = after.unwrap_or((-1, i64::MIN));
     let r = c.execute(
         "SELECT seat_id, idx, tier_id, state, hold_id, until_ms, position, row_rank, row_mid2 FROM inv_seats \
@@ -137,7 +143,12 @@ pub fn free_seats(c: &Connection, event: &str, tier: &str, after: Option<(i64, i
     )?;
     Ok(r.rows()
         .filter_map(|row| {
-            Some(FreeSeat { row: seat_row(&row)?, position: row.get::<i64>("position")?, row_rank: row.get::<i64>("row_rank")?, row_mid2: row.get::<i64>("row_mid2")? })
+            Some(FreeSeat {
+                row: seat_row(&row)?,
+                position: row.get::<i64>("position")?,
+                row_rank: row.get::<i64>("row_rank")?,
+                row_mid2: row.get::<i64>("row_mid2")?,
+            })
         })
         .collect())
 }
@@ -153,7 +164,8 @@ fn apply(c: &Connection, event: &str, changes: &[Change]) -> ApiResult<()> {
         return Ok(());
     }
     let r = c.execute("SELECT bits FROM inv_status WHERE event_id = ?", &[text(event)])?;
-    let mut bits: Vec<u8> = r.rows().next().and_then(|row| row.get::<&[u8]>("bits").map(<[u8]>::to_vec)).unwrap_or_default();
+    let mut bits: Vec<u8> =
+        r.rows().next().and_then(|row| row.get::<&[u8]>("bits").map(<[u8]>::to_vec)).unwrap_or_default();
     let mut per_tier: HashMap<&str, (i64, i64)> = HashMap::new();
     for (idx, tier, from, to) in &changes {
         set_bit_state(&mut bits, usize::try_from(*idx).unwrap_or(0), *to);
@@ -166,7 +178,10 @@ fn apply(c: &Connection, event: &str, changes: &[Change]) -> ApiResult<()> {
             }
         }
     }
-    c.execute("UPDATE inv_status SET bits = ?, version = version + 1 WHERE event_id = ?", &[Value::Blob(bits), text(event)])?;
+    c.execute(
+        "UPDATE inv_status SET bits = ?, version = version + 1 WHERE event_id = ?",
+        &[Value::Blob(bits), text(event)],
+    )?;
     for (tier, (held, sold)) in per_tier {
         c.execute(
             "UPDATE inv_tiers SET held = MAX(0, held + ?), sold = MAX(0, sold + ?) WHERE event_id = ? AND tier_id = ?",
@@ -274,7 +289,8 @@ pub fn held_past(c: &Connection, event: &str, now_ms: i64) -> ApiResult<Vec<(i64
         "SELECT idx, tier_id FROM inv_seats WHERE event_id = ? AND state = 1 AND until_ms <= ?",
         &[text(event), Value::Integer(now_ms)],
     )?;
-    let found = r.rows().filter_map(|row| Some((row.get::<i64>("idx")?, row.get::<&str>("tier_id")?.to_string()))).collect();
+    let found =
+        r.rows().filter_map(|row| Some((row.get::<i64>("idx")?, row.get::<&str>("tier_id")?.to_string()))).collect();
     Ok(found)
 }
 
@@ -288,7 +304,10 @@ pub fn sell(c: &Connection, event: &str, hold_id: &str, ids: &[String]) -> ApiRe
     let mut params = vec![text(hold_id), text(event)];
     params.extend(before.iter().map(|s| text(&s.id)));
     c.execute(
-        &format!("UPDATE inv_seats SET state = 2, hold_id = ?, until_ms = NULL WHERE event_id = ? AND seat_id IN ({})", marks(before.len())),
+        &format!(
+            "UPDATE inv_seats SET state = 2, hold_id = ?, until_ms = NULL WHERE event_id = ? AND seat_id IN ({})",
+            marks(before.len())
+        ),
         &params,
     )?;
     let changes: Vec<Change> = before.into_iter().map(|s| (s.idx, s.tier_id, s.state, SOLD)).collect();
@@ -304,7 +323,10 @@ pub fn unsell(c: &Connection, event: &str, ids: &[String]) -> ApiResult<()> {
     let mut params = vec![text(event)];
     params.extend(sold.iter().map(|s| text(&s.id)));
     c.execute(
-        &format!("UPDATE inv_seats SET state = 0, until_ms = NULL WHERE event_id = ? AND state = 2 AND seat_id IN ({})", marks(sold.len())),
+        &format!(
+            "UPDATE inv_seats SET state = 0, until_ms = NULL WHERE event_id = ? AND state = 2 AND seat_id IN ({})",
+            marks(sold.len())
+        ),
         &params,
     )?;
     let changes: Vec<Change> = sold.into_iter().map(|s| (s.idx, s.tier_id, SOLD, FREE)).collect();
@@ -352,7 +374,10 @@ mod tests {
         set_bit_state(&mut bits, 3, SOLD);
         set_bit_state(&mut bits, 8, SOLD);
         assert_eq!(bits, [0b1000_0001, 0, 0b10]);
-        assert_eq!((bit_state(&bits, 0), bit_state(&bits, 1), bit_state(&bits, 3), bit_state(&bits, 8)), (HELD, FREE, SOLD, SOLD));
+        assert_eq!(
+            (bit_state(&bits, 0), bit_state(&bits, 1), bit_state(&bits, 3), bit_state(&bits, 8)),
+            (HELD, FREE, SOLD, SOLD)
+        );
         set_bit_state(&mut bits, 3, FREE);
         assert_eq!(bits[0], 0b0000_0001);
         // past the end reads free and writing grows the blob

@@ -60,7 +60,8 @@ pub fn rank_rows(seats: &[LayoutSeat]) -> Vec<(i64, i64)> {
     if seats.is_empty() {
         return Vec::new();
     }
-    let (min_x, max_x) = seats.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), s| (lo.min(s.x), hi.max(s.x)));
+    let (min_x, max_x) =
+        seats.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), s| (lo.min(s.x), hi.max(s.x)));
     let top = seats.iter().map(|s| s.y).fold(f64::INFINITY, f64::min);
     let cx = (min_x + max_x) / 2.0;
     struct Row {
@@ -220,7 +221,10 @@ mod tests {
         FreeRow {
             rank,
             mid2: 1 + len,
-            seats: (1..=len).filter(|p| !taken.contains(p)).map(|p| FreeSeat { id: format!("{name}{p}"), position: p }).collect(),
+            seats: (1..=len)
+                .filter(|p| !taken.contains(p))
+                .map(|p| FreeSeat { id: format!("{name}{p}"), position: p })
+                .collect(),
         }
     }
 
@@ -255,9 +259,16 @@ mod tests {
     fn better_rows_win_and_adjacency_means_consecutive_positions() {
         let front = row("A", 0, &[], 6);
         let back = row("Z", 5, &[], 6);
-        assert_eq!(pick(&[front, back.clone()], 4), Pick::Block(vec!["A1".into(), "A2".into(), "A3".into(), "A4".into()]));
+        assert_eq!(
+            pick(&[front, back.clone()], 4),
+            Pick::Block(vec!["A1".into(), "A2".into(), "A3".into(), "A4".into()])
+        );
         // positions 1,2 and 4,5 (3 belongs to another tier): no block of 3 in A
-        let gap = FreeRow { rank: 0, mid2: 6, seats: [1, 2, 4, 5].iter().map(|&p| FreeSeat { id: format!("A{p}"), position: p }).collect() };
+        let gap = FreeRow {
+            rank: 0,
+            mid2: 6,
+            seats: [1, 2, 4, 5].iter().map(|&p| FreeSeat { id: format!("A{p}"), position: p }).collect(),
+        };
         assert_eq!(pick(&[gap, back], 3), Pick::Block(vec!["Z1".into(), "Z2".into(), "Z3".into()]));
     }
 
@@ -272,21 +283,34 @@ mod tests {
         assert_eq!(ids, ["A1", "A3", "A5", "B2"]);
         assert!(best_available(&[a, b], 5, &HashSet::new()).is_none());
         let avoid: HashSet<String> = ["A1".to_string()].into();
-        assert_eq!(best_available(&[row("A", 0, &[], 3)], 2, &avoid), Some(Pick::Block(vec!["A2".into(), "A3".into()])));
+        assert_eq!(
+            best_available(&[row("A", 0, &[], 3)], 2, &avoid),
+            Some(Pick::Block(vec!["A2".into(), "A3".into()]))
+        );
         // avoiding the middle seat leaves no two adjacent
         let avoid: HashSet<String> = ["A2".to_string()].into();
-        assert_eq!(best_available(&[row("A", 0, &[], 3)], 2, &avoid), Some(Pick::Spread(vec!["A1".into(), "A3".into()])));
+        assert_eq!(
+            best_available(&[row("A", 0, &[], 3)], 2, &avoid),
+            Some(Pick::Spread(vec!["A1".into(), "A3".into()]))
+        );
     }
 
     #[test]
     fn rows_are_ranked_by_distance_from_the_stage_centre() {
         // three sections side by side, two rows each; the stage is above the middle one
         let mut seats = Vec::new();
-        let names: Vec<(String, String)> = (0..3).flat_map(|s| (0..2).map(move |r| (format!("S{s}"), format!("R{r}")))).collect();
+        let names: Vec<(String, String)> =
+            (0..3).flat_map(|s| (0..2).map(move |r| (format!("S{s}"), format!("R{r}")))).collect();
         for (k, (sec, r)) in names.iter().enumerate() {
             let (s, rr) = (k / 2, k % 2);
             for p in 1..=5 {
-                seats.push(LayoutSeat { section: sec, row: r, position: p, x: (s * 100 + p as usize * 10) as f64, y: (rr * 12) as f64 });
+                seats.push(LayoutSeat {
+                    section: sec,
+                    row: r,
+                    position: p,
+                    x: (s * 100 + p as usize * 10) as f64,
+                    y: (rr * 12) as f64,
+                });
             }
         }
         let ranks = rank_rows(&seats);

@@ -312,7 +312,8 @@ pub fn event_time(text: &str, zone: &Zone) -> Result<i64, String> {
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
         .ok_or_else(|| {
-            "must be a local time YYYY-MM-DDTHH:MM[:SS] in the venue's time zone, or RFC 3339 with an offset".to_string()
+            "must be a local time YYYY-MM-DDTHH:MM[:SS] in the venue's time zone, or RFC 3339 with an offset"
+                .to_string()
         })?;
     resolve_local(local, zone)
 }
@@ -363,7 +364,13 @@ pub fn local_rfc3339(ms: i64, zone: &Zone) -> String {
 pub fn local_naive(ms: i64, zone: &Zone) -> NaiveDateTime {
     let c = zone.civil(ms);
     NaiveDate::from_ymd_opt(i32::from(c.year()), u32::from(c.month().unsigned_abs()), u32::from(c.day().unsigned_abs()))
-        .and_then(|d| d.and_hms_opt(u32::from(c.hour().unsigned_abs()), u32::from(c.minute().unsigned_abs()), u32::from(c.second().unsigned_abs())))
+        .and_then(|d| {
+            d.and_hms_opt(
+                u32::from(c.hour().unsigned_abs()),
+                u32::from(c.minute().unsigned_abs()),
+                u32::from(c.second().unsigned_abs()),
+            )
+        })
         .unwrap_or_default()
 }
 
@@ -395,7 +402,16 @@ mod tests {
         for ok in ["https://example.com", "http://tickets.example.org/e/1?x=2#top", "HTTPS://Example.com/Caps"] {
             assert_eq!(url(ok).as_deref(), Ok(ok), "{ok}");
         }
-        for bad in ["https://", "http://:80/", "javascript:alert(1)", "https://user:pw@example.com/", "ftp://example.com", "https://exa mple.com", "example.com", "https//example.com"] {
+        for bad in [
+            "https://",
+            "http://:80/",
+            "javascript:alert(1)",
+            "https://user:pw@example.com/",
+            "ftp://example.com",
+            "https://exa mple.com",
+            "example.com",
+            "https//example.com",
+        ] {
             assert!(url(bad).is_err(), "{bad}");
         }
     }

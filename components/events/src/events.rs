@@ -267,7 +267,8 @@ pub fn validate(conn: &Connection, input: &EventInput) -> ApiResult<EventSpec> {
         }
     }
     let tiers = validate_tiers(&input.tiers, venue.as_ref(), currency, &mut e);
-    let (Some(title), Some(category), Some(venue), Some(starts_at), Some(currency)) = (title, category, venue, starts_at, currency)
+    let (Some(title), Some(category), Some(venue), Some(starts_at), Some(currency)) =
+        (title, category, venue, starts_at, currency)
     else {
         return Err(e.into_error());
     };
@@ -297,7 +298,12 @@ pub fn validate(conn: &Connection, input: &EventInput) -> ApiResult<EventSpec> {
 /// tier's: one error for the section), and the venue's seat ids are
 /// collected once, so the work is bounded by the venue's size plus the
 /// request's own length, never their product.
-fn validate_tiers(input: &[TierInput], venue: Option<&Venue>, currency: Option<Currency>, e: &mut Errors) -> Vec<TierSpec> {
+fn validate_tiers(
+    input: &[TierInput],
+    venue: Option<&Venue>,
+    currency: Option<Currency>,
+    e: &mut Errors,
+) -> Vec<TierSpec> {
     if input.len() > MAX_TIERS {
         e.add("tiers", format!("has {} tiers; at most {MAX_TIERS} are allowed", input.len()));
         return Vec::new();
@@ -320,7 +326,9 @@ fn validate_tiers(input: &[TierInput], venue: Option<&Venue>, currency: Option<C
         if let (Some(code), Some(cur)) = (&t.currency, currency) {
             match Currency::parse(code) {
                 Err(m) => e.add(format!("{p}/currency"), m),
-                Ok(c) if c != cur => e.add(format!("{p}/currency"), format!("every tier must be priced in {}", cur.code())),
+                Ok(c) if c != cur => {
+                    e.add(format!("{p}/currency"), format!("every tier must be priced in {}", cur.code()))
+                }
                 Ok(_) => {}
             }
         }
@@ -357,7 +365,9 @@ fn validate_tiers(input: &[TierInput], venue: Option<&Venue>, currency: Option<C
                     let field = format!("{p}/sections/{j}");
                     match (by_code.get(code.as_str()), section_owner.get(code.as_str())) {
                         (None, _) => e.add(field, format!("section {code} is not in the venue's seat map")),
-                        (Some(_), Some(&other)) if other == k => e.add(field, format!("section {code} is listed twice")),
+                        (Some(_), Some(&other)) if other == k => {
+                            e.add(field, format!("section {code} is listed twice"))
+                        }
                         (Some(_), Some(&other)) => e.add(field, format!("section {code} is already in tier {other}")),
                         (Some(section), None) => {
                             section_owner.insert(code.as_str(), k);
@@ -448,7 +458,13 @@ fn spec_values(spec: &EventSpec) -> Vec<spin_sdk::sqlite3::Value> {
 
 /// Inserts a new event (in `status`) with its tiers and search row; returns its id.
 /// Call inside a transaction.
-pub fn insert(conn: &Connection, spec: &EventSpec, organizer: &str, status: &str, origin: &Origin) -> ApiResult<String> {
+pub fn insert(
+    conn: &Connection,
+    spec: &EventSpec,
+    organizer: &str,
+    status: &str,
+    origin: &Origin,
+) -> ApiResult<String> {
     let id = platform::ids::new("evt");
     let now = platform::clock::now_ms();
     let mut args = vec![store::text(&id), store::text(organizer)];
@@ -490,7 +506,8 @@ pub fn update(conn: &Connection, id: &str, version: i64, spec: &EventSpec, origi
         int(version),
     ]);
     let rs = conn.execute(UPDATE_EVENT, &args)?;
-    let Some((new_version, status)) = rs.rows().next().map(|r| (store::i(&r, "version"), store::s(&r, "status"))) else {
+    let Some((new_version, status)) = rs.rows().next().map(|r| (store::i(&r, "version"), store::s(&r, "status")))
+    else {
         return Err(ApiError::conflict("edit-conflict", "the event changed meanwhile; reload and try again"));
     };
     conn.execute(DELETE_TIERS, &[store::text(id)])?;
@@ -564,7 +581,12 @@ fn write_fts(conn: &Connection, id: &str, spec: &EventSpec) -> ApiResult<()> {
 /// `unsold` are the tiers of which nothing is sold or held (booking's
 /// counts, [`unsold_tiers`]): their price may change — no booking or hold
 /// is priced from it, and each keeps the price it was made with.
-pub fn check_keeps_sales(current: &read::EventRow, old: &[read::TierRow], next: &EventSpec, unsold: &HashSet<String>) -> ApiResult<()> {
+pub fn check_keeps_sales(
+    current: &read::EventRow,
+    old: &[read::TierRow],
+    next: &EventSpec,
+    unsold: &HashSet<String>,
+) -> ApiResult<()> {
     let refuse = |field: String, m: String| Err(ApiError::ConflictAt { kind: "event-has-sales", field, detail: m });
     if next.venue.id != current.venue_id {
         return refuse("venue_id".into(), "a published event cannot move to another venue".into());
@@ -586,10 +608,16 @@ pub fn check_keeps_sales(current: &read::EventRow, old: &[read::TierRow], next: 
             );
         }
         if n.capacity < o.capacity {
-            return refuse(format!("tiers/{k}/capacity"), format!("tier {} is on sale; its capacity cannot shrink", o.id));
+            return refuse(
+                format!("tiers/{k}/capacity"),
+                format!("tier {} is on sale; its capacity cannot shrink", o.id),
+            );
         }
         if o.sections.iter().any(|s| !n.sections.contains(s)) || o.seats.iter().any(|s| !n.seats.contains(s)) {
-            return refuse(format!("tiers/{k}/sections"), format!("tier {} is on sale; its seats cannot be removed", o.id));
+            return refuse(
+                format!("tiers/{k}/sections"),
+                format!("tier {} is on sale; its seats cannot be removed", o.id),
+            );
         }
     }
     Ok(())
@@ -619,7 +647,10 @@ pub fn unsold_tiers(event_id: &str, tiers: &[read::TierRow]) -> ApiResult<HashSe
     };
     let listed = doc["tiers"].as_array().ok_or_else(|| unavailable("no tiers in the status document".into()))?;
     let taken = |id: &str| {
-        listed.iter().find(|t| t["tier_id"] == id).is_some_and(|t| t["held"].as_i64().unwrap_or(1) + t["sold"].as_i64().unwrap_or(1) > 0)
+        listed
+            .iter()
+            .find(|t| t["tier_id"] == id)
+            .is_some_and(|t| t["held"].as_i64().unwrap_or(1) + t["sold"].as_i64().unwrap_or(1) > 0)
     };
     Ok(tiers.iter().filter(|t| !taken(&t.id)).map(|t| t.id.clone()).collect())
 }
@@ -734,7 +765,9 @@ pub fn edit(req: Request, params: Params) -> ApiResult {
         }
     }
     if current.status == "published" {
-        let repriced = old_tiers.iter().any(|o| spec.tiers.iter().any(|n| n.id.as_deref() == Some(o.id.as_str()) && n.price_minor != o.price_minor));
+        let repriced = old_tiers.iter().any(|o| {
+            spec.tiers.iter().any(|n| n.id.as_deref() == Some(o.id.as_str()) && n.price_minor != o.price_minor)
+        });
         let unsold = if repriced { unsold_tiers(&id, &old_tiers)? } else { HashSet::new() };
         check_keeps_sales(&current, &old_tiers, &spec, &unsold)?;
         if spec.tiers.is_empty() {
@@ -789,7 +822,8 @@ struct CancelInput {
 pub fn cancel(req: Request, params: Params) -> ApiResult {
     let caller = organizer(&req)?;
     let id = params.get("id").unwrap_or_default().to_string();
-    let input: CancelInput = if req.body().iter().all(u8::is_ascii_whitespace) { CancelInput::default() } else { read_json(&req)? };
+    let input: CancelInput =
+        if req.body().iter().all(u8::is_ascii_whitespace) { CancelInput::default() } else { read_json(&req)? };
     let reason = match &input.reason {
         Some(r) => text(r, 500, true, false).map_err(|m| ApiError::field("reason", m))?,
         None => String::new(),
@@ -798,14 +832,19 @@ pub fn cancel(req: Request, params: Params) -> ApiResult {
     let e = owned_event(&conn, &caller, &id)?;
     match e.status.as_str() {
         "cancelled" => return ok(&read::detail(&conn, &id, true)?),
-        "draft" => return Err(ApiError::conflict("event-not-published", "a draft was never on sale; delete it instead")),
+        "draft" => {
+            return Err(ApiError::conflict("event-not-published", "a draft was never on sale; delete it instead"))
+        }
         _ => {}
     }
     let now = platform::clock::now_ms();
     let emitted = platform::db::transaction(&conn, |c| -> ApiResult<Option<saga::Event>> {
         let rs = c.execute(CANCEL, &[int(now), store::text(&reason), int(now), store::text(&id)])?;
-        let Some((title, version)) = rs.rows().next().map(|r| (store::s(&r, "title"), store::i(&r, "version"))) else { return Ok(None) };
-        let payload = json!({"event_id": id, "title": title, "reason": reason, "cancelled_at": platform::clock::rfc3339(now)});
+        let Some((title, version)) = rs.rows().next().map(|r| (store::s(&r, "title"), store::i(&r, "version"))) else {
+            return Ok(None);
+        };
+        let payload =
+            json!({"event_id": id, "title": title, "reason": reason, "cancelled_at": platform::clock::rfc3339(now)});
         crate::outbox::changed(c, &id, version, "cancelled")?;
         crate::outbox::emit_cancelled(c, &payload).map(Some)
     })?;

@@ -99,6 +99,8 @@ pub fn tick(req: Request, _: Params) -> platform::ApiResult {
     let conn = crate::store::open()?;
     let swept = platform::idempotency::sweep(&conn, platform::clock::now_ms())?;
     let report = saga::relay(&conn);
-    platform::web::ok(&serde_json::json!({"delivered": report.delivered, "retried": report.retried, "dead": report.dead, "pending": report.pending,
-        "idempotency_keys_swept": swept}))
+    platform::web::ok(
+        &serde_json::json!({"delivered": report.delivered, "retried": report.retried, "dead": report.dead, "pending": report.pending,
+        "idempotency_keys_swept": swept}),
+    )
 }

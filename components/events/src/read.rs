@@ -99,7 +99,8 @@ pub struct TierRow {
 
 const SELECT_EVENT: &str = "SELECT * FROM events WHERE id = ?";
 const SELECT_TIERS: &str = "SELECT id, name, price_minor, currency, kind, capacity, sections, seats FROM tiers WHERE event_id = ? ORDER BY position";
-const SELECT_MINE: &str = "SELECT * FROM events WHERE organizer_id = ? AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?";
+const SELECT_MINE: &str =
+    "SELECT * FROM events WHERE organizer_id = ? AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?";
 
 fn event_from(r: &spin_sdk::sqlite3::Row<'_>) -> EventRow {
     EventRow {
@@ -188,7 +189,8 @@ pub fn price_from_json(amount: Option<i64>, currency: &str) -> Json {
 /// `with_map`), tiers and schema.org JSON-LD.
 pub fn detail(conn: &Connection, id: &str, with_map: bool) -> ApiResult<Json> {
     let e = event(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("event {id} does not exist")))?;
-    let venue = venues::load(conn, &e.venue_id, with_map)?.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("venue missing")))?;
+    let venue = venues::load(conn, &e.venue_id, with_map)?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("venue missing")))?;
     let tiers = tiers(conn, id)?;
     Ok(detail_json(&e, &venue, &tiers))
 }
@@ -239,7 +241,8 @@ pub fn jsonld(e: &EventRow, venue: &Venue, tiers: &[TierRow]) -> Json {
     let category = Category::parse(&e.category).unwrap_or(Category::Other);
     let base = platform::config::get_or("public_base_url", "");
     let url = format!("{}/events/{}", base.trim_end_matches('/'), e.id);
-    let status = if e.status == "cancelled" { "https://schema.org/EventCancelled" } else { "https://schema.org/EventScheduled" };
+    let status =
+        if e.status == "cancelled" { "https://schema.org/EventCancelled" } else { "https://schema.org/EventScheduled" };
     let offers: Vec<Json> = tiers
         .iter()
         .map(|t| {
@@ -302,9 +305,14 @@ pub fn get_jsonld(req: Request, params: Params) -> ApiResult {
     let id = params.get("id").unwrap_or_default();
     let conn = store::open()?;
     let e = visible_event(&req, &conn, id)?;
-    let venue = venues::load(&conn, &e.venue_id, false)?.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("venue missing")))?;
+    let venue =
+        venues::load(&conn, &e.venue_id, false)?.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("venue missing")))?;
     let body = serde_json::to_vec(&jsonld(&e, &venue, &tiers(&conn, id)?)).map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(spin_sdk::http::Response::builder().status(200).header("content-type", "application/ld+json").body(script_safe(&body)).build())
+    Ok(spin_sdk::http::Response::builder()
+        .status(200)
+        .header("content-type", "application/ld+json")
+        .body(script_safe(&body))
+        .build())
 }
 
 /// JSON text that is safe inside an HTML `<script type="application/ld+json">`
@@ -359,7 +367,8 @@ pub fn inventory(req: Request, params: Params) -> ApiResult {
     let e = visible_event(&req, &conn, id)?;
     let tiers = tiers(&conn, id)?;
     let seated = tiers.iter().any(|t| t.kind == "seated");
-    let venue = venues::load(&conn, &e.venue_id, seated)?.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("venue missing")))?;
+    let venue = venues::load(&conn, &e.venue_id, seated)?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("venue missing")))?;
     let mut by_section: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
     let mut by_seat: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
     for t in tiers.iter().filter(|t| t.kind == "seated") {
@@ -424,7 +433,8 @@ pub fn mine(req: Request, _: Params) -> ApiResult {
     let (after_ms, after_id) = match q.get("cursor") {
         None => (i64::MIN, String::new()),
         Some(c) => {
-            let (ms, id) = c.split_once('~').ok_or_else(|| ApiError::field("cursor", "is not a cursor from this list"))?;
+            let (ms, id) =
+                c.split_once('~').ok_or_else(|| ApiError::field("cursor", "is not a cursor from this list"))?;
             (ms.parse().map_err(|_| ApiError::field("cursor", "is not a cursor from this list"))?, id.to_string())
         }
     };
@@ -442,9 +452,11 @@ pub fn mine(req: Request, _: Params) -> ApiResult {
     };
     let items: Vec<Json> = rows
         .iter()
-        .map(|e| json!({"id": e.id, "title": e.title, "status": e.status, "category": e.category,
+        .map(|e| {
+            json!({"id": e.id, "title": e.title, "status": e.status, "category": e.category,
                        "starts_at": platform::clock::rfc3339(e.starts_at), "timezone": e.timezone,
-                       "price_from": price_from_json(e.price_from, &e.currency), "source": e.source}))
+                       "price_from": price_from_json(e.price_from, &e.currency), "source": e.source})
+        })
         .collect();
     ok(&json!({"items": items, "next_cursor": next}))
 }

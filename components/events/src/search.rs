@@ -73,7 +73,9 @@ impl Cursor {
 
     /// Parses [`Cursor::encode`] output.
     pub fn decode(text: &str) -> Result<Cursor, String> {
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).map_err(|_| "is not a valid cursor".to_string())?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text)
+            .map_err(|_| "is not a valid cursor".to_string())?;
         serde_json::from_slice(&bytes).map_err(|_| "is not a valid cursor".to_string())
     }
 }
@@ -81,11 +83,7 @@ impl Cursor {
 /// The words of a query: runs of letters and digits, lower-cased, at most
 /// [`MAX_TERMS`].
 pub fn terms(q: &str) -> Vec<String> {
-    q.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(MAX_TERMS)
-        .map(str::to_lowercase)
-        .collect()
+    q.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).take(MAX_TERMS).map(str::to_lowercase).collect()
 }
 
 /// An FTS5 query matching every term as a prefix: `"rock"* "roll"*`. Terms
@@ -244,7 +242,11 @@ pub fn build(p: &SearchParams, now: i64) -> (String, Vec<Value>) {
         push(&mut sql, " AND e.starts_at < ?#", int(t));
     }
     if p.price_min.is_some() || p.price_max.is_some() {
-        push(&mut sql, " AND EXISTS (SELECT 1 FROM tiers t WHERE t.event_id = e.id AND t.price_minor >= ?#", int(p.price_min.unwrap_or(0)));
+        push(
+            &mut sql,
+            " AND EXISTS (SELECT 1 FROM tiers t WHERE t.event_id = e.id AND t.price_minor >= ?#",
+            int(p.price_min.unwrap_or(0)),
+        );
         push(&mut sql, " AND t.price_minor <= ?#)", int(p.price_max.unwrap_or(i64::MAX)));
     }
     sql.push(')');
@@ -313,7 +315,10 @@ mod tests {
 
     #[test]
     fn terms_strip_syntax() {
-        assert_eq!(terms("P!NK \"summer\" OR 1=1; DROP TABLE events--"), vec!["p", "nk", "summer", "or", "1", "1", "drop", "table"]);
+        assert_eq!(
+            terms("P!NK \"summer\" OR 1=1; DROP TABLE events--"),
+            vec!["p", "nk", "summer", "or", "1", "1", "drop", "table"]
+        );
         assert_eq!(fts_query(&terms("rock'n roll")), "\"rock\"* \"n\"* \"roll\"*");
         assert!(terms("'; --").is_empty());
         assert_eq!(terms("Beyoncé"), vec!["beyoncé"]);
@@ -330,7 +335,18 @@ mod tests {
 
     #[test]
     fn parameters_are_validated() {
-        for bad in ["limit=0", "limit=-1", "limit=1000000", "limit=abc", "cursor=zzz", "category=opera", "sort=name", "price_min=-5", "price_min=1.5", "from=tomorrow"] {
+        for bad in [
+            "limit=0",
+            "limit=-1",
+            "limit=1000000",
+            "limit=abc",
+            "cursor=zzz",
+            "category=opera",
+            "sort=name",
+            "price_min=-5",
+            "price_min=1.5",
+            "from=tomorrow",
+        ] {
             assert!(parse(&Query::parse(bad)).is_err(), "{bad}");
         }
         let p = parse(&Query::parse("q=rock&city=%20Las%20Vegas%20")).unwrap();

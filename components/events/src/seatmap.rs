@@ -276,7 +276,14 @@ fn row_len(r: &RowInput) -> usize {
     }
 }
 
-fn row_seats(r: &RowInput, path: &str, x0: f64, y: f64, accessible: &HashSet<String>, errors: &mut Errors) -> Vec<Seat> {
+fn row_seats(
+    r: &RowInput,
+    path: &str,
+    x0: f64,
+    y: f64,
+    accessible: &HashSet<String>,
+    errors: &mut Errors,
+) -> Vec<Seat> {
     let mut numbers = HashSet::new();
     let mut seats = Vec::new();
     let mut push = |number: String, x: Option<f64>, yy: Option<f64>, acc: bool, errors: &mut Errors| {
@@ -373,8 +380,10 @@ mod tests {
         assert_eq!(e.0.len(), 1);
         assert_eq!(e.0[0].field, "seat_map");
         assert!(e.0[0].message.contains("100001 seats"), "{:?}", e.0);
-        let (m, e) = parse(serde_json::json!({"sections": [{"code": "S1", "rows": [{"label": "A", "count": u32::MAX}]},
-                                                           {"code": "S2", "rows": [{"label": "A", "count": u32::MAX}]}]}));
+        let (m, e) = parse(
+            serde_json::json!({"sections": [{"code": "S1", "rows": [{"label": "A", "count": u32::MAX}]},
+                                                           {"code": "S2", "rows": [{"label": "A", "count": u32::MAX}]}]}),
+        );
         assert_eq!((m.seat_count(), e.0.len()), (0, 1));
     }
 

@@ -88,7 +88,10 @@ pub fn unassign(req: Request, params: Params) -> ApiResult {
     let user_id = user_param(&params)?;
     let conn = store::open()?;
     let e = owned_event(&conn, &caller, params.get("id").unwrap_or_default())?;
-    conn.execute("DELETE FROM event_staff WHERE event_id = ? AND user_id = ?", &[store::text(&e.id), store::text(&user_id)])?;
+    conn.execute(
+        "DELETE FROM event_staff WHERE event_id = ? AND user_id = ?",
+        &[store::text(&e.id), store::text(&user_id)],
+    )?;
     no_content()
 }
 
@@ -104,7 +107,10 @@ pub fn access(req: Request, params: Params) -> ApiResult {
     let q = Query::of(&req);
     let staff = match q.get("user_id") {
         Some(u) => conn
-            .execute("SELECT 1 AS one FROM event_staff WHERE event_id = ? AND user_id = ?", &[store::text(&e.id), store::text(u)])?
+            .execute(
+                "SELECT 1 AS one FROM event_staff WHERE event_id = ? AND user_id = ?",
+                &[store::text(&e.id), store::text(u)],
+            )?
             .rows()
             .next()
             .is_some(),

@@ -11,8 +11,16 @@ pub const DB: &str = "events";
 /// platform's Idempotency-Key table.
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "catalogue", sql: include_str!("../../../sql/events/0001_catalogue.sql") },
-    Migration { version: 2, name: "venues_by_owner", sql: include_str!("../../../sql/events/0002_venues_by_owner.sql") },
-    Migration { version: 3, name: "venues_external_by_owner", sql: include_str!("../../../sql/events/0003_venues_external_by_owner.sql") },
+    Migration {
+        version: 2,
+        name: "venues_by_owner",
+        sql: include_str!("../../../sql/events/0002_venues_by_owner.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "venues_external_by_owner",
+        sql: include_str!("../../../sql/events/0003_venues_external_by_owner.sql"),
+    },
     Migration { version: 4, name: "event_staff", sql: include_str!("../../../sql/events/0004_event_staff.sql") },
     platform::idempotency::MIGRATION,
 ];

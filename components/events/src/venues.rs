@@ -244,7 +244,13 @@ pub fn insert(conn: &Connection, spec: &VenueSpec, owner: &str, external: Option
 /// organizer): a feed is one organizer's claim, not the truth about a place
 /// others sell tickets at; sharing a canonical venue would need a curated
 /// record that no import can edit.
-pub fn upsert_external(conn: &Connection, spec: &VenueSpec, owner: &str, source: &str, external_id: &str) -> ApiResult<String> {
+pub fn upsert_external(
+    conn: &Connection,
+    spec: &VenueSpec,
+    owner: &str,
+    source: &str,
+    external_id: &str,
+) -> ApiResult<String> {
     let rs = conn.execute(FIND_EXTERNAL, &[store::text(owner), store::text(source), store::text(external_id)])?;
     if let Some(id) = rs.rows().next().map(|r| store::s(&r, "id")) {
         let f = |s: &str| store::text(s);

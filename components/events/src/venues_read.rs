@@ -35,7 +35,8 @@ const PAGE: &str = "SELECT id FROM venues WHERE id < COALESCE(?1, '~') ORDER BY 
 /// [`PAGE`] of one owner's venues (`?3`), answered from index
 /// `venues_by_owner (owner_id, id)` alone. Two statements rather than one
 /// with `?3 IS NULL OR owner_id = ?3`: SQLite cannot use an index for that.
-const PAGE_OF_OWNER: &str = "SELECT id FROM venues WHERE owner_id = ?3 AND id < COALESCE(?1, '~') ORDER BY id DESC LIMIT ?2";
+const PAGE_OF_OWNER: &str =
+    "SELECT id FROM venues WHERE owner_id = ?3 AND id < COALESCE(?1, '~') ORDER BY id DESC LIMIT ?2";
 
 /// `GET /api/venues?mine=true&limit=&cursor=`.
 pub fn list(req: Request, _: Params) -> ApiResult {
@@ -52,7 +53,9 @@ pub fn list(req: Request, _: Params) -> ApiResult {
     let limit = q.limit(20, 100)?;
     let cursor = match q.get("cursor") {
         None => Value::Null,
-        Some(c) if c.starts_with("ven_") && c.len() <= 64 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') => {
+        Some(c)
+            if c.starts_with("ven_") && c.len() <= 64 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+        {
             store::text(c)
         }
         Some(_) => return Err(ApiError::field("cursor", "is not a cursor from this list")),

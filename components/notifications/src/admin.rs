@@ -51,7 +51,10 @@ pub fn jobs(req: Request, _: Params) -> ApiResult {
     }
     let opt = |v: Option<&str>| v.map(|s| Value::Text(s.to_string())).unwrap_or(Value::Null);
     let conn = store::open()?;
-    let rs = conn.execute(LIST, &[opt(status), opt(q.get("booking_id")), opt(q.get("cursor")), Value::Integer(i64::from(limit) + 1)])?;
+    let rs = conn.execute(
+        LIST,
+        &[opt(status), opt(q.get("booking_id")), opt(q.get("cursor")), Value::Integer(i64::from(limit) + 1)],
+    )?;
     let mut items: Vec<Json> = rs.rows().map(|r| view(&r)).collect();
     let next = if items.len() > limit as usize {
         items.truncate(limit as usize);

@@ -119,7 +119,11 @@ pub fn tickets_email(event_title: &str, when: &str, booking_id: &str, tickets: &
         booking_id,
         tickets: rows,
     };
-    Email { html: render(&TicketsHtml { subject: &subject, m: &mail }), text: render(&TicketsText { m: &mail }), subject }
+    Email {
+        html: render(&TicketsHtml { subject: &subject, m: &mail }),
+        text: render(&TicketsText { m: &mail }),
+        subject,
+    }
 }
 
 /// One ticket's lines in the tickets e-mail.
@@ -313,7 +317,11 @@ mod tests {
         let title = "&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; &#39;Rock&#39;";
         assert!(e.html.contains(&format!("<title>Your tickets for {title}</title>")), "{}", e.html);
         assert!(e.html.contains(&format!("<strong>{title}</strong>")), "{}", e.html);
-        assert!(e.html.contains("Attendee: <strong>Ada &#34;&#60;b&#62;&#34; &#38; O&#39;Brien</strong>"), "{}", e.html);
+        assert!(
+            e.html.contains("Attendee: <strong>Ada &#34;&#60;b&#62;&#34; &#38; O&#39;Brien</strong>"),
+            "{}",
+            e.html
+        );
         assert!(e.html.contains("href=\"/api/tickets/tkt_1.ics?k=a&#38;expires=1&#38;sig=b\""), "{}", e.html);
         for raw in ["<script>", "<b>", "\"x\"", "'Rock'", "O'Brien", "& "] {
             assert!(!e.html.contains(raw), "{raw} reached the HTML as markup: {}", e.html);
@@ -324,15 +332,34 @@ mod tests {
         assert!(!e.text.contains("&#"), "the text part is not escaped: {}", e.text);
 
         let s = simple_email(HOSTILE_TITLE, &[format!("{HOSTILE_NAME} wrote")]);
-        assert!(s.html.contains(&format!("<title>{title}</title>")) && s.html.contains("<p>Ada &#34;&#60;b&#62;&#34; &#38; O&#39;Brien wrote</p>"), "{}", s.html);
+        assert!(
+            s.html.contains(&format!("<title>{title}</title>"))
+                && s.html.contains("<p>Ada &#34;&#60;b&#62;&#34; &#38; O&#39;Brien wrote</p>"),
+            "{}",
+            s.html
+        );
         assert_eq!(s.text, format!("Hello,\n\n{HOSTILE_NAME} wrote\n\n"));
     }
 
     #[test]
     fn text_parts_read_as_before_the_templates() {
         let tickets = vec![
-            TicketLine { ticket_id: "tkt_1".into(), code: "c1".into(), attendee: "Ada".into(), seat_id: Some("S1-A-1".into()), tier_id: None, calendar_url: None },
-            TicketLine { ticket_id: "tkt_2".into(), code: "c2".into(), attendee: "Bob".into(), seat_id: None, tier_id: None, calendar_url: Some("/cal?x=1".into()) },
+            TicketLine {
+                ticket_id: "tkt_1".into(),
+                code: "c1".into(),
+                attendee: "Ada".into(),
+                seat_id: Some("S1-A-1".into()),
+                tier_id: None,
+                calendar_url: None,
+            },
+            TicketLine {
+                ticket_id: "tkt_2".into(),
+                code: "c2".into(),
+                attendee: "Bob".into(),
+                seat_id: None,
+                tier_id: None,
+                calendar_url: Some("/cal?x=1".into()),
+            },
         ];
         let e = tickets_email("Jazz", "Friday", "bkg_1", &tickets, "https://box.example/");
         assert_eq!(
@@ -344,17 +371,39 @@ mod tests {
              Enjoy the show!\n"
         );
         let one = tickets_email("Jazz", "Friday", "bkg_1", &tickets[..1], "");
-        assert!(one.text.contains("here is your 1 ticket for Jazz") && one.html.contains("here is your 1 ticket for"), "{}", one.text);
+        assert!(
+            one.text.contains("here is your 1 ticket for Jazz") && one.html.contains("here is your 1 ticket for"),
+            "{}",
+            one.text
+        );
         let r = password_reset_email("https://box.example/#/reset/t");
-        assert!(r.text.starts_with("Hello,\n\nSomeone (we hope you)") && r.text.ends_with("stays as it is.\n\n"), "{:?}", r.text);
+        assert!(
+            r.text.starts_with("Hello,\n\nSomeone (we hope you)") && r.text.ends_with("stays as it is.\n\n"),
+            "{:?}",
+            r.text
+        );
         assert!(r.html.starts_with("<!doctype html>") && r.html.ends_with("</body></html>"), "{}", r.html);
     }
 
     #[test]
     fn tickets_email_carries_every_ticket_escaped() {
         let tickets = vec![
-            TicketLine { ticket_id: "tkt_1".into(), code: "k.tkt_1.evt.sig1".into(), attendee: "Ada <b>".into(), seat_id: Some("S1-A-1".into()), tier_id: None, calendar_url: Some("https://box.example/api/tickets/tkt_1/calendar.ics?sig=a&b".into()) },
-            TicketLine { ticket_id: "tkt_2".into(), code: "k.tkt_2.evt.sig2".into(), attendee: "Bob".into(), seat_id: None, tier_id: None, calendar_url: None },
+            TicketLine {
+                ticket_id: "tkt_1".into(),
+                code: "k.tkt_1.evt.sig1".into(),
+                attendee: "Ada <b>".into(),
+                seat_id: Some("S1-A-1".into()),
+                tier_id: None,
+                calendar_url: Some("https://box.example/api/tickets/tkt_1/calendar.ics?sig=a&b".into()),
+            },
+            TicketLine {
+                ticket_id: "tkt_2".into(),
+                code: "k.tkt_2.evt.sig2".into(),
+                attendee: "Bob".into(),
+                seat_id: None,
+                tier_id: None,
+                calendar_url: None,
+            },
         ];
         let e = tickets_email("Rock <Night>", "Friday", "bkg_1", &tickets, "https://box.example/");
         assert_eq!(e.subject, "Your tickets for Rock <Night>");
@@ -363,7 +412,11 @@ mod tests {
         }
         assert!(e.html.contains("Ada &#60;b&#62;") && !e.html.contains("Ada <b>"));
         assert!(e.html.contains("Rock &#60;Night&#62;") && e.html.contains("<p>Hello,</p>"));
-        assert!(e.text.starts_with("Hello,\n") && e.text.contains("Attendee: Ada <b>") && e.text.contains("general admission"));
+        assert!(
+            e.text.starts_with("Hello,\n")
+                && e.text.contains("Attendee: Ada <b>")
+                && e.text.contains("general admission")
+        );
         assert!(e.html.contains("Attendee: <strong>Ada &#60;b&#62;</strong>"), "{}", e.html);
         assert!(e.text.contains("https://box.example/tickets/tkt_2"));
     }
@@ -373,13 +426,30 @@ mod tests {
         let n = unpaid_notice("bkg_1", Some("Rock Night"), Some("Friday 1 May 2026, 19:00 EDT"), Some("hold_expired"));
         assert_eq!(n.kind, "hold_expired");
         assert_eq!(n.subject, "Your ticket hold for Rock Night expired");
-        assert!(n.body.contains("for Rock Night on Friday 1 May 2026") && n.body.contains("Nothing was charged"), "{}", n.body);
+        assert!(
+            n.body.contains("for Rock Night on Friday 1 May 2026") && n.body.contains("Nothing was charged"),
+            "{}",
+            n.body
+        );
         assert!(!n.body.to_lowercase().contains("payment failed"));
         let closed = unpaid_notice("bkg_1", Some("Rock Night"), None, Some("sales_closed"));
         assert_eq!(closed.kind, "sales_closed");
-        assert!(closed.body.contains("Nothing was charged") && closed.subject.contains("Rock Night"), "{}", closed.body);
-        let moved = rescheduled_notice("Rock Night", "bkg_1", "Saturday 2 May 2026, 20:00 EDT", Some("Friday 1 May 2026, 19:00 EDT"));
-        assert!(moved.body.contains("to Saturday 2 May 2026, 20:00 EDT (it was Friday 1 May 2026, 19:00 EDT)"), "{}", moved.body);
+        assert!(
+            closed.body.contains("Nothing was charged") && closed.subject.contains("Rock Night"),
+            "{}",
+            closed.body
+        );
+        let moved = rescheduled_notice(
+            "Rock Night",
+            "bkg_1",
+            "Saturday 2 May 2026, 20:00 EDT",
+            Some("Friday 1 May 2026, 19:00 EDT"),
+        );
+        assert!(
+            moved.body.contains("to Saturday 2 May 2026, 20:00 EDT (it was Friday 1 May 2026, 19:00 EDT)"),
+            "{}",
+            moved.body
+        );
         let bare = unpaid_notice("bkg_1", None, None, Some("hold_expired"));
         assert_eq!(bare.title, "Your ticket hold expired");
         assert!(bare.body.starts_with("Your hold on tickets (booking bkg_1) expired"), "{}", bare.body);

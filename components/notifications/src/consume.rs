@@ -103,12 +103,14 @@ const UPSERT_CONTACT: &str = "INSERT INTO booking_contacts (booking_id, user_id,
      event_id = COALESCE(excluded.event_id, event_id), email = COALESCE(excluded.email, email), name = COALESCE(excluded.name, name), \
      event_title = COALESCE(excluded.event_title, event_title), starts_at = COALESCE(excluded.starts_at, starts_at), \
      timezone = COALESCE(excluded.timezone, timezone), confirmed = MAX(confirmed, excluded.confirmed), updated_ms = excluded.updated_ms";
-const CONTACT: &str = "SELECT booking_id, user_id, event_title, starts_at, timezone FROM booking_contacts WHERE booking_id = ?";
+const CONTACT: &str =
+    "SELECT booking_id, user_id, event_title, starts_at, timezone FROM booking_contacts WHERE booking_id = ?";
 const CONTACTS_OF_EVENT: &str = "SELECT booking_id, user_id, event_title, starts_at, timezone FROM booking_contacts \
      WHERE event_id = ? AND confirmed = 1 ORDER BY booking_id LIMIT 10000";
 const MOVE_CONTACT: &str = "UPDATE booking_contacts SET starts_at = ?, schedule_version = ?, updated_ms = ? \
      WHERE booking_id = ? AND schedule_version < ? RETURNING booking_id";
-const INSERT_MESSAGE: &str = "INSERT INTO messages (id, user_id, dedupe_key, kind, title, body, link, booking_id, created_ms) \
+const INSERT_MESSAGE: &str =
+    "INSERT INTO messages (id, user_id, dedupe_key, kind, title, body, link, booking_id, created_ms) \
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING";
 
 fn t(s: &str) -> Value {
@@ -184,7 +186,18 @@ pub fn saga(req: Request, _: Params) -> ApiResult {
 /// payload's `email`, once per `key`.
 fn account_link_email(conn: &Connection, p: &Payload, key: String, kind: &str, email: compose::Email) -> ApiResult<()> {
     let to = p.email.as_deref().ok_or_else(|| ApiError::field("email", "is required"))?;
-    jobs::enqueue(conn, &NewJob { dedupe_key: key, kind, user_id: p.user_id.as_deref(), booking_id: None, to_email: to, to_name: None, email })?;
+    jobs::enqueue(
+        conn,
+        &NewJob {
+            dedupe_key: key,
+            kind,
+            user_id: p.user_id.as_deref(),
+            booking_id: None,
+            to_email: to,
+            to_name: None,
+            email,
+        },
+    )?;
     Ok(())
 }
 
@@ -277,7 +290,10 @@ pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult
             let (b, u) = (p.booking_id.as_deref().unwrap_or_default(), p.user_id.as_deref().unwrap_or_default());
             if prefs.allows(u, "booking", "in_app") {
                 let title = p.event_title.as_deref().unwrap_or("your event");
-                let when = compose::local_time(p.starts_at.as_deref().unwrap_or_default(), p.timezone.as_deref().unwrap_or_default());
+                let when = compose::local_time(
+                    p.starts_at.as_deref().unwrap_or_default(),
+                    p.timezone.as_deref().unwrap_or_default(),
+                );
                 let m = Message {
                     title: format!("Booking confirmed: {title}"),
                     body: format!("Your booking {b} for {title} on {when} is confirmed. Your tickets are in My tickets and on their way by email."),
@@ -298,22 +314,46 @@ pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult
                 return Ok(());
             };
             let title = p.event_title.as_deref().unwrap_or("your event");
-            let when = compose::local_time(p.starts_at.as_deref().unwrap_or_default(), p.timezone.as_deref().unwrap_or_default());
+            let when = compose::local_time(
+                p.starts_at.as_deref().unwrap_or_default(),
+                p.timezone.as_deref().unwrap_or_default(),
+            );
             let email = compose::tickets_email(title, &when, b, &p.tickets, &base);
             jobs::enqueue(
                 conn,
-                &NewJob { dedupe_key: format!("tickets:{b}"), kind: "tickets", user_id: Some(u), booking_id: Some(b), to_email: &to, to_name: None, email },
+                &NewJob {
+                    dedupe_key: format!("tickets:{b}"),
+                    kind: "tickets",
+                    user_id: Some(u),
+                    booking_id: Some(b),
+                    to_email: &to,
+                    to_name: None,
+                    email,
+                },
             )?;
             Ok(())
         }
         PAYMENT_FAILED => {
-            let Some(c) = p.booking_id.as_deref().map(|b| contacts(conn, CONTACT, b)).transpose()?.and_then(|v| v.into_iter().next()) else {
+            let Some(c) = p
+                .booking_id
+                .as_deref()
+                .map(|b| contacts(conn, CONTACT, b))
+                .transpose()?
+                .and_then(|v| v.into_iter().next())
+            else {
                 return Ok(()); // nobody known to tell (the booking was never ordered here)
             };
             let when = c.starts_at.as_deref().zip(c.timezone.as_deref()).map(|(at, tz)| compose::local_time(at, tz));
-            let n = compose::unpaid_notice(&c.booking_id, c.event_title.as_deref(), when.as_deref(), p.reason.as_deref());
+            let n =
+                compose::unpaid_notice(&c.booking_id, c.event_title.as_deref(), when.as_deref(), p.reason.as_deref());
             let key = format!("payment-failed:{}", p.payment_id.as_deref().unwrap_or(&event.id));
-            notify(conn, prefs, &c, &c.user_id, Notice { key, kind: n.kind, title: n.title, subject: n.subject, body: n.body })
+            notify(
+                conn,
+                prefs,
+                &c,
+                &c.user_id,
+                Notice { key, kind: n.kind, title: n.title, subject: n.subject, body: n.body },
+            )
         }
         BOOKING_CANCELLED => {
             let b = p.booking_id.as_deref().ok_or_else(|| ApiError::field("booking_id", "is required"))?;
@@ -322,19 +362,27 @@ pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult
             if user.is_empty() {
                 return Err(ApiError::field("user_id", "is required"));
             }
-            let c = known.unwrap_or(BookingContact { booking_id: b.into(), user_id: user.clone(), ..Default::default() });
+            let c =
+                known.unwrap_or(BookingContact { booking_id: b.into(), user_id: user.clone(), ..Default::default() });
             let refund = match (p.amount_minor, p.currency.as_deref(), p.reason.as_deref()) {
                 // an unpaid booking given up on the payment step; a payment
                 // still on its way is refunded and reported as a refund
-                (_, _, Some("abandoned")) => " Nothing is charged for it: a payment still on its way when you left is refunded in full.".to_string(),
-                (Some(a), Some(cur), _) if a > 0 => format!(" Any payment ({}) is refunded to your card.", compose::money(a, cur)),
+                (_, _, Some("abandoned")) => {
+                    " Nothing is charged for it: a payment still on its way when you left is refunded in full."
+                        .to_string()
+                }
+                (Some(a), Some(cur), _) if a > 0 => {
+                    format!(" Any payment ({}) is refunded to your card.", compose::money(a, cur))
+                }
                 _ => String::new(),
             };
             let why = match p.reason.as_deref() {
                 Some("requested_by_customer") | None => "as you asked".to_string(),
                 Some("abandoned") => "before it was paid, as you asked".to_string(),
                 Some("event_cancelled") => "because the event was cancelled".to_string(),
-                Some("seats_unavailable") => "because your seats were no longer available when the payment arrived".to_string(),
+                Some("seats_unavailable") => {
+                    "because your seats were no longer available when the payment arrived".to_string()
+                }
                 Some(other) => format!("({})", other.replace('_', " ")),
             };
             closed(conn, prefs, &c, &user, format!("was cancelled {why}.{refund}"))
@@ -349,20 +397,50 @@ pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult
                 _ => "your payment".into(),
             };
             if p.full != Some(false) {
-                return closed(conn, prefs, &c, &c.user_id.clone(), format!("was cancelled and {amount} is refunded to your card."));
+                return closed(
+                    conn,
+                    prefs,
+                    &c,
+                    &c.user_id.clone(),
+                    format!("was cancelled and {amount} is refunded to your card."),
+                );
             }
             let title = c.event_title.clone().unwrap_or_else(|| "your booking".into());
             let body = format!("{amount} of booking {} ({title}) is refunded to your card.", c.booking_id);
             let subject = format!("Refund for {title}");
-            notify(conn, prefs, &c, &c.user_id, Notice { key: format!("refund:{}", event.id), kind: "refund", title: "Refund issued".into(), subject, body })
+            notify(
+                conn,
+                prefs,
+                &c,
+                &c.user_id,
+                Notice {
+                    key: format!("refund:{}", event.id),
+                    kind: "refund",
+                    title: "Refund issued".into(),
+                    subject,
+                    body,
+                },
+            )
         }
         PASSWORD_RESET_REQUESTED => {
             let url = p.reset_url.as_deref().ok_or_else(|| ApiError::field("reset_url", "is required"))?;
-            account_link_email(conn, &p, format!("password-reset:{}", event.id), "password_reset", compose::password_reset_email(url))
+            account_link_email(
+                conn,
+                &p,
+                format!("password-reset:{}", event.id),
+                "password_reset",
+                compose::password_reset_email(url),
+            )
         }
         EMAIL_VERIFICATION_REQUESTED => {
             let url = p.verify_url.as_deref().ok_or_else(|| ApiError::field("verify_url", "is required"))?;
-            account_link_email(conn, &p, format!("email-verification:{}", event.id), "email_verification", compose::email_verification_email(url))
+            account_link_email(
+                conn,
+                &p,
+                format!("email-verification:{}", event.id),
+                "email_verification",
+                compose::email_verification_email(url),
+            )
         }
         TICKET_CANCELLED => {
             let b = p.booking_id.as_deref().ok_or_else(|| ApiError::field("booking_id", "is required"))?;
@@ -375,7 +453,13 @@ pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult
                 _ => " Nothing is refunded for it.".into(),
             };
             let body = format!("One ticket of booking {b} for {title} ({place}) was cancelled and no longer admits anyone.{refund} The other tickets of the booking stay valid.");
-            let n = Notice { key: format!("ticket-cancelled:{ticket}"), kind: "ticket_cancelled", title: format!("Ticket cancelled: {title}"), subject: format!("A ticket for {title} was cancelled"), body };
+            let n = Notice {
+                key: format!("ticket-cancelled:{ticket}"),
+                kind: "ticket_cancelled",
+                title: format!("Ticket cancelled: {title}"),
+                subject: format!("A ticket for {title} was cancelled"),
+                body,
+            };
             notify(conn, prefs, &c, &c.user_id.clone(), n)
         }
         EVENT_RESCHEDULED => {
@@ -384,16 +468,37 @@ pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult
             let starts = p.starts_at.as_deref().ok_or_else(|| ApiError::field("starts_at", "is required"))?;
             for c in contacts(conn, CONTACTS_OF_EVENT, e)? {
                 // once per buyer and move; a move older than the one shown is not news
-                let moved = conn.execute(MOVE_CONTACT, &[t(starts), Value::Integer(version), Value::Integer(platform::clock::now_ms()), t(&c.booking_id), Value::Integer(version)])?;
+                let moved = conn.execute(
+                    MOVE_CONTACT,
+                    &[
+                        t(starts),
+                        Value::Integer(version),
+                        Value::Integer(platform::clock::now_ms()),
+                        t(&c.booking_id),
+                        Value::Integer(version),
+                    ],
+                )?;
                 if moved.rows.is_empty() {
                     continue;
                 }
                 let tz = c.timezone.clone().or_else(|| p.timezone.clone()).unwrap_or_default();
                 let title = c.event_title.clone().or_else(|| p.title.clone()).unwrap_or_else(|| "your event".into());
-                let was = p.previous_starts_at.as_deref().or(c.starts_at.as_deref()).map(|at| compose::local_time(at, &tz));
-                let n = compose::rescheduled_notice(&title, &c.booking_id, &compose::local_time(starts, &tz), was.as_deref());
+                let was =
+                    p.previous_starts_at.as_deref().or(c.starts_at.as_deref()).map(|at| compose::local_time(at, &tz));
+                let n = compose::rescheduled_notice(
+                    &title,
+                    &c.booking_id,
+                    &compose::local_time(starts, &tz),
+                    was.as_deref(),
+                );
                 let key = format!("rescheduled:{}:{version}", c.booking_id);
-                notify(conn, prefs, &c, &c.user_id.clone(), Notice { key, kind: "event_rescheduled", title: n.title, subject: n.subject, body: n.body })?;
+                notify(
+                    conn,
+                    prefs,
+                    &c,
+                    &c.user_id.clone(),
+                    Notice { key, kind: "event_rescheduled", title: n.title, subject: n.subject, body: n.body },
+                )?;
             }
             Ok(())
         }
@@ -402,7 +507,9 @@ pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult
             let why = p.reason.as_deref().filter(|r| !r.is_empty()).map(|r| format!(" ({r})")).unwrap_or_default();
             for mut c in contacts(conn, CONTACTS_OF_EVENT, e)? {
                 c.event_title = c.event_title.or_else(|| p.title.clone());
-                let text = format!("was cancelled because the organizer cancelled the event{why}. Your payment is refunded in full.");
+                let text = format!(
+                    "was cancelled because the organizer cancelled the event{why}. Your payment is refunded in full."
+                );
                 closed(conn, prefs, &c, &c.user_id.clone(), text)?;
             }
             Ok(())

@@ -58,7 +58,8 @@ pub struct NewJob<'a> {
     pub email: crate::compose::Email,
 }
 
-const INSERT: &str = "INSERT INTO email_jobs (id, dedupe_key, kind, user_id, booking_id, to_email, to_name, subject, html, text, \
+const INSERT: &str =
+    "INSERT INTO email_jobs (id, dedupe_key, kind, user_id, booking_id, to_email, to_name, subject, html, text, \
      status, attempts, next_attempt_ms, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) \
      ON CONFLICT(dedupe_key) DO NOTHING RETURNING id";
 
@@ -106,8 +107,10 @@ const LEASE: &str = "UPDATE email_jobs SET next_attempt_ms = ?, attempts = attem
      WHERE id = ? AND status = 'pending' AND next_attempt_ms = ? \
      RETURNING attempts, kind, user_id, to_email, subject, html, text";
 const MARK_SENT: &str = "UPDATE email_jobs SET status = 'sent', provider_id = ?, last_error = NULL, finished_ms = ? WHERE id = ? AND status = 'pending'";
-const MARK_RETRY: &str = "UPDATE email_jobs SET next_attempt_ms = ?, last_error = ? WHERE id = ? AND status = 'pending'";
-const MARK_DONE: &str = "UPDATE email_jobs SET status = ?, last_error = ?, finished_ms = ? WHERE id = ? AND status = 'pending'";
+const MARK_RETRY: &str =
+    "UPDATE email_jobs SET next_attempt_ms = ?, last_error = ? WHERE id = ? AND status = 'pending'";
+const MARK_DONE: &str =
+    "UPDATE email_jobs SET status = ?, last_error = ?, finished_ms = ? WHERE id = ? AND status = 'pending'";
 
 /// Sends due jobs, at most `batch`. Never fails: database errors are
 /// logged and the jobs stay due for the next pass.
@@ -115,7 +118,10 @@ pub fn deliver_due(conn: &Connection, batch: i64) -> DeliveryReport {
     let mut report = DeliveryReport::default();
     let now = platform::clock::now_ms();
     let due: Vec<(String, i64)> = match conn.execute(DUE, &[Value::Integer(now), Value::Integer(batch)]) {
-        Ok(rs) => rs.rows().filter_map(|r| Some((r.get::<&str>("id")?.to_string(), r.get::<i64>("next_attempt_ms")?))).collect(),
+        Ok(rs) => rs
+            .rows()
+            .filter_map(|r| Some((r.get::<&str>("id")?.to_string(), r.get::<i64>("next_attempt_ms")?)))
+            .collect(),
         Err(e) => {
             platform::log::error!("notifications: cannot read due jobs: {e:?}");
             return report;
@@ -143,7 +149,8 @@ enum Step {
 
 fn deliver_one(conn: &Connection, id: &str, next: i64) -> Result<Option<Step>, Error> {
     let now = platform::clock::now_ms();
-    let leased = conn.execute(LEASE, &[Value::Integer(now + LEASE_MS), Value::Text(id.to_string()), Value::Integer(next)])?;
+    let leased =
+        conn.execute(LEASE, &[Value::Integer(now + LEASE_MS), Value::Text(id.to_string()), Value::Integer(next)])?;
     let Some(row) = leased.rows().next() else {
         return Ok(None); // another sender has it
     };
@@ -160,7 +167,15 @@ fn deliver_one(conn: &Connection, id: &str, next: i64) -> Result<Option<Step>, E
     if !TRANSACTIONAL.contains(&kind.as_str()) {
         if let Some(uid) = &user_id {
             if !crate::settings::email_enabled(uid, "booking") {
-                conn.execute(MARK_DONE, &[Value::Text("skipped".into()), Value::Text("the user switched these emails off".into()), Value::Integer(now), id_v])?;
+                conn.execute(
+                    MARK_DONE,
+                    &[
+                        Value::Text("skipped".into()),
+                        Value::Text("the user switched these emails off".into()),
+                        Value::Integer(now),
+                        id_v,
+                    ],
+                )?;
                 return Ok(Some(Step::Skipped));
             }
         }
@@ -183,7 +198,9 @@ fn deliver_one(conn: &Connection, id: &str, next: i64) -> Result<Option<Step>, E
         Outcome::RetryAfter { why, after_ms } if attempts < MAX_ATTEMPTS => {
             // the provider's wait, never sooner than our own backoff nor
             // later than its cap
-            platform::log::warn!("notifications: job {id} attempt {attempts} failed: {why}; the provider asks to wait {after_ms} ms");
+            platform::log::warn!(
+                "notifications: job {id} attempt {attempts} failed: {why}; the provider asks to wait {after_ms} ms"
+            );
             let at = finished + after_ms.clamp(backoff_ms(attempts, random_unit()), CAP_MS);
             conn.execute(MARK_RETRY, &[Value::Integer(at), Value::Text(why), id_v])?;
             Ok(Some(Step::Retry))

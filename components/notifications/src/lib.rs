@@ -13,8 +13,8 @@
 //! | `GET /api/notifications/admin/jobs` | admin | email jobs by status, dead letters included ([`admin`]) |
 //! | `POST /api/notifications/admin/jobs/:id/retry` | admin | requeues a dead job |
 
-use platform::ApiResult;
 use platform::web::Router;
+use platform::ApiResult;
 use spin_sdk::http::{Params, Request, Response};
 
 pub mod admin;

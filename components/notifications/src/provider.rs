@@ -79,9 +79,10 @@ pub fn classify(status: u16, retry_after_ms: Option<i64>, body: &[u8]) -> Outcom
             _ => Outcome::Retry(format!("provider answered {status} without a message id")),
         },
         400 | 422 => Outcome::Permanent(format!("provider refused the message ({status}): {}", snippet())),
-        429 | 503 if retry_after_ms.is_some() => {
-            Outcome::RetryAfter { why: format!("provider answered {status}: {}", snippet()), after_ms: retry_after_ms.unwrap_or(0) }
-        }
+        429 | 503 if retry_after_ms.is_some() => Outcome::RetryAfter {
+            why: format!("provider answered {status}: {}", snippet()),
+            after_ms: retry_after_ms.unwrap_or(0),
+        },
         _ => Outcome::Retry(format!("provider answered {status}: {}", snippet())),
     }
 }
@@ -106,7 +107,10 @@ pub fn send(email: &SendEmail<'_>, idempotency_key: &str) -> Outcome {
         .build();
     match platform::web::send(req) {
         Ok(resp) => {
-            let after = resp.header("retry-after").and_then(|v| v.as_str()).and_then(|v| platform::web::retry_after_ms(v, platform::clock::now_ms()));
+            let after = resp
+                .header("retry-after")
+                .and_then(|v| v.as_str())
+                .and_then(|v| platform::web::retry_after_ms(v, platform::clock::now_ms()));
             classify(*resp.status(), after, resp.body())
         }
         Err(e) => Outcome::Retry(format!("{url}: {e}")),
@@ -132,7 +136,14 @@ mod tests {
 
     #[test]
     fn request_shape_is_resend_like() {
-        let e = SendEmail { from: "A <a@x>", to: vec!["b@x"], subject: "s", html: "<p>h</p>", text: "t", tags: vec![Tag { name: "kind", value: "tickets" }] };
+        let e = SendEmail {
+            from: "A <a@x>",
+            to: vec!["b@x"],
+            subject: "s",
+            html: "<p>h</p>",
+            text: "t",
+            tags: vec![Tag { name: "kind", value: "tickets" }],
+        };
         let v = serde_json::to_value(&e).unwrap();
         assert_eq!(v["to"][0], "b@x");
         assert_eq!(v["tags"][0]["value"], "tickets");

@@ -49,7 +49,9 @@ pub fn fetch(user_id: &str) -> Option<Contact> {
         .uri(format!("http://users-internal.spin.internal/api/users/internal/{user_id}/contact"))
         .build();
     match platform::web::send(req) {
-        Ok(resp) if *resp.status() == 200 => serde_json::from_slice::<Json>(resp.body()).ok().map(|v| Contact::from_json(&v)),
+        Ok(resp) if *resp.status() == 200 => {
+            serde_json::from_slice::<Json>(resp.body()).ok().map(|v| Contact::from_json(&v))
+        }
         Ok(resp) => {
             platform::log::warn!("notifications: users contact of {user_id}: {}", resp.status());
             None

@@ -7,11 +7,14 @@ use spin_sdk::sqlite3::{Connection, Error};
 pub const DB: &str = "notifications";
 
 /// Migrations of `sql/notifications/`.
-pub const MIGRATIONS: &[Migration] =
-    &[
-        Migration { version: 1, name: "notifications", sql: include_str!("../../../sql/notifications/0001_notifications.sql") },
-        Migration { version: 2, name: "schedule", sql: include_str!("../../../sql/notifications/0002_schedule.sql") },
-    ];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "notifications",
+        sql: include_str!("../../../sql/notifications/0001_notifications.sql"),
+    },
+    Migration { version: 2, name: "schedule", sql: include_str!("../../../sql/notifications/0002_schedule.sql") },
+];
 
 /// Opens the database with this component's and the saga's tables.
 pub fn open() -> Result<Connection, Error> {

@@ -2,8 +2,8 @@
 
 use crate::domain::PayRequest;
 use crate::flow::{self, Followups};
-use crate::status::PaymentStatus;
 use crate::provider::{Provider, ProviderError};
+use crate::status::PaymentStatus;
 use crate::store::{self, MAX_DECLINES};
 use platform::auth::Role;
 use platform::{ApiError, ApiResult};
@@ -15,7 +15,12 @@ use spin_sdk::sqlite3::{Connection, Value};
 /// `GET /api/payments/health`.
 pub fn health(_: Request, _: Params) -> ApiResult<Response> {
     let mut checks = vec![platform::health::sqlite(crate::DB)];
-    checks.extend(platform::secrets::health_checks(&["jwt_keys", "tick_token", "payment_webhook_secret", "payment_secret_key"]));
+    checks.extend(platform::secrets::health_checks(&[
+        "jwt_keys",
+        "tick_token",
+        "payment_webhook_secret",
+        "payment_secret_key",
+    ]));
     Ok(platform::health::respond("payments", checks))
 }
 
@@ -29,9 +34,14 @@ fn booking_param(params: &Params) -> ApiResult<String> {
 
 /// The order of the booking, visible to its buyer, staff and admins (404
 /// for anybody else, so ids do not leak).
-fn visible_order(req: &Request, conn: &Connection, booking_id: &str) -> ApiResult<(platform::auth::Caller, store::Order)> {
+fn visible_order(
+    req: &Request,
+    conn: &Connection,
+    booking_id: &str,
+) -> ApiResult<(platform::auth::Caller, store::Order)> {
     let caller = platform::auth::require(req)?;
-    let order = store::order(conn, booking_id)?.ok_or_else(|| ApiError::NotFound("no payment for this booking".into()))?;
+    let order =
+        store::order(conn, booking_id)?.ok_or_else(|| ApiError::NotFound("no payment for this booking".into()))?;
     if caller.user_id != order.user_id && !matches!(caller.role, Role::Admin | Role::Staff) {
         return Err(ApiError::NotFound("no payment for this booking".into()));
     }
@@ -50,7 +60,9 @@ fn not_here_yet(req: &Request, booking_id: &str) -> Option<ApiError> {
     let resp: Response = platform::web::send(out).ok()?;
     let v: Json = serde_json::from_slice(resp.body()).ok()?;
     (*resp.status() == 200 && v["user_id"] == caller.user_id.as_str() && v["status"] == "pending_payment").then(|| {
-        ApiError::Unavailable("this booking is still being set up for payment; try again in a moment (nothing was charged)".into())
+        ApiError::Unavailable(
+            "this booking is still being set up for payment; try again in a moment (nothing was charged)".into(),
+        )
     })
 }
 
@@ -105,7 +117,8 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
     let provider = Provider::from_config(&conn)?;
     let mut payments = store::payments_of(&conn, &booking_id)?;
     let mut order = order;
-    if let Some(p) = payments.last().filter(|p| p.confirm_unknown_ms.is_some() && p.status == PaymentStatus::Processing) {
+    if let Some(p) = payments.last().filter(|p| p.confirm_unknown_ms.is_some() && p.status == PaymentStatus::Processing)
+    {
         // A retry after a lost answer: ask the provider first. Still unknown
         // means the intent shows no confirmation yet; it is confirmed again
         // below — the same intent, so never a second charge.
@@ -122,7 +135,8 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
     if order.hold_expires_ms <= platform::clock::now_ms() {
         return Err(ApiError::conflict("hold-expired", "the seats are no longer held for this booking; book again"));
     }
-    let in_flight = payments.last().is_some_and(|p| p.status == PaymentStatus::Processing && p.confirm_unknown_ms.is_none());
+    let in_flight =
+        payments.last().is_some_and(|p| p.status == PaymentStatus::Processing && p.confirm_unknown_ms.is_none());
     if !in_flight && order.sales_close_ms.is_some_and(|close| close <= platform::clock::now_ms()) {
         // Nothing is confirmed once sales closed (issue 13): the open
         // attempt is cancelled at the provider and booking gives the
@@ -142,7 +156,9 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
         provider.check_open()?;
     }
     match payments.last().map(|p| (p.status, p.confirm_unknown_ms.is_some())) {
-        Some((PaymentStatus::Processing, false)) => return Ok(platform::web::json(202, &store::booking_view(&conn, &order)?)),
+        Some((PaymentStatus::Processing, false)) => {
+            return Ok(platform::web::json(202, &store::booking_view(&conn, &order)?))
+        }
         Some((PaymentStatus::Processing, true)) => {}
         None | Some((PaymentStatus::Failed | PaymentStatus::Canceled, _)) => {
             if store::declines(&payments, order.attempt) >= MAX_DECLINES || order.outcome.as_deref() == Some("failed") {
@@ -174,7 +190,11 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
     if let crate::domain::PaymentMethod::Card(card) = &method {
         conn.execute(
             SET_CARD,
-            &[Value::Text(card.number.brand().into()), Value::Text(card.number.last4().into()), Value::Text(current.id.clone())],
+            &[
+                Value::Text(card.number.brand().into()),
+                Value::Text(card.number.last4().into()),
+                Value::Text(current.id.clone()),
+            ],
         )?;
     }
     let base = platform::config::get("public_base_url");
@@ -190,7 +210,11 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
             let now = flow::mark_unknown(&conn, &current)?;
             let order = store::order(&conn, &booking_id)?.unwrap_or(order);
             let view = store::booking_view(&conn, &order)?;
-            return Ok(if now.confirm_unknown_ms.is_some() { unknown(&booking_id, view, provider.wait_ms()) } else { answer(&now, view) });
+            return Ok(if now.confirm_unknown_ms.is_some() {
+                unknown(&booking_id, view, provider.wait_ms())
+            } else {
+                answer(&now, view)
+            });
         }
         Err(ProviderError::Rejected { code, message, .. }) => {
             platform::log::warn!("provider refused the confirmation: {code}: {message}");
@@ -198,7 +222,9 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
                 // the booking was cancelled meanwhile and its intent with it
                 return Err(cancelled_meanwhile());
             }
-            return Err(ApiError::BadGateway(format!("the payment provider refused the request ({code}); nothing was charged, try again")));
+            return Err(ApiError::BadGateway(format!(
+                "the payment provider refused the request ({code}); nothing was charged, try again"
+            )));
         }
         Err(e) => return Err(e.into()),
     };
@@ -314,7 +340,8 @@ pub fn refund(req: Request, params: Params) -> ApiResult<Response> {
     caller.require_role(&[Role::Organizer])?;
     let conn = crate::db()?;
     if !caller.is_admin() {
-        let order = store::order(&conn, &booking_id)?.ok_or_else(|| ApiError::NotFound("no payment for this booking".into()))?;
+        let order = store::order(&conn, &booking_id)?
+            .ok_or_else(|| ApiError::NotFound("no payment for this booking".into()))?;
         let organizer = match order.event_id.as_deref() {
             Some(event_id) => platform::event_access::lookup(event_id, &caller.user_id)?.map(|a| a.organizer_id),
             None => None,
@@ -341,16 +368,25 @@ fn refund_once(req: &Request, conn: &Connection, booking_id: String, by: &str) -
     if reason.is_empty() || reason.len() > 200 {
         return Err(ApiError::field("reason", "must be 1-200 characters"));
     }
-    let order = store::order(conn, &booking_id)?.ok_or_else(|| ApiError::NotFound("no payment for this booking".into()))?;
+    let order =
+        store::order(conn, &booking_id)?.ok_or_else(|| ApiError::NotFound("no payment for this booking".into()))?;
     let paid = store::payments_of(conn, &booking_id)?
         .into_iter()
         .find(|p| p.is_paid())
         .ok_or_else(|| ApiError::conflict("not-paid", "nothing was paid for this booking"))?;
     if let Some(ticket_id) = body.ticket_id.as_deref() {
-        let ask = crate::ticket_refund::TicketRefund { ticket_id, amount_minor: body.amount_minor, reason: &reason, request_key: key.as_deref(), by };
+        let ask = crate::ticket_refund::TicketRefund {
+            ticket_id,
+            amount_minor: body.amount_minor,
+            reason: &reason,
+            request_key: key.as_deref(),
+            by,
+        };
         return crate::ticket_refund::refund_ticket(conn, &order, &paid, &ask);
     }
-    let amount_minor = body.amount_minor.ok_or_else(|| ApiError::field("amount_minor", "is required (or give ticket_id to refund one ticket)"))?;
+    let amount_minor = body
+        .amount_minor
+        .ok_or_else(|| ApiError::field("amount_minor", "is required (or give ticket_id to refund one ticket)"))?;
     let provider = Provider::from_config(conn)?;
     if let Some(k) = &key {
         let existing = conn.execute(
@@ -363,17 +399,19 @@ fn refund_once(req: &Request, conn: &Connection, booking_id: String, by: &str) -
             return platform::web::ok(&r.view());
         }
     }
-    let id = platform::db::transaction(conn, |c| flow::reserve_refund(c, &paid.id, Some(amount_minor), &reason, key.as_deref(), None))?
-        .ok_or_else(|| {
-            ApiError::conflict(
-                "refund-exceeds-payment",
-                format!(
-                    "at most {} {} more can be refunded",
-                    paid.amount_minor - paid.refund_reserved_minor,
-                    order.currency
-                ),
-            )
-        })?;
+    let id = platform::db::transaction(conn, |c| {
+        flow::reserve_refund(c, &paid.id, Some(amount_minor), &reason, key.as_deref(), None)
+    })?
+    .ok_or_else(|| {
+        ApiError::conflict(
+            "refund-exceeds-payment",
+            format!(
+                "at most {} {} more can be refunded",
+                paid.amount_minor - paid.refund_reserved_minor,
+                order.currency
+            ),
+        )
+    })?;
     let _ = flow::send_refund(conn, &provider, &id);
     let r = store::refund(conn, &id)?.ok_or_else(|| ApiError::NotFound("no such refund".into()))?;
     if r.status == "failed" {

@@ -79,7 +79,8 @@ pub fn saga(req: Request, _: Params) -> ApiResult<Response> {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(payload: &serde_json::Value) -> ApiResult<T> {
-    serde_json::from_value(payload.clone()).map_err(|e| ApiError::Validation(vec![FieldError::new("payload", e.to_string())]))
+    serde_json::from_value(payload.clone())
+        .map_err(|e| ApiError::Validation(vec![FieldError::new("payload", e.to_string())]))
 }
 
 const UPSERT_ORDER: &str = "INSERT INTO orders (booking_id, user_id, event_id, amount_minor, currency, buyer_email, hold_expires_ms, attempt, created_ms, updated_ms, sales_close_ms) \

@@ -46,7 +46,11 @@ impl CardNumber {
                 let d = u32::from(b - b'0');
                 if i % 2 == 1 {
                     let x = d * 2;
-                    if x > 9 { x - 9 } else { x }
+                    if x > 9 {
+                        x - 9
+                    } else {
+                        x
+                    }
                 } else {
                     d
                 }
@@ -164,11 +168,19 @@ impl PayRequest {
                     errors.push(FieldError::new("card/cvc", "must be 3 or 4 digits"));
                 }
                 number.map(|number| {
-                    PaymentMethod::Card(Card { number, exp_month: c.exp_month as u8, exp_year: c.exp_year as u16, cvc: c.cvc })
+                    PaymentMethod::Card(Card {
+                        number,
+                        exp_month: c.exp_month as u8,
+                        exp_year: c.exp_year as u16,
+                        cvc: c.cvc,
+                    })
                 })
             }
             (None, Some(pm)) => {
-                if pm.starts_with("pm_") && pm.len() <= 100 && pm.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                if pm.starts_with("pm_")
+                    && pm.len() <= 100
+                    && pm.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                {
                     Some(PaymentMethod::Token(pm))
                 } else {
                     errors.push(FieldError::new("payment_method", "must be a payment-method id like pm_card_visa"));
@@ -209,7 +221,10 @@ mod tests {
     fn currency_codes() {
         assert_eq!(Currency::parse("usd").unwrap().as_str(), "USD");
         assert!(Currency::parse("US").is_none() && Currency::parse("U$D").is_none());
-        assert!(Currency::parse("ZZZ").is_none() && Currency::parse("XAU").is_none(), "three letters are not yet a currency");
+        assert!(
+            Currency::parse("ZZZ").is_none() && Currency::parse("XAU").is_none(),
+            "three letters are not yet a currency"
+        );
     }
 
     fn req(v: serde_json::Value) -> ApiResult<(PaymentMethod, Option<String>)> {
@@ -228,7 +243,10 @@ mod tests {
         assert!(req(both).is_err());
         assert!(req(serde_json::json!({"method":"card"})).is_err());
         assert!(req(serde_json::json!({"method":"bitcoin","payment_method":"pm_card_visa"})).is_err());
-        assert!(req(serde_json::json!({"method":"card","payment_method":"pm_card_visa","return_url":"//evil.example"})).is_err());
+        assert!(req(
+            serde_json::json!({"method":"card","payment_method":"pm_card_visa","return_url":"//evil.example"})
+        )
+        .is_err());
         let expired = serde_json::json!({"number":"4242424242424242","exp_month":12,"exp_year":2020,"cvc":"123"});
         match req(serde_json::json!({"method":"card","card":expired})) {
             Err(ApiError::Validation(e)) => assert_eq!(e[0].field, "card/exp_year"),

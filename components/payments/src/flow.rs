@@ -25,8 +25,8 @@
 //!   can never exceed what was paid; the status becomes `refunded` exactly
 //!   when succeeded refunds equal the amount.
 
-use crate::status::PaymentStatus;
 use crate::provider::{Intent, IntentStatus, Provider, ProviderError};
+use crate::status::PaymentStatus;
 use crate::store::{self, Payment, MAX_DECLINES};
 use platform::{ApiError, ApiResult};
 use serde_json::json;
@@ -119,7 +119,9 @@ pub fn apply_intent(c: &Connection, intent: &Intent, out: &mut Followups) -> Api
     let found = match store::payment_by_intent(c, &intent.id)? {
         Some(p) => Some(p),
         None => match intent.metadata.get("payment_id") {
-            Some(id) => store::payment(c, id)?.filter(|p| p.intent_id.is_none() || p.intent_id.as_deref() == Some(&intent.id)),
+            Some(id) => {
+                store::payment(c, id)?.filter(|p| p.intent_id.is_none() || p.intent_id.as_deref() == Some(&intent.id))
+            }
             None => None,
         },
     };
@@ -159,7 +161,10 @@ pub fn apply_intent(c: &Connection, intent: &Intent, out: &mut Followups) -> Api
         return store::payment(c, &p.id).map_err(Into::into);
     };
     if p.intent_id.is_none() {
-        c.execute("UPDATE payments SET intent_id = ? WHERE id = ?", &[Value::Text(intent.id.clone()), Value::Text(p.id.clone())])?;
+        c.execute(
+            "UPDATE payments SET intent_id = ? WHERE id = ?",
+            &[Value::Text(intent.id.clone()), Value::Text(p.id.clone())],
+        )?;
     }
     match to {
         PaymentStatus::Succeeded => {
@@ -273,7 +278,12 @@ pub fn reserve_refund(
 ) -> ApiResult<Option<String>> {
     let amount = match amount {
         Some(a) => a,
-        None => match c.execute(REMAINING, &[Value::Text(payment_id.into())])?.rows().next().and_then(|r| r.get::<i64>("left")) {
+        None => match c
+            .execute(REMAINING, &[Value::Text(payment_id.into())])?
+            .rows()
+            .next()
+            .and_then(|r| r.get::<i64>("left"))
+        {
             Some(left) if left > 0 => left,
             _ => return Ok(None),
         },
@@ -310,7 +320,8 @@ const ADD_REFUNDED: &str = "UPDATE payments SET refunded_minor = refunded_minor 
      status = CASE WHEN refunded_minor + ? = amount_minor THEN 'refunded' ELSE 'partially_refunded' END, updated_ms = ? \
      WHERE id = ? RETURNING *";
 const FAIL_REFUND: &str = "UPDATE refunds SET status = 'failed', failure = ?, updated_ms = ? WHERE id = ? AND status = 'pending' RETURNING payment_id, amount_minor";
-const RELEASE: &str = "UPDATE payments SET refund_reserved_minor = refund_reserved_minor - ?, updated_ms = ? WHERE id = ?";
+const RELEASE: &str =
+    "UPDATE payments SET refund_reserved_minor = refund_reserved_minor - ?, updated_ms = ? WHERE id = ?";
 const RETRY_REFUND: &str = "UPDATE refunds SET attempts = attempts + 1, next_try_ms = ?, failure = ?, updated_ms = ? WHERE id = ? AND status = 'pending'";
 
 /// Records that refund `refund_id` went through (once) and emits
@@ -375,13 +386,21 @@ const INSERT_PROVIDER_REFUND: &str = "INSERT INTO refunds (id, payment_id, amoun
 /// Errors: 503 when a refund made at the provider does not fit what is left
 /// to refund next to our own refunds still in flight (one of those must
 /// then fail at the provider); the webhook is answered 503 and retried.
-pub fn apply_provider_refund(c: &Connection, p: &Payment, r: &crate::provider::Refund, out: &mut Followups) -> ApiResult<()> {
+pub fn apply_provider_refund(
+    c: &Connection,
+    p: &Payment,
+    r: &crate::provider::Refund,
+    out: &mut Followups,
+) -> ApiResult<()> {
     let ours = match r.metadata.get("refund_id") {
         Some(id) if store::refund(c, id)?.is_some_and(|local| local.payment_id == p.id) => Some(id.clone()),
         _ => None,
     };
     let known = || -> ApiResult<Option<String>> {
-        Ok(c.execute(REFUND_BY_PROVIDER_ID, &[Value::Text(r.id.clone())])?.rows().next().and_then(|row| row.get::<&str>("id").map(str::to_string)))
+        Ok(c.execute(REFUND_BY_PROVIDER_ID, &[Value::Text(r.id.clone())])?
+            .rows()
+            .next()
+            .and_then(|row| row.get::<&str>("id").map(str::to_string)))
     };
     let id = match ours.map(Ok).or_else(|| known().transpose()).transpose()? {
         Some(id) => id,
@@ -409,7 +428,15 @@ pub fn apply_provider_refund(c: &Connection, p: &Payment, r: &crate::provider::R
             if inserted.rows.is_empty() {
                 known()?.ok_or_else(|| ApiError::Unavailable("the refund is being recorded; try again".into()))?
             } else {
-                let fits = c.execute(RESERVE, &[Value::Integer(r.amount), Value::Integer(now), Value::Text(p.id.clone()), Value::Integer(r.amount)])?;
+                let fits = c.execute(
+                    RESERVE,
+                    &[
+                        Value::Integer(r.amount),
+                        Value::Integer(now),
+                        Value::Text(p.id.clone()),
+                        Value::Integer(r.amount),
+                    ],
+                )?;
                 if fits.rows.is_empty() {
                     return Err(ApiError::Unavailable(format!(
                         "refund {} at the provider does not fit next to refunds still in flight; retry later",
@@ -431,12 +458,11 @@ pub fn apply_provider_refund(c: &Connection, p: &Payment, r: &crate::provider::R
 /// reservation.
 pub fn fail_refund(c: &Connection, refund_id: &str, why: &str) -> ApiResult<()> {
     let now = platform::clock::now_ms();
-    let failed = c.execute(FAIL_REFUND, &[Value::Text(why.into()), Value::Integer(now), Value::Text(refund_id.into())])?;
-    if let Some((pid, amount)) = failed
-        .rows()
-        .next()
-        .map(|r| (r.get::<&str>("payment_id").unwrap_or_default().to_string(), r.get::<i64>("amount_minor").unwrap_or(0)))
-    {
+    let failed =
+        c.execute(FAIL_REFUND, &[Value::Text(why.into()), Value::Integer(now), Value::Text(refund_id.into())])?;
+    if let Some((pid, amount)) = failed.rows().next().map(|r| {
+        (r.get::<&str>("payment_id").unwrap_or_default().to_string(), r.get::<i64>("amount_minor").unwrap_or(0))
+    }) {
         c.execute(RELEASE, &[Value::Integer(amount), Value::Integer(now), Value::Text(pid)])?;
     }
     Ok(())
@@ -498,7 +524,12 @@ fn retry_refund_later(conn: &Connection, provider: &Provider, r: &store::Refund,
     let now = platform::clock::now_ms();
     conn.execute(
         RETRY_REFUND,
-        &[Value::Integer(retry_at(provider, now, r.attempts)), Value::Text(why.into()), Value::Integer(now), Value::Text(r.id.clone())],
+        &[
+            Value::Integer(retry_at(provider, now, r.attempts)),
+            Value::Text(why.into()),
+            Value::Integer(now),
+            Value::Text(r.id.clone()),
+        ],
     )?;
     Ok(())
 }
@@ -512,7 +543,8 @@ pub fn retry_at(provider: &Provider, now: i64, tries: i64) -> i64 {
 
 const SET_INTENT: &str = "UPDATE payments SET intent_id = ?, status = CASE WHEN status = 'pending' THEN 'requires_payment_method' ELSE status END, \
      next_check_ms = CASE WHEN status = 'pending' THEN NULL ELSE next_check_ms END, updated_ms = ? WHERE id = ? AND intent_id IS NULL";
-const RECHECK: &str = "UPDATE payments SET checks = checks + 1, next_check_ms = ?, updated_ms = updated_ms WHERE id = ?";
+const RECHECK: &str =
+    "UPDATE payments SET checks = checks + 1, next_check_ms = ?, updated_ms = updated_ms WHERE id = ?";
 
 /// Creates the provider intent of payment `payment_id` if it has none
 /// (Idempotency-Key from booking id + attempt), and returns the payment.
@@ -589,8 +621,9 @@ pub fn resolve(conn: &Connection, provider: &Provider, p: &Payment) -> ApiResult
     let mut out = Followups::default();
     let now = platform::db::transaction(conn, |c| -> ApiResult<Option<Payment>> {
         let applied = apply_intent(c, &intent, &mut out)?;
-        let unconfirmed = matches!(intent.status, IntentStatus::RequiresPaymentMethod | IntentStatus::RequiresConfirmation)
-            && intent.last_payment_error.is_none();
+        let unconfirmed =
+            matches!(intent.status, IntentStatus::RequiresPaymentMethod | IntentStatus::RequiresConfirmation)
+                && intent.last_payment_error.is_none();
         match applied {
             Some(n) if unconfirmed && n.confirm_unknown_ms.is_some() => {
                 let ms = platform::clock::now_ms();
@@ -611,7 +644,10 @@ pub fn resolve(conn: &Connection, provider: &Provider, p: &Payment) -> ApiResult
 /// Asks for a reconciliation of `p` after the usual backoff, and not
 /// before the provider's pause ends ([`retry_at`]).
 pub fn schedule_check(conn: &Connection, provider: &Provider, p: &Payment) -> ApiResult<()> {
-    conn.execute(RECHECK, &[Value::Integer(retry_at(provider, platform::clock::now_ms(), p.checks)), Value::Text(p.id.clone())])?;
+    conn.execute(
+        RECHECK,
+        &[Value::Integer(retry_at(provider, platform::clock::now_ms(), p.checks)), Value::Text(p.id.clone())],
+    )?;
     Ok(())
 }
 

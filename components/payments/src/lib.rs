@@ -39,8 +39,8 @@ pub mod provider;
 pub mod signature;
 pub mod status;
 pub mod store;
-pub mod ticket_refund;
 pub mod tick;
+pub mod ticket_refund;
 pub mod webhook;
 
 /// The SQLite database label of this component.
@@ -49,11 +49,27 @@ pub const DB: &str = "payments";
 /// Schema migrations, applied on open (the saga tables come from `saga`).
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "payments", sql: include_str!("../../../sql/payments/0001_payments.sql") },
-    Migration { version: 2, name: "confirm_unknown", sql: include_str!("../../../sql/payments/0002_confirm_unknown.sql") },
+    Migration {
+        version: 2,
+        name: "confirm_unknown",
+        sql: include_str!("../../../sql/payments/0002_confirm_unknown.sql"),
+    },
     Migration { version: 3, name: "sales_close", sql: include_str!("../../../sql/payments/0003_sales_close.sql") },
-    Migration { version: 4, name: "provider_refunds", sql: include_str!("../../../sql/payments/0004_provider_refunds.sql") },
-    Migration { version: 5, name: "ticket_refunds", sql: include_str!("../../../sql/payments/0005_ticket_refunds.sql") },
-    Migration { version: 6, name: "provider_pauses", sql: include_str!("../../../sql/payments/0006_provider_pauses.sql") },
+    Migration {
+        version: 4,
+        name: "provider_refunds",
+        sql: include_str!("../../../sql/payments/0004_provider_refunds.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "ticket_refunds",
+        sql: include_str!("../../../sql/payments/0005_ticket_refunds.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "provider_pauses",
+        sql: include_str!("../../../sql/payments/0006_provider_pauses.sql"),
+    },
     platform::idempotency::MIGRATION,
 ];
 

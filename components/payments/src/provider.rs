@@ -251,10 +251,15 @@ impl From<ProviderError> for platform::ApiError {
     fn from(e: ProviderError) -> Self {
         platform::log::warn!("payment provider: {e}");
         match e {
-            ProviderError::Throttled { wait_ms, .. } | ProviderError::Paused { wait_ms } => platform::ApiError::UnavailableFor {
-                retry_after_secs: wait_secs(wait_ms),
-                detail: format!("{e}; nothing was charged by this request, try again after {} s", wait_secs(wait_ms)),
-            },
+            ProviderError::Throttled { wait_ms, .. } | ProviderError::Paused { wait_ms } => {
+                platform::ApiError::UnavailableFor {
+                    retry_after_secs: wait_secs(wait_ms),
+                    detail: format!(
+                        "{e}; nothing was charged by this request, try again after {} s",
+                        wait_secs(wait_ms)
+                    ),
+                }
+            }
             ProviderError::Timeout | ProviderError::Server(_) => {
                 platform::ApiError::Unavailable(format!("{e}; nothing was charged by this request, try again"))
             }
@@ -353,7 +358,12 @@ impl Provider {
     /// A client for `base` (no trailing slash needed) with `secret_key`,
     /// not paused.
     pub fn new(base: &str, secret_key: &str, timeout: Duration) -> Provider {
-        Provider { base: base.trim_end_matches('/').to_string(), secret_key: secret_key.to_string(), timeout, paused_until: Cell::new(0) }
+        Provider {
+            base: base.trim_end_matches('/').to_string(),
+            secret_key: secret_key.to_string(),
+            timeout,
+            paused_until: Cell::new(0),
+        }
     }
 
     /// From the Spin variables `payment_api_base` and `payment_secret_key`
@@ -400,12 +410,19 @@ impl Provider {
         let until = now + wait_ms;
         self.paused_until.set(self.paused_until.get().max(until));
         let recorded = crate::db().and_then(|c| {
-            let args = [Value::Text(self.base.clone()), Value::Integer(until), Value::Integer(status.into()), Value::Integer(now)];
+            let args = [
+                Value::Text(self.base.clone()),
+                Value::Integer(until),
+                Value::Integer(status.into()),
+                Value::Integer(now),
+            ];
             Ok(c.execute(RECORD_PAUSE, &args)?)
         });
         match recorded {
             Ok(_) => platform::log::warn!("payment provider answered {status}: no calls to it for {wait_ms} ms"),
-            Err(e) => platform::log::error!("payment provider answered {status}: its pause of {wait_ms} ms is not recorded: {e}"),
+            Err(e) => platform::log::error!(
+                "payment provider answered {status}: its pause of {wait_ms} ms is not recorded: {e}"
+            ),
         }
     }
 
@@ -429,7 +446,12 @@ impl Provider {
     /// `POST /v1/payment_intents/{id}/confirm` with `method`. A decline is
     /// `Ok(intent)` with status `requires_payment_method` and
     /// `last_payment_error` set (the provider answers 402 with the intent).
-    pub fn confirm(&self, intent_id: &str, method: &PaymentMethod, return_url: Option<&str>) -> Result<Intent, ProviderError> {
+    pub fn confirm(
+        &self,
+        intent_id: &str,
+        method: &PaymentMethod,
+        return_url: Option<&str>,
+    ) -> Result<Intent, ProviderError> {
         let mut fields = method_fields(method);
         if let Some(u) = return_url {
             fields.push(("return_url".into(), u.into()));
@@ -468,7 +490,8 @@ impl Provider {
     /// on what went back. A PaymentIntent of one booking has a handful of
     /// refunds; a list longer than one page is refused as a provider fault.
     pub fn list_refunds(&self, intent_id: &str) -> Result<Vec<Refund>, ProviderError> {
-        let list: RefundList = self.call(Method::Get, &format!("/v1/refunds?payment_intent={intent_id}&limit=100"), None, None)?;
+        let list: RefundList =
+            self.call(Method::Get, &format!("/v1/refunds?payment_intent={intent_id}&limit=100"), None, None)?;
         if list.has_more {
             return Err(ProviderError::Malformed("more than 100 refunds of one payment".into()));
         }
@@ -564,7 +587,10 @@ mod tests {
         assert_eq!(classify::<Intent>(409, None, b"{}").unwrap_err(), ProviderError::Server(409));
         assert!(matches!(classify::<Intent>(200, None, b"<html>"), Err(ProviderError::Malformed(_))));
         assert!(matches!(classify::<Intent>(200, None, br#"{"id":"pi_1"}"#), Err(ProviderError::Malformed(_))));
-        assert!(matches!(classify::<Intent>(200, None, br#"{"id":"pi_1","status":"weird","amount":1,"currency":"usd"}"#), Err(ProviderError::Malformed(_))));
+        assert!(matches!(
+            classify::<Intent>(200, None, br#"{"id":"pi_1","status":"weird","amount":1,"currency":"usd"}"#),
+            Err(ProviderError::Malformed(_))
+        ));
         assert_eq!(
             classify::<Intent>(302, Some("https://evil.example/x"), b"").unwrap_err(),
             ProviderError::Redirect("https://evil.example/x".into())
@@ -579,7 +605,14 @@ mod tests {
         assert_eq!(throttle(429, Some("3"), now), Some(3_000));
         assert_eq!(throttle(503, Some("Wed, 21 Oct 2015 07:28:30 GMT"), now), Some(30_000));
         assert_eq!(throttle(429, Some("86400"), now), Some(MAX_WAIT_MS), "capped");
-        for (status, value) in [(429, None), (429, Some("0")), (503, Some("Wed, 21 Oct 2015 07:00:00 GMT")), (503, Some("soon")), (500, Some("3")), (409, Some("3"))] {
+        for (status, value) in [
+            (429, None),
+            (429, Some("0")),
+            (503, Some("Wed, 21 Oct 2015 07:00:00 GMT")),
+            (503, Some("soon")),
+            (500, Some("3")),
+            (409, Some("3")),
+        ] {
             assert_eq!(throttle(status, value, now), None, "{status} {value:?}");
         }
         assert_eq!((wait_secs(1), wait_secs(1_000), wait_secs(1_001), wait_secs(0)), (1, 1, 2, 1));
@@ -617,7 +650,10 @@ mod tests {
             cvc: "123".into(),
         });
         let f = method_fields(&card);
-        assert_eq!(form(&f[..2]), "payment_method_data%5Btype%5D=card&payment_method_data%5Bcard%5D%5Bnumber%5D=4242424242424242");
+        assert_eq!(
+            form(&f[..2]),
+            "payment_method_data%5Btype%5D=card&payment_method_data%5Bcard%5D%5Bnumber%5D=4242424242424242"
+        );
         let visa = method_fields(&PaymentMethod::Token("pm_card_visa".into()));
         assert_eq!(confirm_key("pi_1", &f), confirm_key("pi_1", &f));
         assert_ne!(confirm_key("pi_1", &f), confirm_key("pi_1", &visa));

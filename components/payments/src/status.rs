@@ -25,7 +25,17 @@ use PaymentStatus::*;
 
 impl PaymentStatus {
     /// Every status, in [`PaymentStatus::rank`] order.
-    pub const ALL: [PaymentStatus; 9] = [Pending, RequiresPaymentMethod, RequiresAction, Processing, Failed, Canceled, Succeeded, PartiallyRefunded, Refunded];
+    pub const ALL: [PaymentStatus; 9] = [
+        Pending,
+        RequiresPaymentMethod,
+        RequiresAction,
+        Processing,
+        Failed,
+        Canceled,
+        Succeeded,
+        PartiallyRefunded,
+        Refunded,
+    ];
 
     /// The stored and wire name (snake_case, Stripe's spelling).
     pub fn as_str(self) -> &'static str {

@@ -247,7 +247,9 @@ pub fn booking_view(c: &Connection, order: &Order) -> Result<Json, spin_sdk::sql
     let refunds = refunds_of(c, &order.booking_id)?;
     let mut view = match primary(&payments) {
         Some(p) => p.view(),
-        None => json!({"status": "pending", "amount_minor": order.amount_minor, "currency": order.currency, "refunded_minor": 0}),
+        None => {
+            json!({"status": "pending", "amount_minor": order.amount_minor, "currency": order.currency, "refunded_minor": 0})
+        }
     };
     view["booking_id"] = json!(order.booking_id);
     view["attempts_left"] = json!((MAX_DECLINES - declines(&payments, order.attempt)).max(0));

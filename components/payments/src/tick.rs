@@ -18,15 +18,17 @@
 //! `refunds_sent` counts the refunds tried).
 
 use crate::flow::{self, Followups};
-use crate::status::PaymentStatus;
 use crate::provider::Provider;
+use crate::status::PaymentStatus;
 use crate::store::{self, Payment};
 use platform::ApiResult;
 use spin_sdk::http::{Params, Request, Response};
 use spin_sdk::sqlite3::{Connection, Value};
 
-const DUE: &str = "SELECT * FROM payments WHERE next_check_ms IS NOT NULL AND next_check_ms <= ? ORDER BY next_check_ms LIMIT 25";
-const DUE_REFUNDS: &str = "SELECT id FROM refunds WHERE status = 'pending' AND next_try_ms <= ? ORDER BY next_try_ms LIMIT 25";
+const DUE: &str =
+    "SELECT * FROM payments WHERE next_check_ms IS NOT NULL AND next_check_ms <= ? ORDER BY next_check_ms LIMIT 25";
+const DUE_REFUNDS: &str =
+    "SELECT id FROM refunds WHERE status = 'pending' AND next_try_ms <= ? ORDER BY next_try_ms LIMIT 25";
 const EXPIRED: &str = "SELECT p.* FROM orders o JOIN payments p ON p.booking_id = o.booking_id AND p.attempt = \
      (SELECT MAX(attempt) FROM payments WHERE booking_id = o.booking_id) \
      WHERE o.outcome IS NULL AND o.cancelled_ms IS NULL AND o.hold_expires_ms < ? \
@@ -61,7 +63,8 @@ pub fn tick(req: Request, _: Params) -> ApiResult<Response> {
         let _ = flow::send_refund(&conn, &provider, id);
         refunds_sent += 1;
     }
-    let expired: Vec<Payment> = conn.execute(EXPIRED, &[Value::Integer(now)])?.rows().map(|r| Payment::from_row(&r)).collect();
+    let expired: Vec<Payment> =
+        conn.execute(EXPIRED, &[Value::Integer(now)])?.rows().map(|r| Payment::from_row(&r)).collect();
     let mut out = Followups::default();
     for p in &expired {
         platform::db::transaction(&conn, |c| flow::fail_order(c, p, "hold_expired", &mut out))?;
@@ -92,8 +95,13 @@ fn reconcile(conn: &Connection, provider: &Provider, p: &Payment) -> ApiResult<(
     }
     let n = flow::resolve(conn, provider, p)?;
     match n {
-        n if matches!(n.status, PaymentStatus::Processing | PaymentStatus::RequiresAction | PaymentStatus::RequiresPaymentMethod | PaymentStatus::Pending)
-            && n.updated_ms == p.updated_ms =>
+        n if matches!(
+            n.status,
+            PaymentStatus::Processing
+                | PaymentStatus::RequiresAction
+                | PaymentStatus::RequiresPaymentMethod
+                | PaymentStatus::Pending
+        ) && n.updated_ms == p.updated_ms =>
         {
             flow::schedule_check(conn, provider, &n)?;
         }

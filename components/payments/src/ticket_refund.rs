@@ -60,7 +60,10 @@ pub fn refund_ticket(conn: &Connection, order: &Order, paid: &Payment, ask: &Tic
         return platform::web::ok(&earlier.view());
     }
     if left <= 0 || ask.amount_minor.is_some_and(|a| a > left) {
-        return Err(ApiError::conflict("refund-exceeds-payment", format!("at most {left} {} more can be refunded", order.currency)));
+        return Err(ApiError::conflict(
+            "refund-exceeds-payment",
+            format!("at most {left} {} more can be refunded", order.currency),
+        ));
     }
     let booking = cancel_at_booking(&order.booking_id, ask)?;
     let recorded = booking["cancelled_tickets"]
@@ -76,7 +79,10 @@ pub fn refund_ticket(conn: &Connection, order: &Order, paid: &Payment, ask: &Tic
         (0, None) => {
             return Err(ApiError::conflict(
                 "nothing-to-refund",
-                format!("ticket {} was cancelled with nothing refunded; give amount_minor to refund it now", ask.ticket_id),
+                format!(
+                    "ticket {} was cancelled with nothing refunded; give amount_minor to refund it now",
+                    ask.ticket_id
+                ),
             ))
         }
         (r, Some(a)) if a != r => {
@@ -91,7 +97,8 @@ pub fn refund_ticket(conn: &Connection, order: &Order, paid: &Payment, ask: &Tic
         if let Some(r) = store::refund_of_ticket(c, ask.ticket_id)? {
             return Ok::<_, ApiError>(Some(r.id));
         }
-        let paid = store::payment(c, &paid.id)?.ok_or_else(|| ApiError::NotFound("no payment for this booking".into()))?;
+        let paid =
+            store::payment(c, &paid.id)?.ok_or_else(|| ApiError::NotFound("no payment for this booking".into()))?;
         // never more than what is left of the payment (a refund made
         // meanwhile may have taken some)
         let amount = amount.min(paid.amount_minor - paid.refund_reserved_minor);
@@ -101,17 +108,26 @@ pub fn refund_ticket(conn: &Connection, order: &Order, paid: &Payment, ask: &Tic
         flow::reserve_refund(c, &paid.id, Some(amount), ask.reason, ask.request_key, Some(ask.ticket_id))
     })?
     .ok_or_else(|| {
-        ApiError::conflict("refund-exceeds-payment", format!("ticket {} is cancelled, but nothing is left of the payment to refund", ask.ticket_id))
+        ApiError::conflict(
+            "refund-exceeds-payment",
+            format!("ticket {} is cancelled, but nothing is left of the payment to refund", ask.ticket_id),
+        )
     })?;
     let provider = Provider::from_config(conn)?;
     if let Err(e) = flow::send_refund(conn, &provider, &id) {
-        platform::log::warn!("payments: refund {id} of ticket {} not sent yet (the tick retries it): {e:?}", ask.ticket_id);
+        platform::log::warn!(
+            "payments: refund {id} of ticket {} not sent yet (the tick retries it): {e:?}",
+            ask.ticket_id
+        );
     }
     let r = store::refund(conn, &id)?.ok_or_else(|| ApiError::NotFound("no such refund".into()))?;
     if r.status == "failed" {
         return Err(ApiError::conflict(
             "refund-refused",
-            format!("ticket {} is cancelled, but the payment provider refused its refund; look at the payment's refunds", ask.ticket_id),
+            format!(
+                "ticket {} is cancelled, but the payment provider refused its refund; look at the payment's refunds",
+                ask.ticket_id
+            ),
         ));
     }
     let status = match r.status.as_str() {
@@ -137,7 +153,12 @@ fn cancel_at_booking(booking_id: &str, ask: &TicketRefund) -> ApiResult<Json> {
         ask.ticket_id
     );
     let body = json!({"refund_minor": ask.amount_minor, "cancelled_by": ask.by});
-    let out = Request::builder().method(Method::Post).uri(url).header("content-type", "application/json").body(body.to_string()).build();
+    let out = Request::builder()
+        .method(Method::Post)
+        .uri(url)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .build();
     let unavailable = |why: String| {
         platform::log::warn!("payments: cancelling ticket {} at booking: {why}", ask.ticket_id);
         ApiError::Unavailable("booking cannot cancel the ticket now; nothing was changed, try again".into())
@@ -153,7 +174,10 @@ fn cancel_at_booking(booking_id: &str, ask: &TicketRefund) -> ApiResult<Json> {
                 Some("/problems/last-ticket") => "last-ticket",
                 _ => "not-cancellable",
             };
-            Err(ApiError::conflict(kind, answer["detail"].as_str().unwrap_or("booking refused to cancel the ticket").to_string()))
+            Err(ApiError::conflict(
+                kind,
+                answer["detail"].as_str().unwrap_or("booking refused to cancel the ticket").to_string(),
+            ))
         }
         other => Err(unavailable(format!("booking answered {other}"))),
     }

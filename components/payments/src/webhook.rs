@@ -58,7 +58,8 @@ pub const MAX_BODY: usize = 256 * 1024;
 /// The declared (`Content-Length`) or actual body length, whichever is
 /// larger; an unparsable `Content-Length` counts as too large.
 fn body_len(req: &Request) -> usize {
-    let declared = platform::web::header_last(req, "content-length").map(|v| v.trim().parse::<usize>().unwrap_or(usize::MAX));
+    let declared =
+        platform::web::header_last(req, "content-length").map(|v| v.trim().parse::<usize>().unwrap_or(usize::MAX));
     declared.unwrap_or(0).max(req.body().len())
 }
 

@@ -91,7 +91,9 @@ fn configured() -> Option<String> {
 /// The problem for a refused tool call (401, or 403).
 fn refusal(s: Standing) -> ApiError {
     match s {
-        Standing::Missing => ApiError::Unauthorized(format!("sandbox tools need Authorization: Bearer <{TOKEN_VARIABLE}>")),
+        Standing::Missing => {
+            ApiError::Unauthorized(format!("sandbox tools need Authorization: Bearer <{TOKEN_VARIABLE}>"))
+        }
         Standing::Wrong => ApiError::Forbidden("that is not the sandbox admin token".into()),
         _ => ApiError::Forbidden(format!("the sandbox tools are closed: {TOKEN_VARIABLE} is not set")),
     }
@@ -125,7 +127,9 @@ pub fn page(handler: Handler) -> impl Fn(Request, Params) -> ApiResult<Response>
 /// Where a sign-in may send the browser back to: a sandbox path, else the mailbox.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with("/sandbox/") && !n.contains("//") && !n.contains("..") && !n.contains('\\') => n.to_string(),
+        Some(n) if n.starts_with("/sandbox/") && !n.contains("//") && !n.contains("..") && !n.contains('\\') => {
+            n.to_string()
+        }
         _ => "/sandbox/email".into(),
     }
 }
@@ -205,7 +209,14 @@ mod tests {
     #[test]
     fn next_stays_in_the_sandbox() {
         assert_eq!(safe_next(Some("/sandbox/payments")), "/sandbox/payments");
-        for bad in [None, Some("https://evil.example/"), Some("//evil.example/sandbox/"), Some("/api/users"), Some("/sandbox/..//x"), Some("/sandbox/../api/users")] {
+        for bad in [
+            None,
+            Some("https://evil.example/"),
+            Some("//evil.example/sandbox/"),
+            Some("/api/users"),
+            Some("/sandbox/..//x"),
+            Some("/sandbox/../api/users"),
+        ] {
             assert_eq!(safe_next(bad), "/sandbox/email", "{bad:?}");
         }
     }

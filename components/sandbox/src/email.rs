@@ -83,7 +83,9 @@ fn plausible_address(a: &str) -> bool {
         _ => a,
     };
     let Some((local, domain)) = addr.split_once('@') else { return false };
-    !local.is_empty() && (domain == "localhost" || (domain.contains('.') && !domain.starts_with('.'))) && !addr.chars().any(char::is_whitespace)
+    !local.is_empty()
+        && (domain == "localhost" || (domain.contains('.') && !domain.starts_with('.')))
+        && !addr.chars().any(char::is_whitespace)
 }
 
 /// One injected failure as stored.
@@ -188,16 +190,21 @@ pub fn send(req: Request, _: Params) -> ApiResult {
         "SELECT id, request_hash FROM sb_emails WHERE idempotency_key = ?",
         &[Value::Text(key.unwrap_or_default().into())],
     )?;
-    let Some((prior_id, prior_hash)) = prior
-        .rows()
-        .next()
-        .map(|r| (r.get::<&str>("id").unwrap_or_default().to_string(), r.get::<&str>("request_hash").unwrap_or_default().to_string()))
-    else {
+    let Some((prior_id, prior_hash)) = prior.rows().next().map(|r| {
+        (
+            r.get::<&str>("id").unwrap_or_default().to_string(),
+            r.get::<&str>("request_hash").unwrap_or_default().to_string(),
+        )
+    }) else {
         return Err(ApiError::Unavailable("try again".into()));
     };
     if prior_hash != hash {
         log(&conn, key, 409, "refused", None)?;
-        return Ok(provider_error(409, "invalid_idempotent_request", "Same idempotency key used with a different request payload"));
+        return Ok(provider_error(
+            409,
+            "invalid_idempotent_request",
+            "Same idempotency key used with a different request payload",
+        ));
     }
     log(&conn, key, 200, "replayed", Some(&prior_id))?;
     platform::web::ok(&json!({"id": prior_id}))
@@ -262,7 +269,10 @@ pub fn get(req: Request, params: Params) -> ApiResult {
 /// `GET /sandbox/email/requests` → `{"items":[{idempotency_key,status,outcome,email_id,at}]}`, oldest first.
 pub fn requests(_: Request, _: Params) -> ApiResult {
     let conn = crate::db()?;
-    let rs = conn.execute("SELECT idempotency_key, status, outcome, email_id, at_ms FROM sb_email_requests ORDER BY seq LIMIT 10000", &[])?;
+    let rs = conn.execute(
+        "SELECT idempotency_key, status, outcome, email_id, at_ms FROM sb_email_requests ORDER BY seq LIMIT 10000",
+        &[],
+    )?;
     let items: Vec<Json> = rs
         .rows()
         .map(|r| {
@@ -348,8 +358,18 @@ pub fn mailbox(_: Request, _: Params) -> ApiResult {
     let mut rows = Vec::new();
     for m in messages(&conn, None, 200)? {
         let s = |k: &str| m[k].as_str().unwrap_or_default().to_string();
-        let to = m["to"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default();
-        rows.push(MailRow { subject: s("subject"), to, created_at: s("created_at"), id: s("id"), from: s("from"), text: s("text") });
+        let to = m["to"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(", "))
+            .unwrap_or_default();
+        rows.push(MailRow {
+            subject: s("subject"),
+            to,
+            created_at: s("created_at"),
+            id: s("id"),
+            from: s("from"),
+            text: s("text"),
+        });
     }
     Ok(crate::pages::html(200, &Mailbox { title: "Sandbox mailbox", messages: rows }))
 }
@@ -369,7 +389,11 @@ pub fn view_html(_: Request, params: Params) -> ApiResult {
     let rs = conn.execute("SELECT html, text FROM sb_emails WHERE id = ?", &[Value::Text(id.into())])?;
     let row = rs.rows().next().ok_or_else(|| ApiError::NotFound(format!("no email {id}")))?;
     let mut page = match row.get::<&str>("html") {
-        Some(stored) => Response::builder().status(200).header("content-type", "text/html; charset=utf-8").body(stored.to_string()).build(),
+        Some(stored) => Response::builder()
+            .status(200)
+            .header("content-type", "text/html; charset=utf-8")
+            .body(stored.to_string())
+            .build(),
         None => crate::pages::html(200, &TextBody { text: row.get::<&str>("text").unwrap_or_default() }),
     };
     page.set_header("content-security-policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:");

@@ -138,13 +138,25 @@ pub fn answer(fault: &Fault, path: &str) -> Option<Response> {
         Response::builder().status(status).header("content-type", ct).body(body.as_bytes().to_vec()).build()
     };
     match fault.mode.as_str() {
-        "timeout" => Some(resp(504, "application/json", r#"{"error":{"type":"api_error","message":"injected timeout"}}"#)),
-        "error" => Some(resp(500, "application/json", r#"{"error":{"type":"api_error","message":"injected failure"}}"#)),
+        "timeout" => {
+            Some(resp(504, "application/json", r#"{"error":{"type":"api_error","message":"injected timeout"}}"#))
+        }
+        "error" => {
+            Some(resp(500, "application/json", r#"{"error":{"type":"api_error","message":"injected failure"}}"#))
+        }
         "malformed" => Some(resp(200, "text/html", "<html><body>surprise</body></html>")),
         "throttle" => {
-            let mut r = resp(fault.status, "application/json", r#"{"error":{"type":"api_error","code":"rate_limit","message":"injected: too many requests, retry later"}}"#);
+            let mut r = resp(
+                fault.status,
+                "application/json",
+                r#"{"error":{"type":"api_error","code":"rate_limit","message":"injected: too many requests, retry later"}}"#,
+            );
             let wait = std::time::Duration::from_secs(fault.retry_after_secs.max(0) as u64);
-            let value = if fault.http_date { httpdate::fmt_http_date(std::time::SystemTime::now() + wait) } else { wait.as_secs().to_string() };
+            let value = if fault.http_date {
+                httpdate::fmt_http_date(std::time::SystemTime::now() + wait)
+            } else {
+                wait.as_secs().to_string()
+            };
             r.set_header("retry-after", value);
             Some(r)
         }

@@ -104,11 +104,15 @@ struct AuthenticatePage<'a> {
 pub fn authenticate(_: Request, params: Params) -> ApiResult<Response> {
     let id = params.get("id").unwrap_or_default();
     let conn = crate::db()?;
-    let rows = conn.execute("SELECT amount, currency, status FROM sb_intents WHERE id = ?", &[Value::Text(id.into())])?;
+    let rows =
+        conn.execute("SELECT amount, currency, status FROM sb_intents WHERE id = ?", &[Value::Text(id.into())])?;
     let Some(r) = rows.rows().next() else {
         return Err(platform::ApiError::NotFound("no such payment".into()));
     };
-    let amount = platform::money::format(r.get::<i64>("amount").unwrap_or(0), &r.get::<&str>("currency").unwrap_or_default().to_ascii_uppercase());
+    let amount = platform::money::format(
+        r.get::<i64>("amount").unwrap_or(0),
+        &r.get::<&str>("currency").unwrap_or_default().to_ascii_uppercase(),
+    );
     let status = r.get::<&str>("status").unwrap_or_default();
     let page = AuthenticatePage {
         title: "3-D Secure check",
@@ -136,10 +140,20 @@ mod tests {
             outcomes: &[("approve", "Complete authentication")],
         };
         let out = page.render().unwrap();
-        assert!(out.contains("action=\"/sandbox/payments/authenticate/pi_&#34;&#62;&#60;script&#62;x&#60;/script&#62;\""), "{out}");
+        assert!(
+            out.contains("action=\"/sandbox/payments/authenticate/pi_&#34;&#62;&#60;script&#62;x&#60;/script&#62;\""),
+            "{out}"
+        );
         assert!(!out.contains("<script>"), "{out}");
-        assert!(out.starts_with("<!doctype html>") && out.contains("<h1>3-D Secure check</h1>") && out.ends_with("</body></html>"), "{out}");
+        assert!(
+            out.starts_with("<!doctype html>")
+                && out.contains("<h1>3-D Secure check</h1>")
+                && out.ends_with("</body></html>"),
+            "{out}"
+        );
         let done = AuthenticatePage { status: "<b>succeeded</b>", pending: false, ..page };
-        assert!(done.render().unwrap().contains("<p>This payment is <strong>&#60;b&#62;succeeded&#60;/b&#62;</strong>; nothing to authenticate.</p>"));
+        assert!(done.render().unwrap().contains(
+            "<p>This payment is <strong>&#60;b&#62;succeeded&#60;/b&#62;</strong>; nothing to authenticate.</p>"
+        ));
     }
 }

@@ -79,7 +79,13 @@ fn form(req: &Request) -> BTreeMap<String, String> {
 /// `api_key_invalid`) and takes any injected fault for `op`.
 fn guard(conn: &Connection, req: &Request, op: &str) -> ApiResult<Option<Response>> {
     if crate::access::provider_key(req, "payment_secret_key").is_err() {
-        return Ok(Some(stripe_error(401, "invalid_request_error", "api_key_invalid", "Invalid API Key provided", Json::Null)));
+        return Ok(Some(stripe_error(
+            401,
+            "invalid_request_error",
+            "api_key_invalid",
+            "Invalid API Key provided",
+            Json::Null,
+        )));
     }
     Ok(faults::take(conn, op)?.and_then(|f| faults::answer(&f, req.path())))
 }
@@ -112,12 +118,26 @@ fn idempotent(
         let status = row.as_ref().and_then(|r| r.get::<i64>("status"));
         let body = row.as_ref().and_then(|r| r.get::<&str>("body")).unwrap_or("").to_string();
         return Ok(match (same, status) {
-            (false, _) => stripe_error(400, "idempotency_error", "idempotency_key_in_use",
-                "Keys for idempotent requests can only be used with the same parameters they were first used with.", Json::Null),
-            (true, None) => stripe_error(409, "idempotency_error", "idempotency_key_in_use",
-                "There is currently another in-progress request using this Idempotent Key.", Json::Null),
+            (false, _) => stripe_error(
+                400,
+                "idempotency_error",
+                "idempotency_key_in_use",
+                "Keys for idempotent requests can only be used with the same parameters they were first used with.",
+                Json::Null,
+            ),
+            (true, None) => stripe_error(
+                409,
+                "idempotency_error",
+                "idempotency_key_in_use",
+                "There is currently another in-progress request using this Idempotent Key.",
+                Json::Null,
+            ),
             (true, Some(s)) => {
-                let mut r = Response::builder().status(s as u16).header("content-type", "application/json").body(body.into_bytes()).build();
+                let mut r = Response::builder()
+                    .status(s as u16)
+                    .header("content-type", "application/json")
+                    .body(body.into_bytes())
+                    .build();
                 r.set_header("idempotent-replayed", "true");
                 r
             }
@@ -178,11 +198,21 @@ pub fn intent_json(r: &Row) -> Json {
 }
 
 fn load(conn: &Connection, id: &str) -> ApiResult<Option<Json>> {
-    Ok(conn.execute("SELECT * FROM sb_intents WHERE id = ?", &[Value::Text(id.into())])?.rows().next().map(|r| intent_json(&r)))
+    Ok(conn
+        .execute("SELECT * FROM sb_intents WHERE id = ?", &[Value::Text(id.into())])?
+        .rows()
+        .next()
+        .map(|r| intent_json(&r)))
 }
 
 fn missing(id: &str) -> Response {
-    stripe_error(404, "invalid_request_error", "resource_missing", &format!("No such payment_intent: '{id}'"), json!({"param": "intent"}))
+    stripe_error(
+        404,
+        "invalid_request_error",
+        "resource_missing",
+        &format!("No such payment_intent: '{id}'"),
+        json!({"param": "intent"}),
+    )
 }
 
 /// `POST /v1/payment_intents`: `amount`, `currency`, `metadata[...]`.
@@ -196,12 +226,19 @@ pub fn create(req: Request, _: Params) -> ApiResult<Response> {
         let amount = f.get("amount").and_then(|a| a.parse::<i64>().ok()).filter(|a| *a > 0);
         let currency = f.get("currency").filter(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic()));
         let (Some(amount), Some(currency)) = (amount, currency) else {
-            return Ok((stripe_error(400, "invalid_request_error", "parameter_invalid", "amount and currency are required", Json::Null), vec![]));
+            return Ok((
+                stripe_error(
+                    400,
+                    "invalid_request_error",
+                    "parameter_invalid",
+                    "amount and currency are required",
+                    Json::Null,
+                ),
+                vec![],
+            ));
         };
-        let metadata: BTreeMap<&str, &str> = f
-            .iter()
-            .filter_map(|(k, v)| Some((k.strip_prefix("metadata[")?.strip_suffix(']')?, v.as_str())))
-            .collect();
+        let metadata: BTreeMap<&str, &str> =
+            f.iter().filter_map(|(k, v)| Some((k.strip_prefix("metadata[")?.strip_suffix(']')?, v.as_str()))).collect();
         let id = platform::ids::new("pi");
         let now = platform::clock::now_ms();
         conn.execute(
@@ -270,7 +307,16 @@ pub fn confirm(req: Request, params: Params) -> ApiResult<Response> {
         let f = form(&req);
         let number = f.get("payment_method_data[card][number]").map(String::as_str);
         let Some(b) = behaviour(number, f.get("payment_method").map(String::as_str)) else {
-            return Ok((stripe_error(400, "invalid_request_error", "resource_missing", "No such PaymentMethod", json!({"param": "payment_method"})), vec![]));
+            return Ok((
+                stripe_error(
+                    400,
+                    "invalid_request_error",
+                    "resource_missing",
+                    "No such PaymentMethod",
+                    json!({"param": "payment_method"}),
+                ),
+                vec![],
+            ));
         };
         let Some(current) = load(conn, &id)? else { return Ok((missing(&id), vec![])) };
         let now = platform::clock::now_ms();
@@ -279,16 +325,27 @@ pub fn confirm(req: Request, params: Params) -> ApiResult<Response> {
             Behaviour::Decline(d) => {
                 let msg = match d {
                     "insufficient_funds" => "Your card has insufficient funds.",
-                    "test_mode_live_card" => "Your card was declined. Your request was in test mode, but used a non test card.",
+                    "test_mode_live_card" => {
+                        "Your card was declined. Your request was in test mode, but used a non test card."
+                    }
                     _ => "Your card was declined.",
                 };
-                ("requires_payment_method", Some("card_declined"), Some(d), Some(msg), None, "payment_intent.payment_failed")
+                (
+                    "requires_payment_method",
+                    Some("card_declined"),
+                    Some(d),
+                    Some(msg),
+                    None,
+                    "payment_intent.payment_failed",
+                )
             }
             Behaviour::Authenticate => ("requires_action", None, None, None, None, "payment_intent.requires_action"),
             Behaviour::Process => ("processing", None, None, None, Some(now + SETTLE_MS), "payment_intent.processing"),
         };
         let (brand, last4) = match number {
-            Some(n) if n.len() >= 4 => (Some(if n.starts_with('4') { "visa" } else { "card" }), Some(&n[n.len() - 4..])),
+            Some(n) if n.len() >= 4 => {
+                (Some(if n.starts_with('4') { "visa" } else { "card" }), Some(&n[n.len() - 4..]))
+            }
             _ => (f.get("payment_method").map(|_| "visa"), None),
         };
         let opt = |s: Option<&str>| s.map(|s| Value::Text(s.into())).unwrap_or(Value::Null);
@@ -314,15 +371,27 @@ pub fn confirm(req: Request, params: Params) -> ApiResult<Response> {
         )?;
         let Some(intent) = moved.rows().next().map(|r| intent_json(&r)) else {
             return Ok((
-                stripe_error(400, "invalid_request_error", "payment_intent_unexpected_state",
-                    &format!("This PaymentIntent's status is {}; it cannot be confirmed.", current["status"].as_str().unwrap_or("?")),
-                    json!({"payment_intent": current})),
+                stripe_error(
+                    400,
+                    "invalid_request_error",
+                    "payment_intent_unexpected_state",
+                    &format!(
+                        "This PaymentIntent's status is {}; it cannot be confirmed.",
+                        current["status"].as_str().unwrap_or("?")
+                    ),
+                    json!({"payment_intent": current}),
+                ),
                 vec![],
             ));
         };
         let resp = match b {
-            Behaviour::Decline(d) => stripe_error(402, "card_error", "card_declined", message.unwrap_or_default(),
-                json!({"decline_code": d, "payment_intent": intent})),
+            Behaviour::Decline(d) => stripe_error(
+                402,
+                "card_error",
+                "card_declined",
+                message.unwrap_or_default(),
+                json!({"decline_code": d, "payment_intent": intent}),
+            ),
             _ => platform::web::json(200, &intent),
         };
         Ok((resp, vec![(hook.to_string(), intent)]))
@@ -346,9 +415,13 @@ pub fn cancel(req: Request, params: Params) -> ApiResult<Response> {
         Ok(match canceled {
             Some(i) => (platform::web::json(200, &i), vec![("payment_intent.canceled".to_string(), i)]),
             None => (
-                stripe_error(400, "invalid_request_error", "payment_intent_unexpected_state",
+                stripe_error(
+                    400,
+                    "invalid_request_error",
+                    "payment_intent_unexpected_state",
                     "You cannot cancel this PaymentIntent because it has a status of succeeded or processing.",
-                    json!({"payment_intent": current})),
+                    json!({"payment_intent": current}),
+                ),
                 vec![],
             ),
         })
@@ -378,24 +451,41 @@ pub fn refund(req: Request, _: Params) -> ApiResult<Response> {
             None => Some(left).filter(|l| *l > 0),
         };
         let Some(amount) = amount else {
-            return Ok((stripe_error(400, "invalid_request_error", "charge_already_refunded", "Nothing left to refund.", Json::Null), vec![]));
+            return Ok((
+                stripe_error(
+                    400,
+                    "invalid_request_error",
+                    "charge_already_refunded",
+                    "Nothing left to refund.",
+                    Json::Null,
+                ),
+                vec![],
+            ));
         };
         let took = conn.execute(
             "UPDATE sb_intents SET amount_refunded = amount_refunded + ?, updated_ms = ? \
              WHERE id = ? AND status = 'succeeded' AND amount_refunded + ? <= amount_received RETURNING id",
-            &[Value::Integer(amount), Value::Integer(platform::clock::now_ms()), Value::Text(pi.clone()), Value::Integer(amount)],
+            &[
+                Value::Integer(amount),
+                Value::Integer(platform::clock::now_ms()),
+                Value::Text(pi.clone()),
+                Value::Integer(amount),
+            ],
         )?;
         if took.rows.is_empty() {
             return Ok((
-                stripe_error(400, "invalid_request_error", "amount_too_large",
-                    &format!("Refund amount ({amount}) is greater than unrefunded amount on the payment ({left})."), Json::Null),
+                stripe_error(
+                    400,
+                    "invalid_request_error",
+                    "amount_too_large",
+                    &format!("Refund amount ({amount}) is greater than unrefunded amount on the payment ({left})."),
+                    Json::Null,
+                ),
                 vec![],
             ));
         }
-        let metadata: BTreeMap<&str, &str> = f
-            .iter()
-            .filter_map(|(k, v)| Some((k.strip_prefix("metadata[")?.strip_suffix(']')?, v.as_str())))
-            .collect();
+        let metadata: BTreeMap<&str, &str> =
+            f.iter().filter_map(|(k, v)| Some((k.strip_prefix("metadata[")?.strip_suffix(']')?, v.as_str()))).collect();
         let id = platform::ids::new("re");
         let meta = serde_json::to_string(&metadata).map_err(anyhow::Error::from)?;
         conn.execute(
@@ -410,7 +500,10 @@ pub fn refund(req: Request, _: Params) -> ApiResult<Response> {
         // as Stripe: the refund's own event, and the charge's with the
         // cumulative amount refunded (and, since API 2022-11-15, no list)
         let refunded = conn
-            .execute("SELECT amount_received, amount_refunded FROM sb_intents WHERE id = ?", &[Value::Text(pi.clone())])?
+            .execute(
+                "SELECT amount_received, amount_refunded FROM sb_intents WHERE id = ?",
+                &[Value::Text(pi.clone())],
+            )?
             .rows()
             .next()
             .map(|r| (r.get::<i64>("amount_received").unwrap_or(0), r.get::<i64>("amount_refunded").unwrap_or(0)));
@@ -419,7 +512,10 @@ pub fn refund(req: Request, _: Params) -> ApiResult<Response> {
             "id": charge_id(&pi), "object": "charge", "payment_intent": pi, "amount": received, "amount_captured": received,
             "amount_refunded": refunded, "refunded": refunded >= received, "currency": intent["currency"], "status": "succeeded",
         });
-        Ok((platform::web::json(200, &obj), vec![("refund.created".to_string(), obj), ("charge.refunded".to_string(), charge)]))
+        Ok((
+            platform::web::json(200, &obj),
+            vec![("refund.created".to_string(), obj), ("charge.refunded".to_string(), charge)],
+        ))
     })
 }
 
@@ -493,11 +589,20 @@ pub fn authenticate(req: Request, params: Params) -> ApiResult<Response> {
         )?
     };
     let Some(row) = moved.rows().next() else {
-        return Err(platform::ApiError::conflict("not-awaiting-authentication", "this payment is not waiting for authentication"));
+        return Err(platform::ApiError::conflict(
+            "not-awaiting-authentication",
+            "this payment is not waiting for authentication",
+        ));
     };
     let intent = intent_json(&row);
     let return_url = row.get::<&str>("return_url").map(str::to_string);
-    send_hooks(&conn, vec![(if approve { "payment_intent.succeeded" } else { "payment_intent.payment_failed" }.to_string(), intent.clone())]);
+    send_hooks(
+        &conn,
+        vec![(
+            if approve { "payment_intent.succeeded" } else { "payment_intent.payment_failed" }.to_string(),
+            intent.clone(),
+        )],
+    );
     let base = platform::config::get("public_base_url").unwrap_or_default();
     match return_url {
         Some(u) if (u.starts_with('/') && !u.starts_with("//")) || (!base.is_empty() && u.starts_with(&base)) => {

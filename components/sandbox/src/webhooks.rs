@@ -130,8 +130,7 @@ pub fn emit(conn: &Connection, event_type: &str, object: &Json) -> ApiResult<()>
                 enqueue(conn, &pid, 1, false)?;
                 let mut failed = object.clone();
                 failed["status"] = json!("requires_payment_method");
-                failed["last_payment_error"] =
-                    json!({"type": "card_error", "code": "card_declined", "decline_code": "generic_decline", "message": "stale"});
+                failed["last_payment_error"] = json!({"type": "card_error", "code": "card_declined", "decline_code": "generic_decline", "message": "stale"});
                 let fid = record(conn, "payment_intent.payment_failed", &failed, now - 10)?;
                 enqueue(conn, &fid, 1, false)?;
             }

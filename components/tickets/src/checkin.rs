@@ -74,7 +74,9 @@ pub fn check_in(req: Request, _: Params) -> ApiResult {
             _ => access.staff,
         };
         if !allowed {
-            return Err(ApiError::Forbidden("only this event's organizer, or staff it assigned to the door, check tickets in".into()));
+            return Err(ApiError::Forbidden(
+                "only this event's organizer, or staff it assigned to the door, check tickets in".into(),
+            ));
         }
     }
     let keys = TicketKeys::required()?;
@@ -99,7 +101,9 @@ pub fn check_in(req: Request, _: Params) -> ApiResult {
     )?;
     if let Some(row) = admitted.rows().next() {
         let t = Ticket::from_row(&row);
-        return platform::web::ok(&json!({"result": "admitted", "checked_in_at": platform::clock::rfc3339(now), "ticket": t.view()}));
+        return platform::web::ok(
+            &json!({"result": "admitted", "checked_in_at": platform::clock::rfc3339(now), "ticket": t.view()}),
+        );
     }
     // Not admitted: say why.
     let Some(t) = store::by_id(&conn, &verified.ticket_id)? else {
@@ -140,7 +144,11 @@ pub fn check_ins(_: Request, params: Params) -> ApiResult {
         "SELECT COUNT(*) AS n, COUNT(checked_in_ms) AS k FROM tickets WHERE booking_id = ?",
         &[text(booking_id)],
     )?;
-    let (n, k) = r.rows().next().map(|row| (row.get::<i64>("n").unwrap_or(0), row.get::<i64>("k").unwrap_or(0))).unwrap_or((0, 0));
+    let (n, k) = r
+        .rows()
+        .next()
+        .map(|row| (row.get::<i64>("n").unwrap_or(0), row.get::<i64>("k").unwrap_or(0)))
+        .unwrap_or((0, 0));
     platform::web::ok(&json!({"booking_id": booking_id, "tickets": n, "checked_in": k}))
 }
 
@@ -168,11 +176,19 @@ pub fn void_one(req: Request, params: Params) -> ApiResult {
     let (booking_id, id) = (params.get("booking_id").unwrap_or_default(), params.get("id").unwrap_or_default());
     let conn = store::open()?;
     let now = platform::clock::now_ms();
-    let voided = !conn.execute(VOID_ONE, &[text(&body.reason), Value::Integer(now), text(id), text(booking_id)])?.rows.is_empty();
-    let t = store::by_id(&conn, id)?.filter(|t| t.booking_id == booking_id).ok_or_else(|| ApiError::NotFound(format!("booking {booking_id} has no ticket {id}")))?;
+    let voided = !conn
+        .execute(VOID_ONE, &[text(&body.reason), Value::Integer(now), text(id), text(booking_id)])?
+        .rows
+        .is_empty();
+    let t = store::by_id(&conn, id)?
+        .filter(|t| t.booking_id == booking_id)
+        .ok_or_else(|| ApiError::NotFound(format!("booking {booking_id} has no ticket {id}")))?;
     if t.status != "void" {
         let at = t.checked_in_ms.map(platform::clock::rfc3339).unwrap_or_default();
-        return Err(ApiError::conflict("checked-in", format!("ticket {id} was used at the door at {at}; it cannot be cancelled")));
+        return Err(ApiError::conflict(
+            "checked-in",
+            format!("ticket {id} was used at the door at {at}; it cannot be cancelled"),
+        ));
     }
     platform::web::ok(&json!({"voided": voided, "ticket": t.view()}))
 }

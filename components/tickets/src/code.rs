@@ -97,7 +97,10 @@ impl TicketKeys {
         };
         for (kid, secret) in &keys {
             anyhow::ensure!(is_token(kid, 32), "ticket_signing_key: key id `{kid}` must be 1-32 of [A-Za-z0-9_-]");
-            anyhow::ensure!(secret.len() >= MIN_SECRET_BYTES, "ticket_signing_key: key `{kid}` is shorter than {MIN_SECRET_BYTES} bytes");
+            anyhow::ensure!(
+                secret.len() >= MIN_SECRET_BYTES,
+                "ticket_signing_key: key `{kid}` is shorter than {MIN_SECRET_BYTES} bytes"
+            );
         }
         Ok(TicketKeys { current, keys })
     }
@@ -207,10 +210,12 @@ mod tests {
 
     #[test]
     fn rotation_keeps_old_codes_and_retiring_kills_them() {
-        let old = TicketKeys::parse(r#"{"current":"t1","keys":{"t1":"first-ticket-secret-0123456789abcdef"}}"#).unwrap();
+        let old =
+            TicketKeys::parse(r#"{"current":"t1","keys":{"t1":"first-ticket-secret-0123456789abcdef"}}"#).unwrap();
         let code = old.sign("tkt_1", "evt_1");
         assert!(TicketKeys::parse(SET).unwrap().verify(&code).is_ok());
-        let retired = TicketKeys::parse(r#"{"current":"t2","keys":{"t2":"second-ticket-secret-0123456789abcdef"}}"#).unwrap();
+        let retired =
+            TicketKeys::parse(r#"{"current":"t2","keys":{"t2":"second-ticket-secret-0123456789abcdef"}}"#).unwrap();
         assert_eq!(retired.verify(&code), Err(CodeError::UnknownKey));
     }
 
@@ -222,7 +227,8 @@ mod tests {
         assert_eq!(keys.verify(&code.replace("tkt_1", "tkt_2")), Err(CodeError::BadSignature));
         assert_eq!(keys.verify(&code.replace("evt_1", "evt_2")), Err(CodeError::BadSignature));
         // a signature made with a different secret
-        let other = TicketKeys::parse(r#"{"current":"t2","keys":{"t2":"attacker-ticket-secret-0123456789abcdef"}}"#).unwrap();
+        let other =
+            TicketKeys::parse(r#"{"current":"t2","keys":{"t2":"attacker-ticket-secret-0123456789abcdef"}}"#).unwrap();
         assert_eq!(keys.verify(&other.sign("tkt_1", "evt_1")), Err(CodeError::BadSignature));
         for junk in ["", "abc", "a.b.c", "t2.tkt_1.evt_1.!!", "t2.tkt_1.evt_1.sig.extra", "t2..evt_1.AAAA"] {
             assert!(keys.verify(junk).is_err(), "{junk}");

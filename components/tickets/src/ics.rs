@@ -119,7 +119,13 @@ fn transitions(tz: &TimeZone, from: Timestamp, to: Timestamp) -> Vec<Observance>
     for t in tz.following(from).take_while(|t| t.timestamp() < to) {
         let next = (t.offset().seconds(), t.dst().is_dst(), t.abbreviation().to_string());
         if next.0 != prev.0 || next.1 != prev.1 {
-            out.push(Observance { onset_utc: t.timestamp().as_second(), from: prev.0, to: next.0, daylight: next.1, name: next.2.clone() });
+            out.push(Observance {
+                onset_utc: t.timestamp().as_second(),
+                from: prev.0,
+                to: next.0,
+                daylight: next.1,
+                name: next.2.clone(),
+            });
         }
         prev = next;
     }
@@ -255,7 +261,10 @@ mod tests {
     #[test]
     fn zone_without_dst_and_unknown_zone() {
         let text = render(&ticket("Asia/Tokyo", "Show"));
-        assert!(text.contains("BEGIN:STANDARD\r\nDTSTART:20250101T090000\r\nTZOFFSETFROM:+0900\r\nTZOFFSETTO:+0900"), "{text}");
+        assert!(
+            text.contains("BEGIN:STANDARD\r\nDTSTART:20250101T090000\r\nTZOFFSETFROM:+0900\r\nTZOFFSETTO:+0900"),
+            "{text}"
+        );
         assert!(!text.contains("BEGIN:DAYLIGHT"));
         assert!(text.contains("DTSTART;TZID=Asia/Tokyo:20260502T080000"));
         let text = render(&ticket("Mars/Olympus", "Show"));

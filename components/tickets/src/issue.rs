@@ -96,12 +96,14 @@ struct BookingRef {
     full: Option<bool>,
 }
 
-const INSERT: &str = "INSERT INTO tickets (id, booking_id, ordinal, user_id, event_id, event_title, starts_at_ms, timezone, \
+const INSERT: &str =
+    "INSERT INTO tickets (id, booking_id, ordinal, user_id, event_id, event_title, starts_at_ms, timezone, \
      attendee_name, seat_id, tier_id, code, status, void_reason, voided_ms, issued_ms) \
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(booking_id, ordinal) DO NOTHING";
 const COUNT_OF_BOOKING: &str = "SELECT COUNT(*) AS n FROM tickets WHERE booking_id = ?";
 const VOID_REASON: &str = "SELECT reason FROM voided_bookings WHERE booking_id = ?";
-const REMEMBER_VOID: &str = "INSERT INTO voided_bookings (booking_id, reason, voided_ms) VALUES (?, ?, ?) ON CONFLICT(booking_id) DO NOTHING";
+const REMEMBER_VOID: &str =
+    "INSERT INTO voided_bookings (booking_id, reason, voided_ms) VALUES (?, ?, ?) ON CONFLICT(booking_id) DO NOTHING";
 const VOID_BOOKING: &str =
     "UPDATE tickets SET status = 'void', void_reason = ?, voided_ms = ? WHERE booking_id = ? AND status = 'valid'";
 
@@ -143,7 +145,8 @@ pub fn apply(conn: &Connection, event: &saga::Event) -> ApiResult<()> {
             // the ticket and its calendar file show the new time; an older
             // move delivered late changes nothing (sequence = its version)
             let r: Rescheduled = payload(event)?;
-            let starts = platform::clock::parse_rfc3339(&r.starts_at).ok_or_else(|| ApiError::field("payload/starts_at", "must be RFC 3339"))?;
+            let starts = platform::clock::parse_rfc3339(&r.starts_at)
+                .ok_or_else(|| ApiError::field("payload/starts_at", "must be RFC 3339"))?;
             conn.execute(
                 "UPDATE tickets SET starts_at_ms = ?, sequence = ? WHERE event_id = ? AND sequence < ?",
                 &[Value::Integer(starts), Value::Integer(r.version), text(&r.event_id), Value::Integer(r.version)],
@@ -181,8 +184,11 @@ pub fn issue(conn: &Connection, b: BookingConfirmed) -> ApiResult<()> {
         return Ok(());
     }
     let keys = TicketKeys::required()?;
-    let void_reason: Option<String> =
-        conn.execute(VOID_REASON, &[text(&b.booking_id)])?.rows().next().and_then(|r| r.get::<&str>("reason").map(str::to_string));
+    let void_reason: Option<String> = conn
+        .execute(VOID_REASON, &[text(&b.booking_id)])?
+        .rows()
+        .next()
+        .and_then(|r| r.get::<&str>("reason").map(str::to_string));
     let now = platform::clock::now_ms();
     let mut issued = Vec::with_capacity(b.attendees.len());
     for (i, a) in b.attendees.iter().enumerate() {
@@ -211,7 +217,14 @@ pub fn issue(conn: &Connection, b: BookingConfirmed) -> ApiResult<()> {
             ],
         )?;
         let calendar_url = calendar_link(&keys, &id, starts_at_ms);
-        issued.push(IssuedTicket { ticket_id: id, code, attendee: name.to_string(), seat_id: a.seat_id.clone(), tier_id: a.tier_id.clone(), calendar_url });
+        issued.push(IssuedTicket {
+            ticket_id: id,
+            code,
+            attendee: name.to_string(),
+            seat_id: a.seat_id.clone(),
+            tier_id: a.tier_id.clone(),
+            calendar_url,
+        });
     }
     if void_reason.is_some() {
         return Ok(());

@@ -13,8 +13,8 @@
 //! | `GET /api/tickets/:id.ics` | owner, admin | `text/calendar` (RFC 5545) with the event's zone; 410 when void |
 //! | `GET /api/tickets/:id/qr.svg` | owner, admin | the QR code alone (`image/svg+xml`); 410 when void |
 
-use platform::ApiResult;
 use platform::web::Router;
+use platform::ApiResult;
 use spin_sdk::http::{Params, Request, Response};
 
 pub mod checkin;

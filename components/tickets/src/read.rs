@@ -34,7 +34,13 @@ pub fn list(req: Request, _: Params) -> ApiResult {
     let conn = store::open()?;
     let rs = conn.execute(
         &sql,
-        &[text(&caller.user_id), opt(cursor), opt(q.get("booking_id")), opt(q.get("event_id")), Value::Integer(i64::from(limit) + 1)],
+        &[
+            text(&caller.user_id),
+            opt(cursor),
+            opt(q.get("booking_id")),
+            opt(q.get("event_id")),
+            Value::Integer(i64::from(limit) + 1),
+        ],
     )?;
     let mut items: Vec<Ticket> = rs.rows().map(|r| Ticket::from_row(&r)).collect();
     let next = if items.len() > limit as usize {
@@ -100,7 +106,9 @@ fn ics(req: &Request, id: &str) -> ApiResult {
             let keys = crate::code::TicketKeys::required()?;
             let expires = expires.parse::<i64>().unwrap_or(0);
             if !keys.verify_link(id, kid, expires, sig, platform::clock::now_secs()) {
-                return Err(ApiError::Forbidden("this calendar link is not valid or has expired; open the ticket in Boxoffice for a new one".into()));
+                return Err(ApiError::Forbidden(
+                    "this calendar link is not valid or has expired; open the ticket in Boxoffice for a new one".into(),
+                ));
             }
             let conn = store::open()?;
             let t = store::by_id(&conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no ticket {id}")))?;

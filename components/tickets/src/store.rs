@@ -19,7 +19,8 @@ pub fn open() -> Result<Connection, Error> {
 }
 
 /// Columns of [`Ticket`] in `SELECT`s and `RETURNING`.
-pub const COLUMNS: &str = "id, booking_id, ordinal, user_id, event_id, event_title, starts_at_ms, timezone, attendee_name, \
+pub const COLUMNS: &str =
+    "id, booking_id, ordinal, user_id, event_id, event_title, starts_at_ms, timezone, attendee_name, \
      seat_id, tier_id, code, status, void_reason, voided_ms, checked_in_ms, checked_in_by, issued_ms, sequence";
 
 /// One ticket.

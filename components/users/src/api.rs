@@ -95,7 +95,9 @@ impl ProfilePatch {
     pub fn changes(&self) -> ApiResult<Vec<(&'static str, Option<String>)>> {
         let mut out = Vec::new();
         let mut errors = Vec::new();
-        let mut field = |name: &'static str, value: &Option<Option<String>>, parse: &dyn Fn(&str) -> Result<String, &'static str>| {
+        let mut field = |name: &'static str,
+                         value: &Option<Option<String>>,
+                         parse: &dyn Fn(&str) -> Result<String, &'static str>| {
             match value {
                 None => {}
                 Some(None) => out.push((name, None)),
@@ -188,7 +190,8 @@ pub fn set_role(req: Request, p: Params) -> ApiResult {
     require_admin(&caller)?;
     let id = target(&caller, &p)?;
     let body: RoleChange = read_json(&req)?;
-    let account: Account = auth_client::call(Method::Put, &format!("/accounts/{id}/role"), Some(serde_json::json!(body)))?.into_json()?;
+    let account: Account =
+        auth_client::call(Method::Put, &format!("/accounts/{id}/role"), Some(serde_json::json!(body)))?.into_json()?;
     ok(&account)
 }
 

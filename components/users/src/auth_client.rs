@@ -48,7 +48,8 @@ impl Reply {
     /// problem relayed unchanged (its 4xx are the caller's errors).
     pub fn into_json<T: serde::de::DeserializeOwned>(self) -> ApiResult<T> {
         self.ok()?;
-        serde_json::from_slice(&self.body).map_err(|e| ApiError::BadGateway(format!("auth answered unreadable JSON: {e}")))
+        serde_json::from_slice(&self.body)
+            .map_err(|e| ApiError::BadGateway(format!("auth answered unreadable JSON: {e}")))
     }
 
     /// `Ok` for 2xx; the mapped error otherwise.
@@ -102,8 +103,8 @@ pub fn call(method: Method, path: &str, body: Option<serde_json::Value>) -> ApiR
         .header("content-type", "application/json")
         .body(body.map(|b| b.to_string().into_bytes()).unwrap_or_default())
         .build();
-    let resp: Response = platform::web::send(req)
-        .map_err(|e| ApiError::BadGateway(format!("auth is unreachable: {e}")))?;
+    let resp: Response =
+        platform::web::send(req).map_err(|e| ApiError::BadGateway(format!("auth is unreachable: {e}")))?;
     Ok(Reply { status: *resp.status(), body: resp.body().to_vec() })
 }
 

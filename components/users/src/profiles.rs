@@ -10,7 +10,8 @@ use platform::{clock, ApiError, ApiResult};
 use serde::Serialize;
 use spin_sdk::sqlite3::{Connection, Value};
 
-const SELECT: &str = "SELECT user_id, email, display_name, phone, locale, time_zone, created_at, updated_at, deleted_at \
+const SELECT: &str =
+    "SELECT user_id, email, display_name, phone, locale, time_zone, created_at, updated_at, deleted_at \
      FROM profiles WHERE user_id = ?";
 const CREATE: &str = "INSERT INTO profiles (user_id, email, created_at, updated_at) VALUES (?, ?, ?, ?) \
      ON CONFLICT (user_id) DO NOTHING";
@@ -79,7 +80,12 @@ pub fn ensure(conn: &Connection, user_id: &str) -> ApiResult<Profile> {
     let now = clock::now_ms();
     conn.execute(
         CREATE,
-        &[Value::Text(user_id.into()), account.email.map(Value::Text).unwrap_or(Value::Null), Value::Integer(now), Value::Integer(now)],
+        &[
+            Value::Text(user_id.into()),
+            account.email.map(Value::Text).unwrap_or(Value::Null),
+            Value::Integer(now),
+            Value::Integer(now),
+        ],
     )?;
     match load(conn, user_id)? {
         Some(p) if !p.deleted => Ok(p),
@@ -95,8 +101,10 @@ pub fn update(conn: &Connection, user_id: &str, changes: &[(&'static str, Option
         return Ok(());
     }
     let sets: Vec<String> = changes.iter().map(|(c, _)| format!("{c} = ?")).collect();
-    let sql = format!("UPDATE profiles SET {}, updated_at = ? WHERE user_id = ? AND deleted_at IS NULL", sets.join(", "));
-    let mut params: Vec<Value> = changes.iter().map(|(_, v)| v.clone().map(Value::Text).unwrap_or(Value::Null)).collect();
+    let sql =
+        format!("UPDATE profiles SET {}, updated_at = ? WHERE user_id = ? AND deleted_at IS NULL", sets.join(", "));
+    let mut params: Vec<Value> =
+        changes.iter().map(|(_, v)| v.clone().map(Value::Text).unwrap_or(Value::Null)).collect();
     params.push(Value::Integer(clock::now_ms()));
     params.push(Value::Text(user_id.into()));
     conn.execute(&sql, &params)?;
@@ -107,7 +115,10 @@ pub fn update(conn: &Connection, user_id: &str, changes: &[(&'static str, Option
 /// deleted (creating a tombstone when there was no profile yet).
 pub fn anonymise(conn: &Connection, user_id: &str) -> ApiResult<()> {
     let now = clock::now_ms();
-    conn.execute(TOMBSTONE, &[Value::Text(user_id.into()), Value::Integer(now), Value::Integer(now), Value::Integer(now)])?;
+    conn.execute(
+        TOMBSTONE,
+        &[Value::Text(user_id.into()), Value::Integer(now), Value::Integer(now), Value::Integer(now)],
+    )?;
     Ok(())
 }
 

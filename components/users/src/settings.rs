@@ -17,7 +17,8 @@ use spin_sdk::sqlite3::{Connection, Value};
 use std::collections::BTreeMap;
 
 const SELECT: &str = "SELECT kind, channel, enabled FROM notification_prefs WHERE user_id = ?";
-const UPSERT: &str = "INSERT INTO notification_prefs (user_id, kind, channel, enabled, updated_at) VALUES (?, ?, ?, ?, ?) \
+const UPSERT: &str =
+    "INSERT INTO notification_prefs (user_id, kind, channel, enabled, updated_at) VALUES (?, ?, ?, ?, ?) \
      ON CONFLICT (user_id, kind, channel) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at";
 const CLEAR: &str = "DELETE FROM notification_prefs WHERE user_id = ?";
 

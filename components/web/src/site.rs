@@ -77,8 +77,18 @@ pub fn load(root: &str, rel: &str) -> anyhow::Result<Option<SiteFile>> {
 /// real paths; they are answered with the site's `index.html` (200), whose
 /// router shows the page.
 pub const APP_PAGES: &[&str] = &[
-    "events", "search", "checkout", "bookings", "tickets", "notifications", "login", "register", "account",
-    "settings", "organizer", "checkin",
+    "events",
+    "search",
+    "checkout",
+    "bookings",
+    "tickets",
+    "notifications",
+    "login",
+    "register",
+    "account",
+    "settings",
+    "organizer",
+    "checkin",
 ];
 
 /// True when `path` (as requested, e.g. `/events/evt_1`) is one of the
@@ -132,9 +142,7 @@ pub fn file_response(file: &SiteFile, if_none_match: Option<&str>, head: bool, s
         "public, max-age=300"
     };
     let mut b = Response::builder();
-    b.header("etag", tag.clone())
-        .header("cache-control", cache)
-        .header("x-content-type-options", "nosniff");
+    b.header("etag", tag.clone()).header("cache-control", cache).header("x-content-type-options", "nosniff");
     if ctype.starts_with("text/html") {
         b.header("content-security-policy", CONTENT_SECURITY_POLICY)
             .header("x-frame-options", "DENY")
@@ -143,9 +151,7 @@ pub fn file_response(file: &SiteFile, if_none_match: Option<&str>, head: bool, s
     if status == 200 && if_none_match.is_some_and(|h| none_match(h, &tag)) {
         return b.status(304).body(Vec::new()).build();
     }
-    b.status(status)
-        .header("content-type", ctype)
-        .header("content-length", file.bytes.len().to_string());
+    b.status(status).header("content-type", ctype).header("content-length", file.bytes.len().to_string());
     let body = if head { Vec::new() } else { file.bytes.clone() };
     b.body(body).build()
 }

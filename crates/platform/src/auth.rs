@@ -162,7 +162,10 @@ impl Caller {
         if self.role == Role::Admin || roles.contains(&self.role) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!("this needs the {} role", roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or "))))
+            Err(ApiError::Forbidden(format!(
+                "this needs the {} role",
+                roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ")
+            )))
         }
     }
 
@@ -197,7 +200,10 @@ impl KeySet {
         let ks: KeySet = serde_json::from_str(json)?;
         anyhow::ensure!(ks.keys.contains_key(&ks.current), "jwt_keys: current key `{}` is not in keys", ks.current);
         for (kid, secret) in &ks.keys {
-            anyhow::ensure!(secret.len() >= MIN_SECRET_BYTES, "jwt_keys: key `{kid}` is shorter than {MIN_SECRET_BYTES} bytes");
+            anyhow::ensure!(
+                secret.len() >= MIN_SECRET_BYTES,
+                "jwt_keys: key `{kid}` is shorter than {MIN_SECRET_BYTES} bytes"
+            );
         }
         Ok(ks)
     }
@@ -278,7 +284,8 @@ pub fn optional(req: &Request) -> ApiResult<Option<Caller>> {
     let claims = keys.verify(token).map_err(ApiError::Unauthorized)?;
     if claims.ep < current_epoch(&claims.sub)? {
         return Err(ApiError::Unauthorized(
-            "this sign-in has ended (password changed, signed out everywhere, or account deleted); sign in again".into(),
+            "this sign-in has ended (password changed, signed out everywhere, or account deleted); sign in again"
+                .into(),
         ));
     }
     Ok(Some(Caller { user_id: claims.sub, role: claims.role, token: token.to_string() }))
@@ -341,7 +348,8 @@ mod tests {
         // algorithm (and the provider cannot even make one)
         let mut header = Header::new(Algorithm::HS512);
         header.kid = Some("k2".into());
-        let e = jsonwebtoken::encode(&header, &claims(900), &EncodingKey::from_secret(ks.keys["k2"].as_bytes())).unwrap_err();
+        let e = jsonwebtoken::encode(&header, &claims(900), &EncodingKey::from_secret(ks.keys["k2"].as_bytes()))
+            .unwrap_err();
         assert!(e.to_string().contains("HS256 tokens only"), "{e}");
         let h512 = b64.encode(r#"{"alg":"HS512","typ":"JWT","kid":"k2"}"#);
         let good = ks.sign(&claims(900)).unwrap();

@@ -103,7 +103,12 @@ mod tests {
 
     #[test]
     fn round_trips_and_shrinks_repetitive_json() {
-        let body = serde_json::to_vec(&(0..2000).map(|i| serde_json::json!({"id": format!("S1-A-{i}"), "status": "available"})).collect::<Vec<_>>()).unwrap();
+        let body = serde_json::to_vec(
+            &(0..2000)
+                .map(|i| serde_json::json!({"id": format!("S1-A-{i}"), "status": "available"}))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
         let gz = gzip(&body);
         assert!(gz.len() * 5 < body.len(), "{} -> {}", body.len(), gz.len());
         assert_eq!(gunzip(&gz).unwrap(), body);
@@ -113,7 +118,9 @@ mod tests {
     #[test]
     fn only_big_json_answers_are_compressed_for_clients_that_accept_it() {
         let big = vec![b' '; MIN_BYTES];
-        let json = |body: &[u8]| Response::builder().status(200).header("content-type", "application/json").body(body.to_vec()).build();
+        let json = |body: &[u8]| {
+            Response::builder().status(200).header("content-type", "application/json").body(body.to_vec()).build()
+        };
         let mut r = json(&big);
         negotiate(&mut r, true);
         assert_eq!(r.header("content-encoding").and_then(|h| h.as_str()), Some("gzip"));
@@ -129,7 +136,11 @@ mod tests {
         let mut r = Response::builder().status(200).header("content-type", "text/html").body(big.clone()).build();
         negotiate(&mut r, true);
         assert!(r.header("content-encoding").is_none());
-        let mut r = Response::builder().status(200).header("content-type", "application/problem+json").body(big.clone()).build();
+        let mut r = Response::builder()
+            .status(200)
+            .header("content-type", "application/problem+json")
+            .body(big.clone())
+            .build();
         negotiate(&mut r, true);
         assert!(r.header("content-encoding").is_some());
     }

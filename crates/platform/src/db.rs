@@ -212,10 +212,7 @@ pub fn split_statements(sql: &str) -> Vec<String> {
 }
 
 fn strip_comments(s: &str) -> String {
-    s.lines()
-        .filter(|l| !l.trim_start().starts_with("--"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    s.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n")
 }
 
 fn starts_trigger(stmt: &str) -> bool {

@@ -176,10 +176,22 @@ pub fn once(conn: &Connection, req: &Request, caller: &str, run: impl FnOnce() -
     let token = match claim(conn, &slot, &fingerprint, crate::clock::now_ms())? {
         Claim::Won(token) => token,
         Claim::Stored(resp) => return Ok(resp),
-        Claim::InProgress => return Ok(problem(409, "idempotency-in-progress", "Request in progress",
-            "a request with this Idempotency-Key is still being processed; retry after it completes")),
-        Claim::Reused => return Ok(problem(422, "idempotency-key-reused", "Idempotency-Key reused",
-            "this Idempotency-Key was already used for a different request; use a new key for a new request")),
+        Claim::InProgress => {
+            return Ok(problem(
+                409,
+                "idempotency-in-progress",
+                "Request in progress",
+                "a request with this Idempotency-Key is still being processed; retry after it completes",
+            ))
+        }
+        Claim::Reused => {
+            return Ok(problem(
+                422,
+                "idempotency-key-reused",
+                "Idempotency-Key reused",
+                "this Idempotency-Key was already used for a different request; use a new key for a new request",
+            ))
+        }
     };
     let result = run();
     let kept = match &result {
@@ -223,7 +235,8 @@ enum Claim {
 const DELETE_EXPIRED: &str = "DELETE FROM idempotency_keys WHERE rowid IN \
      (SELECT rowid FROM idempotency_keys WHERE expires_ms <= ?1 ORDER BY expires_ms LIMIT 100) \
      OR (scope = ?2 AND route = ?3 AND key = ?4 AND expires_ms <= ?1)";
-const INSERT_CLAIM: &str = "INSERT INTO idempotency_keys (scope, route, key, fingerprint, token, lease_ms, created_ms, expires_ms) \
+const INSERT_CLAIM: &str =
+    "INSERT INTO idempotency_keys (scope, route, key, fingerprint, token, lease_ms, created_ms, expires_ms) \
      VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scope, route, key) DO NOTHING RETURNING token";
 const SELECT_SLOT: &str =
     "SELECT fingerprint, token, status, headers, body, lease_ms FROM idempotency_keys WHERE scope = ? AND route = ? AND key = ?";
@@ -234,7 +247,12 @@ const COMPLETE: &str =
     "UPDATE idempotency_keys SET status = ?, headers = ?, body = ? WHERE scope = ? AND route = ? AND key = ? AND token = ?";
 const RELEASE: &str = "DELETE FROM idempotency_keys WHERE scope = ? AND route = ? AND key = ? AND token = ?";
 
-fn claim(conn: &Connection, slot: &Slot<'_>, fingerprint: &Fingerprint, now: i64) -> Result<Claim, spin_sdk::sqlite3::Error> {
+fn claim(
+    conn: &Connection,
+    slot: &Slot<'_>,
+    fingerprint: &Fingerprint,
+    now: i64,
+) -> Result<Claim, spin_sdk::sqlite3::Error> {
     let text = |s: &str| Value::Text(s.to_string());
     let addr = [text(slot.scope), text(&slot.route), text(slot.key.as_str())];
     conn.execute(DELETE_EXPIRED, &[Value::Integer(now), addr[0].clone(), addr[1].clone(), addr[2].clone()])?;
@@ -243,7 +261,13 @@ fn claim(conn: &Connection, slot: &Slot<'_>, fingerprint: &Fingerprint, now: i64
     for _ in 0..3 {
         let token = crate::ids::new("idk");
         let mut insert = addr.to_vec();
-        insert.extend([text(fingerprint.as_str()), text(&token), Value::Integer(now + LEASE_MS), Value::Integer(now), Value::Integer(now + TTL_MS)]);
+        insert.extend([
+            text(fingerprint.as_str()),
+            text(&token),
+            Value::Integer(now + LEASE_MS),
+            Value::Integer(now),
+            Value::Integer(now + TTL_MS),
+        ]);
         if conn.execute(INSERT_CLAIM, &insert)?.rows().next().is_some() {
             return Ok(Claim::Won(token));
         }
@@ -253,7 +277,11 @@ fn claim(conn: &Connection, slot: &Slot<'_>, fingerprint: &Fingerprint, now: i64
             return Ok(Claim::Reused);
         }
         if let Some(status) = row.get::<i64>("status") {
-            return Ok(Claim::Stored(replay(status, row.get::<&str>("headers").unwrap_or("[]"), row.get::<&[u8]>("body").unwrap_or_default())));
+            return Ok(Claim::Stored(replay(
+                status,
+                row.get::<&str>("headers").unwrap_or("[]"),
+                row.get::<&[u8]>("body").unwrap_or_default(),
+            )));
         }
         if row.get::<i64>("lease_ms").unwrap_or(i64::MAX) > now {
             return Ok(Claim::InProgress);
@@ -314,7 +342,14 @@ fn replay(status: i64, headers: &str, body: &[u8]) -> Response {
 
 /// A problem+json answer of a kind [`ApiError`] has no variant for.
 fn problem(status: u16, kind: &str, title: &'static str, detail: &str) -> Response {
-    let p = Problem { type_uri: format!("/problems/{kind}"), title, status, detail: Some(detail.into()), errors: vec![], errors_omitted: None };
+    let p = Problem {
+        type_uri: format!("/problems/{kind}"),
+        title,
+        status,
+        detail: Some(detail.into()),
+        errors: vec![],
+        errors_omitted: None,
+    };
     let mut b = Response::builder();
     b.status(status).header("content-type", PROBLEM_JSON);
     if status == 409 {
@@ -329,7 +364,10 @@ mod tests {
 
     #[test]
     fn accepts_tokens_uuids_and_sf_strings() {
-        assert_eq!(IdempotencyKey::parse("8e03978e-40d5-43e8-bc93-6894a57f9324").unwrap().as_str(), "8e03978e-40d5-43e8-bc93-6894a57f9324");
+        assert_eq!(
+            IdempotencyKey::parse("8e03978e-40d5-43e8-bc93-6894a57f9324").unwrap().as_str(),
+            "8e03978e-40d5-43e8-bc93-6894a57f9324"
+        );
         assert_eq!(IdempotencyKey::parse("01HZY3K9~a.b_c:d/e").unwrap().as_str(), "01HZY3K9~a.b_c:d/e");
         assert_eq!(IdempotencyKey::parse("\"abc\"").unwrap().as_str(), "abc");
         assert_eq!(IdempotencyKey::parse(r#""a \"b\" \\c""#).unwrap().as_str(), r#"a "b" \c"#);
@@ -338,7 +376,9 @@ mod tests {
 
     #[test]
     fn refuses_empty_long_and_control_characters() {
-        for bad in ["", "\"\"", "\"  \"", "a b", "a\tb", "a\u{1}b", "a\u{7f}", "é", "\"a\\nb\"", "\"a\"b\"", &"k".repeat(256)] {
+        for bad in
+            ["", "\"\"", "\"  \"", "a b", "a\tb", "a\u{1}b", "a\u{7f}", "é", "\"a\\nb\"", "\"a\"b\"", &"k".repeat(256)]
+        {
             let e = IdempotencyKey::parse(bad).expect_err(bad);
             assert_eq!(e.status(), 400, "{bad:?}");
         }
@@ -356,7 +396,10 @@ mod tests {
         // the separator keeps parts from sliding into each other
         assert_ne!(Fingerprint::of("POST", "/a", b"b"), Fingerprint::of("POST", "/ab", b""));
         // SHA-256 of "GET\0/\0" (checked with sha256sum)
-        assert_eq!(Fingerprint::of("GET", "/", b"").as_str(), "19fb856f52074c83ad846d55cca99520ef8e16fc483079093cc491a6ddc3dae2");
+        assert_eq!(
+            Fingerprint::of("GET", "/", b"").as_str(),
+            "19fb856f52074c83ad846d55cca99520ef8e16fc483079093cc491a6ddc3dae2"
+        );
     }
 
     #[test]

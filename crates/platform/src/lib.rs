@@ -25,8 +25,8 @@
 //! * [`idempotency`]: `Idempotency-Key` handling for state-creating POSTs
 //!   (claim once, replay the stored answer, 409 while in flight, 422 on reuse).
 
-pub mod clock;
 pub mod auth;
+pub mod clock;
 pub mod compress;
 pub mod config;
 pub mod contact;

@@ -297,7 +297,14 @@ mod tests {
 
     #[test]
     fn a_line_is_one_json_object_in_a_fixed_order() {
-        let line = render(1_500, Level::Warn, "booking-internal", Some("req_1"), "say \"hi\"\nnext", &[("event_id", "msg_1".into())]);
+        let line = render(
+            1_500,
+            Level::Warn,
+            "booking-internal",
+            Some("req_1"),
+            "say \"hi\"\nnext",
+            &[("event_id", "msg_1".into())],
+        );
         let text = std::str::from_utf8(&line).unwrap();
         assert!(text.starts_with(r#"{"ts":"1970-01-01T00:00:01.500Z","level":"warn","component":"booking-internal","request_id":"req_1","msg":"say \"hi\"\nnext""#), "{text}");
         let v = parse(&line);
@@ -307,7 +314,8 @@ mod tests {
 
     #[test]
     fn outside_a_request_the_id_is_null_and_reserved_members_are_not_overwritten() {
-        let v = parse(&render(0, Level::Error, "", None, "m", &[("level", "fake".into()), ("status", Field::Int(503))]));
+        let v =
+            parse(&render(0, Level::Error, "", None, "m", &[("level", "fake".into()), ("status", Field::Int(503))]));
         assert_eq!(v["request_id"], serde_json::Value::Null);
         assert_eq!(v["ts"], "1970-01-01T00:00:00.000Z");
         assert_eq!((v["level"].as_str(), v["status"].as_i64()), (Some("error"), Some(503)));

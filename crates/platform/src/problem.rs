@@ -223,20 +223,27 @@ impl ApiError {
             ApiError::NoRoute(d) => ("no-route", "No such endpoint", Some(d.clone()), vec![]),
             ApiError::MethodNotAllowed(d) => ("method-not-allowed", "Method not allowed", Some(d.clone()), vec![]),
             ApiError::Conflict { kind, detail } => (kind, "Conflict with current state", Some(detail.clone()), vec![]),
-            ApiError::ConflictAt { kind, field, detail } => {
-                (kind, "Conflict with current state", Some(detail.clone()), vec![FieldError::new(field.clone(), detail.clone())])
-            }
+            ApiError::ConflictAt { kind, field, detail } => (
+                kind,
+                "Conflict with current state",
+                Some(detail.clone()),
+                vec![FieldError::new(field.clone(), detail.clone())],
+            ),
             ApiError::Gone(d) => ("gone", "No longer available", Some(d.clone()), vec![]),
             ApiError::PayloadTooLarge(d) => ("payload-too-large", "Payload too large", Some(d.clone()), vec![]),
             ApiError::UnsupportedMediaType(d) => {
                 ("unsupported-media-type", "Unsupported media type", Some(d.clone()), vec![])
             }
-            ApiError::TooManyRequests { detail, .. } => ("rate-limited", "Too many requests", Some(detail.clone()), vec![]),
+            ApiError::TooManyRequests { detail, .. } => {
+                ("rate-limited", "Too many requests", Some(detail.clone()), vec![])
+            }
             ApiError::BadGateway(d) => ("upstream", "Upstream provider failed", Some(d.clone()), vec![]),
             ApiError::Unavailable(d) | ApiError::UnavailableFor { detail: d, .. } => {
                 ("unavailable", "Service temporarily unavailable", Some(d.clone()), vec![])
             }
-            ApiError::StorageUnavailable { detail, .. } => ("storage-unavailable", "Storage temporarily unavailable", Some(detail.clone()), vec![]),
+            ApiError::StorageUnavailable { detail, .. } => {
+                ("storage-unavailable", "Storage temporarily unavailable", Some(detail.clone()), vec![])
+            }
             ApiError::Internal(_) => ("internal", "Internal error", None, vec![]),
         };
         Problem { type_uri: format!("/problems/{kind}"), title, status: self.status(), detail, errors, errors_omitted }
@@ -295,11 +302,17 @@ pub fn sqlite_fault(e: &spin_sdk::sqlite3::Error) -> ApiError {
         _ => "",
     };
     let (retry_after_secs, detail) = if message.contains("readonly database") {
-        (LASTING_FAULT_RETRY_SECS, "the database cannot be written to right now (read-only); nothing was changed, try again later")
+        (
+            LASTING_FAULT_RETRY_SECS,
+            "the database cannot be written to right now (read-only); nothing was changed, try again later",
+        )
     } else if message.contains("database or disk is full") {
         (LASTING_FAULT_RETRY_SECS, "the database is full; nothing was changed, try again later")
     } else if message.contains("disk I/O error") {
-        (LASTING_FAULT_RETRY_SECS, "the database could not be read or written (I/O error); nothing was changed, try again later")
+        (
+            LASTING_FAULT_RETRY_SECS,
+            "the database could not be read or written (I/O error); nothing was changed, try again later",
+        )
     } else if message.contains("database is locked") || message.contains("database table is locked") {
         (1, "the database is busy; nothing was changed, try again")
     } else {
@@ -345,7 +358,8 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable(_) => {
                 builder.header("retry-after", "1");
             }
-            ApiError::StorageUnavailable { retry_after_secs, .. } | ApiError::UnavailableFor { retry_after_secs, .. } => {
+            ApiError::StorageUnavailable { retry_after_secs, .. }
+            | ApiError::UnavailableFor { retry_after_secs, .. } => {
                 builder.header("retry-after", retry_after_secs.to_string());
             }
             _ => {}
@@ -375,8 +389,14 @@ mod tests {
         assert_eq!(v["errors"].as_array().unwrap().len(), MAX_FIELD_ERRORS);
         assert_eq!(v["errors_omitted"], 70);
         assert_eq!(v["detail"], "120 field(s) are invalid; the first 50 are listed");
-        let v = serde_json::to_value(ApiError::ValidationOmitted { errors: many[..50].to_vec(), omitted: 1_000_000 }.problem()).unwrap();
-        assert_eq!((v["errors"].as_array().unwrap().len(), v["errors_omitted"].clone()), (50, serde_json::json!(1_000_000)));
+        let v = serde_json::to_value(
+            ApiError::ValidationOmitted { errors: many[..50].to_vec(), omitted: 1_000_000 }.problem(),
+        )
+        .unwrap();
+        assert_eq!(
+            (v["errors"].as_array().unwrap().len(), v["errors_omitted"].clone()),
+            (50, serde_json::json!(1_000_000))
+        );
         let few = serde_json::to_value(ApiError::field("a", "b").problem()).unwrap();
         assert!(few.get("errors_omitted").is_none());
     }
@@ -391,7 +411,12 @@ mod tests {
 
     #[test]
     fn a_conflict_at_a_field_names_it() {
-        let p = ApiError::ConflictAt { kind: "event-has-sales", field: "tiers/0/price_minor".into(), detail: "sold".into() }.problem();
+        let p = ApiError::ConflictAt {
+            kind: "event-has-sales",
+            field: "tiers/0/price_minor".into(),
+            detail: "sold".into(),
+        }
+        .problem();
         assert_eq!((p.type_uri.as_str(), p.status), ("/problems/event-has-sales", 409));
         assert_eq!(p.errors[0].field, "tiers/0/price_minor");
     }
@@ -409,7 +434,12 @@ mod tests {
         let answer = |e: Error| {
             let r = ApiError::from(e).into_response();
             let v: serde_json::Value = serde_json::from_slice(r.body()).unwrap();
-            (*r.status(), v["type"].as_str().unwrap().to_string(), v["detail"].as_str().unwrap().to_string(), r.header("retry-after").and_then(|h| h.as_str()).unwrap().to_string())
+            (
+                *r.status(),
+                v["type"].as_str().unwrap().to_string(),
+                v["detail"].as_str().unwrap().to_string(),
+                r.header("retry-after").and_then(|h| h.as_str()).unwrap().to_string(),
+            )
         };
         // the messages as Spin 4.0.2 hands them over (io(<SQLite's message>))
         for (message, says, retry) in [
@@ -420,7 +450,11 @@ mod tests {
             ("no such table: x", "unavailable", "1"),
         ] {
             let (status, kind, detail, after) = answer(Error::Io(message.into()));
-            assert_eq!((status, kind.as_str(), after.as_str()), (503, "/problems/storage-unavailable", retry), "{message}");
+            assert_eq!(
+                (status, kind.as_str(), after.as_str()),
+                (503, "/problems/storage-unavailable", retry),
+                "{message}"
+            );
             assert!(detail.contains(says), "{message}: {detail}");
         }
         assert!(answer(Error::DatabaseFull).2.contains("full"));

@@ -254,7 +254,10 @@ pub fn is_https(req: &Request) -> bool {
 /// An IP address from `ip`, `ip:port` or `[ipv6]:port` text.
 fn ip_of(a: &str) -> Option<std::net::IpAddr> {
     let a = a.trim();
-    a.parse::<std::net::SocketAddr>().map(|sa| sa.ip()).ok().or_else(|| a.trim_start_matches('[').trim_end_matches(']').parse().ok())
+    a.parse::<std::net::SocketAddr>()
+        .map(|sa| sa.ip())
+        .ok()
+        .or_else(|| a.trim_start_matches('[').trim_end_matches(']').parse().ok())
 }
 
 /// The addresses of a [`TRUSTED_PROXIES`] list (commas or spaces).
@@ -291,10 +294,7 @@ pub fn request_id(req: &Request) -> String {
 /// send a forged `spin-client-addr` first; only the last value is trusted
 /// (docs/DESIGN.md §5).
 pub fn header_last<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.headers()
-        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-        .filter_map(|(_, v)| v.as_str())
-        .last()
+    req.headers().filter(|(n, _)| n.eq_ignore_ascii_case(name)).filter_map(|(_, v)| v.as_str()).last()
 }
 
 /// Which of its two Spin components a service's instance is serving.
@@ -588,10 +588,9 @@ impl Query {
     pub fn parse_opt<T: std::str::FromStr>(&self, name: &str) -> ApiResult<Option<T>> {
         match self.get(name) {
             None => Ok(None),
-            Some(v) => v
-                .parse::<T>()
-                .map(Some)
-                .map_err(|_| ApiError::field(name, format!("'{v}' is not a valid value"))),
+            Some(v) => {
+                v.parse::<T>().map(Some).map_err(|_| ApiError::field(name, format!("'{v}' is not a valid value")))
+            }
         }
     }
 
@@ -679,10 +678,26 @@ mod tests {
 
     #[test]
     fn json_media_types() {
-        for ok in ["application/json", "application/json; charset=utf-8", "Application/JSON", "application/ld+json", "application/vnd.api+json ; x=1"] {
+        for ok in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+            "application/ld+json",
+            "application/vnd.api+json ; x=1",
+        ] {
             assert!(is_json_media_type(ok), "{ok}");
         }
-        for bad in ["", "text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data", "application/+json", "text/json", "application/jsonp", "json"] {
+        for bad in [
+            "",
+            "text/plain",
+            "text/plain;charset=UTF-8",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+            "application/+json",
+            "text/json",
+            "application/jsonp",
+            "json",
+        ] {
             assert!(!is_json_media_type(bad), "{bad}");
         }
     }
@@ -695,7 +710,10 @@ mod tests {
         assert_eq!(resolve_client_ip("10.0.0.2:1", &xff, "10.0.0.9").as_deref(), Some("10.0.0.2"));
         // behind the proxy: the right-most address it did not add itself
         assert_eq!(resolve_client_ip("10.0.0.2:1", &xff, "10.0.0.2").as_deref(), Some("203.0.113.9"));
-        assert_eq!(resolve_client_ip("10.0.0.2:1", &["198.51.100.7", "203.0.113.9, 10.0.0.3"], "10.0.0.2 10.0.0.3").as_deref(), Some("203.0.113.9"));
+        assert_eq!(
+            resolve_client_ip("10.0.0.2:1", &["198.51.100.7", "203.0.113.9, 10.0.0.3"], "10.0.0.2 10.0.0.3").as_deref(),
+            Some("203.0.113.9")
+        );
         // garbage ends the walk at the proxy itself
         assert_eq!(resolve_client_ip("10.0.0.2:1", &["evil, nonsense"], "10.0.0.2").as_deref(), Some("10.0.0.2"));
         assert_eq!(resolve_client_ip("[::1]:8080", &["2001:db8::1"], "::1").as_deref(), Some("2001:db8::1"));
@@ -703,7 +721,8 @@ mod tests {
 
     #[test]
     fn a_member_is_put_first_into_object_text() {
-        let with = |text: &str| with_member(text.as_bytes(), "request_id", "r\"1").map(|b| String::from_utf8(b).unwrap());
+        let with =
+            |text: &str| with_member(text.as_bytes(), "request_id", "r\"1").map(|b| String::from_utf8(b).unwrap());
         assert_eq!(with(r#"{"a":1}"#).as_deref(), Some(r#"{"request_id":"r\"1","a":1}"#));
         assert_eq!(with(" { } ").as_deref(), Some(r#"{"request_id":"r\"1" } "#));
         assert_eq!(with("[1]"), None);

@@ -30,10 +30,12 @@ pub struct DeadLetter {
     pub event: Option<crate::Event>,
 }
 
-const LIST: &str = "SELECT event_id, subscriber, path, event_type, attempts, last_error, dead_ms FROM saga_dead_letters \
+const LIST: &str =
+    "SELECT event_id, subscriber, path, event_type, attempts, last_error, dead_ms FROM saga_dead_letters \
      WHERE (? IS NULL OR dead_ms < ?) ORDER BY dead_ms DESC LIMIT ?";
 const DELETE_DEAD: &str = "DELETE FROM saga_dead_letters WHERE event_id = ? AND subscriber = ?";
-const REVIVE: &str = "UPDATE saga_deliveries SET status = 'pending', attempts = 0, next_attempt_ms = ?, last_error = NULL \
+const REVIVE: &str =
+    "UPDATE saga_deliveries SET status = 'pending', attempts = 0, next_attempt_ms = ?, last_error = NULL \
      WHERE event_id = ? AND subscriber = ? AND status = 'dead' RETURNING event_id";
 
 /// Dead letters, newest first, at most `limit`; `before_ms` is the cursor
@@ -67,7 +69,8 @@ pub fn dead_letters(conn: &Connection, limit: u32, before_ms: Option<i64>) -> Re
 pub fn requeue(conn: &Connection, event_id: &str, subscriber: &str) -> Result<bool, Error> {
     platform::db::transaction(conn, |c| {
         let key = [Value::Text(event_id.to_string()), Value::Text(subscriber.to_string())];
-        let revived = c.execute(REVIVE, &[Value::Integer(platform::clock::now_ms()), key[0].clone(), key[1].clone()])?;
+        let revived =
+            c.execute(REVIVE, &[Value::Integer(platform::clock::now_ms()), key[0].clone(), key[1].clone()])?;
         c.execute(DELETE_DEAD, &key)?;
         Ok(!revived.rows.is_empty())
     })

@@ -51,8 +51,13 @@ mod tick;
 pub use dead::{dead_letters, requeue, DeadLetter};
 pub use inbox::{parse_event, receive};
 pub use outbox::{emit, forget_person};
-pub use relay::{backoff_ms, relay, relay_events, RelayReport, ANSWER_TIMEOUT_MS, CONNECT_TIMEOUT_MS, LEASE_MS, MAX_ATTEMPTS, PASS_BUDGET_MS};
-pub use subscribers::{chaining_host, saga_path, subscribers_of, INTERNAL_SUFFIX, Subscriber, Subscription, SUBSCRIPTIONS};
+pub use relay::{
+    backoff_ms, relay, relay_events, RelayReport, ANSWER_TIMEOUT_MS, CONNECT_TIMEOUT_MS, LEASE_MS, MAX_ATTEMPTS,
+    PASS_BUDGET_MS,
+};
+pub use subscribers::{
+    chaining_host, saga_path, subscribers_of, Subscriber, Subscription, INTERNAL_SUFFIX, SUBSCRIPTIONS,
+};
 pub use tick::require_tick;
 
 use platform::db::Migration;

@@ -20,7 +20,12 @@ const INSERT_DELIVERY: &str =
 /// Errors: [`Error::UnknownEventType`] when the type has no subscription
 /// entry; [`Error::Db`] when a write fails (the caller's transaction then
 /// rolls back).
-pub fn emit<P: Serialize + ?Sized>(conn: &Connection, producer: &str, event_type: &str, payload: &P) -> Result<Event, Error> {
+pub fn emit<P: Serialize + ?Sized>(
+    conn: &Connection,
+    producer: &str,
+    event_type: &str,
+    payload: &P,
+) -> Result<Event, Error> {
     let subscribers = subscribers_of(event_type).ok_or_else(|| Error::UnknownEventType(event_type.to_string()))?;
     let payload = serde_json::to_value(payload).map_err(Error::Json)?;
     let now = platform::clock::now_ms();

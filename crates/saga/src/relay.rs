@@ -65,9 +65,11 @@ impl RelayReport {
     }
 }
 
-const DUE: &str = "SELECT d.event_id AS event_id, d.subscriber AS subscriber, d.path AS path, d.next_attempt_ms AS next_ms \
+const DUE: &str =
+    "SELECT d.event_id AS event_id, d.subscriber AS subscriber, d.path AS path, d.next_attempt_ms AS next_ms \
      FROM saga_deliveries d WHERE d.status = 'pending' AND d.next_attempt_ms <= ? ORDER BY d.next_attempt_ms LIMIT ?";
-const DUE_OF_EVENT: &str = "SELECT d.event_id AS event_id, d.subscriber AS subscriber, d.path AS path, d.next_attempt_ms AS next_ms \
+const DUE_OF_EVENT: &str =
+    "SELECT d.event_id AS event_id, d.subscriber AS subscriber, d.path AS path, d.next_attempt_ms AS next_ms \
      FROM saga_deliveries d WHERE d.status = 'pending' AND d.next_attempt_ms <= ? AND d.event_id = ?";
 const LEASE: &str = "UPDATE saga_deliveries SET next_attempt_ms = ? \
      WHERE event_id = ? AND subscriber = ? AND status = 'pending' AND next_attempt_ms = ? RETURNING attempts";
@@ -137,10 +139,8 @@ pub fn relay_events(conn: &Connection, events: &[Event]) -> RelayReport {
 }
 
 fn count_pending(conn: &Connection) -> u32 {
-    conn.execute(COUNT_PENDING, &[])
-        .ok()
-        .and_then(|r| r.rows().next().and_then(|row| row.get::<i64>("n")))
-        .unwrap_or(0) as u32
+    conn.execute(COUNT_PENDING, &[]).ok().and_then(|r| r.rows().next().and_then(|row| row.get::<i64>("n"))).unwrap_or(0)
+        as u32
 }
 
 fn send_all(conn: &Connection, rows: Vec<Due>) -> RelayReport {
@@ -156,7 +156,11 @@ fn send_all(conn: &Connection, rows: Vec<Due>) -> RelayReport {
             Ok(Outcome::Retry) => report.retried += 1,
             Ok(Outcome::Dead) => report.dead += 1,
             Ok(Outcome::Skipped) => {}
-            Err(e) => platform::log::error!("saga relay: delivery {} → {} failed to record: {e:?}", row.event_id, row.subscriber),
+            Err(e) => platform::log::error!(
+                "saga relay: delivery {} → {} failed to record: {e:?}",
+                row.event_id,
+                row.subscriber
+            ),
         }
     }
     report
@@ -208,7 +212,13 @@ fn deliver(conn: &Connection, row: &Due, attempts: i64, event: &Event) -> Result
             Ok(Outcome::Delivered)
         }
         Verdict::Failed(err) if attempts + 1 < MAX_ATTEMPTS => {
-            let msg = format!("saga relay: attempt {} of {} {} → {} failed, retried later: {err}", attempts + 1, event.event_type, event.id, row.subscriber);
+            let msg = format!(
+                "saga relay: attempt {} of {} {} → {} failed, retried later: {err}",
+                attempts + 1,
+                event.event_type,
+                event.id,
+                row.subscriber
+            );
             log_delivery(platform::log::Level::Warn, &msg, event, row, attempts + 1);
             let next = platform::clock::now_ms() + backoff_ms(attempts + 1);
             conn.execute(MARK_RETRY, &[Value::Integer(next), Value::Text(err), key[0].clone(), key[1].clone()])?;
@@ -262,7 +272,8 @@ enum Verdict {
 }
 
 pub(crate) fn load_event(conn: &Connection, id: &str) -> Result<Option<Event>, spin_sdk::sqlite3::Error> {
-    let result = conn.execute(&format!("SELECT {EVENT_COLUMNS} FROM saga_outbox WHERE id = ?"), &[Value::Text(id.to_string())])?;
+    let result =
+        conn.execute(&format!("SELECT {EVENT_COLUMNS} FROM saga_outbox WHERE id = ?"), &[Value::Text(id.to_string())])?;
     let event = result.rows().next().and_then(|r| event_of(&r));
     Ok(event)
 }

@@ -110,7 +110,8 @@ impl App {
         let app = workspace_root().join("tests/runner-app");
         let rc = dir.path().join("runtime-config.toml");
         std::fs::copy(app.join("runtime-config.toml"), &rc).unwrap();
-        let mut launch = launch(&app.join("spin.toml"), dir.path()).runtime_config(&rc).var("tick_token", "test-tick-token");
+        let mut launch =
+            launch(&app.join("spin.toml"), dir.path()).runtime_config(&rc).var("tick_token", "test-tick-token");
         for (k, v) in env {
             launch = launch.env(k, v);
         }
@@ -170,7 +171,8 @@ impl Resp {
 /// A minimal HTTP/1.1 client (one request per connection) that can send
 /// repeated headers and decodes chunked bodies.
 pub fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut head =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -178,7 +180,8 @@ pub fn request(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], b
     let mut raw_request = head.into_bytes();
     raw_request.extend_from_slice(body);
     let raw = exchange(addr, &raw_request);
-    parse_response(&raw).unwrap_or_else(|| panic!("no HTTP response to {method} {path}: {:?}", String::from_utf8_lossy(&raw)))
+    parse_response(&raw)
+        .unwrap_or_else(|| panic!("no HTTP response to {method} {path}: {:?}", String::from_utf8_lossy(&raw)))
 }
 
 /// Send `bytes` as they are on a new connection and read until the server

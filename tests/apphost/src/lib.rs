@@ -229,7 +229,11 @@ impl Launch {
 
     fn start_runner(&self, stderr: Option<&Path>) -> Result<Server, String> {
         let bin = self.runner.clone().unwrap_or_else(|| runner_bin(&workspace_root()));
-        assert!(bin.exists(), "{} is missing: run `cargo xtask test` (it builds the runner and components)", bin.display());
+        assert!(
+            bin.exists(),
+            "{} is missing: run `cargo xtask test` (it builds the runner and components)",
+            bin.display()
+        );
         let mut cmd = self.command(&bin, stderr);
         cmd.arg("--manifest").arg(&self.manifest).args(["--listen", "127.0.0.1:0"]);
         if let Some(rc) = &self.runtime_config {
@@ -428,7 +432,10 @@ pub fn raw_get(addr: &str, path: &str) -> Option<(u16, Vec<u8>)> {
 
 fn raw_post(addr: &str, path: &str, token: Option<&str>) -> Option<(u16, Vec<u8>)> {
     let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    raw_request(addr, &format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n"))
+    raw_request(
+        addr,
+        &format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n"),
+    )
 }
 
 fn raw_request(addr: &str, head: &str) -> Option<(u16, Vec<u8>)> {

@@ -80,7 +80,18 @@ impl RedisServer {
             .open(self.dir.join("redis.log"))
             .map_err(|e| format!("redis log: {e}"))?;
         let child = Command::new(&self.bin)
-            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string(), "--save", "", "--appendonly", "yes", "--appendfsync", "always"])
+            .args([
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &self.port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+            ])
             .arg("--dir")
             .arg(&self.dir)
             .process_group(0)
@@ -92,12 +103,20 @@ impl RedisServer {
         self.child = Some(child);
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(10) {
-            if self.connection().and_then(|mut c| redis::cmd("PING").query::<String>(&mut c).map_err(|e| e.to_string())).is_ok() {
+            if self
+                .connection()
+                .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c).map_err(|e| e.to_string()))
+                .is_ok()
+            {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        Err(format!("redis-server on port {} did not answer PING within 10 s (log: {})", self.port, self.dir.join("redis.log").display()))
+        Err(format!(
+            "redis-server on port {} did not answer PING within 10 s (log: {})",
+            self.port,
+            self.dir.join("redis.log").display()
+        ))
     }
 
     /// `redis://127.0.0.1:<port>`, what a Spin runtime config's `url` takes.

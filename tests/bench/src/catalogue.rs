@@ -38,18 +38,28 @@ pub fn run(host: &Host, opts: &Opts, sec: &mut Section) {
             let r = catalog::seed_demo(&api, Some(&data)).unwrap_or_else(|e| panic!("demo catalogue: {e}"));
             sec.row(
                 "demo catalogue loaded (../shared/data)",
-                format!("{} imported, {} failed, {} demo events in {:.1} s", r.created + r.updated, r.failed, r.demo_events, started.elapsed().as_secs_f64()),
+                format!(
+                    "{} imported, {} failed, {} demo events in {:.1} s",
+                    r.created + r.updated,
+                    r.failed,
+                    r.demo_events,
+                    started.elapsed().as_secs_f64()
+                ),
             );
         }
         None => {
             generate(&api, &org.token, opts.gen_events);
-            sec.row("generated catalogue", format!("{} events in {:.1} s", opts.gen_events, started.elapsed().as_secs_f64()));
+            sec.row(
+                "generated catalogue",
+                format!("{} events in {:.1} s", opts.gen_events, started.elapsed().as_secs_f64()),
+            );
         }
     }
     let listed = catalog::all_pages(&api, "/api/events?limit=100", None).len();
     sec.row("published upcoming events listed", listed.to_string());
 
-    let (lat, errors, secs) = host.hammer(2, opts.searches, false, |i| format!("/api/events?{}", QUERIES[i % QUERIES.len()]));
+    let (lat, errors, secs) =
+        host.hammer(2, opts.searches, false, |i| format!("/api/events?{}", QUERIES[i % QUERIES.len()]));
     sec.row(format!("search p50/p95/p99 ({} query shapes, 2 clients)", QUERIES.len()), lat.summary());
     sec.row("  throughput", format!("{}, non-200: {errors}", rate(lat.len(), secs)));
 
@@ -104,13 +114,26 @@ fn arena(api: &Remote, token: &str, seats: usize) -> String {
 
 /// `n` published general-admission events over a few cities and categories.
 fn generate(api: &Remote, token: &str, n: usize) {
-    let cities = [("Denver", "America/Denver"), ("Chicago", "America/Chicago"), ("Berlin", "Europe/Berlin"), ("Boston", "America/New_York")];
-    let venues: Vec<String> =
-        cities.iter().map(|(c, tz)| catalog::create_venue(api, token, &catalog::ga_venue(&format!("{c} Hall"), c, tz))).collect();
+    let cities = [
+        ("Denver", "America/Denver"),
+        ("Chicago", "America/Chicago"),
+        ("Berlin", "Europe/Berlin"),
+        ("Boston", "America/New_York"),
+    ];
+    let venues: Vec<String> = cities
+        .iter()
+        .map(|(c, tz)| catalog::create_venue(api, token, &catalog::ga_venue(&format!("{c} Hall"), c, tz)))
+        .collect();
     let words = ["rock", "symphony", "night", "live", "festival", "jazz", "comedy", "the"];
     for i in 0..n {
-        let title = format!("{} {} {} #{i}", words[i % words.len()], words[(i / 3) % words.len()], ["show", "tour", "evening"][i % 3]);
-        let mut body = catalog::event_body(&venues[i % venues.len()], &title, &catalog::days_ahead(5 + (i % 200) as i64, "20:00"));
+        let title = format!(
+            "{} {} {} #{i}",
+            words[i % words.len()],
+            words[(i / 3) % words.len()],
+            ["show", "tour", "evening"][i % 3]
+        );
+        let mut body =
+            catalog::event_body(&venues[i % venues.len()], &title, &catalog::days_ahead(5 + (i % 200) as i64, "20:00"));
         body["category"] = Value::from(["concert", "comedy", "festival", "sports"][i % 4]);
         body["tiers"][0]["price_minor"] = Value::from(1500 + (i % 40) as i64 * 250);
         let id = catalog::create_event(api, token, &body)["id"].as_str().expect("event id").to_string();

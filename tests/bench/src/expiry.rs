@@ -59,7 +59,8 @@ pub fn run(opts: &Opts, log: &Path, sec: &mut Section, inv: &mut Invariants) {
                         let user = catalog::user("customer");
                         let (status, v) = api.send("POST", "/api/holds", Some(body), Some(&user.token));
                         assert_eq!(status, 201, "expiry phase hold {body}: {v}");
-                        let expires = platform::clock::parse_rfc3339(v["expires_at"].as_str().unwrap_or_default()).expect("expires_at");
+                        let expires = platform::clock::parse_rfc3339(v["expires_at"].as_str().unwrap_or_default())
+                            .expect("expires_at");
                         out.push((v["id"].as_str().unwrap_or_default().to_string(), user.token, expires));
                     }
                     out
@@ -68,7 +69,10 @@ pub fn run(opts: &Opts, log: &Path, sec: &mut Section, inv: &mut Invariants) {
             .collect();
         parts.into_iter().flat_map(|p| p.join().expect("hold thread")).collect()
     });
-    sec.row("holds placed (ttl)", format!("{} in {:.1} s (hold_ttl_seconds {})", holds.len(), created.elapsed().as_secs_f64(), opts.ttl));
+    sec.row(
+        "holds placed (ttl)",
+        format!("{} in {:.1} s (hold_ttl_seconds {})", holds.len(), created.elapsed().as_secs_f64(), opts.ttl),
+    );
     let last_expiry = holds.iter().map(|h| h.2).max().unwrap_or(0);
     let first_expiry = holds.iter().map(|h| h.2).min().unwrap_or(0);
 
@@ -84,7 +88,11 @@ pub fn run(opts: &Opts, log: &Path, sec: &mut Section, inv: &mut Invariants) {
                     let api = host.client();
                     let mut reads = 0;
                     while !stop.load(Ordering::Relaxed) {
-                        let path = if k % 2 == 0 { format!("/api/holds/availability/{}", ev.id) } else { "/api/events/health".to_string() };
+                        let path = if k % 2 == 0 {
+                            format!("/api/holds/availability/{}", ev.id)
+                        } else {
+                            "/api/events/health".to_string()
+                        };
                         api.send("GET", &path, None, None);
                         reads += 1;
                     }
@@ -124,7 +132,9 @@ pub fn run(opts: &Opts, log: &Path, sec: &mut Section, inv: &mut Invariants) {
     let ga_nonzero = kv.ga.values().filter(|v| **v != 0).count() as u64;
     let not_expired = holds
         .iter()
-        .filter(|(id, token, _)| api.send("GET", &format!("/api/holds/{id}"), None, Some(token)).1["status"] != "expired")
+        .filter(|(id, token, _)| {
+            api.send("GET", &format!("/api/holds/{id}"), None, Some(token)).1["status"] != "expired"
+        })
         .count() as u64;
 
     // Sellable again: the same seats and places, held by someone else.
@@ -135,9 +145,16 @@ pub fn run(opts: &Opts, log: &Path, sec: &mut Section, inv: &mut Invariants) {
         let (status, _) = api.send("POST", "/api/holds", Some(body), Some(&user.token));
         rehold_failed += u64::from(status != 201);
     }
-    sec.row("same seats/places held again", format!("{} of {} in {:.1} s", bodies.len() as u64 - rehold_failed, bodies.len(), t.elapsed().as_secs_f64()));
+    sec.row(
+        "same seats/places held again",
+        format!("{} of {} in {:.1} s", bodies.len() as u64 - rehold_failed, bodies.len(), t.elapsed().as_secs_f64()),
+    );
 
-    inv.count(host.name, "expiry.holds_not_reported_expired_exactly_once", (expired_total as i64 - holds.len() as i64).unsigned_abs());
+    inv.count(
+        host.name,
+        "expiry.holds_not_reported_expired_exactly_once",
+        (expired_total as i64 - holds.len() as i64).unsigned_abs(),
+    );
     inv.count(host.name, "expiry.hold_records_not_expired", not_expired);
     inv.count(host.name, "expiry.seat_lock_counters_not_0", locks_nonzero);
     inv.count(host.name, "expiry.ga_counters_not_0", ga_nonzero);

@@ -9,15 +9,15 @@
 // libc: dup/dup2 of stderr, sysconf(_SC_CLK_TCK), kill(2) of a process group (workspace lint unsafe_code)
 #![allow(unsafe_code)]
 
-use e2e::catalog::{Api, Remote};
-use crate::stats::Samples;
 use crate::opts::Opts;
+use crate::stats::Samples;
 use crate::store;
+use e2e::catalog::{Api, Remote};
 use e2e::{App, Value};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// The development tick token (`tick_token` default in spin.toml).
@@ -63,7 +63,8 @@ impl Host {
         let started = Instant::now();
         let mut all = vec![("register_limit_per_hour", "1000000")];
         all.extend_from_slice(vars);
-        let mut with_admin = vec![("admin_email", e2e::accounts::ADMIN_EMAIL), ("admin_password", e2e::accounts::PASSWORD)];
+        let mut with_admin =
+            vec![("admin_email", e2e::accounts::ADMIN_EMAIL), ("admin_password", e2e::accounts::PASSWORD)];
         with_admin.extend_from_slice(&all);
         let manifest = manifest_with_ceilings();
         let app = if opts.instances > 1 || opts.redis {
@@ -121,7 +122,13 @@ impl Host {
     /// keep-alive connection (or, with `fresh`, a new connection per
     /// request); request `i` goes to `path(i)`. Returns the latencies, the
     /// non-200 answers and the wall seconds.
-    pub fn hammer(&self, clients: usize, total: usize, fresh: bool, path: impl Fn(usize) -> String + Sync) -> (Samples, usize, f64) {
+    pub fn hammer(
+        &self,
+        clients: usize,
+        total: usize,
+        fresh: bool,
+        path: impl Fn(usize) -> String + Sync,
+    ) -> (Samples, usize, f64) {
         let per = total.div_ceil(clients.max(1));
         let started = Instant::now();
         let mut all = Samples::default();
@@ -198,7 +205,10 @@ impl Host {
         let mut text = format!("{rss:.0} / {hwm:.0} MiB ({n} process{})", if n == 1 { "" } else { "es" });
         let each = self.instance_rss_mib();
         if each.len() > 1 {
-            text.push_str(&format!("; per instance {} MiB", each.iter().map(|(r, _, _)| format!("{r:.0}")).collect::<Vec<_>>().join(" / ")));
+            text.push_str(&format!(
+                "; per instance {} MiB",
+                each.iter().map(|(r, _, _)| format!("{r:.0}")).collect::<Vec<_>>().join(" / ")
+            ));
         }
         if let Some(r) = self.redis_rss_mib() {
             text.push_str(&format!("; redis-server {r:.0} MiB"));
@@ -328,7 +338,11 @@ mod tests {
     fn group_memory_sums_every_process_of_the_group() {
         // a shell in its own group with a background child: two processes
         // at least (the shell, the backgrounded sleep)
-        let mut child = std::process::Command::new("sh").args(["-c", "sleep 30 & sleep 30; wait"]).process_group(0).spawn().expect("sh");
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "sleep 30 & sleep 30; wait"])
+            .process_group(0)
+            .spawn()
+            .expect("sh");
         let pgid = child.id();
         let deadline = Instant::now() + Duration::from_secs(5);
         while group_members(pgid).len() < 3 && Instant::now() < deadline {

@@ -46,7 +46,11 @@ fn main() -> ExitCode {
             _ => "runner = release boxoffice-runner".to_string(),
         })
         .collect();
-    println!("Boxoffice benchmarks — {cores} cores, loopback; hosts: {}; host logs: {}/<host>.log", versions.join(", "), dir.display());
+    println!(
+        "Boxoffice benchmarks — {cores} cores, loopback; hosts: {}; host logs: {}/<host>.log",
+        versions.join(", "),
+        dir.display()
+    );
     if let Some(note) = note {
         println!("NOTE: {note}");
     }

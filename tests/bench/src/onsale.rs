@@ -71,7 +71,8 @@ pub fn accounts_needed(seats: usize, buyers: usize) -> usize {
 
 /// Names of the three price tiers, best first, with their prices (cents)
 /// and the share of sections each gets (front sections first).
-const TIERS: [(&str, i64, usize); 3] = [("Lower Centre", 15000, 20), ("Lower Corner", 9500, 20), ("Upper Bowl", 5500, 60)];
+const TIERS: [(&str, i64, usize); 3] =
+    [("Lower Centre", 15000, 20), ("Lower Corner", 9500, 20), ("Upper Bowl", 5500, 60)];
 
 /// What one run of the arena measured, for the ratios and the comparison.
 #[derive(Debug, Clone, Default)]
@@ -105,7 +106,14 @@ pub fn run(host: &Host, opts: &Opts, sec: &mut Section, inv: &mut Invariants) {
     for (name, c) in [("empty component", &empty), ("one KV write", &kv)] {
         sec.row(
             format!("ceiling: {name}, {} clients", opts.onsale_buyers),
-            format!("{:.0} req/s; p50 {:.1} / p99 {:.1} ms; host CPU {:.2} ms per request; {} errors", c.per_sec, c.lat.pct(50.0), c.lat.pct(99.0), c.cpu_ms, c.errors),
+            format!(
+                "{:.0} req/s; p50 {:.1} / p99 {:.1} ms; host CPU {:.2} ms per request; {} errors",
+                c.per_sec,
+                c.lat.pct(50.0),
+                c.lat.pct(99.0),
+                c.cpu_ms,
+                c.errors
+            ),
         );
     }
     let small = (opts.onsale_small > 0).then(|| arena(host, opts, opts.onsale_small, &empty, &kv, sec, inv));
@@ -115,14 +123,24 @@ pub fn run(host: &Host, opts: &Opts, sec: &mut Section, inv: &mut Invariants) {
         let (c, d) = (big.hold.pct(99.0), small.hold.pct(99.0));
         sec.row(
             format!("hold latency at {} vs {} seats (target within 1.5×)", big.seats, small.seats),
-            format!("p50 {a:.1} vs {b:.1} ms ({:.2}×); p99 {c:.1} vs {d:.1} ms ({:.2}×)", a / b.max(0.001), c / d.max(0.001)),
+            format!(
+                "p50 {a:.1} vs {b:.1} ms ({:.2}×); p99 {c:.1} vs {d:.1} ms ({:.2}×)",
+                a / b.max(0.001),
+                c / d.max(0.001)
+            ),
         );
     }
 }
 
 /// `clients` threads, each on its own keep-alive connection, sending
 /// `method path(k)` (k = the client's index) back to back for `for_`.
-pub fn ceiling(host: &Host, clients: usize, for_: Duration, method: &str, path: &(dyn Fn(usize) -> String + Sync)) -> Ceiling {
+pub fn ceiling(
+    host: &Host,
+    clients: usize,
+    for_: Duration,
+    method: &str,
+    path: &(dyn Fn(usize) -> String + Sync),
+) -> Ceiling {
     let start = Barrier::new(clients + 1);
     let mut out = Ceiling::default();
     let mut wall = 0.0;
@@ -171,7 +189,9 @@ pub fn ceiling(host: &Host, clients: usize, for_: Duration, method: &str, path: 
 /// map and the section codes in order.
 pub fn arena_map(sections: usize, rows: usize) -> (Value, Vec<String>) {
     let lower = (sections * 2).div_ceil(5).max(1).min(sections);
-    let codes: Vec<String> = (0..sections).map(|i| if i < lower { format!("{}", 101 + i) } else { format!("{}", 201 + i - lower) }).collect();
+    let codes: Vec<String> = (0..sections)
+        .map(|i| if i < lower { format!("{}", 101 + i) } else { format!("{}", 201 + i - lower) })
+        .collect();
     let list: Vec<Value> = codes
         .iter()
         .enumerate()
@@ -205,7 +225,8 @@ fn row_label(r: usize) -> String {
 /// worth) in the three [`TIERS`]; order limit [`ORDER_LIMIT`].
 fn create_arena(api: &Remote, token: &str, seats: usize) -> (RushEvent, Vec<String>) {
     let per_section = ROWS * PER_ROW;
-    let (sections, rows) = if seats >= 4 * per_section { (seats / per_section, ROWS) } else { (4, (seats / (4 * PER_ROW)).max(1)) };
+    let (sections, rows) =
+        if seats >= 4 * per_section { (seats / per_section, ROWS) } else { (4, (seats / (4 * PER_ROW)).max(1)) };
     let (map, codes) = arena_map(sections, rows);
     let mut venue = catalog::ga_venue("Bench Arena", "Chicago", "America/Chicago");
     venue["ga_areas"] = json!([]);
@@ -223,7 +244,8 @@ fn create_arena(api: &Remote, token: &str, seats: usize) -> (RushEvent, Vec<Stri
     let ev = catalog::create_event(api, token, &body);
     let id = ev["id"].as_str().expect("event id").to_string();
     catalog::publish(api, token, &id);
-    let tier_ids: Vec<String> = ev["tiers"].as_array().into_iter().flatten().filter_map(|t| t["id"].as_str().map(str::to_string)).collect();
+    let tier_ids: Vec<String> =
+        ev["tiers"].as_array().into_iter().flatten().filter_map(|t| t["id"].as_str().map(str::to_string)).collect();
     (RushEvent { id, seated: tier_ids[0].clone(), ga: None, seats: Vec::new() }, tier_ids)
 }
 
@@ -262,7 +284,16 @@ impl View {
             row_tier.push(seats.first().and_then(|s| s[5].as_u64()).unwrap_or(0) as usize);
             ids.extend(seats.iter().map(|s| s[0].as_str().unwrap_or_default().to_string()));
         }
-        let mut v = View { ids, rows, row_tier, states: Vec::new(), tiers: Vec::new(), totals: (0, 0), etag: None, at: Instant::now() };
+        let mut v = View {
+            ids,
+            rows,
+            row_tier,
+            states: Vec::new(),
+            tiers: Vec::new(),
+            totals: (0, 0),
+            etag: None,
+            at: Instant::now(),
+        };
         v.apply(&doc);
         Some(v)
     }
@@ -271,7 +302,12 @@ impl View {
         let bits = doc["seats"]["bits"].as_str().unwrap_or_default();
         let bytes = base64::engine::general_purpose::STANDARD.decode(bits).unwrap_or_default();
         self.states = (0..self.ids.len()).map(|i| bytes.get(i / 4).map_or(0, |b| (b >> (2 * (i % 4))) & 3)).collect();
-        self.tiers = doc["tiers"].as_array().into_iter().flatten().map(|t| (t["tier_id"].as_str().unwrap_or_default().to_string(), t["available"].as_i64().unwrap_or(0))).collect();
+        self.tiers = doc["tiers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| (t["tier_id"].as_str().unwrap_or_default().to_string(), t["available"].as_i64().unwrap_or(0)))
+            .collect();
         self.totals = (doc["totals"]["available"].as_i64().unwrap_or(0), doc["totals"]["held"].as_i64().unwrap_or(0));
         self.etag = doc["version"].as_str().map(|v| format!("\"{v}\""));
         self.at = Instant::now();
@@ -348,7 +384,8 @@ fn buyer_loop(run: &Run, index: usize, start: &Barrier) -> Vec<Buyer> {
     let base = run.host.base_for(index);
     let raw = raw_agent();
     let total = accounts_needed(run.capacity, run.opts.onsale_buyers);
-    let mut accounts: Vec<Buyer> = (index..total).step_by(run.opts.onsale_buyers).map(|k| rush::sign_up(&api, k + rush::MAX_LOGINS)).collect();
+    let mut accounts: Vec<Buyer> =
+        (index..total).step_by(run.opts.onsale_buyers).map(|k| rush::sign_up(&api, k + rush::MAX_LOGINS)).collect();
     let mut b = Buyer::default();
     for a in &mut accounts {
         for (k, v) in std::mem::take(&mut a.lat) {
@@ -411,7 +448,9 @@ fn buyer_loop(run: &Run, index: usize, start: &Barrier) -> Vec<Buyer> {
                 }
             }
         } else {
-            let tier = (0..view.tiers.len()).find(|&t| view.tiers[t].1 >= q as i64).or_else(|| (0..view.tiers.len()).find(|&t| view.tiers[t].1 > 0));
+            let tier = (0..view.tiers.len())
+                .find(|&t| view.tiers[t].1 >= q as i64)
+                .or_else(|| (0..view.tiers.len()).find(|&t| view.tiers[t].1 > 0));
             let Some(t) = tier else {
                 stale = true;
                 continue;
@@ -436,7 +475,8 @@ fn buyer_loop(run: &Run, index: usize, start: &Barrier) -> Vec<Buyer> {
         let hold_id = hold["id"].as_str().unwrap_or_default().to_string();
         let n = hold["quantity"].as_u64().unwrap_or(1) as usize;
         let booking = e2e::booking::booking_body(&hold_id, n);
-        let (status, bk) = retry(|| b.timed("book", || api.send("POST", "/api/bookings", Some(&booking), Some(&token))));
+        let (status, bk) =
+            retry(|| b.timed("book", || api.send("POST", "/api/bookings", Some(&booking), Some(&token))));
         if status != 201 {
             b.count(format!("book -> {status} {}", rush::problem(&bk)));
             api.send("DELETE", &format!("/api/holds/{hold_id}"), None, Some(&token));
@@ -445,9 +485,14 @@ fn buyer_loop(run: &Run, index: usize, start: &Barrier) -> Vec<Buyer> {
         }
         let id = bk["id"].as_str().unwrap_or_default().to_string();
         let card = e2e::payments::card(e2e::payments::VISA_OK);
-        let (status, paid) = retry(|| b.timed("pay", || api.send("POST", &format!("/api/payments/{id}/pay"), Some(&card), Some(&token))));
+        let (status, paid) = retry(|| {
+            b.timed("pay", || api.send("POST", &format!("/api/payments/{id}/pay"), Some(&card), Some(&token)))
+        });
         if status != 200 || paid["status"] != "succeeded" {
-            b.count(format!("pay -> {status} {}", paid["status"].as_str().map_or_else(|| rush::problem(&paid), str::to_string)));
+            b.count(format!(
+                "pay -> {status} {}",
+                paid["status"].as_str().map_or_else(|| rush::problem(&paid), str::to_string)
+            ));
             if status == 502 || status == 503 {
                 accounts[current].pay_unavailable.push(id.clone());
             }
@@ -521,13 +566,19 @@ fn watchers(bases: &[String], event: &str, opts: &Opts, stop: &AtomicBool) -> Wa
             s.spawn(move || {
                 let agent = raw_agent();
                 let mine: Vec<usize> = (k..opts.watchers).step_by(threads).collect();
-                let urls: Vec<String> = mine.iter().map(|&i| format!("{}/api/holds/availability/{event}", bases[i % bases.len()])).collect();
+                let urls: Vec<String> = mine
+                    .iter()
+                    .map(|&i| format!("{}/api/holds/availability/{event}", bases[i % bases.len()]))
+                    .collect();
                 let t0 = Instant::now();
-                let mut due: Vec<Instant> = mine.iter().map(|&i| t0 + period.mul_f64(i as f64 / opts.watchers.max(1) as f64)).collect();
+                let mut due: Vec<Instant> =
+                    mine.iter().map(|&i| t0 + period.mul_f64(i as f64 / opts.watchers.max(1) as f64)).collect();
                 let mut etags: Vec<Option<String>> = vec![None; mine.len()];
                 let mut w = Watch::default();
                 while !stop.load(Ordering::Relaxed) {
-                    let Some((j, at)) = due.iter().enumerate().min_by_key(|(_, d)| **d).map(|(j, d)| (j, *d)) else { break };
+                    let Some((j, at)) = due.iter().enumerate().min_by_key(|(_, d)| **d).map(|(j, d)| (j, *d)) else {
+                        break;
+                    };
                     let now = Instant::now();
                     if at > now {
                         std::thread::sleep((at - now).min(Duration::from_millis(50)));
@@ -576,14 +627,31 @@ fn watchers(bases: &[String], event: &str, opts: &Opts, stop: &AtomicBool) -> Wa
 }
 
 /// Sells out one arena of `seats`; prints into `sec`, counts into `inv`.
-fn arena(host: &Host, opts: &Opts, seats: usize, empty: &Ceiling, kv: &Ceiling, sec: &mut Section, inv: &mut Invariants) -> Figures {
+fn arena(
+    host: &Host,
+    opts: &Opts,
+    seats: usize,
+    empty: &Ceiling,
+    kv: &Ceiling,
+    sec: &mut Section,
+    inv: &mut Invariants,
+) -> Figures {
     let api = host.client();
     let org = catalog::organizer();
     let (ev, tiers) = create_arena(&api, &org.token, seats);
     let (_, doc) = api.send("GET", &format!("/api/holds/availability/{}", ev.id), None, None);
     let capacity = doc["totals"]["capacity"].as_i64().unwrap_or(0);
     let label = format!("arena {capacity}");
-    sec.row(format!("{label}: event"), format!("{capacity} seats in {} tiers; {} buyers, {} watchers every {} ms", tiers.len(), opts.onsale_buyers, opts.watchers, opts.watch_ms));
+    sec.row(
+        format!("{label}: event"),
+        format!(
+            "{capacity} seats in {} tiers; {} buyers, {} watchers every {} ms",
+            tiers.len(),
+            opts.onsale_buyers,
+            opts.watchers,
+            opts.watch_ms
+        ),
+    );
     let first_load = first_load(host, &ev.id);
     sec.row(format!("{label}: event page first load (gzip)"), first_load);
 
@@ -605,10 +673,12 @@ fn arena(host: &Host, opts: &Opts, seats: usize, empty: &Ceiling, kv: &Ceiling, 
     let mut wall = 0.0;
     let (mut cpu0, mut cpu) = (0.0, 0.0);
     let (buyers, watch) = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..opts.onsale_buyers).map(|i| {
-            let (run, start) = (&run, &start);
-            s.spawn(move || buyer_loop(run, i, start))
-        }).collect();
+        let handles: Vec<_> = (0..opts.onsale_buyers)
+            .map(|i| {
+                let (run, start) = (&run, &start);
+                s.spawn(move || buyer_loop(run, i, start))
+            })
+            .collect();
         start.wait();
         let t = Instant::now();
         cpu0 = host.cpu_secs();
@@ -662,7 +732,13 @@ fn arena(host: &Host, opts: &Opts, seats: usize, empty: &Ceiling, kv: &Ceiling, 
     let hold_rate = holds.len() as f64 / secs;
     sec.row(
         format!("{label}: holds/s (share of the one-KV-write ceiling; target ≥ 50 %)"),
-        format!("{hold_rate:.0}/s = {:.1} % of {:.0}/s; {:.1} % of the empty component's {:.0}/s", 100.0 * hold_rate / kv.per_sec.max(1e-9), kv.per_sec, 100.0 * hold_rate / empty.per_sec.max(1e-9), empty.per_sec),
+        format!(
+            "{hold_rate:.0}/s = {:.1} % of {:.0}/s; {:.1} % of the empty component's {:.0}/s",
+            100.0 * hold_rate / kv.per_sec.max(1e-9),
+            kv.per_sec,
+            100.0 * hold_rate / empty.per_sec.max(1e-9),
+            empty.per_sec
+        ),
     );
     sec.row(
         format!("{label}: hold p50 / p99 (target p99 < 50 ms)"),
@@ -719,11 +795,17 @@ fn arena(host: &Host, opts: &Opts, seats: usize, empty: &Ceiling, kv: &Ceiling, 
             watch.late_ms
         ),
     );
-    sec.row(format!("{label}: buyers' own map refreshes p50/p95/p99"), run.buyer_refresh.lock().expect("refresh").summary());
+    sec.row(
+        format!("{label}: buyers' own map refreshes p50/p95/p99"),
+        run.buyer_refresh.lock().expect("refresh").summary(),
+    );
     let (rss, hwm): (f64, f64) = peak.0.iter().fold((0.0, 0.0), |(r, h), (r1, h1)| (r + r1, h + h1));
     let mut memory = format!("{rss:.0} MiB; {hwm:.0} MiB");
     if peak.0.len() > 1 {
-        memory.push_str(&format!("; per instance {}", peak.0.iter().map(|(r, h)| format!("{r:.0} / {h:.0} MiB")).collect::<Vec<_>>().join(", ")));
+        memory.push_str(&format!(
+            "; per instance {}",
+            peak.0.iter().map(|(r, h)| format!("{r:.0} / {h:.0} MiB")).collect::<Vec<_>>().join(", ")
+        ));
     }
     if host.app.redis().is_some() {
         memory.push_str(&format!("; redis-server {:.0} MiB", peak.1));
@@ -733,7 +815,10 @@ fn arena(host: &Host, opts: &Opts, seats: usize, empty: &Ceiling, kv: &Ceiling, 
     let mut buyers = buyers;
     let renewed = buyers.iter_mut().filter(|b| !b.token.is_empty()).map(|b| b.renew(&api)).filter(|ok| !ok).count();
     if renewed > 0 {
-        sec.row(format!("{label}: accounts whose token could not be renewed (their bookings are not counted from the API)"), renewed.to_string());
+        sec.row(
+            format!("{label}: accounts whose token could not be renewed (their bookings are not counted from the API)"),
+            renewed.to_string(),
+        );
     }
     let (db, tickets_db) = rush::settle_saga(host, &api, &ev.id);
     sec.row(format!("{label}: bookings by status after settling"), db.status_line());
@@ -749,9 +834,18 @@ fn first_load(host: &Host, event: &str) -> String {
     let agent = raw_agent();
     let base = &host.app.base;
     let mut total = 0u64;
-    let status: Value = agent.get(&format!("{base}/api/holds/availability/{event}")).call().ok().and_then(|r| r.into_json().ok()).unwrap_or(Value::Null);
+    let status: Value = agent
+        .get(&format!("{base}/api/holds/availability/{event}"))
+        .call()
+        .ok()
+        .and_then(|r| r.into_json().ok())
+        .unwrap_or(Value::Null);
     let layout = status["layout"]["url"].as_str().unwrap_or_default().to_string();
-    let mut paths = vec![("event detail".to_string(), format!("/api/events/{event}?seat_map=false")), ("status".into(), format!("/api/holds/availability/{event}")), ("layout".into(), layout)];
+    let mut paths = vec![
+        ("event detail".to_string(), format!("/api/events/{event}?seat_map=false")),
+        ("status".into(), format!("/api/holds/availability/{event}")),
+        ("layout".into(), layout),
+    ];
     paths.push(("app shell (index.html, JS, CSS, icons)".into(), "/".into()));
     let assets = e2e::workspace_root().join("static");
     for f in files_under(&assets.join("assets")) {

@@ -17,7 +17,11 @@ pub enum Hosts {
 /// What to run and how big. Every flag `--name` also reads `BENCH_NAME`
 /// (upper case, `-` as `_`); `--help` lists them with their defaults.
 #[derive(Debug, Clone, clap::Parser)]
-#[command(name = "bench", about = "Boxoffice benchmarks: a column per host (`cargo xtask bench`)", args_override_self = true)]
+#[command(
+    name = "bench",
+    about = "Boxoffice benchmarks: a column per host (`cargo xtask bench`)",
+    args_override_self = true
+)]
 pub struct Opts {
     /// spin|runner|both [default: both when a Spin CLI is found, else runner].
     #[arg(long, env = "BENCH_HOST", value_enum)]
@@ -205,7 +209,10 @@ mod tests {
         let help = parse(&["--help"], &[]).unwrap_err().to_string();
         for flag in ["host", "cold", "gen-events", "onsale-buyers", "watch-ms", "ceiling-secs", "instances", "kv"] {
             let var = format!("BENCH_{}", flag.to_ascii_uppercase().replace('-', "_"));
-            assert!(help.contains(&format!("--{flag}")) && help.contains(&var), "--{flag} / {var} missing from:\n{help}");
+            assert!(
+                help.contains(&format!("--{flag}")) && help.contains(&var),
+                "--{flag} / {var} missing from:\n{help}"
+            );
         }
     }
 

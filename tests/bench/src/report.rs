@@ -71,13 +71,21 @@ pub fn print_side_by_side(hosts: &[&str], phases: &[Vec<Section>]) {
 fn print_table(title: &str, hosts: &[&str], rows: &Merged) {
     let what_w = rows.iter().map(|(w, _)| w.chars().count()).max().unwrap_or(0).clamp(20, 52);
     let widths: Vec<usize> = (0..hosts.len())
-        .map(|h| rows.iter().filter_map(|(_, v)| v[h].as_ref()).map(|v| v.chars().count()).chain([hosts[h].len()]).max().unwrap_or(0))
+        .map(|h| {
+            rows.iter()
+                .filter_map(|(_, v)| v[h].as_ref())
+                .map(|v| v.chars().count())
+                .chain([hosts[h].len()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     println!("\n== {title}");
     let head: Vec<String> = hosts.iter().zip(&widths).map(|(h, w)| format!("{h:<w$}")).collect();
     println!("  {:<what_w$}  {}", "", head.join(" | ").trim_end());
     for (what, values) in rows {
-        let cells: Vec<String> = values.iter().zip(&widths).map(|(v, w)| format!("{:<w$}", v.as_deref().unwrap_or("—"))).collect();
+        let cells: Vec<String> =
+            values.iter().zip(&widths).map(|(v, w)| format!("{:<w$}", v.as_deref().unwrap_or("—"))).collect();
         println!("  {what:<what_w$}  {}", cells.join(" | ").trim_end());
     }
 }
@@ -144,8 +152,10 @@ mod tests {
 
     #[test]
     fn merge_lines_up_repeated_and_one_sided_rows() {
-        let a = sec(&[("start", "1 s"), ("  throughput", "10/s"), ("only a", "x"), ("  throughput", "20/s"), ("end", "a")]);
-        let b = sec(&[("start", "2 s"), ("  throughput", "5/s"), ("  throughput", "6/s"), ("only b", "y"), ("end", "b")]);
+        let a =
+            sec(&[("start", "1 s"), ("  throughput", "10/s"), ("only a", "x"), ("  throughput", "20/s"), ("end", "a")]);
+        let b =
+            sec(&[("start", "2 s"), ("  throughput", "5/s"), ("  throughput", "6/s"), ("only b", "y"), ("end", "b")]);
         let m = merge(&[&a, &b]);
         let s = |v: &str| Some(v.to_string());
         assert_eq!(

@@ -55,7 +55,14 @@ pub fn create_event(api: &Remote, token: &str, seats: usize, ga: usize) -> RushE
     let id = ev["id"].as_str().expect("event id").to_string();
     catalog::publish(api, token, &id);
     let tier = |kind: &str| {
-        ev["tiers"].as_array().into_iter().flatten().find(|t| t["kind"] == kind).and_then(|t| t["id"].as_str()).expect("tier").to_string()
+        ev["tiers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|t| t["kind"] == kind)
+            .and_then(|t| t["id"].as_str())
+            .expect("tier")
+            .to_string()
     };
     let mut ids = Vec::with_capacity(rows * PER_ROW);
     for s in 1..=sections {
@@ -196,7 +203,15 @@ pub fn sign_up(api: &Remote, index: usize) -> Buyer {
     b
 }
 
-fn buyer(host: &Host, ev: &RushEvent, index: usize, opts: &Opts, next: &AtomicUsize, start: &Barrier, deadline: &std::sync::OnceLock<Instant>) -> Buyer {
+fn buyer(
+    host: &Host,
+    ev: &RushEvent,
+    index: usize,
+    opts: &Opts,
+    next: &AtomicUsize,
+    start: &Barrier,
+    deadline: &std::sync::OnceLock<Instant>,
+) -> Buyer {
     let api = host.client();
     let mut b = sign_up(&api, index);
     let mut rng = Rng::seeded(index as u64);
@@ -235,17 +250,22 @@ fn buyer(host: &Host, ev: &RushEvent, index: usize, opts: &Opts, next: &AtomicUs
         b.count("bookings created");
         let id = booking["id"].as_str().unwrap_or_default().to_string();
         let card = e2e::payments::card(e2e::payments::VISA_OK);
-        let (status, paid) = b.timed("pay", || api.send("POST", &format!("/api/payments/{id}/pay"), Some(&card), Some(&token)));
+        let (status, paid) =
+            b.timed("pay", || api.send("POST", &format!("/api/payments/{id}/pay"), Some(&card), Some(&token)));
         if status == 502 || status == 503 {
             b.pay_unavailable.push(id.clone());
         }
         if status != 200 || paid["status"] != "succeeded" {
-            b.count(format!("pay -> {status} {}", paid["status"].as_str().map_or_else(|| problem(&paid), str::to_string)));
+            b.count(format!(
+                "pay -> {status} {}",
+                paid["status"].as_str().map_or_else(|| problem(&paid), str::to_string)
+            ));
             continue;
         }
         b.count("payments succeeded");
         b.lat.entry("hold → paid").or_default().push(t0.elapsed());
-        let (_, after) = b.timed("booking read", || api.send("GET", &format!("/api/bookings/{id}"), None, Some(&token)));
+        let (_, after) =
+            b.timed("booking read", || api.send("GET", &format!("/api/bookings/{id}"), None, Some(&token)));
         if after["status"] == "confirmed" {
             b.count("confirmed when read right after pay");
         }
@@ -260,7 +280,10 @@ pub fn run(host: &Host, opts: &Opts, sec: &mut Section, inv: &mut Invariants) {
     let org = catalog::organizer();
     let ev = create_event(&api, &org.token, opts.seats, opts.ga);
     sec.row("event", format!("{} seats + {} general admission, order limit 50", ev.seats.len(), opts.ga));
-    sec.row("buyers / attempts planned / time cap", format!("{} / {} / {} s", opts.buyers, opts.attempts, opts.time_cap));
+    sec.row(
+        "buyers / attempts planned / time cap",
+        format!("{} / {} / {} s", opts.buyers, opts.attempts, opts.time_cap),
+    );
 
     let next = AtomicUsize::new(0);
     let barrier = Barrier::new(opts.buyers + 1);
@@ -268,7 +291,8 @@ pub fn run(host: &Host, opts: &Opts, sec: &mut Section, inv: &mut Invariants) {
     let mut rush_secs = 0.0;
     let buyers: Vec<Buyer> = std::thread::scope(|s| {
         let (ev, next, barrier, deadline) = (&ev, &next, &barrier, &deadline);
-        let handles: Vec<_> = (0..opts.buyers).map(|i| s.spawn(move || buyer(host, ev, i, opts, next, barrier, deadline))).collect();
+        let handles: Vec<_> =
+            (0..opts.buyers).map(|i| s.spawn(move || buyer(host, ev, i, opts, next, barrier, deadline))).collect();
         barrier.wait();
         let t = Instant::now();
         let out: Vec<Buyer> = handles.into_iter().map(|h| h.join().expect("buyer thread")).collect();
@@ -277,7 +301,8 @@ pub fn run(host: &Host, opts: &Opts, sec: &mut Section, inv: &mut Invariants) {
     });
 
     let (lat, counts) = totals(&buyers);
-    let attempts: u64 = counts.iter().filter(|(k, _)| k.starts_with("holds ") || k.starts_with("hold ->")).map(|(_, v)| v).sum();
+    let attempts: u64 =
+        counts.iter().filter(|(k, _)| k.starts_with("holds ") || k.starts_with("hold ->")).map(|(_, v)| v).sum();
     sec.row("attempts made", format!("{attempts} in {rush_secs:.1} s ({})", rate(attempts as usize, rush_secs)));
     for (k, v) in &counts {
         sec.row(format!("  {k}"), v.to_string());
@@ -299,7 +324,8 @@ pub fn run(host: &Host, opts: &Opts, sec: &mut Section, inv: &mut Invariants) {
 
 /// The tick routes a timer sends during a sale: the hold sweep and every
 /// saga relay.
-pub const TICK_ROUTES: [&str; 4] = ["/api/bookings/tick", "/api/payments/tick", "/api/tickets/tick", "/api/notifications/tick"];
+pub const TICK_ROUTES: [&str; 4] =
+    ["/api/bookings/tick", "/api/payments/tick", "/api/tickets/tick", "/api/notifications/tick"];
 
 /// Settles the saga of `event` with ticks, as a timer would send them,
 /// until every sold place has its ticket and no booking awaits payment (or
@@ -313,7 +339,9 @@ pub fn settle_saga(host: &Host, api: &Remote, event: &str) -> (store::Bookings, 
         let db = store::bookings(&host.db_path("bookings"), event);
         let tickets = store::valid_tickets(&host.db_path("tickets"), event);
         let sold_db = db.sold_seats + db.sold_ga.values().sum::<i64>();
-        if (tickets == sold_db && db.by_status.get("pending_payment").copied().unwrap_or(0) == 0) || settle.elapsed() > Duration::from_secs(30) {
+        if (tickets == sold_db && db.by_status.get("pending_payment").copied().unwrap_or(0) == 0)
+            || settle.elapsed() > Duration::from_secs(30)
+        {
             return (db, tickets);
         }
         std::thread::sleep(Duration::from_millis(300));
@@ -348,7 +376,13 @@ pub fn count_invariants(
                 for s in bk["seats"].as_array().into_iter().flatten() {
                     *seat_owners.entry(s.as_str().unwrap_or("?").to_string()).or_default() += 1;
                 }
-                ga_api += bk["tiers"].as_array().into_iter().flatten().filter(|t| t["kind"] == "general_admission").map(|t| t["quantity"].as_i64().unwrap_or(0)).sum::<i64>();
+                ga_api += bk["tiers"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|t| t["kind"] == "general_admission")
+                    .map(|t| t["quantity"].as_i64().unwrap_or(0))
+                    .sum::<i64>();
             } else if b.paid.iter().any(|p| bk["id"] == p.as_str()) {
                 paid_not_confirmed += 1;
             }
@@ -366,7 +400,11 @@ pub fn count_invariants(
     let mut ga_sold_avail = 0;
     for t in avail["tiers"].as_array().into_iter().flatten().chain(std::iter::once(&avail["totals"])) {
         let n = |k: &str| t[k].as_i64().unwrap_or(-1);
-        if n("sold") < 0 || n("held") < 0 || n("available") < 0 || n("sold") + n("held") + n("available") != n("capacity") {
+        if n("sold") < 0
+            || n("held") < 0
+            || n("available") < 0
+            || n("sold") + n("held") + n("available") != n("capacity")
+        {
             tier_mismatch += 1;
         }
         if ev.ga.as_deref().is_some_and(|ga| t["tier_id"] == ga) {
@@ -393,18 +431,36 @@ pub fn count_invariants(
     let cap = ga_cap;
     let db_ga = ev.ga.as_ref().and_then(|ga| db.sold_ga.get(ga)).copied().unwrap_or(0);
     let bad_locks: u64 = holds.locks.iter().filter(|(v, _)| !(0..=1).contains(*v)).map(|(_, n)| n).sum();
-    let confirmed_bad_pay = db.confirmed.iter().filter(|id| pays.succeeded.get(*id).copied().unwrap_or(0) != 1).count() as u64;
+    let confirmed_bad_pay =
+        db.confirmed.iter().filter(|id| pays.succeeded.get(*id).copied().unwrap_or(0) != 1).count() as u64;
     let money_kept = pays.kept.keys().filter(|b| !db.confirmed.contains(b)).count() as u64;
 
-    inv.count(host.name, &format!("{prefix}.seats_sold_twice_api"), seat_owners.values().filter(|n| **n > 1).count() as u64);
+    inv.count(
+        host.name,
+        &format!("{prefix}.seats_sold_twice_api"),
+        seat_owners.values().filter(|n| **n > 1).count() as u64,
+    );
     inv.count(host.name, &format!("{prefix}.seats_sold_twice_db"), db.seats_in_two_confirmed);
-    inv.count(host.name, &format!("{prefix}.ga_sold_beyond_capacity"), [(ga_api - cap).max(0), (ga_sold_avail - cap).max(0), (db_ga - cap).max(0)].into_iter().max().unwrap_or(0) as u64);
+    inv.count(
+        host.name,
+        &format!("{prefix}.ga_sold_beyond_capacity"),
+        [(ga_api - cap).max(0), (ga_sold_avail - cap).max(0), (db_ga - cap).max(0)].into_iter().max().unwrap_or(0)
+            as u64,
+    );
     inv.count(host.name, &format!("{prefix}.seats_in_more_than_one_live_hold"), holds.seats_in_two_live);
     inv.count(host.name, &format!("{prefix}.seat_lock_counters_not_0_or_1"), bad_locks);
     inv.count(host.name, &format!("{prefix}.confirmed_without_exactly_one_succeeded_payment"), confirmed_bad_pay);
     inv.count(host.name, &format!("{prefix}.unconfirmed_booking_keeps_money"), money_kept);
     inv.count(host.name, &format!("{prefix}.tickets_minus_sold_api"), (tickets_api - sold_api).unsigned_abs());
-    inv.count(host.name, &format!("{prefix}.tickets_minus_sold_db"), (tickets_db - db.sold_seats - db.sold_ga.values().sum::<i64>()).unsigned_abs());
-    inv.count(host.name, &format!("{prefix}.sold_rows_of_unconfirmed_bookings"), db.sold_rows_of_unconfirmed.max(0) as u64);
+    inv.count(
+        host.name,
+        &format!("{prefix}.tickets_minus_sold_db"),
+        (tickets_db - db.sold_seats - db.sold_ga.values().sum::<i64>()).unsigned_abs(),
+    );
+    inv.count(
+        host.name,
+        &format!("{prefix}.sold_rows_of_unconfirmed_bookings"),
+        db.sold_rows_of_unconfirmed.max(0) as u64,
+    );
     inv.count(host.name, &format!("{prefix}.tiers_sold_held_available_not_capacity"), tier_mismatch);
 }

@@ -64,13 +64,17 @@ pub struct Size {
 /// sources, as file stems in manifest order. Panics with the reason when
 /// `spin.toml` cannot be read or parsed.
 pub fn app_components(root: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(root.join("spin.toml")).unwrap_or_else(|e| panic!("{}/spin.toml: {e}", root.display()));
+    let text =
+        std::fs::read_to_string(root.join("spin.toml")).unwrap_or_else(|e| panic!("{}/spin.toml: {e}", root.display()));
     let doc: toml::Table = text.parse().unwrap_or_else(|e| panic!("spin.toml: {e}"));
     let mut out: Vec<String> = Vec::new();
     let components = doc.get("component").and_then(|c| c.as_table()).into_iter().flatten();
     for (_, c) in components {
         let Some(src) = c.get("source").and_then(|s| s.as_str()) else { continue };
-        let Some(stem) = Path::new(src).file_name().and_then(|f| f.to_str()).and_then(|f| f.strip_suffix(".wasm")) else { continue };
+        let Some(stem) = Path::new(src).file_name().and_then(|f| f.to_str()).and_then(|f| f.strip_suffix(".wasm"))
+        else {
+            continue;
+        };
         if !out.iter().any(|s| s == stem) {
             out.push(stem.to_string());
         }
@@ -126,11 +130,20 @@ pub fn rows(root: &Path, sec: &mut crate::report::Section) {
     let mut sizes = measure(root);
     sizes.sort_by_key(|s| std::cmp::Reverse(*s.bytes.as_ref().unwrap_or(&0)));
     let total: u64 = sizes.iter().filter_map(|s| s.bytes.as_ref().ok()).sum();
-    sec.row("app size, every .wasm (budget; target)", format!("{} ({}; {})", mb(total), mb(APP_BUDGET), mb(APP_TARGET)));
+    sec.row(
+        "app size, every .wasm (budget; target)",
+        format!("{} ({}; {})", mb(total), mb(APP_BUDGET), mb(APP_TARGET)),
+    );
     for s in &sizes {
         let value = match (&s.bytes, s.budget) {
             (Ok(b), Some(budget)) => {
-                format!("{} ({}; {}){}", mb(*b), mb(budget), mb(COMPONENT_TARGET), if *b > budget { " OVER" } else { "" })
+                format!(
+                    "{} ({}; {}){}",
+                    mb(*b),
+                    mb(budget),
+                    mb(COMPONENT_TARGET),
+                    if *b > budget { " OVER" } else { "" }
+                )
             }
             (Ok(b), None) => format!("{} (no budget)", mb(*b)),
             (Err(_), _) => "not built".to_string(),
@@ -160,7 +173,10 @@ mod tests {
         assert!(p[1].starts_with("no_row: no row"), "{p:?}");
         assert!(p[2].contains("1.30 MB is over its budget of 1.20 MB"), "{p:?}");
         let many: Vec<Size> = (0..7).map(|i| size(&format!("c{i}"), Ok(2_100_000), Some(2_500_000))).collect();
-        assert_eq!(problems(&many), vec![format!("the app: 14.70 MB is over its budget of {:.2} MB", APP_BUDGET as f64 / 1e6)]);
+        assert_eq!(
+            problems(&many),
+            vec![format!("the app: 14.70 MB is over its budget of {:.2} MB", APP_BUDGET as f64 / 1e6)]
+        );
     }
 
     #[test]

@@ -50,7 +50,10 @@ pub fn start(opts: &Opts, cold: Option<&Path>, log: &Path, sec: &mut Section) ->
         sec.row("start, cold compile cache: to first 200", format!("{:.2} s", first.to_first_200.as_secs_f64()));
         sec.row("  host CPU until then (compiling every component)", format!("{cpu:.1} s"));
         let (files, bytes) = du(cache);
-        sec.row("  compile cache written by the cold start", format!("{files} files, {:.1} MiB", bytes as f64 / (1 << 20) as f64));
+        sec.row(
+            "  compile cache written by the cold start",
+            format!("{files} files, {:.1} MiB", bytes as f64 / (1 << 20) as f64),
+        );
     }
     let host = Host::start(opts, &[], log);
     let cpu = host.cpu_secs();
@@ -71,9 +74,11 @@ pub fn load(host: &Host, opts: &Opts, sec: &mut Section) {
     let path = "/api/events/health";
     let few = (opts.requests / 8).max(1);
     let many = format!("{} clients, keep-alive", opts.clients);
-    for (label, clients, total, fresh) in
-        [("1 client, new connection each", 1, few, true), ("1 client, keep-alive", 1, few, false), (many.as_str(), opts.clients, opts.requests, false)]
-    {
+    for (label, clients, total, fresh) in [
+        ("1 client, new connection each", 1, few, true),
+        ("1 client, keep-alive", 1, few, false),
+        (many.as_str(), opts.clients, opts.requests, false),
+    ] {
         let (all, errors, secs) = host.hammer(clients, total, fresh, |_| path.to_string());
         sec.row(format!("health p50/p95/p99, {label}"), all.summary());
         sec.row("  throughput", format!("{} in {secs:.1} s, non-200: {errors}", rate(all.len(), secs)));

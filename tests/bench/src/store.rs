@@ -25,7 +25,9 @@ pub fn open(path: &Path) -> Connection {
 }
 
 fn one(c: &Connection, sql: &str, event: &str) -> i64 {
-    c.query_row(sql, params![event], |r| r.get::<_, Option<i64>>(0)).unwrap_or_else(|e| panic!("{sql}: {e}")).unwrap_or(0)
+    c.query_row(sql, params![event], |r| r.get::<_, Option<i64>>(0))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .unwrap_or(0)
 }
 
 /// Booking's view of one event.
@@ -59,7 +61,9 @@ pub fn bookings(path: &Path, event: &str) -> Bookings {
     let c = open(path);
     let mut b = Bookings::default();
     let mut st = c.prepare("SELECT id, status, seats FROM bookings WHERE event_id = ?1").expect("bookings");
-    let rows = st.query_map(params![event], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))).expect("bookings");
+    let rows = st
+        .query_map(params![event], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+        .expect("bookings");
     let mut seat_count: HashMap<String, u64> = HashMap::new();
     for row in rows {
         let (id, status, seats) = row.expect("booking row");
@@ -74,7 +78,8 @@ pub fn bookings(path: &Path, event: &str) -> Bookings {
     }
     b.seats_in_two_confirmed = seat_count.values().filter(|n| **n > 1).count() as u64;
     b.sold_seats = one(&c, "SELECT COUNT(*) FROM sold_seats WHERE event_id = ?1", event);
-    let mut st = c.prepare("SELECT tier_id, SUM(quantity) FROM sold_ga WHERE event_id = ?1 GROUP BY tier_id").expect("sold_ga");
+    let mut st =
+        c.prepare("SELECT tier_id, SUM(quantity) FROM sold_ga WHERE event_id = ?1 GROUP BY tier_id").expect("sold_ga");
     for row in st.query_map(params![event], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).expect("sold_ga") {
         let (tier, q) = row.expect("sold_ga row");
         b.sold_ga.insert(tier, q);
@@ -156,8 +161,11 @@ fn counter(v: &[u8]) -> i64 {
 pub fn holds(path: &Path, event: &str, now_ms: i64) -> Holds {
     let c = open(path);
     let mut st = c.prepare("SELECT key, value FROM spin_key_value").expect("kv");
-    let rows: Vec<(String, Vec<u8>)> =
-        st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))).expect("kv").map(|r| r.expect("kv row")).collect();
+    let rows: Vec<(String, Vec<u8>)> = st
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))
+        .expect("kv")
+        .map(|r| r.expect("kv row"))
+        .collect();
     holds_of(rows, event, now_ms)
 }
 
@@ -167,7 +175,9 @@ pub fn holds(path: &Path, event: &str, now_ms: i64) -> Holds {
 pub fn holds_of(rows: Vec<(String, Vec<u8>)>, event: &str, now_ms: i64) -> Holds {
     let mut h = Holds::default();
     let mut seat_count: HashMap<String, u64> = HashMap::new();
-    let scoped = |key: &str, kind: &str| key.strip_prefix(kind).and_then(|k| k.strip_prefix(event)).and_then(|k| k.strip_prefix(':')).map(str::to_string);
+    let scoped = |key: &str, kind: &str| {
+        key.strip_prefix(kind).and_then(|k| k.strip_prefix(event)).and_then(|k| k.strip_prefix(':')).map(str::to_string)
+    };
     for (key, value) in rows {
         // booking keeps its keys in the label's namespace (`holds/…`)
         let Some(key) = key.strip_prefix("holds/") else { continue };

@@ -15,5 +15,9 @@ fn every_component_is_within_its_size_budget() {
         }
     }
     let problems = bench::sizes::problems(&sizes);
-    assert!(problems.is_empty(), "component sizes over budget (tests/bench/src/sizes.rs):\n  {}", problems.join("\n  "));
+    assert!(
+        problems.is_empty(),
+        "component sizes over budget (tests/bench/src/sizes.rs):\n  {}",
+        problems.join("\n  ")
+    );
 }

@@ -115,7 +115,12 @@ pub fn admin(app: &App) -> Tokens {
         return t.clone();
     }
     let r = app.post("/api/auth/login", &json!({ "email": ADMIN_EMAIL, "password": PASSWORD }));
-    assert_eq!(r.status, 200, "admin sign-in: was the app started with accounts::spawn (admin_email, admin_password)? {}", r.text());
+    assert_eq!(
+        r.status,
+        200,
+        "admin sign-in: was the app started with accounts::spawn (admin_email, admin_password)? {}",
+        r.text()
+    );
     let t = Tokens::from_reply(&r);
     assert_eq!(t.role, "admin", "{ADMIN_EMAIL} is not the admin (use accounts::spawn)");
     cache.push((key, Instant::now(), t.clone()));
@@ -137,10 +142,13 @@ pub const CONFIRM_SUBJECT: &str = "Confirm your Boxoffice e-mail address";
 pub fn mailed_tokens(app: &App, to: &str, subject: &str, route: &str, at_least: usize) -> Vec<String> {
     let marker = format!("#/{route}/");
     crate::tickets::settle(app, 20, || {
-        let mails: Vec<Value> = crate::tickets::mailbox(app, to).into_iter().filter(|m| m["subject"] == subject).collect();
+        let mails: Vec<Value> =
+            crate::tickets::mailbox(app, to).into_iter().filter(|m| m["subject"] == subject).collect();
         (mails.len() >= at_least).then_some(mails)
     })
-    .unwrap_or_else(|| panic!("fewer than {at_least} e-mails \"{subject}\" to {to}: {:?}", crate::tickets::mailbox(app, to)))
+    .unwrap_or_else(|| {
+        panic!("fewer than {at_least} e-mails \"{subject}\" to {to}: {:?}", crate::tickets::mailbox(app, to))
+    })
     .iter()
     .map(|m| {
         let text = m["text"].as_str().expect("a text body");

@@ -77,8 +77,10 @@ pub fn event(app: &App, rows: usize, per_row: usize, ga_capacity: u32, tweak: im
     for r in 0..rows {
         let row = ((b'A' + r as u8) as char).to_string();
         for n in 1..=per_row {
-            seats.push(json!({"id": format!("{row}{n}"), "section": "S1", "row": row, "number": n.to_string(), "position": n,
-                              "x": n as f64, "y": r as f64, "tier_id": "tier_s", "accessible": false}));
+            seats.push(
+                json!({"id": format!("{row}{n}"), "section": "S1", "row": row, "number": n.to_string(), "position": n,
+                              "x": n as f64, "y": r as f64, "tier_id": "tier_s", "accessible": false}),
+            );
         }
     }
     let mut inv = json!({
@@ -139,7 +141,12 @@ pub fn availability(app: &App, event_id: &str) -> Value {
     assert_eq!(r.status, 200, "availability: {}", r.text());
     let mut v = r.json();
     for t in v["tiers"].as_array().expect("tiers").iter().chain(std::iter::once(&v["totals"])) {
-        let (c, s, h, a) = (t["capacity"].as_i64().unwrap(), t["sold"].as_i64().unwrap(), t["held"].as_i64().unwrap(), t["available"].as_i64().unwrap());
+        let (c, s, h, a) = (
+            t["capacity"].as_i64().unwrap(),
+            t["sold"].as_i64().unwrap(),
+            t["held"].as_i64().unwrap(),
+            t["available"].as_i64().unwrap(),
+        );
         assert!(s >= 0 && h >= 0 && a >= 0, "negative count: {t}");
         assert_eq!(s + h + a, c, "sold + held + available != capacity: {t}");
     }
@@ -147,7 +154,12 @@ pub fn availability(app: &App, event_id: &str) -> Value {
     for t in v["tiers"].as_array().unwrap().iter().filter(|t| t["kind"] == "seated") {
         for (status, key) in [("sold", "sold"), ("held", "held"), ("available", "available")] {
             let n = seats.iter().filter(|s| s["tier_id"] == t["tier_id"] && s["status"] == status).count() as i64;
-            assert_eq!(n, t[key].as_i64().unwrap(), "{key} seats of tier {} disagree with its counts: {t}", t["tier_id"]);
+            assert_eq!(
+                n,
+                t[key].as_i64().unwrap(),
+                "{key} seats of tier {} disagree with its counts: {t}",
+                t["tier_id"]
+            );
         }
     }
     v["seats"] = Value::Array(seats);
@@ -169,7 +181,9 @@ pub fn layout(app: &App, status: &Value) -> Value {
 /// status document's bits: `[{"id","tier_id","status"}]`.
 pub fn decode_seats(layout: &Value, status: &Value) -> Vec<Value> {
     use base64::Engine;
-    let bits = base64::engine::general_purpose::STANDARD.decode(status["seats"]["bits"].as_str().expect("bits")).expect("base64 bits");
+    let bits = base64::engine::general_purpose::STANDARD
+        .decode(status["seats"]["bits"].as_str().expect("bits"))
+        .expect("base64 bits");
     let states: Vec<&str> = status["seats"]["states"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
     let tiers = layout["tiers"].as_array().unwrap();
     let mut out = Vec::new();
@@ -188,7 +202,13 @@ pub fn decode_seats(layout: &Value, status: &Value) -> Vec<Value> {
 
 /// Status of seat `id` in an availability document.
 pub fn seat_status(avail: &Value, id: &str) -> String {
-    avail["seats"].as_array().unwrap().iter().find(|s| s["id"] == id).map(|s| s["status"].as_str().unwrap().to_string()).expect("seat")
+    avail["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .map(|s| s["status"].as_str().unwrap().to_string())
+        .expect("seat")
 }
 
 /// Counts of tier `id` in an availability document.

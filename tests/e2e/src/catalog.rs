@@ -107,7 +107,10 @@ pub struct Remote {
 impl Remote {
     /// Client for `base` (`http://127.0.0.1:3000`).
     pub fn new(base: &str) -> Remote {
-        Remote { base: base.trim_end_matches('/').into(), agent: ureq::AgentBuilder::new().timeout(Duration::from_secs(120)).build() }
+        Remote {
+            base: base.trim_end_matches('/').into(),
+            agent: ureq::AgentBuilder::new().timeout(Duration::from_secs(120)).build(),
+        }
     }
 }
 
@@ -255,8 +258,12 @@ pub fn seed_demo(api: &impl Api, data: Option<&Path>) -> Result<SeedReport, Stri
     let mut report = SeedReport::default();
     for (sub, route) in [("ticketmaster-discovery", "ticketmaster"), ("schema-org", "jsonld")] {
         for file in data.map(|d| data_files(d, sub)).unwrap_or_default() {
-            let (status, v) =
-                api.send("POST", &format!("/api/events/import/{route}?shift_to_future=true"), Some(&read_json(&file)), Some(&token));
+            let (status, v) = api.send(
+                "POST",
+                &format!("/api/events/import/{route}?shift_to_future=true"),
+                Some(&read_json(&file)),
+                Some(&token),
+            );
             if status != 200 {
                 return Err(format!("import {}: {status} {v}", file.display()));
             }
@@ -272,7 +279,12 @@ pub fn seed_demo(api: &impl Api, data: Option<&Path>) -> Result<SeedReport, Stri
                     .map(|e| format!("{}: {}", e["field"].as_str().unwrap_or(""), e["message"].as_str().unwrap_or("")))
                     .collect();
                 let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                report.failures.push(format!("{name} #{} ({}): {}", r["index"], r["external_id"].as_str().unwrap_or("-"), reasons.join("; ")));
+                report.failures.push(format!(
+                    "{name} #{} ({}): {}",
+                    r["index"],
+                    r["external_id"].as_str().unwrap_or("-"),
+                    reasons.join("; ")
+                ));
             }
         }
     }
@@ -281,7 +293,8 @@ pub fn seed_demo(api: &impl Api, data: Option<&Path>) -> Result<SeedReport, Stri
         .filter_map(|e| e["title"].as_str().map(str::to_string))
         .collect();
     for (venue, events) in demo_venues(data) {
-        let todo: Vec<&Value> = events.iter().filter(|e| !existing.iter().any(|t| Some(t.as_str()) == e["title"].as_str())).collect();
+        let todo: Vec<&Value> =
+            events.iter().filter(|e| !existing.iter().any(|t| Some(t.as_str()) == e["title"].as_str())).collect();
         if todo.is_empty() {
             continue;
         }
@@ -357,7 +370,12 @@ fn demo_venues(data: Option<&Path>) -> Vec<(Value, Vec<Value>)> {
         for room in doc["venues"].as_array().into_iter().flatten() {
             let name = room["name"].as_str().unwrap_or("Room");
             let map = seat_map_from_file(room);
-            let codes: Vec<String> = map["sections"].as_array().into_iter().flatten().filter_map(|s| s["code"].as_str().map(str::to_string)).collect();
+            let codes: Vec<String> = map["sections"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s["code"].as_str().map(str::to_string))
+                .collect();
             let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
             let (title, category, tz, city) = if name == "Concert Hall" {
                 ("Symphony No. 9 — Demo Philharmonic", "concert", "America/Chicago", "Chicago")

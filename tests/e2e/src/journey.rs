@@ -44,7 +44,11 @@ pub fn unpaid_purchase(app: &App, title: &str, starts: &str, attendees: &[&str])
     catalog::publish(app, &org.token, &event_id);
 
     let (buyer, email) = crate::accounts::buyer(app);
-    let hold = app.post_as(&buyer.token, "/api/holds", &json!({"event_id": event_id, "tier_id": tier_id, "quantity": attendees.len()}));
+    let hold = app.post_as(
+        &buyer.token,
+        "/api/holds",
+        &json!({"event_id": event_id, "tier_id": tier_id, "quantity": attendees.len()}),
+    );
     assert_eq!(hold.status, 201, "{}", hold.text());
     let booking = app.post_as(
         &buyer.token,

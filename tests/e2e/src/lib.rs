@@ -231,7 +231,15 @@ impl App {
     ) -> App {
         let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(60)).redirects(0).build();
         let redis = redis.map(std::sync::Mutex::new);
-        App { base: server.base.clone(), server, more: std::sync::RwLock::new(more), next: Default::default(), redis, _dir: dir, agent }
+        App {
+            base: server.base.clone(),
+            server,
+            more: std::sync::RwLock::new(more),
+            next: Default::default(),
+            redis,
+            _dir: dir,
+            agent,
+        }
     }
 
     /// Starts `n` instances of the app on real Spin ([`apphost::spin_bin`];
@@ -258,7 +266,10 @@ impl App {
         let text = std::fs::read_to_string(root.join("runtime-config.toml")).expect("read runtime-config.toml");
         let mut shared = apphost::redis_server::redis_runtime_config(&text, &redis.url())
             .replace("path = \".spin/", &format!("path = \"{}/", state.display()));
-        shared.push_str(&format!("\n[sqlite_database.default]\ntype = \"spin\"\npath = \"{}/default.db\"\n", state.display()));
+        shared.push_str(&format!(
+            "\n[sqlite_database.default]\ntype = \"spin\"\npath = \"{}/default.db\"\n",
+            state.display()
+        ));
         let rc = dir.path().join("runtime-config.toml");
         std::fs::write(&rc, shared).expect("write runtime-config.toml");
         let path = dir.path().join("spin.toml");
@@ -267,7 +278,9 @@ impl App {
         let servers: Vec<(apphost::Server, apphost::Launch)> = (0..n)
             .map(|i| {
                 // each instance its own --state-dir (Spin's logs), the same stores
-                let mut launch = apphost::Launch::new(&path, dir.path().join(format!("instance-{i}"))).runtime_config(&rc).workdir(dir.path());
+                let mut launch = apphost::Launch::new(&path, dir.path().join(format!("instance-{i}")))
+                    .runtime_config(&rc)
+                    .workdir(dir.path());
                 for (k, v) in HARNESS_VARS.iter().chain(vars) {
                     launch = launch.var(k, v);
                 }
@@ -326,7 +339,14 @@ impl App {
     /// refused or cut off, no answer within 10 s) as `Err` instead of a
     /// panic, for fault tests that retry elsewhere as a client behind a
     /// load balancer does.
-    pub fn try_call_on(&self, i: usize, method: &str, path: &str, body: Option<&Value>, headers: &[(&str, &str)]) -> Result<Reply, String> {
+    pub fn try_call_on(
+        &self,
+        i: usize,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Result<Reply, String> {
         self.send(&self.instance_base(i), method, path, body, headers, Duration::from_secs(10))
     }
 
@@ -372,7 +392,15 @@ impl App {
 
     /// `method path` on `base` within `limit`: the reply (any status), or
     /// the transport error's text.
-    fn send(&self, base: &str, method: &str, path: &str, body: Option<&Value>, headers: &[(&str, &str)], limit: Duration) -> Result<Reply, String> {
+    fn send(
+        &self,
+        base: &str,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+        limit: Duration,
+    ) -> Result<Reply, String> {
         let mut req = self.agent.request(method, &format!("{base}{path}")).timeout(limit);
         for (k, v) in headers {
             req = req.set(k, v);
@@ -392,7 +420,14 @@ impl App {
     }
 
     /// Sends raw bytes with a content type.
-    pub fn call_raw(&self, method: &str, path: &str, content_type: &str, body: &[u8], headers: &[(&str, &str)]) -> Reply {
+    pub fn call_raw(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let mut req = self.agent.request(method, &format!("{}{}", self.pick(), path)).set("content-type", content_type);
         for (k, v) in headers {
             req = req.set(k, v);

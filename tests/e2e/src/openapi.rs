@@ -83,7 +83,9 @@ impl Segment {
         match self {
             Segment::Literal(l) => (l == seg).then_some(l.len()),
             Segment::Param { prefix, suffix } => {
-                let fits = seg.len() > prefix.len() + suffix.len() && seg.starts_with(prefix.as_str()) && seg.ends_with(suffix.as_str());
+                let fits = seg.len() > prefix.len() + suffix.len()
+                    && seg.starts_with(prefix.as_str())
+                    && seg.ends_with(suffix.as_str());
                 fits.then_some(prefix.len() + suffix.len())
             }
         }
@@ -120,7 +122,12 @@ impl Spec {
             .unwrap_or_else(|e| panic!("the OpenAPI document as a schema resource: {e}"));
         let templates = doc["paths"]
             .as_object()
-            .map(|paths| paths.keys().map(|t| (t.clone(), t.trim_start_matches('/').split('/').map(Segment::parse).collect())).collect())
+            .map(|paths| {
+                paths
+                    .keys()
+                    .map(|t| (t.clone(), t.trim_start_matches('/').split('/').map(Segment::parse).collect()))
+                    .collect()
+            })
             .unwrap_or_default();
         Spec { doc, registry, templates, compiled: Mutex::default() }
     }
@@ -174,7 +181,11 @@ impl Spec {
         let kind = match reply.status {
             404 => "/problems/no-route",
             405 => "/problems/method-not-allowed",
-            s => return vec![format!("the document has no such operation, and it answered {s} (only a 404 no-route or a 405 may)")],
+            s => {
+                return vec![format!(
+                    "the document has no such operation, and it answered {s} (only a 404 no-route or a 405 may)"
+                )]
+            }
         };
         let body: Value = match serde_json::from_slice(&reply.body) {
             Ok(v) => v,
@@ -182,7 +193,10 @@ impl Spec {
         };
         let mut errors = self.validate("/components/schemas/Problem", &body);
         if body["type"] != kind {
-            errors.push(format!("an undocumented operation answered {} of type {}, not {kind}", reply.status, body["type"]));
+            errors.push(format!(
+                "an undocumented operation answered {} of type {}, not {kind}",
+                reply.status, body["type"]
+            ));
         }
         errors
     }
@@ -192,7 +206,8 @@ impl Spec {
         let responses = &self.pointer(op)["responses"];
         let code = reply.status.to_string();
         let range = format!("{}XX", reply.status / 100);
-        let Some(key) = [code.as_str(), range.as_str(), "default"].into_iter().find(|k| responses.get(*k).is_some()) else {
+        let Some(key) = [code.as_str(), range.as_str(), "default"].into_iter().find(|k| responses.get(*k).is_some())
+        else {
             let listed: Vec<&String> = responses.as_object().map(|o| o.keys().collect()).unwrap_or_default();
             return vec![format!("status {} is not documented (documented: {listed:?})", reply.status)];
         };
@@ -202,7 +217,8 @@ impl Spec {
             pointer = target.trim_start_matches('#').to_string();
         }
         let content = self.pointer(&pointer).get("content").and_then(Value::as_object);
-        let media = reply.header("content-type").unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let media =
+            reply.header("content-type").unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         let is_json = media == "application/json" || media.ends_with("+json");
         let promises_json = content.is_some_and(|c| c.keys().any(|k| k == "application/json" || k.ends_with("+json")));
         if reply.body.is_empty() {
@@ -216,7 +232,10 @@ impl Spec {
             return vec![format!("a {media} body, and the response documents no content")];
         };
         let Some(documented) = content.keys().find(|k| media_matches(k, &media)) else {
-            return vec![format!("a {media} body, and the response documents only {:?}", content.keys().collect::<Vec<_>>())];
+            return vec![format!(
+                "a {media} body, and the response documents only {:?}",
+                content.keys().collect::<Vec<_>>()
+            )];
         };
         if !is_json || reply.header("content-encoding").is_some_and(|e| !e.eq_ignore_ascii_case("identity")) {
             return Vec::new();
@@ -285,7 +304,10 @@ fn percent_decode(seg: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
         match (bytes[i], hex) {
             (b'%', Some(b)) => {
                 out.push(b);
@@ -319,7 +341,11 @@ fn fragment(pointer: &str) -> String {
 }
 
 fn pointer_or_root(p: &str) -> String {
-    if p.is_empty() { "(root)".to_string() } else { p.to_string() }
+    if p.is_empty() {
+        "(root)".to_string()
+    } else {
+        p.to_string()
+    }
 }
 
 /// The schema a message refers to, short: `Problem` for a component.
@@ -362,7 +388,11 @@ pub fn check_reply(method: &str, path: &str, reply: &Reply) {
             method.to_ascii_uppercase(),
             verdict.template.as_deref().unwrap_or("-"),
             reply.status,
-            if verdict.errors.is_empty() { "ok".to_string() } else { format!("FAIL {path}: {}", verdict.errors.join(" | ")) }
+            if verdict.errors.is_empty() {
+                "ok".to_string()
+            } else {
+                format!("FAIL {path}: {}", verdict.errors.join(" | "))
+            }
         );
         let file = std::fs::OpenOptions::new().create(true).append(true).open(&log);
         if let Err(e) = file.and_then(|mut f| f.write_all(line.as_bytes())) {

@@ -24,8 +24,11 @@ pub fn deliver(app: &App, to: &str, event_type: &str, payload: &Value, id: Optio
 /// A `BookingConfirmed` payload for a 19:00 New York show with one seated
 /// attendee per seat in `seats` and `ga` general-admission attendees.
 pub fn confirmed(booking_id: &str, user_id: &str, event_id: &str, email: &str, seats: &[&str], ga: usize) -> Value {
-    let mut attendees: Vec<Value> =
-        seats.iter().enumerate().map(|(i, s)| json!({"name": format!("Seat guest {i}"), "seat_id": s, "tier_id": "tier_seated"})).collect();
+    let mut attendees: Vec<Value> = seats
+        .iter()
+        .enumerate()
+        .map(|(i, s)| json!({"name": format!("Seat guest {i}"), "seat_id": s, "tier_id": "tier_seated"}))
+        .collect();
     attendees.extend((0..ga).map(|i| json!({"name": format!("GA guest {i}"), "seat_id": null, "tier_id": "tier_ga"})));
     json!({
         "booking_id": booking_id, "user_id": user_id, "event_id": event_id,
@@ -43,10 +46,19 @@ pub fn staffed_event(app: &App, staff: &crate::catalog::User) -> String {
     use crate::catalog;
     let org = catalog::organizer();
     let venue = catalog::create_venue(app, &org.token, &catalog::ga_venue("Door Hall", "Denver", "America/Denver"));
-    let ev = catalog::create_event(app, &org.token, &catalog::event_body(&venue, "Door night", &catalog::days_ahead(30, "19:00")));
+    let ev = catalog::create_event(
+        app,
+        &org.token,
+        &catalog::event_body(&venue, "Door night", &catalog::days_ahead(30, "19:00")),
+    );
     let event_id = ev["id"].as_str().expect("event id").to_string();
     catalog::publish(app, &org.token, &event_id);
-    let r = app.call("PUT", &format!("/api/events/{event_id}/staff/{}", staff.user_id), None, &[("authorization", &format!("Bearer {}", org.token))]);
+    let r = app.call(
+        "PUT",
+        &format!("/api/events/{event_id}/staff/{}", staff.user_id),
+        None,
+        &[("authorization", &format!("Bearer {}", org.token))],
+    );
     assert_eq!(r.status, 200, "assign staff: {}", r.text());
     event_id
 }
@@ -135,7 +147,14 @@ pub fn wait_for<T>(secs: u64, mut f: impl FnMut() -> Option<T>) -> Option<T> {
 /// take more than the first delivery.
 pub fn settle<T>(app: &App, secs: u64, mut done: impl FnMut() -> Option<T>) -> Option<T> {
     wait_for(secs, || {
-        for path in ["/api/events/tick", "/api/bookings/tick", "/api/payments/tick", "/api/tickets/tick", "/api/auth/tick", "/api/notifications/tick"] {
+        for path in [
+            "/api/events/tick",
+            "/api/bookings/tick",
+            "/api/payments/tick",
+            "/api/tickets/tick",
+            "/api/auth/tick",
+            "/api/notifications/tick",
+        ] {
             tick(app, path);
         }
         done()

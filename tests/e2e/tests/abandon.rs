@@ -43,7 +43,8 @@ fn an_abandoned_booking_frees_its_places_at_once_and_charges_nothing() {
     assert_eq!(booking(&app, &p)["status"], "pending_payment", "refused requests change nothing");
     // the hold alone cannot be released once it is checked out (the old lie)
     let hold_id = booking(&app, &p)["hold_id"].as_str().unwrap().to_string();
-    let r = app.call("DELETE", &format!("/api/holds/{hold_id}"), None, &[("authorization", &format!("Bearer {token}"))]);
+    let r =
+        app.call("DELETE", &format!("/api/holds/{hold_id}"), None, &[("authorization", &format!("Bearer {token}"))]);
     assert_eq!(r.assert_problem(409)["type"], "/problems/hold-in-checkout");
 
     let r = abandon(&app, token, &p.booking_id);
@@ -134,11 +135,14 @@ fn pay_and_abandon_at_the_same_moment_never_keep_money_for_a_cancelled_booking()
         let settled = settle(&app, 30, || {
             let b = booking(&app, &p);
             let s = pay::status(&app, token, &p.booking_id);
-            let open = ["processing", "pending", "requires_payment_method", "requires_action"].contains(&s["status"].as_str().unwrap_or(""));
+            let open = ["processing", "pending", "requires_payment_method", "requires_action"]
+                .contains(&s["status"].as_str().unwrap_or(""));
             let refund_pending = s["refunds"].as_array().is_some_and(|r| r.iter().any(|r| r["status"] == "pending"));
             (!open && !refund_pending && b["status"] != "pending_payment").then_some((b, s))
         });
-        let (b, s) = settled.unwrap_or_else(|| panic!("did not settle: {} {}", booking(&app, &p), pay::status(&app, token, &p.booking_id)));
+        let (b, s) = settled.unwrap_or_else(|| {
+            panic!("did not settle: {} {}", booking(&app, &p), pay::status(&app, token, &p.booking_id))
+        });
         let (still_held, sold) = held(&app, &p.event_id);
         assert_eq!(still_held, 0, "nothing stays held");
         match b["status"].as_str().unwrap() {
@@ -150,8 +154,14 @@ fn pay_and_abandon_at_the_same_moment_never_keep_money_for_a_cancelled_booking()
             }
             "cancelled" | "refunded" => {
                 assert_eq!(left.status, 200, "{}", left.text());
-                assert!(["canceled", "refunded"].contains(&s["status"].as_str().unwrap()), "cancelled keeps no money: {s}");
-                assert_eq!(s["refunded_minor"].as_i64().unwrap(), if s["status"] == "refunded" { s["amount_minor"].as_i64().unwrap() } else { 0 });
+                assert!(
+                    ["canceled", "refunded"].contains(&s["status"].as_str().unwrap()),
+                    "cancelled keeps no money: {s}"
+                );
+                assert_eq!(
+                    s["refunded_minor"].as_i64().unwrap(),
+                    if s["status"] == "refunded" { s["amount_minor"].as_i64().unwrap() } else { 0 }
+                );
                 assert_eq!(sold, 0);
             }
             other => panic!("booking ended {other}: {b}"),

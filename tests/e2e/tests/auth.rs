@@ -63,7 +63,8 @@ fn session(app: &App, token: &str) -> e2e::Reply {
 fn register_and_login_answer_oauth_token_responses() {
     let app = App::spawn();
     let email = unique_email("Ann");
-    let r = app.post("/api/auth/register", &json!({"email": format!("  {}  ", email.to_uppercase()), "password": PASSWORD}));
+    let r = app
+        .post("/api/auth/register", &json!({"email": format!("  {}  ", email.to_uppercase()), "password": PASSWORD}));
     assert_eq!(r.status, 201, "{}", r.text());
     let v = r.json();
     assert_eq!(v["token_type"], "Bearer");
@@ -108,7 +109,8 @@ fn emails_are_unique_case_insensitively() {
     let app = App::spawn();
     let local = unique_email("dup");
     register(&app, &local.to_lowercase(), PASSWORD);
-    let r = app.post("/api/auth/register", &json!({"email": local.to_uppercase(), "password": "another-fine-password"}));
+    let r =
+        app.post("/api/auth/register", &json!({"email": local.to_uppercase(), "password": "another-fine-password"}));
     assert_eq!(r.assert_problem(409)["type"], "/problems/email-taken");
 }
 
@@ -203,7 +205,12 @@ fn five_simultaneous_refreshes_issue_exactly_one_token() {
             .collect();
         let replies: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
         let winners: Vec<_> = replies.iter().filter(|r| r.status == 200).collect();
-        assert_eq!(winners.len(), 1, "round {round}: {:?}", replies.iter().map(|r| (r.status, r.text())).collect::<Vec<_>>());
+        assert_eq!(
+            winners.len(),
+            1,
+            "round {round}: {:?}",
+            replies.iter().map(|r| (r.status, r.text())).collect::<Vec<_>>()
+        );
         for r in replies.iter().filter(|r| r.status != 200) {
             assert_eq!(r.assert_problem(409)["type"], "/problems/refresh-race");
         }
@@ -240,13 +247,25 @@ fn password_change_keeps_this_device_and_ends_the_others() {
     let other = login(&app, &a.email, PASSWORD);
     let new_pw = "a-brand-new-passphrase";
 
-    let wrong = app.post_as(&a.access_token, "/api/auth/password", &json!({"current_password": "nope-nope-nope", "new_password": new_pw}));
+    let wrong = app.post_as(
+        &a.access_token,
+        "/api/auth/password",
+        &json!({"current_password": "nope-nope-nope", "new_password": new_pw}),
+    );
     assert_eq!(wrong.assert_problem(422)["errors"][0]["field"], "current_password");
-    let weak = app.post_as(&a.access_token, "/api/auth/password", &json!({"current_password": PASSWORD, "new_password": "password1"}));
+    let weak = app.post_as(
+        &a.access_token,
+        "/api/auth/password",
+        &json!({"current_password": PASSWORD, "new_password": "password1"}),
+    );
     assert_eq!(weak.assert_problem(422)["errors"][0]["field"], "new_password");
     app.post("/api/auth/password", &json!({"current_password": PASSWORD, "new_password": new_pw})).assert_problem(401);
 
-    let r = app.post_as(&a.access_token, "/api/auth/password", &json!({"current_password": PASSWORD, "new_password": new_pw}));
+    let r = app.post_as(
+        &a.access_token,
+        "/api/auth/password",
+        &json!({"current_password": PASSWORD, "new_password": new_pw}),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     let fresh = Tokens::from_reply(&r);
     refresh(&app, &other.refresh_token).assert_problem(401);
@@ -342,7 +361,8 @@ fn keys_rotate_without_logging_anyone_out_and_removed_keys_fail() {
 fn wrong_passwords_slow_down_the_client_with_growing_delays() {
     let app = App::spawn();
     let t = accounts::customer(&app);
-    let wrong = |i: u32| app.post("/api/auth/login", &json!({"email": t.email, "password": format!("wrong-{i}-password")}));
+    let wrong =
+        |i: u32| app.post("/api/auth/login", &json!({"email": t.email, "password": format!("wrong-{i}-password")}));
     let right = || app.post("/api/auth/login", &json!({"email": t.email.to_uppercase(), "password": PASSWORD}));
     let retry_after = |r: &e2e::Reply| -> u64 {
         assert_eq!(r.assert_problem(429)["type"], "/problems/rate-limited");
@@ -372,7 +392,10 @@ fn login_is_rate_limited_per_client_address() {
     let t0 = Instant::now();
     for i in 0..50 {
         // a different (unknown) account each time: only the address limit applies
-        let r = app.post("/api/auth/login", &json!({"email": unique_email(&format!("spray{i}")), "password": "guessing-passwords"}));
+        let r = app.post(
+            "/api/auth/login",
+            &json!({"email": unique_email(&format!("spray{i}")), "password": "guessing-passwords"}),
+        );
         assert_eq!(r.status, 401, "attempt {i}: {}", r.text());
     }
     eprintln!("50 failed logins took {:?}", t0.elapsed());
@@ -403,7 +426,12 @@ fn private_endpoints_are_not_reachable_from_outside() {
         let r = app.call(method, &path, None, &[("spin-full-url", &format!("http://auth.spin.internal{path}"))]);
         r.assert_problem(404);
     }
-    let r = accounts::put_as(&app, &admin, &format!("/api/auth/internal/accounts/{}/role", t.user_id), &json!({"role": "admin"}));
+    let r = accounts::put_as(
+        &app,
+        &admin,
+        &format!("/api/auth/internal/accounts/{}/role", t.user_id),
+        &json!({"role": "admin"}),
+    );
     r.assert_problem(404);
     login(&app, &t.email, PASSWORD);
 }
@@ -413,7 +441,8 @@ fn health_reports_database_store_and_signing_keys() {
     let app = App::spawn();
     let r = app.get("/api/auth/health");
     assert_eq!(r.status, 200, "{}", r.text());
-    let names: Vec<String> = r.json()["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_string()).collect();
+    let names: Vec<String> =
+        r.json()["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_string()).collect();
     assert_eq!(names, ["sqlite:auth", "kv:auth", "secret:jwt_keys"]);
 }
 

@@ -120,8 +120,16 @@ fn an_arenas_layout_is_cached_once_and_its_status_is_a_few_kb_that_revalidates()
     let h = app.post_as(&buyer.token, "/api/holds", &json!({"event_id": id, "tier_id": lower, "quantity": 4}));
     assert_eq!(h.status, 201, "{}", h.text());
     let got = seat_ids(&h.json());
-    assert_eq!(got, ["S3-R1-11", "S3-R1-12", "S3-R1-13", "S3-R1-14"], "sections S1-S5 share the front line; S3 is under the stage");
-    let h2 = app.post_as(&catalog::user("customer").token, "/api/holds", &json!({"event_id": id, "tier_id": lower, "quantity": 4}));
+    assert_eq!(
+        got,
+        ["S3-R1-11", "S3-R1-12", "S3-R1-13", "S3-R1-14"],
+        "sections S1-S5 share the front line; S3 is under the stage"
+    );
+    let h2 = app.post_as(
+        &catalog::user("customer").token,
+        "/api/holds",
+        &json!({"event_id": id, "tier_id": lower, "quantity": 4}),
+    );
     assert_eq!(h2.status, 201, "{}", h2.text());
     let next = seat_ids(&h2.json());
     assert!(next.iter().all(|s| s.starts_with("S3-R1-")), "the same row while it has room: {next:?}");
@@ -251,10 +259,19 @@ fn an_organizers_edit_reaches_booking_before_the_next_hold() {
     assert_eq!(h2.status, 201, "{}", h2.text());
     assert_eq!(h2.json()["tiers"][0]["tier_id"], back.as_str());
     assert_eq!(h2.json()["amount_minor"], 5000);
-    let p = app.post_as(&catalog::user("customer").token, "/api/holds", &json!({"event_id": id, "seats": ["S2-R2-1", "S2-R2-2", "S2-R2-3"]}));
+    let p = app.post_as(
+        &catalog::user("customer").token,
+        "/api/holds",
+        &json!({"event_id": id, "seats": ["S2-R2-1", "S2-R2-2", "S2-R2-3"]}),
+    );
     p.assert_problem(422);
     let v2 = bk::availability(&app, &id);
-    assert!(v2["layout"]["version"].as_i64() > v1["layout"]["version"].as_i64(), "{} -> {}", v1["layout"], v2["layout"]);
+    assert!(
+        v2["layout"]["version"].as_i64() > v1["layout"]["version"].as_i64(),
+        "{} -> {}",
+        v1["layout"],
+        v2["layout"]
+    );
     assert_eq!(v2["layout"]["seat_count"], 20);
     // the seat held under the first version is still held in the second
     assert_eq!(bk::seat_status(&v2, "S1-R1-3"), "held");
@@ -265,7 +282,9 @@ fn an_organizers_edit_reaches_booking_before_the_next_hold() {
 
     // cancelling reaches booking too
     assert_eq!(app.post_as(&org.token, &format!("/api/events/{id}/cancel"), &json!({})).status, 200);
-    let p = app.post_as(&catalog::user("customer").token, "/api/holds", &json!({"event_id": id, "seats": ["S2-R2-5"]})).assert_problem(409);
+    let p = app
+        .post_as(&catalog::user("customer").token, "/api/holds", &json!({"event_id": id, "seats": ["S2-R2-5"]}))
+        .assert_problem(409);
     assert_eq!(p["type"], "/problems/event-cancelled");
     assert_eq!(app.get(&status_path(&id)).json()["status"], "cancelled");
 }

@@ -55,7 +55,11 @@ fn overlapping_multi_seat_holds_one_wins_whole_the_other_gets_409_naming_the_sea
         // release and go again
         let id = results[winner].1["id"].as_str().unwrap();
         let token = if winner == 0 { &t1 } else { &t2 };
-        assert_eq!(app.call("DELETE", &format!("/api/holds/{id}"), None, &[("authorization", &format!("Bearer {token}"))]).status, 204);
+        assert_eq!(
+            app.call("DELETE", &format!("/api/holds/{id}"), None, &[("authorization", &format!("Bearer {token}"))])
+                .status,
+            204
+        );
         assert_eq!(tier(&availability(&app, &ev), "tier_s")["held"], 0);
     }
 }
@@ -65,10 +69,16 @@ fn general_admission_with_20_concurrent_buyers_sells_exactly_capacity() {
     let app = bk::spawn(&[]);
     for capacity in [1u32, 5] {
         let ev = bk::event(&app, 0, 0, capacity, |_| {});
-        let bodies = (0..20).map(|_| (customer().0, json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 1}))).collect();
+        let bodies =
+            (0..20).map(|_| (customer().0, json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 1}))).collect();
         let results = race(&app, bodies);
         let won = results.iter().filter(|(s, _)| *s == 201).count();
-        assert_eq!(won, capacity as usize, "capacity {capacity}: {:?}", results.iter().map(|r| r.0).collect::<Vec<_>>());
+        assert_eq!(
+            won,
+            capacity as usize,
+            "capacity {capacity}: {:?}",
+            results.iter().map(|r| r.0).collect::<Vec<_>>()
+        );
         assert!(results.iter().all(|(s, b)| *s == 201 || (*s == 409 && b["type"] == "/problems/sold-out")));
         let avail = availability(&app, &ev);
         let t = tier(&avail, "tier_ga");
@@ -143,7 +153,13 @@ fn bad_input_gets_problem_json_and_holds_nothing() {
         let r = hold(&app, &token, &body);
         r.assert_problem(status);
     }
-    let r = app.call_raw("POST", "/api/holds", "application/json", b"{\"event_id\": ", &[("authorization", &format!("Bearer {token}"))]);
+    let r = app.call_raw(
+        "POST",
+        "/api/holds",
+        "application/json",
+        b"{\"event_id\": ",
+        &[("authorization", &format!("Bearer {token}"))],
+    );
     r.assert_problem(400);
     app.post("/api/holds", &json!({"event_id": ev, "seats": ["A1"]})).assert_problem(401);
     // another user's hold is invisible
@@ -151,7 +167,8 @@ fn bad_input_gets_problem_json_and_holds_nothing() {
     let id = mine.json()["id"].as_str().unwrap().to_string();
     let (other, _) = customer();
     app.get_as(&other, &format!("/api/holds/{id}")).assert_problem(404);
-    app.call("DELETE", &format!("/api/holds/{id}"), None, &[("authorization", &format!("Bearer {other}"))]).assert_problem(404);
+    app.call("DELETE", &format!("/api/holds/{id}"), None, &[("authorization", &format!("Bearer {other}"))])
+        .assert_problem(404);
     app.post_as(&other, "/api/bookings", &bk::booking_body(&id, 1)).assert_problem(404);
     // bad buyer details, wrong attendee count: nothing written
     let mut body = bk::booking_body(&id, 1);
@@ -203,7 +220,8 @@ fn best_available_picks_adjacent_seats_in_one_row() {
     assert_eq!(hold(&app, &token, &json!({"event_id": ev, "seats": ["A2"]})).status, 201);
     let r = hold(&app, &token, &json!({"event_id": ev, "tier_id": "tier_s", "quantity": 3}));
     assert_eq!(r.status, 201, "{}", r.text());
-    let seats: Vec<String> = r.json()["seats"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_string()).collect();
+    let seats: Vec<String> =
+        r.json()["seats"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_string()).collect();
     // A1 alone would be stranded by A3-A5 only if we took A3..; A3,A4,A5 leaves A6 single → prefer row A start after gap? rule: no single seat stranded
     assert_eq!(seats.len(), 3);
     let row = &seats[0][..1];
@@ -236,7 +254,8 @@ fn checkout_payment_redelivery_down_subscriber_and_cancellation() {
     let again = app.post_as(&token, "/api/bookings", &bk::booking_body(hold_id, 2));
     assert_eq!((again.status, again.json()["id"].as_str()), (200, Some(bid.as_str())));
     // a booked hold cannot be released directly
-    app.call("DELETE", &format!("/api/holds/{hold_id}"), None, &[("authorization", &format!("Bearer {token}"))]).assert_problem(409);
+    app.call("DELETE", &format!("/api/holds/{hold_id}"), None, &[("authorization", &format!("Bearer {token}"))])
+        .assert_problem(409);
     assert!(received(&app).as_object().unwrap().is_empty(), "nothing arrived while down");
     // the subscriber comes back: the next relay pass after the backoff delivers, once
     assert_eq!(app.post("/fixture/payments/up", &json!({})).status, 204);
@@ -250,7 +269,11 @@ fn checkout_payment_redelivery_down_subscriber_and_cancellation() {
     assert_eq!(ordered[0]["count"], 1, "delivered once: {got}");
 
     // payment succeeds; then the same event is redelivered twice
-    let emitted = bk::emit(&app, "PaymentSucceeded", json!({"booking_id": bid, "payment_id": "pay_1", "amount_minor": 9000, "currency": "EUR"}));
+    let emitted = bk::emit(
+        &app,
+        "PaymentSucceeded",
+        json!({"booking_id": bid, "payment_id": "pay_1", "amount_minor": 9000, "currency": "EUR"}),
+    );
     let event = emitted["event"].clone();
     let b = app.get_as(&token, &format!("/api/bookings/{bid}")).json();
     assert_eq!(b["status"], "confirmed", "{b}");
@@ -279,10 +302,15 @@ fn checkout_payment_redelivery_down_subscriber_and_cancellation() {
     let avail = availability(&app, &ev);
     assert_eq!(seat_status(&avail, "A1"), "available");
     assert_eq!(tier(&avail, "tier_s")["sold"], 0);
-    let cancelled: Vec<_> = received(&app).as_object().unwrap().values().filter(|v| v["type"] == "BookingCancelled").cloned().collect();
+    let cancelled: Vec<_> =
+        received(&app).as_object().unwrap().values().filter(|v| v["type"] == "BookingCancelled").cloned().collect();
     assert_eq!(cancelled.len(), 1, "one BookingCancelled");
     // the refund completes the booking
-    bk::emit(&app, "PaymentRefunded", json!({"booking_id": bid, "amount_minor": 9000, "currency": "EUR", "full": true}));
+    bk::emit(
+        &app,
+        "PaymentRefunded",
+        json!({"booking_id": bid, "amount_minor": 9000, "currency": "EUR", "full": true}),
+    );
     assert_eq!(app.get_as(&token, &format!("/api/bookings/{bid}")).json()["status"], "refunded");
     // freed seats are sellable again, once
     assert_eq!(hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["A1", "A2"]})).status, 201);
@@ -310,12 +338,24 @@ fn late_payment_rehold_or_refund_and_event_cancellation() {
     let other = customer().0;
     assert_eq!(hold(&app, &other, &json!({"event_id": ev, "seats": ["A2"]})).status, 201);
     // late payment for b1: A1 still free → re-held and confirmed
-    bk::emit(&app, "PaymentSucceeded", json!({"booking_id": b1, "payment_id": "pay_1", "amount_minor": 4500, "currency": "EUR"}));
+    bk::emit(
+        &app,
+        "PaymentSucceeded",
+        json!({"booking_id": b1, "payment_id": "pay_1", "amount_minor": 4500, "currency": "EUR"}),
+    );
     assert_eq!(app.get_as(&token, &format!("/api/bookings/{b1}")).json()["status"], "confirmed");
     // late payment for b2: A2 taken → cancelled for refund
-    bk::emit(&app, "PaymentSucceeded", json!({"booking_id": b2, "payment_id": "pay_2", "amount_minor": 4500, "currency": "EUR"}));
+    bk::emit(
+        &app,
+        "PaymentSucceeded",
+        json!({"booking_id": b2, "payment_id": "pay_2", "amount_minor": 4500, "currency": "EUR"}),
+    );
     let b = app.get_as(&token, &format!("/api/bookings/{b2}")).json();
-    assert_eq!((b["status"].as_str(), b["cancel_reason"].as_str()), (Some("cancelled"), Some("seats_unavailable")), "{b}");
+    assert_eq!(
+        (b["status"].as_str(), b["cancel_reason"].as_str()),
+        (Some("cancelled"), Some("seats_unavailable")),
+        "{b}"
+    );
     let avail = availability(&app, &ev);
     assert_eq!(seat_status(&avail, "A1"), "sold");
     // the event is cancelled: b1 is cancelled, its seat freed
@@ -395,7 +435,10 @@ fn a_new_inventory_version_reaches_booking_before_the_next_hold() {
     next["order_limit"] = json!(3);
     next["tiers"].as_array_mut().unwrap().push(json!({"id": "tier_b", "name": "Balcony", "price_minor": 1500, "currency": "EUR", "kind": "seated", "capacity": 4}));
     for n in 1..=4 {
-        next["seats"].as_array_mut().unwrap().push(json!({"id": format!("B{n}"), "section": "S1", "row": "B", "number": n.to_string(), "position": n,
+        next["seats"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"id": format!("B{n}"), "section": "S1", "row": "B", "number": n.to_string(), "position": n,
             "x": n as f64, "y": 1.0, "tier_id": "tier_b", "accessible": false}));
     }
     assert_eq!(app.call("PUT", &format!("/fixture/events/{ev}"), Some(&next), &[]).status, 204);
@@ -461,5 +504,8 @@ fn thirty_concurrent_best_available_holds_get_distinct_adjacent_pairs_until_sold
         }
     }
     let avail = availability(&app, &ev);
-    assert_eq!((tier(&avail, "tier_s")["held"].as_i64(), tier(&avail, "tier_s")["available"].as_i64()), (Some(20), Some(0)));
+    assert_eq!(
+        (tier(&avail, "tier_s")["held"].as_i64(), tier(&avail, "tier_s")["available"].as_i64()),
+        (Some(20), Some(0))
+    );
 }

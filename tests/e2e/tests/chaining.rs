@@ -43,11 +43,21 @@ fn a_forged_chaining_host_does_not_reach_private_endpoints() {
         ("GET", "/api/auth/internal/accounts", "auth"),
         ("PUT", "/api/auth/internal/accounts/usr_01jdx3v9k7m2q8w4e6r5t0y1za/role", "auth"),
         ("GET", "/api/users/internal/usr_01jdx3v9k7m2q8w4e6r5t0y1za/contact", "users"),
-        ("GET", "/api/events/internal/evt_01jdx3v9k7m2q8w4e6r5t0y1za/access?user_id=usr_01jdx3v9k7m2q8w4e6r5t0y1za", "events"),
+        (
+            "GET",
+            "/api/events/internal/evt_01jdx3v9k7m2q8w4e6r5t0y1za/access?user_id=usr_01jdx3v9k7m2q8w4e6r5t0y1za",
+            "events",
+        ),
         ("GET", "/api/tickets/bookings/bkg_01jdx3v9k7m2q8w4e6r5t0y1za/check-ins", "tickets"),
     ];
     for (method, path, service) in cases {
-        let body = if method == "GET" { "" } else if path.ends_with("/role") { r#"{"role":"staff"}"# } else { &event };
+        let body = if method == "GET" {
+            ""
+        } else if path.ends_with("/role") {
+            r#"{"role":"staff"}"#
+        } else {
+            &event
+        };
         // the public path: the public component, which has no such route
         let json: Option<serde_json::Value> = (!body.is_empty()).then(|| serde_json::from_str(body).unwrap());
         let public = app.call(method, path, json.as_ref(), &[]);
@@ -59,7 +69,11 @@ fn a_forged_chaining_host_does_not_reach_private_endpoints() {
             // request from outside: the public component answers, as it
             // does without the authority
             let absolute = format!("http://{host}{path}");
-            assert_eq!(raw(&app, &absolute, &host, method, body), Some(public.status), "{method} {absolute} (absolute form)");
+            assert_eq!(
+                raw(&app, &absolute, &host, method, body),
+                Some(public.status),
+                "{method} {absolute} (absolute form)"
+            );
         }
     }
     // no inbox recorded the forged event
@@ -68,7 +82,8 @@ fn a_forged_chaining_host_does_not_reach_private_endpoints() {
         if !path.exists() {
             continue; // never opened: nothing was delivered
         }
-        let conn = rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open");
+        let conn =
+            rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open");
         let seen: i64 = conn
             .query_row("SELECT count(*) FROM saga_inbox WHERE event_id = 'msg_forged'", [], |r| r.get(0))
             .unwrap_or(0);

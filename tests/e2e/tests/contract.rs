@@ -52,24 +52,22 @@ fn schemathesis_finds_no_server_error_and_no_response_off_the_schema() {
     let app = accounts::spawn(&[("register_limit_per_hour", "100000")]);
     let admin = accounts::admin(&app).access_token;
     let doc = served_document(&app);
-    let (ok, out) = run(
-        Command::new(tool("schemathesis"))
-            .arg("run")
-            .arg(&doc)
-            .args(["--url", &app.base])
-            .args(["--checks", "not_a_server_error,response_schema_conformance"])
-            .args(["--phases", "examples,fuzzing", "--max-examples", "8", "--workers", "2", "--request-timeout", "20"])
-            .arg("--generation-deterministic")
-            // our admin token, not generated Authorization values
-            .args(["--generation-with-security-parameters", "false"])
-            .args(["--header", &format!("Authorization: Bearer {admin}")])
-            // the two operations that end the caller's own sessions would sign
-            // the fuzzer out for the rest of the run (they are tested in auth.rs)
-            .args(["--exclude-path", "/api/auth/logout-all", "--exclude-path", "/api/auth/password"])
-            .env("NO_COLOR", "1")
-            // its example database goes with the app's temporary state
-            .current_dir(app.state_dir()),
-    );
+    let (ok, out) = run(Command::new(tool("schemathesis"))
+        .arg("run")
+        .arg(&doc)
+        .args(["--url", &app.base])
+        .args(["--checks", "not_a_server_error,response_schema_conformance"])
+        .args(["--phases", "examples,fuzzing", "--max-examples", "8", "--workers", "2", "--request-timeout", "20"])
+        .arg("--generation-deterministic")
+        // our admin token, not generated Authorization values
+        .args(["--generation-with-security-parameters", "false"])
+        .args(["--header", &format!("Authorization: Bearer {admin}")])
+        // the two operations that end the caller's own sessions would sign
+        // the fuzzer out for the rest of the run (they are tested in auth.rs)
+        .args(["--exclude-path", "/api/auth/logout-all", "--exclude-path", "/api/auth/password"])
+        .env("NO_COLOR", "1")
+        // its example database goes with the app's temporary state
+        .current_dir(app.state_dir()));
     let summary = out.rsplit("SUMMARY").next().unwrap_or(&out);
     eprintln!("schemathesis:{summary}");
     assert!(ok, "schemathesis found failures:\n{out}");

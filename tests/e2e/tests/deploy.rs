@@ -15,7 +15,8 @@ use std::path::Path;
 
 /// The production runtime config with its Redis address pointed at `url`.
 fn production_config(url: &str) -> String {
-    let text = std::fs::read_to_string(workspace_root().join("deploy/runtime-config.production.toml")).expect("deploy/runtime-config.production.toml");
+    let text = std::fs::read_to_string(workspace_root().join("deploy/runtime-config.production.toml"))
+        .expect("deploy/runtime-config.production.toml");
     assert!(text.contains("redis://redis.boxoffice.svc.cluster.local:6379"), "the Redis address the test replaces");
     text.replace("redis://redis.boxoffice.svc.cluster.local:6379", url)
 }
@@ -34,7 +35,9 @@ fn launch(dir: &Path, config: &str) -> apphost::Launch {
 fn spin_serves_the_app_with_the_production_runtime_config() {
     let dir = tempfile::tempdir().unwrap();
     let redis = apphost::redis_server::RedisServer::start(&dir.path().join("redis")).expect("redis-server");
-    let mut server = launch(dir.path(), &production_config(&redis.url())).try_start(apphost::Host::Spin).expect("Spin accepts the production runtime config");
+    let mut server = launch(dir.path(), &production_config(&redis.url()))
+        .try_start(apphost::Host::Spin)
+        .expect("Spin accepts the production runtime config");
     let log = std::fs::read_to_string(dir.path().join("spin.log")).unwrap();
     let line = log.lines().find(|l| l.starts_with("Using runtime config")).unwrap_or_else(|| panic!("{log}"));
     for kv in ["auth", "sessions", "holds"] {
@@ -49,7 +52,13 @@ fn spin_serves_the_app_with_the_production_runtime_config() {
         Ok(r) | Err(ureq::Error::Status(_, r)) => serde_json::from_reader(r.into_reader()).expect("health JSON"),
         Err(e) => panic!("health: {e}"),
     };
-    let check = |name: &str| health["checks"].as_array().and_then(|c| c.iter().find(|c| c["name"] == name)).cloned().unwrap_or_else(|| panic!("no {name}: {health}"));
+    let check = |name: &str| {
+        health["checks"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["name"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name}: {health}"))
+    };
     assert_eq!(check("kv:holds")["ok"], true, "{health}");
     assert_eq!(check("sqlite:bookings")["ok"], false, "no libSQL server runs here: {health}");
     assert!(server.is_running());
@@ -61,7 +70,11 @@ fn spin_serves_the_app_with_the_production_runtime_config() {
 fn spin_refuses_a_runtime_config_it_cannot_use() {
     // the same file with its Redis address gone and a libSQL URL Spin does not speak
     let dir = tempfile::tempdir().unwrap();
-    let broken = production_config("redis://127.0.0.1:1").replacen("url = \"https://boxoffice-auth-example.turso.io\"", "url = \"libsql://boxoffice-auth-example.turso.io\"", 1);
+    let broken = production_config("redis://127.0.0.1:1").replacen(
+        "url = \"https://boxoffice-auth-example.turso.io\"",
+        "url = \"libsql://boxoffice-auth-example.turso.io\"",
+        1,
+    );
     let refused = launch(dir.path(), &broken).try_start(apphost::Host::Spin);
     let why = refused.err().expect("Spin refuses a libsql:// URL");
     assert!(why.contains("libSQL") || why.contains("libsql"), "{why}");

@@ -23,7 +23,10 @@ fn link(text: &str, label: &str) -> Vec<String> {
 
 fn tamper(url: &str, key: &str, value: &str) -> String {
     let (path, query) = url.split_once('?').unwrap();
-    let q: Vec<String> = query.split('&').map(|kv| if kv.starts_with(&format!("{key}=")) { format!("{key}={value}") } else { kv.to_string() }).collect();
+    let q: Vec<String> = query
+        .split('&')
+        .map(|kv| if kv.starts_with(&format!("{key}=")) { format!("{key}={value}") } else { kv.to_string() })
+        .collect();
     format!("{path}?{}", q.join("&"))
 }
 
@@ -35,14 +38,19 @@ fn get_signed_out(app: &App, path: &str) -> e2e::Reply {
 fn the_emailed_calendar_link_works_signed_out_and_only_for_its_ticket() {
     let app = accounts::spawn(&[]);
     let p = journey::paid_purchase(&app, "Phone night", &catalog::days_ahead(20, "20:00"), &["Ada", "Bob"]);
-    let mail = settle(&app, 20, || t::mailbox(&app, &p.email).into_iter().find(|m| m["subject"].as_str().unwrap_or("").starts_with("Your tickets")));
+    let mail = settle(&app, 20, || {
+        t::mailbox(&app, &p.email).into_iter().find(|m| m["subject"].as_str().unwrap_or("").starts_with("Your tickets"))
+    });
     let mail = mail.expect("the tickets e-mail");
     let text = mail["text"].as_str().unwrap();
     let calendars = link(text, "Calendar:");
     let pages = link(text, "Ticket:");
     assert_eq!((calendars.len(), pages.len()), (2, 2), "{text}");
     let html = mail["html"].as_str().unwrap();
-    assert!(html.contains("Add to calendar") && html.contains("&#38;expires="), "the link is in the HTML part, escaped: {html}");
+    assert!(
+        html.contains("Add to calendar") && html.contains("&#38;expires="),
+        "the link is in the HTML part, escaped: {html}"
+    );
 
     for url in &calendars {
         assert!(url.contains("?k=") && url.contains("&expires=") && url.contains("&sig="), "{url}");
@@ -69,7 +77,11 @@ fn the_emailed_calendar_link_works_signed_out_and_only_for_its_ticket() {
     // a ticket voided since: its link answers 410
     let tickets = t::my_tickets(&app, &p.buyer.token, Some(&p.booking_id));
     let first = tickets.iter().find(|tk| url.contains(tk["id"].as_str().unwrap())).unwrap();
-    let r = app.post_as(&p.buyer.token, &format!("/api/bookings/{}/tickets/{}/cancel", p.booking_id, first["id"].as_str().unwrap()), &serde_json::json!({}));
+    let r = app.post_as(
+        &p.buyer.token,
+        &format!("/api/bookings/{}/tickets/{}/cancel", p.booking_id, first["id"].as_str().unwrap()),
+        &serde_json::json!({}),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     get_signed_out(&app, url).assert_problem(410);
 }

@@ -30,7 +30,13 @@ fn listed(app: &App, user_id: &str) -> Value {
     let admin = accounts::admin_token(app);
     let page = app.get_as(&admin, "/api/users?limit=100");
     assert_eq!(page.status, 200, "{}", page.text());
-    page.json()["items"].as_array().unwrap().iter().find(|u| u["id"] == user_id).cloned().unwrap_or_else(|| panic!("{user_id} not listed"))
+    page.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == user_id)
+        .cloned()
+        .unwrap_or_else(|| panic!("{user_id} not listed"))
 }
 
 fn role(app: &App, user_id: &str, role: &str) -> Reply {
@@ -41,7 +47,9 @@ fn role(app: &App, user_id: &str, role: &str) -> Reply {
 fn stored(app: &App, user_id: &str) -> (Option<i64>, Vec<Option<i64>>) {
     let db = rusqlite::Connection::open(app.state_dir().join("auth.db")).expect("open auth.db");
     db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
-    let verified = db.query_row("SELECT email_verified_ms FROM accounts WHERE id = ?", [user_id], |r| r.get(0)).expect("the account");
+    let verified = db
+        .query_row("SELECT email_verified_ms FROM accounts WHERE id = ?", [user_id], |r| r.get(0))
+        .expect("the account");
     let mut q = db.prepare("SELECT used_ms FROM email_verifications WHERE user_id = ? ORDER BY created_ms").unwrap();
     let used = q.query_map([user_id], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
     (verified, used)
@@ -52,8 +60,11 @@ fn stored(app: &App, user_id: &str) -> (Option<i64>, Vec<Option<i64>>) {
 fn age_links(app: &App, user_id: &str) -> usize {
     let db = rusqlite::Connection::open(app.state_dir().join("auth.db")).expect("open auth.db");
     db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
-    db.execute("UPDATE email_verifications SET created_ms = created_ms - ?1, expires_ms = expires_ms - ?1 WHERE user_id = ?2", rusqlite::params![DAY_MS, user_id])
-        .expect("age the links")
+    db.execute(
+        "UPDATE email_verifications SET created_ms = created_ms - ?1, expires_ms = expires_ms - ?1 WHERE user_id = ?2",
+        rusqlite::params![DAY_MS, user_id],
+    )
+    .expect("age the links")
 }
 
 #[test]
@@ -76,13 +87,19 @@ fn registration_mails_a_link_at_once_that_verifies_the_account_and_the_flag_show
     assert!(token.len() >= 40, "256 random bits: {token}");
 
     // bad bodies and forged tokens change nothing
-    for bad in [json!({}), json!({"token": 5}), json!({"token": token, "admin": true}), json!({"token": null}), json!("token")] {
+    for bad in
+        [json!({}), json!({"token": 5}), json!({"token": token, "admin": true}), json!({"token": null}), json!("token")]
+    {
         let r = app.post("/api/auth/email/verify", &bad);
         r.assert_problem(422);
     }
     app.call_raw("POST", "/api/auth/email/verify", "application/json", b"{\"token\":", &[]).assert_problem(400);
     for forged in [format!("{token}x"), token[1..].to_string(), String::new(), "a".repeat(500)] {
-        assert_eq!(verify(&app, &forged).assert_problem(409)["type"], "/problems/verification-token-invalid", "{forged}");
+        assert_eq!(
+            verify(&app, &forged).assert_problem(409)["type"],
+            "/problems/verification-token-invalid",
+            "{forged}"
+        );
     }
     assert_eq!(session(&app, &me.access_token)["email_verified"], false, "still unverified");
 
@@ -123,7 +140,12 @@ fn a_resent_link_replaces_the_old_one_resends_are_limited_and_links_expire() {
     let me = accounts::register(&app, &email, PASSWORD);
     let first = mailed_tokens(&app, &email, CONFIRM_SUBJECT, ROUTE, 1).remove(0);
     // the confirmation is transactional: sent although booking e-mails are off
-    let off = accounts::patch_as(&app, &me.access_token, "/api/users/me/settings", &json!({"notifications": {"booking": {"email": false}}}));
+    let off = accounts::patch_as(
+        &app,
+        &me.access_token,
+        "/api/users/me/settings",
+        &json!({"notifications": {"booking": {"email": false}}}),
+    );
     assert_eq!(off.status, 200, "{}", off.text());
 
     // three new links an hour; each replaces the unused ones before it
@@ -140,7 +162,11 @@ fn a_resent_link_replaces_the_old_one_resends_are_limited_and_links_expire() {
     assert_eq!(mailed.len(), 4, "the first link and three resends, not the refused one");
     assert_eq!(mailed[3], first);
     for older in &mailed[1..] {
-        assert_eq!(verify(&app, older).assert_problem(409)["type"], "/problems/verification-token-invalid", "a replaced link");
+        assert_eq!(
+            verify(&app, older).assert_problem(409)["type"],
+            "/problems/verification-token-invalid",
+            "a replaced link"
+        );
     }
     assert_eq!(session(&app, &me.access_token)["email_verified"], false);
 
@@ -238,13 +264,18 @@ fn only_verified_accounts_become_organizers_or_staff_and_a_password_reset_verifi
 #[test]
 fn an_unverified_account_buys_tickets() {
     let app = accounts::spawn(&[]);
-    let p = journey::paid_purchase(&app, "Unconfirmed but welcome", &catalog::days_ahead(20, "20:00"), &["Ada Lovelace"]);
+    let p =
+        journey::paid_purchase(&app, "Unconfirmed but welcome", &catalog::days_ahead(20, "20:00"), &["Ada Lovelace"]);
     assert_eq!(session(&app, &p.buyer.token)["email_verified"], false);
     let tickets = t::settle(&app, 20, || {
         let v = t::my_tickets(&app, &p.buyer.token, Some(&p.booking_id));
         (v.len() == 1).then_some(v)
     });
     assert!(tickets.is_some(), "the ticket is issued to an unverified buyer");
-    let mail = t::settle(&app, 20, || t::booking_mail(&app, &p.email).into_iter().find(|m| m["subject"].as_str().unwrap_or("").starts_with("Your tickets")));
+    let mail = t::settle(&app, 20, || {
+        t::booking_mail(&app, &p.email)
+            .into_iter()
+            .find(|m| m["subject"].as_str().unwrap_or("").starts_with("Your tickets"))
+    });
     assert!(mail.is_some(), "and e-mailed: {:?}", t::mailbox(&app, &p.email));
 }

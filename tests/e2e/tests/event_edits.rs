@@ -50,12 +50,16 @@ fn a_save_is_all_or_nothing_and_a_price_changes_only_while_nothing_is_sold_or_he
     let ev = event(&app, &p.event_id);
     let mut tiers = tiers_with(&ev, &[]);
     for (name, price) in [("VIP", 9000), ("Balcony", 3000)] {
-        tiers.as_array_mut().unwrap().push(json!({"name": name, "kind": "general_admission", "capacity": 10, "price_minor": price}));
+        tiers
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"name": name, "kind": "general_admission", "capacity": 10, "price_minor": price}));
     }
     let r = patch(&app, org, &p.event_id, &json!({"tiers": tiers}));
     assert_eq!(r.status, 200, "adding tiers to a published event: {}", r.text());
     let ev = event(&app, &p.event_id);
-    let (general, vip, balcony) = (ev["tiers"][0]["id"].clone(), ev["tiers"][1]["id"].clone(), ev["tiers"][2]["id"].clone());
+    let (general, vip, balcony) =
+        (ev["tiers"][0]["id"].clone(), ev["tiers"][1]["id"].clone(), ev["tiers"][2]["id"].clone());
 
     // a sold tier's price cannot change, and the title in the same save is not kept
     let r = patch(&app, org, &p.event_id, &json!({"title": "Renamed", "tiers": tiers_with(&ev, &[(0, 5000)])}));
@@ -63,11 +67,16 @@ fn a_save_is_all_or_nothing_and_a_price_changes_only_while_nothing_is_sold_or_he
     assert_eq!(prob["type"], "/problems/event-has-sales", "{prob}");
     assert_eq!(prob["errors"][0]["field"], "tiers/0/price_minor", "the refused field is named: {prob}");
     let now = event(&app, &p.event_id);
-    assert_eq!((now["title"].as_str(), now["tiers"][0]["price_minor"].as_i64()), (Some("Edit me"), Some(4500)), "nothing of the save was kept");
+    assert_eq!(
+        (now["title"].as_str(), now["tiers"][0]["price_minor"].as_i64()),
+        (Some("Edit me"), Some(4500)),
+        "nothing of the save was kept"
+    );
     // other refusals name theirs; bad input is 422 and changes nothing
     let prob = patch(&app, org, &p.event_id, &json!({"title": "Renamed", "currency": "EUR"})).assert_problem(409);
     assert_eq!(prob["errors"][0]["field"], "currency", "{prob}");
-    let prob = patch(&app, org, &p.event_id, &json!({"title": "Renamed", "tiers": tiers_with(&ev, &[(1, -5)])})).assert_problem(422);
+    let prob = patch(&app, org, &p.event_id, &json!({"title": "Renamed", "tiers": tiers_with(&ev, &[(1, -5)])}))
+        .assert_problem(422);
     assert!(prob["errors"][0]["field"].as_str().unwrap().starts_with("tiers/1"), "{prob}");
     assert_eq!(event(&app, &p.event_id)["title"], "Edit me");
     let stranger = catalog::organizer();
@@ -102,7 +111,8 @@ fn a_save_is_all_or_nothing_and_a_price_changes_only_while_nothing_is_sold_or_he
         let holds: Vec<_> = buyers
             .iter()
             .map(|b| {
-                let (barrier, app, balcony, event_id) = (&barrier, &app, balcony.as_str().unwrap(), p.event_id.as_str());
+                let (barrier, app, balcony, event_id) =
+                    (&barrier, &app, balcony.as_str().unwrap(), p.event_id.as_str());
                 s.spawn(move || {
                     barrier.wait();
                     hold(app, &b.token, event_id, balcony, 1)
@@ -122,7 +132,11 @@ fn a_save_is_all_or_nothing_and_a_price_changes_only_while_nothing_is_sold_or_he
         let amount = h.json()["amount_minor"].as_i64().unwrap();
         assert!(amount == 3000 || amount == 3500, "a hold priced {amount}");
     }
-    eprintln!("reprice racing 4 holds: edit {}, hold prices {:?}", edit.status, holds.iter().map(|h| h.json()["amount_minor"].clone()).collect::<Vec<_>>());
+    eprintln!(
+        "reprice racing 4 holds: edit {}, hold prices {:?}",
+        edit.status,
+        holds.iter().map(|h| h.json()["amount_minor"].clone()).collect::<Vec<_>>()
+    );
 }
 
 fn ics_of(app: &App, p: &Purchase) -> String {
@@ -141,7 +155,9 @@ fn rescheduled_messages(app: &App, token: &str) -> Vec<Value> {
 fn moving_the_start_reaches_every_buyer_once_and_the_tickets_show_the_new_time() {
     let app = accounts::spawn(&[]);
     let p = journey::paid_purchase(&app, "Moving night", &catalog::days_ahead(20, "20:00"), &["Ada", "Bob"]);
-    let ready = settle(&app, 20, || (!app.get_as(&p.buyer.token, "/api/tickets").json()["items"].as_array().unwrap().is_empty()).then_some(()));
+    let ready = settle(&app, 20, || {
+        (!app.get_as(&p.buyer.token, "/api/tickets").json()["items"].as_array().unwrap().is_empty()).then_some(())
+    });
     assert!(ready.is_some(), "tickets issued");
     let before = ics_of(&app, &p);
     assert!(before.contains("DTSTART;TZID=America/New_York:") && before.contains("T200000"), "{before}");
@@ -178,12 +194,19 @@ fn moving_the_start_reaches_every_buyer_once_and_the_tickets_show_the_new_time()
         assert_eq!(tk["starts_at"], moved_to.as_str(), "{tk}");
     }
     let after = ics_of(&app, &p);
-    assert!(after.contains("T193000") && !after.contains("SEQUENCE:0"), "the calendar file moved and supersedes the old one: {after}");
+    assert!(
+        after.contains("T193000") && !after.contains("SEQUENCE:0"),
+        "the calendar file moved and supersedes the old one: {after}"
+    );
     // only this event's buyers are told
-    assert!(rescheduled_messages(&app, &unpaid.buyer.token).is_empty(), "unpaid bookings of another event are not told");
+    assert!(
+        rescheduled_messages(&app, &unpaid.buyer.token).is_empty(),
+        "unpaid bookings of another event are not told"
+    );
 
     // saving the same time again is no news; a second move is
-    let r = patch(&app, &p.org.token, &p.event_id, &json!({"starts_at": new_start, "title": "Moving night (new date)"}));
+    let r =
+        patch(&app, &p.org.token, &p.event_id, &json!({"starts_at": new_start, "title": "Moving night (new date)"}));
     assert_eq!(r.status, 200, "{}", r.text());
     let again = catalog::days_ahead(22, "18:00");
     assert_eq!(patch(&app, &p.org.token, &p.event_id, &json!({"starts_at": again})).status, 200);

@@ -57,11 +57,21 @@ fn lifecycle_and_permissions() {
     let tiers = r.json()["tiers"].clone();
     let tier_id = tiers[0]["id"].as_str().unwrap().to_string();
     for price in [1, 4500] {
-        let r = patch(&app, &org.token, &format!("/api/events/{id}"), &json!({"tiers": [{"id": tier_id, "name": "General", "price_minor": price, "kind": "general_admission", "capacity": 100}]}));
+        let r = patch(
+            &app,
+            &org.token,
+            &format!("/api/events/{id}"),
+            &json!({"tiers": [{"id": tier_id, "name": "General", "price_minor": price, "kind": "general_admission", "capacity": 100}]}),
+        );
         assert_eq!((r.status, r.json()["tiers"][0]["price_minor"].as_i64()), (200, Some(price)), "{}", r.text());
     }
-    patch(&app, &org.token, &format!("/api/events/{id}"), &json!({"tiers": [{"name": "New", "price_minor": 100, "kind": "general_admission", "capacity": 10}]}))
-        .assert_problem(409);
+    patch(
+        &app,
+        &org.token,
+        &format!("/api/events/{id}"),
+        &json!({"tiers": [{"name": "New", "price_minor": 100, "kind": "general_admission", "capacity": 10}]}),
+    )
+    .assert_problem(409);
     patch(&app, &org.token, &format!("/api/events/{id}"), &json!({"tiers": [{"id": tier_id, "name": "General", "price_minor": 4500, "kind": "general_admission", "capacity": 50}]}))
         .assert_problem(409);
     let grown = patch(
@@ -125,26 +135,45 @@ fn bad_input_is_422_and_writes_nothing() {
         ("newline in title", with(&|b| b["title"] = json!("two\nlines")), "title"),
         ("empty title", with(&|b| b["title"] = json!("   ")), "title"),
         ("unknown venue", with(&|b| b["venue_id"] = json!("ven_01aaaaaaaaaaaaaaaaaaaaaaaa")), "venue_id"),
-        ("GA without capacity", with(&|b| b["tiers"][0].as_object_mut().unwrap().remove("capacity").map(|_| ()).unwrap_or(())), "tiers/0/capacity"),
-        ("seated without seat map", with(&|b| b["tiers"][0] = json!({"name": "S", "price_minor": 1, "kind": "seated", "sections": ["A"]})), "tiers/0/kind"),
+        (
+            "GA without capacity",
+            with(&|b| b["tiers"][0].as_object_mut().unwrap().remove("capacity").map(|_| ()).unwrap_or(())),
+            "tiers/0/capacity",
+        ),
+        (
+            "seated without seat map",
+            with(&|b| b["tiers"][0] = json!({"name": "S", "price_minor": 1, "kind": "seated", "sections": ["A"]})),
+            "tiers/0/kind",
+        ),
         ("order limit 0", with(&|b| b["order_limit"] = json!(0)), "order_limit"),
         ("bad image url", with(&|b| b["image_url"] = json!("javascript:alert(1)")), "image_url"),
         ("unknown field", with(&|b| b["titel"] = json!("typo")), ""),
         ("zone gap (Berlin spring forward)", with(&|b| b["starts_at"] = json!("2027-03-28T02:30")), "starts_at"),
-        ("zone overlap without offset (Berlin fall back)", with(&|b| b["starts_at"] = json!("2027-10-31T02:30")), "starts_at"),
+        (
+            "zone overlap without offset (Berlin fall back)",
+            with(&|b| b["starts_at"] = json!("2027-10-31T02:30")),
+            "starts_at",
+        ),
     ];
     for (name, body, field) in &cases {
         let r = app.post_as(&org.token, "/api/events", body);
         let p = r.assert_problem(422);
         if !field.is_empty() {
-            let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+            let fields: Vec<&str> =
+                p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
             // serde paths render arrays as `tiers[0]`; ours as `tiers/0`
             let norm = |f: &str| f.replace('[', "/").replace(']', "");
             assert!(fields.iter().any(|f| norm(f) == *field), "{name}: expected an error on {field}, got {p}");
         }
     }
-    app.call_raw("POST", "/api/events", "application/json", b"{not json", &[("authorization", &format!("Bearer {}", org.token))])
-        .assert_problem(400);
+    app.call_raw(
+        "POST",
+        "/api/events",
+        "application/json",
+        b"{not json",
+        &[("authorization", &format!("Bearer {}", org.token))],
+    )
+    .assert_problem(400);
     // nothing was written
     assert_eq!(app.get_as(&org.token, "/api/events/mine").json()["items"].as_array().unwrap().len(), 0);
 
@@ -162,10 +191,28 @@ fn bad_input_is_422_and_writes_nothing() {
     assert_eq!(app.get_as(&org.token, &format!("/api/events/{}", ev["id"].as_str().unwrap())).json()["title"], title);
 
     // search parameters
-    for q in ["limit=0", "limit=-1", "limit=100000", "limit=abc", "cursor=%%%", "cursor=bm90LWEtY3Vyc29y", "category=opera", "sort=name", "price_min=-1", "from=someday"] {
+    for q in [
+        "limit=0",
+        "limit=-1",
+        "limit=100000",
+        "limit=abc",
+        "cursor=%%%",
+        "cursor=bm90LWEtY3Vyc29y",
+        "category=opera",
+        "sort=name",
+        "price_min=-1",
+        "from=someday",
+    ] {
         app.get(&format!("/api/events?{q}")).assert_problem(422);
     }
-    for q in ["q=%27%3B%20DROP%20TABLE%20events%3B--", "q=%22unbalanced", "q=NEAR(a%20b)", "q=*", "q=a%20OR%20b%20AND%20NOT%20c", "q=title%3Ax"] {
+    for q in [
+        "q=%27%3B%20DROP%20TABLE%20events%3B--",
+        "q=%22unbalanced",
+        "q=NEAR(a%20b)",
+        "q=*",
+        "q=a%20OR%20b%20AND%20NOT%20c",
+        "q=title%3Ax",
+    ] {
         let r = app.get(&format!("/api/events?{q}"));
         assert_eq!(r.status, 200, "{q}: {}", r.text());
     }
@@ -222,7 +269,8 @@ fn search_filters_sorts_and_pages_under_concurrent_inserts() {
         let writer = s.spawn(move || {
             let mut n = 0;
             while !stop2.load(std::sync::atomic::Ordering::Relaxed) && n < 40 {
-                let e = create_event(app_ref, &org_ref.token, &event_body(venue_ref, &format!("Late Show {n}"), time_ref));
+                let e =
+                    create_event(app_ref, &org_ref.token, &event_body(venue_ref, &format!("Late Show {n}"), time_ref));
                 publish(app_ref, &org_ref.token, e["id"].as_str().unwrap());
                 n += 1;
             }
@@ -256,7 +304,11 @@ fn search_filters_sorts_and_pages_under_concurrent_inserts() {
         for id in &ids {
             assert!(unique.contains(id), "original event {id} was skipped");
         }
-        eprintln!("paged {} events ({} originals + late inserts) in {pages} pages while {n} were inserted", seen.len(), ids.len());
+        eprintln!(
+            "paged {} events ({} originals + late inserts) in {pages} pages while {n} were inserted",
+            seen.len(),
+            ids.len()
+        );
         n
     });
     assert!(inserted > 0);
@@ -270,7 +322,12 @@ fn search_filters_sorts_and_pages_under_concurrent_inserts() {
     let priced = ev("q=paging&price_min=3000&price_max=3000&limit=100");
     assert_eq!(priced["items"].as_array().unwrap().len(), 10);
     let by_price = ev("q=paging&sort=price&limit=100");
-    let prices: Vec<i64> = by_price["items"].as_array().unwrap().iter().map(|e| e["price_from"]["amount_minor"].as_i64().unwrap()).collect();
+    let prices: Vec<i64> = by_price["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["price_from"]["amount_minor"].as_i64().unwrap())
+        .collect();
     assert!(prices.windows(2).all(|w| w[0] <= w[1]), "price order {prices:?}");
     let far = ev(&format!("from={}&limit=100", &days_ahead(42, "00:00")[..10]));
     assert_eq!(far["items"].as_array().unwrap().len(), 0, "date range excludes");
@@ -363,7 +420,20 @@ fn twenty_thousand_seat_arena_and_inventory_contract() {
     assert_eq!(s0["accessible"], true);
     assert_eq!(s0["position"], 1);
     assert!(s0["id"].as_str().unwrap().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
-    for k in ["event_id", "title", "organizer_id", "status", "starts_at", "ends_at", "timezone", "sales_start", "sales_end", "order_limit", "currency", "tiers"] {
+    for k in [
+        "event_id",
+        "title",
+        "organizer_id",
+        "status",
+        "starts_at",
+        "ends_at",
+        "timezone",
+        "sales_start",
+        "sales_end",
+        "order_limit",
+        "currency",
+        "tiers",
+    ] {
         assert!(inv.get(k).is_some(), "inventory has {k}");
     }
     assert_eq!(inv["organizer_id"], org.user_id.as_str());
@@ -391,7 +461,9 @@ fn twenty_thousand_seat_arena_and_inventory_contract() {
     let ld = ld.json();
     assert_eq!(ld["@type"], "MusicEvent");
     assert_eq!(ld["offers"][0]["price"], "90.00");
-    assert!(ld["startDate"].as_str().unwrap().ends_with("-06:00") || ld["startDate"].as_str().unwrap().ends_with("-07:00"));
+    assert!(
+        ld["startDate"].as_str().unwrap().ends_with("-06:00") || ld["startDate"].as_str().unwrap().ends_with("-07:00")
+    );
 }
 
 #[test]
@@ -416,7 +488,12 @@ fn cancelling_emits_event_cancelled_through_the_outbox() {
     // is guarded and answers with the relay report.
     let app = App::spawn();
     app.post("/api/events/tick", &json!({})).assert_problem(401);
-    let r = app.call("POST", "/api/events/tick", Some(&json!({})), &[("authorization", "Bearer boxoffice-development-tick-token")]);
+    let r = app.call(
+        "POST",
+        "/api/events/tick",
+        Some(&json!({})),
+        &[("authorization", "Bearer boxoffice-development-tick-token")],
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     let _ = catalog::Remote::new(&app.base).send("GET", "/api/events/health", None, None);
 }

@@ -31,7 +31,8 @@ fn ticketmaster_files_import_into_80_distinct_bookable_events_and_reimport_chang
         for r in rep["results"].as_array().unwrap() {
             assert!(r["status"] == "created", "{r}");
             event_ids.insert(r["event_id"].as_str().unwrap().to_string());
-            by_external.insert(r["external_id"].as_str().unwrap().to_string(), r["event_id"].as_str().unwrap().to_string());
+            by_external
+                .insert(r["external_id"].as_str().unwrap().to_string(), r["event_id"].as_str().unwrap().to_string());
         }
     }
     eprintln!("BENCH imported 4 Ticketmaster files (80 records) in {} ms", t.elapsed().as_millis());
@@ -64,7 +65,12 @@ fn ticketmaster_files_import_into_80_distinct_bookable_events_and_reimport_chang
         assert_eq!(d["timezone"], src["dates"]["timezone"].as_str().unwrap_or(venue_tz), "{}", src["name"]);
         // local time of day is kept
         if let Some(lt) = src["dates"]["start"]["localTime"].as_str() {
-            assert!(d["local_starts_at"].as_str().unwrap().contains(&format!("T{lt}")), "{} {}", d["local_starts_at"], lt);
+            assert!(
+                d["local_starts_at"].as_str().unwrap().contains(&format!("T{lt}")),
+                "{} {}",
+                d["local_starts_at"],
+                lt
+            );
         } else {
             assert_eq!(d["time_tba"], true, "{}", src["name"]);
         }
@@ -133,7 +139,10 @@ fn jsonld_files_import_with_per_record_errors() {
         // idempotent
         let again = import(&app, &org.token, "jsonld", &doc);
         assert_eq!(again["created"], 0, "{again}");
-        assert_eq!(again["unchanged"].as_u64().unwrap() + again["failed"].as_u64().unwrap(), again["total"].as_u64().unwrap());
+        assert_eq!(
+            again["unchanged"].as_u64().unwrap() + again["failed"].as_u64().unwrap(),
+            again["total"].as_u64().unwrap()
+        );
     }
     eprintln!("JSON-LD: {created} created; per-record failures: {failed:#?}");
     assert!(created >= 6, "{created}");

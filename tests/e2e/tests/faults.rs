@@ -33,7 +33,11 @@ fn increment(app: &App, key: &str, delta: i64) -> i64 {
     let mut c = open(app, "holds-kv.db");
     let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).unwrap();
     let old: Option<Vec<u8>> = tx
-        .query_row("SELECT value FROM spin_key_value WHERE store = 'holds' AND key = ?1", [format!("holds/{key}")], |r| r.get(0))
+        .query_row(
+            "SELECT value FROM spin_key_value WHERE store = 'holds' AND key = ?1",
+            [format!("holds/{key}")],
+            |r| r.get(0),
+        )
         .optional()
         .unwrap();
     let new = old.map(|b| i64::from_le_bytes(b.try_into().expect("8-byte counter"))).unwrap_or(0) + delta;
@@ -49,8 +53,13 @@ fn increment(app: &App, key: &str, delta: i64) -> i64 {
 /// The raw value of counter `key` in the `holds` store.
 fn counter(app: &App, key: &str) -> i64 {
     let c = open(app, "holds-kv.db");
-    let v: Vec<u8> =
-        c.query_row("SELECT value FROM spin_key_value WHERE store = 'holds' AND key = ?1", [format!("holds/{key}")], |r| r.get(0)).unwrap();
+    let v: Vec<u8> = c
+        .query_row(
+            "SELECT value FROM spin_key_value WHERE store = 'holds' AND key = ?1",
+            [format!("holds/{key}")],
+            |r| r.get(0),
+        )
+        .unwrap();
     i64::from_le_bytes(v.try_into().unwrap())
 }
 
@@ -60,7 +69,11 @@ fn sell(app: &App, token: &str, hold_id: &str) -> String {
     let r = app.post_as(token, "/api/bookings", &bk::booking_body(hold_id, 1));
     assert_eq!(r.status, 201, "{}", r.text());
     let bid = r.json()["id"].as_str().unwrap().to_string();
-    bk::emit(app, "PaymentSucceeded", json!({"booking_id": bid, "payment_id": "pay_1", "amount_minor": 4500, "currency": "EUR"}));
+    bk::emit(
+        app,
+        "PaymentSucceeded",
+        json!({"booking_id": bid, "payment_id": "pay_1", "amount_minor": 4500, "currency": "EUR"}),
+    );
     assert_eq!(app.get_as(token, &format!("/api/bookings/{bid}")).json()["status"], "confirmed");
     bid
 }
@@ -186,7 +199,11 @@ fn a_broken_store_or_database_answers_503_and_leaves_nothing_half_written() {
     assert_eq!(after["seats"], before["seats"], "no seat changed while the database was broken");
     assert_eq!(tier(&after, "tier_ga")["held"], 0);
     assert!(app.get_as(&token, "/api/bookings").json()["items"].as_array().unwrap().is_empty(), "no booking half made");
-    assert_eq!(app.get_as(&token, &format!("/api/holds/{hold_id}")).json()["status"], "active", "the hold was not checked out");
+    assert_eq!(
+        app.get_as(&token, &format!("/api/holds/{hold_id}")).json()["status"],
+        "active",
+        "the hold was not checked out"
+    );
 
     // and everything works again: the same hold checks out, A2 can be held
     let r = app.post_as(&token, "/api/bookings", &bk::booking_body(&hold_id, 1));
@@ -252,7 +269,11 @@ fn a_subscriber_that_never_answers_is_dead_lettered_after_the_attempt_budget_the
 
     // the subscriber is back; an admin requeues; it arrives once
     assert_eq!(app.post("/fixture/payments/up", &json!({})).status, 204);
-    let rq = app.post_as(&admin, "/api/bookings/admin/dead-letters/requeue", &json!({"event_id": items[0]["event_id"], "subscriber": "payments"}));
+    let rq = app.post_as(
+        &admin,
+        "/api/bookings/admin/dead-letters/requeue",
+        &json!({"event_id": items[0]["event_id"], "subscriber": "payments"}),
+    );
     assert_eq!(rq.status, 200, "{}", rq.text());
     assert_eq!(status(), "delivered");
     let got = app.get("/fixture/payments/received").json();
@@ -286,7 +307,10 @@ fn orphaned_ga_and_user_counters_cost_exactly_their_own_places() {
     let (a, b) = (customer().0, customer().0);
     assert_eq!(hold(&app, &a, &json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 2})).status, 201);
     assert_eq!(hold(&app, &b, &json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 1})).status, 201);
-    assert_eq!(hold(&app, &b, &json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 1})).assert_problem(409)["type"], "/problems/sold-out");
+    assert_eq!(
+        hold(&app, &b, &json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 1})).assert_problem(409)["type"],
+        "/problems/sold-out"
+    );
     // the user keeps exactly 1 of their 8: one seat yes, a second no
     assert_eq!(hold(&app, &token, &json!({"event_id": ev, "seats": ["A1"]})).status, 201);
     hold(&app, &token, &json!({"event_id": ev, "seats": ["A2"]})).assert_problem(409);
@@ -352,8 +376,15 @@ fn a_sale_the_database_fails_to_write_is_retried_never_refunded() {
     assert_eq!(r.status, 201, "{}", r.text());
     let bid = r.json()["id"].as_str().unwrap().to_string();
     let db = open(&app, "bookings.db");
-    db.execute_batch("CREATE TRIGGER test_fault BEFORE INSERT ON sold_seats BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END").unwrap();
-    let emitted = bk::emit(&app, "PaymentSucceeded", json!({"booking_id": bid, "payment_id": "pay_1", "amount_minor": 4500, "currency": "EUR"}));
+    db.execute_batch(
+        "CREATE TRIGGER test_fault BEFORE INSERT ON sold_seats BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END",
+    )
+    .unwrap();
+    let emitted = bk::emit(
+        &app,
+        "PaymentSucceeded",
+        json!({"booking_id": bid, "payment_id": "pay_1", "amount_minor": 4500, "currency": "EUR"}),
+    );
     assert_eq!(emitted["relay"]["delivered"], 0, "booking did not take the delivery: {emitted}");
     let event = emitted["event"].clone();
     let d = app.post("/fixture/payments/deliver", &event).json();
@@ -412,7 +443,8 @@ fn a_hold_whose_change_was_claimed_by_a_request_that_died_is_rescued_after_the_g
     let id = h["id"].as_str().unwrap().to_string();
     assert_eq!(increment(&app, &format!("exit:{id}:0"), 1), 1);
     let stuck_from = std::time::Instant::now();
-    let release = || app.call("DELETE", &format!("/api/holds/{id}"), None, &[("authorization", &format!("Bearer {token}"))]);
+    let release =
+        || app.call("DELETE", &format!("/api/holds/{id}"), None, &[("authorization", &format!("Bearer {token}"))]);
     assert_503(&release(), "unavailable");
     assert_eq!(app.get_as(&token, &format!("/api/holds/{id}")).json()["status"], "active", "nothing changed");
     assert_eq!(seat_status(&availability(&app, &ev), "A1"), "held");

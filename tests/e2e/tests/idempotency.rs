@@ -11,7 +11,12 @@ use std::sync::{Arc, Barrier};
 
 /// `POST path` as `user` with `Idempotency-Key: key`.
 fn post_key(app: &App, user: &User, path: &str, body: &Value, key: &str) -> Reply {
-    app.call("POST", path, Some(body), &[("authorization", &format!("Bearer {}", user.token)), ("idempotency-key", key)])
+    app.call(
+        "POST",
+        path,
+        Some(body),
+        &[("authorization", &format!("Bearer {}", user.token)), ("idempotency-key", key)],
+    )
 }
 
 /// Sends the same keyed request from `n` threads released together.
@@ -68,7 +73,11 @@ fn one_created(replies: &[Reply]) -> String {
 /// A published event with one general-admission tier of 100; (event id, tier id).
 fn ga_event(app: &App, org: &User) -> (String, String) {
     let venue = catalog::create_venue(app, &org.token, &catalog::ga_venue("Key Hall", "Denver", "America/Denver"));
-    let ev = catalog::create_event(app, &org.token, &catalog::event_body(&venue, "Key Night", &catalog::days_ahead(30, "20:00")));
+    let ev = catalog::create_event(
+        app,
+        &org.token,
+        &catalog::event_body(&venue, "Key Night", &catalog::days_ahead(30, "20:00")),
+    );
     let id = ev["id"].as_str().unwrap().to_string();
     catalog::publish(app, &org.token, &id);
     (id, ev["tiers"][0]["id"].as_str().unwrap().to_string())
@@ -128,7 +137,8 @@ fn holds_and_bookings_run_once_per_key() {
     // a first attempt that failed (422) frees the key for a corrected retry
     let wrong = json!({"event_id": ev, "tier_id": tier, "quantity": 0});
     post_key(&app, &buyer, "/api/holds", &wrong, "hold-key-3").assert_problem(422);
-    let fixed = post_key(&app, &buyer, "/api/holds", &json!({"event_id": ev, "tier_id": tier, "quantity": 1}), "hold-key-3");
+    let fixed =
+        post_key(&app, &buyer, "/api/holds", &json!({"event_id": ev, "tier_id": tier, "quantity": 1}), "hold-key-3");
     assert_eq!(fixed.status, 201, "{}", fixed.text());
     assert_eq!(fixed.header("idempotent-replayed"), None);
     assert_eq!(held(&app, &ev), 7);
@@ -220,7 +230,8 @@ fn refunds_run_once_per_key() {
     let path = format!("/api/payments/{b}/refunds");
     let body = json!({"amount_minor": 2500});
     let replies = race(&app, &admin, &path, &body, "refund-key", 6);
-    let ran: Vec<&Reply> = replies.iter().filter(|r| r.header("idempotent-replayed").is_none() && r.status < 300).collect();
+    let ran: Vec<&Reply> =
+        replies.iter().filter(|r| r.header("idempotent-replayed").is_none() && r.status < 300).collect();
     assert_eq!(ran.len(), 1, "{:?}", replies.iter().map(|r| (r.status, r.text())).collect::<Vec<_>>());
     for r in replies.iter().filter(|r| r.status >= 300) {
         assert_eq!(r.assert_problem(409)["type"], "/problems/idempotency-in-progress");
@@ -261,13 +272,21 @@ fn each_tick_sweeps_its_expired_keys_and_a_swept_key_runs_afresh() {
     let venue = keyed(&org, "/api/venues", &venue_body).json()["id"].clone();
     let hold = keyed(&buyer, "/api/holds", &hold_body).json()["id"].clone();
     let refund = keyed(&admin, &refund_path, &refund_body).json()["id"].clone();
-    assert_eq!(post_key(&app, &org, "/api/venues", &venue_body, "sweep-key").header("idempotent-replayed"), Some("true"));
+    assert_eq!(
+        post_key(&app, &org, "/api/venues", &venue_body, "sweep-key").header("idempotent-replayed"),
+        Some("true")
+    );
 
     // 24 h later: each component's tick deletes exactly its expired records, once
     let aged: Vec<usize> = ["events.db", "bookings.db", "payments.db"].iter().map(|db| age_keys(&app, db)).collect();
     assert!(aged.iter().all(|n| *n >= 1), "{aged:?}");
     let events_tick = || {
-        let r = app.call("POST", "/api/events/tick", None, &[("authorization", &format!("Bearer {}", e2e::booking::TICK_TOKEN))]);
+        let r = app.call(
+            "POST",
+            "/api/events/tick",
+            None,
+            &[("authorization", &format!("Bearer {}", e2e::booking::TICK_TOKEN))],
+        );
         assert_eq!(r.status, 200, "{}", r.text());
         r.json()
     };

@@ -70,8 +70,13 @@ fn invariants(app: &App, event: &str, now_ms: i64) -> Vec<(&'static str, u64)> {
         .filter(|(k, v)| counter(v) != live_seats.get(&k[lock_prefix.len()..]).map_or(0, |n| (*n).min(1) as i64))
         .count() as u64;
     let ga_prefix = format!("holds/ga:{event}:");
-    let bad_ga = redis.entries(&ga_prefix).iter().filter(|(k, v)| counter(v) != live_ga.get(&k[ga_prefix.len()..]).copied().unwrap_or(0)).count() as u64;
-    let negative_users = redis.entries(&format!("holds/user:{event}:")).iter().filter(|(_, v)| counter(v) < 0).count() as u64;
+    let bad_ga = redis
+        .entries(&ga_prefix)
+        .iter()
+        .filter(|(k, v)| counter(v) != live_ga.get(&k[ga_prefix.len()..]).copied().unwrap_or(0))
+        .count() as u64;
+    let negative_users =
+        redis.entries(&format!("holds/user:{event}:")).iter().filter(|(_, v)| counter(v) < 0).count() as u64;
     vec![
         ("seats in more than one live hold", live_seats.values().filter(|n| **n > 1).count() as u64),
         ("seat lock counters not equal to their live owners", bad_locks),
@@ -116,10 +121,14 @@ fn general_admission_across_instances_sells_exactly_capacity() {
         for capacity in [1u32, 5] {
             let ev = bk::event(&app, 0, 0, capacity, |_| {});
             let buyers: Vec<String> = (0..20).map(|_| customer().0).collect();
-            let results = at_once(20, |i| hold(&app, &buyers[i], &json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 1})));
+            let results =
+                at_once(20, |i| hold(&app, &buyers[i], &json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 1})));
             let won = results.iter().filter(|r| r.0 == 201).count();
             assert_eq!(won, capacity as usize, "{n} instances: {:?}", results.iter().map(|r| r.0).collect::<Vec<_>>());
-            assert!(results.iter().all(|(s, b)| *s == 201 || (*s == 409 && b["type"] == "/problems/sold-out")), "{results:?}");
+            assert!(
+                results.iter().all(|(s, b)| *s == 201 || (*s == 409 && b["type"] == "/problems/sold-out")),
+                "{results:?}"
+            );
             let t = tier(&availability(&app, &ev), "tier_ga").clone();
             assert_eq!((t["held"].as_i64(), t["available"].as_i64()), (Some(i64::from(capacity)), Some(0)), "{t}");
             assert_invariants(&app, &ev);
@@ -182,7 +191,11 @@ fn holds_expiring_while_every_instance_sweeps_are_each_expired_once() {
         let mut holds = 0u64;
         for row in ["A", "B"] {
             for i in (1..=10).step_by(2) {
-                let r = hold(&app, &customer().0, &json!({"event_id": ev, "seats": [format!("{row}{i}"), format!("{row}{}", i + 1)]}));
+                let r = hold(
+                    &app,
+                    &customer().0,
+                    &json!({"event_id": ev, "seats": [format!("{row}{i}"), format!("{row}{}", i + 1)]}),
+                );
                 assert_eq!(r.status, 201, "{}", r.text());
                 holds += 1;
             }
@@ -219,7 +232,10 @@ fn holds_expiring_while_every_instance_sweeps_are_each_expired_once() {
         assert_invariants(&app, &ev);
         // and the freed seats sell again
         assert_eq!(hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["A1", "B10"]})).status, 201);
-        assert_eq!(hold(&app, &customer().0, &json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 8})).status, 201);
+        assert_eq!(
+            hold(&app, &customer().0, &json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 8})).status,
+            201
+        );
         assert_invariants(&app, &ev);
     }
 }
@@ -231,12 +247,23 @@ fn ticks_on_three_instances_never_do_a_piece_of_work_twice() {
     use e2e::tickets as t;
     use e2e::{accounts, catalog, journey};
     // every instance gets every tick route every 250 ms
-    let routes: Vec<String> = ["bookings", "payments", "notifications", "events", "tickets", "users"].iter().map(|s| format!("/api/{s}/tick")).collect();
+    let routes: Vec<String> = ["bookings", "payments", "notifications", "events", "tickets", "users"]
+        .iter()
+        .map(|s| format!("/api/{s}/tick"))
+        .collect();
     let ticks: Vec<(&str, Duration)> = routes.iter().map(|r| (r.as_str(), Duration::from_millis(250))).collect();
     let app = App::spawn_instances(3, None, &[], &ticks);
     let staff = catalog::user("staff");
-    let purchases: Vec<journey::Purchase> =
-        (0..4).map(|i| journey::unpaid_purchase(&app, &format!("Ticked {i}"), &catalog::days_ahead(20 + i as i64, "20:00"), &["Ada Lovelace", "Alan Turing"])).collect();
+    let purchases: Vec<journey::Purchase> = (0..4)
+        .map(|i| {
+            journey::unpaid_purchase(
+                &app,
+                &format!("Ticked {i}"),
+                &catalog::days_ahead(20 + i as i64, "20:00"),
+                &["Ada Lovelace", "Alan Turing"],
+            )
+        })
+        .collect();
     // the buyers' address confirmations went out at registration; from now
     // on the e-mail provider refuses the first two sends (ticket e-mails:
     // the ticks retry them); the payment provider sends no webhooks, so
@@ -263,7 +290,12 @@ fn ticks_on_three_instances_never_do_a_piece_of_work_twice() {
     let requests = t::booking_provider_requests(&app);
     for p in &purchases {
         assert_eq!(t::booking_mail(&app, &p.email).len(), 1, "one ticket e-mail for {}", p.booking_id);
-        assert_eq!(pay::events(&app, &staff.token, &p.booking_id), ["PaymentSucceeded"], "reconciled once: {}", p.booking_id);
+        assert_eq!(
+            pay::events(&app, &staff.token, &p.booking_id),
+            ["PaymentSucceeded"],
+            "reconciled once: {}",
+            p.booking_id
+        );
         assert_eq!(t::my_tickets(&app, &p.buyer.token, Some(&p.booking_id)).len(), 2, "two tickets, issued once");
         assert_eq!(t::my_messages(&app, &p.buyer.token).len(), 1, "one in-site message");
     }
@@ -295,7 +327,9 @@ fn with_retry(app: &App, first: usize, token: &str, path: &str, body: &Value, ta
         Ok(r) if r.status != 503 => r,
         _ => {
             tally.cut_off += 1;
-            let r = app.try_call_on(0, "POST", path, Some(body), &[("authorization", &auth)]).expect("the survivor answers");
+            let r = app
+                .try_call_on(0, "POST", path, Some(body), &[("authorization", &auth)])
+                .expect("the survivor answers");
             // served by the survivor: a hold won, or the business answer a
             // live instance gives (409 taken / order limit) — not a 5xx
             if r.status < 500 {
@@ -345,7 +379,14 @@ fn killing_one_of_two_instances_mid_rush_loses_and_double_sells_nothing() {
                             s => panic!("hold: {s} {}", r.text()),
                         }
                         let hold_id = r.json()["id"].as_str().unwrap().to_string();
-                        let b = with_retry(app, (j + k + 1) % 2, &token, "/api/bookings", &bk::booking_body(&hold_id, 1), &mut tally);
+                        let b = with_retry(
+                            app,
+                            (j + k + 1) % 2,
+                            &token,
+                            "/api/bookings",
+                            &bk::booking_body(&hold_id, 1),
+                            &mut tally,
+                        );
                         assert!(b.status == 201 || b.status == 200, "checkout of {hold_id}: {} {}", b.status, b.text());
                         let b = b.json();
                         tally.bookings.push((b["id"].as_str().unwrap().to_string(), token.clone()));
@@ -368,10 +409,16 @@ fn killing_one_of_two_instances_mid_rush_loses_and_double_sells_nothing() {
     // every booking is paid now, through the saga, and settles confirmed
     for (id, token) in &bookings {
         let b = app.get_as(token, &format!("/api/bookings/{id}")).json();
-        bk::emit(&app, "PaymentSucceeded", json!({"booking_id": id, "payment_id": format!("pay_{id}"), "amount_minor": b["amount_minor"], "currency": b["currency"]}));
+        bk::emit(
+            &app,
+            "PaymentSucceeded",
+            json!({"booking_id": id, "payment_id": format!("pay_{id}"), "amount_minor": b["amount_minor"], "currency": b["currency"]}),
+        );
     }
     for (id, token) in &bookings {
-        let settled = e2e::tickets::wait_for(20, || (app.get_as(token, &format!("/api/bookings/{id}")).json()["status"] == "confirmed").then_some(()));
+        let settled = e2e::tickets::wait_for(20, || {
+            (app.get_as(token, &format!("/api/bookings/{id}")).json()["status"] == "confirmed").then_some(())
+        });
         assert!(settled.is_some(), "booking {id} confirmed");
     }
     // orphaned claims of the requests the kill cut off are recovered after
@@ -422,7 +469,8 @@ fn a_redis_restart_mid_rush_writes_nothing_half_and_sales_resume_on_restarted_in
     let app = spawn(2, &[("hold_ttl_seconds", "20")]);
     let ev = bk::event(&app, 8, 25, 0, |_| {});
     let started = Instant::now();
-    let (down_at, up_at, rush_until) = (Duration::from_millis(1500), Duration::from_millis(3500), Duration::from_secs(5));
+    let (down_at, up_at, rush_until) =
+        (Duration::from_millis(1500), Duration::from_millis(3500), Duration::from_secs(5));
     let answers: Vec<(Duration, Answer)> = std::thread::scope(|s| {
         let app = &app;
         s.spawn(move || {
@@ -443,8 +491,17 @@ fn a_redis_restart_mid_rush_writes_nothing_half_and_sales_resume_on_restarted_in
                         k += 1;
                         let auth = format!("Bearer {}", customer().0);
                         let body = json!({"event_id": ev, "tier_id": "tier_s", "quantity": 1});
-                        let answer = match app.try_call_on(k % 2, "POST", "/api/holds", Some(&body), &[("authorization", &auth)]) {
-                            Ok(r) => Answer::Status(r.status, r.header("retry-after").is_some() && r.json()["type"].is_string()),
+                        let answer = match app.try_call_on(
+                            k % 2,
+                            "POST",
+                            "/api/holds",
+                            Some(&body),
+                            &[("authorization", &auth)],
+                        ) {
+                            Ok(r) => Answer::Status(
+                                r.status,
+                                r.header("retry-after").is_some() && r.json()["type"].is_string(),
+                            ),
                             Err(_) => Answer::NoAnswer,
                         };
                         seen.push((started.elapsed(), answer));
@@ -460,7 +517,9 @@ fn a_redis_restart_mid_rush_writes_nothing_half_and_sales_resume_on_restarted_in
     let unavailable = answers.iter().filter(|a| matches!(a.1, Answer::Status(503, _))).count();
     let silent = answers.iter().filter(|a| a.1 == Answer::NoAnswer).count();
     assert!(
-        answers.iter().all(|a| matches!(a.1, Answer::Status(201 | 409, _) | Answer::Status(503, true) | Answer::NoAnswer)),
+        answers
+            .iter()
+            .all(|a| matches!(a.1, Answer::Status(201 | 409, _) | Answer::Status(503, true) | Answer::NoAnswer)),
         "201, 409, 503 with Retry-After, or no answer: {answers:?}"
     );
     assert!(unavailable + silent > 0, "requests while Redis was down failed: {answers:?}");
@@ -468,7 +527,13 @@ fn a_redis_restart_mid_rush_writes_nothing_half_and_sales_resume_on_restarted_in
     app.restart_instance(1);
     let mut resumed = 0;
     for _ in 0..5 {
-        let r = app.try_call_on(1, "POST", "/api/holds", Some(&json!({"event_id": ev, "tier_id": "tier_s", "quantity": 1})), &[("authorization", &format!("Bearer {}", customer().0))]);
+        let r = app.try_call_on(
+            1,
+            "POST",
+            "/api/holds",
+            Some(&json!({"event_id": ev, "tier_id": "tier_s", "quantity": 1})),
+            &[("authorization", &format!("Bearer {}", customer().0))],
+        );
         let r = r.expect("a restarted instance answers");
         assert_eq!(r.status, 201, "{}", r.text());
         resumed += 1;
@@ -486,17 +551,19 @@ fn a_redis_restart_mid_rush_writes_nothing_half_and_sales_resume_on_restarted_in
     assert_eq!(held, Some((won + resumed) as u64), "held = the holds answered 201: {status}");
     let until = Instant::now() + Duration::from_secs(26);
     while Instant::now() < until {
-        let r = app.try_call_on(1, "POST", "/api/bookings/tick", None, &[("authorization", &format!("Bearer {TICK_TOKEN}"))]).expect("tick");
+        let r = app
+            .try_call_on(1, "POST", "/api/bookings/tick", None, &[("authorization", &format!("Bearer {TICK_TOKEN}"))])
+            .expect("tick");
         assert_eq!(r.status, 200, "{}", r.text());
         std::thread::sleep(Duration::from_millis(500));
     }
     let status = on_restarted(&format!("/api/holds/availability/{ev}")).json();
-    let available = status["tiers"].as_array().unwrap().iter().find(|t| t["tier_id"] == "tier_s").unwrap()["available"].as_u64();
+    let available =
+        status["tiers"].as_array().unwrap().iter().find(|t| t["tier_id"] == "tier_s").unwrap()["available"].as_u64();
     assert_eq!(available, Some(200), "{status}");
     let counts = invariants(&app, &ev, platform::clock::now_ms());
     assert!(counts.iter().all(|(_, n)| *n == 0), "{counts:?}");
 }
-
 
 /// `chattr +i` (with `on`) or `-i` on the SQLite database `stem` of the
 /// shared state and its `-wal` file. The kernel then refuses every write
@@ -522,8 +589,17 @@ fn immutable(app: &App, stem: &str, on: bool) {
         if !path.exists() {
             continue;
         }
-        let out = std::process::Command::new("chattr").arg(if on { "+i" } else { "-i" }).arg(&path).output().expect("run chattr");
-        assert!(out.status.success(), "chattr on {} failed (needs CAP_LINUX_IMMUTABLE): {}", path.display(), String::from_utf8_lossy(&out.stderr));
+        let out = std::process::Command::new("chattr")
+            .arg(if on { "+i" } else { "-i" })
+            .arg(&path)
+            .output()
+            .expect("run chattr");
+        assert!(
+            out.status.success(),
+            "chattr on {} failed (needs CAP_LINUX_IMMUTABLE): {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -570,17 +646,34 @@ impl<'a> Client<'a> {
     }
 
     /// `method path` as `token` (10 s limit), noted as `step`.
-    fn send(&mut self, token: &str, step: &'static str, method: &str, path: &str, body: Option<&Value>) -> Option<e2e::Reply> {
+    fn send(
+        &mut self,
+        token: &str,
+        step: &'static str,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Option<e2e::Reply> {
         let auth = format!("Bearer {token}");
         let at = self.started.elapsed();
         self.next += 1;
-        let r = self.app.try_call_on(self.next % self.app.instances(), method, path, body, &[("authorization", &auth)]).ok();
+        let r = self
+            .app
+            .try_call_on(self.next % self.app.instances(), method, path, body, &[("authorization", &auth)])
+            .ok();
         let problem = r
             .as_ref()
             .filter(|r| r.header("content-type").is_some_and(|t| t.starts_with("application/problem+json")))
             .and_then(|r| r.json()["type"].as_str().map(str::to_string));
         let retry_after = r.as_ref().is_some_and(|r| r.header("retry-after").is_some());
-        self.seen.push(Seen { at, end: self.started.elapsed(), step, status: r.as_ref().map(|r| r.status), problem, retry_after });
+        self.seen.push(Seen {
+            at,
+            end: self.started.elapsed(),
+            step,
+            status: r.as_ref().map(|r| r.status),
+            problem,
+            retry_after,
+        });
         r
     }
 }
@@ -627,7 +720,8 @@ fn a_read_only_database_mid_rush_answers_503_and_loses_nothing() {
     // Every instance gets the saga's tick routes every second: expiry
     // sweeps and relay retries (booking), reconciliation and the unpaid
     // holds' PaymentFailed (payments), tickets and e-mail jobs.
-    let routes: Vec<String> = ["bookings", "payments", "tickets", "notifications"].iter().map(|s| format!("/api/{s}/tick")).collect();
+    let routes: Vec<String> =
+        ["bookings", "payments", "tickets", "notifications"].iter().map(|s| format!("/api/{s}/tick")).collect();
     let ticks: Vec<(&str, Duration)> = routes.iter().map(|r| (r.as_str(), Duration::from_secs(1))).collect();
     let ttl: u64 = 15;
     let app = App::spawn_instances(2, None, &[("hold_ttl_seconds", &ttl.to_string())], &ticks);
@@ -652,11 +746,15 @@ fn a_read_only_database_mid_rush_answers_503_and_loses_nothing() {
     let (reader, reader_email) = accounts::buyer(&app);
     let h = app.post_as(&reader.token, "/api/holds", &json!({"event_id": ev, "tier_id": tier_id, "quantity": 1}));
     assert_eq!(h.status, 201, "{}", h.text());
-    let b = app.post_as(&reader.token, "/api/bookings", &checkout_body(h.json()["id"].as_str().unwrap(), &reader_email));
+    let b =
+        app.post_as(&reader.token, "/api/bookings", &checkout_body(h.json()["id"].as_str().unwrap(), &reader_email));
     assert_eq!(b.status, 201, "{}", b.text());
     let read_booking = b.json()["id"].as_str().unwrap().to_string();
     assert_eq!(pay::pay(&app, &reader.token, &read_booking, VISA_OK).status, 200);
-    let confirmed = e2e::tickets::wait_for(30, || (app.get_as(&reader.token, &format!("/api/bookings/{read_booking}")).json()["status"] == "confirmed").then_some(()));
+    let confirmed = e2e::tickets::wait_for(30, || {
+        (app.get_as(&reader.token, &format!("/api/bookings/{read_booking}")).json()["status"] == "confirmed")
+            .then_some(())
+    });
     assert!(confirmed.is_some(), "the reader's booking is confirmed before the rush");
     let buyers: Vec<(catalog::User, String)> = (0..6).map(|_| accounts::buyer(&app)).collect();
     let scripted: Vec<(catalog::User, String)> = (0..3).map(|_| accounts::buyer(&app)).collect();
@@ -669,8 +767,10 @@ fn a_read_only_database_mid_rush_answers_503_and_loses_nothing() {
     // sale when it expires), and check a hold out just before the second
     // window, pay inside it (refused: nothing charged) and pay again after
     // it (as a client honouring Retry-After would).
-    let plan: [(&'static str, Duration, Duration); 2] =
-        [("bookings", Duration::from_secs(3), Duration::from_secs(7)), ("payments", Duration::from_secs(10), Duration::from_secs(14))];
+    let plan: [(&'static str, Duration, Duration); 2] = [
+        ("bookings", Duration::from_secs(3), Duration::from_secs(7)),
+        ("payments", Duration::from_secs(10), Duration::from_secs(14)),
+    ];
     let rush = Duration::from_secs(17);
     let started = Instant::now();
     let (tallies, reads, script): (Vec<Buyer>, Vec<Seen>, Script) = std::thread::scope(|s| {
@@ -683,14 +783,30 @@ fn a_read_only_database_mid_rush_answers_503_and_loses_nothing() {
                 until(on.saturating_sub(Duration::from_millis(1500)));
                 let mut before = Vec::new();
                 for (user, email) in &scripted {
-                    let h = client.send(&user.token, "scripted hold", "POST", "/api/holds", Some(&json!({"event_id": ev, "tier_id": tier_id, "quantity": 1}))).expect("an answer");
+                    let h = client
+                        .send(
+                            &user.token,
+                            "scripted hold",
+                            "POST",
+                            "/api/holds",
+                            Some(&json!({"event_id": ev, "tier_id": tier_id, "quantity": 1})),
+                        )
+                        .expect("an answer");
                     assert_eq!(h.status, 201, "{}", h.text());
                     let hold_id = h.json()["id"].as_str().unwrap().to_string();
                     if stem == "bookings" {
                         before.push(hold_id);
                         continue;
                     }
-                    let c = client.send(&user.token, "scripted checkout", "POST", "/api/bookings", Some(&checkout_body(&hold_id, email))).expect("an answer");
+                    let c = client
+                        .send(
+                            &user.token,
+                            "scripted checkout",
+                            "POST",
+                            "/api/bookings",
+                            Some(&checkout_body(&hold_id, email)),
+                        )
+                        .expect("an answer");
                     assert_eq!(c.status, 201, "{}", c.text());
                     before.push(c.json()["id"].as_str().unwrap().to_string());
                 }
@@ -701,10 +817,22 @@ fn a_read_only_database_mid_rush_answers_503_and_loses_nothing() {
                 std::thread::sleep(Duration::from_millis(300));
                 for ((user, email), id) in scripted.iter().zip(&before) {
                     if stem == "bookings" {
-                        client.send(&user.token, "scripted checkout", "POST", "/api/bookings", Some(&checkout_body(id, email)));
+                        client.send(
+                            &user.token,
+                            "scripted checkout",
+                            "POST",
+                            "/api/bookings",
+                            Some(&checkout_body(id, email)),
+                        );
                         out.abandoned.push((user.token.clone(), id.clone()));
                     } else {
-                        client.send(&user.token, "scripted pay", "POST", &format!("/api/payments/{id}/pay"), Some(&pay::card(VISA_OK)));
+                        client.send(
+                            &user.token,
+                            "scripted pay",
+                            "POST",
+                            &format!("/api/payments/{id}/pay"),
+                            Some(&pay::card(VISA_OK)),
+                        );
                     }
                 }
                 until(off);
@@ -715,8 +843,19 @@ fn a_read_only_database_mid_rush_answers_503_and_loses_nothing() {
                 if stem == "payments" {
                     until(to + Duration::from_millis(600));
                     for ((user, _), id) in scripted.iter().zip(&before) {
-                        let r = client.send(&user.token, "scripted pay again", "POST", &format!("/api/payments/{id}/pay"), Some(&pay::card(VISA_OK)));
-                        assert_eq!(r.as_ref().map(|r| r.status), Some(200), "a refused payment succeeds once payments.db is writable: {:?}", r.map(|r| r.text()));
+                        let r = client.send(
+                            &user.token,
+                            "scripted pay again",
+                            "POST",
+                            &format!("/api/payments/{id}/pay"),
+                            Some(&pay::card(VISA_OK)),
+                        );
+                        assert_eq!(
+                            r.as_ref().map(|r| r.status),
+                            Some(200),
+                            "a refused payment succeeds once payments.db is writable: {:?}",
+                            r.map(|r| r.text())
+                        );
                         out.repaid.push(id.clone());
                     }
                 }
@@ -744,14 +883,37 @@ fn a_read_only_database_mid_rush_answers_503_and_loses_nothing() {
                     let mut b = Buyer { token: user.token.clone(), ..Buyer::default() };
                     let mut client = Client::new(app, started, j);
                     while started.elapsed() < rush {
-                        let h = client.send(&user.token, "hold", "POST", "/api/holds", Some(&json!({"event_id": ev, "tier_id": tier_id, "quantity": 1})));
+                        let h = client.send(
+                            &user.token,
+                            "hold",
+                            "POST",
+                            "/api/holds",
+                            Some(&json!({"event_id": ev, "tier_id": tier_id, "quantity": 1})),
+                        );
                         if let Some(h) = h.filter(|h| h.status == 201) {
                             let hold_id = h.json()["id"].as_str().unwrap().to_string();
-                            match client.send(&user.token, "checkout", "POST", "/api/bookings", Some(&checkout_body(&hold_id, email))) {
+                            match client.send(
+                                &user.token,
+                                "checkout",
+                                "POST",
+                                "/api/bookings",
+                                Some(&checkout_body(&hold_id, email)),
+                            ) {
                                 Some(c) if c.status == 201 => {
                                     let id = c.json()["id"].as_str().unwrap().to_string();
-                                    match client.send(&user.token, "pay", "POST", &format!("/api/payments/{id}/pay"), Some(&pay::card(VISA_OK))).map(|r| r.status) {
-                                        Some(200 | 201) => b.paid.push((id, client.seen.last().map_or(Duration::ZERO, |s| s.at))),
+                                    match client
+                                        .send(
+                                            &user.token,
+                                            "pay",
+                                            "POST",
+                                            &format!("/api/payments/{id}/pay"),
+                                            Some(&pay::card(VISA_OK)),
+                                        )
+                                        .map(|r| r.status)
+                                    {
+                                        Some(200 | 201) => {
+                                            b.paid.push((id, client.seen.last().map_or(Duration::ZERO, |s| s.at)))
+                                        }
                                         Some(503) => b.pay_refused.push(id),
                                         _ => {}
                                     }
@@ -792,13 +954,25 @@ fn a_read_only_database_mid_rush_answers_503_and_loses_nothing() {
     }
     // while a database was read-only, the writes it takes were refused
     // with storage-unavailable, and only then; reads went on
-    let refused_at = |step: &str, db: &str| count(&|s: &Seen| s.step == step && s.problem.as_deref() == Some("/problems/storage-unavailable") && window_of(s) == Some(db));
+    let refused_at = |step: &str, db: &str| {
+        count(&|s: &Seen| {
+            s.step == step && s.problem.as_deref() == Some("/problems/storage-unavailable") && window_of(s) == Some(db)
+        })
+    };
     assert!(refused_at("hold", "bookings") > 0, "holds were refused while bookings.db was read-only: {all:?}");
     // the scripted writes inside the windows: refused, storage-unavailable
-    let scripted_in_windows: Vec<&Seen> = script.seen.iter().filter(|s| window_of(s).is_some() && matches!(s.step, "scripted checkout" | "scripted pay")).collect();
+    let scripted_in_windows: Vec<&Seen> = script
+        .seen
+        .iter()
+        .filter(|s| window_of(s).is_some() && matches!(s.step, "scripted checkout" | "scripted pay"))
+        .collect();
     assert_eq!(scripted_in_windows.len(), 6, "{:?}", script.seen);
     for s in &scripted_in_windows {
-        assert_eq!((s.status, s.problem.as_deref(), s.retry_after), (Some(503), Some("/problems/storage-unavailable"), true), "{s:?}");
+        assert_eq!(
+            (s.status, s.problem.as_deref(), s.retry_after),
+            (Some(503), Some("/problems/storage-unavailable"), true),
+            "{s:?}"
+        );
     }
     // A BookingOrdered delivery refused while payments.db was read-only
     // is retried by the ticks with the relay's backoff (1, 2, 4 s…), so
@@ -809,9 +983,12 @@ fn a_read_only_database_mid_rush_answers_503_and_loses_nothing() {
     let catching_up = |s: &Seen| {
         s.step == "pay"
             && s.problem.as_deref() == Some("/problems/unavailable")
-            && windows.iter().any(|(stem, _, to)| *stem == "payments" && s.at > *to && s.at <= *to + std::time::Duration::from_secs(8))
+            && windows.iter().any(|(stem, _, to)| {
+                *stem == "payments" && s.at > *to && s.at <= *to + std::time::Duration::from_secs(8)
+            })
     };
-    let stray: Vec<&&Seen> = all.iter().filter(|s| s.status == Some(503) && window_of(s).is_none() && !catching_up(s)).collect();
+    let stray: Vec<&&Seen> =
+        all.iter().filter(|s| s.status == Some(503) && window_of(s).is_none() && !catching_up(s)).collect();
     assert!(stray.is_empty(), "503 outside the read-only windows: {stray:?}");
     let bad_reads: Vec<&Seen> = reads.iter().filter(|s| s.status != Some(200)).collect();
     assert!(bad_reads.is_empty(), "reads answer while a database is read-only: {bad_reads:?}");
@@ -826,8 +1003,18 @@ fn a_read_only_database_mid_rush_answers_503_and_loses_nothing() {
     // The saga settles: every booking leaves pending_payment (paid ones
     // are confirmed, unpaid ones expire with their holds), every hold is
     // consumed or given back.
-    let bookings_of = |token: &str| catalog::all_pages(&app, "/api/bookings?limit=100", Some(token)).into_iter().filter(|x| x["event_id"] == ev.as_str()).collect::<Vec<_>>();
-    let tokens: Vec<&str> = tallies.iter().map(|b| b.token.as_str()).chain(scripted.iter().map(|(u, _)| u.token.as_str())).chain([reader.token.as_str()]).collect();
+    let bookings_of = |token: &str| {
+        catalog::all_pages(&app, "/api/bookings?limit=100", Some(token))
+            .into_iter()
+            .filter(|x| x["event_id"] == ev.as_str())
+            .collect::<Vec<_>>()
+    };
+    let tokens: Vec<&str> = tallies
+        .iter()
+        .map(|b| b.token.as_str())
+        .chain(scripted.iter().map(|(u, _)| u.token.as_str()))
+        .chain([reader.token.as_str()])
+        .collect();
     let settled = e2e::tickets::wait_for(ttl + 45, || {
         let pending = tokens.iter().flat_map(|t| bookings_of(t)).filter(|x| x["status"] == "pending_payment").count();
         let held = tier(&availability(&app, &ev), &tier_id)["held"].as_u64().unwrap_or(u64::MAX);
@@ -848,8 +1035,16 @@ fn a_read_only_database_mid_rush_answers_503_and_loses_nothing() {
             }
         }
     }
-    let status_of = |id: &str| final_bookings.iter().find(|x| x["id"] == id).map(|x| x["status"].as_str().unwrap_or("?").to_string());
-    let db = |name: &str| rusqlite::Connection::open_with_flags(app.state_dir().join(format!("{name}.db")), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open read-only");
+    let status_of = |id: &str| {
+        final_bookings.iter().find(|x| x["id"] == id).map(|x| x["status"].as_str().unwrap_or("?").to_string())
+    };
+    let db = |name: &str| {
+        rusqlite::Connection::open_with_flags(
+            app.state_dir().join(format!("{name}.db")),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .expect("open read-only")
+    };
     let payments = db("payments");
     let mut succeeded: HashMap<String, (u64, bool)> = HashMap::new();
     let mut st = payments.prepare("SELECT p.booking_id, p.refunded_minor < p.amount_minor FROM payments p JOIN orders o ON o.booking_id = p.booking_id WHERE o.event_id = ?1 AND p.succeeded_ms IS NOT NULL").unwrap();
@@ -860,25 +1055,46 @@ fn a_read_only_database_mid_rush_answers_503_and_loses_nothing() {
         e.1 |= kept;
     }
     let bookings_db = db("bookings");
-    let sold_rows: i64 = bookings_db.query_row("SELECT COUNT(*) FROM sold_seats WHERE event_id = ?1", [&ev], |r| r.get(0)).unwrap();
+    let sold_rows: i64 =
+        bookings_db.query_row("SELECT COUNT(*) FROM sold_seats WHERE event_id = ?1", [&ev], |r| r.get(0)).unwrap();
     let sold_unconfirmed: i64 = bookings_db
         .query_row("SELECT COUNT(*) FROM sold_seats s JOIN bookings b ON b.id = s.booking_id WHERE s.event_id = ?1 AND b.status <> 'confirmed'", [&ev], |r| r.get(0))
         .unwrap();
-    let confirmed: Vec<&str> = final_bookings.iter().filter(|x| x["status"] == "confirmed").map(|x| x["id"].as_str().unwrap()).collect();
-    let paid: Vec<&str> = tallies.iter().flat_map(|b| &b.paid).map(|(id, _)| id.as_str()).chain(script.repaid.iter().map(String::as_str)).collect();
+    let confirmed: Vec<&str> =
+        final_bookings.iter().filter(|x| x["status"] == "confirmed").map(|x| x["id"].as_str().unwrap()).collect();
+    let paid: Vec<&str> = tallies
+        .iter()
+        .flat_map(|b| &b.paid)
+        .map(|(id, _)| id.as_str())
+        .chain(script.repaid.iter().map(String::as_str))
+        .collect();
     let pay_refused: Vec<&str> = tallies.iter().flat_map(|b| &b.pay_refused).map(String::as_str).collect();
     let sold = tier(&avail, &tier_id)["sold"].as_u64().unwrap();
     let counts = [
         ("seats sold twice", seat_owners.values().filter(|n| **n > 1).count() as u64),
-        ("confirmed bookings without exactly one succeeded payment", confirmed.iter().filter(|id| succeeded.get(**id).map(|p| p.0) != Some(1)).count() as u64),
+        (
+            "confirmed bookings without exactly one succeeded payment",
+            confirmed.iter().filter(|id| succeeded.get(**id).map(|p| p.0) != Some(1)).count() as u64,
+        ),
         (
             "paid bookings neither confirmed nor refunded",
-            paid.iter().filter(|id| status_of(id).as_deref() != Some("confirmed") && succeeded.get(**id).is_some_and(|p| p.1)).count() as u64,
+            paid.iter()
+                .filter(|id| status_of(id).as_deref() != Some("confirmed") && succeeded.get(**id).is_some_and(|p| p.1))
+                .count() as u64,
         ),
-        ("money kept for a booking not confirmed", succeeded.iter().filter(|(id, p)| p.1 && !confirmed.contains(&id.as_str())).count() as u64),
-        ("payments answered 503 yet charged", pay_refused.iter().filter(|id| succeeded.contains_key(**id)).count() as u64),
+        (
+            "money kept for a booking not confirmed",
+            succeeded.iter().filter(|(id, p)| p.1 && !confirmed.contains(&id.as_str())).count() as u64,
+        ),
+        (
+            "payments answered 503 yet charged",
+            pay_refused.iter().filter(|id| succeeded.contains_key(**id)).count() as u64,
+        ),
         ("sold rows of unconfirmed bookings", sold_unconfirmed as u64),
-        ("sold seats not the confirmed bookings' seats (API / database)", (sold.abs_diff(seat_owners.len() as u64) + (sold_rows as u64).abs_diff(seat_owners.len() as u64))),
+        (
+            "sold seats not the confirmed bookings' seats (API / database)",
+            (sold.abs_diff(seat_owners.len() as u64) + (sold_rows as u64).abs_diff(seat_owners.len() as u64)),
+        ),
         ("seats left held", tier(&avail, &tier_id)["held"].as_u64().unwrap()),
     ];
     eprintln!(
@@ -899,9 +1115,15 @@ fn a_read_only_database_mid_rush_answers_503_and_loses_nothing() {
     for (token, hold_id) in &script.abandoned {
         let h = app.get_as(token, &format!("/api/holds/{hold_id}")).json();
         assert!(matches!(h["status"].as_str(), Some("expired" | "freed" | "released")), "{h}");
-        assert!(final_bookings.iter().all(|x| x["hold_id"] != hold_id.as_str() || x["status"] != "confirmed"), "no sale of {hold_id}");
+        assert!(
+            final_bookings.iter().all(|x| x["hold_id"] != hold_id.as_str() || x["status"] != "confirmed"),
+            "no sale of {hold_id}"
+        );
     }
-    assert!(paid.iter().all(|id| status_of(id).as_deref() == Some("confirmed")), "every paid booking confirmed (seats were never short): {by_status:?}");
+    assert!(
+        paid.iter().all(|id| status_of(id).as_deref() == Some("confirmed")),
+        "every paid booking confirmed (seats were never short): {by_status:?}"
+    );
     let counts = invariants(&app, &ev, platform::clock::now_ms());
     assert!(counts.iter().all(|(_, n)| *n == 0), "{counts:?}");
 }

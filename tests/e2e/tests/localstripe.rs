@@ -42,10 +42,23 @@ impl Drop for LocalStripe {
 impl LocalStripe {
     fn start() -> LocalStripe {
         let bin = workspace_root().join("target/pytools/bin/localstripe");
-        assert!(bin.exists(), "{} is missing: `cargo xtask test` installs tests/contract/requirements.txt into target/pytools", bin.display());
+        assert!(
+            bin.exists(),
+            "{} is missing: `cargo xtask test` installs tests/contract/requirements.txt into target/pytools",
+            bin.display()
+        );
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new(bin).args(["--port", &port.to_string()]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start localstripe");
-        let ls = LocalStripe { child, base: format!("http://127.0.0.1:{port}"), agent: ureq::AgentBuilder::new().timeout(Duration::from_secs(20)).build() };
+        let child = Command::new(bin)
+            .args(["--port", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start localstripe");
+        let ls = LocalStripe {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            agent: ureq::AgentBuilder::new().timeout(Duration::from_secs(20)).build(),
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         while ls.get("/v1/payment_intents/pi_none").is_none() {
             assert!(Instant::now() < deadline, "localstripe did not start");
@@ -81,7 +94,10 @@ impl LocalStripe {
 fn app_on(ls: &LocalStripe) -> App {
     let manifest = e2e::app_manifest().replace(
         "allowed_outbound_hosts = [\"http://sandbox.spin.internal\", \"https://api.stripe.com\",",
-        &format!("allowed_outbound_hosts = [\"{}\", \"http://sandbox.spin.internal\", \"https://api.stripe.com\",", ls.base),
+        &format!(
+            "allowed_outbound_hosts = [\"{}\", \"http://sandbox.spin.internal\", \"https://api.stripe.com\",",
+            ls.base
+        ),
     );
     App::spawn_manifest(Some(&manifest), &[("payment_api_base", &ls.base), ("payment_secret_key", KEY)])
 }
@@ -111,11 +127,21 @@ fn the_provider_client_creates_retrieves_confirms_refunds_and_cancels_on_localst
     // confirm: localstripe lacks confirm with a payment_method parameter
     let pm = ls.post(
         "/v1/payment_methods",
-        &[("type", "card"), ("card[number]", "4242424242424242"), ("card[exp_month]", "12"), ("card[exp_year]", "2034"), ("card[cvc]", "123")],
+        &[
+            ("type", "card"),
+            ("card[number]", "4242424242424242"),
+            ("card[exp_month]", "12"),
+            ("card[exp_year]", "2034"),
+            ("card[cvc]", "123"),
+        ],
         None,
     );
     let pm = pm["id"].as_str().unwrap().to_string();
-    let r = app.post_as(t, &format!("/api/payments/{booking}/pay"), &serde_json::json!({"method": "card", "payment_method": pm}));
+    let r = app.post_as(
+        t,
+        &format!("/api/payments/{booking}/pay"),
+        &serde_json::json!({"method": "card", "payment_method": pm}),
+    );
     // localstripe answers it with a 500 "Not implemented", which a client
     // must take as an unknown outcome (a 5xx after a confirm may have
     // charged): 202, outcome_unknown, to be settled by retrieving the intent
@@ -131,14 +157,25 @@ fn the_provider_client_creates_retrieves_confirms_refunds_and_cancels_on_localst
         let s = pay::status(&app, t, &booking);
         (s["status"] == "succeeded").then_some(s)
     });
-    let s = settled.unwrap_or_else(|| panic!("payments never learned of the success: {}", pay::status(&app, t, &booking)));
+    let s =
+        settled.unwrap_or_else(|| panic!("payments never learned of the success: {}", pay::status(&app, t, &booking)));
     assert_eq!(s["amount_minor"], 9000);
 
     // refund (with our refund id as metadata), then localstripe's list
-    let r = app.post_as(&admin, &format!("/api/payments/{booking}/refunds"), &serde_json::json!({"amount_minor": 2500, "reason": "goodwill"}));
+    let r = app.post_as(
+        &admin,
+        &format!("/api/payments/{booking}/refunds"),
+        &serde_json::json!({"amount_minor": 2500, "reason": "goodwill"}),
+    );
     assert_eq!(r.status, 201, "{}", r.text());
     let listed = ls.get(&format!("/v1/refunds?payment_intent={pi}")).unwrap();
-    let ours = listed["data"].as_array().unwrap().iter().find(|x| x["amount"] == 2500).cloned().expect("the refund at localstripe");
+    let ours = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["amount"] == 2500)
+        .cloned()
+        .expect("the refund at localstripe");
     assert_eq!(ours["metadata"]["refund_id"], r.json()["refund_id"], "{ours}");
     assert_eq!(pay::status(&app, t, &booking)["refunded_minor"], 2500);
 
@@ -151,5 +188,9 @@ fn the_provider_client_creates_retrieves_confirms_refunds_and_cancels_on_localst
         let there = ls.get(&format!("/v1/payment_intents/{other_pi}")).unwrap();
         (there["status"] == "canceled").then_some(there)
     });
-    assert!(canceled.is_some(), "the intent is cancelled at localstripe: {:?}", ls.get(&format!("/v1/payment_intents/{other_pi}")));
+    assert!(
+        canceled.is_some(),
+        "the intent is cancelled at localstripe: {:?}",
+        ls.get(&format!("/v1/payment_intents/{other_pi}"))
+    );
 }

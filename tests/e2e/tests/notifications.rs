@@ -33,7 +33,10 @@ fn confirmed_booking_sends_one_email_with_every_ticket_and_one_message() {
     }
     assert!(html.contains("Night &#38; Day &#60;Live&#62;") && !html.contains("<Live>"), "HTML is escaped");
     assert!(html.contains("Attendee: <strong>Seat guest 0</strong>"), "{html}");
-    assert!(!html.contains("Lovelace") && !text.contains("Lovelace"), "the free-text buyer name is not in the mail: {text}");
+    assert!(
+        !html.contains("Lovelace") && !text.contains("Lovelace"),
+        "the free-text buyer name is not in the mail: {text}"
+    );
     assert!(text.contains("19:00 EDT"), "local time of the event: {text}");
     assert!(m["idempotency_key"].as_str().unwrap().starts_with("ntf_"));
 
@@ -88,7 +91,8 @@ fn email_is_retried_until_the_provider_recovers_and_sent_exactly_once() {
     t::tick(&app, "/api/notifications/tick");
     assert_eq!(t::booking_mail(&app, &email).len(), 1);
     let log = t::booking_provider_requests(&app);
-    let outcomes: Vec<(&str, i64)> = log.iter().map(|r| (r["outcome"].as_str().unwrap(), r["status"].as_i64().unwrap())).collect();
+    let outcomes: Vec<(&str, i64)> =
+        log.iter().map(|r| (r["outcome"].as_str().unwrap(), r["status"].as_i64().unwrap())).collect();
     assert_eq!(outcomes, vec![("fault", 503), ("fault", 504), ("accepted", 200)], "{log:?}");
     let keys: Vec<&Value> = log.iter().map(|r| &r["idempotency_key"]).collect();
     assert!(keys.iter().all(|k| *k == keys[0]), "one idempotency key for every attempt");
@@ -121,7 +125,11 @@ fn hostile_titles_and_names_arrive_escaped_in_html_and_verbatim_in_text() {
     assert_eq!(m["subject"], json!(format!("Your tickets for {title}")), "the subject is plain text");
     let (html, text) = (m["html"].as_str().unwrap(), m["text"].as_str().unwrap());
     let escaped = "&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; &#39;Rock&#39;";
-    assert!(html.contains(&format!("<title>Your tickets for {escaped}</title>")) && html.contains(&format!("<strong>{escaped}</strong>")), "{html}");
+    assert!(
+        html.contains(&format!("<title>Your tickets for {escaped}</title>"))
+            && html.contains(&format!("<strong>{escaped}</strong>")),
+        "{html}"
+    );
     assert!(html.contains("Attendee: <strong>Ada &#34;&#60;b&#62;&#34; &#38; O&#39;Brien</strong>"), "{html}");
     for raw in ["<script>", "<b>", "'Rock'", "O'Brien"] {
         assert!(!html.contains(raw), "{raw} is markup in the HTML part: {html}");
@@ -187,7 +195,8 @@ fn cancelled_booking_voids_tickets_and_tells_the_buyer_once() {
     // booking cancels, payments refunds: both reach tickets and notifications
     let cancelled = json!({"booking_id": booking, "user_id": buyer.user_id, "event_id": event,
         "reason": "requested_by_customer", "amount_minor": 9000, "currency": "USD"});
-    let refunded = json!({"booking_id": booking, "payment_id": "pay_1", "amount_minor": 9000, "currency": "USD", "full": true});
+    let refunded =
+        json!({"booking_id": booking, "payment_id": "pay_1", "amount_minor": 9000, "currency": "USD", "full": true});
     for to in ["tickets", "notifications"] {
         assert_eq!(deliver(&app, to, "BookingCancelled", &cancelled, None)["status"], 200);
         assert_eq!(deliver(&app, to, "PaymentRefunded", &refunded, None)["status"], 200);
@@ -205,7 +214,13 @@ fn cancelled_booking_voids_tickets_and_tells_the_buyer_once() {
     assert_eq!(kinds, vec!["booking_cancelled", "booking_confirmed"], "newest first");
 
     // the event is cancelled afterwards too: still one notice
-    deliver(&app, "notifications", "EventCancelled", &json!({"event_id": event, "title": "Night", "reason": "storm"}), None);
+    deliver(
+        &app,
+        "notifications",
+        "EventCancelled",
+        &json!({"event_id": event, "title": "Night", "reason": "storm"}),
+        None,
+    );
     assert_eq!(t::booking_mail(&app, &email).len(), 2);
     assert_eq!(t::my_messages(&app, &buyer.token).len(), 2);
 }
@@ -216,12 +231,19 @@ fn inbox_pages_newest_first_and_marks_all_read() {
     let buyer = catalog::user("customer");
     for _ in 0..5 {
         let b = id("bkg");
-        let r = deliver(&app, "notifications", "BookingConfirmed", &confirmed(&b, &buyer.user_id, &id("evt"), "p@example.test", &[], 1), None);
+        let r = deliver(
+            &app,
+            "notifications",
+            "BookingConfirmed",
+            &confirmed(&b, &buyer.user_id, &id("evt"), "p@example.test", &[], 1),
+            None,
+        );
         assert_eq!(r["status"], 200);
     }
     let p1 = app.get_as(&buyer.token, "/api/notifications?limit=2").json();
     assert_eq!(p1["unread_count"], 5);
-    let mut seen: Vec<String> = p1["items"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().to_string()).collect();
+    let mut seen: Vec<String> =
+        p1["items"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().to_string()).collect();
     let mut cursor = p1["next_cursor"].as_str().map(str::to_string);
     while let Some(c) = cursor {
         let p = app.get_as(&buyer.token, &format!("/api/notifications?limit=2&cursor={c}")).json();
@@ -243,7 +265,12 @@ fn inbox_pages_newest_first_and_marks_all_read() {
 fn sandbox_mailbox_page_and_provider_rules() {
     let app = App::spawn();
     let send = |token: &str, key: &str, body: &Value| {
-        app.call("POST", "/sandbox/email/emails", Some(body), &[("authorization", &format!("Bearer {token}")), ("idempotency-key", key)])
+        app.call(
+            "POST",
+            "/sandbox/email/emails",
+            Some(body),
+            &[("authorization", &format!("Bearer {token}")), ("idempotency-key", key)],
+        )
     };
     let token = "re_boxoffice_sandbox_token";
     let body = json!({"from": "Boxoffice <t@boxoffice.local>", "to": ["x@example.test"], "subject": "<Hi>", "text": "hello", "html": "<p>hello</p>"});
@@ -252,7 +279,10 @@ fn sandbox_mailbox_page_and_provider_rules() {
     assert_eq!(first.status, 200, "{}", first.text());
     let again = send(token, "k1", &body);
     assert_eq!(again.json()["id"], first.json()["id"], "same key, same answer");
-    assert_eq!(send(token, "k1", &json!({"from": "a@b.co", "to": "x@example.test", "subject": "s", "text": "other"})).status, 409);
+    assert_eq!(
+        send(token, "k1", &json!({"from": "a@b.co", "to": "x@example.test", "subject": "s", "text": "other"})).status,
+        409
+    );
     assert_eq!(send(token, "k2", &json!({"from": "a@b.co", "to": "nobody", "subject": "s", "text": "t"})).status, 422);
     assert_eq!(t::mailbox(&app, "x@example.test").len(), 1);
     let page = app.sandbox("GET", "/sandbox/email", None);

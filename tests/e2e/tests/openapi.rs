@@ -120,7 +120,8 @@ fn value<'a>(block: &'a [(String, String)], key: &str) -> Option<&'a str> {
 fn route_table(file: &str, name: &str) -> Vec<Route> {
     let path = e2e::workspace_root().join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let start = text.find(&format!("fn {name}() -> Router {{")).unwrap_or_else(|| panic!("{file}: no fn {name}() -> Router"));
+    let start =
+        text.find(&format!("fn {name}() -> Router {{")).unwrap_or_else(|| panic!("{file}: no fn {name}() -> Router"));
     let body = &text[start..];
     let body = &body[..body.find("\n}").unwrap_or(body.len())];
     let mut routes = Vec::new();
@@ -128,11 +129,15 @@ fn route_table(file: &str, name: &str) -> Vec<Route> {
         let call = format!("r.{method}(");
         for (at, _) in body.match_indices(&call) {
             let rest = body[at + call.len()..].trim_start();
-            let pattern = rest
-                .strip_prefix('"')
-                .and_then(|r| r.split_once('"'))
-                .map(|(p, _)| p.to_string())
-                .unwrap_or_else(|| panic!("{file} fn {name}: a route whose pattern is not a string literal: {}", &rest[..rest.len().min(60)]));
+            let pattern =
+                rest.strip_prefix('"').and_then(|r| r.split_once('"')).map(|(p, _)| p.to_string()).unwrap_or_else(
+                    || {
+                        panic!(
+                            "{file} fn {name}: a route whose pattern is not a string literal: {}",
+                            &rest[..rest.len().min(60)]
+                        )
+                    },
+                );
             routes.push(Route { method: method.to_uppercase(), pattern, source: format!("{file} fn {name}") });
         }
     }
@@ -160,15 +165,27 @@ fn served_routes() -> Vec<Route> {
     ids.dedup();
     for id in ids {
         let prefixes: Vec<&str> = components.iter().filter(|(c, _)| *c == id).filter_map(|(_, p)| *p).collect();
-        let block = &blocks.iter().find(|(name, _)| *name == format!("component.{id}")).unwrap_or_else(|| panic!("no [component.{id}]")).1;
+        let block = &blocks
+            .iter()
+            .find(|(name, _)| *name == format!("component.{id}"))
+            .unwrap_or_else(|| panic!("no [component.{id}]"))
+            .1;
         let source = value(block, "source").expect("source");
         let krate = source.rsplit('/').next().and_then(|f| f.strip_suffix(".wasm")).expect("a .wasm source");
-        let vars = &blocks.iter().find(|(name, _)| *name == format!("component.{id}.variables")).map(|b| b.1.clone()).unwrap_or_default();
+        let vars = &blocks
+            .iter()
+            .find(|(name, _)| *name == format!("component.{id}.variables"))
+            .map(|b| b.1.clone())
+            .unwrap_or_default();
         let internal = value(vars, "surface") == Some("internal");
         if krate == "web" {
             for file in std::fs::read_dir(e2e::workspace_root().join("static/api")).expect("static/api") {
                 let name = file.expect("dir entry").file_name().to_string_lossy().into_owned();
-                routes.push(Route { method: "GET".into(), pattern: format!("/api/{name}"), source: "static/api (web)".into() });
+                routes.push(Route {
+                    method: "GET".into(),
+                    pattern: format!("/api/{name}"),
+                    source: "static/api (web)".into(),
+                });
             }
             continue;
         }
@@ -215,17 +232,37 @@ fn every_served_route_is_documented_or_listed_as_undocumented() {
         if !known && !listed {
             missing.push(format!("{} {} ({})", r.method, r.pattern, r.source));
         }
-        assert!(!(known && listed), "{} {} is documented and also in UNDOCUMENTED: take it out of the list", r.method, r.pattern);
+        assert!(
+            !(known && listed),
+            "{} {} is documented and also in UNDOCUMENTED: take it out of the list",
+            r.method,
+            r.pattern
+        );
     }
-    assert!(missing.is_empty(), "served and not in static/api/openapi.json (document them, or list them in UNDOCUMENTED with why):\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "served and not in static/api/openapi.json (document them, or list them in UNDOCUMENTED with why):\n{}",
+        missing.join("\n")
+    );
     for (m, p, _) in UNDOCUMENTED {
-        assert!(routes.iter().any(|r| r.method == *m && r.pattern == *p), "UNDOCUMENTED lists {m} {p}, which no component serves any more");
+        assert!(
+            routes.iter().any(|r| r.method == *m && r.pattern == *p),
+            "UNDOCUMENTED lists {m} {p}, which no component serves any more"
+        );
     }
     // the other way round, without starting the app
     for (m, s) in &ops {
-        assert!(routes.iter().any(|r| r.method == *m && covers(&r.pattern, s)), "documented {m} {s} is in no route table");
+        assert!(
+            routes.iter().any(|r| r.method == *m && covers(&r.pattern, s)),
+            "documented {m} {s} is in no route table"
+        );
     }
-    eprintln!("{} routes served, {} operations documented, {} undocumented on purpose", routes.len(), ops.len(), UNDOCUMENTED.len());
+    eprintln!(
+        "{} routes served, {} operations documented, {} undocumented on purpose",
+        routes.len(),
+        ops.len(),
+        UNDOCUMENTED.len()
+    );
 }
 
 #[test]
@@ -270,7 +307,8 @@ fn reply(status: u16, content_type: &str, body: &Value) -> Reply {
 fn the_answer_check_fails_on_answers_that_break_the_document() {
     let spec: &Spec = spec();
     let user = json!({"id": "usr_1", "email": "ada@example.com", "role": "customer", "email_verified": false});
-    let token = json!({"access_token": "a.b.c", "token_type": "Bearer", "expires_in": 900, "refresh_token": "r", "user": user});
+    let token =
+        json!({"access_token": "a.b.c", "token_type": "Bearer", "expires_in": 900, "refresh_token": "r", "user": user});
     let ok = spec.check("POST", "/api/auth/login", &reply(200, "application/json", &token));
     assert_eq!(ok.template.as_deref(), Some("/api/auth/login"));
     assert!(ok.errors.is_empty(), "a conforming token response: {:?}", ok.errors);
@@ -303,7 +341,8 @@ fn the_answer_check_fails_on_answers_that_break_the_document() {
     assert!(bad.errors.iter().any(|e| e.contains("text/html")), "{:?}", bad.errors);
 
     // an undocumented path may only be refused by the router
-    let refusal = json!({"type": "/problems/no-route", "title": "No such endpoint", "status": 404, "request_id": "req_1"});
+    let refusal =
+        json!({"type": "/problems/no-route", "title": "No such endpoint", "status": 404, "request_id": "req_1"});
     assert!(spec.check("GET", "/api/nope", &reply(404, "application/problem+json", &refusal)).errors.is_empty());
     let bad = spec.check("GET", "/api/nope", &reply(200, "application/json", &json!({})));
     assert_eq!(bad.template, None);

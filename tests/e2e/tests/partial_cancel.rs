@@ -37,7 +37,11 @@ fn order(app: &App, seats: usize, n: usize) -> Order {
     let event_id = ev["id"].as_str().unwrap().to_string();
     publish(app, &org.token, &event_id);
     let (buyer, _) = accounts::buyer(app);
-    let h = app.post_as(&buyer.token, "/api/holds", &json!({"event_id": event_id, "tier_id": ev["tiers"][0]["id"], "quantity": n}));
+    let h = app.post_as(
+        &buyer.token,
+        "/api/holds",
+        &json!({"event_id": event_id, "tier_id": ev["tiers"][0]["id"], "quantity": n}),
+    );
     assert_eq!(h.status, 201, "{}", h.text());
     let names: Vec<Value> = (0..n).map(|i| json!({"name": format!("Guest {i}")})).collect();
     let b = app.post_as(&buyer.token, "/api/bookings", &json!({"hold_id": h.json()["id"], "buyer": {"name": "Ada", "email": "ada@example.com", "phone": "+14155550100"}, "attendees": names}));
@@ -68,9 +72,12 @@ fn scan(app: &App, token: &str, o: &Order, code: &str) -> Reply {
 fn refunded(app: &App, o: &Order, want: i64) -> Value {
     settle(app, 20, || {
         let s = pay::status(app, &o.buyer.token, &o.booking_id);
-        (s["refunded_minor"] == want && s["refunds"].as_array().unwrap().iter().all(|r| r["status"] != "pending")).then_some(s)
+        (s["refunded_minor"] == want && s["refunds"].as_array().unwrap().iter().all(|r| r["status"] != "pending"))
+            .then_some(s)
     })
-    .unwrap_or_else(|| panic!("refunded_minor never reached {want}: {}", pay::status(app, &o.buyer.token, &o.booking_id)))
+    .unwrap_or_else(|| {
+        panic!("refunded_minor never reached {want}: {}", pay::status(app, &o.buyer.token, &o.booking_id))
+    })
 }
 
 #[test]
@@ -99,7 +106,8 @@ fn one_ticket_is_cancelled_its_seat_resold_its_price_refunded_and_the_rest_stays
     assert_eq!((b["status"].as_str(), b["tickets_remaining"].as_i64()), (Some("confirmed"), Some(2)), "{b}");
     assert_eq!(b["cancelled_tickets"][0]["ticket_id"], first.as_str());
     assert_eq!(b["cancelled_tickets"][0]["refund_minor"], 4500);
-    let void = t::my_tickets(&app, token, Some(&o.booking_id)).into_iter().find(|tk| tk["id"] == first.as_str()).unwrap();
+    let void =
+        t::my_tickets(&app, token, Some(&o.booking_id)).into_iter().find(|tk| tk["id"] == first.as_str()).unwrap();
     assert_eq!(void["status"], "void");
     scan(&app, &o.org.token, &o, void["code"].as_str().unwrap()).assert_problem(410);
     assert_eq!(seat_status(&app, &o.event_id, &seat), "available", "the seat is on sale again");
@@ -124,7 +132,8 @@ fn one_ticket_is_cancelled_its_seat_resold_its_price_refunded_and_the_rest_stays
     let third = o.tickets[2]["id"].as_str().unwrap().to_string();
     assert_eq!(cancel(&app, token, &o, &third, json!({})).assert_problem(409)["type"], "/problems/last-ticket");
     let told = settle(&app, 20, || {
-        let m: Vec<Value> = t::my_messages(&app, token).into_iter().filter(|m| m["kind"] == "ticket_cancelled").collect();
+        let m: Vec<Value> =
+            t::my_messages(&app, token).into_iter().filter(|m| m["kind"] == "ticket_cancelled").collect();
         (m.len() == 2).then_some(m)
     });
     assert!(told.is_some(), "the buyer is told of each cancelled ticket");
@@ -210,7 +219,10 @@ fn refund_ticket(app: &App, token: &str, o: &Order, body: Value) -> Reply {
 
 fn ticket_status(app: &App, o: &Order, id: &str) -> String {
     let all = t::my_tickets(app, &o.buyer.token, Some(&o.booking_id));
-    all.into_iter().find(|tk| tk["id"] == id).map(|tk| tk["status"].as_str().unwrap_or_default().to_string()).unwrap_or_default()
+    all.into_iter()
+        .find(|tk| tk["id"] == id)
+        .map(|tk| tk["status"].as_str().unwrap_or_default().to_string())
+        .unwrap_or_default()
 }
 
 /// The refund API with a `ticket_id` (issue 13, item 6): the ticket is
@@ -230,7 +242,8 @@ fn a_refund_of_one_ticket_through_the_refund_api_names_and_voids_it() {
     refund_ticket(&app, org, &o, json!({})).assert_problem(422);
     refund_ticket(&app, org, &o, json!({"ticket_id": "tkt_01jdx3v9k7m2q8w4e6r5t0y1za"})).assert_problem(404);
     refund_ticket(&app, &o.buyer.token, &o, json!({"ticket_id": id(0)})).assert_problem(403);
-    let too_much = refund_ticket(&app, org, &o, json!({"ticket_id": id(0), "amount_minor": 5 * 4500 + 1})).assert_problem(409);
+    let too_much =
+        refund_ticket(&app, org, &o, json!({"ticket_id": id(0), "amount_minor": 5 * 4500 + 1})).assert_problem(409);
     assert_eq!(too_much["type"], "/problems/refund-exceeds-payment");
     assert_eq!(ticket_status(&app, &o, &id(0)), "valid", "a refused refund voids nothing");
 
@@ -239,7 +252,11 @@ fn a_refund_of_one_ticket_through_the_refund_api_names_and_voids_it() {
     let r = refund_ticket(&app, org, &o, json!({"ticket_id": id(0), "reason": "seat broken"}));
     assert!(r.status == 201 || r.status == 202, "{}", r.text());
     let refund = r.json();
-    assert_eq!((refund["ticket_id"].as_str(), refund["amount_minor"].as_i64()), (Some(id(0).as_str()), Some(4500)), "{refund}");
+    assert_eq!(
+        (refund["ticket_id"].as_str(), refund["amount_minor"].as_i64()),
+        (Some(id(0).as_str()), Some(4500)),
+        "{refund}"
+    );
     assert_eq!(ticket_status(&app, &o, &id(0)), "void");
     assert_eq!(seat_status(&app, &o.event_id, &seat), "available", "the seat is on sale again");
     let s = refunded(&app, &o, 4500);
@@ -247,13 +264,20 @@ fn a_refund_of_one_ticket_through_the_refund_api_names_and_voids_it() {
     assert_eq!(listed.len(), 1, "{s}");
     assert_eq!(listed[0]["ticket_id"], id(0).as_str());
     let b = app.get_as(&o.buyer.token, &format!("/api/bookings/{}", o.booking_id)).json();
-    assert_eq!((b["tickets_remaining"].as_i64(), b["cancelled_tickets"][0]["ticket_id"].as_str()), (Some(4), Some(id(0).as_str())), "{b}");
+    assert_eq!(
+        (b["tickets_remaining"].as_i64(), b["cancelled_tickets"][0]["ticket_id"].as_str()),
+        (Some(4), Some(id(0).as_str())),
+        "{b}"
+    );
 
     // asked again: the same refund; with another amount: refused
     let again = refund_ticket(&app, org, &o, json!({"ticket_id": id(0)}));
     assert_eq!(again.status, 200, "{}", again.text());
     assert_eq!(again.json()["refund_id"], refund["refund_id"]);
-    assert_eq!(refund_ticket(&app, org, &o, json!({"ticket_id": id(0), "amount_minor": 100})).assert_problem(409)["type"], "/problems/ticket-already-refunded");
+    assert_eq!(
+        refund_ticket(&app, org, &o, json!({"ticket_id": id(0), "amount_minor": 100})).assert_problem(409)["type"],
+        "/problems/ticket-already-refunded"
+    );
 
     // a ticket the buyer cancelled is already refunded: the refund API names that refund
     assert_eq!(cancel(&app, &o.buyer.token, &o, &id(1), json!({})).status, 200);
@@ -289,10 +313,13 @@ fn a_refund_of_one_ticket_through_the_refund_api_names_and_voids_it() {
     }
     let s = settle(&app, 20, || {
         let s = pay::status(&app, &o.buyer.token, &o.booking_id);
-        let mine: Vec<Value> = s["refunds"].as_array().unwrap().iter().filter(|r| r["ticket_id"] == id(2).as_str()).cloned().collect();
+        let mine: Vec<Value> =
+            s["refunds"].as_array().unwrap().iter().filter(|r| r["ticket_id"] == id(2).as_str()).cloned().collect();
         (mine.len() == 1 && mine[0]["status"] != "pending").then_some(s)
     })
-    .unwrap_or_else(|| panic!("ticket {} not refunded exactly once: {}", id(2), pay::status(&app, &o.buyer.token, &o.booking_id)));
+    .unwrap_or_else(|| {
+        panic!("ticket {} not refunded exactly once: {}", id(2), pay::status(&app, &o.buyer.token, &o.booking_id))
+    });
     let paid_back = s["refunded_minor"].as_i64().unwrap();
     assert!(paid_back == 9000 + 2000 || paid_back == 9000 + 4500, "{s}");
     assert_eq!(ticket_status(&app, &o, &id(2)), "void");

@@ -12,7 +12,10 @@ fn count(events: &[String], t: &str) -> usize {
 }
 
 fn intent_of(app: &App, token: &str, booking: &str) -> String {
-    pay::status(app, token, booking)["provider_reference"].as_str().expect("intent created on BookingOrdered").to_string()
+    pay::status(app, token, booking)["provider_reference"]
+        .as_str()
+        .expect("intent created on BookingOrdered")
+        .to_string()
 }
 
 #[test]
@@ -127,7 +130,8 @@ fn duplicate_out_of_order_and_forged_webhooks() {
     let b = pay::order(&app, &buyer.user_id, 10000, 600);
     assert_eq!(pay::pay(&app, t, &b, VISA_OK).json()["status"], "succeeded");
     let intent = intent_of(&app, t, &b);
-    let types: Vec<String> = pay::sent_webhooks(&app, &intent).iter().map(|w| w["type"].as_str().unwrap().to_string()).collect();
+    let types: Vec<String> =
+        pay::sent_webhooks(&app, &intent).iter().map(|w| w["type"].as_str().unwrap().to_string()).collect();
     assert!(types.contains(&"payment_intent.payment_failed".to_string()), "{types:?}");
     assert_eq!(pay::status(&app, t, &b)["status"], "succeeded");
     assert_eq!(pay::events(&app, &staff.access_token, &b), vec!["PaymentSucceeded".to_string()]);
@@ -136,7 +140,8 @@ fn duplicate_out_of_order_and_forged_webhooks() {
     pay::faults(&app, json!({"webhooks": "none"}));
     let b = pay::order(&app, &buyer.user_id, 10000, 600);
     let intent = intent_of(&app, t, &b);
-    let fake = json!({"id": intent, "object": "payment_intent", "status": "succeeded", "amount": 10000, "currency": "usd"});
+    let fake =
+        json!({"id": intent, "object": "payment_intent", "status": "succeeded", "amount": 10000, "currency": "usd"});
     let body = pay::intent_event("succeeded", &fake);
     let now = platform::clock::now_secs();
     pay::webhook(&app, &body, &pay::signature("whsec_wrong", now, &body)).assert_problem(400);
@@ -247,7 +252,13 @@ fn a_charge_answered_too_late_is_found_never_doubled() {
     assert!(v["refunds"].as_array().unwrap().is_empty(), "{v}");
     assert_eq!(pay::events(&app, &staff.token, b), vec!["PaymentSucceeded".to_string()]);
     let hooks = pay::sent_webhooks(&app, &intent);
-    assert_eq!(count(&hooks.iter().map(|w| w["type"].as_str().unwrap().to_string()).collect::<Vec<_>>(), "payment_intent.succeeded"), 1);
+    assert_eq!(
+        count(
+            &hooks.iter().map(|w| w["type"].as_str().unwrap().to_string()).collect::<Vec<_>>(),
+            "payment_intent.succeeded"
+        ),
+        1
+    );
 
     // 2. The buyer retries while the late confirmation is still in flight:
     // the same intent is confirmed again with the same key — one charge.
@@ -340,7 +351,9 @@ fn partial_refunds_never_exceed_the_payment() {
     let admin = accounts::admin_token(&app);
     let buyer = accounts::customer(&app);
     let t = &buyer.access_token;
-    let refund = |b: &str, amount: i64| app.post_as(&admin, &format!("/api/payments/{b}/refunds"), &json!({"amount_minor": amount}));
+    let refund = |b: &str, amount: i64| {
+        app.post_as(&admin, &format!("/api/payments/{b}/refunds"), &json!({"amount_minor": amount}))
+    };
     let paid = || {
         let b = pay::order(&app, &buyer.user_id, 10000, 600);
         assert_eq!(pay::pay(&app, t, &b, VISA_OK).json()["status"], "succeeded");
@@ -379,7 +392,8 @@ fn partial_refunds_never_exceed_the_payment() {
     // Who and what.
     refund(&b, 0).assert_problem(422);
     app.post_as(t, &format!("/api/payments/{b}/refunds"), &json!({"amount_minor": 100})).assert_problem(403);
-    app.post_as(&staff.access_token, &format!("/api/payments/{b}/refunds"), &json!({"amount_minor": 100})).assert_problem(403);
+    app.post_as(&staff.access_token, &format!("/api/payments/{b}/refunds"), &json!({"amount_minor": 100}))
+        .assert_problem(403);
     let unpaid = pay::order(&app, &buyer.user_id, 10000, 600);
     refund(&unpaid, 100).assert_problem(409);
 
@@ -399,7 +413,8 @@ fn webhook_bodies_over_256_kib_are_refused_before_the_signature_check() {
     let now = platform::clock::now_secs();
     // a signed, well-formed event of `len` bytes (an ignored type, padded)
     let event = |len: usize| {
-        let head = r#"{"id":"evt_big","object":"event","type":"customer.created","data":{"object":{"id":"cus_1"}},"pad":""#;
+        let head =
+            r#"{"id":"evt_big","object":"event","type":"customer.created","data":{"object":{"id":"cus_1"}},"pad":""#;
         let mut s = head.to_string();
         s.push_str(&"x".repeat(len - head.len() - 2));
         s.push_str("\"}");
@@ -443,7 +458,12 @@ fn paying_before_the_order_reached_payments_says_retry_then_succeeds() {
 
     let deadline = Instant::now() + Duration::from_secs(60);
     let paid = loop {
-        let tick = app.call("POST", "/api/bookings/tick", None, &[("authorization", &format!("Bearer {}", e2e::booking::TICK_TOKEN))]);
+        let tick = app.call(
+            "POST",
+            "/api/bookings/tick",
+            None,
+            &[("authorization", &format!("Bearer {}", e2e::booking::TICK_TOKEN))],
+        );
         assert_eq!(tick.status, 200, "{}", tick.text());
         let r = pay::pay(&app, &p.buyer.token, &p.booking_id, VISA_OK);
         if r.status != 503 || Instant::now() > deadline {

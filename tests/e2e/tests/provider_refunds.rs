@@ -19,14 +19,31 @@ const PROVIDER_KEY: &str = "Bearer sk_test_boxoffice_sandbox";
 /// A refund made at the provider, not through Boxoffice (no metadata).
 fn dashboard_refund(app: &App, intent: &str, amount: i64) -> Reply {
     let body = format!("payment_intent={intent}&amount={amount}&reason=requested_by_customer");
-    app.call_raw("POST", "/sandbox/payments/v1/refunds", "application/x-www-form-urlencoded", body.as_bytes(), &[("authorization", PROVIDER_KEY)])
+    app.call_raw(
+        "POST",
+        "/sandbox/payments/v1/refunds",
+        "application/x-www-form-urlencoded",
+        body.as_bytes(),
+        &[("authorization", PROVIDER_KEY)],
+    )
 }
 
 /// The provider's refunds of `intent` (its own list API).
 fn provider_refunded(app: &App, intent: &str) -> i64 {
-    let r = app.call("GET", &format!("/sandbox/payments/v1/refunds?payment_intent={intent}&limit=100"), None, &[("authorization", PROVIDER_KEY)]);
+    let r = app.call(
+        "GET",
+        &format!("/sandbox/payments/v1/refunds?payment_intent={intent}&limit=100"),
+        None,
+        &[("authorization", PROVIDER_KEY)],
+    );
     assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["data"].as_array().unwrap().iter().filter(|x| x["status"] == "succeeded").map(|x| x["amount"].as_i64().unwrap()).sum()
+    r.json()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["status"] == "succeeded")
+        .map(|x| x["amount"].as_i64().unwrap())
+        .sum()
 }
 
 /// Signs and posts a webhook body as the provider would.
@@ -77,12 +94,18 @@ fn dashboard_refunds_reach_payment_booking_tickets_and_buyer_once_in_any_order()
     let charge = r1.json()["charge"].as_str().unwrap().to_string();
     assert!(r1.json()["metadata"].as_object().unwrap().is_empty(), "a dashboard refund carries none of our metadata");
     let charge_events = bodies(&app, &charge);
-    let cumulative: Vec<i64> = charge_events.iter().map(|(_, b)| serde_json::from_str::<Value>(b).unwrap()["data"]["object"]["amount_refunded"].as_i64().unwrap()).collect();
+    let cumulative: Vec<i64> = charge_events
+        .iter()
+        .map(|(_, b)| serde_json::from_str::<Value>(b).unwrap()["data"]["object"]["amount_refunded"].as_i64().unwrap())
+        .collect();
     assert_eq!(cumulative.iter().copied().max(), Some(5000), "charge.refunded is cumulative: {cumulative:?}");
     let mut all: Vec<(String, String)> = charge_events.into_iter().rev().collect();
     all.extend(bodies(&app, r2.json()["id"].as_str().unwrap()));
     all.extend(bodies(&app, r1.json()["id"].as_str().unwrap()));
-    assert!(all.iter().any(|(k, _)| k == "refund.created") && all.iter().any(|(k, _)| k == "charge.refunded"), "{all:?}");
+    assert!(
+        all.iter().any(|(k, _)| k == "refund.created") && all.iter().any(|(k, _)| k == "charge.refunded"),
+        "{all:?}"
+    );
     pay::faults(&app, json!({"webhooks": "normal"}));
     // not yet told: nothing moved
     assert_eq!(pay::status(&app, token, booking)["refunded_minor"], 0);
@@ -92,7 +115,11 @@ fn dashboard_refunds_reach_payment_booking_tickets_and_buyer_once_in_any_order()
         assert_eq!(r.status, 200, "{kind}: {}", r.text());
     }
     let after_once = pay::status(&app, token, booking);
-    assert_eq!((after_once["status"].as_str(), after_once["refunded_minor"].as_i64()), (Some("partially_refunded"), Some(5000)), "{after_once}");
+    assert_eq!(
+        (after_once["status"].as_str(), after_once["refunded_minor"].as_i64()),
+        (Some("partially_refunded"), Some(5000)),
+        "{after_once}"
+    );
     // every delivery again, and three copies of each at once: nothing more
     for (_, body) in &all {
         assert_eq!(deliver(&app, body).json()["duplicate"], true);
@@ -123,7 +150,12 @@ fn dashboard_refunds_reach_payment_booking_tickets_and_buyer_once_in_any_order()
     assert_eq!(provider_refunded(&app, &x.intent), 5000);
     let refunds = s["refunds"].as_array().unwrap();
     assert_eq!(refunds.len(), 2, "{s}");
-    assert!(refunds.iter().all(|r| r["status"] == "succeeded" && r["reason"].as_str().unwrap().starts_with("refunded_at_provider")), "{s}");
+    assert!(
+        refunds
+            .iter()
+            .all(|r| r["status"] == "succeeded" && r["reason"].as_str().unwrap().starts_with("refunded_at_provider")),
+        "{s}"
+    );
     assert_eq!(refunded_events(&app, &x), 2, "one PaymentRefunded per refund");
 
     // the booking, the tickets and the buyer hear of it: partial, tickets stay
@@ -132,7 +164,8 @@ fn dashboard_refunds_reach_payment_booking_tickets_and_buyer_once_in_any_order()
         let m: Vec<Value> = t::my_messages(&app, token).into_iter().filter(|m| m["kind"] == "refund").collect();
         (b["refunded_minor"] == 5000 && m.len() == 2).then_some((b, m))
     });
-    let (b, _) = heard.unwrap_or_else(|| panic!("not heard: {}", app.get_as(token, &format!("/api/bookings/{booking}")).text()));
+    let (b, _) =
+        heard.unwrap_or_else(|| panic!("not heard: {}", app.get_as(token, &format!("/api/bookings/{booking}")).text()));
     assert_eq!(b["status"], "confirmed", "{b}");
     assert!(t::my_tickets(&app, token, Some(booking)).iter().all(|tk| tk["status"] == "valid"));
 
@@ -177,7 +210,11 @@ fn a_provider_refund_racing_our_own_ends_as_the_provider_says() {
         let (api, dash) = std::thread::scope(|s| {
             let a = s.spawn(|| {
                 barrier.wait();
-                app.post_as(&x.p.org.token, &format!("/api/payments/{}/refunds", x.p.booking_id), &json!({"amount_minor": ours, "reason": "goodwill"}))
+                app.post_as(
+                    &x.p.org.token,
+                    &format!("/api/payments/{}/refunds", x.p.booking_id),
+                    &json!({"amount_minor": ours, "reason": "goodwill"}),
+                )
             });
             let d = s.spawn(|| {
                 barrier.wait();
@@ -194,7 +231,12 @@ fn a_provider_refund_racing_our_own_ends_as_the_provider_says() {
             let pending = s["refunds"].as_array().unwrap().iter().any(|r| r["status"] == "pending");
             (!pending && s["refunded_minor"] == at_provider).then_some(s)
         });
-        let s = agreed.unwrap_or_else(|| panic!("provider refunded {at_provider}, Boxoffice says {}", pay::status(&app, &x.p.buyer.token, &x.p.booking_id)));
+        let s = agreed.unwrap_or_else(|| {
+            panic!(
+                "provider refunded {at_provider}, Boxoffice says {}",
+                pay::status(&app, &x.p.buyer.token, &x.p.booking_id)
+            )
+        });
         let succeeded = s["refunds"].as_array().unwrap().iter().filter(|r| r["status"] == "succeeded").count();
         assert_eq!(refunded_events(&app, &x), succeeded, "one PaymentRefunded per refund that went through: {s}");
         eprintln!("ours {ours} ({}) vs dashboard {theirs} ({}): {at_provider} refunded", api.status, dash.status);
@@ -215,7 +257,8 @@ fn a_refund_webhook_waits_out_a_throttled_provider() {
     let r = dashboard_refund(&app, &x.intent, 2500);
     assert_eq!(r.status, 200, "{}", r.text());
     let charge = r.json()["charge"].as_str().unwrap().to_string();
-    let (_, body) = bodies(&app, &charge).into_iter().find(|(k, _)| k == "charge.refunded").expect("charge.refunded, held back");
+    let (_, body) =
+        bodies(&app, &charge).into_iter().find(|(k, _)| k == "charge.refunded").expect("charge.refunded, held back");
 
     pay::faults(&app, json!({"op": "retrieve", "mode": "throttle", "status": 429, "retry_after_secs": 6, "count": 1}));
     let throttled_at = Instant::now();
@@ -226,7 +269,10 @@ fn a_refund_webhook_waits_out_a_throttled_provider() {
     let again = deliver(&app, &body);
     assert!(throttled_at.elapsed() < Duration::from_secs(5), "the second delivery came inside the wait");
     assert_eq!(again.status, 503, "{}", again.text());
-    assert!(again.header("retry-after").and_then(|v| v.parse::<u64>().ok()).is_some_and(|w| w <= wait), "the remaining wait");
+    assert!(
+        again.header("retry-after").and_then(|v| v.parse::<u64>().ok()).is_some_and(|w| w <= wait),
+        "the remaining wait"
+    );
     assert_eq!(pay::status(&app, token, booking)["refunded_minor"], 0, "nothing recorded");
 
     std::thread::sleep((throttled_at + Duration::from_secs(wait + 1)).saturating_duration_since(Instant::now()));

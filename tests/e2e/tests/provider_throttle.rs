@@ -31,7 +31,11 @@ fn a_throttled_provider_is_not_called_again_before_its_retry_after() {
     let wait = retry_after(&r);
     assert!((9..=10).contains(&wait), "the provider's 10 s: {wait}");
     let s = pay::status(&app, t, &b);
-    assert_eq!((s["status"].as_str(), s["outcome_unknown"].as_bool()), (Some("requires_payment_method"), Some(false)), "{s}");
+    assert_eq!(
+        (s["status"].as_str(), s["outcome_unknown"].as_bool()),
+        (Some("requires_payment_method"), Some(false)),
+        "{s}"
+    );
     assert_eq!(s["payments"].as_array().unwrap().len(), 1, "{s}");
     assert!(pay::events(&app, &staff.access_token, &b).is_empty(), "nothing paid, nothing emitted");
 
@@ -56,7 +60,10 @@ fn a_throttled_provider_is_not_called_again_before_its_retry_after() {
 
     // A refund answered 503 with an HTTP-date 6 s ahead: recorded pending,
     // and no tick sends it again before then.
-    pay::faults(&app, json!({"op": "refund", "mode": "throttle", "status": 503, "retry_after_secs": 6, "retry_after_form": "http_date", "count": 1}));
+    pay::faults(
+        &app,
+        json!({"op": "refund", "mode": "throttle", "status": 503, "retry_after_secs": 6, "retry_after_form": "http_date", "count": 1}),
+    );
     let throttled_at = Instant::now();
     let r = app.post_as(&admin, &format!("/api/payments/{b}/refunds"), &json!({"amount_minor": 3000}));
     assert_eq!(r.status, 202, "pending, sent later: {}", r.text());

@@ -26,7 +26,8 @@ fn an_event_cancelled_by_its_organizer_cancels_refunds_voids_and_tells_each_buye
     .expect("the tickets email");
     // a second buyer's hold, never checked out
     let other = catalog::user("customer");
-    let open_hold = app.post_as(&other.token, "/api/holds", &json!({"event_id": event_id, "tier_id": tier_id, "quantity": 1}));
+    let open_hold =
+        app.post_as(&other.token, "/api/holds", &json!({"event_id": event_id, "tier_id": tier_id, "quantity": 1}));
     assert_eq!(open_hold.status, 201, "{}", open_hold.text());
     let open_hold_id = open_hold.json()["id"].as_str().unwrap().to_string();
 
@@ -50,7 +51,10 @@ fn an_event_cancelled_by_its_organizer_cancels_refunds_voids_and_tells_each_buye
             "not settled: booking {} payment {} tickets {:?} mails {}",
             app.get_as(&buyer.token, &format!("/api/bookings/{booking_id}")).text(),
             app.get_as(&buyer.token, &format!("/api/payments/{booking_id}")).text(),
-            t::my_tickets(&app, &buyer.token, Some(&booking_id)).iter().map(|t| t["status"].clone()).collect::<Vec<_>>(),
+            t::my_tickets(&app, &buyer.token, Some(&booking_id))
+                .iter()
+                .map(|t| t["status"].clone())
+                .collect::<Vec<_>>(),
             t::booking_mail(&app, &email).len()
         )
     });
@@ -67,13 +71,16 @@ fn an_event_cancelled_by_its_organizer_cancels_refunds_voids_and_tells_each_buye
     let mails = t::booking_mail(&app, &email);
     assert_eq!(mails.len(), 2, "the tickets email and one cancellation email");
     assert!(mails[0]["subject"].as_str().unwrap_or_default().contains("cancelled"), "{}", mails[0]);
-    let kinds: Vec<String> = t::my_messages(&app, &buyer.token).iter().map(|m| m["kind"].as_str().unwrap().to_string()).collect();
+    let kinds: Vec<String> =
+        t::my_messages(&app, &buyer.token).iter().map(|m| m["kind"].as_str().unwrap().to_string()).collect();
     assert_eq!(kinds, vec!["booking_cancelled", "booking_confirmed"]);
     // the door refuses the tickets; the open hold was released; nothing is on sale
-    let refused = app.post_as(&org.token, "/api/tickets/check-in", &json!({"code": tickets[0]["code"], "event_id": event_id}));
+    let refused =
+        app.post_as(&org.token, "/api/tickets/check-in", &json!({"code": tickets[0]["code"], "event_id": event_id}));
     refused.assert_problem(410);
     assert_eq!(app.get_as(&other.token, &format!("/api/holds/{open_hold_id}")).json()["status"], "released");
-    let again = app.post_as(&other.token, "/api/holds", &json!({"event_id": event_id, "tier_id": tier_id, "quantity": 1}));
+    let again =
+        app.post_as(&other.token, "/api/holds", &json!({"event_id": event_id, "tier_id": tier_id, "quantity": 1}));
     assert_eq!(again.status, 409, "{}", again.text());
 }
 
@@ -87,12 +94,20 @@ fn a_hold_that_expires_unpaid_expires_the_booking_and_tells_the_buyer_once_by_ev
     let app = App::spawn_with(&[("hold_ttl_seconds", "5")]);
     let org = catalog::organizer();
     let venue = catalog::create_venue(&app, &org.token, &catalog::ga_venue("Hall", "New York", "America/New_York"));
-    let ev = catalog::create_event(&app, &org.token, &catalog::event_body(&venue, "Late Night Jazz", &catalog::days_ahead(20, "21:00")));
+    let ev = catalog::create_event(
+        &app,
+        &org.token,
+        &catalog::event_body(&venue, "Late Night Jazz", &catalog::days_ahead(20, "21:00")),
+    );
     let event_id = ev["id"].as_str().unwrap();
     catalog::publish(&app, &org.token, event_id);
 
     let (buyer, email) = e2e::accounts::buyer(&app);
-    let hold = app.post_as(&buyer.token, "/api/holds", &json!({"event_id": event_id, "tier_id": ev["tiers"][0]["id"], "quantity": 2}));
+    let hold = app.post_as(
+        &buyer.token,
+        "/api/holds",
+        &json!({"event_id": event_id, "tier_id": ev["tiers"][0]["id"], "quantity": 2}),
+    );
     assert_eq!(hold.status, 201, "{}", hold.text());
     let hold_id = hold.json()["id"].as_str().unwrap().to_string();
     let booking = app.post_as(
@@ -127,7 +142,10 @@ fn a_hold_that_expires_unpaid_expires_the_booking_and_tells_the_buyer_once_by_ev
     assert_eq!(inbox.len(), 1, "{inbox:?}");
     assert_eq!(inbox[0]["subject"], "Your ticket hold for Late Night Jazz expired");
     let text = inbox[0]["text"].as_str().unwrap();
-    assert!(text.contains("Late Night Jazz") && text.contains("Nothing was charged") && text.contains(&booking_id), "{text}");
+    assert!(
+        text.contains("Late Night Jazz") && text.contains("Nothing was charged") && text.contains(&booking_id),
+        "{text}"
+    );
     let messages = t::my_messages(&app, &buyer.token);
     assert_eq!(messages.len(), 1, "{messages:?}");
     assert_eq!(messages[0]["kind"], "hold_expired");

@@ -179,7 +179,8 @@ fn unpaid(app: &App, org: &catalog::User, starts_at: &str, sales_end: Option<&st
     catalog::publish(app, &org.token, &event_id);
     let buyer = accounts::customer(app);
     let tier = ev["tiers"][0]["id"].as_str().unwrap();
-    let h = app.post_as(&buyer.access_token, "/api/holds", &json!({"event_id": event_id, "tier_id": tier, "quantity": 2}));
+    let h =
+        app.post_as(&buyer.access_token, "/api/holds", &json!({"event_id": event_id, "tier_id": tier, "quantity": 2}));
     assert_eq!(h.status, 201, "{}", h.text());
     let b = app.post_as(&buyer.access_token, "/api/bookings", &bk::booking_body(h.json()["id"].as_str().unwrap(), 2));
     assert_eq!(b.status, 201, "{}", b.text());
@@ -214,7 +215,11 @@ fn paying_after_the_sales_window_closed_is_refused_and_nothing_is_charged() {
         // the places are free at once, the booking says why, nothing was charged
         assert_eq!(held(&app, &u.event_id), 0, "{what}");
         let b = app.get_as(t, &format!("/api/bookings/{}", u.booking_id)).json();
-        assert_eq!((b["status"].as_str(), b["cancel_reason"].as_str()), (Some("cancelled"), Some("sales_closed")), "{what}: {b}");
+        assert_eq!(
+            (b["status"].as_str(), b["cancel_reason"].as_str()),
+            (Some("cancelled"), Some("sales_closed")),
+            "{what}: {b}"
+        );
         let s = pay::status(&app, t, &u.booking_id);
         assert_eq!(s["status"], "canceled", "{what}: {s}");
         assert_eq!(s["refunded_minor"], 0);
@@ -265,5 +270,9 @@ fn a_payment_started_before_the_close_completes() {
         (b["status"] == "confirmed").then_some(b)
     });
     assert!(confirmed.is_some(), "{}", app.get_as(&u.buyer.access_token, &path).text());
-    assert_eq!(pay::pay(&app, &u.buyer.access_token, &u.booking_id, VISA_OK).status, 200, "paying again shows the paid payment");
+    assert_eq!(
+        pay::pay(&app, &u.buyer.access_token, &u.booking_id, VISA_OK).status,
+        200,
+        "paying again shows the paid payment"
+    );
 }

@@ -91,13 +91,24 @@ fn the_sandbox_ships_off_and_its_tools_closed() {
     for guess in ["", "x", SANDBOX_ADMIN_TOKEN] {
         let r = open.call("GET", "/sandbox/email/messages", None, &[("authorization", &bearer(guess))]);
         r.assert_problem(403);
-        let r = open.call("PUT", "/sandbox/payments/admin/faults", Some(&json!({"mode": "none"})), &[("authorization", &bearer(guess))]);
+        let r = open.call(
+            "PUT",
+            "/sandbox/payments/admin/faults",
+            Some(&json!({"mode": "none"})),
+            &[("authorization", &bearer(guess))],
+        );
         r.assert_problem(403);
     }
     let page = open.call("GET", "/sandbox/email", None, &[("authorization", &bearer(SANDBOX_ADMIN_TOKEN))]);
     assert_eq!(page.status, 403, "{}", page.text());
     assert!(!page.text().contains("<form"), "a closed sandbox offers no sign-in: {}", page.text());
-    let login = open.call_raw("POST", "/sandbox/login", "application/x-www-form-urlencoded", b"token=&next=%2Fsandbox%2Femail", &[]);
+    let login = open.call_raw(
+        "POST",
+        "/sandbox/login",
+        "application/x-www-form-urlencoded",
+        b"token=&next=%2Fsandbox%2Femail",
+        &[],
+    );
     assert_eq!(login.status, 403);
     assert!(login.header("set-cookie").is_none());
     send_mail(&open, "ada@example.test", "works", "the provider API keeps its own key");
@@ -169,7 +180,8 @@ fn sandbox_tools_need_the_sandbox_admin_token() {
     assert_eq!(app.call("GET", "/sandbox/email/messages", None, &[("cookie", &cookie)]).status, 200);
     // the cookie reads; it never changes state (a same-site page could post with it)
     app.call("POST", "/sandbox/payments/admin/settle", None, &[("cookie", &cookie)]).assert_problem(401);
-    app.call("PUT", "/sandbox/email/faults", Some(&json!({"mode": "none"})), &[("cookie", &cookie)]).assert_problem(401);
+    app.call("PUT", "/sandbox/email/faults", Some(&json!({"mode": "none"})), &[("cookie", &cookie)])
+        .assert_problem(401);
     // a forged cookie is nothing
     assert_eq!(app.call("GET", "/sandbox/email", None, &[("cookie", "sandbox_admin=00")]).status, 403);
     assert_eq!(form(SANDBOX_ADMIN_TOKEN, "https://evil.example/").header("location"), Some("/sandbox/email"));
@@ -182,7 +194,13 @@ fn sandbox_tools_need_the_sandbox_admin_token() {
 
 fn urlencode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -192,7 +210,13 @@ fn the_provider_apis_check_their_own_keys() {
     let create = |auth: Option<&str>| {
         let headers: Vec<(&str, String)> = auth.map(|a| vec![("authorization", bearer(a))]).unwrap_or_default();
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        app.call_raw("POST", "/sandbox/payments/v1/payment_intents", "application/x-www-form-urlencoded", b"amount=1000&currency=usd", &headers)
+        app.call_raw(
+            "POST",
+            "/sandbox/payments/v1/payment_intents",
+            "application/x-www-form-urlencoded",
+            b"amount=1000&currency=usd",
+            &headers,
+        )
     };
     for bad in [None, Some("sk_test_wrong"), Some(SANDBOX_ADMIN_TOKEN)] {
         let r = create(bad);
@@ -206,7 +230,8 @@ fn the_provider_apis_check_their_own_keys() {
     assert_eq!(app.get(&path).status, 401);
     assert_eq!(app.get_as(PAYMENT_KEY, &path).status, 200);
 
-    let body = json!({"from": "Boxoffice <tickets@boxoffice.local>", "to": ["bo@example.test"], "subject": "s", "text": "t"});
+    let body =
+        json!({"from": "Boxoffice <tickets@boxoffice.local>", "to": ["bo@example.test"], "subject": "s", "text": "t"});
     let r = app.post("/sandbox/email/emails", &body);
     assert_eq!((r.status, r.json()["name"].clone()), (401, json!("missing_api_key")));
     for wrong in ["re_wrong", SANDBOX_ADMIN_TOKEN] {
@@ -233,7 +258,12 @@ fn json_bodies_must_be_sent_as_json() {
     assert_eq!(status, 415, "{text}");
     assert!(ct.starts_with("application/problem+json"), "{ct}");
     assert!(text.contains("/problems/unsupported-media-type"), "{text}");
-    for ct in ["text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"] {
+    for ct in [
+        "text/plain",
+        "text/plain;charset=UTF-8",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
         assert_415(&app.call_raw("POST", "/api/auth/register", ct, creds.as_bytes(), &[]));
     }
     // JSON, however it is spelled, is fine
@@ -244,10 +274,22 @@ fn json_bodies_must_be_sent_as_json() {
     let patch = br#"{"display_name": "Mallory was here"}"#;
     let (status, _, text) = send_untyped(&app, "PATCH", "/api/users/me", patch, Some(&user.access_token));
     assert_eq!(status, 415, "{text}");
-    assert_415(&app.call_raw("PATCH", "/api/users/me", "text/plain", patch, &[("authorization", &bearer(&user.access_token))]));
+    assert_415(&app.call_raw(
+        "PATCH",
+        "/api/users/me",
+        "text/plain",
+        patch,
+        &[("authorization", &bearer(&user.access_token))],
+    ));
     let me = app.get_as(&user.access_token, "/api/users/me").json();
     assert_ne!(me["display_name"], "Mallory was here");
-    let vnd = app.call_raw("PATCH", "/api/users/me", "application/merge-patch+json", patch, &[("authorization", &bearer(&user.access_token))]);
+    let vnd = app.call_raw(
+        "PATCH",
+        "/api/users/me",
+        "application/merge-patch+json",
+        patch,
+        &[("authorization", &bearer(&user.access_token))],
+    );
     assert_eq!(vnd.status, 200, "{}", vnd.text());
     // an empty body without a type is still a 400 (nothing to read), not a 415
     let (status, _, _) = send_untyped(&app, "POST", "/api/auth/login", b"", None);
@@ -272,9 +314,16 @@ fn json_bodies_must_be_sent_as_json() {
         "created": platform::clock::now_secs(), "data": {"object": {"id": "cus_1", "object": "customer"}}})
     .to_string();
     let sig = e2e::payments::signature(e2e::payments::WEBHOOK_SECRET, platform::clock::now_secs(), event.as_bytes());
-    let plain = app.call_raw("POST", "/api/payments/webhook", "text/plain", event.as_bytes(), &[("stripe-signature", &sig)]);
+    let plain =
+        app.call_raw("POST", "/api/payments/webhook", "text/plain", event.as_bytes(), &[("stripe-signature", &sig)]);
     assert_415(&plain);
-    let stripe = app.call_raw("POST", "/api/payments/webhook", "application/json; charset=utf-8", event.as_bytes(), &[("stripe-signature", &sig)]);
+    let stripe = app.call_raw(
+        "POST",
+        "/api/payments/webhook",
+        "application/json; charset=utf-8",
+        event.as_bytes(),
+        &[("stripe-signature", &sig)],
+    );
     assert_eq!(stripe.status, 200, "{}", stripe.text());
 }
 
@@ -322,7 +371,13 @@ fn an_import_never_changes_another_organizers_venue() {
     let evil = "(ENTRANCE MOVED - see evil.example)";
 
     // Ticketmaster: A imports the stadium; B's feed names the same venue id
-    let ra = import(&app, &a.token, "ticketmaster", "", &discovery("G1", "KovZpZA7AAEA", "Dodger Stadium", "1000 Vin Scully Ave"));
+    let ra = import(
+        &app,
+        &a.token,
+        "ticketmaster",
+        "",
+        &discovery("G1", "KovZpZA7AAEA", "Dodger Stadium", "1000 Vin Scully Ave"),
+    );
     let a_event = ra["results"][0]["event_id"].as_str().unwrap().to_string();
     let (a_venue, _) = venue_of(&app, &a_event);
     assert_eq!(a_venue["name"], "Dodger Stadium");
@@ -376,10 +431,14 @@ fn the_first_admin_needs_its_password_and_registering_the_address_never_makes_on
 
     // admin_email + admin_password: the account exists with that password
     let app = accounts::spawn(&[]);
-    let taken = app.post("/api/auth/register", &json!({"email": accounts::ADMIN_EMAIL.to_uppercase(), "password": "my-own-password-123"}));
+    let taken = app.post(
+        "/api/auth/register",
+        &json!({"email": accounts::ADMIN_EMAIL.to_uppercase(), "password": "my-own-password-123"}),
+    );
     let p = taken.assert_problem(409);
     assert_eq!(p["type"], "/problems/email-taken");
-    app.post("/api/auth/login", &json!({"email": accounts::ADMIN_EMAIL, "password": "my-own-password-123"})).assert_problem(401);
+    app.post("/api/auth/login", &json!({"email": accounts::ADMIN_EMAIL, "password": "my-own-password-123"}))
+        .assert_problem(401);
     let admin = accounts::login(&app, accounts::ADMIN_EMAIL, PASSWORD);
     assert_eq!(admin.role, "admin");
     assert_eq!(app.get_as(&admin.access_token, "/api/users").status, 200);
@@ -404,7 +463,8 @@ fn a_drafts_availability_is_as_private_as_the_draft() {
     let other = organizer();
     let venue = create_venue(&app, &org.token, &ga_venue("Draft Hall", "Denver", "America/Denver"));
     let mut body = event_body(&venue, "Secret Show", &days_ahead(25, "20:00"));
-    body["tiers"] = json!([{"name": "Floor", "price_minor": 4200, "currency": "USD", "kind": "general_admission", "capacity": 77}]);
+    body["tiers"] =
+        json!([{"name": "Floor", "price_minor": 4200, "currency": "USD", "kind": "general_admission", "capacity": 77}]);
     let draft = create_event(&app, &org.token, &body);
     assert_eq!(draft["status"], "draft");
     let id = draft["id"].as_str().unwrap().to_string();

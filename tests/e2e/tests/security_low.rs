@@ -15,7 +15,12 @@ use e2e::{json, App, Reply, Value};
 /// `POST /api/auth/login` as the client a trusted proxy names in
 /// `X-Forwarded-For`.
 fn login_from(app: &App, client: &str, email: &str, password: &str) -> Reply {
-    app.call("POST", "/api/auth/login", Some(&json!({"email": email, "password": password})), &[("x-forwarded-for", client)])
+    app.call(
+        "POST",
+        "/api/auth/login",
+        Some(&json!({"email": email, "password": password})),
+        &[("x-forwarded-for", client)],
+    )
 }
 
 // ---------------------------------------------------------------------------

@@ -56,7 +56,11 @@ fn a_huge_seat_map_is_refused_from_its_arithmetic() {
                       "seat_map": {"sections": [{"code": "S1", "rows": rows}]}});
     let (r, took) = timed(|| app.post_as(&org.token, "/api/venues", &body));
     let p = capped_422(&r, "huge map");
-    assert_eq!(p["errors"], json!([{"field": "seat_map", "message": "has 199998000 seats; at most 100000 are supported"}]), "{p}");
+    assert_eq!(
+        p["errors"],
+        json!([{"field": "seat_map", "message": "has 199998000 seats; at most 100000 are supported"}]),
+        "{p}"
+    );
     assert!(took < Duration::from_secs(3), "refused after {took:?}");
 
     // exactly at the cap is still a venue
@@ -118,8 +122,9 @@ fn tiers_past_the_limit_are_refused_unread() {
     assert!(took < Duration::from_secs(3), "refused after {took:?}");
 
     // within the limit, overlapping tiers are one error per section
-    let tiers: Vec<Value> =
-        (0..3).map(|k| json!({"name": format!("T{k}"), "price_minor": 1000, "kind": "seated", "sections": ["S1"]})).collect();
+    let tiers: Vec<Value> = (0..3)
+        .map(|k| json!({"name": format!("T{k}"), "price_minor": 1000, "kind": "seated", "sections": ["S1"]}))
+        .collect();
     let event = json!({"title": "Overlap", "category": "concert", "venue_id": venue, "starts_at": days_ahead(20, "20:00"),
         "currency": "USD", "tiers": tiers});
     let p = capped_422(&app.post_as(&org.token, "/api/events", &event), "overlap");
@@ -146,7 +151,11 @@ fn an_admitted_ticket_is_not_the_buyers_to_refund() {
     let app = accounts::spawn(&[]);
     let used = paid_purchase(&app, "Door night", &days_ahead(20, "19:30"), &["Ada Lovelace", "Charles Babbage"]);
     let tickets = issued(&app, &used, 2);
-    let scan = app.post_as(&used.org.token, "/api/tickets/check-in", &json!({"code": tickets[0]["code"], "event_id": used.event_id}));
+    let scan = app.post_as(
+        &used.org.token,
+        "/api/tickets/check-in",
+        &json!({"code": tickets[0]["code"], "event_id": used.event_id}),
+    );
     assert_eq!(scan.json()["result"], "admitted", "{}", scan.text());
 
     // the buyer's cancel is refused: nothing changes, nothing is refunded
@@ -184,7 +193,11 @@ fn mail_goes_to_the_account_and_never_greets_with_the_buyers_text() {
     let app = App::spawn();
     let org = organizer();
     let venue = create_venue(&app, &org.token, &e2e::catalog::ga_venue("Hall", "New York", "America/New_York"));
-    let ev = e2e::catalog::create_event(&app, &org.token, &e2e::catalog::event_body(&venue, "Phish night", &days_ahead(20, "20:00")));
+    let ev = e2e::catalog::create_event(
+        &app,
+        &org.token,
+        &e2e::catalog::event_body(&venue, "Phish night", &days_ahead(20, "20:00")),
+    );
     let event_id = ev["id"].as_str().unwrap();
     e2e::catalog::publish(&app, &org.token, event_id);
 
@@ -192,7 +205,11 @@ fn mail_goes_to_the_account_and_never_greets_with_the_buyers_text() {
     let (mallory, own_address) = accounts::buyer(&app);
     let victim = format!("{}@example.test", t::id("victim"));
     let lure = "URGENT: your bank account is locked - verify at https://evil.example/login now";
-    let hold = app.post_as(&mallory.token, "/api/holds", &json!({"event_id": event_id, "tier_id": ev["tiers"][0]["id"], "quantity": 1}));
+    let hold = app.post_as(
+        &mallory.token,
+        "/api/holds",
+        &json!({"event_id": event_id, "tier_id": ev["tiers"][0]["id"], "quantity": 1}),
+    );
     assert_eq!(hold.status, 201, "{}", hold.text());
     let booking = app.post_as(
         &mallory.token,
@@ -218,7 +235,10 @@ fn mail_goes_to_the_account_and_never_greets_with_the_buyers_text() {
     let (text, html) = (m["text"].as_str().unwrap(), m["html"].as_str().unwrap());
     assert!(text.starts_with("Hello,\n"), "{text}");
     for body in [text, html] {
-        assert!(!body.contains("URGENT") && !body.contains("evil.example"), "the buyer's text is not the platform's voice: {body}");
+        assert!(
+            !body.contains("URGENT") && !body.contains("evil.example"),
+            "the buyer's text is not the platform's voice: {body}"
+        );
     }
     // every mail of the app went to an account address
     let all = app.sandbox("GET", "/sandbox/email/messages", None).json();
@@ -235,7 +255,9 @@ fn staff_work_the_doors_they_are_assigned_to_and_refund_nothing() {
     let tickets = issued(&app, &p, 2);
     let staff = e2e::catalog::user("staff");
     let other_org = organizer();
-    let scan = |token: &str, k: usize| app.post_as(token, "/api/tickets/check-in", &json!({"code": tickets[k]["code"], "event_id": p.event_id}));
+    let scan = |token: &str, k: usize| {
+        app.post_as(token, "/api/tickets/check-in", &json!({"code": tickets[k]["code"], "event_id": p.event_id}))
+    };
     let staff_path = format!("/api/events/{}/staff/{}", p.event_id, staff.user_id);
 
     // the staff role alone opens no door
@@ -245,7 +267,8 @@ fn staff_work_the_doors_they_are_assigned_to_and_refund_nothing() {
         let r = accounts::put_as(&app, token, &staff_path, &json!({}));
         assert_eq!(r.status, 403, "{}", r.text());
     }
-    accounts::put_as(&app, &p.org.token, &format!("/api/events/{}/staff/nobody", p.event_id), &json!({})).assert_problem(422);
+    accounts::put_as(&app, &p.org.token, &format!("/api/events/{}/staff/nobody", p.event_id), &json!({}))
+        .assert_problem(422);
     let put = app.call("PUT", &staff_path, None, &[("authorization", &format!("Bearer {}", p.org.token))]);
     assert_eq!(put.status, 200, "{}", put.text());
     assert_eq!(put.json()["items"][0]["user_id"], json!(staff.user_id), "{}", put.text());
@@ -257,7 +280,11 @@ fn staff_work_the_doors_they_are_assigned_to_and_refund_nothing() {
     assert_eq!(scan(&staff.token, 0).json()["result"], "admitted");
     let elsewhere = paid_purchase(&app, "Other night", &days_ahead(22, "19:30"), &["Mary Somerville"]);
     let their = issued(&app, &elsewhere, 1);
-    let r = app.post_as(&staff.token, "/api/tickets/check-in", &json!({"code": their[0]["code"], "event_id": elsewhere.event_id}));
+    let r = app.post_as(
+        &staff.token,
+        "/api/tickets/check-in",
+        &json!({"code": their[0]["code"], "event_id": elsewhere.event_id}),
+    );
     r.assert_problem(403);
 
     // removed: the door closes again at once
@@ -265,7 +292,9 @@ fn staff_work_the_doors_they_are_assigned_to_and_refund_nothing() {
     scan(&staff.token, 1).assert_problem(403);
 
     // refunds: not staff, not another organizer; the event's organizer and admins
-    let refund = |token: &str| app.post_as(token, &format!("/api/payments/{}/refunds", p.booking_id), &json!({"amount_minor": 100}));
+    let refund = |token: &str| {
+        app.post_as(token, &format!("/api/payments/{}/refunds", p.booking_id), &json!({"amount_minor": 100}))
+    };
     for token in [&staff.token, &other_org.token, &p.buyer.token] {
         refund(token).assert_problem(403);
     }
@@ -323,7 +352,13 @@ fn published_secrets_are_refused_outside_the_sandbox() {
                        "data": {"object": {"id": "cus_1", "object": "customer"}}})
     .to_string();
     let sig = e2e::payments::signature(e2e::payments::WEBHOOK_SECRET, platform::clock::now_secs(), event.as_bytes());
-    let hook = app.call_raw("POST", "/api/payments/webhook", "application/json", event.as_bytes(), &[("stripe-signature", &sig)]);
+    let hook = app.call_raw(
+        "POST",
+        "/api/payments/webhook",
+        "application/json",
+        event.as_bytes(),
+        &[("stripe-signature", &sig)],
+    );
     assert!(hook.assert_problem(503)["detail"].as_str().unwrap().contains("payment_webhook_secret"), "{}", hook.text());
     drop(app);
 
@@ -355,13 +390,17 @@ fn published_secrets_are_refused_outside_the_sandbox() {
 /// joined (what is still stored there, as one string to search).
 fn stored_text(app: &App, db: &str, table: &str) -> String {
     let path = app.state_dir().join(format!("{db}.db"));
-    let conn = rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open database");
+    let conn = rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .expect("open database");
     conn.busy_timeout(Duration::from_secs(10)).unwrap();
     let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).expect("select");
     let n = stmt.column_count();
     let rows = stmt
         .query_map([], |r| {
-            Ok((0..n).map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}")).unwrap_or_default()).collect::<Vec<_>>().join("|"))
+            Ok((0..n)
+                .map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}")).unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join("|"))
         })
         .expect("query");
     rows.map(|r| r.unwrap()).collect::<Vec<_>>().join("\n")
@@ -379,31 +418,64 @@ fn an_erased_account_is_forgotten_everywhere_and_its_token_dies_at_once() {
     })
     .expect("the tickets mail");
     let local = p.email.split('@').next().unwrap().to_string();
-    for (db, table) in [("bookings", "bookings"), ("tickets", "tickets"), ("payments", "orders"), ("notifications", "email_jobs")] {
+    for (db, table) in
+        [("bookings", "bookings"), ("tickets", "tickets"), ("payments", "orders"), ("notifications", "email_jobs")]
+    {
         let text = stored_text(&app, db, table);
-        assert!(text.contains(&local) || text.contains("Grace Hopper Attendee"), "{db}.{table} holds the person before: {text}");
+        assert!(
+            text.contains(&local) || text.contains("Grace Hopper Attendee"),
+            "{db}.{table} holds the person before: {text}"
+        );
     }
     assert!(!t::my_messages(&app, &p.buyer.token).is_empty());
 
     let gone = accounts::delete_as(&app, &p.buyer.token, "/api/users/me");
     assert_eq!(gone.status, 204, "{}", gone.text());
     // the same access token, at once, anywhere
-    for path in ["/api/bookings", "/api/tickets", "/api/notifications", "/api/users/me", &format!("/api/payments/{}", p.booking_id)] {
+    for path in [
+        "/api/bookings",
+        "/api/tickets",
+        "/api/notifications",
+        "/api/users/me",
+        &format!("/api/payments/{}", p.booking_id),
+    ] {
         app.get_as(&p.buyer.token, path).assert_problem(401);
     }
-    let hold = app.post_as(&p.buyer.token, "/api/holds", &json!({"event_id": p.event_id, "tier_id": p.tier_id, "quantity": 1}));
+    let hold = app.post_as(
+        &p.buyer.token,
+        "/api/holds",
+        &json!({"event_id": p.event_id, "tier_id": p.tier_id, "quantity": 1}),
+    );
     hold.assert_problem(401);
 
     // every component forgot the person (the saga's deliveries, retried by ticks)
     let forgotten = t::wait_for(20, || {
         t::tick(&app, "/api/users/tick");
-        let all: Vec<String> = [("bookings", "bookings"), ("bookings", "saga_outbox"), ("tickets", "tickets"), ("tickets", "saga_outbox"),
-            ("payments", "orders"), ("payments", "saga_outbox"), ("notifications", "email_jobs"), ("notifications", "messages"),
-            ("notifications", "booking_contacts"), ("users", "profiles"), ("auth", "accounts"), ("auth", "saga_outbox")]
+        let all: Vec<String> = [
+            ("bookings", "bookings"),
+            ("bookings", "saga_outbox"),
+            ("tickets", "tickets"),
+            ("tickets", "saga_outbox"),
+            ("payments", "orders"),
+            ("payments", "saga_outbox"),
+            ("notifications", "email_jobs"),
+            ("notifications", "messages"),
+            ("notifications", "booking_contacts"),
+            ("users", "profiles"),
+            ("auth", "accounts"),
+            ("auth", "saga_outbox"),
+        ]
         .iter()
         .map(|(db, table)| stored_text(&app, db, table))
         .collect();
-        all.iter().all(|text| !text.contains(&local) && !text.contains("Grace Hopper") && !text.contains("Ada Lovelace") && !text.contains("4155550100")).then_some(all)
+        all.iter()
+            .all(|text| {
+                !text.contains(&local)
+                    && !text.contains("Grace Hopper")
+                    && !text.contains("Ada Lovelace")
+                    && !text.contains("4155550100")
+            })
+            .then_some(all)
     });
     assert!(forgotten.is_some(), "personal data left behind");
     // the anonymous records stay: the booking and its ticket, the payment
@@ -421,8 +493,11 @@ fn a_password_change_or_logging_out_everywhere_ends_every_access_token_at_once()
     assert_eq!(app.get_as(&phone.access_token, "/api/bookings").status, 200);
 
     // the laptop changes the password: the phone's token dies now, not in 15 minutes
-    let changed = app.post_as(&laptop.access_token, "/api/auth/password",
-        &json!({"current_password": accounts::PASSWORD, "new_password": "a-brand-new-passphrase-42"}));
+    let changed = app.post_as(
+        &laptop.access_token,
+        "/api/auth/password",
+        &json!({"current_password": accounts::PASSWORD, "new_password": "a-brand-new-passphrase-42"}),
+    );
     assert_eq!(changed.status, 200, "{}", changed.text());
     let fresh = accounts::Tokens::from_reply(&changed);
     for old in [&phone.access_token, &laptop.access_token] {

@@ -14,7 +14,13 @@ fn scan(app: &App, token: &str, code: &str, event_id: &str) -> e2e::Reply {
 
 fn issue(app: &App, buyer: &User, event_id: &str, seats: &[&str], ga: usize) -> (String, Vec<Value>) {
     let booking = id("bkg");
-    let r = deliver(app, "tickets", "BookingConfirmed", &confirmed(&booking, &buyer.user_id, event_id, "buyer@example.test", seats, ga), None);
+    let r = deliver(
+        app,
+        "tickets",
+        "BookingConfirmed",
+        &confirmed(&booking, &buyer.user_id, event_id, "buyer@example.test", seats, ga),
+        None,
+    );
     assert_eq!(r["status"], 200, "{r}");
     let tickets = t::my_tickets(app, &buyer.token, Some(&booking));
     (booking, tickets)
@@ -52,7 +58,10 @@ fn confirmed_booking_yields_one_signed_ticket_per_attendee_and_redelivery_adds_n
     let tid = tickets[0]["id"].as_str().unwrap();
     let one = app.get_as(&buyer.token, &format!("/api/tickets/{tid}"));
     assert_eq!(one.status, 200, "{}", one.text());
-    assert!(one.json()["qr_svg"].as_str().unwrap().starts_with("<?xml") || one.json()["qr_svg"].as_str().unwrap().contains("<svg"));
+    assert!(
+        one.json()["qr_svg"].as_str().unwrap().starts_with("<?xml")
+            || one.json()["qr_svg"].as_str().unwrap().contains("<svg")
+    );
     let svg = app.get_as(&buyer.token, &format!("/api/tickets/{tid}/qr.svg"));
     assert_eq!(svg.header("content-type"), Some("image/svg+xml"));
     assert!(svg.text().contains("<svg"));
@@ -61,7 +70,8 @@ fn confirmed_booking_yields_one_signed_ticket_per_attendee_and_redelivery_adds_n
     // id: ticket, calendar file and QR alike); admins read it; signed-out
     // callers are told to sign in
     let other = catalog::user("customer");
-    for path in [format!("/api/tickets/{tid}"), format!("/api/tickets/{tid}.ics"), format!("/api/tickets/{tid}/qr.svg")] {
+    for path in [format!("/api/tickets/{tid}"), format!("/api/tickets/{tid}.ics"), format!("/api/tickets/{tid}/qr.svg")]
+    {
         app.get_as(&other.token, &path).assert_problem(404);
         app.get_as(&catalog::user("staff").token, &path).assert_problem(404);
     }
@@ -153,8 +163,14 @@ fn check_in_admits_once_and_refuses_second_forged_void_and_wrong_event() {
 
     // void: a cancelled booking's tickets answer 410 and never admit
     let (booking, void_tickets) = issue(&app, &buyer, &event, &["S2-B-7"], 0);
-    let r = deliver(&app, "tickets", "BookingCancelled", &json!({"booking_id": booking, "user_id": buyer.user_id, "event_id": event,
-        "reason": "requested_by_customer", "amount_minor": 4500, "currency": "USD"}), None);
+    let r = deliver(
+        &app,
+        "tickets",
+        "BookingCancelled",
+        &json!({"booking_id": booking, "user_id": buyer.user_id, "event_id": event,
+        "reason": "requested_by_customer", "amount_minor": 4500, "currency": "USD"}),
+        None,
+    );
     assert_eq!(r["status"], 200, "{r}");
     let vid = void_tickets[0]["id"].as_str().unwrap();
     app.get_as(&buyer.token, &format!("/api/tickets/{vid}")).assert_problem(410);
@@ -167,8 +183,20 @@ fn check_in_admits_once_and_refuses_second_forged_void_and_wrong_event() {
 
     // a refund voids too; a confirmation that arrives after the cancellation is born void
     let late = id("bkg");
-    deliver(&app, "tickets", "PaymentRefunded", &json!({"booking_id": late, "payment_id": "pay_x", "amount_minor": 100, "currency": "USD", "full": true}), None);
-    let r = deliver(&app, "tickets", "BookingConfirmed", &confirmed(&late, &buyer.user_id, &event, "b@example.test", &[], 1), None);
+    deliver(
+        &app,
+        "tickets",
+        "PaymentRefunded",
+        &json!({"booking_id": late, "payment_id": "pay_x", "amount_minor": 100, "currency": "USD", "full": true}),
+        None,
+    );
+    let r = deliver(
+        &app,
+        "tickets",
+        "BookingConfirmed",
+        &confirmed(&late, &buyer.user_id, &event, "b@example.test", &[], 1),
+        None,
+    );
     assert_eq!(r["status"], 200);
     assert_eq!(t::my_tickets(&app, &buyer.token, Some(&late))[0]["status"], "void");
 }
@@ -185,7 +213,8 @@ fn simultaneous_scans_of_one_ticket_admit_exactly_once() {
     let barrier = Arc::new(Barrier::new(N));
     let handles: Vec<_> = (0..N)
         .map(|_| {
-            let (app, barrier, code, event, token) = (app.clone(), barrier.clone(), code.clone(), event.clone(), staff.token.clone());
+            let (app, barrier, code, event, token) =
+                (app.clone(), barrier.clone(), code.clone(), event.clone(), staff.token.clone());
             std::thread::spawn(move || {
                 barrier.wait();
                 scan(&app, &token, &code, &event).status
@@ -202,7 +231,11 @@ fn organizers_check_in_their_own_events_only() {
     let app = App::spawn();
     let org = catalog::organizer();
     let venue = catalog::create_venue(&app, &org.token, &catalog::ga_venue("Hall", "Denver", "America/Denver"));
-    let ev = catalog::create_event(&app, &org.token, &catalog::event_body(&venue, "Show", &catalog::days_ahead(30, "19:00")));
+    let ev = catalog::create_event(
+        &app,
+        &org.token,
+        &catalog::event_body(&venue, "Show", &catalog::days_ahead(30, "19:00")),
+    );
     let event_id = ev["id"].as_str().unwrap().to_string();
     catalog::publish(&app, &org.token, &event_id);
     let buyer = catalog::user("customer");

@@ -9,8 +9,12 @@ use e2e::{json, App};
 #[test]
 fn paid_booking_yields_tickets_one_email_and_one_message_then_cancellation_voids_and_tells_once() {
     let app = App::spawn();
-    let Purchase { org, event_id, buyer, email, booking_id, .. } =
-        paid_purchase(&app, "Full flow night", &catalog::days_ahead(20, "19:30"), &["Ada Lovelace", "Charles Babbage", "Mary Somerville"]);
+    let Purchase { org, event_id, buyer, email, booking_id, .. } = paid_purchase(
+        &app,
+        "Full flow night",
+        &catalog::days_ahead(20, "19:30"),
+        &["Ada Lovelace", "Charles Babbage", "Mary Somerville"],
+    );
 
     // tickets, one email carrying all of them, one in-site message
     let tickets = t::wait_for(20, || {
@@ -47,8 +51,10 @@ fn paid_booking_yields_tickets_one_email_and_one_message_then_cancellation_voids
     })
     .expect("tickets void and the buyer told");
     assert_eq!(t::booking_mail(&app, &email).len(), 2);
-    let kinds: Vec<String> = t::my_messages(&app, &buyer.token).iter().map(|m| m["kind"].as_str().unwrap().to_string()).collect();
+    let kinds: Vec<String> =
+        t::my_messages(&app, &buyer.token).iter().map(|m| m["kind"].as_str().unwrap().to_string()).collect();
     assert_eq!(kinds, vec!["booking_cancelled", "booking_confirmed"]);
-    let refused = app.post_as(&org.token, "/api/tickets/check-in", &json!({"code": tickets[1]["code"], "event_id": event_id}));
+    let refused =
+        app.post_as(&org.token, "/api/tickets/check-in", &json!({"code": tickets[1]["code"], "event_id": event_id}));
     refused.assert_problem(410);
 }

@@ -33,7 +33,10 @@ fn component_lines(log: &str) -> Vec<Value> {
             assert!(v.get(*m).is_some(), "no `{m}` member: {line}");
         }
         assert!(["error", "warn", "info"].contains(&v["level"].as_str().unwrap()), "{line}");
-        assert!(v["ts"].as_str().unwrap().ends_with('Z') && v["ts"].as_str().unwrap().len() == 24, "RFC 3339 with ms: {line}");
+        assert!(
+            v["ts"].as_str().unwrap().ends_with('Z') && v["ts"].as_str().unwrap().len() == 24,
+            "RFC 3339 with ms: {line}"
+        );
         out.push(v);
     }
     out
@@ -49,7 +52,9 @@ fn host_line(line: &str) -> bool {
             let request = line.trim_start_matches("(chained) ");
             line.starts_with("loaded component ")
                 || line.starts_with("warning: ")
-                || request.split_once(' ').is_some_and(|(m, rest)| m.chars().all(|c| c.is_ascii_uppercase()) && rest.starts_with('/') && rest.contains(" -> "))
+                || request.split_once(' ').is_some_and(|(m, rest)| {
+                    m.chars().all(|c| c.is_ascii_uppercase()) && rest.starts_with('/') && rest.contains(" -> ")
+                })
         }
     }
 }
@@ -101,30 +106,56 @@ fn wait_lines(app: &App, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Val
 fn one_purchase_carries_its_request_ids_through_every_component_and_a_retried_delivery() {
     let app = App::spawn_logged(&[]);
     let tag = std::process::id();
-    let (register_id, hold_id, book_id, pay_id) =
-        (format!("trace-register-{tag}"), format!("trace-hold-{tag}"), format!("trace-book-{tag}"), format!("trace-pay-{tag}"));
+    let (register_id, hold_id, book_id, pay_id) = (
+        format!("trace-register-{tag}"),
+        format!("trace-hold-{tag}"),
+        format!("trace-book-{tag}"),
+        format!("trace-pay-{tag}"),
+    );
 
     // an organizer's published event (not part of the purchase)
     let org = catalog::organizer();
-    let venue = catalog::create_venue(&app, &org.token, &catalog::ga_venue("Trace Hall", "New York", "America/New_York"));
-    let ev = catalog::create_event(&app, &org.token, &catalog::event_body(&venue, "Trace night", &catalog::days_ahead(30, "20:00")));
-    let (event_id, tier_id) = (ev["id"].as_str().unwrap().to_string(), ev["tiers"][0]["id"].as_str().unwrap().to_string());
+    let venue =
+        catalog::create_venue(&app, &org.token, &catalog::ga_venue("Trace Hall", "New York", "America/New_York"));
+    let ev = catalog::create_event(
+        &app,
+        &org.token,
+        &catalog::event_body(&venue, "Trace night", &catalog::days_ahead(30, "20:00")),
+    );
+    let (event_id, tier_id) =
+        (ev["id"].as_str().unwrap().to_string(), ev["tiers"][0]["id"].as_str().unwrap().to_string());
     catalog::publish(&app, &org.token, &event_id);
 
     // the purchase: register, hold, book
     let email = e2e::accounts::unique_email("trace");
-    let reg = call(&app, &register_id, "POST", "/api/auth/register", Some(&json!({"email": email, "password": e2e::accounts::PASSWORD})), None);
+    let reg = call(
+        &app,
+        &register_id,
+        "POST",
+        "/api/auth/register",
+        Some(&json!({"email": email, "password": e2e::accounts::PASSWORD})),
+        None,
+    );
     assert_eq!(reg.status, 201, "{}", reg.text());
     let token = reg.json()["access_token"].as_str().unwrap().to_string();
-    let hold = call(&app, &hold_id, "POST", "/api/holds", Some(&json!({"event_id": event_id, "tier_id": tier_id, "quantity": 2})), Some(&token));
+    let hold = call(
+        &app,
+        &hold_id,
+        "POST",
+        "/api/holds",
+        Some(&json!({"event_id": event_id, "tier_id": tier_id, "quantity": 2})),
+        Some(&token),
+    );
     assert_eq!(hold.status, 201, "{}", hold.text());
     let booking = call(
         &app,
         &book_id,
         "POST",
         "/api/bookings",
-        Some(&json!({"hold_id": hold.json()["id"], "buyer": {"name": "Ada Lovelace", "email": email, "phone": "+14155550100"},
-                     "attendees": [{"name": "Ada Lovelace"}, {"name": "Charles Babbage"}]})),
+        Some(
+            &json!({"hold_id": hold.json()["id"], "buyer": {"name": "Ada Lovelace", "email": email, "phone": "+14155550100"},
+                     "attendees": [{"name": "Ada Lovelace"}, {"name": "Charles Babbage"}]}),
+        ),
         Some(&token),
     );
     assert_eq!(booking.status, 201, "{}", booking.text());
@@ -135,7 +166,8 @@ fn one_purchase_carries_its_request_ids_through_every_component_and_a_retried_de
     // 5 s busy timeout and wait for a retry
     let lock = rusqlite::Connection::open(app.state_dir().join("notifications.db")).expect("open notifications.db");
     lock.execute_batch("BEGIN EXCLUSIVE").expect("lock notifications.db");
-    let paid = call(&app, &pay_id, "POST", &format!("/api/payments/{booking_id}/pay"), Some(&card(VISA_OK)), Some(&token));
+    let paid =
+        call(&app, &pay_id, "POST", &format!("/api/payments/{booking_id}/pay"), Some(&card(VISA_OK)), Some(&token));
     assert_eq!(paid.status, 200, "{}", paid.text());
     let lines = wait_lines(&app, "the first attempts of notifications' deliveries", |l| {
         of(l, &pay_id).iter().filter(|v| v["component"] == "notifications-internal" && v["status"] == 503).count() >= 2
@@ -154,7 +186,11 @@ fn one_purchase_carries_its_request_ids_through_every_component_and_a_retried_de
 
     // each purchase request's id is on its own component's access line
     let route_of = |id: &str, component: &str| -> Vec<(Value, Value)> {
-        of(&lines, id).iter().filter(|v| v["msg"] == "request" && v["component"] == component).map(|v| (v["route"].clone(), v["status"].clone())).collect()
+        of(&lines, id)
+            .iter()
+            .filter(|v| v["msg"] == "request" && v["component"] == component)
+            .map(|v| (v["route"].clone(), v["status"].clone()))
+            .collect()
     };
     assert_eq!(route_of(&register_id, "auth"), [(json!("/api/auth/register"), json!(201))]);
     assert_eq!(route_of(&hold_id, "booking"), [(json!("/api/holds"), json!(201))]);
@@ -176,17 +212,27 @@ fn one_purchase_carries_its_request_ids_through_every_component_and_a_retried_de
     }
     assert_eq!(applied(&pay, "booking-internal", "PaymentSucceeded").len(), 1, "{pay:?}");
     assert_eq!(applied(&pay, "tickets-internal", "BookingConfirmed").len(), 1, "{pay:?}");
-    let retried: Vec<&&Value> = pay.iter().filter(|v| v["level"] == "warn" && v["subscriber"] == "notifications").collect();
+    let retried: Vec<&&Value> =
+        pay.iter().filter(|v| v["level"] == "warn" && v["subscriber"] == "notifications").collect();
     let mut kinds: Vec<&str> = retried.iter().map(|v| v["event_type"].as_str().unwrap()).collect();
     kinds.sort();
-    assert_eq!(kinds, ["BookingConfirmed", "TicketsIssued"], "the relay's failed attempts are logged under the pay id: {pay:?}");
+    assert_eq!(
+        kinds,
+        ["BookingConfirmed", "TicketsIssued"],
+        "the relay's failed attempts are logged under the pay id: {pay:?}"
+    );
     assert!(applied(&pay, "notifications-internal", "TicketsIssued").is_empty(), "notifications could not apply yet");
 
     // the retry: due 1 s after the failure, sent by booking's and tickets' ticks (ids of their own)
     std::thread::sleep(Duration::from_millis(1_500));
     let before = app.host_log().len();
     for (path, id) in [("/api/bookings/tick", "trace-tick-bookings"), ("/api/tickets/tick", "trace-tick-tickets")] {
-        let r = app.call("POST", path, None, &[("authorization", &format!("Bearer {}", t::TICK_TOKEN)), ("x-request-id", id)]);
+        let r = app.call(
+            "POST",
+            path,
+            None,
+            &[("authorization", &format!("Bearer {}", t::TICK_TOKEN)), ("x-request-id", id)],
+        );
         assert_eq!(r.status, 200, "{path}: {}", r.text());
         let report = r.json();
         let relay = report.get("relay").unwrap_or(&report); // tickets answers the relay report itself
@@ -200,10 +246,20 @@ fn one_purchase_carries_its_request_ids_through_every_component_and_a_retried_de
     let tick_access = |id: &str| new.iter().filter(|v| v["request_id"] == id && v["msg"] == "request").count();
     assert_eq!((tick_access("trace-tick-bookings"), tick_access("trace-tick-tickets")), (1, 1), "{new:?}");
     let new_pay: Vec<&Value> = new.iter().filter(|v| v["request_id"] == pay_id.as_str()).collect();
-    assert_eq!(applied(&new_pay, "notifications-internal", "BookingConfirmed").len(), 1, "retried from the tick under the pay id: {new:?}");
-    assert_eq!(applied(&new_pay, "notifications-internal", "TicketsIssued").len(), 1, "retried from the tick under the pay id: {new:?}");
+    assert_eq!(
+        applied(&new_pay, "notifications-internal", "BookingConfirmed").len(),
+        1,
+        "retried from the tick under the pay id: {new:?}"
+    );
+    assert_eq!(
+        applied(&new_pay, "notifications-internal", "TicketsIssued").len(),
+        1,
+        "retried from the tick under the pay id: {new:?}"
+    );
     assert!(
-        new_pay.iter().any(|v| v["component"] == "notifications-internal" && v["msg"] == "request" && v["status"] == 200),
+        new_pay
+            .iter()
+            .any(|v| v["component"] == "notifications-internal" && v["msg"] == "request" && v["status"] == 200),
         "the retried delivery's access line carries the pay id: {new:?}"
     );
     assert!(
@@ -218,7 +274,8 @@ fn one_purchase_carries_its_request_ids_through_every_component_and_a_retried_de
     assert_eq!(t::my_tickets(&app, &token, Some(&booking_id)).len(), 2);
 
     // a problem names its request: body `request_id` = the x-request-id header
-    let missing = call(&app, "trace-problem-1", "GET", "/api/bookings/bkg_00000000000000000000000000", None, Some(&token));
+    let missing =
+        call(&app, "trace-problem-1", "GET", "/api/bookings/bkg_00000000000000000000000000", None, Some(&token));
     let body = missing.assert_problem(404);
     assert_eq!(body["request_id"], "trace-problem-1", "{body}");
     let unrouted = app.get("/api/no/such/thing");
@@ -230,7 +287,10 @@ fn one_purchase_carries_its_request_ids_through_every_component_and_a_retried_de
     assert_eq!(malformed.assert_problem(422)["request_id"], "trace-problem-2");
     let lines = wait_lines(&app, "the problems' access lines", |l| !of(l, "trace-problem-2").is_empty());
     let problem_line = of(&lines, "trace-problem-1");
-    assert!(problem_line.iter().any(|v| v["msg"] == "request" && v["status"] == 404 && v["route"] == "/api/bookings/:id"), "{problem_line:?}");
+    assert!(
+        problem_line.iter().any(|v| v["msg"] == "request" && v["status"] == 404 && v["route"] == "/api/bookings/:id"),
+        "{problem_line:?}"
+    );
 
     // on Spin, every component's own stderr file holds JSON lines only, each naming that component
     if app.host() == apphost::Host::Spin {

@@ -37,7 +37,12 @@ fn the_profile_appears_on_first_use_and_takes_partial_changes() {
     assert_eq!(p["display_name"], "Ann Lee");
 
     // invalid values: every field reported, nothing changed
-    let r = patch_as(&app, &t.access_token, "/api/users/me", &json!({"display_name": "Bo", "phone": "12345", "locale": "english", "time_zone": "Mars/Base"}));
+    let r = patch_as(
+        &app,
+        &t.access_token,
+        "/api/users/me",
+        &json!({"display_name": "Bo", "phone": "12345", "locale": "english", "time_zone": "Mars/Base"}),
+    );
     let prob = r.assert_problem(422);
     let fields: Vec<&str> = prob["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["phone", "locale", "time_zone"]);
@@ -59,7 +64,12 @@ fn notification_settings_default_to_transactional_on_marketing_off() {
     }
     assert_eq!(s["notifications"]["marketing"], json!({"email": false, "in_app": false}));
 
-    let r = patch_as(&app, &t.access_token, "/api/users/me/settings", &json!({"notifications": {"marketing": {"email": true}, "reminders": {"in_app": false}}}));
+    let r = patch_as(
+        &app,
+        &t.access_token,
+        "/api/users/me/settings",
+        &json!({"notifications": {"marketing": {"email": true}, "reminders": {"in_app": false}}}),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     let s = r.json();
     assert_eq!(s["notifications"]["marketing"], json!({"email": true, "in_app": false}));
@@ -89,17 +99,29 @@ fn one_user_can_never_read_or_change_another_users_data() {
 
     // another user's records answer 404, the same as an id that does not
     // exist (nothing confirms which ids exist); admin-only routes are 403
-    for path in [format!("/api/users/{a}"), format!("/api/users/{a}/settings"), format!("/api/users/{ghost}"), format!("/api/users/{ghost}/settings")] {
+    for path in [
+        format!("/api/users/{a}"),
+        format!("/api/users/{a}/settings"),
+        format!("/api/users/{ghost}"),
+        format!("/api/users/{ghost}/settings"),
+    ] {
         app.get_as(&bob.access_token, &path).assert_problem(404);
     }
     app.get_as(&bob.access_token, "/api/users").assert_problem(403);
-    patch_as(&app, &bob.access_token, &format!("/api/users/{a}"), &json!({"display_name": "pwned"})).assert_problem(404);
-    patch_as(&app, &bob.access_token, &format!("/api/users/{a}/settings"), &json!({"notifications": {"marketing": {"email": true}}}))
+    patch_as(&app, &bob.access_token, &format!("/api/users/{a}"), &json!({"display_name": "pwned"}))
         .assert_problem(404);
+    patch_as(
+        &app,
+        &bob.access_token,
+        &format!("/api/users/{a}/settings"),
+        &json!({"notifications": {"marketing": {"email": true}}}),
+    )
+    .assert_problem(404);
     delete_as(&app, &bob.access_token, &format!("/api/users/{a}")).assert_problem(404);
     delete_as(&app, &bob.access_token, &format!("/api/users/{ghost}")).assert_problem(404);
     put_as(&app, &bob.access_token, &format!("/api/users/{a}/role"), &json!({"role": "organizer"})).assert_problem(403);
-    put_as(&app, &bob.access_token, &format!("/api/users/{}/role", bob.user_id), &json!({"role": "organizer"})).assert_problem(403);
+    put_as(&app, &bob.access_token, &format!("/api/users/{}/role", bob.user_id), &json!({"role": "organizer"}))
+        .assert_problem(403);
 
     // Ann's data is unchanged and she can still sign in
     assert_eq!(app.get_as(&ann.access_token, "/api/users/me").json()["display_name"], "Ann");
@@ -148,7 +170,8 @@ fn admins_list_users_and_grant_organizer_and_staff() {
     // grant organizer (to an account that confirmed its address: refused
     // before, tests/email_verification.rs): the next refresh carries it
     let u = &users[1];
-    let early = put_as(&app, &admin.access_token, &format!("/api/users/{}/role", u.user_id), &json!({"role": "organizer"}));
+    let early =
+        put_as(&app, &admin.access_token, &format!("/api/users/{}/role", u.user_id), &json!({"role": "organizer"}));
     assert_eq!(early.assert_problem(409)["type"], "/problems/email-unverified");
     accounts::verify_email(&app, &u.email);
     let r = put_as(&app, &admin.access_token, &format!("/api/users/{}/role", u.user_id), &json!({"role": "organizer"}));
@@ -166,12 +189,15 @@ fn admins_list_users_and_grant_organizer_and_staff() {
     // admins come from configuration only; the admin's own role is fixed
     let r = put_as(&app, &admin.access_token, &format!("/api/users/{}/role", u.user_id), &json!({"role": "admin"}));
     assert_eq!(r.assert_problem(422)["errors"][0]["field"], "role");
-    put_as(&app, &admin.access_token, &format!("/api/users/{}/role", u.user_id), &json!({"role": "root"})).assert_problem(422);
+    put_as(&app, &admin.access_token, &format!("/api/users/{}/role", u.user_id), &json!({"role": "root"}))
+        .assert_problem(422);
     put_as(&app, &admin.access_token, "/api/users/me/role", &json!({"role": "customer"})).assert_problem(409);
-    put_as(&app, &admin.access_token, "/api/users/usr_01jdx3v9k7m2q8w4e6r5t0y1za/role", &json!({"role": "staff"})).assert_problem(404);
+    put_as(&app, &admin.access_token, "/api/users/usr_01jdx3v9k7m2q8w4e6r5t0y1za/role", &json!({"role": "staff"}))
+        .assert_problem(404);
     app.get_as(&admin.access_token, "/api/users?role=wizard").assert_problem(422);
     // an organizer cannot grant roles
-    put_as(&app, &refreshed.access_token, &format!("/api/users/{}/role", users[0].user_id), &json!({"role": "staff"})).assert_problem(403);
+    put_as(&app, &refreshed.access_token, &format!("/api/users/{}/role", users[0].user_id), &json!({"role": "staff"}))
+        .assert_problem(403);
 }
 
 #[test]
@@ -181,7 +207,12 @@ fn deleting_an_account_erases_personal_data_and_every_session() {
     let t = register(&app, &email, PASSWORD);
     let other = login(&app, &email, PASSWORD);
     patch_as(&app, &t.access_token, "/api/users/me", &json!({"display_name": "Leaving Soon", "phone": "+14155550100"}));
-    patch_as(&app, &t.access_token, "/api/users/me/settings", &json!({"notifications": {"marketing": {"email": true}}}));
+    patch_as(
+        &app,
+        &t.access_token,
+        "/api/users/me/settings",
+        &json!({"notifications": {"marketing": {"email": true}}}),
+    );
 
     assert_eq!(delete_as(&app, &t.access_token, "/api/users/me").status, 204);
     // no way back in
@@ -211,7 +242,8 @@ fn the_contact_endpoint_is_private() {
     let t = accounts::customer(&app);
     let path = format!("/api/users/internal/{}/contact", t.user_id);
     app.get_as(&t.access_token, &path).assert_problem(404);
-    app.call("GET", &path, None, &[("spin-full-url", &format!("http://users.spin.internal{path}"))]).assert_problem(404);
+    app.call("GET", &path, None, &[("spin-full-url", &format!("http://users.spin.internal{path}"))])
+        .assert_problem(404);
 }
 
 #[test]

@@ -8,8 +8,11 @@ fn an_organizer_lists_exactly_their_own_venues_page_by_page() {
     let app = App::spawn();
     let org = catalog::organizer();
     let rival = catalog::organizer();
-    let mut mine: Vec<String> =
-        (0..5).map(|i| catalog::create_venue(&app, &org.token, &catalog::ga_venue(&format!("Hall {i}"), "Berlin", "Europe/Berlin"))).collect();
+    let mut mine: Vec<String> = (0..5)
+        .map(|i| {
+            catalog::create_venue(&app, &org.token, &catalog::ga_venue(&format!("Hall {i}"), "Berlin", "Europe/Berlin"))
+        })
+        .collect();
     let theirs = catalog::create_venue(&app, &rival.token, &catalog::ga_venue("Other hall", "Paris", "Europe/Paris"));
 
     // pages of 2, newest first, stable while a venue is added mid-way
@@ -20,7 +23,8 @@ fn an_organizer_lists_exactly_their_own_venues_page_by_page() {
     assert!(first["items"][0].get("seat_map").is_none(), "no seat maps in lists");
     assert_eq!(first["items"][0]["city"], "Berlin");
     mine.push(catalog::create_venue(&app, &org.token, &catalog::ga_venue("Late hall", "Berlin", "Europe/Berlin")));
-    let mut seen: Vec<String> = first["items"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_string()).collect();
+    let mut seen: Vec<String> =
+        first["items"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_string()).collect();
     let mut cursor = first["next_cursor"].as_str().map(str::to_string);
     while let Some(c) = cursor {
         let page = app.get_as(&org.token, &format!("/api/venues?mine=true&limit=2&cursor={c}")).json();
@@ -51,6 +55,7 @@ fn an_organizer_lists_exactly_their_own_venues_page_by_page() {
         .query_row("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'venues_by_owner'", [], |r| r.get(0))
         .expect("index venues_by_owner");
     assert!(indexed.contains("(owner_id, id)"), "{indexed}");
-    let applied: i64 = db.query_row("SELECT COUNT(*) FROM schema_migrations WHERE version = 2", [], |r| r.get(0)).unwrap();
+    let applied: i64 =
+        db.query_row("SELECT COUNT(*) FROM schema_migrations WHERE version = 2", [], |r| r.get(0)).unwrap();
     assert_eq!(applied, 1);
 }

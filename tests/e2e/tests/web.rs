@@ -53,7 +53,10 @@ fn path_traversal_is_refused() {
     for path in ["/%2e%2e/Cargo.toml", "/a/%2E%2E/%2E%2E/spin.toml", "/x%00.html"] {
         let r = app.get(path);
         assert!(r.status == 400 || r.status == 404, "{path} -> {}", r.status);
-        assert!(!r.text().contains("[workspace]") && !r.text().contains("spin_manifest_version"), "{path} leaked a file");
+        assert!(
+            !r.text().contains("[workspace]") && !r.text().contains("spin_manifest_version"),
+            "{path} leaked a file"
+        );
     }
 }
 

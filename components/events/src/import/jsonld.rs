@@ -17,7 +17,9 @@
 //! `name|startDate|location name`; the venue's is the Place's `@id`,
 //! `sameAs` or `url`, else `name|city`.
 
-use super::{apply_times, clip, country_currency, default_tier, failed, ga_tier, Options, Outcome, Record, Times, TBA_TIME};
+use super::{
+    apply_times, clip, country_currency, default_tier, failed, ga_tier, Options, Outcome, Record, Times, TBA_TIME,
+};
 use crate::domain::{self, Currency, Zone};
 use crate::events::EventInput;
 use crate::venues::VenueInput;
@@ -30,31 +32,74 @@ pub const SOURCE: &str = "jsonld";
 
 /// US states: code, name, the zone most of the state keeps.
 const US_STATES: &[(&str, &str, &str)] = &[
-    ("AL", "Alabama", "America/Chicago"), ("AK", "Alaska", "America/Anchorage"), ("AZ", "Arizona", "America/Phoenix"),
-    ("AR", "Arkansas", "America/Chicago"), ("CA", "California", "America/Los_Angeles"), ("CO", "Colorado", "America/Denver"),
-    ("CT", "Connecticut", "America/New_York"), ("DE", "Delaware", "America/New_York"), ("DC", "District of Columbia", "America/New_York"),
-    ("FL", "Florida", "America/New_York"), ("GA", "Georgia", "America/New_York"), ("HI", "Hawaii", "Pacific/Honolulu"),
-    ("ID", "Idaho", "America/Boise"), ("IL", "Illinois", "America/Chicago"), ("IN", "Indiana", "America/Indiana/Indianapolis"),
-    ("IA", "Iowa", "America/Chicago"), ("KS", "Kansas", "America/Chicago"), ("KY", "Kentucky", "America/New_York"),
-    ("LA", "Louisiana", "America/Chicago"), ("ME", "Maine", "America/New_York"), ("MD", "Maryland", "America/New_York"),
-    ("MA", "Massachusetts", "America/New_York"), ("MI", "Michigan", "America/Detroit"), ("MN", "Minnesota", "America/Chicago"),
-    ("MS", "Mississippi", "America/Chicago"), ("MO", "Missouri", "America/Chicago"), ("MT", "Montana", "America/Denver"),
-    ("NE", "Nebraska", "America/Chicago"), ("NV", "Nevada", "America/Los_Angeles"), ("NH", "New Hampshire", "America/New_York"),
-    ("NJ", "New Jersey", "America/New_York"), ("NM", "New Mexico", "America/Denver"), ("NY", "New York", "America/New_York"),
-    ("NC", "North Carolina", "America/New_York"), ("ND", "North Dakota", "America/Chicago"), ("OH", "Ohio", "America/New_York"),
-    ("OK", "Oklahoma", "America/Chicago"), ("OR", "Oregon", "America/Los_Angeles"), ("PA", "Pennsylvania", "America/New_York"),
-    ("RI", "Rhode Island", "America/New_York"), ("SC", "South Carolina", "America/New_York"), ("SD", "South Dakota", "America/Chicago"),
-    ("TN", "Tennessee", "America/Chicago"), ("TX", "Texas", "America/Chicago"), ("UT", "Utah", "America/Denver"),
-    ("VT", "Vermont", "America/New_York"), ("VA", "Virginia", "America/New_York"), ("WA", "Washington", "America/Los_Angeles"),
-    ("WV", "West Virginia", "America/New_York"), ("WI", "Wisconsin", "America/Chicago"), ("WY", "Wyoming", "America/Denver"),
+    ("AL", "Alabama", "America/Chicago"),
+    ("AK", "Alaska", "America/Anchorage"),
+    ("AZ", "Arizona", "America/Phoenix"),
+    ("AR", "Arkansas", "America/Chicago"),
+    ("CA", "California", "America/Los_Angeles"),
+    ("CO", "Colorado", "America/Denver"),
+    ("CT", "Connecticut", "America/New_York"),
+    ("DE", "Delaware", "America/New_York"),
+    ("DC", "District of Columbia", "America/New_York"),
+    ("FL", "Florida", "America/New_York"),
+    ("GA", "Georgia", "America/New_York"),
+    ("HI", "Hawaii", "Pacific/Honolulu"),
+    ("ID", "Idaho", "America/Boise"),
+    ("IL", "Illinois", "America/Chicago"),
+    ("IN", "Indiana", "America/Indiana/Indianapolis"),
+    ("IA", "Iowa", "America/Chicago"),
+    ("KS", "Kansas", "America/Chicago"),
+    ("KY", "Kentucky", "America/New_York"),
+    ("LA", "Louisiana", "America/Chicago"),
+    ("ME", "Maine", "America/New_York"),
+    ("MD", "Maryland", "America/New_York"),
+    ("MA", "Massachusetts", "America/New_York"),
+    ("MI", "Michigan", "America/Detroit"),
+    ("MN", "Minnesota", "America/Chicago"),
+    ("MS", "Mississippi", "America/Chicago"),
+    ("MO", "Missouri", "America/Chicago"),
+    ("MT", "Montana", "America/Denver"),
+    ("NE", "Nebraska", "America/Chicago"),
+    ("NV", "Nevada", "America/Los_Angeles"),
+    ("NH", "New Hampshire", "America/New_York"),
+    ("NJ", "New Jersey", "America/New_York"),
+    ("NM", "New Mexico", "America/Denver"),
+    ("NY", "New York", "America/New_York"),
+    ("NC", "North Carolina", "America/New_York"),
+    ("ND", "North Dakota", "America/Chicago"),
+    ("OH", "Ohio", "America/New_York"),
+    ("OK", "Oklahoma", "America/Chicago"),
+    ("OR", "Oregon", "America/Los_Angeles"),
+    ("PA", "Pennsylvania", "America/New_York"),
+    ("RI", "Rhode Island", "America/New_York"),
+    ("SC", "South Carolina", "America/New_York"),
+    ("SD", "South Dakota", "America/Chicago"),
+    ("TN", "Tennessee", "America/Chicago"),
+    ("TX", "Texas", "America/Chicago"),
+    ("UT", "Utah", "America/Denver"),
+    ("VT", "Vermont", "America/New_York"),
+    ("VA", "Virginia", "America/New_York"),
+    ("WA", "Washington", "America/Los_Angeles"),
+    ("WV", "West Virginia", "America/New_York"),
+    ("WI", "Wisconsin", "America/Chicago"),
+    ("WY", "Wyoming", "America/Denver"),
 ];
 
 /// Countries with one zone: names and codes as they appear in addresses.
 const COUNTRIES: &[(&str, &str, &str)] = &[
-    ("GB", "UK", "Europe/London"), ("GB", "United Kingdom", "Europe/London"), ("GB", "GB", "Europe/London"),
-    ("IE", "Ireland", "Europe/Dublin"), ("DE", "Germany", "Europe/Berlin"), ("FR", "France", "Europe/Paris"),
-    ("NL", "Netherlands", "Europe/Amsterdam"), ("ES", "Spain", "Europe/Madrid"), ("IT", "Italy", "Europe/Rome"),
-    ("JP", "Japan", "Asia/Tokyo"), ("US", "USA", ""), ("US", "US", ""), ("US", "United States", ""),
+    ("GB", "UK", "Europe/London"),
+    ("GB", "United Kingdom", "Europe/London"),
+    ("GB", "GB", "Europe/London"),
+    ("IE", "Ireland", "Europe/Dublin"),
+    ("DE", "Germany", "Europe/Berlin"),
+    ("FR", "France", "Europe/Paris"),
+    ("NL", "Netherlands", "Europe/Amsterdam"),
+    ("ES", "Spain", "Europe/Madrid"),
+    ("IT", "Italy", "Europe/Rome"),
+    ("JP", "Japan", "Asia/Tokyo"),
+    ("US", "USA", ""),
+    ("US", "US", ""),
+    ("US", "United States", ""),
 ];
 
 /// Where a venue is, as far as its address tells.
@@ -79,7 +124,9 @@ fn state(token: &str) -> Option<&'static (&'static str, &'static str, &'static s
 }
 
 fn country(token: &str) -> Option<&'static (&'static str, &'static str, &'static str)> {
-    COUNTRIES.iter().find(|(c, n, _)| n.eq_ignore_ascii_case(token) || c.eq_ignore_ascii_case(token) && token.len() == 2)
+    COUNTRIES
+        .iter()
+        .find(|(c, n, _)| n.eq_ignore_ascii_case(token) || c.eq_ignore_ascii_case(token) && token.len() == 2)
 }
 
 /// Reads a PostalAddress object or address text (`"79 Washington St.,
@@ -188,7 +235,11 @@ pub fn map(doc: &Json, opts: &Options) -> ApiResult<Vec<Result<Record, Outcome>>
         .map(|(i, e)| {
             map_event(e, opts).map_err(|errs| {
                 let id = e.get("@id").or_else(|| e.get("url")).and_then(Json::as_str).map(str::to_string);
-                failed(i, id, errs.into_iter().map(|f| FieldError::new(format!("{i}/{}", f.field), f.message)).collect())
+                failed(
+                    i,
+                    id,
+                    errs.into_iter().map(|f| FieldError::new(format!("{i}/{}", f.field), f.message)).collect(),
+                )
             })
         })
         .collect())
@@ -198,7 +249,9 @@ fn text_of(v: Option<&Json>) -> Option<String> {
     match v? {
         Json::String(s) => Some(s.trim().to_string()),
         Json::Array(a) => a.iter().find_map(|x| text_of(Some(x))),
-        Json::Object(o) => o.get("url").or_else(|| o.get("@id")).or_else(|| o.get("name")).and_then(|x| text_of(Some(x))),
+        Json::Object(o) => {
+            o.get("url").or_else(|| o.get("@id")).or_else(|| o.get("name")).and_then(|x| text_of(Some(x)))
+        }
         _ => None,
     }
 }
@@ -280,9 +333,14 @@ fn map_event(e: &Json, opts: &Options) -> Result<Record, Vec<FieldError>> {
         .unwrap_or_else(|| format!("{}|{}", venue_name.to_lowercase(), p.city.to_lowercase()));
 
     let start_text = e.get("startDate").and_then(Json::as_str).ok_or_else(|| err("startDate", "is missing"))?;
-    let (local, instant, date_only) = when(start_text).ok_or_else(|| err("startDate", "is not an ISO 8601 date-time"))?;
+    let (local, instant, date_only) =
+        when(start_text).ok_or_else(|| err("startDate", "is not an ISO 8601 date-time"))?;
     let start = local.or_else(|| instant.map(|ms| domain::local_naive(ms, &zone))).unwrap_or_default();
-    let end = e.get("endDate").and_then(Json::as_str).and_then(when).and_then(|(l, i, _)| l.or_else(|| i.map(|ms| domain::local_naive(ms, &zone))));
+    let end = e
+        .get("endDate")
+        .and_then(Json::as_str)
+        .and_then(when)
+        .and_then(|(l, i, _)| l.or_else(|| i.map(|ms| domain::local_naive(ms, &zone))));
 
     let offers = list(e.get("offers"));
     let mut tiers = Vec::new();
@@ -332,7 +390,13 @@ fn map_event(e: &Json, opts: &Options) -> Result<Record, Vec<FieldError>> {
         .find_map(|k| text_of(e.get(*k)))
         .unwrap_or_else(|| format!("{}|{}|{}", name, start_text, venue_name));
     let status = e.get("eventStatus").and_then(Json::as_str).map(|s| s.rsplit('/').next().unwrap_or(s).to_string());
-    Ok(Record { external_id: clip(&external_id, 500), venue, venue_external_id: clip(&venue_external_id, 500), event, source_status: status })
+    Ok(Record {
+        external_id: clip(&external_id, 500),
+        venue,
+        venue_external_id: clip(&venue_external_id, 500),
+        event,
+        source_status: status,
+    })
 }
 
 #[cfg(test)]
@@ -377,7 +441,8 @@ mod tests {
         assert_eq!(r.event.tiers[0].price_minor, 1300);
         assert_eq!(r.event.category.as_deref(), Some("other"));
         assert!(r.event.starts_at.as_deref().unwrap().contains("T21:30:00-0"), "{:?}", r.event.starts_at);
-        let missing = map(&json!({"@type": "ScreeningEvent", "name": "Jaws", "location": {"name": "ACME"}}), &opts).unwrap();
+        let missing =
+            map(&json!({"@type": "ScreeningEvent", "name": "Jaws", "location": {"name": "ACME"}}), &opts).unwrap();
         assert!(missing[0].is_err());
     }
 }

@@ -102,7 +102,8 @@ pub struct Times {
 pub fn apply_times(event: &mut EventInput, t: Times, zone: &Zone, opts: &Options) {
     let mut shift_days = 0i64;
     if opts.shift_to_future {
-        while domain::resolve_local_lenient(t.start + chrono::Duration::days(shift_days), zone) < opts.now + MIN_LEAD_MS {
+        while domain::resolve_local_lenient(t.start + chrono::Duration::days(shift_days), zone) < opts.now + MIN_LEAD_MS
+        {
             shift_days += SHIFT_DAYS;
         }
     }
@@ -228,7 +229,10 @@ fn save(conn: &Connection, caller: &Caller, source: &str, index: usize, mut r: R
                     return Ok(("unchanged", current.id));
                 }
                 if current.status == "cancelled" {
-                    return Err(ApiError::conflict("event-cancelled", "this event was cancelled here; it is not re-imported"));
+                    return Err(ApiError::conflict(
+                        "event-cancelled",
+                        "this event was cancelled here; it is not re-imported",
+                    ));
                 }
                 let old = read::tiers(c, &current.id)?;
                 for t in &mut r.event.tiers {
@@ -249,7 +253,11 @@ fn save(conn: &Connection, caller: &Caller, source: &str, index: usize, mut r: R
         Ok((status, id)) => Outcome { index, external_id: ext, status, event_id: Some(id), errors: vec![] },
         Err(e) => match e.field_errors() {
             Ok(errors) => failed(index, ext, errors),
-            Err(e) => failed(index, ext, vec![FieldError::new("", e.problem().detail.unwrap_or_else(|| "internal error".into()))]),
+            Err(e) => failed(
+                index,
+                ext,
+                vec![FieldError::new("", e.problem().detail.unwrap_or_else(|| "internal error".into()))],
+            ),
         },
     }
 }
@@ -363,7 +371,12 @@ mod tests {
         let sales = platform::clock::parse_rfc3339("2019-07-17T17:00:00Z").unwrap();
         apply_times(
             &mut e,
-            Times { start: naive("2019-09-08T17:30:00"), end: None, sales_start: Some(sales), sales_end: Some(sales + 86_400_000 * 60) },
+            Times {
+                start: naive("2019-09-08T17:30:00"),
+                end: None,
+                sales_start: Some(sales),
+                sales_end: Some(sales + 86_400_000 * 60),
+            },
             &tz,
             &opts,
         );
@@ -373,7 +386,13 @@ mod tests {
         assert_eq!(chrono::Datelike::weekday(&shifted), chrono::Weekday::Sun, "2019-09-08 was a Sunday");
         assert!(shifted.timestamp_millis() > now);
         assert_eq!(e.sales_start, None, "a window that has not opened yet after the shift is dropped: on sale now");
-        assert_eq!(e.sales_end, e.starts_at.map(|s| platform::clock::rfc3339(chrono::DateTime::parse_from_rfc3339(&s).unwrap().timestamp_millis())), "sales close at the start");
+        assert_eq!(
+            e.sales_end,
+            e.starts_at.map(|s| platform::clock::rfc3339(
+                chrono::DateTime::parse_from_rfc3339(&s).unwrap().timestamp_millis()
+            )),
+            "sales close at the start"
+        );
     }
 
     #[test]

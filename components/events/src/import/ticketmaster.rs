@@ -24,7 +24,9 @@
 //!   the source status; the import itself publishes (module docs of
 //!   [`crate::import`]).
 
-use super::{apply_times, clip, country_currency, default_tier, failed, ga_tier, Options, Outcome, Record, Times, TBA_TIME};
+use super::{
+    apply_times, clip, country_currency, default_tier, failed, ga_tier, Options, Outcome, Record, Times, TBA_TIME,
+};
 use crate::domain::{self, Currency};
 use crate::events::EventInput;
 use crate::venues::VenueInput;
@@ -41,18 +43,20 @@ fn s<'a>(v: &'a Json, path: &[&str]) -> Option<&'a str> {
 
 /// Maps a Discovery response into records (one per event).
 pub fn map(doc: &Json, opts: &Options) -> ApiResult<Vec<Result<Record, Outcome>>> {
-    let events = doc
-        .get("_embedded")
-        .and_then(|e| e.get("events"))
-        .and_then(Json::as_array)
-        .ok_or_else(|| ApiError::field("_embedded/events", "a Discovery v2 events response has _embedded.events[]"))?;
+    let events =
+        doc.get("_embedded").and_then(|e| e.get("events")).and_then(Json::as_array).ok_or_else(|| {
+            ApiError::field("_embedded/events", "a Discovery v2 events response has _embedded.events[]")
+        })?;
     Ok(events
         .iter()
         .enumerate()
         .map(|(i, e)| {
             let id = e.get("id").and_then(Json::as_str).map(str::to_string);
             map_event(e, opts).map_err(|errs| {
-                let errs = errs.into_iter().map(|f| FieldError::new(format!("_embedded/events/{i}/{}", f.field), f.message)).collect();
+                let errs = errs
+                    .into_iter()
+                    .map(|f| FieldError::new(format!("_embedded/events/{i}/{}", f.field), f.message))
+                    .collect();
                 failed(i, id, errs)
             })
         })
@@ -72,7 +76,8 @@ fn map_event(e: &Json, opts: &Options) -> Result<Record, Vec<FieldError>> {
         .or_else(|| s(v, &["timezone"]))
         .ok_or_else(|| err("dates/timezone", "neither the event nor its venue gives a time zone"))?;
     let zone = domain::zone(zone_name).map_err(|m| err("dates/timezone", &m))?;
-    let address = [s(v, &["address", "line1"]), s(v, &["address", "line2"])].into_iter().flatten().collect::<Vec<_>>().join(", ");
+    let address =
+        [s(v, &["address", "line1"]), s(v, &["address", "line2"])].into_iter().flatten().collect::<Vec<_>>().join(", ");
     let country = s(v, &["country", "countryCode"]).unwrap_or("US").to_string();
     let venue_input = VenueInput {
         name: s(v, &["name"]).unwrap_or_default().trim().to_string(),
@@ -97,11 +102,16 @@ fn map_event(e: &Json, opts: &Options) -> Result<Record, Vec<FieldError>> {
         .ok_or_else(|| err("dates/start/localDate", "the event has no start date"))?;
     let start_time = s(e, &["dates", "start", "localTime"]).and_then(|t| NaiveTime::parse_from_str(t, "%H:%M:%S").ok());
     let tba = start_time.is_none();
-    let start = NaiveDateTime::new(start_date, start_time.unwrap_or_else(|| NaiveTime::from_hms_opt(TBA_TIME.0, TBA_TIME.1, 0).unwrap_or_default()));
-    let end = s(e, &["dates", "end", "localDate"]).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()).and_then(|d| {
-        let t = s(e, &["dates", "end", "localTime"]).and_then(|t| NaiveTime::parse_from_str(t, "%H:%M:%S").ok())?;
-        Some(NaiveDateTime::new(d, t))
-    });
+    let start = NaiveDateTime::new(
+        start_date,
+        start_time.unwrap_or_else(|| NaiveTime::from_hms_opt(TBA_TIME.0, TBA_TIME.1, 0).unwrap_or_default()),
+    );
+    let end = s(e, &["dates", "end", "localDate"])
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .and_then(|d| {
+            let t = s(e, &["dates", "end", "localTime"]).and_then(|t| NaiveTime::parse_from_str(t, "%H:%M:%S").ok())?;
+            Some(NaiveDateTime::new(d, t))
+        });
     let times = Times {
         start,
         end,
@@ -114,7 +124,13 @@ fn map_event(e: &Json, opts: &Options) -> Result<Record, Vec<FieldError>> {
         .get("_embedded")
         .and_then(|x| x.get("attractions"))
         .and_then(Json::as_array)
-        .map(|a| a.iter().filter_map(|x| x.get("name").and_then(Json::as_str)).map(|n| clip(n.trim(), 200)).take(50).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.get("name").and_then(Json::as_str))
+                .map(|n| clip(n.trim(), 200))
+                .take(50)
+                .collect()
+        })
         .unwrap_or_default();
     let mut event = EventInput {
         title: Some(clip(s(e, &["name"]).unwrap_or_default().trim(), 200)),
@@ -140,7 +156,8 @@ fn map_event(e: &Json, opts: &Options) -> Result<Record, Vec<FieldError>> {
 /// Our category of a Discovery event (see module docs).
 pub fn category(e: &Json) -> &'static str {
     let classes = e.get("classifications").and_then(Json::as_array);
-    let primary = classes.and_then(|c| c.iter().find(|x| x.get("primary") == Some(&Json::Bool(true))).or_else(|| c.first()));
+    let primary =
+        classes.and_then(|c| c.iter().find(|x| x.get("primary") == Some(&Json::Bool(true))).or_else(|| c.first()));
     let Some(c) = primary else { return "other" };
     let segment = s(c, &["segment", "name"]).unwrap_or("");
     let genre = s(c, &["genre", "name"]).unwrap_or("");
@@ -171,10 +188,8 @@ fn image(e: &Json) -> Option<String> {
 
 fn tiers(e: &Json, country: &str) -> Vec<crate::events::TierInput> {
     let ranges = e.get("priceRanges").and_then(Json::as_array).cloned().unwrap_or_default();
-    let pick = ranges
-        .iter()
-        .find(|r| r.get("type").and_then(Json::as_str) == Some("standard"))
-        .or_else(|| ranges.first());
+    let pick =
+        ranges.iter().find(|r| r.get("type").and_then(Json::as_str) == Some("standard")).or_else(|| ranges.first());
     let Some(r) = pick else { return vec![default_tier(country_currency(country))] };
     let Some(cur) = r.get("currency").and_then(Json::as_str).and_then(|c| Currency::parse(c).ok()) else {
         return vec![default_tier(country_currency(country))];
@@ -182,7 +197,9 @@ fn tiers(e: &Json, country: &str) -> Vec<crate::events::TierInput> {
     let min = r.get("min").and_then(Json::as_f64).and_then(|m| cur.to_minor(m));
     let max = r.get("max").and_then(Json::as_f64).and_then(|m| cur.to_minor(m));
     match (min, max) {
-        (Some(lo), Some(hi)) if hi > lo => vec![ga_tier("Standard", lo, cur.code()), ga_tier("Premium", hi, cur.code())],
+        (Some(lo), Some(hi)) if hi > lo => {
+            vec![ga_tier("Standard", lo, cur.code()), ga_tier("Premium", hi, cur.code())]
+        }
         (Some(p), _) | (None, Some(p)) => vec![ga_tier("Standard", p, cur.code())],
         _ => vec![default_tier(cur.code())],
     }
@@ -194,7 +211,12 @@ mod tests {
     use serde_json::json;
 
     fn opts() -> Options {
-        Options { shift_to_future: true, timezone: None, publish: true, now: platform::clock::parse_rfc3339("2026-06-01T00:00:00Z").unwrap() }
+        Options {
+            shift_to_future: true,
+            timezone: None,
+            publish: true,
+            now: platform::clock::parse_rfc3339("2026-06-01T00:00:00Z").unwrap(),
+        }
     }
 
     fn sample() -> Json {

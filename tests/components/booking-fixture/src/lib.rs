@@ -12,8 +12,8 @@
 //! | `POST /api/payments/saga` | the subscriber: counts each delivered event id |
 //! | `GET /fixture/payments/received` | `{"<event id>": {"type", "count"}}` |
 
-use platform::{ApiError, ApiResult};
 use platform::web::Router;
+use platform::{ApiError, ApiResult};
 use spin_sdk::http::{Method, Params, Request, Response};
 use spin_sdk::key_value::Store;
 
@@ -51,13 +51,19 @@ fn put_inventory(req: Request, p: Params) -> ApiResult {
     let id = p.get("id").unwrap_or_default().to_string();
     let mut doc: serde_json::Value = platform::web::read_json(&req)?;
     let s = store()?;
-    let last = s.get(&format!("inv:{id}"))?.and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok()).and_then(|v| v["version"].as_i64()).unwrap_or(0);
+    let last = s
+        .get(&format!("inv:{id}"))?
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| v["version"].as_i64())
+        .unwrap_or(0);
     let version = doc["version"].as_i64().unwrap_or(last + 1);
     doc["version"] = serde_json::json!(version);
     s.set(&format!("inv:{id}"), &serde_json::to_vec(&doc).map_err(|e| ApiError::Internal(e.into()))?)?;
     let payload = serde_json::json!({"event_id": id, "version": version, "status": doc["status"]});
     let conn = db()?;
-    let event = platform::db::transaction(&conn, |c| Ok::<_, ApiError>(saga::emit(c, "events", saga::types::EVENT_CHANGED, &payload)?))?;
+    let event = platform::db::transaction(&conn, |c| {
+        Ok::<_, ApiError>(saga::emit(c, "events", saga::types::EVENT_CHANGED, &payload)?)
+    })?;
     saga::relay_events(&conn, std::slice::from_ref(&event));
     platform::web::no_content()
 }
@@ -77,7 +83,9 @@ fn emit(req: Request, _: Params) -> ApiResult {
     let body: serde_json::Value = platform::web::read_json(&req)?;
     let conn = db()?;
     let event_type = body["event_type"].as_str().unwrap_or_default().to_string();
-    let event = platform::db::transaction(&conn, |c| Ok::<_, ApiError>(saga::emit(c, "payments", &event_type, &body["payload"])?))?;
+    let event = platform::db::transaction(&conn, |c| {
+        Ok::<_, ApiError>(saga::emit(c, "payments", &event_type, &body["payload"])?)
+    })?;
     let report = saga::relay_events(&conn, std::slice::from_ref(&event));
     platform::web::ok(&serde_json::json!({"event": event, "relay": report}))
 }
@@ -119,7 +127,11 @@ fn receive(req: Request, _: Params) -> ApiResult {
     }
     let event = saga::parse_event(&req)?;
     let key = format!("recv:{}", event.id);
-    let count = s.get(&key)?.and_then(|v| String::from_utf8(v).ok()).and_then(|t| t.split('|').next()?.parse::<u32>().ok()).unwrap_or(0);
+    let count = s
+        .get(&key)?
+        .and_then(|v| String::from_utf8(v).ok())
+        .and_then(|t| t.split('|').next()?.parse::<u32>().ok())
+        .unwrap_or(0);
     s.set(&key, format!("{}|{}", count + 1, event.event_type).as_bytes())?;
     platform::web::ok(&serde_json::json!({"ok": true}))
 }

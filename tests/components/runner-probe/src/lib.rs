@@ -40,7 +40,6 @@ fn status(code: u16, body: impl Into<Vec<u8>>) -> Response {
     Response::builder().status(code).body(body.into()).build()
 }
 
-
 fn who() -> String {
     variables::get("who").unwrap_or_else(|_| "unknown".into())
 }
@@ -176,11 +175,8 @@ fn sql(action: &str, q: &HashMap<String, String>, body: &[u8]) -> Response {
                 let mut results = Vec::new();
                 // Several statements separated by ";;" run on the same connection.
                 for st in statement.split(";;").filter(|s| !s.trim().is_empty()) {
-                    let params: Vec<sqlite3::Value> = if st.contains('?') {
-                        vec![sqlite3::Value::Text("param".into())]
-                    } else {
-                        vec![]
-                    };
+                    let params: Vec<sqlite3::Value> =
+                        if st.contains('?') { vec![sqlite3::Value::Text("param".into())] } else { vec![] };
                     match c.execute(st, &params) {
                         Ok(r) => results.push(json!({
                             "columns": r.columns,
@@ -256,12 +252,8 @@ mod entry {
 
     #[http_component]
     async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
-        let raw: Vec<Json> = incoming
-            .headers()
-            .entries()
-            .into_iter()
-            .map(|(k, v)| json!([k, String::from_utf8_lossy(&v)]))
-            .collect();
+        let raw: Vec<Json> =
+            incoming.headers().entries().into_iter().map(|(k, v)| json!([k, String::from_utf8_lossy(&v)])).collect();
         let target = json!({ "authority": incoming.authority(), "path_with_query": incoming.path_with_query() });
         let resp = match Request::try_from_incoming_request(incoming).await {
             Ok(req) => answer(req, Json::Array(raw), target).await.unwrap_or_else(|e| status(500, format!("{e:#}"))),

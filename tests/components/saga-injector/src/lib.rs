@@ -12,9 +12,9 @@
 //! "body": <its JSON body or null>}`; 422 for an unknown `to` or a missing
 //! `event_type`; 502 when the inbox did not answer.
 
+use platform::web::Router;
 use platform::{ApiError, ApiResult};
 use serde_json::{json, Value as Json};
-use platform::web::Router;
 use spin_sdk::http::{Method, Params, Request, Response};
 
 /// The route table.
@@ -58,8 +58,8 @@ fn deliver(req: Request, _: Params) -> ApiResult {
         .header("content-type", "application/json")
         .body(envelope.to_string().into_bytes())
         .build();
-    let resp: Response = platform::web::send(out)
-        .map_err(|e| ApiError::BadGateway(format!("{to} did not answer: {e}")))?;
+    let resp: Response =
+        platform::web::send(out).map_err(|e| ApiError::BadGateway(format!("{to} did not answer: {e}")))?;
     let answer: Json = serde_json::from_slice(resp.body()).unwrap_or(Json::Null);
     platform::web::ok(&json!({"status": *resp.status(), "body": answer}))
 }
