@@ -471,10 +471,10 @@ fn test(root: &Path, args: &[String]) -> Res {
     install_contract_tools(root);
     let mut tallies = Vec::new();
 
-    // The quick static checks (cargo-deny, Biome); clippy is `cargo xtask lint`.
+    // The quick static checks (rustfmt, cargo-deny, Biome); clippy is `cargo xtask lint`.
     let quick = lint::quick(root);
     tallies.push(Tally {
-        name: "lint: cargo-deny, biome".into(),
+        name: "lint: rustfmt, cargo-deny, biome".into(),
         passed: u64::from(quick.is_ok()),
         failed: u64::from(quick.is_err()),
         ok: quick.is_ok(),
