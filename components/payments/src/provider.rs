@@ -199,6 +199,16 @@ impl ProviderError {
                 | ProviderError::Throttled { status: 429, .. }
         )
     }
+
+    /// The provider's own wait for a throttled or paused call, as a
+    /// `Retry-After` in whole seconds ([`wait_secs`]); `None` for every
+    /// other failure.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ProviderError::Throttled { wait_ms, .. } | ProviderError::Paused { wait_ms } => Some(wait_secs(*wait_ms)),
+            _ => None,
+        }
+    }
 }
 
 /// Whole seconds of a wait of `wait_ms`, rounded up, at least 1: what a
@@ -250,16 +260,13 @@ impl From<ProviderError> for platform::ApiError {
     /// answered 202 "outcome unknown" by `api::pay` instead.
     fn from(e: ProviderError) -> Self {
         platform::log::warn!("payment provider: {e}");
+        if let Some(secs) = e.retry_after_secs() {
+            return platform::ApiError::UnavailableFor {
+                retry_after_secs: secs,
+                detail: format!("{e}; nothing was charged by this request, try again after {secs} s"),
+            };
+        }
         match e {
-            ProviderError::Throttled { wait_ms, .. } | ProviderError::Paused { wait_ms } => {
-                platform::ApiError::UnavailableFor {
-                    retry_after_secs: wait_secs(wait_ms),
-                    detail: format!(
-                        "{e}; nothing was charged by this request, try again after {} s",
-                        wait_secs(wait_ms)
-                    ),
-                }
-            }
             ProviderError::Timeout | ProviderError::Server(_) => {
                 platform::ApiError::Unavailable(format!("{e}; nothing was charged by this request, try again"))
             }

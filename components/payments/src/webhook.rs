@@ -28,7 +28,7 @@
 //!   answers 503 and the provider delivers again) and each entry applied.
 
 use crate::flow::{self, Followups};
-use crate::provider::{self, Charge, Intent, Provider, ProviderError, Refund};
+use crate::provider::{Charge, Intent, Provider, Refund};
 use crate::store;
 use platform::{ApiError, ApiResult};
 use serde::Deserialize;
@@ -150,12 +150,12 @@ fn refunds_behind(conn: &spin_sdk::sqlite3::Connection, object: &serde_json::Val
     let provider = Provider::from_config(conn)?;
     provider.list_refunds(pi).map_err(|e| {
         platform::log::warn!("charge.refunded for {pi}: the provider's refund list could not be read: {e}");
-        match e {
-            ProviderError::Throttled { wait_ms, .. } | ProviderError::Paused { wait_ms } => ApiError::UnavailableFor {
-                retry_after_secs: provider::wait_secs(wait_ms),
+        match e.retry_after_secs() {
+            Some(retry_after_secs) => ApiError::UnavailableFor {
+                retry_after_secs,
                 detail: format!("the provider's refunds could not be read ({e}); deliver the event again"),
             },
-            _ => ApiError::Unavailable("the provider's refunds could not be read; deliver the event again".into()),
+            None => ApiError::Unavailable("the provider's refunds could not be read; deliver the event again".into()),
         }
     })
 }
