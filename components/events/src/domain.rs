@@ -238,10 +238,9 @@ impl Zone {
         &self.name
     }
 
-    /// The local civil time of Unix milliseconds `ms` (out of jiff's range: the epoch).
+    /// The local civil time of Unix milliseconds `ms` ([`instant`]).
     fn civil(&self, ms: i64) -> jiff::civil::DateTime {
-        let ts = jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-        self.tz.to_datetime(ts)
+        self.tz.to_datetime(instant(ms))
     }
 }
 
@@ -265,6 +264,11 @@ impl std::str::FromStr for Zone {
 /// An IANA time-zone name (`America/Chicago`).
 pub fn zone(name: &str) -> Result<Zone, String> {
     name.parse()
+}
+
+/// Unix milliseconds as a jiff instant (out of jiff's range: the epoch).
+fn instant(ms: i64) -> jiff::Timestamp {
+    jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
 }
 
 /// `local` as a jiff civil time (chrono's `NaiveDateTime` is in range).
@@ -356,7 +360,7 @@ pub fn resolve_local_lenient(local: NaiveDateTime, zone: &Zone) -> i64 {
 /// RFC 3339 text of `ms` in `zone`'s local time with its offset
 /// (`2026-03-08T03:30:00-06:00`; whole seconds).
 pub fn local_rfc3339(ms: i64, zone: &Zone) -> String {
-    let ts = jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let ts = instant(ms);
     with_offset(zone.tz.to_datetime(ts), zone.tz.to_offset(ts))
 }
 
