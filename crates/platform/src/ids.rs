@@ -5,9 +5,20 @@
 //! lower-cased, e.g. `bkg_01jdx3v9k7m2q8w4e6r5t0y1za`. Ids made later sort
 //! after ids made earlier (within a millisecond the order is random).
 
-/// A new id with the given prefix (`"evt"`, `"bkg"`, `"hold"`...).
+/// A new id with the given prefix (`"evt"`, `"bkg"`, `"hold"`...): the
+/// current Unix time in ms and 80 bits from the host's CSPRNG (`getrandom`,
+/// WASI `random` in a component).
+///
+/// # Panics
+/// When the host has no random source (never on WASI or Linux).
 pub fn new(prefix: &str) -> String {
-    format!("{prefix}_{}", ulid::Ulid::new().to_string().to_ascii_lowercase())
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let mut random = [0u8; 16];
+    getrandom::fill(&mut random).expect("the host's random source");
+    let id = ulid::Ulid::from_parts(now_ms, u128::from_le_bytes(random));
+    format!("{prefix}_{}", id.to_string().to_ascii_lowercase())
 }
 
 /// True when `id` has the shape [`new`] produces for `prefix`.
@@ -44,6 +55,15 @@ mod tests {
         let b = new("x");
         assert!(a < b);
         assert!(timestamp_ms(&a).unwrap() <= timestamp_ms(&b).unwrap());
+    }
+
+    #[test]
+    fn ids_carry_the_current_time_and_never_repeat() {
+        let before = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+        let ids: std::collections::HashSet<String> = (0..10_000).map(|_| new("x")).collect();
+        let after = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+        assert_eq!(ids.len(), 10_000, "80 random bits: no two ids alike, even within one millisecond");
+        assert!(ids.iter().all(|id| (before..=after).contains(&timestamp_ms(id).unwrap())));
     }
 
     #[test]
