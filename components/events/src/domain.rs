@@ -238,6 +238,11 @@ impl Zone {
         &self.name
     }
 
+    /// The zone's rules.
+    pub(crate) fn tz(&self) -> &JiffZone {
+        &self.tz
+    }
+
     /// The local civil time of Unix milliseconds `ms` ([`instant`]).
     fn civil(&self, ms: i64) -> jiff::civil::DateTime {
         self.tz.to_datetime(instant(ms))

@@ -21,6 +21,7 @@
 //! | `GET /api/events/:id/staff` | owner/admin | the event's door staff ([`staff`]) |
 //! | `PUT /api/events/:id/staff/:user_id` · `DELETE …` | owner/admin | assign / remove a staff account |
 //! | `GET /api/events/internal/:id/access` | service chaining only (`events-internal`) | organizer and staff assignment of one account ([`staff::access`]) |
+//! | `POST /api/events/internal/zones` | service chaining only (`events-internal`) | local times and calendar `VTIMEZONE`s for tickets and notifications ([`zones`]) |
 //! | `GET /api/venues` | anyone; `?mine=true`: organizer | venues, newest first, cursor paged ([`venues_read`]) |
 //! | `POST /api/venues` | organizer | 201 venue ([`venues`]) |
 //! | `GET /api/venues/:id` | anyone | venue with seat map |
@@ -39,6 +40,7 @@ pub mod staff;
 pub mod store;
 pub mod venues;
 pub mod venues_read;
+pub mod zones;
 
 /// The route table.
 pub fn router() -> Router {
@@ -72,6 +74,7 @@ pub fn router() -> Router {
 pub fn internal_router() -> Router {
     let mut r = Router::new();
     r.get("/api/events/internal/:id/access", staff::access);
+    r.post("/api/events/internal/zones", zones::resolve);
     r
 }
 

@@ -18,16 +18,6 @@
 use askama::Template;
 use serde::Deserialize;
 
-/// `starts_at` (RFC 3339) shown in the event's zone, e.g. `Friday 1 May
-/// 2026, 19:00 EDT`; the UTC text when either part does not parse.
-/// Zone rules are the tz database bundled in `jiff`.
-pub fn local_time(starts_at: &str, timezone: &str) -> String {
-    let (Ok(at), Ok(tz)) = (starts_at.parse::<jiff::Timestamp>(), jiff::tz::TimeZone::get(timezone)) else {
-        return starts_at.to_string();
-    };
-    at.to_zoned(tz).strftime("%A %-d %B %Y, %H:%M %Z").to_string()
-}
-
 /// Integer minor units of an ISO 4217 currency for people: `USD 90.00`,
 /// `JPY 1200`, `KWD 1.500` ([`platform::money::format`]).
 pub fn money(amount_minor: i64, currency: &str) -> String {
@@ -459,12 +449,6 @@ mod tests {
         let d = unpaid_notice("bkg_2", Some("Jazz"), None, Some("card_declined"));
         assert_eq!((d.kind, d.subject.as_str()), ("payment_failed", "Payment failed for Jazz"));
         assert!(d.body.contains("(card declined)") && d.body.contains("No money was taken"), "{}", d.body);
-    }
-
-    #[test]
-    fn local_time_uses_the_zone() {
-        assert_eq!(local_time("2026-05-01T23:00:00Z", "America/New_York"), "Friday 1 May 2026, 19:00 EDT");
-        assert_eq!(local_time("2026-05-01T23:00:00Z", "Nowhere/Else"), "2026-05-01T23:00:00Z");
     }
 
     #[test]

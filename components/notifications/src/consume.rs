@@ -31,6 +31,7 @@
 use crate::compose::{self, Message, TicketLine};
 use crate::jobs::{self, NewJob};
 use crate::settings::{self, Contact};
+use crate::times::{self, LocalTimes};
 use platform::{ApiError, ApiResult};
 use serde::Deserialize;
 use spin_sdk::http::{Params, Request};
@@ -136,44 +137,69 @@ fn contacts(conn: &Connection, sql: &str, key: &str) -> Result<Vec<BookingContac
         .collect())
 }
 
-/// Users' contacts and settings, read before the transaction.
+/// What [`apply`] needs from other services, read before the inbox
+/// transaction: the settings and account e-mail of the users concerned
+/// (users) and the local start times its messages show (events, through
+/// [`LocalTimes`]).
 #[derive(Debug, Default)]
-pub struct Prefs(HashMap<String, Contact>);
+pub struct Lookups {
+    users: HashMap<String, Contact>,
+    times: LocalTimes,
+}
 
-impl Prefs {
+impl Lookups {
     fn allows(&self, user: &str, kind: &str, channel: &str) -> bool {
-        self.0.get(user).map(|c| c.allows(kind, channel)).unwrap_or(true)
+        self.users.get(user).map(|c| c.allows(kind, channel)).unwrap_or(true)
     }
 
     fn email(&self, user: &str) -> Option<String> {
-        self.0.get(user).and_then(|c| c.email.clone())
+        self.users.get(user).and_then(|c| c.email.clone())
+    }
+
+    /// `at` in `timezone` for people (UTC when events could not say).
+    fn when(&self, at: &str, timezone: &str) -> String {
+        self.times.text(at, timezone)
     }
 }
 
-/// The users concerned by `event`, with their settings (outside any transaction).
-fn prefetch(conn: &Connection, event: &saga::Event) -> Prefs {
+/// The users concerned by `event` with their settings, and the local times
+/// its messages may show (outside any transaction).
+fn prefetch(conn: &Connection, event: &saga::Event) -> Lookups {
     let p: Payload = serde_json::from_value(event.payload.clone()).unwrap_or_default();
-    let mut users: Vec<String> = Vec::new();
-    if let Some(u) = p.user_id.clone() {
-        users.push(u);
-    } else if let Some(b) = p.booking_id.as_deref() {
-        users.extend(contacts(conn, CONTACT, b).unwrap_or_default().into_iter().map(|c| c.user_id));
+    let mut known: Vec<BookingContact> = Vec::new();
+    if let Some(b) = p.booking_id.as_deref() {
+        known.extend(contacts(conn, CONTACT, b).unwrap_or_default());
     } else if event.event_type == saga::types::EVENT_CANCELLED || event.event_type == saga::types::EVENT_RESCHEDULED {
         if let Some(e) = p.event_id.as_deref() {
-            users.extend(contacts(conn, CONTACTS_OF_EVENT, e).unwrap_or_default().into_iter().map(|c| c.user_id));
+            known.extend(contacts(conn, CONTACTS_OF_EVENT, e).unwrap_or_default());
         }
     }
+    let mut users: Vec<String> = match p.user_id.clone() {
+        Some(u) => vec![u],
+        None => known.iter().map(|c| c.user_id.clone()).collect(),
+    };
     users.sort();
     users.dedup();
-    Prefs(users.into_iter().take(MAX_PREFETCH).filter_map(|u| settings::fetch(&u).map(|c| (u, c))).collect())
+    // every (instant, zone) a message of this event may name: the payload's
+    // own times and the known bookings' (a move shows old and new start)
+    let (at, was) = (p.starts_at.as_deref(), p.previous_starts_at.as_deref());
+    let mut asks = vec![times::ask(at, p.timezone.as_deref()), times::ask(was, p.timezone.as_deref())];
+    for c in &known {
+        let tz = c.timezone.as_deref();
+        asks.extend([times::ask(c.starts_at.as_deref(), tz), times::ask(at, tz), times::ask(was, tz)]);
+    }
+    Lookups {
+        users: users.into_iter().take(MAX_PREFETCH).filter_map(|u| settings::fetch(&u).map(|c| (u, c))).collect(),
+        times: LocalTimes::fetch(conn, asks.into_iter().flatten()),
+    }
 }
 
 /// `POST /api/notifications/saga`: applies one event (idempotent through
 /// the saga inbox), then sends the emails that are due.
 pub fn saga(req: Request, _: Params) -> ApiResult {
     let conn = crate::store::open()?;
-    let prefs = saga::parse_event(&req).map(|e| prefetch(&conn, &e)).unwrap_or_default();
-    let resp = saga::receive(&req, &conn, |c, e| apply(c, e, &prefs))?;
+    let ctx = saga::parse_event(&req).map(|e| prefetch(&conn, &e)).unwrap_or_default();
+    let resp = saga::receive(&req, &conn, |c, e| apply(c, e, &ctx))?;
     let report = jobs::deliver_due(&conn, 20);
     if report != jobs::DeliveryReport::default() {
         platform::log::info!("notifications: delivered after saga: {report:?}");
@@ -212,7 +238,7 @@ fn upsert_contact(conn: &Connection, p: &Payload, confirmed: bool) -> ApiResult<
             t(u),
             o(p.event_id.as_deref()),
             // the booking's free-text buyer e-mail and name are not kept:
-            // mail goes to the account's own address ([`Prefs::email`])
+            // mail goes to the account's own address ([`Lookups::email`])
             Value::Null,
             Value::Null,
             o(p.event_title.as_deref()),
@@ -255,12 +281,12 @@ struct Notice<'a> {
     body: String,
 }
 
-fn notify(conn: &Connection, prefs: &Prefs, c: &BookingContact, user: &str, n: Notice<'_>) -> ApiResult<()> {
-    if prefs.allows(user, "booking", "in_app") {
+fn notify(conn: &Connection, ctx: &Lookups, c: &BookingContact, user: &str, n: Notice<'_>) -> ApiResult<()> {
+    if ctx.allows(user, "booking", "in_app") {
         let m = Message { title: n.title, body: n.body.clone(), link: Some("/bookings".into()) };
         message(conn, user, &n.key, n.kind, Some(&c.booking_id), &m)?;
     }
-    let Some(to) = prefs.email(user) else {
+    let Some(to) = ctx.email(user) else {
         platform::log::warn!("notifications: no account e-mail address for {user} ({}); in-site only", n.key);
         return Ok(());
     };
@@ -279,7 +305,7 @@ fn notify(conn: &Connection, prefs: &Prefs, c: &BookingContact, user: &str, n: N
 }
 
 /// Applies `event` inside the inbox transaction.
-pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult<()> {
+pub fn apply(conn: &Connection, event: &saga::Event, ctx: &Lookups) -> ApiResult<()> {
     use saga::types::*;
     let p: Payload = platform::web::parse_json(event.payload.to_string().as_bytes())?;
     let base = platform::config::get("public_base_url").unwrap_or_default();
@@ -288,12 +314,10 @@ pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult
         BOOKING_CONFIRMED => {
             upsert_contact(conn, &p, true)?;
             let (b, u) = (p.booking_id.as_deref().unwrap_or_default(), p.user_id.as_deref().unwrap_or_default());
-            if prefs.allows(u, "booking", "in_app") {
+            if ctx.allows(u, "booking", "in_app") {
                 let title = p.event_title.as_deref().unwrap_or("your event");
-                let when = compose::local_time(
-                    p.starts_at.as_deref().unwrap_or_default(),
-                    p.timezone.as_deref().unwrap_or_default(),
-                );
+                let when =
+                    ctx.when(p.starts_at.as_deref().unwrap_or_default(), p.timezone.as_deref().unwrap_or_default());
                 let m = Message {
                     title: format!("Booking confirmed: {title}"),
                     body: format!("Your booking {b} for {title} on {when} is confirmed. Your tickets are in My tickets and on their way by email."),
@@ -309,15 +333,12 @@ pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult
             if p.tickets.is_empty() {
                 return Err(ApiError::field("tickets", "must list the booking's tickets"));
             }
-            let Some(to) = prefs.email(u) else {
+            let Some(to) = ctx.email(u) else {
                 platform::log::warn!("notifications: tickets of {b}: no account e-mail address for {u}; in-site only");
                 return Ok(());
             };
             let title = p.event_title.as_deref().unwrap_or("your event");
-            let when = compose::local_time(
-                p.starts_at.as_deref().unwrap_or_default(),
-                p.timezone.as_deref().unwrap_or_default(),
-            );
+            let when = ctx.when(p.starts_at.as_deref().unwrap_or_default(), p.timezone.as_deref().unwrap_or_default());
             let email = compose::tickets_email(title, &when, b, &p.tickets, &base);
             jobs::enqueue(
                 conn,
@@ -343,13 +364,13 @@ pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult
             else {
                 return Ok(()); // nobody known to tell (the booking was never ordered here)
             };
-            let when = c.starts_at.as_deref().zip(c.timezone.as_deref()).map(|(at, tz)| compose::local_time(at, tz));
+            let when = c.starts_at.as_deref().zip(c.timezone.as_deref()).map(|(at, tz)| ctx.when(at, tz));
             let n =
                 compose::unpaid_notice(&c.booking_id, c.event_title.as_deref(), when.as_deref(), p.reason.as_deref());
             let key = format!("payment-failed:{}", p.payment_id.as_deref().unwrap_or(&event.id));
             notify(
                 conn,
-                prefs,
+                ctx,
                 &c,
                 &c.user_id,
                 Notice { key, kind: n.kind, title: n.title, subject: n.subject, body: n.body },
@@ -385,7 +406,7 @@ pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult
                 }
                 Some(other) => format!("({})", other.replace('_', " ")),
             };
-            closed(conn, prefs, &c, &user, format!("was cancelled {why}.{refund}"))
+            closed(conn, ctx, &c, &user, format!("was cancelled {why}.{refund}"))
         }
         PAYMENT_REFUNDED => {
             let b = p.booking_id.as_deref().ok_or_else(|| ApiError::field("booking_id", "is required"))?;
@@ -399,7 +420,7 @@ pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult
             if p.full != Some(false) {
                 return closed(
                     conn,
-                    prefs,
+                    ctx,
                     &c,
                     &c.user_id.clone(),
                     format!("was cancelled and {amount} is refunded to your card."),
@@ -410,7 +431,7 @@ pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult
             let subject = format!("Refund for {title}");
             notify(
                 conn,
-                prefs,
+                ctx,
                 &c,
                 &c.user_id,
                 Notice {
@@ -460,7 +481,7 @@ pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult
                 subject: format!("A ticket for {title} was cancelled"),
                 body,
             };
-            notify(conn, prefs, &c, &c.user_id.clone(), n)
+            notify(conn, ctx, &c, &c.user_id.clone(), n)
         }
         EVENT_RESCHEDULED => {
             let e = p.event_id.as_deref().ok_or_else(|| ApiError::field("event_id", "is required"))?;
@@ -483,18 +504,12 @@ pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult
                 }
                 let tz = c.timezone.clone().or_else(|| p.timezone.clone()).unwrap_or_default();
                 let title = c.event_title.clone().or_else(|| p.title.clone()).unwrap_or_else(|| "your event".into());
-                let was =
-                    p.previous_starts_at.as_deref().or(c.starts_at.as_deref()).map(|at| compose::local_time(at, &tz));
-                let n = compose::rescheduled_notice(
-                    &title,
-                    &c.booking_id,
-                    &compose::local_time(starts, &tz),
-                    was.as_deref(),
-                );
+                let was = p.previous_starts_at.as_deref().or(c.starts_at.as_deref()).map(|at| ctx.when(at, &tz));
+                let n = compose::rescheduled_notice(&title, &c.booking_id, &ctx.when(starts, &tz), was.as_deref());
                 let key = format!("rescheduled:{}:{version}", c.booking_id);
                 notify(
                     conn,
-                    prefs,
+                    ctx,
                     &c,
                     &c.user_id.clone(),
                     Notice { key, kind: "event_rescheduled", title: n.title, subject: n.subject, body: n.body },
@@ -510,7 +525,7 @@ pub fn apply(conn: &Connection, event: &saga::Event, prefs: &Prefs) -> ApiResult
                 let text = format!(
                     "was cancelled because the organizer cancelled the event{why}. Your payment is refunded in full."
                 );
-                closed(conn, prefs, &c, &c.user_id.clone(), text)?;
+                closed(conn, ctx, &c, &c.user_id.clone(), text)?;
             }
             Ok(())
         }
@@ -535,10 +550,10 @@ fn erase_person(conn: &Connection, user_id: &str) -> ApiResult<()> {
 }
 
 /// The one "your booking is cancelled" notice of a booking (`closed:<booking>`).
-fn closed(conn: &Connection, prefs: &Prefs, c: &BookingContact, user: &str, what: String) -> ApiResult<()> {
+fn closed(conn: &Connection, ctx: &Lookups, c: &BookingContact, user: &str, what: String) -> ApiResult<()> {
     let title = c.event_title.clone().unwrap_or_else(|| "your event".into());
     let when = match (c.starts_at.as_deref(), c.timezone.as_deref()) {
-        (Some(at), Some(tz)) => format!(" on {}", compose::local_time(at, tz)),
+        (Some(at), Some(tz)) => format!(" on {}", ctx.when(at, tz)),
         _ => String::new(),
     };
     let body = format!("Your booking {} for {title}{when} {what} Its tickets are void.", c.booking_id);
@@ -549,5 +564,5 @@ fn closed(conn: &Connection, prefs: &Prefs, c: &BookingContact, user: &str, what
         subject: format!("Your booking for {title} is cancelled"),
         body,
     };
-    notify(conn, prefs, c, user, notice)
+    notify(conn, ctx, c, user, notice)
 }

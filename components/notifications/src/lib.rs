@@ -25,6 +25,7 @@ pub mod jobs;
 pub mod provider;
 pub mod settings;
 pub mod store;
+pub mod times;
 
 /// The route table.
 pub fn router() -> Router {

@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../sql/notifications/0001_notifications.sql"),
     },
     Migration { version: 2, name: "schedule", sql: include_str!("../../../sql/notifications/0002_schedule.sql") },
+    Migration { version: 3, name: "local_times", sql: include_str!("../../../sql/notifications/0003_local_times.sql") },
 ];
 
 /// Opens the database with this component's and the saga's tables.

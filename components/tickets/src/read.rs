@@ -121,12 +121,20 @@ fn ics(req: &Request, id: &str) -> ApiResult {
     };
     let base = platform::config::get("public_base_url");
     let seat = t.seat_id.as_deref().map(|s| format!(", seat {s}")).unwrap_or_else(|| ", general admission".into());
+    let zones = calendar_zone(&t.timezone, t.starts_at_ms);
+    let local = zones.as_ref().and_then(|(answer, start)| {
+        Some(crate::ics::LocalTimes {
+            zone: answer.calendar(&t.timezone)?,
+            start: &answer.time(start)?.local,
+            end: None,
+        })
+    });
     let body = crate::ics::render(&crate::ics::CalendarTicket {
         ticket_id: &t.id,
         event_title: &t.event_title,
         starts_at_ms: t.starts_at_ms,
         ends_at_ms: None,
-        timezone: &t.timezone,
+        local,
         description: format!("Ticket for {}{seat}\nCode: {}", t.attendee_name, t.code),
         url: base.map(|b| format!("{}/tickets/{}", b.trim_end_matches('/'), t.id)),
         stamp_ms: platform::clock::now_ms(),
@@ -139,4 +147,18 @@ fn ics(req: &Request, id: &str) -> ApiResult {
         .header("content-disposition", format!("attachment; filename=\"{}.ics\"", t.id))
         .body(body)
         .build())
+}
+
+/// The `VTIMEZONE` of `timezone` and the local time of `starts_at_ms` in
+/// it, asked of events ([`platform::zones`]); `None` (the file then says
+/// UTC) when events cannot answer: a calendar entry in UTC is still right.
+fn calendar_zone(timezone: &str, starts_at_ms: i64) -> Option<(platform::zones::ZoneAnswer, platform::zones::TimeAsk)> {
+    use platform::zones::{CalendarAsk, TimeAsk, ZoneQuery};
+    let at = platform::clock::rfc3339(starts_at_ms);
+    let start = TimeAsk { timezone: timezone.to_string(), at: at.clone() };
+    let query = ZoneQuery {
+        times: vec![start.clone()],
+        calendars: vec![CalendarAsk { timezone: timezone.to_string(), around: at }],
+    };
+    platform::zones::resolve(&query).ok().map(|answer| (answer, start))
 }

@@ -22,6 +22,8 @@
 //!   development values outside the sandbox.
 //! * [`clock`]: the current time as Unix milliseconds and RFC 3339 text.
 //! * [`compress`]: gzip of large JSON answers for clients that accept it.
+//! * [`zones`]: local times and calendar `VTIMEZONE`s, asked of events
+//!   (the one component that bundles the tz database).
 //! * [`idempotency`]: `Idempotency-Key` handling for state-creating POSTs
 //!   (claim once, replay the stored answer, 409 while in flight, 422 on reuse).
 
@@ -40,5 +42,6 @@ pub mod money;
 pub mod problem;
 pub mod secrets;
 pub mod web;
+pub mod zones;
 
 pub use problem::{ApiError, ApiResult, FieldError, MAX_FIELD_ERRORS};

@@ -28,6 +28,7 @@ const UNDOCUMENTED: &[(&str, &str, &str)] = &[
     ("POST", "/api/auth/internal/accounts/:id/erase", PRIVATE),
     ("GET", "/api/users/internal/:id/contact", PRIVATE),
     ("GET", "/api/events/internal/:id/access", PRIVATE),
+    ("POST", "/api/events/internal/zones", PRIVATE),
     ("POST", "/api/bookings/saga", PRIVATE),
     ("GET", "/api/bookings/internal/:id/state", PRIVATE),
     ("POST", "/api/bookings/internal/:id/tickets/:ticket_id/cancel", PRIVATE),
