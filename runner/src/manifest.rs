@@ -295,7 +295,7 @@ pub fn check_sources(app: &App) -> Result<()> {
     for c in app.components.values() {
         if !c.source.is_file() {
             bail!(
-                "component {:?}: source {} does not exist; build the app first (for example `spin build` or `cargo build --profile wasm --target wasm32-wasip2`)",
+                "component {:?}: source {} does not exist; build the app first (for example `cargo xtask build` or `spin build`)",
                 c.id,
                 c.source.display()
             );

@@ -9,6 +9,9 @@
 //!   both printed and kept in `.spin/local-secrets.env`; it calls each
 //!   component's tick route on a timer.
 //! * `cargo xtask build` — the build half of `up`.
+//! * `cargo xtask wasm <package>...` — builds these components and runs
+//!   `wasm-opt` over them into `target/app/` ([`wasm_opt`]): each
+//!   component's `spin build` command in `spin.toml`.
 //! * `cargo xtask test` — builds everything (components, runner probe
 //!   components, runner), runs every Rust test in release mode (unit tests,
 //!   runner tests, end-to-end tests through the runner) and the browser tests,
@@ -24,6 +27,7 @@
 //!   numbers and invariant counts (`tests/bench`); not part of `test`.
 
 mod lint;
+mod wasm_opt;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -70,6 +74,13 @@ enum Cmd {
     },
     /// The build half of `up`: every component (wasm) and the runner.
     Build,
+    /// Build these components (cargo, then wasm-opt into target/app/):
+    /// the `spin build` command of each component in spin.toml.
+    Wasm {
+        /// Cargo package names (`events`, `booking`...).
+        #[arg(required = true, value_name = "PACKAGE")]
+        packages: Vec<String>,
+    },
     /// Build everything and run every test on each host, ending with a summary.
     Test {
         /// Passed to every test binary (after `--`): a name filter,
@@ -108,6 +119,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Cmd::Up { listen } => up(&root, listen),
         Cmd::Build => build_all(&root, false, true),
+        Cmd::Wasm { packages } => build_components(&root, packages),
         Cmd::Test { args } => test(&root, args),
         Cmd::Lint => lint::lint(&root),
         Cmd::Fmt => lint::fmt(&root),
@@ -165,7 +177,7 @@ fn ensure_wasm_target() -> Res {
 }
 
 /// Packages of the app's components, read from `spin.toml`: every component
-/// whose `source` is `target/wasm32-wasip2/wasm/<crate>.wasm`.
+/// whose `source` is `target/app/<crate>.wasm` ([`wasm_opt::APP_OUT`]).
 fn app_component_packages(root: &Path) -> Result<Vec<String>, String> {
     let text = std::fs::read_to_string(root.join("spin.toml")).map_err(|e| format!("reading spin.toml: {e}"))?;
     let doc: toml::Table = text.parse().map_err(|e| format!("spin.toml: {e}"))?;
@@ -173,7 +185,7 @@ fn app_component_packages(root: &Path) -> Result<Vec<String>, String> {
     if let Some(components) = doc.get("component").and_then(|c| c.as_table()) {
         for (_, c) in components {
             if let Some(src) = c.get("source").and_then(|s| s.as_str()) {
-                if let Some(file) = src.strip_prefix(&format!("target/{WASM_TARGET}/{WASM_PROFILE}/")) {
+                if let Some(file) = src.strip_prefix(&format!("{}/", wasm_opt::APP_OUT)) {
                     let pkg = file.trim_end_matches(".wasm").replace('_', "-");
                     // a service's private component shares its public one's .wasm
                     if !pkgs.contains(&pkg) {
@@ -184,6 +196,24 @@ fn app_component_packages(root: &Path) -> Result<Vec<String>, String> {
         }
     }
     Ok(pkgs)
+}
+
+/// The `.wasm` file stem cargo gives package `pkg` (`booking_fixture` for
+/// `booking-fixture`).
+fn wasm_stem(pkg: &str) -> String {
+    pkg.replace('-', "_")
+}
+
+/// `cargo xtask wasm`: `pkgs` built for wasm, then optimized into `target/app/`.
+fn build_components(root: &Path, pkgs: &[String]) -> Res {
+    ensure_wasm_target()?;
+    let mut cmd = cargo();
+    cmd.args(["build", "--profile", WASM_PROFILE, "--target", WASM_TARGET]);
+    for p in pkgs {
+        cmd.args(["-p", p]);
+    }
+    run(&mut cmd)?;
+    wasm_opt::optimize_all(root, &pkgs.iter().map(|p| wasm_stem(p)).collect::<Vec<_>>())
 }
 
 /// Packages of the runner's probe components (`tests/components/*`).
@@ -206,7 +236,8 @@ fn probe_component_packages(root: &Path) -> Vec<String> {
 }
 
 /// Builds the app's components (and, for tests, the probe components) for
-/// wasm in one cargo invocation, then the runner in release mode.
+/// wasm in one cargo invocation, runs `wasm-opt` over the app's ones into
+/// `target/app/` ([`wasm_opt`]), then builds the runner in release mode.
 ///
 /// `with_runner`: also the runner's binary, as `cargo build --release
 /// --workspace --bin boxoffice-runner`: selecting the whole workspace makes
@@ -228,6 +259,8 @@ fn build_all(root: &Path, with_probes: bool, with_runner: bool) -> Res {
             cmd.args(["-p", p]);
         }
         run(&mut cmd)?;
+        let app: Vec<String> = app_component_packages(root)?.iter().map(|p| wasm_stem(p)).collect();
+        wasm_opt::optimize_all(root, &app)?;
     }
     if with_runner {
         run(cargo().args(["build", "--release", "--workspace", "--bin", "boxoffice-runner"]))?;
