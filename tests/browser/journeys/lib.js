@@ -132,13 +132,19 @@ export async function open(journey, path = '#/') {
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   let n = 0;
-  const shot = async (name) => {
+  const picture = async (name) => {
     n += 1;
     await page.screenshot({ path: join(SHOTS, `${journey}-${String(n).padStart(2, '0')}-${name}.png`), fullPage: true });
   };
+  // every screenshot of a journey is also an accessibility check of the whole page
+  const shot = async (name) => {
+    await picture(name);
+    const found = await seriousViolations(page);
+    if (found.length) throw new Error(`axe-core: serious or critical violations on ${journey}/${name}:\n  ${found.join('\n  ')}`);
+  };
   const close = async () => {
     try {
-      await shot('last');
+      await picture('last');
     } catch {
       /* the page is gone: nothing to show */
     }
@@ -159,6 +165,20 @@ export async function axe(page, selector) {
     const r = await window.axe.run(sel, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
     return r.violations.map((v) => `${v.id}: ${v.help} — ${v.nodes[0] ? v.nodes[0].html : ''}`);
   }, selector);
+}
+
+/**
+ * axe-core's serious and critical violations on the whole of `page` (every rule axe-core runs by default:
+ * WCAG 2.x A/AA and its best practices), as readable lines (`impact rule: help — each offending element`).
+ */
+export async function seriousViolations(page) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeCore.source);
+  return page.evaluate(async () => {
+    const r = await window.axe.run(document);
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => n.html.slice(0, 120)).join(' | ')}`);
+  });
 }
 
 /** Signs in through the UI. */

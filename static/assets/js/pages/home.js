@@ -19,6 +19,7 @@ export async function render(main) {
         'form.hero-search',
         {
           role: 'search',
+          'aria-label': 'Find events',
           onsubmit: (e) => {
             e.preventDefault();
             go(`/search?q=${encodeURIComponent(input.value.trim())}`);

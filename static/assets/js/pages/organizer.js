@@ -126,7 +126,11 @@ function eventRow(ev, reload) {
     { 'data-event-id': ev.id },
     h(
       'div.spread',
-      h('div', h('h3', { style: 'margin:0' }, ev.title), h('small.muted', `${categoryName(ev.category)} · ${when(ev.starts_at, ev.timezone)}`)),
+      h(
+        'div',
+        h('h2', { style: 'margin:0;font-size:1.17rem' }, ev.title),
+        h('small.muted', `${categoryName(ev.category)} · ${when(ev.starts_at, ev.timezone)}`),
+      ),
       h('span.pill', { class: STATUS_KIND[ev.status] || '' }, ev.status),
     ),
     h('p.muted', { style: 'margin:.4rem 0' }, ev.price_from ? `From ${money(ev.price_from)}` : 'No prices yet'),

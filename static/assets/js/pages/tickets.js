@@ -24,6 +24,7 @@ export function statusPill(s) {
 }
 
 /** A ticket card with its QR code (loaded lazily), calendar link and details. */
+/** One ticket as a card whose title is an `h2` (under the page's `h1`, in the list and on the ticket's own page). */
 export function ticketCard(t) {
   const qr = h('div.qr', { 'aria-label': `QR code of ticket ${t.id}`, role: 'img' }, h('span.spinner', { 'aria-hidden': 'true' }));
   const isVoid = t.status === 'void';
@@ -41,7 +42,11 @@ export function ticketCard(t) {
     qr,
     h(
       'div.stack',
-      h('div.spread', h('h3', { style: 'margin:0' }, t.event_title || 'Ticket'), statusPill(t.checked_in_at && !isVoid ? 'checked_in' : t.status)),
+      h(
+        'div.spread',
+        h('h2', { style: 'margin:0;font-size:1.17rem' }, t.event_title || 'Ticket'),
+        statusPill(t.checked_in_at && !isVoid ? 'checked_in' : t.status),
+      ),
       h('div', h('strong', when(t.starts_at, t.timezone)), h('div.muted', seatLabel(t.seat_id))),
       h('div.muted', `Attendee: ${t.attendee || '—'}`),
       t.checked_in_at ? h('div.muted', `Checked in ${when(t.checked_in_at, t.timezone)}`) : null,
