@@ -92,7 +92,7 @@ pub fn tickets_email(event_title: &str, when: &str, booking_id: &str, tickets: &
         .enumerate()
         .map(|(i, t)| TicketRow {
             number: i + 1,
-            seat: t.seat_id.as_deref().map(|s| format!("seat {s}")).unwrap_or_else(|| "general admission".into()),
+            seat: platform::seat::label(t.seat_id.as_deref()),
             attendee: &t.attendee,
             code: &t.code,
             link: absolute(base, &format!("/tickets/{}", t.ticket_id)),
@@ -120,7 +120,7 @@ pub fn tickets_email(event_title: &str, when: &str, booking_id: &str, tickets: &
 struct TicketRow<'a> {
     /// 1-based position in the mail.
     number: usize,
-    /// `seat S1-A-1`, or `general admission`.
+    /// `Section S1, Row A, Seat 1`, or `General admission` ([`platform::seat::label`]).
     seat: String,
     attendee: &'a str,
     code: &'a str,
@@ -356,8 +356,8 @@ mod tests {
             e.text,
             "Hello,\n\nhere are your 2 tickets for Jazz on Friday (booking bkg_1).\n\
              Show the QR code on the ticket page at the door; the code below is what it holds.\n\n\
-             Ticket 1 of 2, seat S1-A-1\n  Attendee: Ada\n  Code: c1\n  Ticket: https://box.example/tickets/tkt_1\n  Calendar: https://box.example/api/tickets/tkt_1.ics\n\n\
-             Ticket 2 of 2, general admission\n  Attendee: Bob\n  Code: c2\n  Ticket: https://box.example/tickets/tkt_2\n  Calendar: https://box.example/cal?x=1\n\n\
+             Ticket 1 of 2, Section S1, Row A, Seat 1\n  Attendee: Ada\n  Code: c1\n  Ticket: https://box.example/tickets/tkt_1\n  Calendar: https://box.example/api/tickets/tkt_1.ics\n\n\
+             Ticket 2 of 2, General admission\n  Attendee: Bob\n  Code: c2\n  Ticket: https://box.example/tickets/tkt_2\n  Calendar: https://box.example/cal?x=1\n\n\
              Enjoy the show!\n"
         );
         let one = tickets_email("Jazz", "Friday", "bkg_1", &tickets[..1], "");
@@ -405,7 +405,7 @@ mod tests {
         assert!(
             e.text.starts_with("Hello,\n")
                 && e.text.contains("Attendee: Ada <b>")
-                && e.text.contains("general admission")
+                && e.text.contains("General admission")
         );
         assert!(e.html.contains("Attendee: <strong>Ada &#60;b&#62;</strong>"), "{}", e.html);
         assert!(e.text.contains("https://box.example/tickets/tkt_2"));

@@ -120,7 +120,7 @@ fn ics(req: &Request, id: &str) -> ApiResult {
         _ => readable(req, id)?,
     };
     let base = platform::config::get("public_base_url");
-    let seat = t.seat_id.as_deref().map(|s| format!(", seat {s}")).unwrap_or_else(|| ", general admission".into());
+    let seat = platform::seat::label(t.seat_id.as_deref());
     let zones = calendar_zone(&t.timezone, t.starts_at_ms);
     let local = zones.as_ref().and_then(|(answer, start)| {
         Some(crate::ics::LocalTimes {
@@ -135,7 +135,7 @@ fn ics(req: &Request, id: &str) -> ApiResult {
         starts_at_ms: t.starts_at_ms,
         ends_at_ms: None,
         local,
-        description: format!("Ticket for {}{seat}\nCode: {}", t.attendee_name, t.code),
+        description: format!("Ticket for {}, {seat}\nCode: {}", t.attendee_name, t.code),
         url: base.map(|b| format!("{}/tickets/{}", b.trim_end_matches('/'), t.id)),
         stamp_ms: platform::clock::now_ms(),
         cancelled: false,

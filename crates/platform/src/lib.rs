@@ -22,6 +22,7 @@
 //!   development values outside the sandbox.
 //! * [`clock`]: the current time as Unix milliseconds and RFC 3339 text.
 //! * [`compress`]: gzip of large JSON answers for clients that accept it.
+//! * [`seat`]: seat ids as people read them (`Section A, Row 1, Seat 5`).
 //! * [`zones`]: local times and calendar `VTIMEZONE`s, asked of events
 //!   (the one component that bundles the tz database).
 //! * [`idempotency`]: `Idempotency-Key` handling for state-creating POSTs
@@ -40,6 +41,7 @@ pub mod ids;
 pub mod log;
 pub mod money;
 pub mod problem;
+pub mod seat;
 pub mod secrets;
 pub mod web;
 pub mod zones;

@@ -2,7 +2,7 @@
 // pay with the success card → see the tickets and a notification.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { open, uniq, userWithRole, seatedEvent, fillDetails, payWith, SUCCESS_CARD, PASSWORD } from './lib.js';
+import { open, uniq, userWithRole, seatedEvent, fillDetails, payWith, mailbox, SUCCESS_CARD, PASSWORD } from './lib.js';
 
 let event;
 before(async () => {
@@ -16,7 +16,8 @@ test('a new buyer finds an event, picks two seats, pays and gets tickets and a n
     await shot('home');
     // register
     await page.getByRole('link', { name: 'Sign up' }).click();
-    await page.getByLabel('E-mail').fill(`buyer-${uniq()}@browser.test`);
+    const email = `buyer-${uniq()}@browser.test`;
+    await page.getByLabel('E-mail').fill(email);
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
     await page.getByLabel('Repeat password').fill(PASSWORD);
     await shot('register');
@@ -61,6 +62,10 @@ test('a new buyer finds an event, picks two seats, pays and gets tickets and a n
     assert.match(await page.locator('#countdown').innerText(), /^1[45]:\d\d$/);
     await shot('checkout');
     await fillDetails(page, 'Ada Lovelace');
+    // the payment step talks to a buyer: the sandbox's test cards (this run has the sandbox on), no developer notes
+    await page.locator('.test-cards:not([hidden])').waitFor();
+    assert.doesNotMatch(await page.locator('main').innerText(), /payment_method|one-time token|payments API/);
+    await shot('payment');
     await payWith(page, SUCCESS_CARD);
     await page.locator('[data-outcome="paid"]').waitFor();
     await shot('paid');
@@ -71,6 +76,16 @@ test('a new buyer finds an event, picks two seats, pays and gets tickets and a n
     assert.equal(await page.locator('.ticket').count(), 2);
     await page.locator('.ticket .qr img').first().waitFor();
     await shot('tickets');
+
+    // the tickets e-mail names seats as the site does, never by their ids
+    let mail;
+    for (let i = 0; i < 50 && !mail; i++) {
+      mail = (await mailbox(email)).find((m) => /ticket/i.test(m.subject));
+      if (!mail) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(mail, 'the tickets e-mail arrived');
+    assert.match(mail.text, /Section [AB], Row \d, Seat \d+/);
+    assert.doesNotMatch(mail.text, /seat [AB]-\d-\d/);
 
     // notification: the bell shows an unread count, the list has the message
     await page

@@ -38,6 +38,10 @@ test('a signed-out visitor following the ticket link signs in and lands on that 
     await page.waitForFunction((id) => location.hash === `#/tickets/${id}`, ticketId);
     await page.locator('.ticket').first().waitFor();
     assert.match(await page.locator('main').innerText(), /Mail Link Matinee/);
+    // the door scans this page from a phone: a QR code of at least 240 CSS px
+    await page.locator('.ticket-page .qr img').waitFor();
+    const qr = await page.locator('.ticket-page .qr').boundingBox();
+    assert.ok(qr.width >= 240 && qr.height >= 240, `QR box ${qr.width}x${qr.height}`);
     await shot('the-ticket');
     assert.deepEqual(errors, []);
   } finally {

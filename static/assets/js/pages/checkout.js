@@ -5,6 +5,13 @@ import { refreshBell } from '../bell.js';
 import { go } from '../app.js';
 import { icon } from '../icons.js';
 
+let sandboxAnswer = null;
+/** Whether the sandbox providers are on (`GET /sandbox/health` answers 200 only then): asked once per page load. */
+const sandboxOn = () =>
+  (sandboxAnswer ??= fetch('/sandbox/health', { headers: { accept: 'application/json' } })
+    .then((r) => r.ok)
+    .catch(() => false));
+
 const serverNow = () => Date.now() + clockSkew;
 
 function seatText(s) {
@@ -297,6 +304,15 @@ export async function render(main, [holdId]) {
     const giveUp = summary.querySelector('#release-hold');
     if (giveUp) giveUp.textContent = 'Cancel booking';
     const btn = h('button.btn.primary.big', { type: 'submit', id: 'pay' }, total != null ? `Pay ${money(total, cur)}` : 'Pay now');
+    const testCards = h(
+      'p.test-cards',
+      { hidden: true },
+      'Sandbox: use ',
+      h('code', '4242 4242 4242 4242'),
+      ' to succeed or ',
+      h('code', '4000 0000 0000 0002'),
+      ' to see a decline, any future expiry and any CVC.',
+    );
     const cardBox = h(
       'div.card-form',
       h(
@@ -383,25 +399,13 @@ export async function render(main, [holdId]) {
         h('div.methods', h('label.method', h('input', { type: 'radio', name: 'method', value: 'card', checked: true }), icon('card'), 'Card')),
       ),
       cardBox,
-      h(
-        'p.test-cards',
-        'Sandbox: use ',
-        h('code', '4242 4242 4242 4242'),
-        ' to succeed or ',
-        h('code', '4000 0000 0000 0002'),
-        ' to see a decline, any future expiry and any CVC.',
-      ),
-      h(
-        'div.row',
-        btn,
-        h(
-          'span.muted',
-          { id: 'card-notice' },
-          icon('lock', 16),
-          " Test mode: the card number goes to our payments API, which forwards it to the sandbox provider. A live shop must use the provider's hosted card fields instead, so card numbers never reach our servers — the pay API already takes their one-time tokens (payment_method).",
-        ),
-      ),
+      testCards,
+      h('div.row', btn, h('span.muted', { id: 'card-notice' }, icon('lock', 16), ' Boxoffice keeps only the card’s brand and last four digits.')),
     );
+    // the test cards are named only where the sandbox provider is on (a local or test run)
+    sandboxOn().then((on) => {
+      testCards.hidden = !on;
+    });
     mount(flow, form);
     form.querySelector('[name="number"]').focus();
   }

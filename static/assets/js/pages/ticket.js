@@ -18,7 +18,7 @@ export async function render(main, [id]) {
   main.replaceChildren(
     h('p', h('a', { href: '#/tickets' }, '← All my tickets')),
     h('h1', 'Your ticket'),
-    h('div.form-narrow', { style: 'max-width:40rem' }, ticketCard(t)),
+    h('div.form-narrow.ticket-page', { style: 'max-width:40rem' }, ticketCard(t)),
     h('p.muted', { style: 'text-align:center;margin-top:1rem' }, 'Show this QR code at the door. Each ticket admits one person once.'),
   );
 }
