@@ -2,6 +2,8 @@
 // /api/auth), one refresh on 401, and problem+json (RFC 9457) errors turned
 // into ApiError with a readable message.
 
+import { fieldLabel, fieldSentence } from './errors.js';
+
 const KEY = 'boxoffice.session';
 
 /**
@@ -42,13 +44,6 @@ function fieldErrors(problem) {
   return out;
 }
 
-function humanField(path) {
-  return String(path)
-    .replace(/[/_.]+/g, ' ')
-    .replace(/\s+(\d+)\s*/g, ' #$1 ')
-    .trim();
-}
-
 function readable(status, problem, fallback) {
   if (problem && typeof problem === 'object') {
     const parts = [];
@@ -57,7 +52,7 @@ function readable(status, problem, fallback) {
     if (problem.detail && !(hasFields && /field\(s\)|invalid/i.test(problem.detail))) parts.push(String(problem.detail));
     else if (problem.title && !hasFields) parts.push(String(problem.title));
     if (hasFields) {
-      parts.push(problem.errors.map((e) => `${humanField(e.field)} ${e.message}`).join('; '));
+      parts.push(problem.errors.map((e) => `${fieldLabel(e.field)}: ${fieldSentence(e.message)}`).join(' '));
     }
     if (parts.length) {
       let m = parts.join(' — ');

@@ -1,6 +1,7 @@
 // Small DOM and formatting helpers shared by every page. Text always goes in
 // as text nodes, never as HTML.
 import { icon } from './icons.js';
+import { fieldLabel, fieldSentence } from './errors.js';
 
 /** `h('a.btn.primary', {href}, 'text', child, ...)` → element. */
 export function h(tag, attrs, ...children) {
@@ -155,8 +156,11 @@ export function empty(title, text, action) {
 }
 
 /**
- * Shows field errors of an ApiError next to the inputs of `form` (by `name`,
- * last path segment) and a summary at the top. Returns true if any field matched.
+ * Shows field errors of an ApiError next to the inputs of `form` and a summary at the top. An error finds its
+ * input by `name` (the API's field path), by an input's `data-fields` (space-separated paths it stands for, as
+ * the one expiry box stands for `card/exp_month card/exp_year`), then by the path's last segment. An input marked
+ * `data-falls-back` that was left empty is not marked: the API judged the value it falls back to (an attendee
+ * name left empty is the buyer's). Each message is a sentence (`fieldSentence`). Returns true if any field matched.
  */
 export function showFormError(form, err) {
   for (const e of form.querySelectorAll('.field-error')) e.remove();
@@ -166,18 +170,25 @@ export function showFormError(form, err) {
     box = h('div.form-alert');
     form.prepend(box);
   }
-  mount(box, err ? errorBox(err) : null);
   let matched = false;
+  const summary = [];
+  const byFields = (field) => [...form.querySelectorAll('[data-fields]')].find((i) => i.dataset.fields.split(' ').includes(field));
   for (const [field, msg] of Object.entries(err?.fields || {})) {
-    const input = form.querySelector(`[name="${CSS.escape(field)}"]`) || form.querySelector(`[name="${CSS.escape(field.split('/').pop())}"]`);
-    if (input) {
-      matched = true;
-      input.setAttribute('aria-invalid', 'true');
-      const id = `${input.id || input.name}-err`;
-      input.setAttribute('aria-describedby', [input.getAttribute('aria-describedby'), id].filter(Boolean).join(' '));
-      (input.closest('label') || input).after(h('p.field-error', { id }, msg));
-    }
+    const input =
+      form.querySelector(`[name="${CSS.escape(field)}"]`) || byFields(field) || form.querySelector(`[name="${CSS.escape(field.split('/').pop())}"]`);
+    if (input?.hasAttribute('data-falls-back') && !input.value.trim()) continue;
+    const sentence = fieldSentence(msg, input ? input.value.trim() : undefined);
+    const id = input && `${input.id || input.name}-err`;
+    // one sentence per input (month and year share the expiry box)
+    if (!input || !document.getElementById(id)) summary.push(`${fieldLabel(field)}: ${sentence}`);
+    if (!input || document.getElementById(id)) continue;
+    matched = true;
+    input.setAttribute('aria-invalid', 'true');
+    input.setAttribute('aria-describedby', [input.getAttribute('aria-describedby'), id].filter(Boolean).join(' '));
+    (input.closest('label') || input).after(h('p.field-error', { id }, sentence));
   }
+  // the summary names what is marked below it (and what has no box of its own), in the same sentences
+  mount(box, err ? errorBox(summary.length ? { status: err.status, message: summary.join(' ') } : err) : null);
   if (err) box.scrollIntoView({ block: 'nearest' });
   return matched;
 }

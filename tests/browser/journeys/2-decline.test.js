@@ -12,7 +12,28 @@ test('a declined card shows a readable refusal and a retry with the success card
   try {
     // best available instead of the map this time
     await holdBestAvailable(page, buyer.email, event.id, 2);
+    // no name: a sentence next to the name box; the attendee boxes left empty (they take the buyer's name) stay unmarked
+    await page.getByLabel('Mobile phone').fill('+14155550100');
+    await page.getByRole('button', { name: 'Continue to payment' }).click();
+    await page.locator('#details-form .field-error').first().waitFor();
+    assert.equal(await page.getByLabel('Full name').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.locator('#details-form [name^="attendees/"][aria-invalid]').count(), 0);
+    const details = await page.locator('#details-form').innerText();
+    assert.match(details, /Full name: Please fill this in\./);
+    assert.doesNotMatch(details, /control characters|attendee name: Please|#\d/i);
+    await shot('details-need-a-name');
     await fillDetails(page, 'Grace Hopper');
+    // an expired card: the one expiry box is marked, with a sentence a buyer reads
+    await page.getByLabel('Card number').fill(SUCCESS_CARD);
+    await page.getByLabel('Expiry (MM/YY)').fill('01/20');
+    await page.getByLabel('CVC').fill('123');
+    await page.locator('#pay').click();
+    await page.locator('#payment-form .field-error').first().waitFor();
+    assert.equal(await page.getByLabel('Expiry (MM/YY)').getAttribute('aria-invalid'), 'true');
+    const pay = await page.locator('#payment-form').innerText();
+    assert.match(pay, /Expiry \(MM\/YY\): This card has expired/);
+    assert.doesNotMatch(pay, /plausible|exp year|exp_year/);
+    await shot('expired-card');
     await payWith(page, DECLINE_CARD);
     await page.locator('#declined').waitFor();
     assert.match(await page.locator('#declined').innerText(), /declined/i);

@@ -236,6 +236,7 @@ export async function render(main, [holdId]) {
     const attendees = Array.from({ length: qtyCount }, (_, i) =>
       field(`Ticket ${i + 1}${hold.seats?.[i] ? ` — ${seatText(hold.seats[i])}` : ''}: attendee name`, {
         name: `attendees/${i}/name`,
+        'data-falls-back': true,
         autocomplete: i === 0 ? 'name' : 'off',
         value: (state.attendees || [])[i] || '',
       }),
@@ -326,7 +327,14 @@ export async function render(main, [holdId]) {
           maxlength: 23,
         }),
       ),
-      field('Expiry (MM/YY)', { name: 'exp', autocomplete: 'cc-exp', placeholder: 'MM/YY', required: true, maxlength: 7 }),
+      field('Expiry (MM/YY)', {
+        name: 'exp',
+        'data-fields': 'card/exp_month card/exp_year',
+        autocomplete: 'cc-exp',
+        placeholder: 'MM/YY',
+        required: true,
+        maxlength: 7,
+      }),
       field('CVC', { name: 'cvc', inputmode: 'numeric', autocomplete: 'cc-csc', placeholder: '123', required: true, maxlength: 4 }),
       field('Name on card', { name: 'name', autocomplete: 'cc-name', value: state.buyer?.name || '' }),
     );
