@@ -76,6 +76,16 @@ test('a new buyer finds an event, picks two seats, pays and gets tickets and a n
     assert.equal(await page.locator('.ticket').count(), 2);
     await page.locator('.ticket .qr img').first().waitFor();
     await shot('tickets');
+    // a void ticket says why in words, not tickets' stored code
+    const why = await page.evaluate(async () => {
+      const { voidText } = await import('/assets/js/pages/tickets.js');
+      return [voidText('booking cancelled (event_cancelled)'), voidText('payment refunded'), voidText(null)];
+    });
+    assert.deepEqual(why, [
+      'This ticket is void: the organizer cancelled the event, and your payment is refunded.',
+      'This ticket is void: its payment was refunded.',
+      'This ticket is no longer valid.',
+    ]);
 
     // the tickets e-mail names seats as the site does, never by their ids
     let mail;

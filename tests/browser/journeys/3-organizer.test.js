@@ -38,15 +38,28 @@ test('an organizer creates a seated event with tiers, publishes it, and buyers f
     const card = page.locator('#results .card', { hasText: title });
     await card.waitFor();
     assert.match(await card.innerText(), /42\.50/);
+    // the date filters show a whole date each ("mm/dd/yyyy" and the picker), not "mm/dd/"
+    for (const name of ['from', 'to']) {
+      const box = await page.locator(`.filters [name=${name}]`).boundingBox();
+      assert.ok(box.width >= 150, `date box ${name} is ${box.width}px wide`);
+    }
     await shot('in-search');
 
-    // cancelled: the event page says so and offers nothing to buy
+    // the edit form of a saved event names its venue, which is fixed: no "A new venue"
     const id = await card.getAttribute('data-event-id');
-    const c = await call('POST', `/api/events/${id}/cancel`, { reason: 'the tenor lost his voice' }, org.tokens.access_token);
+    await page.goto(`${BASE}/#/organizer/events/${id}`);
+    await page.locator('#venue-mode').waitFor();
+    const venueBox = await page.locator('#venue-mode').innerText();
+    assert.doesNotMatch(venueBox, /A new venue/);
+    assert.ok(await page.locator('#venue-mode').isDisabled());
+    await shot('edit-form');
+
+    // cancelled: the event page says so and offers nothing to buy
+    const c = await call('POST', `/api/events/${id}/cancel`, { reason: 'the tenor lost his voice.' }, org.tokens.access_token);
     assert.equal(c.status, 'cancelled');
     await page.goto(`${BASE}/#/events/${id}`);
     await page.locator('#off-sale', { hasText: 'This event was cancelled' }).waitFor();
-    assert.match(await page.locator('#sale-state').innerText(), /tenor lost his voice/);
+    assert.match(await page.locator('#sale-state').innerText(), /tenor lost his voice\. Tickets/, 'the reason ends in one full stop');
     for (const name of ['Get tickets', 'Find best available']) assert.equal(await page.getByRole('button', { name }).count(), 0);
     assert.equal(await page.locator('#best-qty, #best-tier, svg.seatmap').count(), 0);
     assert.doesNotMatch(await page.locator('main').innerText(), /15 minutes/);

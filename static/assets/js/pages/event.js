@@ -350,7 +350,7 @@ function saleState(ev, notYet) {
       tone: 'error',
       title: 'This event was cancelled',
       short: 'Tickets are no longer sold.',
-      text: `${ev.cancel_reason ? `The organizer's reason: ${ev.cancel_reason}. ` : ''}Tickets are no longer sold. Everyone who bought tickets is refunded automatically — see My bookings.`,
+      text: `${ev.cancel_reason ? `The organizer's reason: ${ev.cancel_reason.trim().replace(/[.!?]+$/, '')}. ` : ''}Tickets are no longer sold. Everyone who bought tickets is refunded automatically — see My bookings.`,
     };
   }
   if (ev.status === 'draft')

@@ -76,9 +76,10 @@ export async function render(main, [id]) {
   const venueMode = h(
     'select',
     { name: 'venue_mode', id: 'venue-mode', disabled: !isNew },
-    h('option', { value: 'new' }, 'A new venue'),
+    // an event's venue is fixed once it exists: the box names it instead of offering a new one
+    isNew ? h('option', { value: 'new' }, 'A new venue') : h('option', { value: 'fixed', selected: true }, `${ev.venue.name} — ${ev.venue.city}`),
     ...venues.map((v) => h('option', { value: v.id }, `${v.name} — ${v.city}`)),
-    h('option', { value: 'id' }, 'Venue by id…'),
+    isNew ? h('option', { value: 'id' }, 'Venue by id…') : null,
   );
   const venueId = field('Venue id', { name: 'venue_id', placeholder: 'ven_…', value: ev ? ev.venue.id : '' });
   const sections = h('div.tier-rows', sectionRow({ code: 'S1', name: 'Stalls', rows: 8, seats: 16 }));

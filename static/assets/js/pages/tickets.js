@@ -6,6 +6,22 @@ import { icon } from '../icons.js';
 
 export const seatLabel = (id) => (id ? String(id).replace(/^([^-]+)-([^-]+)-(.+)$/, 'Section $1 · Row $2 · Seat $3') : 'General admission');
 
+/** Why a booking's cancellation voided its tickets (booking's `BookingCancelled` reasons), for the buyer. */
+const CANCELLED_BECAUSE = {
+  event_cancelled: 'the organizer cancelled the event, and your payment is refunded.',
+  abandoned: 'the booking was cancelled on the payment step; nothing was charged.',
+  expired: 'the hold ran out before the booking was paid.',
+  payment_failed: 'the payment did not go through.',
+};
+
+/** A void ticket's reason as a sentence (tickets stores `booking cancelled (<reason>)`, `payment refunded` or a staff note). */
+export function voidText(reason) {
+  const m = /^booking cancelled \((\w+)\)$/.exec(reason || '');
+  if (m) return `This ticket is void: ${CANCELLED_BECAUSE[m[1]] || 'the booking was cancelled.'}`;
+  if (reason === 'payment refunded') return 'This ticket is void: its payment was refunded.';
+  return reason ? `This ticket is void: ${reason.replace(/[.!?]+$/, '')}.` : 'This ticket is no longer valid.';
+}
+
 const STATUS = {
   pending_payment: ['Awaiting payment', 'warn'],
   confirmed: ['Confirmed', 'ok'],
@@ -50,7 +66,7 @@ export function ticketCard(t) {
       h('div', h('strong', when(t.starts_at, t.timezone)), h('div.muted', seatLabel(t.seat_id))),
       h('div.muted', `Attendee: ${t.attendee || '—'}`),
       t.checked_in_at ? h('div.muted', `Checked in ${when(t.checked_in_at, t.timezone)}`) : null,
-      isVoid ? h('div.alert.error', t.void_reason || 'This ticket is no longer valid.') : null,
+      isVoid ? h('div.alert.error', voidText(t.void_reason)) : null,
       h('details', h('summary', 'Ticket code'), h('code', { style: 'overflow-wrap:anywhere;font-size:.8rem' }, t.code)),
       isVoid
         ? null
