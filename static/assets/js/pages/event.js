@@ -51,7 +51,7 @@ export async function render(main, [id]) {
           ? h(
               'div.fact',
               h('span.ico', icon('ticket', 24)),
-              h('div', h('strong', `From ${money(ev.price_from)}`), h('div.muted', `Up to ${limit} tickets per order`)),
+              h('div', h('strong', { id: 'hero-price' }, `From ${money(ev.price_from)}`), h('div.muted', `Up to ${limit} tickets per order`)),
             )
           : null,
       ),
@@ -79,6 +79,13 @@ export async function render(main, [id]) {
   let inv = null;
   let map = null;
   let remaining = {};
+  let tierInfo = {};
+  /** `sold_out` (every place sold), `held_out` (none free, some only held: they may come back) or null. */
+  const outState = (id) => {
+    const t = tierInfo[id];
+    if (t?.available !== 0) return null;
+    return t.held > 0 ? 'held_out' : 'sold_out';
+  };
   const status = h('p.seat-status', { role: 'status', 'aria-live': 'polite' });
 
   const tierList = h('ul.tiers');
@@ -87,8 +94,10 @@ export async function render(main, [id]) {
       tierList,
       [...tiers.values()].map((t) => {
         const left = remaining[t.id];
+        const out = outState(t.id);
         return h(
           'li.tier',
+          { class: out ? 'out' : '', 'data-tier-id': t.id },
           h('span.swatch', { style: `background:${t.color}`, 'aria-hidden': 'true' }),
           h(
             'span.name',
@@ -96,7 +105,13 @@ export async function render(main, [id]) {
             h(
               'div.left',
               t.kind === 'general_admission' ? 'General admission' : 'Reserved seating',
-              typeof left === 'number' ? ` · ${left ? `${left} left` : 'sold out'}` : '',
+              out === 'sold_out'
+                ? ' · Sold out'
+                : out === 'held_out'
+                  ? ' · None left right now (held seats come back if not bought)'
+                  : typeof left === 'number'
+                    ? ` · ${left} left`
+                    : '',
             ),
           ),
           h('strong', money(t.price_minor, t.currency)),
@@ -134,6 +149,31 @@ export async function render(main, [id]) {
     ),
     bestBtn,
   );
+
+  // what is offered follows what is left: a tier with nothing free cannot be chosen, the quantity
+  // goes no higher than what the chosen tier has, and with nothing free anywhere the button says so
+  function drawBuyBox() {
+    for (const o of tierSel.options) {
+      const t = tiers.get(o.value);
+      const out = outState(o.value);
+      o.disabled = !!out;
+      o.textContent = `${t.name} — ${money(t.price_minor, t.currency)}${out === 'sold_out' ? ' (sold out)' : out ? ' (none left right now)' : ''}`;
+    }
+    const open = [...tierSel.options].filter((o) => !o.disabled);
+    if (tierSel.selectedOptions[0]?.disabled && open.length) tierSel.value = open[0].value;
+    const left = remaining[tierSel.value];
+    const most = Math.max(1, Math.min(limit, typeof left === 'number' && left > 0 ? left : limit));
+    for (const o of qty.options) o.disabled = Number(o.value) > most;
+    if (Number(qty.value) > most) qty.value = String(most);
+    const none = tiers.size > 0 && open.length === 0;
+    const allSold = none && [...tiers.keys()].every((id) => outState(id) === 'sold_out');
+    const heroPrice = document.getElementById('hero-price');
+    if (heroPrice && ev.price_from) heroPrice.textContent = allSold ? 'Sold out' : `From ${money(ev.price_from)}`;
+    bestBtn.disabled = !onSale || !tiers.size || none;
+    bestBtn.textContent = allSold ? 'Sold out' : none ? 'None left right now' : seated ? 'Find best available' : 'Get tickets';
+    tierSel.disabled = qty.disabled = none;
+  }
+  tierSel.addEventListener('change', drawBuyBox);
 
   const selList = h('ul.selection', { 'aria-label': 'Picked seats' });
   const total = h('div.total');
@@ -306,7 +346,9 @@ export async function render(main, [id]) {
   function apply(doc) {
     const counts = tierCounts(doc);
     remaining = counts.tiers;
+    tierInfo = counts.tierInfo;
     drawTiers();
+    drawBuyBox();
     if (map) {
       const lost = map.setStatus(seatStates(doc, inv.seats));
       if (lost.length) {
