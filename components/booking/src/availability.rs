@@ -277,6 +277,7 @@ mod tests {
             order_limit: 8,
             currency: "EUR".into(),
             seat_count: 10,
+            venue: String::new(),
             tiers,
         }
     }

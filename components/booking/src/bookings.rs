@@ -53,6 +53,9 @@ pub struct Booking {
     pub starts_at: String,
     /// IANA zone.
     pub timezone: String,
+    /// Where the event is, one line (`crate::inventory::DocVenue::location`;
+    /// empty for bookings made before it was kept).
+    pub venue: String,
     /// When the hold runs out, ms.
     pub hold_expires_ms: i64,
     /// The succeeded payment.
@@ -71,7 +74,7 @@ pub struct Booking {
 }
 
 const COLUMNS: &str = "id, user_id, event_id, hold_id, status, amount_minor, currency, buyer, attendees, seats, tiers, \
-     event_title, starts_at, timezone, hold_expires_ms, payment_id, refunded_minor, cancel_reason, created_ms, updated_ms, \
+     event_title, starts_at, timezone, venue, hold_expires_ms, payment_id, refunded_minor, cancel_reason, created_ms, updated_ms, \
      (SELECT json_group_array(json_object('ticket_id', ticket_id, 'seat_id', seat_id, 'tier_id', tier_id, 'price_minor', price_minor, \
         'refund_minor', refund_minor, 'cancelled_ms', cancelled_ms)) FROM cancelled_tickets WHERE booking_id = bookings.id) AS cancelled_tickets";
 
@@ -92,6 +95,7 @@ fn from_row(r: &spin_sdk::sqlite3::Row) -> Option<Booking> {
         event_title: text("event_title")?,
         starts_at: text("starts_at")?,
         timezone: text("timezone")?,
+        venue: text("venue").unwrap_or_default(),
         hold_expires_ms: r.get::<i64>("hold_expires_ms")?,
         payment_id: text("payment_id"),
         refunded_minor: r.get::<i64>("refunded_minor")?,
@@ -133,7 +137,7 @@ pub fn of_event(conn: &Connection, event_id: &str, statuses: &[&str]) -> ApiResu
 impl Booking {
     /// The public JSON:
     /// `{"id","event_id","hold_id","status","amount_minor","currency","buyer","attendees","seats","tiers",
-    ///   "event_title","starts_at","timezone","hold_expires_at","payment_id","refunded_minor","cancel_reason",
+    ///   "event_title","starts_at","timezone","venue","hold_expires_at","payment_id","refunded_minor","cancel_reason",
     ///   "created_at","updated_at","cancelled_tickets":[…],"tickets_remaining"}` (tickets cancelled one
     ///   by one, and how many of the order's tickets are left).
     pub fn to_json(&self) -> Json {
@@ -142,7 +146,7 @@ impl Booking {
             "amount_minor": self.amount_minor, "currency": self.currency, "buyer": self.buyer,
             "attendees": self.attendees, "seats": self.seats,
             "tiers": self.tiers.iter().map(|t| json!({"tier_id": t.tier_id, "quantity": t.quantity, "price_minor": t.price_minor, "kind": t.kind})).collect::<Vec<_>>(),
-            "event_title": self.event_title, "starts_at": self.starts_at, "timezone": self.timezone,
+            "event_title": self.event_title, "starts_at": self.starts_at, "timezone": self.timezone, "venue": self.venue,
             "hold_expires_at": platform::clock::rfc3339(self.hold_expires_ms),
             "payment_id": self.payment_id, "refunded_minor": self.refunded_minor, "cancel_reason": self.cancel_reason,
             "created_at": platform::clock::rfc3339(self.created_ms), "updated_at": platform::clock::rfc3339(self.updated_ms),
@@ -161,7 +165,7 @@ impl Booking {
     pub fn confirmed_payload(&self) -> Json {
         json!({"booking_id": self.id, "user_id": self.user_id, "event_id": self.event_id, "buyer": self.buyer,
                "attendees": self.attendees, "event_title": self.event_title, "starts_at": self.starts_at,
-               "timezone": self.timezone})
+               "timezone": self.timezone, "venue": self.venue})
     }
 }
 
@@ -190,7 +194,7 @@ fn slots(hold: &HoldRecord) -> Vec<(Option<String>, String)> {
 }
 
 const INSERT: &str = "INSERT INTO bookings (id, user_id, event_id, hold_id, status, amount_minor, currency, buyer, attendees, seats, tiers, \
-     event_title, starts_at, timezone, hold_expires_ms, created_ms, updated_ms, schedule_version) VALUES (?, ?, ?, ?, 'pending_payment', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+     event_title, starts_at, timezone, hold_expires_ms, created_ms, updated_ms, schedule_version, venue) VALUES (?, ?, ?, ?, 'pending_payment', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
      ON CONFLICT DO NOTHING RETURNING id";
 
 /// `POST /api/bookings` — turns the caller's live hold into a booking
@@ -310,7 +314,7 @@ fn checkout(req: &Request, conn: &Connection, caller: &platform::auth::Caller) -
         "amount_minor": hold.amount_minor, "currency": hold.currency, "buyer": buyer, "seats": seats,
         "tiers": hold.tiers.iter().map(|t| json!({"tier_id": t.tier_id, "quantity": t.quantity, "price_minor": t.price_minor})).collect::<Vec<_>>(),
         "hold_expires_at": platform::clock::rfc3339(hold.expires_ms), "attempt": 1,
-        "event_title": inv.title, "starts_at": inv.starts_at, "timezone": inv.timezone,
+        "event_title": inv.title, "starts_at": inv.starts_at, "timezone": inv.timezone, "venue": inv.venue,
         "sales_close_at": sales_close,
     });
     let params = [
@@ -332,6 +336,7 @@ fn checkout(req: &Request, conn: &Connection, caller: &platform::auth::Caller) -
         Value::Integer(now),
         Value::Integer(now),
         Value::Integer(inv.version),
+        Value::Text(inv.venue.clone()),
     ];
     // Only the request whose INSERT creates the row emits BookingOrdered.
     let written = platform::db::transaction(conn, |c| {

@@ -91,6 +91,18 @@ pub struct Document {
     /// Every seat of the seated tiers.
     #[serde(default)]
     pub seats: Vec<DocSeat>,
+    /// Where the event is (an older `events` sends no `location`).
+    #[serde(default)]
+    pub venue: DocVenue,
+}
+
+/// The venue of a [`Document`].
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct DocVenue {
+    /// One line for people: name, street address, postal code and city,
+    /// country (`Browser Hall, Rua Augusta 1, Lisbon, PT`).
+    #[serde(default)]
+    pub location: String,
 }
 
 /// A price tier of a [`Document`].
@@ -167,6 +179,9 @@ pub struct Inventory {
     pub currency: String,
     /// Seats in the layout.
     pub seat_count: i64,
+    /// Where the event is, one line ([`DocVenue::location`]; empty when
+    /// the copy predates it).
+    pub venue: String,
     /// Price tiers, in the event's order.
     pub tiers: Vec<Tier>,
 }
@@ -278,7 +293,7 @@ fn opt_text(s: Option<&str>) -> Value {
 /// `inv_events` and its tiers.
 pub fn load(conn: &Connection, event_id: &str) -> ApiResult<Option<Inventory>> {
     let r = conn.execute(
-        "SELECT event_id, version, wanted, title, status, starts_at, timezone, sales_start, sales_end, order_limit, currency, seat_count \
+        "SELECT event_id, version, wanted, title, status, starts_at, timezone, sales_start, sales_end, order_limit, currency, seat_count, venue \
          FROM inv_events WHERE event_id = ?",
         &[text(event_id)],
     )?;
@@ -297,6 +312,7 @@ pub fn load(conn: &Connection, event_id: &str) -> ApiResult<Option<Inventory>> {
         order_limit: u32::try_from(row.get::<i64>("order_limit").unwrap_or(1)).unwrap_or(1),
         currency: s("currency"),
         seat_count: row.get::<i64>("seat_count").unwrap_or(0),
+        venue: s("venue"),
         tiers: vec![],
     };
     let t = conn.execute(
@@ -552,12 +568,12 @@ pub fn store(conn: &Connection, doc: &Document) -> ApiResult<bool> {
             &[text(ev), Value::Integer(doc.version), Value::Blob(gz.clone()), Value::Integer(layout.json.len() as i64)],
         )?;
         c.execute(
-            "INSERT INTO inv_events (event_id, version, wanted, status, title, starts_at, timezone, sales_start, sales_end, order_limit, currency, seat_count, loaded_ms) \
-             VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
+            "INSERT INTO inv_events (event_id, version, wanted, status, title, starts_at, timezone, sales_start, sales_end, order_limit, currency, seat_count, loaded_ms, venue) \
+             VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
              ON CONFLICT(event_id) DO UPDATE SET version = excluded.version, wanted = MAX(inv_events.wanted, excluded.version), \
              status = excluded.status, title = excluded.title, starts_at = excluded.starts_at, timezone = excluded.timezone, \
              sales_start = excluded.sales_start, sales_end = excluded.sales_end, order_limit = excluded.order_limit, \
-             currency = excluded.currency, seat_count = excluded.seat_count, loaded_ms = excluded.loaded_ms",
+             currency = excluded.currency, seat_count = excluded.seat_count, loaded_ms = excluded.loaded_ms, venue = excluded.venue",
             &[
                 text(ev),
                 Value::Integer(doc.version),
@@ -571,6 +587,7 @@ pub fn store(conn: &Connection, doc: &Document) -> ApiResult<bool> {
                 text(&doc.currency),
                 Value::Integer(layout.order.len() as i64),
                 Value::Integer(now),
+                text(&doc.venue.location),
             ],
         )?;
         Ok::<_, ApiError>(true)
@@ -646,6 +663,7 @@ pub(crate) mod tests {
             order_limit: doc.order_limit,
             currency: doc.currency.clone(),
             seat_count: doc.seats.len() as i64,
+            venue: doc.venue.location.clone(),
             tiers: doc
                 .tiers
                 .iter()

@@ -155,6 +155,7 @@ pub mod db {
             name: "cancelled_tickets",
             sql: include_str!("../../../sql/booking/0004_cancelled_tickets.sql"),
         },
+        Migration { version: 5, name: "venue", sql: include_str!("../../../sql/booking/0005_venue.sql") },
         platform::idempotency::MIGRATION,
     ];
 

@@ -351,7 +351,7 @@ struct InventorySeat<'a> {
 ///
 /// ```json
 /// {"event_id","version","title","organizer_id","status","starts_at","ends_at","timezone",
-///  "sales_start","sales_end","order_limit","currency",
+///  "sales_start","sales_end","order_limit","currency","venue":{"id","name","city","location"},
 ///  "tiers":[{"id","name","price_minor","currency","kind","capacity"}],
 ///  "seats":[{"id","section","row","number","position","x","y","tier_id","accessible"}]}
 /// ```
@@ -417,7 +417,7 @@ pub fn inventory(req: Request, params: Params) -> ApiResult {
         "sales_end": e.sales_end.map(platform::clock::rfc3339),
         "order_limit": e.order_limit,
         "currency": e.currency,
-        "venue": {"id": venue.id, "name": venue.name, "city": venue.city},
+        "venue": {"id": venue.id, "name": venue.name, "city": venue.city, "location": venues::location(&venue)},
         "tiers": tier_view,
         "seats": seats,
     }))

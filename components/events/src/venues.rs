@@ -298,6 +298,21 @@ pub fn view(v: &Venue) -> Json {
     out
 }
 
+/// `v` as one line people read and maps search: its name, street address,
+/// postal code and city, region and country, the parts it has, joined by
+/// ", " (`Browser Hall, Rua Augusta 1, 1100-048 Lisbon, PT`). Tickets,
+/// their e-mail and their calendar file's `LOCATION` say it.
+pub fn location(v: &Venue) -> String {
+    let town = [v.postal_code.as_str(), v.city.as_str()]
+        .iter()
+        .filter(|p| !p.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let parts = [v.name.as_str(), v.address.as_str(), town.as_str(), v.region.as_str(), v.country.as_str()];
+    parts.iter().map(|p| p.trim()).filter(|p| !p.is_empty()).collect::<Vec<_>>().join(", ")
+}
+
 /// `POST /api/venues`.
 pub fn create(req: Request, _: Params) -> ApiResult {
     let caller = platform::auth::require(&req)?;
@@ -319,4 +334,37 @@ pub fn get(req: Request, params: Params) -> ApiResult {
     let conn = store::open()?;
     let venue = load(&conn, id, with_map)?.ok_or_else(|| ApiError::NotFound(format!("venue {id} does not exist")))?;
     ok(&view(&venue))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn venue(address: &str, postal_code: &str, region: &str) -> Venue {
+        Venue {
+            id: "ven_1".into(),
+            owner_id: "usr_1".into(),
+            name: "Browser Hall".into(),
+            address: address.into(),
+            city: "Lisbon".into(),
+            region: region.into(),
+            postal_code: postal_code.into(),
+            country: "PT".into(),
+            timezone: Zone::utc(),
+            latitude: None,
+            longitude: None,
+            seat_count: 0,
+            seat_map: None,
+            ga_areas: vec![],
+        }
+    }
+
+    #[test]
+    fn a_location_line_has_the_parts_the_venue_has() {
+        assert_eq!(
+            location(&venue("Rua Augusta 1", "1100-048", "")),
+            "Browser Hall, Rua Augusta 1, 1100-048 Lisbon, PT"
+        );
+        assert_eq!(location(&venue("", "", "Lisboa")), "Browser Hall, Lisbon, Lisboa, PT");
+    }
 }

@@ -81,10 +81,18 @@ pub const GREETING: &str = "Hello,";
 
 /// The tickets email: every ticket of one booking in ONE message, each with
 /// its attendee (labelled), seat (or general admission), its signed code,
-/// and links to the ticket page (QR code) and its calendar file. `base` is
+/// and links to the ticket page (QR code) and its calendar file; `venue` is
+/// where the event is (one line; empty: not said). `base` is
 /// the public base URL of the site (may be empty: links are then
 /// site-relative).
-pub fn tickets_email(event_title: &str, when: &str, booking_id: &str, tickets: &[TicketLine], base: &str) -> Email {
+pub fn tickets_email(
+    event_title: &str,
+    when: &str,
+    venue: &str,
+    booking_id: &str,
+    tickets: &[TicketLine],
+    base: &str,
+) -> Email {
     let subject = format!("Your tickets for {event_title}");
     let n = tickets.len();
     let rows = tickets
@@ -106,6 +114,7 @@ pub fn tickets_email(event_title: &str, when: &str, booking_id: &str, tickets: &
         plural: if n == 1 { "ticket" } else { "tickets" },
         event_title,
         when,
+        venue,
         booking_id,
         tickets: rows,
     };
@@ -140,6 +149,7 @@ struct TicketsMail<'a> {
     plural: &'a str,
     event_title: &'a str,
     when: &'a str,
+    venue: &'a str,
     booking_id: &'a str,
     tickets: Vec<TicketRow<'a>>,
 }
@@ -303,7 +313,7 @@ mod tests {
             tier_id: None,
             calendar_url: Some("/api/tickets/tkt_1.ics?k=a&expires=1&sig=b".into()),
         }];
-        let e = tickets_email(HOSTILE_TITLE, "Friday", "bkg_1", &tickets, "");
+        let e = tickets_email(HOSTILE_TITLE, "Friday", "<Club> & Bar", "bkg_1", &tickets, "");
         let title = "&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; &#39;Rock&#39;";
         assert!(e.html.contains(&format!("<title>Your tickets for {title}</title>")), "{}", e.html);
         assert!(e.html.contains(&format!("<strong>{title}</strong>")), "{}", e.html);
@@ -313,6 +323,11 @@ mod tests {
             e.html
         );
         assert!(e.html.contains("href=\"/api/tickets/tkt_1.ics?k=a&#38;expires=1&#38;sig=b\""), "{}", e.html);
+        assert!(
+            e.html.contains("Where: <strong>&#60;Club&#62; &#38; Bar</strong>"),
+            "the venue is escaped too: {}",
+            e.html
+        );
         for raw in ["<script>", "<b>", "\"x\"", "'Rock'", "O'Brien", "& "] {
             assert!(!e.html.contains(raw), "{raw} reached the HTML as markup: {}", e.html);
         }
@@ -351,16 +366,25 @@ mod tests {
                 calendar_url: Some("/cal?x=1".into()),
             },
         ];
-        let e = tickets_email("Jazz", "Friday", "bkg_1", &tickets, "https://box.example/");
+        let e = tickets_email(
+            "Jazz",
+            "Friday",
+            "Blue Note, 131 W 3rd St, New York, US",
+            "bkg_1",
+            &tickets,
+            "https://box.example/",
+        );
         assert_eq!(
             e.text,
             "Hello,\n\nhere are your 2 tickets for Jazz on Friday (booking bkg_1).\n\
+             Where: Blue Note, 131 W 3rd St, New York, US\n\
              Show the QR code on the ticket page at the door; the code below is what it holds.\n\n\
              Ticket 1 of 2, Section S1, Row A, Seat 1\n  Attendee: Ada\n  Code: c1\n  Ticket: https://box.example/tickets/tkt_1\n  Calendar: https://box.example/api/tickets/tkt_1.ics\n\n\
              Ticket 2 of 2, General admission\n  Attendee: Bob\n  Code: c2\n  Ticket: https://box.example/tickets/tkt_2\n  Calendar: https://box.example/cal?x=1\n\n\
              Enjoy the show!\n"
         );
-        let one = tickets_email("Jazz", "Friday", "bkg_1", &tickets[..1], "");
+        let one = tickets_email("Jazz", "Friday", "", "bkg_1", &tickets[..1], "");
+        assert!(!one.text.contains("Where:") && !one.html.contains("Where:"), "no venue line without a venue");
         assert!(
             one.text.contains("here is your 1 ticket for Jazz") && one.html.contains("here is your 1 ticket for"),
             "{}",
@@ -395,7 +419,7 @@ mod tests {
                 calendar_url: None,
             },
         ];
-        let e = tickets_email("Rock <Night>", "Friday", "bkg_1", &tickets, "https://box.example/");
+        let e = tickets_email("Rock <Night>", "Friday", "", "bkg_1", &tickets, "https://box.example/");
         assert_eq!(e.subject, "Your tickets for Rock <Night>");
         for t in &tickets {
             assert!(e.text.contains(&t.code) && e.html.contains(&t.code));

@@ -87,6 +87,8 @@ struct Payload {
     seat_id: Option<String>,
     #[serde(default)]
     refund_minor: Option<i64>,
+    #[serde(default)]
+    venue: Option<String>,
 }
 
 /// What is known about a booking's buyer.
@@ -339,7 +341,8 @@ pub fn apply(conn: &Connection, event: &saga::Event, ctx: &Lookups) -> ApiResult
             };
             let title = p.event_title.as_deref().unwrap_or("your event");
             let when = ctx.when(p.starts_at.as_deref().unwrap_or_default(), p.timezone.as_deref().unwrap_or_default());
-            let email = compose::tickets_email(title, &when, b, &p.tickets, &base);
+            let email =
+                compose::tickets_email(title, &when, p.venue.as_deref().unwrap_or_default(), b, &p.tickets, &base);
             jobs::enqueue(
                 conn,
                 &NewJob {

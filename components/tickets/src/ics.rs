@@ -18,6 +18,8 @@ pub struct CalendarTicket<'a> {
     pub ticket_id: &'a str,
     /// `SUMMARY`.
     pub event_title: &'a str,
+    /// `LOCATION` (RFC 5545 §3.8.1.7): the venue's one line; empty: none.
+    pub location: &'a str,
     /// Start, Unix ms.
     pub starts_at_ms: i64,
     /// End, Unix ms, when known (`DTEND`); without it the entry is a start time only.
@@ -102,6 +104,9 @@ pub fn render(t: &CalendarTicket<'_>) -> String {
         lines.push(when("DTEND", end, t.local.as_ref().and_then(|l| l.end)));
     }
     lines.push(format!("SUMMARY:{}", escape_text(t.event_title)));
+    if !t.location.is_empty() {
+        lines.push(format!("LOCATION:{}", escape_text(t.location)));
+    }
     lines.push(format!("DESCRIPTION:{}", escape_text(&t.description)));
     if let Some(url) = &t.url {
         lines.push(format!("URL:{url}"));
@@ -138,6 +143,7 @@ mod tests {
         CalendarTicket {
             ticket_id: "tkt_01",
             event_title: title,
+            location: "Browser Hall, Rua Augusta 1, Lisbon, PT",
             // 2026-05-01T23:00:00Z = 19:00 in New York (EDT, UTC-4)
             starts_at_ms: 1_777_676_400_000,
             ends_at_ms: Some(1_777_676_400_000 + 3 * 3_600_000),
@@ -166,6 +172,10 @@ mod tests {
         });
         let ev = ev.expect("one VEVENT");
         assert_eq!(ev.get_summary(), Some("Rock; Roll, and \\ more"));
+        assert!(
+            text.contains("\r\nLOCATION:Browser Hall\\, Rua Augusta 1\\, Lisbon\\, PT\r\n"),
+            "commas escaped: {text}"
+        );
         let start = ev.properties().get("DTSTART").expect("DTSTART");
         assert_eq!(start.params().get("TZID").map(|p| p.value()), Some("America/New_York"));
         assert_eq!(start.value(), "20260501T190000");

@@ -46,6 +46,9 @@ pub struct BookingConfirmed {
     pub starts_at: String,
     /// IANA zone.
     pub timezone: String,
+    /// Where the event is, one line (absent from bookings made before booking kept it).
+    #[serde(default)]
+    pub venue: String,
 }
 
 /// One ticket in `TicketsIssued`.
@@ -83,6 +86,8 @@ pub struct TicketsIssued {
     pub event_title: String,
     pub starts_at: String,
     pub timezone: String,
+    /// Where the event is, one line (empty when not known).
+    pub venue: String,
     pub tickets: Vec<IssuedTicket>,
 }
 
@@ -98,8 +103,8 @@ struct BookingRef {
 
 const INSERT: &str =
     "INSERT INTO tickets (id, booking_id, ordinal, user_id, event_id, event_title, starts_at_ms, timezone, \
-     attendee_name, seat_id, tier_id, code, status, void_reason, voided_ms, issued_ms) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(booking_id, ordinal) DO NOTHING";
+     attendee_name, seat_id, tier_id, code, status, void_reason, voided_ms, issued_ms, venue) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(booking_id, ordinal) DO NOTHING";
 const COUNT_OF_BOOKING: &str = "SELECT COUNT(*) AS n FROM tickets WHERE booking_id = ?";
 const VOID_REASON: &str = "SELECT reason FROM voided_bookings WHERE booking_id = ?";
 const REMEMBER_VOID: &str =
@@ -214,6 +219,7 @@ pub fn issue(conn: &Connection, b: BookingConfirmed) -> ApiResult<()> {
                 void_reason.as_deref().map(text).unwrap_or(Value::Null),
                 if void_reason.is_some() { Value::Integer(now) } else { Value::Null },
                 Value::Integer(now),
+                text(&b.venue),
             ],
         )?;
         let calendar_url = calendar_link(&keys, &id, starts_at_ms);
@@ -237,6 +243,7 @@ pub fn issue(conn: &Connection, b: BookingConfirmed) -> ApiResult<()> {
         event_title: b.event_title,
         starts_at: b.starts_at,
         timezone: b.timezone,
+        venue: b.venue,
         tickets: issued,
     };
     saga::emit(conn, PRODUCER, saga::types::TICKETS_ISSUED, &payload)?;

@@ -132,6 +132,7 @@ fn ics(req: &Request, id: &str) -> ApiResult {
     let body = crate::ics::render(&crate::ics::CalendarTicket {
         ticket_id: &t.id,
         event_title: &t.event_title,
+        location: &t.venue,
         starts_at_ms: t.starts_at_ms,
         ends_at_ms: None,
         local,

@@ -11,6 +11,7 @@ pub const DB: &str = "tickets";
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "tickets", sql: include_str!("../../../sql/tickets/0001_tickets.sql") },
     Migration { version: 2, name: "sequence", sql: include_str!("../../../sql/tickets/0002_sequence.sql") },
+    Migration { version: 3, name: "venue", sql: include_str!("../../../sql/tickets/0003_venue.sql") },
 ];
 
 /// Opens the database with this component's and the saga's tables.
@@ -21,7 +22,7 @@ pub fn open() -> Result<Connection, Error> {
 /// Columns of [`Ticket`] in `SELECT`s and `RETURNING`.
 pub const COLUMNS: &str =
     "id, booking_id, ordinal, user_id, event_id, event_title, starts_at_ms, timezone, attendee_name, \
-     seat_id, tier_id, code, status, void_reason, voided_ms, checked_in_ms, checked_in_by, issued_ms, sequence";
+     seat_id, tier_id, code, status, void_reason, voided_ms, checked_in_ms, checked_in_by, issued_ms, sequence, venue";
 
 /// One ticket.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +48,8 @@ pub struct Ticket {
     pub issued_ms: i64,
     /// iCalendar `SEQUENCE`: the event version of its last move (0: never moved).
     pub sequence: i64,
+    /// Where the event is, one line (empty on tickets issued before it was kept).
+    pub venue: String,
 }
 
 fn s(r: &Row<'_>, c: &str) -> String {
@@ -76,6 +79,7 @@ impl Ticket {
             checked_in_by: r.get::<&str>("checked_in_by").map(str::to_string),
             issued_ms: r.get::<i64>("issued_ms").unwrap_or_default(),
             sequence: r.get::<i64>("sequence").unwrap_or_default(),
+            venue: s(r, "venue"),
         }
     }
 
@@ -88,7 +92,7 @@ impl Ticket {
     ///
     /// ```json
     /// {"id":"tkt_…","booking_id":"bkg_…","event_id":"evt_…","event_title":"…",
-    ///  "starts_at":"2026-05-01T23:00:00Z","timezone":"America/New_York",
+    ///  "starts_at":"2026-05-01T23:00:00Z","timezone":"America/New_York","venue":"Hall, 1 Main St, Lisbon, PT",
     ///  "attendee":"Ada Lovelace","seat_id":"S1-A-12","tier_id":"tier_…","code":"<signed>",
     ///  "status":"valid","void_reason":null,"checked_in_at":null,"issued_at":"…",
     ///  "links":{"self":"/api/tickets/tkt_…","ics":"/api/tickets/tkt_….ics","qr":"/api/tickets/tkt_…/qr.svg"}}
@@ -101,6 +105,7 @@ impl Ticket {
             "event_title": self.event_title,
             "starts_at": platform::clock::rfc3339(self.starts_at_ms),
             "timezone": self.timezone,
+            "venue": self.venue,
             "attendee": self.attendee_name,
             "seat_id": self.seat_id,
             "tier_id": self.tier_id,
@@ -119,7 +124,7 @@ impl Ticket {
 }
 
 const BY_ID: &str = "SELECT id, booking_id, ordinal, user_id, event_id, event_title, starts_at_ms, timezone, attendee_name, \
-     seat_id, tier_id, code, status, void_reason, voided_ms, checked_in_ms, checked_in_by, issued_ms, sequence FROM tickets WHERE id = ?";
+     seat_id, tier_id, code, status, void_reason, voided_ms, checked_in_ms, checked_in_by, issued_ms, sequence, venue FROM tickets WHERE id = ?";
 
 /// The ticket with `id`, if any.
 pub fn by_id(conn: &Connection, id: &str) -> Result<Option<Ticket>, Error> {

@@ -74,6 +74,8 @@ test('a new buyer finds an event, picks two seats, pays and gets tickets and a n
     await page.locator('#see-tickets').click();
     await page.locator('.ticket').nth(1).waitFor({ timeout: 20000 });
     assert.equal(await page.locator('.ticket').count(), 2);
+    // each ticket says where to go: the venue's name and address
+    assert.match(await page.locator('.ticket .venue').first().innerText(), /^Browser Hall \w+, Rua Augusta 1, Lisbon, PT$/);
     await page.locator('.ticket .qr img').first().waitFor();
     await shot('tickets');
     // a void ticket says why in words, not tickets' stored code
@@ -95,6 +97,7 @@ test('a new buyer finds an event, picks two seats, pays and gets tickets and a n
     }
     assert.ok(mail, 'the tickets e-mail arrived');
     assert.match(mail.text, /Section [AB], Row \d, Seat \d+/);
+    assert.match(mail.text, /Where: Browser Hall \w+, Rua Augusta 1, Lisbon, PT/);
     assert.doesNotMatch(mail.text, /seat [AB]-\d-\d/);
 
     // notification: the bell shows an unread count, the list has the message

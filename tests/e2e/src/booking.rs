@@ -87,6 +87,7 @@ pub fn event(app: &App, rows: usize, per_row: usize, ga_capacity: u32, tweak: im
         "event_id": id, "title": "Booking test night", "organizer_id": "usr_org", "status": "published",
         "starts_at": platform::clock::rfc3339(now + 7 * 86_400_000), "ends_at": null, "timezone": "Europe/Berlin",
         "sales_start": null, "sales_end": null, "order_limit": 8, "currency": "EUR",
+        "venue": {"id": "ven_fixture", "name": "Fixture Hall", "city": "Berlin", "location": "Fixture Hall, Unter den Linden 1, 10117 Berlin, DE"},
         "tiers": [
             {"id": "tier_s", "name": "Stalls", "price_minor": 4500, "currency": "EUR", "kind": "seated", "capacity": rows * per_row},
             {"id": "tier_ga", "name": "Floor", "price_minor": 2000, "currency": "EUR", "kind": "general_admission", "capacity": ga_capacity}

@@ -34,6 +34,13 @@ fn paid_booking_yields_tickets_one_email_and_one_message_then_cancellation_voids
         assert!(inbox[0]["text"].as_str().unwrap().contains(tk["code"].as_str().unwrap()));
         assert_eq!(tk["timezone"], "America/New_York");
     }
+    // where to go, from events through booking: on the ticket, in the e-mail, in the calendar file
+    let venue = tickets[0]["venue"].as_str().unwrap().to_string();
+    assert!(venue.contains(", ") && venue.ends_with(", US"), "one line with name, address, city, country: {venue:?}");
+    assert!(inbox[0]["text"].as_str().unwrap().contains(&format!("Where: {venue}\n")), "{}", inbox[0]["text"]);
+    let ics = app.get_as(&buyer.token, &format!("/api/tickets/{}.ics", tickets[0]["id"].as_str().unwrap())).text();
+    let unfolded = ics.replace("\r\n ", "");
+    assert!(unfolded.contains(&format!("\r\nLOCATION:{}\r\n", venue.replace(',', "\\,"))), "{ics}");
     let names: Vec<&str> = tickets.iter().map(|t| t["attendee"].as_str().unwrap()).collect();
     assert!(names.contains(&"Charles Babbage"), "{names:?}");
     assert_eq!(t::my_messages(&app, &buyer.token).len(), 1);

@@ -63,7 +63,7 @@ export function ticketCard(t) {
         h('h2', { style: 'margin:0;font-size:1.17rem' }, t.event_title || 'Ticket'),
         statusPill(t.checked_in_at && !isVoid ? 'checked_in' : t.status),
       ),
-      h('div', h('strong', when(t.starts_at, t.timezone)), h('div.muted', seatLabel(t.seat_id))),
+      h('div', h('strong', when(t.starts_at, t.timezone)), t.venue ? h('div.venue', t.venue) : null, h('div.muted', seatLabel(t.seat_id))),
       h('div.muted', `Attendee: ${t.attendee || '—'}`),
       t.checked_in_at ? h('div.muted', `Checked in ${when(t.checked_in_at, t.timezone)}`) : null,
       isVoid ? h('div.alert.error', voidText(t.void_reason)) : null,
