@@ -23,6 +23,7 @@ const ROUTES = [
   [/^\/organizer$/, 'organizer'],
   [/^\/organizer\/events\/([\w-]+)$/, 'organizer-edit'],
   [/^\/checkin$/, 'checkin'],
+  [/^\/admin$/, 'admin'],
 ];
 
 const main = document.getElementById('main');
@@ -100,6 +101,7 @@ function navLinks(user) {
   if (user) links.push(['#/tickets', 'My tickets']);
   if (user && (user.role === 'organizer' || user.role === 'admin')) links.push(['#/organizer', 'Organizer']);
   if (user && (user.role === 'staff' || user.role === 'organizer' || user.role === 'admin')) links.push(['#/checkin', 'Check-in']);
+  if (user && user.role === 'admin') links.push(['#/admin', 'Admin']);
   return links.map(([href, text]) => h('a.nav-link', { href }, text));
 }
 
@@ -125,6 +127,7 @@ function accountSlot(user) {
     h('a', { href: '#/notifications', role: 'menuitem' }, 'Notifications'),
     user.role === 'organizer' || user.role === 'admin' ? h('a', { href: '#/organizer', role: 'menuitem' }, 'Organizer: my events') : null,
     user.role !== 'customer' ? h('a', { href: '#/checkin', role: 'menuitem' }, 'Check-in') : null,
+    user.role === 'admin' ? h('a', { href: '#/admin', role: 'menuitem' }, 'Admin: people and roles') : null,
     h(
       'button',
       {

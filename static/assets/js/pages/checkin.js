@@ -14,6 +14,19 @@ export async function render(main, _p, query) {
     return;
   }
   setTitle('Check-in');
+  // the door is for staff, organizers and admins: nobody else gets a form the API would refuse on submit
+  if (user.role === 'customer') {
+    mount(
+      main,
+      h(
+        'div.panel',
+        h('h1', 'Check-in'),
+        h('p', 'Checking tickets in at the door is for door staff and organizers. An admin can give your account the door staff role.'),
+        h('p', h('a', { href: '#/tickets' }, 'Your own tickets are in My tickets →')),
+      ),
+    );
+    return;
+  }
   const eventSel = h('select', { name: 'event_id', id: 'checkin-event', required: true }, h('option', { value: '' }, 'Loading events…'));
   const verdict = h('div', { id: 'verdict', 'aria-live': 'assertive' });
   const code = h('input.code-input', {
