@@ -18,11 +18,14 @@ export class SeatMap {
    * @param {object[]} seats inventory seats
    * @param {Map<string, object>} tiers tier id → tier (with `color`)
    * @param {(id: string) => void} onToggle
+   * @param {(id: string, state: string) => void} [onTaken] a click or Space on a held or sold seat (`state`)
    */
-  constructor(seats, tiers, onToggle) {
+  constructor(seats, tiers, onToggle, onTaken = () => {}) {
     this.seats = seats;
     this.tiers = tiers;
     this.onToggle = onToggle;
+    this.onTaken = onTaken;
+    this.tipSeat = null;
     this.byId = new Map(seats.map((s) => [s.id, s]));
     this.status = {};
     this.mine = new Set();
@@ -164,6 +167,28 @@ export class SeatMap {
       c.classList.toggle('mine', this.mine.has(id));
       this.label(this.byId.get(id));
     }
+    // the tooltip of the seat under the pointer follows what was just picked
+    if (this.tipSeat && !this.tip.hidden) this.tip.textContent = this.describe(this.byId.get(this.tipSeat));
+  }
+
+  /** Picks or drops seat `id`, or says why it cannot be picked. */
+  choose(id) {
+    if (this.available(id) || this.mine.has(id)) this.onToggle(id);
+    else this.onTaken(id, this.status[id]);
+  }
+
+  /** Shows the tooltip of seat `id` at the pointer, inside the map's box (flipped below the pointer near the top). */
+  showTip(id, e) {
+    const r = this.el.getBoundingClientRect();
+    this.tipSeat = id;
+    this.tip.textContent = this.describe(this.byId.get(id));
+    this.tip.hidden = false;
+    const half = this.tip.offsetWidth / 2;
+    const x = Math.min(Math.max(e.clientX - r.left, half + 4), Math.max(half + 4, r.width - half - 4));
+    const y = e.clientY - r.top;
+    this.tip.classList.toggle('below', y < this.tip.offsetHeight + 12);
+    this.tip.style.left = `${x}px`;
+    this.tip.style.top = `${y}px`;
   }
 
   zoom(f, cx, cy) {
@@ -242,7 +267,7 @@ export class SeatMap {
       const id = e.target?.dataset?.seat;
       if (!id) return;
       this.setActive(id, false);
-      if (this.available(id) || this.mine.has(id)) this.onToggle(id);
+      this.choose(id);
     });
     svg.addEventListener('keydown', (e) => {
       if (['ArrowRight', 'ArrowLeft', 'ArrowUp', 'ArrowDown', 'Home', 'End'].includes(e.key)) {
@@ -250,7 +275,7 @@ export class SeatMap {
         this.move(e.key);
       } else if ((e.key === ' ' || e.key === 'Enter') && this.active) {
         e.preventDefault();
-        if (this.available(this.active) || this.mine.has(this.active)) this.onToggle(this.active);
+        this.choose(this.active);
       } else if (e.key === '+' || e.key === '=') {
         e.preventDefault();
         this.zoom(0.7);
@@ -276,13 +301,8 @@ export class SeatMap {
     });
     svg.addEventListener('pointermove', (e) => {
       const id = e.target?.dataset?.seat;
-      if (id && !drag) {
-        const r = this.el.getBoundingClientRect();
-        this.tip.textContent = this.describe(this.byId.get(id));
-        this.tip.style.left = `${e.clientX - r.left}px`;
-        this.tip.style.top = `${e.clientY - r.top}px`;
-        this.tip.hidden = false;
-      } else this.tip.hidden = true;
+      if (id && !drag) this.showTip(id, e);
+      else this.tip.hidden = true;
       if (!drag) return;
       const dx = e.clientX - drag.x;
       const dy = e.clientY - drag.y;

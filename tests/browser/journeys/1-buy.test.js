@@ -2,12 +2,15 @@
 // pay with the success card → see the tickets and a notification.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { open, uniq, userWithRole, seatedEvent, fillDetails, payWith, mailbox, SUCCESS_CARD, PASSWORD } from './lib.js';
+import { open, uniq, userWithRole, seatedEvent, fillDetails, payWith, mailbox, call, SUCCESS_CARD, PASSWORD } from './lib.js';
 
 let event;
 before(async () => {
   const org = await userWithRole('organizer');
   event = await seatedEvent(org.tokens.access_token, `Robot Rock ${uniq()}`);
+  // someone else holds the first seat of the front row
+  const other = await userWithRole('customer', 'other');
+  await call('POST', '/api/holds', { event_id: event.id, seats: ['A-1-1'] }, other.tokens.access_token, { 'idempotency-key': uniq() });
 });
 
 test('a new buyer finds an event, picks two seats, pays and gets tickets and a notification', async () => {
@@ -51,6 +54,24 @@ test('a new buyer finds an event, picks two seats, pays and gets tickets and a n
     assert.match(await page.locator('#event-when').innerText(), /20:00|8:00/);
     const seats = page.locator('svg.seatmap .seat:not(.held):not(.sold)');
     await seats.first().waitFor();
+    // a held seat says so when clicked
+    await page.locator('svg.seatmap .seat.held[data-seat="A-1-1"]').waitFor();
+    await page.locator('svg.seatmap [data-seat="A-1-1"]').click({ force: true }); // aria-disabled, yet a mouse can click it
+    assert.match(await page.locator('.seat-status').innerText(), /held by another buyer right now/);
+    // the tooltip of a seat at the map's left edge stays inside the map, and follows a pick
+    const edge = page.locator('svg.seatmap [data-seat="A-1-2"]');
+    await edge.hover();
+    await page.locator('.seat-tip:not([hidden])').waitFor();
+    const inside = await page.evaluate(() => {
+      const tip = document.querySelector('.seat-tip').getBoundingClientRect();
+      const box = document.querySelector('.seat-tip').parentElement.getBoundingClientRect();
+      return tip.left >= box.left && tip.right <= box.right;
+    });
+    assert.ok(inside, 'the tooltip is not cut off at the edge');
+    assert.match(await page.locator('.seat-tip').innerText(), /available$/);
+    await edge.click();
+    assert.match(await page.locator('.seat-tip').innerText(), /selected$/);
+    await edge.click(); // and dropped again
     await seats.nth(4).click();
     await seats.nth(5).click();
     await page.getByRole('button', { name: 'Continue with 2 seats' }).waitFor();

@@ -173,7 +173,10 @@ export async function render(main, [id]) {
     bestBtn.textContent = allSold ? 'Sold out' : none ? 'None left right now' : seated ? 'Find best available' : 'Get tickets';
     tierSel.disabled = qty.disabled = none;
   }
-  tierSel.addEventListener('change', drawBuyBox);
+  tierSel.addEventListener('change', () => {
+    mount(holdErr, null);
+    drawBuyBox();
+  });
 
   const selList = h('ul.selection', { 'aria-label': 'Picked seats' });
   const total = h('div.total');
@@ -216,10 +219,21 @@ export async function render(main, [id]) {
       toast(`You can pick up to ${limit} seats per order.`);
       return;
     } else picked = [...picked, sid];
+    mount(holdErr, null); // an earlier refusal is about seats no longer picked
     map.setMine(picked);
     const s = inv.byId.get(sid);
     status.textContent = `${picked.includes(sid) ? 'Picked' : 'Removed'} section ${s.section}, row ${s.row}, seat ${s.number}. ${picked.length} picked.`;
     drawSelection();
+  }
+
+  // a click on a seat someone else has: say so where the picks are announced
+  function taken(sid, state) {
+    const s = inv.byId.get(sid);
+    const where = `Section ${s.section}, row ${s.row}, seat ${s.number}`;
+    status.textContent =
+      state === 'sold'
+        ? `${where} is sold. Pick another seat.`
+        : `${where} is held by another buyer right now and may come back within 15 minutes. Pick another seat.`;
   }
 
   async function hold(fn) {
@@ -229,6 +243,7 @@ export async function render(main, [id]) {
       go('/login');
       return;
     }
+    mount(holdErr, null);
     try {
       const held = await fn();
       sessionStorage.setItem(
@@ -286,7 +301,7 @@ export async function render(main, [id]) {
       return;
     }
     const old = map;
-    map = new SeatMap(seats, tiers, toggle);
+    map = new SeatMap(seats, tiers, toggle, taken);
     map.setMine(picked);
     if (old) {
       old.el.replaceWith(map.el);
