@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../../sql/events/0003_venues_external_by_owner.sql"),
     },
     Migration { version: 4, name: "event_staff", sql: include_str!("../../../sql/events/0004_event_staff.sql") },
+    Migration { version: 5, name: "stage_label", sql: include_str!("../../../sql/events/0005_stage_label.sql") },
     platform::idempotency::MIGRATION,
 ];
 

@@ -47,7 +47,13 @@ pub struct VenueInput {
     /// General-admission areas.
     #[serde(default)]
     pub ga_areas: Vec<GaArea>,
+    /// What the seats face, ≤ 40 characters ([`DEFAULT_STAGE_LABEL`] when left out).
+    #[serde(default)]
+    pub stage_label: Option<String>,
 }
+
+/// The stage label of a venue that names none.
+pub const DEFAULT_STAGE_LABEL: &str = "Stage";
 
 /// A general-admission area (standing floor, lawn).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -84,6 +90,8 @@ pub struct VenueSpec {
     pub seat_map: Option<SeatMap>,
     /// GA areas.
     pub ga_areas: Vec<GaArea>,
+    /// What the seats face (`Stage`, `Screen`).
+    pub stage_label: String,
 }
 
 impl VenueInput {
@@ -103,6 +111,10 @@ impl VenueInput {
         if self.longitude.is_some_and(|v| !(-180.0..=180.0).contains(&v)) {
             e.add("longitude", "must be between -180 and 180");
         }
+        let stage = e.take(
+            "stage_label",
+            text(self.stage_label.as_deref().unwrap_or(DEFAULT_STAGE_LABEL).trim(), 40, false, true),
+        );
         let seat_map = self.seat_map.as_ref().map(|m| SeatMap::parse(m, &mut e));
         for (k, a) in self.ga_areas.iter().enumerate() {
             e.take(&format!("ga_areas/{k}/name"), text(&a.name, 100, false, true));
@@ -122,6 +134,7 @@ impl VenueInput {
             longitude: self.longitude,
             seat_map,
             ga_areas: self.ga_areas.clone(),
+            stage_label: stage.unwrap_or_else(|| DEFAULT_STAGE_LABEL.into()),
         })
     }
 }
@@ -157,11 +170,13 @@ pub struct Venue {
     pub seat_map: Option<SeatMap>,
     /// GA areas.
     pub ga_areas: Vec<GaArea>,
+    /// What the seats face (`Stage`, `Screen`).
+    pub stage_label: String,
 }
 
-const SELECT_VENUE: &str = "SELECT id, owner_id, name, address, city, region, postal_code, country, timezone, latitude, longitude, seat_count, ga_areas FROM venues WHERE id = ?";
+const SELECT_VENUE: &str = "SELECT id, owner_id, name, address, city, region, postal_code, country, timezone, latitude, longitude, seat_count, ga_areas, stage_label FROM venues WHERE id = ?";
 const SELECT_SEAT_MAP: &str = "SELECT seat_map FROM venues WHERE id = ?";
-const INSERT_VENUE: &str = "INSERT INTO venues (id, owner_id, name, address, city, region, postal_code, country, timezone, latitude, longitude, seat_count, seat_map, ga_areas, source, external_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const INSERT_VENUE: &str = "INSERT INTO venues (id, owner_id, name, address, city, region, postal_code, country, timezone, latitude, longitude, seat_count, seat_map, ga_areas, source, external_id, created_at, updated_at, stage_label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 const FIND_EXTERNAL: &str = "SELECT id FROM venues WHERE owner_id = ? AND source = ? AND external_id = ?";
 const UPDATE_EXTERNAL: &str = "UPDATE venues SET name = ?1, address = ?2, city = ?3, region = ?4, postal_code = ?5, country = ?6, timezone = ?7, latitude = ?8, longitude = ?9, updated_at = ?10 WHERE id = ?11 AND owner_id = ?12 AND NOT (name IS ?1 AND address IS ?2 AND city IS ?3 AND region IS ?4 AND postal_code IS ?5 AND country IS ?6 AND timezone IS ?7 AND latitude IS ?8 AND longitude IS ?9)";
 
@@ -185,6 +200,9 @@ pub fn load(conn: &Connection, id: &str, with_map: bool) -> ApiResult<Option<Ven
         seat_count: store::i(&r, "seat_count"),
         seat_map: None,
         ga_areas: serde_json::from_str(&store::s(&r, "ga_areas")).unwrap_or_default(),
+        stage_label: Some(store::s(&r, "stage_label"))
+            .filter(|l| !l.is_empty())
+            .unwrap_or_else(|| DEFAULT_STAGE_LABEL.into()),
     };
     if with_map && v.seat_count > 0 {
         let rs = conn.execute(SELECT_SEAT_MAP, &[store::text(id)])?;
@@ -226,6 +244,7 @@ pub fn insert(conn: &Connection, spec: &VenueSpec, owner: &str, external: Option
             opt_text(external.map(|e| e.1)),
             int(now),
             int(now),
+            store::text(&spec.stage_label),
         ],
     )?;
     Ok(id)
@@ -291,6 +310,7 @@ pub fn view(v: &Venue) -> Json {
         "longitude": v.longitude,
         "seat_count": v.seat_count,
         "ga_areas": v.ga_areas,
+        "stage_label": v.stage_label,
     });
     if let Some(m) = &v.seat_map {
         out["seat_map"] = serde_json::to_value(m).unwrap_or(Json::Null);
@@ -356,6 +376,7 @@ mod tests {
             seat_count: 0,
             seat_map: None,
             ga_areas: vec![],
+            stage_label: DEFAULT_STAGE_LABEL.into(),
         }
     }
 

@@ -19,8 +19,10 @@ export class SeatMap {
    * @param {Map<string, object>} tiers tier id → tier (with `color`)
    * @param {(id: string) => void} onToggle
    * @param {(id: string, state: string) => void} [onTaken] a click or Space on a held or sold seat (`state`)
+   * @param {string} [stageLabel] what the seats face, as the venue names it (`Stage`, `Screen`)
    */
-  constructor(seats, tiers, onToggle, onTaken = () => {}) {
+  constructor(seats, tiers, onToggle, onTaken = () => {}, stageLabel = 'Stage') {
+    this.stageLabel = stageLabel || 'Stage';
     this.seats = seats;
     this.tiers = tiers;
     this.onToggle = onToggle;
@@ -66,7 +68,7 @@ export class SeatMap {
         'g',
         { 'aria-hidden': 'true' },
         h('rect.stage', { x: cx - stageW / 2, y: minY + 5, width: stageW, height: 16, rx: 5 }),
-        h('text.stage-label', { x: cx, y: minY + 16.5, 'text-anchor': 'middle' }, 'STAGE'),
+        h('text.stage-label', { x: cx, y: minY + 16.5, 'text-anchor': 'middle' }, this.stageLabel.toUpperCase()),
       ),
     );
     // section labels at the top-left of each section

@@ -24,6 +24,7 @@ test('an organizer creates a seated event with tiers, publishes it, and buyers f
     await page.locator('[name=v_timezone]').selectOption('Europe/Lisbon');
     await page.locator('[name=starts_at]').fill(localIn(30, 19));
     await page.locator('[name=currency]').fill('EUR');
+    await page.locator('[name=v_stage]').fill('Screen');
     await page.locator('[name="tier_price"]').first().fill('42.50');
     await shot('form');
     await page.locator('#save-event').click();
@@ -45,8 +46,13 @@ test('an organizer creates a seated event with tiers, publishes it, and buyers f
     }
     await shot('in-search');
 
-    // the edit form of a saved event names its venue, which is fixed: no "A new venue"
+    // the seat map says what the seats face, as the venue names it
     const id = await card.getAttribute('data-event-id');
+    await page.goto(`${BASE}/#/events/${id}`);
+    await page.locator('svg.seatmap text.stage-label').waitFor();
+    assert.equal(await page.locator('svg.seatmap text.stage-label').textContent(), 'SCREEN');
+
+    // the edit form of a saved event names its venue, which is fixed: no "A new venue"
     await page.goto(`${BASE}/#/organizer/events/${id}`);
     await page.locator('#venue-mode').waitFor();
     const venueBox = await page.locator('#venue-mode').innerText();

@@ -344,7 +344,7 @@ fn demo_venues(data: Option<&Path>) -> Vec<(Value, Vec<Value>)> {
     // A 300-seat cinema: 12 rows × 25 seats in one auditorium.
     out.push((
         json!({"name": "Boxoffice Demo Cinema", "address": "500 Market Street", "city": "San Francisco", "region": "CA", "country": "US",
-               "timezone": "America/Los_Angeles", "seat_map": {"sections": [{"code": "AUD1", "name": "Auditorium 1",
+               "timezone": "America/Los_Angeles", "stage_label": "Screen", "seat_map": {"sections": [{"code": "AUD1", "name": "Auditorium 1",
                "rows": (0..12).map(|r| json!({"label": ((b'A' + r) as char).to_string(), "count": 25})).collect::<Vec<_>>()}]}}),
         ["Metropolis (1927) restored", "Casablanca", "Seven Samurai"]
             .iter()

@@ -321,6 +321,7 @@ fn map_event(e: &Json, opts: &Options) -> Result<Record, Vec<FieldError>> {
         longitude: None,
         seat_map: None,
         ga_areas: vec![],
+        stage_label: None,
     }
     .validate()
     .map_err(|e| match e.field_errors() {

@@ -91,6 +91,7 @@ fn map_event(e: &Json, opts: &Options) -> Result<Record, Vec<FieldError>> {
         longitude: s(v, &["location", "longitude"]).and_then(|x| x.parse().ok()),
         seat_map: None,
         ga_areas: vec![],
+        stage_label: None,
     };
     let venue = venue_input.validate().map_err(|e| match e.field_errors() {
         Ok(f) => f.into_iter().map(|f| FieldError::new(format!("_embedded/venues/0/{}", f.field), f.message)).collect(),

@@ -301,7 +301,7 @@ export async function render(main, [id]) {
       return;
     }
     const old = map;
-    map = new SeatMap(seats, tiers, toggle, taken);
+    map = new SeatMap(seats, tiers, toggle, taken, ev.venue?.stage_label);
     map.setMine(picked);
     if (old) {
       old.el.replaceWith(map.el);

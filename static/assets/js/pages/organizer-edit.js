@@ -116,6 +116,7 @@ export async function render(main, [id]) {
       }),
     ),
     h('label.field', { for: 'layout' }, h('span.label', 'Layout'), layout),
+    field('The seats face', { name: 'v_stage', maxlength: 40, placeholder: 'Stage' }, 'What the seat map shows at the front: Stage, Screen, Pitch…'),
     seatBox,
     gaBox,
   );
@@ -224,6 +225,7 @@ export async function render(main, [id]) {
       city: form.v_city.value.trim(),
       country: form.v_country.value.trim().toUpperCase(),
       timezone: form.v_timezone.value,
+      stage_label: form.v_stage.value.trim() || undefined,
     };
     if (layout.value === 'seated') {
       body.seat_map = {
