@@ -31,6 +31,7 @@ export class SeatMap {
     this.byId = new Map(seats.map((s) => [s.id, s]));
     this.status = {};
     this.mine = new Set();
+    this.yours = new Set();
     this.els = new Map();
     this.active = null;
     this.rows = new Map();
@@ -126,7 +127,15 @@ export class SeatMap {
 
   describe(s) {
     const tier = this.tiers.get(s.tier_id);
-    const st = this.mine.has(s.id) ? 'selected' : this.status[s.id] === 'sold' ? 'sold' : this.status[s.id] ? 'unavailable (held)' : 'available';
+    const st = this.mine.has(s.id)
+      ? 'selected'
+      : this.yours.has(s.id)
+        ? 'held by you'
+        : this.status[s.id] === 'sold'
+          ? 'sold'
+          : this.status[s.id]
+            ? 'unavailable (held)'
+            : 'available';
     return `Section ${s.section}, row ${s.row}, seat ${s.number}${s.accessible ? ', wheelchair accessible' : ''}${tier ? `, ${tier.name} ${money(tier.price_minor, tier.currency)}` : ''}, ${st}`;
   }
 
@@ -147,7 +156,7 @@ export class SeatMap {
       const c = this.els.get(id);
       const s = this.byId.get(id);
       if (!c || !s) continue;
-      c.classList.toggle('held', status[id] === 'held' && !this.mine.has(id));
+      c.classList.toggle('held', status[id] === 'held' && !this.mine.has(id) && !this.yours.has(id));
       c.classList.toggle('sold', status[id] === 'sold' && !this.mine.has(id));
       if (this.mine.has(id) && status[id]) lost.push(id);
       this.label(s);
@@ -171,6 +180,19 @@ export class SeatMap {
     }
     // the tooltip of the seat under the pointer follows what was just picked
     if (this.tipSeat && !this.tip.hidden) this.tip.textContent = this.describe(this.byId.get(this.tipSeat));
+  }
+
+  /** Marks the seats of the buyer's own live hold (`ids`): shown as theirs, not as taken. */
+  setYours(ids) {
+    const changed = new Set([...this.yours, ...ids]);
+    this.yours = new Set(ids);
+    for (const id of changed) {
+      const c = this.els.get(id);
+      if (!c) continue;
+      c.classList.toggle('yours', this.yours.has(id));
+      c.classList.toggle('held', this.status[id] === 'held' && !this.mine.has(id) && !this.yours.has(id));
+      this.label(this.byId.get(id));
+    }
   }
 
   /** Picks or drops seat `id`, or says why it cannot be picked. */

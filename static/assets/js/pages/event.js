@@ -2,7 +2,7 @@ import { get, currentUser, ApiError } from '../api.js';
 import { h, mount, money, when, setTitle, errorBox, loading, categoryName, toast, busy } from '../ui.js';
 import { art } from '../cards.js';
 import { SeatMap, PALETTE } from '../seatmap.js';
-import { seatStatus, seatLayout, layoutSeats, seatStates, tierCounts, holdSeats, holdBest } from '../commerce.js';
+import { seatStatus, seatLayout, layoutSeats, seatStates, tierCounts, holdSeats, holdBest, getHold, releaseHold } from '../commerce.js';
 import { go } from '../app.js';
 import { icon } from '../icons.js';
 
@@ -78,6 +78,8 @@ export async function render(main, [id]) {
   let picked = [];
   let inv = null;
   let map = null;
+  let yourHold = null; // this tab's live hold of this event, when the buyer came Back from its checkout
+  let holdTimer = null;
   let remaining = {};
   let tierInfo = {};
   /** `sold_out` (every place sold), `held_out` (none free, some only held: they may come back) or null. */
@@ -237,6 +239,11 @@ export async function render(main, [id]) {
   }
 
   async function hold(fn) {
+    if (yourHold) {
+      toast('You already hold tickets for this event: resume that checkout or release them first.');
+      document.getElementById('resume-hold')?.scrollIntoView({ block: 'nearest' });
+      return;
+    }
     if (!currentUser()) {
       toast('Sign in or create an account to hold tickets.');
       sessionStorage.setItem('boxoffice.after-login', location.hash);
@@ -303,6 +310,7 @@ export async function render(main, [id]) {
     const old = map;
     map = new SeatMap(seats, tiers, toggle, taken, ev.venue?.stage_label);
     map.setMine(picked);
+    map.setYours(yourHold ? holdSeatIds(yourHold) : []);
     if (old) {
       old.el.replaceWith(map.el);
       return;
@@ -356,6 +364,71 @@ export async function render(main, [id]) {
   if (!currentUser()) box.append(h('p.muted', { style: 'margin-top:.8rem;font-size:.9rem' }, 'You will be asked to sign in before your tickets are held.'));
   if (map) drawSelection();
 
+  // ---- a hold this tab already has here (checkout left with Back): show it as the buyer's, offer to resume or release it ----
+  function dropYourHold(key) {
+    sessionStorage.removeItem(key);
+    yourHold = null;
+    clearInterval(holdTimer);
+    document.getElementById('resume-hold')?.remove();
+    map?.setYours([]);
+  }
+  async function findYourHold() {
+    for (const key of Object.keys(sessionStorage).filter((k) => k.startsWith('boxoffice.hold.'))) {
+      const cached = JSON.parse(sessionStorage.getItem(key) || 'null');
+      if (cached?.event?.id !== ev.id || !cached.hold?.id) continue;
+      let live = null;
+      try {
+        live = await getHold(cached.hold.id);
+      } catch {
+        /* gone, or not this account's: forget it */
+      }
+      if (live?.status === 'active' && Date.parse(live.expires_at) > Date.now()) return { key, hold: live };
+      sessionStorage.removeItem(key);
+    }
+    return null;
+  }
+  async function showYourHold() {
+    if (!currentUser() || offSale) return;
+    const found = await findYourHold();
+    if (!found) return;
+    yourHold = found.hold;
+    const n = holdSeatIds(yourHold).length + (yourHold.tiers || []).reduce((a, t) => a + (t.kind === 'general_admission' ? t.quantity || 0 : 0), 0);
+    const left = h('strong', { id: 'resume-left' });
+    const tick = () => {
+      const ms = Date.parse(yourHold.expires_at) - Date.now();
+      if (ms <= 0) return dropYourHold(found.key);
+      const s = Math.floor(ms / 1000);
+      left.textContent = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+    };
+    const release = h('button.btn.small', { type: 'button' }, 'Release them');
+    release.addEventListener('click', () =>
+      busy(
+        release,
+        async () => {
+          await releaseHold(yourHold.id).catch((err) => {
+            if (!(err instanceof ApiError && err.status === 404)) throw err;
+          });
+          dropYourHold(found.key);
+          toast('Your held tickets are released.', 'ok');
+          refresh();
+        },
+        'Releasing…',
+      ),
+    );
+    box.prepend(
+      h(
+        'div.alert.warn',
+        { id: 'resume-hold', role: 'status' },
+        h('strong', `You are holding ${n} ticket${n === 1 ? '' : 's'} for this event`),
+        h('p', 'Time left to check out: ', left, '.'),
+        h('div.row', h('a.btn.primary.small', { href: `#/checkout/${yourHold.id}` }, 'Resume checkout'), release),
+      ),
+    );
+    tick();
+    holdTimer = setInterval(tick, 1000);
+    map?.setYours(holdSeatIds(yourHold));
+  }
+
   // ---- live availability: the status document, revalidated with If-None-Match ----
   let timer = null;
   function apply(doc) {
@@ -392,8 +465,15 @@ export async function render(main, [id]) {
   timer = setInterval(() => {
     if (!document.hidden) refresh();
   }, POLL_MS);
-  return () => clearInterval(timer);
+  showYourHold();
+  return () => {
+    clearInterval(timer);
+    clearInterval(holdTimer);
+  };
 }
+
+/** The seat ids of hold `hold` (its `seats` are ids or `{id}` objects). */
+const holdSeatIds = (hold) => (hold.seats || []).map((s) => (typeof s === 'string' ? s : s.id)).filter(Boolean);
 
 /**
  * Why an event's tickets cannot be bought now (`null` when they can):
