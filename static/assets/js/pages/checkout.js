@@ -295,6 +295,13 @@ export async function render(main, [holdId]) {
       h('fieldset', h('legend', 'Who is coming?'), h('p.muted', 'One name per ticket — leave empty to use yours.'), h('div.form-grid', attendees)),
       h('div.row', btn),
     );
+    // what is typed survives a reload of this step (kept in this tab's checkout state, as on submit)
+    form.addEventListener('input', () => {
+      const f = new FormData(form);
+      state.buyer = { name: String(f.get('buyer/name') || ''), email: String(f.get('buyer/email') || ''), phone: String(f.get('buyer/phone') || '') };
+      state.attendees = Array.from({ length: qtyCount }, (_, i) => String(f.get(`attendees/${i}/name`) || ''));
+      save();
+    });
     mount(flow, form);
     form.querySelector('input').focus();
   }

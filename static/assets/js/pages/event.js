@@ -75,7 +75,10 @@ export async function render(main, [id]) {
     main.append(h('section.panel', { style: 'margin-top:1.5rem' }, h('h2', 'About'), ...ev.description.split(/\n{2,}/).map((p) => h('p', p))));
 
   // ---- state ----
-  let picked = [];
+  // seats picked before signing in come back after it (kept for this tab only)
+  const picksKey = `boxoffice.picks.${ev.id}`;
+  let picked = JSON.parse(sessionStorage.getItem(picksKey) || '[]');
+  sessionStorage.removeItem(picksKey);
   let inv = null;
   let map = null;
   let yourHold = null; // this tab's live hold of this event, when the buyer came Back from its checkout
@@ -246,6 +249,7 @@ export async function render(main, [id]) {
     }
     if (!currentUser()) {
       toast('Sign in or create an account to hold tickets.');
+      if (picked.length) sessionStorage.setItem(picksKey, JSON.stringify(picked));
       sessionStorage.setItem('boxoffice.after-login', location.hash);
       go('/login');
       return;
