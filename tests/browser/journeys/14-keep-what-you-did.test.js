@@ -38,6 +38,12 @@ test('picks survive signing in, and typed details survive a reload', async () =>
     assert.equal(await page.getByLabel('Mobile phone').inputValue(), '+14155550100');
     assert.ok(page.url().startsWith(`${BASE}/#/checkout/`));
     await shot('details-kept');
+    // on a phone the order summary comes before the form (and so before Pay)
+    await page.setViewportSize({ width: 390, height: 844 });
+    const summary = await page.locator('aside[aria-label="Order summary"]').boundingBox();
+    const form = await page.locator('#details-form').boundingBox();
+    assert.ok(summary.y < form.y, `summary at ${summary.y}, form at ${form.y}`);
+    await shot('phone-summary-first');
     assert.deepEqual(errors, []);
   } finally {
     await close();
