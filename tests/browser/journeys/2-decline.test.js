@@ -41,7 +41,18 @@ test('a declined card shows a readable refusal and a retry with the success card
     await payWith(page, SUCCESS_CARD);
     await page.locator('[data-outcome="paid"]').waitFor();
     await shot('paid-after-retry');
-    await page.locator('#see-tickets').click();
+    // the booking's receipt: each ticket with its price, no service fees, the total, the card used
+    await page.getByRole('link', { name: 'View booking' }).click();
+    const receipt = page.locator('#receipt');
+    await receipt.locator('p.muted', { hasText: 'Paid with' }).waitFor();
+    const text = await receipt.innerText();
+    assert.equal(await receipt.locator('ul.selection li').count(), 2);
+    assert.match(text, /Section [AB] · Row \d · Seat \d+ — Grace Hopper/);
+    assert.match(text, /Service fees\s+None/);
+    assert.match(text, /Total\s+€\d+\.\d\d/);
+    assert.match(text, /Paid with \w+ ending 4242 on /);
+    await shot('receipt');
+    await page.getByRole('link', { name: 'My tickets' }).first().click();
     await page.locator('.ticket').nth(1).waitFor({ timeout: 20000 });
     assert.deepEqual(errors, []);
   } finally {
