@@ -4,7 +4,7 @@
 // so an admin's row offers no change.
 import { get, put, currentUser, ApiError } from '../api.js';
 import { h, mount, when, setTitle, loading, busy, toast, errorBox } from '../ui.js';
-import { go } from '../app.js';
+import { go, signInFirst } from '../app.js';
 
 const ROLES = [
   ['customer', 'Customer'],
@@ -21,12 +21,8 @@ function refusal(err) {
 }
 
 export async function render(main, _p, query) {
+  if (signInFirst()) return;
   const user = currentUser();
-  if (!user) {
-    sessionStorage.setItem('boxoffice.after-login', location.hash);
-    go('/login');
-    return;
-  }
   setTitle('People and roles');
   if (user.role !== 'admin') {
     mount(main, h('div.panel', h('h1', 'People and roles'), h('p', 'Only admins can see and change who organizes events and who works the door.')));
