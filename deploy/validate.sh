@@ -19,8 +19,22 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 venv="$root/target/deploy-venv"
 if [ ! -x "$venv/bin/check-jsonschema" ] || [ ! -x "$venv/bin/kubernetes-validate" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet check-jsonschema==0.39.0 kubernetes-validate==1.37.0
+  # PyPI can drop a connection now and then: three tries, each with pip's
+  # own retries, and no half-made virtualenv left behind for the next run
+  for try in 1 2 3; do
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    if "$venv/bin/pip" install --quiet --retries 10 --timeout 60 check-jsonschema==0.39.0 kubernetes-validate==1.37.0; then
+      break
+    fi
+    rm -rf "$venv"
+    if [ "$try" = 3 ]; then
+      echo "deploy: could not install check-jsonschema and kubernetes-validate from PyPI" >&2
+      exit 1
+    fi
+    echo "deploy: pip install failed (try $try of 3); trying again in 10 s" >&2
+    sleep 10
+  done
 fi
 echo "deploy: Kubernetes objects (kubernetes-validate --strict)"
 "$venv/bin/kubernetes-validate" --strict --no-warn "$here/secrets.example.yaml" "$here/cronjob.yaml"

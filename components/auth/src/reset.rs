@@ -79,11 +79,13 @@ pub fn forgot(req: Request, _: Params) -> ApiResult {
                     Value::Integer(now + TTL_MS),
                 ],
             )?;
-            let payload = serde_json::json!({
-                "user_id": account.id, "email": account.email, "reset_url": link,
-                "expires_at": clock::rfc3339(now + TTL_MS),
-            });
-            Ok::<_, ApiError>(saga::emit(c, PRODUCER, saga::types::PASSWORD_RESET_REQUESTED, &payload)?)
+            let payload = saga::contract::PasswordResetRequested {
+                user_id: account.id.clone(),
+                email: account.email.clone(),
+                reset_url: link.clone(),
+                expires_at: clock::rfc3339(now + TTL_MS),
+            };
+            Ok::<_, ApiError>(saga::emit(c, PRODUCER, &payload)?)
         })?;
         saga::relay_events(&conn, &[event]);
     }

@@ -85,11 +85,13 @@ pub fn issue(conn: &Connection, user_id: &str, email: &str, now: i64) -> ApiResu
             Value::Integer(now + TTL_MS),
         ],
     )?;
-    let payload = serde_json::json!({
-        "user_id": user_id, "email": email, "verify_url": tokens::site_link(&format!("verify-email/{token}")),
-        "expires_at": clock::rfc3339(now + TTL_MS),
-    });
-    Ok(saga::emit(conn, PRODUCER, saga::types::EMAIL_VERIFICATION_REQUESTED, &payload)?)
+    let payload = saga::contract::EmailVerificationRequested {
+        user_id: user_id.to_string(),
+        email: email.to_string(),
+        verify_url: tokens::site_link(&format!("verify-email/{token}")),
+        expires_at: clock::rfc3339(now + TTL_MS),
+    };
+    Ok(saga::emit(conn, PRODUCER, &payload)?)
 }
 
 /// `POST /api/auth/email/verify` `{"token"}` (whoever holds the link):

@@ -13,7 +13,6 @@ use crate::holds::{self, HoldRecord, HoldStatus, Moved, TierLine};
 use crate::kv::Kv;
 use crate::{inventory, mirror};
 use platform::{ApiError, ApiResult};
-use saga::types;
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 use spin_sdk::http::{Params, Request};
@@ -156,16 +155,34 @@ impl Booking {
     }
 
     /// The `BookingCancelled` payload.
-    pub fn cancelled_payload(&self, reason: &str) -> Json {
-        json!({"booking_id": self.id, "user_id": self.user_id, "event_id": self.event_id, "reason": reason,
-               "amount_minor": self.amount_minor, "currency": self.currency})
+    pub fn cancelled_payload(&self, reason: &str) -> saga::contract::BookingCancelled {
+        saga::contract::BookingCancelled {
+            booking_id: self.id.clone(),
+            user_id: self.user_id.clone(),
+            event_id: self.event_id.clone(),
+            reason: Some(reason.to_string()),
+            amount_minor: self.amount_minor,
+            currency: self.currency.clone(),
+        }
     }
 
     /// The `BookingConfirmed` payload.
-    pub fn confirmed_payload(&self) -> Json {
-        json!({"booking_id": self.id, "user_id": self.user_id, "event_id": self.event_id, "buyer": self.buyer,
-               "attendees": self.attendees, "event_title": self.event_title, "starts_at": self.starts_at,
-               "timezone": self.timezone, "venue": self.venue})
+    ///
+    /// Errors: 500 when the stored buyer or attendees are not in the
+    /// contract's shape (they are written from it at checkout).
+    pub fn confirmed_payload(&self) -> ApiResult<saga::contract::BookingConfirmed> {
+        let stored = |e: serde_json::Error| ApiError::Internal(anyhow::anyhow!("booking {}: {e}", self.id));
+        Ok(saga::contract::BookingConfirmed {
+            booking_id: self.id.clone(),
+            user_id: self.user_id.clone(),
+            event_id: self.event_id.clone(),
+            buyer: serde_json::from_value(self.buyer.clone()).map_err(stored)?,
+            attendees: serde_json::from_value(self.attendees.clone()).map_err(stored)?,
+            event_title: self.event_title.clone(),
+            starts_at: self.starts_at.clone(),
+            timezone: self.timezone.clone(),
+            venue: self.venue.clone(),
+        })
     }
 }
 
@@ -302,21 +319,43 @@ fn checkout(req: &Request, conn: &Connection, caller: &platform::auth::Caller) -
         Moved::Missing => return Err(not_found()),
     };
     let booking_id = hold.booking_id.clone().unwrap_or(booking_id);
-    let buyer = serde_json::to_value(buyer.expect("checked")).map_err(|e| ApiError::Internal(e.into()))?;
-    let attendees: Vec<Json> = slots
+    let buyer = buyer.expect("checked").to_contract();
+    let attendees: Vec<saga::contract::Attendee> = slots
         .iter()
         .zip(names)
-        .map(|((seat, tier), name)| json!({"name": name, "seat_id": seat, "tier_id": tier}))
+        .map(|((seat, tier), name)| saga::contract::Attendee {
+            name: name.as_ref().map(|n| n.as_str().to_string()).unwrap_or_default(),
+            seat_id: seat.clone(),
+            tier_id: tier.clone(),
+        })
         .collect();
     let seats = hold.seat_ids();
-    let ordered = json!({
-        "booking_id": booking_id, "user_id": caller.user_id, "event_id": hold.event_id,
-        "amount_minor": hold.amount_minor, "currency": hold.currency, "buyer": buyer, "seats": seats,
-        "tiers": hold.tiers.iter().map(|t| json!({"tier_id": t.tier_id, "quantity": t.quantity, "price_minor": t.price_minor})).collect::<Vec<_>>(),
-        "hold_expires_at": platform::clock::rfc3339(hold.expires_ms), "attempt": 1,
-        "event_title": inv.title, "starts_at": inv.starts_at, "timezone": inv.timezone, "venue": inv.venue,
-        "sales_close_at": sales_close,
-    });
+    let ordered = saga::contract::BookingOrdered {
+        booking_id: booking_id.clone(),
+        user_id: caller.user_id.clone(),
+        event_id: hold.event_id.clone(),
+        amount_minor: hold.amount_minor,
+        currency: hold.currency.clone(),
+        buyer: buyer.clone(),
+        seats: seats.clone(),
+        tiers: hold
+            .tiers
+            .iter()
+            .map(|t| saga::contract::TierLine {
+                tier_id: t.tier_id.clone(),
+                quantity: t.quantity,
+                price_minor: t.price_minor,
+            })
+            .collect(),
+        hold_expires_at: platform::clock::rfc3339(hold.expires_ms),
+        attempt: 1,
+        event_title: inv.title.clone(),
+        starts_at: inv.starts_at.clone(),
+        timezone: inv.timezone.clone(),
+        venue: inv.venue.clone(),
+        sales_close_at: sales_close,
+    };
+    let json_text = |v: serde_json::Result<String>| v.map_err(|e| ApiError::Internal(e.into()));
     let params = [
         Value::Text(booking_id.clone()),
         Value::Text(caller.user_id.clone()),
@@ -324,9 +363,9 @@ fn checkout(req: &Request, conn: &Connection, caller: &platform::auth::Caller) -
         Value::Text(hold.id.clone()),
         Value::Integer(hold.amount_minor),
         Value::Text(hold.currency.clone()),
-        Value::Text(buyer.to_string()),
-        Value::Text(Json::Array(attendees).to_string()),
-        Value::Text(json!(seats).to_string()),
+        Value::Text(json_text(serde_json::to_string(&buyer))?),
+        Value::Text(json_text(serde_json::to_string(&attendees))?),
+        Value::Text(json_text(serde_json::to_string(&seats))?),
         Value::Text(serde_json::to_string(&hold.tiers).unwrap_or_default()),
         // the event as booking sells it now (it may have moved since the hold)
         Value::Text(inv.title.clone()),
@@ -343,7 +382,7 @@ fn checkout(req: &Request, conn: &Connection, caller: &platform::auth::Caller) -
         if c.execute(INSERT, &params)?.rows.is_empty() {
             return Ok::<_, ApiError>(None);
         }
-        Ok(Some(saga::emit(c, PRODUCER, types::BOOKING_ORDERED, &ordered)?))
+        Ok(Some(saga::emit(c, PRODUCER, &ordered)?))
     });
     let event = match written {
         Ok(event) => event,
@@ -615,7 +654,7 @@ pub fn cancel_in_tx(c: &Connection, b: &Booking, reason: &str) -> ApiResult<Opti
         return Ok(None);
     }
     unsell(c, b)?;
-    Ok(Some(saga::emit(c, PRODUCER, types::BOOKING_CANCELLED, &b.cancelled_payload(reason))?))
+    Ok(Some(saga::emit(c, PRODUCER, &b.cancelled_payload(reason))?))
 }
 
 /// Removes a booking's rows from the sold tables, and puts its seats and

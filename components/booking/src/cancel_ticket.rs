@@ -299,10 +299,17 @@ fn record(
         }
     }
     c.execute("UPDATE bookings SET updated_ms = ? WHERE id = ?", &[Value::Integer(now), Value::Text(b.id.clone())])?;
-    let payload = json!({
-        "booking_id": b.id, "user_id": b.user_id, "event_id": b.event_id, "ticket_id": t.id, "seat_id": t.seat_id,
-        "tier_id": t.tier_id, "price_minor": price, "refund_minor": refund, "currency": b.currency,
-        "event_title": b.event_title,
-    });
-    Ok(Some(saga::emit(c, PRODUCER, saga::types::TICKET_CANCELLED, &payload)?))
+    let payload = saga::contract::TicketCancelled {
+        booking_id: b.id.clone(),
+        user_id: b.user_id.clone(),
+        event_id: b.event_id.clone(),
+        ticket_id: t.id.clone(),
+        seat_id: t.seat_id.clone(),
+        tier_id: t.tier_id.clone(),
+        price_minor: price,
+        refund_minor: refund,
+        currency: b.currency.clone(),
+        event_title: b.event_title.clone(),
+    };
+    Ok(Some(saga::emit(c, PRODUCER, &payload)?))
 }

@@ -12,23 +12,24 @@ use crate::kv::Kv;
 use crate::locks::{self, Claim, Owner};
 use crate::{inventory, mirror};
 use platform::{ApiError, ApiResult};
+use saga::contract::{
+    AccountErased, EventCancelled, EventChanged, EventRescheduled, PaymentFailed, PaymentRefunded, PaymentSucceeded,
+};
 use saga::{types, Event};
-use serde_json::Value as Json;
 use spin_sdk::sqlite3::{Connection, Value};
 
 /// Dispatches one delivered event. Types booking does not consume are
 /// acknowledged and ignored. `stale` collects the events whose copy must
 /// be refreshed once the inbox transaction committed (`EventChanged`).
 pub fn handle(kv: &Kv, c: &Connection, event: &Event, stale: &mut Vec<String>) -> ApiResult<()> {
-    let p = &event.payload;
     match event.event_type.as_str() {
-        types::PAYMENT_SUCCEEDED => payment_succeeded(kv, c, p),
-        types::PAYMENT_FAILED => payment_failed(kv, c, p),
-        types::PAYMENT_REFUNDED => payment_refunded(kv, c, p),
-        types::EVENT_CANCELLED => event_cancelled(kv, c, p),
-        types::EVENT_CHANGED => event_changed(c, p, stale),
-        types::EVENT_RESCHEDULED => event_rescheduled(c, p),
-        types::ACCOUNT_ERASED => bookings::erase_person(c, &saga::erased_user(event)?),
+        types::PAYMENT_SUCCEEDED => payment_succeeded(kv, c, event.decode()?),
+        types::PAYMENT_FAILED => payment_failed(kv, c, event.decode()?),
+        types::PAYMENT_REFUNDED => payment_refunded(kv, c, event.decode()?),
+        types::EVENT_CANCELLED => event_cancelled(kv, c, event.decode()?),
+        types::EVENT_CHANGED => event_changed(c, event.decode()?, stale),
+        types::EVENT_RESCHEDULED => event_rescheduled(c, event.decode()?),
+        types::ACCOUNT_ERASED => bookings::erase_person(c, &event.decode::<AccountErased>()?.user_id),
         other => {
             platform::log::info!("booking: ignoring event type {other} ({})", event.id);
             Ok(())
@@ -36,12 +37,7 @@ pub fn handle(kv: &Kv, c: &Connection, event: &Event, stale: &mut Vec<String>) -
     }
 }
 
-fn text<'a>(p: &'a Json, field: &str) -> ApiResult<&'a str> {
-    p.get(field).and_then(Json::as_str).ok_or_else(|| ApiError::field(format!("payload/{field}"), "is required"))
-}
-
-fn booking(c: &Connection, p: &Json) -> ApiResult<Option<Booking>> {
-    let id = text(p, "booking_id")?;
+fn booking(c: &Connection, id: &str) -> ApiResult<Option<Booking>> {
     let b = bookings::load(c, id)?;
     if b.is_none() {
         platform::log::warn!("booking: event for unknown booking {id} ignored");
@@ -49,8 +45,8 @@ fn booking(c: &Connection, p: &Json) -> ApiResult<Option<Booking>> {
     Ok(b)
 }
 
-fn emit(c: &Connection, event_type: &str, payload: &Json) -> ApiResult<()> {
-    saga::emit(c, PRODUCER, event_type, payload)?;
+fn emit<E: saga::Contract>(c: &Connection, payload: &E) -> ApiResult<()> {
+    saga::emit(c, PRODUCER, payload)?;
     Ok(())
 }
 
@@ -59,13 +55,12 @@ fn emit(c: &Connection, event_type: &str, payload: &Json) -> ApiResult<()> {
 /// still free; otherwise the booking is cancelled with reason
 /// `seats_unavailable` and `BookingCancelled` makes payments refund
 /// (docs/DESIGN.md §3 step 7).
-fn payment_succeeded(kv: &Kv, c: &Connection, p: &Json) -> ApiResult<()> {
-    let Some(b) = booking(c, p)? else { return Ok(()) };
-    let payment_id = text(p, "payment_id")?.to_string();
+fn payment_succeeded(kv: &Kv, c: &Connection, p: PaymentSucceeded) -> ApiResult<()> {
+    let Some(b) = booking(c, &p.booking_id)? else { return Ok(()) };
     match b.status.as_str() {
         "confirmed" => Ok(()),
-        "cancelled" | "refunded" => emit(c, types::BOOKING_CANCELLED, &b.cancelled_payload("cancelled_before_payment")),
-        _ => confirm(kv, c, &b, &payment_id),
+        "cancelled" | "refunded" => emit(c, &b.cancelled_payload("cancelled_before_payment")),
+        _ => confirm(kv, c, &b, &p.payment_id),
     }
 }
 
@@ -112,7 +107,7 @@ fn confirm(kv: &Kv, c: &Connection, b: &Booking, payment_id: &str) -> ApiResult<
         "UPDATE bookings SET status = 'confirmed', hold_id = ?, updated_ms = ? WHERE id = ? AND status = ?",
         &[Value::Text(hold_id), Value::Integer(now), Value::Text(b.id.clone()), Value::Text(b.status.clone())],
     )?;
-    emit(c, types::BOOKING_CONFIRMED, &b.confirmed_payload())
+    emit(c, &b.confirmed_payload()?)
 }
 
 /// Writes the sold rows and marks the seats and places sold in booking's
@@ -247,12 +242,11 @@ const SALES_CLOSED: &str = "sales_closed";
 /// failure (declined, …; also over an `expired` booking, since a payment
 /// was then attempted and refused), `cancelled` with reason
 /// [`SALES_CLOSED`] when sales closed before it was paid.
-fn payment_failed(kv: &Kv, c: &Connection, p: &Json) -> ApiResult<()> {
-    let Some(b) = booking(c, p)? else { return Ok(()) };
-    let reason = p.get("reason").and_then(Json::as_str);
-    let to = match reason {
-        Some(HOLD_EXPIRED) => "expired",
-        Some(SALES_CLOSED) => "cancelled",
+fn payment_failed(kv: &Kv, c: &Connection, p: PaymentFailed) -> ApiResult<()> {
+    let Some(b) = booking(c, &p.booking_id)? else { return Ok(()) };
+    let to = match p.reason.as_str() {
+        HOLD_EXPIRED => "expired",
+        SALES_CLOSED => "cancelled",
         _ => "payment_failed",
     };
     if !matches!(b.status.as_str(), "pending_payment" | "expired") {
@@ -291,10 +285,10 @@ fn payment_failed(kv: &Kv, c: &Connection, p: &Json) -> ApiResult<()> {
 /// `refunded` (when the refund is full); a confirmed one refunded in full
 /// (by payments or an admin) is cancelled and its seats go back on sale; a
 /// partial refund is only added up.
-fn payment_refunded(kv: &Kv, c: &Connection, p: &Json) -> ApiResult<()> {
-    let Some(b) = booking(c, p)? else { return Ok(()) };
-    let amount = p.get("amount_minor").and_then(Json::as_i64).unwrap_or(0).max(0);
-    let full = p.get("full").and_then(Json::as_bool).unwrap_or(false) || b.refunded_minor + amount >= b.amount_minor;
+fn payment_refunded(kv: &Kv, c: &Connection, p: PaymentRefunded) -> ApiResult<()> {
+    let Some(b) = booking(c, &p.booking_id)? else { return Ok(()) };
+    let amount = p.amount_minor.max(0);
+    let full = p.full || b.refunded_minor + amount >= b.amount_minor;
     let now = platform::clock::now_ms();
     c.execute(
         "UPDATE bookings SET refunded_minor = MIN(amount_minor, refunded_minor + ?), updated_ms = ? WHERE id = ?",
@@ -327,8 +321,8 @@ fn payment_refunded(kv: &Kv, c: &Connection, p: &Json) -> ApiResult<()> {
 /// more holds), every pending, expired or confirmed booking of the event is
 /// cancelled (`event_cancelled`; payments refunds), and its open holds are
 /// released.
-fn event_cancelled(kv: &Kv, c: &Connection, p: &Json) -> ApiResult<()> {
-    let event_id = text(p, "event_id")?;
+fn event_cancelled(kv: &Kv, c: &Connection, p: EventCancelled) -> ApiResult<()> {
+    let event_id = p.event_id.as_str();
     inventory::mark_cancelled(c, event_id)?;
     for b in bookings::of_event(c, event_id, &["pending_payment", "confirmed", "expired"])? {
         if bookings::cancel_in_tx(c, &b, "event_cancelled")?.is_some() {
@@ -344,14 +338,10 @@ fn event_cancelled(kv: &Kv, c: &Connection, p: &Json) -> ApiResult<()> {
 /// `EventChanged` `{"event_id","version"}`: records the announced version
 /// ([`inventory::announce`]); when booking holds an older copy, the event
 /// is refreshed right after this delivery's commit (see [`inventory`]).
-fn event_changed(c: &Connection, p: &Json, stale: &mut Vec<String>) -> ApiResult<()> {
+fn event_changed(c: &Connection, p: EventChanged, stale: &mut Vec<String>) -> ApiResult<()> {
     let event_id =
-        crate::domain::parse_id("payload/event_id", text(p, "event_id")?).map_err(|e| ApiError::Validation(vec![e]))?;
-    let version = p
-        .get("version")
-        .and_then(Json::as_i64)
-        .ok_or_else(|| ApiError::field("payload/version", "must be an integer"))?;
-    if inventory::announce(c, &event_id, version)? {
+        crate::domain::parse_id("payload/event_id", &p.event_id).map_err(|e| ApiError::Validation(vec![e]))?;
+    if inventory::announce(c, &event_id, p.version)? {
         stale.push(event_id);
     }
     Ok(())
@@ -361,13 +351,8 @@ fn event_changed(c: &Connection, p: &Json, stale: &mut Vec<String>) -> ApiResult
 /// bookings show the new start (an older move delivered late changes
 /// nothing: `schedule_version`). What booking sells from is refreshed by
 /// the `EventChanged` of the same edit.
-fn event_rescheduled(c: &Connection, p: &Json) -> ApiResult<()> {
-    let event_id = text(p, "event_id")?;
-    let version = p
-        .get("version")
-        .and_then(Json::as_i64)
-        .ok_or_else(|| ApiError::field("payload/version", "must be an integer"))?;
-    let starts = text(p, "starts_at")?;
+fn event_rescheduled(c: &Connection, p: EventRescheduled) -> ApiResult<()> {
+    let (event_id, version, starts) = (p.event_id.as_str(), p.version, p.starts_at.as_str());
     if platform::clock::parse_rfc3339(starts).is_none() {
         return Err(ApiError::field("payload/starts_at", "must be RFC 3339"));
     }

@@ -64,6 +64,11 @@ impl PersonName {
         }
         Ok(PersonName(t.to_string()))
     }
+
+    /// The name, trimmed.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// The buyer's e-mail address ([`platform::contact::Email`]: normalised,
@@ -104,6 +109,17 @@ pub struct Buyer {
     pub email: Email,
     /// E.164 phone number.
     pub phone: Phone,
+}
+
+impl Buyer {
+    /// The buyer as the saga's events carry it.
+    pub fn to_contract(&self) -> saga::contract::Buyer {
+        saga::contract::Buyer {
+            name: self.name.0.clone(),
+            email: self.email.0.as_str().to_string(),
+            phone: self.phone.0.as_str().to_string(),
+        }
+    }
 }
 
 /// Raw buyer input, before parsing.

@@ -522,12 +522,17 @@ pub fn update(conn: &Connection, id: &str, version: i64, spec: &EventSpec, origi
             let at = |ms: Option<i64>| ms.map(platform::clock::rfc3339);
             crate::outbox::rescheduled(
                 conn,
-                &json!({
-                    "event_id": id, "version": new_version, "title": spec.title,
-                    "starts_at": platform::clock::rfc3339(spec.starts_at), "ends_at": at(spec.ends_at),
-                    "previous_starts_at": platform::clock::rfc3339(starts), "previous_ends_at": at(ends),
-                    "timezone": spec.venue.timezone.name(), "sales_close_at": platform::clock::rfc3339(spec.sales_end.unwrap_or(spec.starts_at)),
-                }),
+                &saga::contract::EventRescheduled {
+                    event_id: id.to_string(),
+                    version: new_version,
+                    title: spec.title.clone(),
+                    starts_at: platform::clock::rfc3339(spec.starts_at),
+                    ends_at: at(spec.ends_at),
+                    previous_starts_at: Some(platform::clock::rfc3339(starts)),
+                    previous_ends_at: at(ends),
+                    timezone: spec.venue.timezone.name().to_string(),
+                    sales_close_at: platform::clock::rfc3339(spec.sales_end.unwrap_or(spec.starts_at)),
+                },
             )?;
         }
         _ => {}
@@ -843,8 +848,12 @@ pub fn cancel(req: Request, params: Params) -> ApiResult {
         let Some((title, version)) = rs.rows().next().map(|r| (store::s(&r, "title"), store::i(&r, "version"))) else {
             return Ok(None);
         };
-        let payload =
-            json!({"event_id": id, "title": title, "reason": reason, "cancelled_at": platform::clock::rfc3339(now)});
+        let payload = saga::contract::EventCancelled {
+            event_id: id.clone(),
+            title,
+            reason: reason.clone(),
+            cancelled_at: Some(platform::clock::rfc3339(now)),
+        };
         crate::outbox::changed(c, &id, version, "cancelled")?;
         crate::outbox::emit_cancelled(c, &payload).map(Some)
     })?;

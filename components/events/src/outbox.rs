@@ -22,17 +22,17 @@
 //! nothing.
 
 use platform::ApiResult;
-use serde_json::Value as Json;
+use saga::contract::{EventCancelled, EventChanged, EventRescheduled};
 use spin_sdk::http::{Params, Request};
 use spin_sdk::sqlite3::Connection;
 
 /// Producer name of this component's events.
 pub const PRODUCER: &str = "events";
 
-/// Records `EventCancelled` with `payload`; call inside the transaction that
-/// cancels the event. Returns the stored event for [`relay`].
-pub fn emit_cancelled(conn: &Connection, payload: &Json) -> ApiResult<saga::Event> {
-    Ok(saga::emit(conn, PRODUCER, saga::types::EVENT_CANCELLED, payload)?)
+/// Records `EventCancelled`; call inside the transaction that cancels the
+/// event. Returns the stored event for [`relay`].
+pub fn emit_cancelled(conn: &Connection, payload: &EventCancelled) -> ApiResult<saga::Event> {
+    Ok(saga::emit(conn, PRODUCER, payload)?)
 }
 
 thread_local! {
@@ -45,21 +45,17 @@ thread_local! {
 /// `status`; call inside the transaction of the change. The event is
 /// relayed by [`relay_changed`] when the request is done.
 pub fn changed(conn: &Connection, event_id: &str, version: i64, status: &str) -> ApiResult<()> {
-    let payload = serde_json::json!({"event_id": event_id, "version": version, "status": status});
-    let event = saga::emit(conn, PRODUCER, saga::types::EVENT_CHANGED, &payload)?;
+    let payload = EventChanged { event_id: event_id.to_string(), version, status: status.to_string() };
+    let event = saga::emit(conn, PRODUCER, &payload)?;
     CHANGED.with(|c| c.borrow_mut().push(event));
     Ok(())
 }
 
 /// Records `EventRescheduled` for a published event whose start or end
 /// moved (inside the transaction of the change); relayed with the
-/// request's `EventChanged` events by [`relay_changed`]. Payload
-/// `{"event_id","version","title","starts_at","ends_at","previous_starts_at",
-/// "previous_ends_at","timezone","sales_close_at"}` (RFC 3339 UTC;
-/// `version` orders two moves of one event, `sales_close_at` is the
-/// event's `sales_end`, else its new start).
-pub fn rescheduled(conn: &Connection, payload: &Json) -> ApiResult<()> {
-    let event = saga::emit(conn, PRODUCER, saga::types::EVENT_RESCHEDULED, payload)?;
+/// request's `EventChanged` events by [`relay_changed`].
+pub fn rescheduled(conn: &Connection, payload: &EventRescheduled) -> ApiResult<()> {
+    let event = saga::emit(conn, PRODUCER, payload)?;
     CHANGED.with(|c| c.borrow_mut().push(event));
     Ok(())
 }

@@ -16,7 +16,6 @@
 //! appear only after an `Attendee:` label, as data.
 
 use askama::Template;
-use serde::Deserialize;
 
 /// Integer minor units of an ISO 4217 currency for people: `USD 90.00`,
 /// `JPY 1200`, `KWD 1.500` ([`platform::money::format`]).
@@ -46,21 +45,8 @@ pub struct Message {
     pub link: Option<String>,
 }
 
-/// One ticket of `TicketsIssued`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct TicketLine {
-    pub ticket_id: String,
-    pub code: String,
-    pub attendee: String,
-    #[serde(default)]
-    pub seat_id: Option<String>,
-    #[serde(default)]
-    pub tier_id: Option<String>,
-    /// The signed link to its calendar file (path and query), when tickets
-    /// gave one: it works without a sign-in, as on a phone.
-    #[serde(default)]
-    pub calendar_url: Option<String>,
-}
+/// One ticket of the tickets e-mail, as `TicketsIssued` carries it.
+pub use saga::contract::IssuedTicket as TicketLine;
 
 /// Renders one part of an e-mail; a template whose values fail to format
 /// (none of ours can: they are strings and numbers) renders empty and is
@@ -104,7 +90,14 @@ pub fn tickets_email(
             attendee: &t.attendee,
             code: &t.code,
             link: absolute(base, &format!("/tickets/{}", t.ticket_id)),
-            calendar: absolute(base, t.calendar_url.as_deref().unwrap_or(&format!("/api/tickets/{}.ics", t.ticket_id))),
+            calendar: absolute(
+                base,
+                &if t.calendar_url.is_empty() {
+                    format!("/api/tickets/{}.ics", t.ticket_id)
+                } else {
+                    t.calendar_url.clone()
+                },
+            ),
         })
         .collect();
     let mail = TicketsMail {
@@ -310,8 +303,8 @@ mod tests {
             code: "k.tkt_1.evt.sig1".into(),
             attendee: HOSTILE_NAME.into(),
             seat_id: None,
-            tier_id: None,
-            calendar_url: Some("/api/tickets/tkt_1.ics?k=a&expires=1&sig=b".into()),
+            tier_id: "tier_1".into(),
+            calendar_url: "/api/tickets/tkt_1.ics?k=a&expires=1&sig=b".into(),
         }];
         let e = tickets_email(HOSTILE_TITLE, "Friday", "<Club> & Bar", "bkg_1", &tickets, "");
         let title = "&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; &#39;Rock&#39;";
@@ -354,16 +347,16 @@ mod tests {
                 code: "c1".into(),
                 attendee: "Ada".into(),
                 seat_id: Some("S1-A-1".into()),
-                tier_id: None,
-                calendar_url: None,
+                tier_id: "tier_1".into(),
+                calendar_url: String::new(),
             },
             TicketLine {
                 ticket_id: "tkt_2".into(),
                 code: "c2".into(),
                 attendee: "Bob".into(),
                 seat_id: None,
-                tier_id: None,
-                calendar_url: Some("/cal?x=1".into()),
+                tier_id: "tier_1".into(),
+                calendar_url: "/cal?x=1".into(),
             },
         ];
         let e = tickets_email(
@@ -407,16 +400,16 @@ mod tests {
                 code: "k.tkt_1.evt.sig1".into(),
                 attendee: "Ada <b>".into(),
                 seat_id: Some("S1-A-1".into()),
-                tier_id: None,
-                calendar_url: Some("https://box.example/api/tickets/tkt_1/calendar.ics?sig=a&b".into()),
+                tier_id: "tier_1".into(),
+                calendar_url: "https://box.example/api/tickets/tkt_1/calendar.ics?sig=a&b".into(),
             },
             TicketLine {
                 ticket_id: "tkt_2".into(),
                 code: "k.tkt_2.evt.sig2".into(),
                 attendee: "Bob".into(),
                 seat_id: None,
-                tier_id: None,
-                calendar_url: None,
+                tier_id: "tier_1".into(),
+                calendar_url: String::new(),
             },
         ];
         let e = tickets_email("Rock <Night>", "Friday", "", "bkg_1", &tickets, "https://box.example/");

@@ -28,12 +28,15 @@
 //! address there and have the platform mail it (issue 17, item 6). No
 //! account address known (users unreachable, account erased): in-site only.
 
-use crate::compose::{self, Message, TicketLine};
+use crate::compose::{self, Message};
 use crate::jobs::{self, NewJob};
 use crate::settings::{self, Contact};
 use crate::times::{self, LocalTimes};
 use platform::{ApiError, ApiResult};
-use serde::Deserialize;
+use saga::contract::{
+    AccountErased, BookingCancelled, BookingConfirmed, BookingOrdered, EmailVerificationRequested, EventCancelled,
+    EventRescheduled, PasswordResetRequested, PaymentFailed, PaymentRefunded, TicketCancelled, TicketsIssued,
+};
 use spin_sdk::http::{Params, Request};
 use spin_sdk::sqlite3::{Connection, Value};
 use std::collections::HashMap;
@@ -41,54 +44,109 @@ use std::collections::HashMap;
 /// Most users looked up for one event (an event cancellation fans out).
 const MAX_PREFETCH: usize = 200;
 
-/// The union of the payload members this consumer reads (catalogue in
-/// `crates/saga/README.md`); each event type fills its own.
-#[derive(Debug, Default, Deserialize)]
-struct Payload {
-    #[serde(default)]
+/// Whom and which times an event concerns, read from its payload before
+/// the inbox transaction ([`prefetch`]); empty for a payload that does not
+/// fit (the delivery is then refused inside the transaction).
+#[derive(Debug, Default)]
+struct Concerns {
     booking_id: Option<String>,
-    #[serde(default)]
-    user_id: Option<String>,
-    #[serde(default)]
     event_id: Option<String>,
-    #[serde(default)]
-    payment_id: Option<String>,
-    #[serde(default)]
-    event_title: Option<String>,
-    #[serde(default)]
-    title: Option<String>,
-    #[serde(default)]
+    user_id: Option<String>,
     starts_at: Option<String>,
-    #[serde(default)]
-    timezone: Option<String>,
-    #[serde(default)]
-    reason: Option<String>,
-    #[serde(default)]
-    amount_minor: Option<i64>,
-    #[serde(default)]
-    currency: Option<String>,
-    #[serde(default)]
-    full: Option<bool>,
-    #[serde(default)]
-    tickets: Vec<TicketLine>,
-    #[serde(default)]
-    version: Option<i64>,
-    #[serde(default)]
     previous_starts_at: Option<String>,
-    #[serde(default)]
-    email: Option<String>,
-    #[serde(default)]
-    reset_url: Option<String>,
-    #[serde(default)]
-    verify_url: Option<String>,
-    #[serde(default)]
-    ticket_id: Option<String>,
-    #[serde(default)]
-    seat_id: Option<String>,
-    #[serde(default)]
-    refund_minor: Option<i64>,
-    #[serde(default)]
-    venue: Option<String>,
+    timezone: Option<String>,
+}
+
+impl Concerns {
+    fn of(event: &saga::Event) -> Concerns {
+        use saga::types::*;
+        let booking = |booking_id: String, user_id: Option<String>| Concerns {
+            booking_id: Some(booking_id),
+            user_id: user_id.filter(|u| !u.is_empty()),
+            ..Concerns::default()
+        };
+        let at = |booking_id: String, user_id: String, starts_at: String, timezone: String| Concerns {
+            starts_at: Some(starts_at),
+            timezone: Some(timezone),
+            ..booking(booking_id, Some(user_id))
+        };
+        let read = || -> Option<Concerns> {
+            Some(match event.event_type.as_str() {
+                BOOKING_ORDERED => {
+                    let p: BookingOrdered = event.decode().ok()?;
+                    at(p.booking_id, p.user_id, p.starts_at, p.timezone)
+                }
+                BOOKING_CONFIRMED => {
+                    let p: BookingConfirmed = event.decode().ok()?;
+                    at(p.booking_id, p.user_id, p.starts_at, p.timezone)
+                }
+                TICKETS_ISSUED => {
+                    let p: TicketsIssued = event.decode().ok()?;
+                    at(p.booking_id, p.user_id, p.starts_at, p.timezone)
+                }
+                BOOKING_CANCELLED => {
+                    let p: BookingCancelled = event.decode().ok()?;
+                    booking(p.booking_id, Some(p.user_id))
+                }
+                TICKET_CANCELLED => {
+                    let p: TicketCancelled = event.decode().ok()?;
+                    booking(p.booking_id, Some(p.user_id))
+                }
+                PAYMENT_FAILED => booking(event.decode::<PaymentFailed>().ok()?.booking_id, None),
+                PAYMENT_REFUNDED => booking(event.decode::<PaymentRefunded>().ok()?.booking_id, None),
+                EVENT_CANCELLED => {
+                    Concerns { event_id: Some(event.decode::<EventCancelled>().ok()?.event_id), ..Concerns::default() }
+                }
+                EVENT_RESCHEDULED => {
+                    let p: EventRescheduled = event.decode().ok()?;
+                    Concerns {
+                        event_id: Some(p.event_id),
+                        starts_at: Some(p.starts_at),
+                        previous_starts_at: p.previous_starts_at,
+                        timezone: Some(p.timezone),
+                        ..Concerns::default()
+                    }
+                }
+                PASSWORD_RESET_REQUESTED => Concerns {
+                    user_id: Some(event.decode::<PasswordResetRequested>().ok()?.user_id),
+                    ..Concerns::default()
+                },
+                EMAIL_VERIFICATION_REQUESTED => Concerns {
+                    user_id: Some(event.decode::<EmailVerificationRequested>().ok()?.user_id),
+                    ..Concerns::default()
+                },
+                _ => return None,
+            })
+        };
+        read().unwrap_or_default()
+    }
+}
+
+/// The [`ContactUpdate`] of a payload with the members of one
+/// (`BookingOrdered`, `BookingConfirmed`, `TicketsIssued`).
+macro_rules! contact_of {
+    ($p:expr, $confirmed:expr) => {
+        ContactUpdate {
+            booking_id: &$p.booking_id,
+            user_id: &$p.user_id,
+            event_id: &$p.event_id,
+            event_title: &$p.event_title,
+            starts_at: &$p.starts_at,
+            timezone: &$p.timezone,
+            confirmed: $confirmed,
+        }
+    };
+}
+
+/// What a booking's events say about it, kept in `booking_contacts`.
+struct ContactUpdate<'a> {
+    booking_id: &'a str,
+    user_id: &'a str,
+    event_id: &'a str,
+    event_title: &'a str,
+    starts_at: &'a str,
+    timezone: &'a str,
+    confirmed: bool,
 }
 
 /// What is known about a booking's buyer.
@@ -167,14 +225,12 @@ impl Lookups {
 /// The users concerned by `event` with their settings, and the local times
 /// its messages may show (outside any transaction).
 fn prefetch(conn: &Connection, event: &saga::Event) -> Lookups {
-    let p: Payload = serde_json::from_value(event.payload.clone()).unwrap_or_default();
+    let p = Concerns::of(event);
     let mut known: Vec<BookingContact> = Vec::new();
     if let Some(b) = p.booking_id.as_deref() {
         known.extend(contacts(conn, CONTACT, b).unwrap_or_default());
-    } else if event.event_type == saga::types::EVENT_CANCELLED || event.event_type == saga::types::EVENT_RESCHEDULED {
-        if let Some(e) = p.event_id.as_deref() {
-            known.extend(contacts(conn, CONTACTS_OF_EVENT, e).unwrap_or_default());
-        }
+    } else if let Some(e) = p.event_id.as_deref() {
+        known.extend(contacts(conn, CONTACTS_OF_EVENT, e).unwrap_or_default());
     }
     let mut users: Vec<String> = match p.user_id.clone() {
         Some(u) => vec![u],
@@ -210,43 +266,41 @@ pub fn saga(req: Request, _: Params) -> ApiResult {
 }
 
 /// Enqueues auth's single-use-link `email` (kind `kind`, one of
-/// [`jobs::TRANSACTIONAL`]: sent whatever the user's settings say) to the
-/// payload's `email`, once per `key`.
-fn account_link_email(conn: &Connection, p: &Payload, key: String, kind: &str, email: compose::Email) -> ApiResult<()> {
-    let to = p.email.as_deref().ok_or_else(|| ApiError::field("email", "is required"))?;
+/// [`jobs::TRANSACTIONAL`]: sent whatever the user's settings say) to
+/// `to` (the address the link is for), once per `key`.
+fn account_link_email(
+    conn: &Connection,
+    (user_id, to): (&str, &str),
+    key: String,
+    kind: &str,
+    email: compose::Email,
+) -> ApiResult<()> {
+    if to.is_empty() {
+        return Err(ApiError::field("payload/email", "is required"));
+    }
     jobs::enqueue(
         conn,
-        &NewJob {
-            dedupe_key: key,
-            kind,
-            user_id: p.user_id.as_deref(),
-            booking_id: None,
-            to_email: to,
-            to_name: None,
-            email,
-        },
+        &NewJob { dedupe_key: key, kind, user_id: Some(user_id), booking_id: None, to_email: to, to_name: None, email },
     )?;
     Ok(())
 }
 
-fn upsert_contact(conn: &Connection, p: &Payload, confirmed: bool) -> ApiResult<()> {
-    let (Some(b), Some(u)) = (p.booking_id.as_deref(), p.user_id.as_deref()) else {
-        return Err(ApiError::field("booking_id", "booking_id and user_id are required"));
-    };
+fn upsert_contact(conn: &Connection, u: &ContactUpdate<'_>) -> ApiResult<()> {
+    let some = |v: &str| if v.is_empty() { Value::Null } else { t(v) };
     conn.execute(
         UPSERT_CONTACT,
         &[
-            t(b),
-            t(u),
-            o(p.event_id.as_deref()),
+            t(u.booking_id),
+            t(u.user_id),
+            some(u.event_id),
             // the booking's free-text buyer e-mail and name are not kept:
             // mail goes to the account's own address ([`Lookups::email`])
             Value::Null,
             Value::Null,
-            o(p.event_title.as_deref()),
-            o(p.starts_at.as_deref()),
-            o(p.timezone.as_deref()),
-            Value::Integer(i64::from(confirmed)),
+            some(u.event_title),
+            some(u.starts_at),
+            some(u.timezone),
+            Value::Integer(i64::from(u.confirmed)),
             Value::Integer(platform::clock::now_ms()),
         ],
     )?;
@@ -309,17 +363,20 @@ fn notify(conn: &Connection, ctx: &Lookups, c: &BookingContact, user: &str, n: N
 /// Applies `event` inside the inbox transaction.
 pub fn apply(conn: &Connection, event: &saga::Event, ctx: &Lookups) -> ApiResult<()> {
     use saga::types::*;
-    let p: Payload = platform::web::parse_json(event.payload.to_string().as_bytes())?;
     let base = platform::config::get("public_base_url").unwrap_or_default();
+    let or_your_event = |title: &str| if title.is_empty() { "your event".to_string() } else { title.to_string() };
     match event.event_type.as_str() {
-        BOOKING_ORDERED => upsert_contact(conn, &p, false),
+        BOOKING_ORDERED => {
+            let p: BookingOrdered = event.decode()?;
+            upsert_contact(conn, &contact_of!(p, false))
+        }
         BOOKING_CONFIRMED => {
-            upsert_contact(conn, &p, true)?;
-            let (b, u) = (p.booking_id.as_deref().unwrap_or_default(), p.user_id.as_deref().unwrap_or_default());
+            let p: BookingConfirmed = event.decode()?;
+            upsert_contact(conn, &contact_of!(p, true))?;
+            let (b, u) = (p.booking_id.as_str(), p.user_id.as_str());
             if ctx.allows(u, "booking", "in_app") {
-                let title = p.event_title.as_deref().unwrap_or("your event");
-                let when =
-                    ctx.when(p.starts_at.as_deref().unwrap_or_default(), p.timezone.as_deref().unwrap_or_default());
+                let title = or_your_event(&p.event_title);
+                let when = ctx.when(&p.starts_at, &p.timezone);
                 let m = Message {
                     title: format!("Booking confirmed: {title}"),
                     body: format!("Your booking {b} for {title} on {when} is confirmed. Your tickets are in My tickets and on their way by email."),
@@ -330,19 +387,19 @@ pub fn apply(conn: &Connection, event: &saga::Event, ctx: &Lookups) -> ApiResult
             Ok(())
         }
         TICKETS_ISSUED => {
-            upsert_contact(conn, &p, true)?;
-            let (b, u) = (p.booking_id.as_deref().unwrap_or_default(), p.user_id.as_deref().unwrap_or_default());
+            let p: TicketsIssued = event.decode()?;
+            upsert_contact(conn, &contact_of!(p, true))?;
+            let (b, u) = (p.booking_id.as_str(), p.user_id.as_str());
             if p.tickets.is_empty() {
-                return Err(ApiError::field("tickets", "must list the booking's tickets"));
+                return Err(ApiError::field("payload/tickets", "must list the booking's tickets"));
             }
             let Some(to) = ctx.email(u) else {
                 platform::log::warn!("notifications: tickets of {b}: no account e-mail address for {u}; in-site only");
                 return Ok(());
             };
-            let title = p.event_title.as_deref().unwrap_or("your event");
-            let when = ctx.when(p.starts_at.as_deref().unwrap_or_default(), p.timezone.as_deref().unwrap_or_default());
-            let email =
-                compose::tickets_email(title, &when, p.venue.as_deref().unwrap_or_default(), b, &p.tickets, &base);
+            let title = or_your_event(&p.event_title);
+            let when = ctx.when(&p.starts_at, &p.timezone);
+            let email = compose::tickets_email(&title, &when, &p.venue, b, &p.tickets, &base);
             jobs::enqueue(
                 conn,
                 &NewJob {
@@ -358,18 +415,12 @@ pub fn apply(conn: &Connection, event: &saga::Event, ctx: &Lookups) -> ApiResult
             Ok(())
         }
         PAYMENT_FAILED => {
-            let Some(c) = p
-                .booking_id
-                .as_deref()
-                .map(|b| contacts(conn, CONTACT, b))
-                .transpose()?
-                .and_then(|v| v.into_iter().next())
-            else {
+            let p: PaymentFailed = event.decode()?;
+            let Some(c) = contacts(conn, CONTACT, &p.booking_id)?.into_iter().next() else {
                 return Ok(()); // nobody known to tell (the booking was never ordered here)
             };
             let when = c.starts_at.as_deref().zip(c.timezone.as_deref()).map(|(at, tz)| ctx.when(at, tz));
-            let n =
-                compose::unpaid_notice(&c.booking_id, c.event_title.as_deref(), when.as_deref(), p.reason.as_deref());
+            let n = compose::unpaid_notice(&c.booking_id, c.event_title.as_deref(), when.as_deref(), Some(&p.reason));
             let key = format!("payment-failed:{}", p.payment_id.as_deref().unwrap_or(&event.id));
             notify(
                 conn,
@@ -380,15 +431,23 @@ pub fn apply(conn: &Connection, event: &saga::Event, ctx: &Lookups) -> ApiResult
             )
         }
         BOOKING_CANCELLED => {
-            let b = p.booking_id.as_deref().ok_or_else(|| ApiError::field("booking_id", "is required"))?;
+            let p: BookingCancelled = event.decode()?;
+            let b = p.booking_id.as_str();
             let known = contacts(conn, CONTACT, b)?.into_iter().next();
-            let user = p.user_id.clone().or_else(|| known.as_ref().map(|c| c.user_id.clone())).unwrap_or_default();
+            let user = Some(p.user_id.clone())
+                .filter(|u| !u.is_empty())
+                .or_else(|| known.as_ref().map(|c| c.user_id.clone()))
+                .unwrap_or_default();
             if user.is_empty() {
-                return Err(ApiError::field("user_id", "is required"));
+                return Err(ApiError::field("payload/user_id", "is required"));
             }
             let c =
                 known.unwrap_or(BookingContact { booking_id: b.into(), user_id: user.clone(), ..Default::default() });
-            let refund = match (p.amount_minor, p.currency.as_deref(), p.reason.as_deref()) {
+            let refund = match (
+                Some(p.amount_minor),
+                Some(p.currency.as_str()).filter(|c| !c.is_empty()),
+                p.reason.as_deref(),
+            ) {
                 // an unpaid booking given up on the payment step; a payment
                 // still on its way is refunded and reported as a refund
                 (_, _, Some("abandoned")) => {
@@ -412,15 +471,12 @@ pub fn apply(conn: &Connection, event: &saga::Event, ctx: &Lookups) -> ApiResult
             closed(conn, ctx, &c, &user, format!("was cancelled {why}.{refund}"))
         }
         PAYMENT_REFUNDED => {
-            let b = p.booking_id.as_deref().ok_or_else(|| ApiError::field("booking_id", "is required"))?;
-            let Some(c) = contacts(conn, CONTACT, b)?.into_iter().next() else {
+            let p: PaymentRefunded = event.decode()?;
+            let Some(c) = contacts(conn, CONTACT, &p.booking_id)?.into_iter().next() else {
                 return Ok(());
             };
-            let amount = match (p.amount_minor, p.currency.as_deref()) {
-                (Some(a), Some(cur)) => compose::money(a, cur),
-                _ => "your payment".into(),
-            };
-            if p.full != Some(false) {
+            let amount = compose::money(p.amount_minor, &p.currency);
+            if p.full {
                 return closed(
                     conn,
                     ctx,
@@ -447,34 +503,35 @@ pub fn apply(conn: &Connection, event: &saga::Event, ctx: &Lookups) -> ApiResult
             )
         }
         PASSWORD_RESET_REQUESTED => {
-            let url = p.reset_url.as_deref().ok_or_else(|| ApiError::field("reset_url", "is required"))?;
+            let p: PasswordResetRequested = event.decode()?;
             account_link_email(
                 conn,
-                &p,
+                (&p.user_id, &p.email),
                 format!("password-reset:{}", event.id),
                 "password_reset",
-                compose::password_reset_email(url),
+                compose::password_reset_email(&p.reset_url),
             )
         }
         EMAIL_VERIFICATION_REQUESTED => {
-            let url = p.verify_url.as_deref().ok_or_else(|| ApiError::field("verify_url", "is required"))?;
+            let p: EmailVerificationRequested = event.decode()?;
             account_link_email(
                 conn,
-                &p,
+                (&p.user_id, &p.email),
                 format!("email-verification:{}", event.id),
                 "email_verification",
-                compose::email_verification_email(url),
+                compose::email_verification_email(&p.verify_url),
             )
         }
         TICKET_CANCELLED => {
-            let b = p.booking_id.as_deref().ok_or_else(|| ApiError::field("booking_id", "is required"))?;
-            let ticket = p.ticket_id.as_deref().ok_or_else(|| ApiError::field("ticket_id", "is required"))?;
+            let p: TicketCancelled = event.decode()?;
+            let (b, ticket) = (p.booking_id.as_str(), p.ticket_id.as_str());
             let Some(c) = contacts(conn, CONTACT, b)?.into_iter().next() else { return Ok(()) };
-            let title = c.event_title.clone().or_else(|| p.event_title.clone()).unwrap_or_else(|| "your event".into());
+            let title = c.event_title.clone().unwrap_or_else(|| or_your_event(&p.event_title));
             let place = p.seat_id.as_deref().map(|s| format!("seat {s}")).unwrap_or_else(|| "general admission".into());
-            let refund = match (p.refund_minor, p.currency.as_deref()) {
-                (Some(a), Some(cur)) if a > 0 => format!(" {} is being refunded to your card.", compose::money(a, cur)),
-                _ => " Nothing is refunded for it.".into(),
+            let refund = if p.refund_minor > 0 {
+                format!(" {} is being refunded to your card.", compose::money(p.refund_minor, &p.currency))
+            } else {
+                " Nothing is refunded for it.".into()
             };
             let body = format!("One ticket of booking {b} for {title} ({place}) was cancelled and no longer admits anyone.{refund} The other tickets of the booking stay valid.");
             let n = Notice {
@@ -487,9 +544,8 @@ pub fn apply(conn: &Connection, event: &saga::Event, ctx: &Lookups) -> ApiResult
             notify(conn, ctx, &c, &c.user_id.clone(), n)
         }
         EVENT_RESCHEDULED => {
-            let e = p.event_id.as_deref().ok_or_else(|| ApiError::field("event_id", "is required"))?;
-            let version = p.version.ok_or_else(|| ApiError::field("version", "is required"))?;
-            let starts = p.starts_at.as_deref().ok_or_else(|| ApiError::field("starts_at", "is required"))?;
+            let p: EventRescheduled = event.decode()?;
+            let (e, version, starts) = (p.event_id.as_str(), p.version, p.starts_at.as_str());
             for c in contacts(conn, CONTACTS_OF_EVENT, e)? {
                 // once per buyer and move; a move older than the one shown is not news
                 let moved = conn.execute(
@@ -505,8 +561,8 @@ pub fn apply(conn: &Connection, event: &saga::Event, ctx: &Lookups) -> ApiResult
                 if moved.rows.is_empty() {
                     continue;
                 }
-                let tz = c.timezone.clone().or_else(|| p.timezone.clone()).unwrap_or_default();
-                let title = c.event_title.clone().or_else(|| p.title.clone()).unwrap_or_else(|| "your event".into());
+                let tz = c.timezone.clone().unwrap_or_else(|| p.timezone.clone());
+                let title = c.event_title.clone().unwrap_or_else(|| or_your_event(&p.title));
                 let was = p.previous_starts_at.as_deref().or(c.starts_at.as_deref()).map(|at| ctx.when(at, &tz));
                 let n = compose::rescheduled_notice(&title, &c.booking_id, &ctx.when(starts, &tz), was.as_deref());
                 let key = format!("rescheduled:{}:{version}", c.booking_id);
@@ -521,10 +577,10 @@ pub fn apply(conn: &Connection, event: &saga::Event, ctx: &Lookups) -> ApiResult
             Ok(())
         }
         EVENT_CANCELLED => {
-            let e = p.event_id.as_deref().ok_or_else(|| ApiError::field("event_id", "is required"))?;
-            let why = p.reason.as_deref().filter(|r| !r.is_empty()).map(|r| format!(" ({r})")).unwrap_or_default();
-            for mut c in contacts(conn, CONTACTS_OF_EVENT, e)? {
-                c.event_title = c.event_title.or_else(|| p.title.clone());
+            let p: EventCancelled = event.decode()?;
+            let why = if p.reason.is_empty() { String::new() } else { format!(" ({})", p.reason) };
+            for mut c in contacts(conn, CONTACTS_OF_EVENT, &p.event_id)? {
+                c.event_title = c.event_title.or_else(|| Some(p.title.clone()).filter(|t| !t.is_empty()));
                 let text = format!(
                     "was cancelled because the organizer cancelled the event{why}. Your payment is refunded in full."
                 );
@@ -532,7 +588,7 @@ pub fn apply(conn: &Connection, event: &saga::Event, ctx: &Lookups) -> ApiResult
             }
             Ok(())
         }
-        ACCOUNT_ERASED => erase_person(conn, &saga::erased_user(event)?),
+        ACCOUNT_ERASED => erase_person(conn, &event.decode::<AccountErased>()?.user_id),
         _ => Ok(()),
     }
 }

@@ -18,57 +18,25 @@
 use crate::flow::Followups;
 use crate::store;
 use platform::{ApiError, ApiResult, FieldError};
-use serde::Deserialize;
+use saga::contract::{
+    AccountErased, BookingCancelled, BookingOrdered, EventRescheduled as Rescheduled, TicketCancelled,
+};
 use spin_sdk::http::{Params, Request, Response};
 use spin_sdk::sqlite3::{Connection, Value};
-
-#[derive(Debug, Deserialize)]
-struct Buyer {
-    #[serde(default)]
-    email: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct BookingOrdered {
-    booking_id: String,
-    user_id: String,
-    event_id: String,
-    amount_minor: i64,
-    currency: String,
-    #[serde(default)]
-    buyer: Option<Buyer>,
-    hold_expires_at: String,
-    /// When the event's sales close (RFC 3339); absent from older events.
-    #[serde(default)]
-    sales_close_at: Option<String>,
-    #[serde(default = "one")]
-    attempt: i64,
-}
-
-fn one() -> i64 {
-    1
-}
-
-#[derive(Debug, Deserialize)]
-struct BookingCancelled {
-    booking_id: String,
-    #[serde(default)]
-    reason: Option<String>,
-}
 
 /// The saga route.
 pub fn saga(req: Request, _: Params) -> ApiResult<Response> {
     let conn = crate::db()?;
     let mut out = Followups::default();
     let resp = saga::receive(&req, &conn, |c, event| match event.event_type.as_str() {
-        saga::types::BOOKING_ORDERED => ordered(c, parse(&event.payload)?, &mut out),
-        saga::types::BOOKING_CANCELLED => cancelled(c, parse(&event.payload)?, &mut out),
-        saga::types::EVENT_RESCHEDULED => rescheduled(c, parse(&event.payload)?),
-        saga::types::TICKET_CANCELLED => ticket_cancelled(c, parse(&event.payload)?, &mut out),
+        saga::types::BOOKING_ORDERED => ordered(c, event.decode()?, &mut out),
+        saga::types::BOOKING_CANCELLED => cancelled(c, event.decode()?, &mut out),
+        saga::types::EVENT_RESCHEDULED => rescheduled(c, event.decode()?),
+        saga::types::TICKET_CANCELLED => ticket_cancelled(c, event.decode()?, &mut out),
         saga::types::ACCOUNT_ERASED => {
             // orders and payments stay (money is accounted for); the
             // buyer's e-mail goes (issue 17, item 9)
-            let user = saga::erased_user(event)?;
+            let user = event.decode::<AccountErased>()?.user_id;
             c.execute("UPDATE orders SET buyer_email = '' WHERE user_id = ?", &[Value::Text(user.clone())])?;
             Ok(saga::forget_person(c, &user)?)
         }
@@ -76,11 +44,6 @@ pub fn saga(req: Request, _: Params) -> ApiResult<Response> {
     })?;
     out.run(&conn);
     Ok(resp)
-}
-
-fn parse<T: serde::de::DeserializeOwned>(payload: &serde_json::Value) -> ApiResult<T> {
-    serde_json::from_value(payload.clone())
-        .map_err(|e| ApiError::Validation(vec![FieldError::new("payload", e.to_string())]))
 }
 
 const UPSERT_ORDER: &str = "INSERT INTO orders (booking_id, user_id, event_id, amount_minor, currency, buyer_email, hold_expires_ms, attempt, created_ms, updated_ms, sales_close_ms) \
@@ -116,7 +79,7 @@ fn ordered(c: &Connection, e: BookingOrdered, out: &mut Followups) -> ApiResult<
         return Err(ApiError::Validation(errors));
     };
     let now = platform::clock::now_ms();
-    let email = e.buyer.map(|b| b.email).unwrap_or_default();
+    let email = e.buyer.email;
     c.execute(
         UPSERT_ORDER,
         &[
@@ -177,13 +140,6 @@ fn cancelled(c: &Connection, e: BookingCancelled, out: &mut Followups) -> ApiRes
     Ok(())
 }
 
-#[derive(Debug, Deserialize)]
-struct Rescheduled {
-    event_id: String,
-    version: i64,
-    sales_close_at: String,
-}
-
 fn rescheduled(c: &Connection, e: Rescheduled) -> ApiResult<()> {
     let close = platform::clock::parse_rfc3339(&e.sales_close_at)
         .ok_or_else(|| ApiError::Validation(vec![FieldError::new("payload/sales_close_at", "must be RFC 3339")]))?;
@@ -193,13 +149,6 @@ fn rescheduled(c: &Connection, e: Rescheduled) -> ApiResult<()> {
         &[Value::Integer(close), Value::Integer(e.version), Value::Text(e.event_id), Value::Integer(e.version)],
     )?;
     Ok(())
-}
-
-#[derive(Debug, Deserialize)]
-struct TicketCancelled {
-    booking_id: String,
-    ticket_id: String,
-    refund_minor: i64,
 }
 
 /// `reason` of the refund of one cancelled ticket.

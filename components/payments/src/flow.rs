@@ -29,7 +29,6 @@ use crate::provider::{Intent, IntentStatus, Provider, ProviderError};
 use crate::status::PaymentStatus;
 use crate::store::{self, Payment, MAX_DECLINES};
 use platform::{ApiError, ApiResult};
-use serde_json::json;
 use spin_sdk::sqlite3::{Connection, Value};
 
 /// Component name used as the saga producer.
@@ -176,12 +175,13 @@ pub fn apply_intent(c: &Connection, intent: &Intent, out: &mut Followups) -> Api
                     out.refunds.push(id);
                 }
             } else {
-                let ev = saga::emit(
-                    c,
-                    PRODUCER,
-                    saga::types::PAYMENT_SUCCEEDED,
-                    &json!({"booking_id": p.booking_id, "payment_id": p.id, "amount_minor": p.amount_minor, "currency": p.currency}),
-                )?;
+                let succeeded = saga::contract::PaymentSucceeded {
+                    booking_id: p.booking_id.clone(),
+                    payment_id: p.id.clone(),
+                    amount_minor: p.amount_minor,
+                    currency: p.currency.clone(),
+                };
+                let ev = saga::emit(c, PRODUCER, &succeeded)?;
                 out.events.push(ev);
             }
         }
@@ -204,12 +204,12 @@ pub fn apply_intent(c: &Connection, intent: &Intent, out: &mut Followups) -> Api
 pub fn fail_order(c: &Connection, p: &Payment, reason: &str, out: &mut Followups) -> ApiResult<()> {
     let now = platform::clock::now_ms();
     if !c.execute(FAIL_ORDER, &[Value::Integer(now), Value::Text(p.booking_id.clone())])?.rows.is_empty() {
-        let ev = saga::emit(
-            c,
-            PRODUCER,
-            saga::types::PAYMENT_FAILED,
-            &json!({"booking_id": p.booking_id, "payment_id": p.id, "reason": reason}),
-        )?;
+        let failed = saga::contract::PaymentFailed {
+            booking_id: p.booking_id.clone(),
+            payment_id: Some(p.id.clone()),
+            reason: reason.to_string(),
+        };
+        let ev = saga::emit(c, PRODUCER, &failed)?;
         out.events.push(ev);
     }
     Ok(())
@@ -233,12 +233,12 @@ pub fn close_sales(c: &Connection, order: &store::Order, out: &mut Followups) ->
     out.cancel.extend(open);
     if !c.execute(FAIL_ORDER, &[Value::Integer(now), Value::Text(order.booking_id.clone())])?.rows.is_empty() {
         let last = store::payments_of(c, &order.booking_id)?.pop().map(|p| p.id);
-        let ev = saga::emit(
-            c,
-            PRODUCER,
-            saga::types::PAYMENT_FAILED,
-            &json!({"booking_id": order.booking_id, "payment_id": last, "reason": SALES_CLOSED}),
-        )?;
+        let failed = saga::contract::PaymentFailed {
+            booking_id: order.booking_id.clone(),
+            payment_id: last,
+            reason: SALES_CLOSED.to_string(),
+        };
+        let ev = saga::emit(c, PRODUCER, &failed)?;
         out.events.push(ev);
     }
     Ok(())
@@ -346,16 +346,17 @@ pub fn complete_refund(c: &Connection, refund_id: &str, provider_id: &str, out: 
         &[Value::Integer(amount), Value::Integer(amount), Value::Integer(now), Value::Text(payment_id)],
     )?;
     if let Some(p) = updated.rows().next().map(|r| Payment::from_row(&r)) {
-        let ev = saga::emit(
-            c,
-            PRODUCER,
-            saga::types::PAYMENT_REFUNDED,
-            &json!({
-                "booking_id": p.booking_id, "payment_id": p.id, "refund_id": refund_id,
-                "amount_minor": amount, "currency": p.currency, "full": p.status == PaymentStatus::Refunded,
-                "refunded_total_minor": p.refunded_minor, "reason": reason,
-            }),
-        )?;
+        let refunded = saga::contract::PaymentRefunded {
+            booking_id: p.booking_id.clone(),
+            payment_id: p.id.clone(),
+            refund_id: refund_id.to_string(),
+            amount_minor: amount,
+            currency: p.currency.clone(),
+            full: p.status == PaymentStatus::Refunded,
+            refunded_total_minor: p.refunded_minor,
+            reason,
+        };
+        let ev = saga::emit(c, PRODUCER, &refunded)?;
         out.events.push(ev);
     }
     Ok(())

@@ -10,8 +10,9 @@
 use crate::code::TicketKeys;
 use crate::store::{self, text};
 use platform::{ApiError, ApiResult};
-use serde::{Deserialize, Serialize};
-use serde_json::Value as Json;
+use saga::contract::{
+    AccountErased, BookingCancelled, BookingConfirmed, EventRescheduled, IssuedTicket, PaymentRefunded, TicketsIssued,
+};
 use spin_sdk::http::{Params, Request};
 use spin_sdk::sqlite3::{Connection, Value};
 
@@ -19,50 +20,6 @@ use spin_sdk::sqlite3::{Connection, Value};
 pub const PRODUCER: &str = "tickets";
 /// Most attendees one booking may carry (a sanity bound on the payload).
 const MAX_ATTENDEES: usize = 100;
-
-/// One attendee of `BookingConfirmed`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Attendee {
-    /// Name printed on the ticket.
-    pub name: String,
-    /// Seat (`S1-A-12`), `null` for general admission.
-    #[serde(default)]
-    pub seat_id: Option<String>,
-    /// Price tier.
-    pub tier_id: String,
-}
-
-/// The `BookingConfirmed` payload.
-#[derive(Debug, Clone, Deserialize)]
-pub struct BookingConfirmed {
-    pub booking_id: String,
-    pub user_id: String,
-    pub event_id: String,
-    /// `{name, email, phone}`; passed on to `TicketsIssued` as is.
-    pub buyer: Json,
-    pub attendees: Vec<Attendee>,
-    pub event_title: String,
-    /// RFC 3339.
-    pub starts_at: String,
-    /// IANA zone.
-    pub timezone: String,
-    /// Where the event is, one line (absent from bookings made before booking kept it).
-    #[serde(default)]
-    pub venue: String,
-}
-
-/// One ticket in `TicketsIssued`.
-#[derive(Debug, Clone, Serialize)]
-pub struct IssuedTicket {
-    pub ticket_id: String,
-    pub code: String,
-    pub attendee: String,
-    pub seat_id: Option<String>,
-    pub tier_id: String,
-    /// A signed link to the ticket's calendar file that needs no sign-in
-    /// (path and query, [`calendar_link`]), for the e-mail.
-    pub calendar_url: String,
-}
 
 /// How long after the event starts its e-mailed calendar link keeps
 /// working, ms (the file is of no use after the event).
@@ -74,31 +31,6 @@ pub const CALENDAR_LINK_AFTER_START_MS: i64 = 2 * 86_400_000;
 pub fn calendar_link(keys: &TicketKeys, id: &str, starts_at_ms: i64) -> String {
     let expires = (starts_at_ms + CALENDAR_LINK_AFTER_START_MS).max(platform::clock::now_ms() + 86_400_000) / 1000;
     format!("/api/tickets/{id}.ics?{}", keys.sign_link(id, expires))
-}
-
-/// The `TicketsIssued` payload (tickets → notifications).
-#[derive(Debug, Clone, Serialize)]
-pub struct TicketsIssued {
-    pub booking_id: String,
-    pub user_id: String,
-    pub event_id: String,
-    pub buyer: Json,
-    pub event_title: String,
-    pub starts_at: String,
-    pub timezone: String,
-    /// Where the event is, one line (empty when not known).
-    pub venue: String,
-    pub tickets: Vec<IssuedTicket>,
-}
-
-#[derive(Debug, Deserialize)]
-struct BookingRef {
-    booking_id: String,
-    #[serde(default)]
-    reason: Option<String>,
-    /// `PaymentRefunded` only: whether the whole amount went back.
-    #[serde(default)]
-    full: Option<bool>,
 }
 
 const INSERT: &str =
@@ -118,30 +50,18 @@ pub fn saga(req: Request, _: Params) -> ApiResult {
     saga::receive(&req, &conn, apply)
 }
 
-fn payload<T: serde::de::DeserializeOwned>(event: &saga::Event) -> ApiResult<T> {
-    platform::web::parse_json(event.payload.to_string().as_bytes())
-}
-
-/// `EventRescheduled`, as tickets reads it.
-#[derive(Debug, serde::Deserialize)]
-struct Rescheduled {
-    event_id: String,
-    version: i64,
-    starts_at: String,
-}
-
 /// Applies `event` (unknown types are acknowledged and ignored).
 pub fn apply(conn: &Connection, event: &saga::Event) -> ApiResult<()> {
     use saga::types::*;
     match event.event_type.as_str() {
-        BOOKING_CONFIRMED => issue(conn, payload(event)?),
+        BOOKING_CONFIRMED => issue(conn, event.decode()?),
         BOOKING_CANCELLED => {
-            let b: BookingRef = payload(event)?;
+            let b: BookingCancelled = event.decode()?;
             void(conn, &b.booking_id, &format!("booking cancelled ({})", b.reason.as_deref().unwrap_or("cancelled")))
         }
         PAYMENT_REFUNDED => {
-            let b: BookingRef = payload(event)?;
-            if b.full == Some(false) {
+            let b: PaymentRefunded = event.decode()?;
+            if !b.full {
                 return Ok(()); // a partial refund keeps the tickets
             }
             void(conn, &b.booking_id, "payment refunded")
@@ -149,7 +69,7 @@ pub fn apply(conn: &Connection, event: &saga::Event) -> ApiResult<()> {
         EVENT_RESCHEDULED => {
             // the ticket and its calendar file show the new time; an older
             // move delivered late changes nothing (sequence = its version)
-            let r: Rescheduled = payload(event)?;
+            let r: EventRescheduled = event.decode()?;
             let starts = platform::clock::parse_rfc3339(&r.starts_at)
                 .ok_or_else(|| ApiError::field("payload/starts_at", "must be RFC 3339"))?;
             conn.execute(
@@ -161,7 +81,7 @@ pub fn apply(conn: &Connection, event: &saga::Event) -> ApiResult<()> {
         ACCOUNT_ERASED => {
             // the tickets stay (admissions and voids are accounted for);
             // the person's name on them goes (issue 17, item 9)
-            let user = saga::erased_user(event)?;
+            let user = event.decode::<AccountErased>()?.user_id;
             conn.execute("UPDATE tickets SET attendee_name = '' WHERE user_id = ?", &[text(&user)])?;
             Ok(saga::forget_person(conn, &user)?)
         }
@@ -246,7 +166,7 @@ pub fn issue(conn: &Connection, b: BookingConfirmed) -> ApiResult<()> {
         venue: b.venue,
         tickets: issued,
     };
-    saga::emit(conn, PRODUCER, saga::types::TICKETS_ISSUED, &payload)?;
+    saga::emit(conn, PRODUCER, &payload)?;
     Ok(())
 }
 

@@ -137,11 +137,14 @@ pub fn delete_account(req: Request, p: Params) -> ApiResult {
     let id = target(&caller, &p)?;
     auth_client::call(Method::Post, &format!("/accounts/{id}/erase"), None)?.ok()?;
     let conn = db()?;
-    let erased = serde_json::json!({"user_id": id, "erased_at": platform::clock::rfc3339(platform::clock::now_ms())});
+    let erased = saga::contract::AccountErased {
+        user_id: id.clone(),
+        erased_at: Some(platform::clock::rfc3339(platform::clock::now_ms())),
+    };
     let event = platform::db::transaction(&conn, |c| -> ApiResult<saga::Event> {
         settings::clear(c, &id)?;
         profiles::anonymise(c, &id)?;
-        Ok(saga::emit(c, "users", saga::types::ACCOUNT_ERASED, &erased)?)
+        Ok(saga::emit(c, "users", &erased)?)
     })?;
     saga::relay_events(&conn, &[event]);
     no_content()

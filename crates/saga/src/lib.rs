@@ -26,8 +26,9 @@
 //! * **Tick guard** — [`require_tick`] checks `Authorization: Bearer
 //!   <tick_token>` on `POST /api/<prefix>/tick`.
 //!
-//! The event catalogue (types, producers, payload shapes) is in this crate's
-//! `README.md`.
+//! The event catalogue is [`contract`]: one struct per event type, emitted
+//! with [`emit`] and read with [`Event::decode`]; this crate's `README.md`
+//! shows the wire shapes and who subscribes to what.
 //!
 //! Use from a component:
 //!
@@ -36,11 +37,13 @@
 //! platform::db::migrate(&conn, saga::OUTBOX_MIGRATIONS)?;
 //! let event = platform::db::transaction(&conn, |c| {
 //!     c.execute("UPDATE bookings SET status = 'confirmed' WHERE id = ?", &[id.clone().into()])?;
-//!     saga::emit(c, "booking", saga::types::BOOKING_CONFIRMED, &payload).map_err(ApiError::from)
+//!     let confirmed = saga::contract::BookingConfirmed { booking_id: id.clone(), /* … */ };
+//!     saga::emit(c, "booking", &confirmed).map_err(ApiError::from)
 //! })?;
 //! saga::relay_events(&conn, &[event]);
 //! ```
 
+pub mod contract;
 mod dead;
 mod inbox;
 mod outbox;
@@ -48,6 +51,7 @@ mod relay;
 mod subscribers;
 mod tick;
 
+pub use contract::Contract;
 pub use dead::{dead_letters, requeue, DeadLetter};
 pub use inbox::{parse_event, receive};
 pub use outbox::{emit, forget_person};
@@ -81,9 +85,6 @@ pub fn open(label: &str, migrations: &[Migration]) -> Result<spin_sdk::sqlite3::
     Ok(conn)
 }
 
-/// Current version of every event type's payload schema.
-pub const EVENT_VERSION: u32 = 1;
-
 /// One domain event, as stored in the outbox and as POSTed to subscribers.
 ///
 /// ```json
@@ -97,7 +98,8 @@ pub struct Event {
     pub id: String,
     /// One of [`types`].
     pub event_type: String,
-    /// Payload schema version ([`EVENT_VERSION`]).
+    /// Payload version: the type's [`Contract::VERSION`] at the producer
+    /// (how consumers read older and newer ones: [`contract`]).
     pub version: u32,
     /// When the state change happened, RFC 3339 UTC.
     pub occurred_at: String,
@@ -110,8 +112,54 @@ pub struct Event {
     /// recorded (and then not sent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
-    /// Type-specific body; see the catalogue in `README.md`.
+    /// Type-specific body: one of the [`contract`] structs.
     pub payload: serde_json::Value,
+}
+
+impl Event {
+    /// The payload as `E`, upgraded from an older version
+    /// ([`Contract::upgrade`]) and checked ([`Contract::check`]).
+    ///
+    /// Errors: 500 when the event is not of type `E::TYPE` (a consumer's
+    /// dispatch bug); 503 `unavailable` when its version is newer than `E`
+    /// knows (the relay redelivers until this consumer is deployed too);
+    /// 422 naming the member (`payload/…`) when the payload does not fit
+    /// (the relay dead-letters it).
+    pub fn decode<E: Contract>(&self) -> platform::ApiResult<E> {
+        use platform::ApiError;
+        if self.event_type != E::TYPE {
+            return Err(ApiError::Internal(anyhow::anyhow!("{} {} read as {}", self.event_type, self.id, E::TYPE)));
+        }
+        if self.version > E::VERSION {
+            return Err(ApiError::Unavailable(format!(
+                "{} version {} is newer than this component reads ({}); redeliver once it is upgraded",
+                E::TYPE,
+                self.version,
+                E::VERSION
+            )));
+        }
+        let payload = if self.version < E::VERSION {
+            E::upgrade(self.version, self.payload.clone()).map_err(|why| ApiError::field("payload", why))?
+        } else {
+            self.payload.clone()
+        };
+        let bytes = serde_json::to_vec(&payload).map_err(|e| ApiError::Internal(e.into()))?;
+        let decoded: E = platform::web::parse_json(&bytes).map_err(|e| match e {
+            ApiError::Validation(fields) => ApiError::Validation(
+                fields
+                    .into_iter()
+                    .map(|f| {
+                        let at =
+                            if f.field.is_empty() { "payload".to_string() } else { format!("payload/{}", f.field) };
+                        platform::FieldError::new(at, f.message)
+                    })
+                    .collect(),
+            ),
+            other => other,
+        })?;
+        decoded.check()?;
+        Ok(decoded)
+    }
 }
 
 /// Event type names (the catalogue is in `README.md`).
@@ -154,24 +202,13 @@ pub mod types {
     pub const ACCOUNT_ERASED: &str = "AccountErased";
 }
 
-/// The erased account of an `AccountErased` event (`payload.user_id`).
-///
-/// Errors: 422 naming `payload/user_id` when it is missing or not an
-/// account id (the relay dead-letters such an event).
-pub fn erased_user(event: &Event) -> platform::ApiResult<String> {
-    match event.payload.get("user_id").and_then(serde_json::Value::as_str) {
-        Some(id) if platform::ids::is_valid("usr", id) => Ok(id.to_string()),
-        _ => Err(platform::ApiError::field("payload/user_id", "must be an account id (usr_…)")),
-    }
-}
-
 /// Errors of [`emit`] and friends.
 #[derive(Debug)]
 pub enum Error {
     /// The database refused a statement.
     Db(spin_sdk::sqlite3::Error),
-    /// The event type is not in [`SUBSCRIPTIONS`] (a typo would otherwise
-    /// silently reach nobody).
+    /// The event type is not in [`SUBSCRIPTIONS`] (a contract no one
+    /// subscribed to would otherwise silently reach nobody).
     UnknownEventType(String),
     /// The payload could not be serialised.
     Json(serde_json::Error),

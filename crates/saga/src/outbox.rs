@@ -1,14 +1,14 @@
 //! Writing events: the transactional outbox.
 
-use crate::{subscribers_of, Error, Event, EVENT_VERSION};
-use serde::Serialize;
+use crate::{subscribers_of, Contract, Error, Event};
 use spin_sdk::sqlite3::{Connection, Value};
 
 const INSERT_EVENT: &str = "INSERT INTO saga_outbox (id, event_type, version, occurred_at, producer, payload, created_ms, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 const INSERT_DELIVERY: &str =
     "INSERT INTO saga_deliveries (event_id, subscriber, path, status, attempts, next_attempt_ms) VALUES (?, ?, ?, 'pending', 0, ?)";
 
-/// Records event `event_type` with `payload` from component `producer`, and
+/// Records `payload` (its [`Contract::TYPE`] and [`Contract::VERSION`])
+/// as an event of component `producer`, and
 /// one pending delivery per subscriber of [`crate::SUBSCRIPTIONS`]. The
 /// event carries the current request id ([`platform::log::request_id`]):
 /// inside a saga delivery, the id of the event being consumed.
@@ -20,19 +20,15 @@ const INSERT_DELIVERY: &str =
 /// Errors: [`Error::UnknownEventType`] when the type has no subscription
 /// entry; [`Error::Db`] when a write fails (the caller's transaction then
 /// rolls back).
-pub fn emit<P: Serialize + ?Sized>(
-    conn: &Connection,
-    producer: &str,
-    event_type: &str,
-    payload: &P,
-) -> Result<Event, Error> {
+pub fn emit<E: Contract>(conn: &Connection, producer: &str, payload: &E) -> Result<Event, Error> {
+    let event_type = E::TYPE;
     let subscribers = subscribers_of(event_type).ok_or_else(|| Error::UnknownEventType(event_type.to_string()))?;
     let payload = serde_json::to_value(payload).map_err(Error::Json)?;
     let now = platform::clock::now_ms();
     let event = Event {
         id: platform::ids::new("msg"),
         event_type: event_type.to_string(),
-        version: EVENT_VERSION,
+        version: E::VERSION,
         occurred_at: platform::clock::rfc3339(now),
         producer: producer.to_string(),
         request_id: platform::log::request_id(),

@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `PUT /fixture/events/:id` | store an inventory document (the events contract) and announce it as events does: `EventChanged {event_id, version, status}` through the saga outbox, relayed at once (its `version` is the body's, or one more than the last one stored) |
 //! | `GET /api/events/:id/inventory` | serve it (404 when unknown) |
-//! | `POST /fixture/payments/emit` `{"event_type","payload"}` | emit as `payments` through the saga outbox, relay at once |
+//! | `POST /fixture/payments/emit` `{"event_type","payload"}` | emit as `payments` through the saga outbox (`PaymentSucceeded`, `PaymentFailed`, `PaymentRefunded` or `EventCancelled`, the payload read as its `saga::contract` type: 422 when it does not fit), relay at once |
 //! | `POST /fixture/payments/deliver` (an Event) | POST it straight to booking's saga route; `{"status","body"}` |
 //! | `POST /fixture/payments/down` · `/up` | make `POST /api/payments/saga` answer 503 / 200 |
 //! | `POST /api/payments/saga` | the subscriber: counts each delivered event id |
@@ -59,11 +59,13 @@ fn put_inventory(req: Request, p: Params) -> ApiResult {
     let version = doc["version"].as_i64().unwrap_or(last + 1);
     doc["version"] = serde_json::json!(version);
     s.set(&format!("inv:{id}"), &serde_json::to_vec(&doc).map_err(|e| ApiError::Internal(e.into()))?)?;
-    let payload = serde_json::json!({"event_id": id, "version": version, "status": doc["status"]});
+    let payload = saga::contract::EventChanged {
+        event_id: id.clone(),
+        version,
+        status: doc["status"].as_str().unwrap_or_default().to_string(),
+    };
     let conn = db()?;
-    let event = platform::db::transaction(&conn, |c| {
-        Ok::<_, ApiError>(saga::emit(c, "events", saga::types::EVENT_CHANGED, &payload)?)
-    })?;
+    let event = platform::db::transaction(&conn, |c| Ok::<_, ApiError>(saga::emit(c, "events", &payload)?))?;
     saga::relay_events(&conn, std::slice::from_ref(&event));
     platform::web::no_content()
 }
@@ -84,10 +86,26 @@ fn emit(req: Request, _: Params) -> ApiResult {
     let conn = db()?;
     let event_type = body["event_type"].as_str().unwrap_or_default().to_string();
     let event = platform::db::transaction(&conn, |c| {
-        Ok::<_, ApiError>(saga::emit(c, "payments", &event_type, &body["payload"])?)
+        use saga::contract::*;
+        match event_type.as_str() {
+            saga::types::PAYMENT_SUCCEEDED => emit_as::<PaymentSucceeded>(c, &body["payload"]),
+            saga::types::PAYMENT_FAILED => emit_as::<PaymentFailed>(c, &body["payload"]),
+            saga::types::PAYMENT_REFUNDED => emit_as::<PaymentRefunded>(c, &body["payload"]),
+            saga::types::EVENT_CANCELLED => emit_as::<EventCancelled>(c, &body["payload"]),
+            other => Err(ApiError::field("event_type", format!("the fixture does not emit {other}"))),
+        }
     })?;
     let report = saga::relay_events(&conn, std::slice::from_ref(&event));
     platform::web::ok(&serde_json::json!({"event": event, "relay": report}))
+}
+
+/// Emits `payload` read as contract `E` (422 when it does not fit).
+fn emit_as<E: saga::Contract>(
+    c: &spin_sdk::sqlite3::Connection,
+    payload: &serde_json::Value,
+) -> ApiResult<saga::Event> {
+    let typed: E = platform::web::parse_json(payload.to_string().as_bytes())?;
+    Ok(saga::emit(c, "payments", &typed)?)
 }
 
 fn deliver(req: Request, _: Params) -> ApiResult {
