@@ -41,6 +41,7 @@ use crate::kv::{counter, Kv};
 use crate::locks::ga_key;
 use crate::{layout, mirror};
 use base64::Engine;
+use platform::tier::TierKind;
 use platform::{ApiError, ApiResult};
 use serde::Serialize;
 use spin_sdk::http::{Params, Request, Response};
@@ -58,8 +59,7 @@ pub const STATES: [&str; 3] = ["available", "held", "sold"];
 pub struct TierCounts {
     /// Tier id.
     pub tier_id: String,
-    /// `seated` or `general_admission`.
-    pub kind: String,
+    pub kind: TierKind,
     /// Price per ticket, minor units.
     pub price_minor: i64,
     /// Seats (seated) or places (general admission).
@@ -92,7 +92,7 @@ pub fn tier_counts(inv: &Inventory, ga_taken: &[i64]) -> Vec<TierCounts> {
             };
             TierCounts {
                 tier_id: t.id.clone(),
-                kind: t.kind.clone(),
+                kind: t.kind,
                 price_minor: t.price_minor,
                 capacity,
                 sold,
@@ -184,8 +184,14 @@ fn status_in_snapshot(req: &Request, mut inv: Inventory, conn: &spin_sdk::sqlite
         ga_taken.push(kv.get(&ga_key(&inv.event_id, &t.id))?.map_or(0, |v| counter(&v)));
     }
     let ga_digest: Vec<String> = ga_taken.iter().map(i64::to_string).collect();
-    let version =
-        format!("{}.{}.{}.{}.{}", inv.version, seat_version, past.len(), &inv.status[..1], ga_digest.join("-"));
+    let version = format!(
+        "{}.{}.{}.{}.{}",
+        inv.version,
+        seat_version,
+        past.len(),
+        &inv.status.as_str()[..1],
+        ga_digest.join("-")
+    );
     let etag = format!("\"{version}\"");
     if revalidated(req, &etag) {
         return Ok(not_modified(&etag, STATUS_CACHE));
@@ -198,7 +204,7 @@ fn status_in_snapshot(req: &Request, mut inv: Inventory, conn: &spin_sdk::sqlite
     let sum = |f: fn(&TierCounts) -> i64| tiers.iter().map(f).sum::<i64>();
     let doc = serde_json::json!({
         "event_id": inv.event_id,
-        "status": inv.status,
+        "status": inv.status.as_str(),
         "version": version,
         "as_of": platform::clock::rfc3339(now),
         "layout": {"version": inv.version, "url": layout::url(&inv.event_id, inv.version), "seat_count": inv.seat_count},
@@ -262,6 +268,7 @@ pub fn layout(req: Request, params: Params) -> ApiResult {
 mod tests {
     use super::*;
     use crate::inventory::Tier;
+    use platform::event_status::EventStatus;
 
     fn inv(tiers: Vec<Tier>) -> Inventory {
         Inventory {
@@ -269,7 +276,7 @@ mod tests {
             version: 1,
             wanted: 1,
             title: "t".into(),
-            status: "published".into(),
+            status: EventStatus::Published,
             starts_at: "2030-01-01T00:00:00Z".into(),
             timezone: "UTC".into(),
             sales_start: None,
@@ -283,7 +290,15 @@ mod tests {
     }
 
     fn tier(id: &str, kind: &str, capacity: u32, held: i64, sold: i64) -> Tier {
-        Tier { id: id.into(), name: id.into(), price_minor: 100, kind: kind.into(), capacity, held, sold }
+        Tier {
+            id: id.into(),
+            name: id.into(),
+            price_minor: 100,
+            kind: TierKind::parse(kind).unwrap(),
+            capacity,
+            held,
+            sold,
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::db::{self, Sql};
 use crate::domain::{check, parse_id, BuyerInput, PersonName};
 use crate::holds::{self, HoldRecord, HoldStatus, Moved, TierLine};
 use crate::kv::Kv;
+use crate::status::BookingStatus;
 use crate::{inventory, mirror};
 use platform::{ApiError, ApiResult};
 use serde::Deserialize;
@@ -32,8 +33,7 @@ pub struct Booking {
     pub event_id: String,
     /// Hold the seats are claimed by.
     pub hold_id: String,
-    /// State.
-    pub status: String,
+    pub status: BookingStatus,
     /// Total, minor units.
     pub amount_minor: i64,
     /// ISO 4217.
@@ -84,7 +84,17 @@ fn from_row(r: &spin_sdk::sqlite3::Row) -> Option<Booking> {
         user_id: text("user_id")?,
         event_id: text("event_id")?,
         hold_id: text("hold_id")?,
-        status: text("status")?,
+        status: match BookingStatus::parse(r.get::<&str>("status")?) {
+            Some(s) => s,
+            None => {
+                platform::log::error!(
+                    "booking {:?}: unknown status {:?}",
+                    r.get::<&str>("id"),
+                    r.get::<&str>("status")
+                );
+                return None;
+            }
+        },
         amount_minor: r.get::<i64>("amount_minor")?,
         currency: text("currency")?,
         buyer: serde_json::from_str(r.get::<&str>("buyer")?).ok()?,
@@ -123,10 +133,10 @@ pub fn load(conn: &Connection, id: &str) -> ApiResult<Option<Booking>> {
 }
 
 /// Bookings of an event in any of `statuses`.
-pub fn of_event(conn: &Connection, event_id: &str, statuses: &[&str]) -> ApiResult<Vec<Booking>> {
+pub fn of_event(conn: &Connection, event_id: &str, statuses: &[BookingStatus]) -> ApiResult<Vec<Booking>> {
     let marks = vec!["?"; statuses.len()].join(", ");
     let mut params = vec![Value::Text(event_id.to_string())];
-    params.extend(statuses.iter().map(|s| Value::Text(s.to_string())));
+    params.extend(statuses.iter().map(|s| Value::Text(s.as_str().to_string())));
     let r =
         conn.execute(&format!("SELECT {COLUMNS} FROM bookings WHERE event_id = ? AND status IN ({marks})"), &params)?;
     let v = r.rows().filter_map(|row| from_row(&row)).collect();
@@ -141,7 +151,7 @@ impl Booking {
     ///   by one, and how many of the order's tickets are left).
     pub fn to_json(&self) -> Json {
         json!({
-            "id": self.id, "event_id": self.event_id, "hold_id": self.hold_id, "status": self.status,
+            "id": self.id, "event_id": self.event_id, "hold_id": self.hold_id, "status": self.status.as_str(),
             "amount_minor": self.amount_minor, "currency": self.currency, "buyer": self.buyer,
             "attendees": self.attendees, "seats": self.seats,
             "tiers": self.tiers.iter().map(|t| json!({"tier_id": t.tier_id, "quantity": t.quantity, "price_minor": t.price_minor, "kind": t.kind})).collect::<Vec<_>>(),
@@ -515,17 +525,17 @@ pub fn get(req: Request, params: Params) -> ApiResult {
 pub fn cancel(req: Request, params: Params) -> ApiResult {
     let conn = db::open()?;
     let (caller, b) = own_booking(&conn, &req, &params)?;
-    match b.status.as_str() {
-        "cancelled" | "refunded" => return platform::web::ok(&b.to_json()),
-        "pending_payment" | "confirmed" => {}
-        other => {
+    match b.status {
+        BookingStatus::Cancelled | BookingStatus::Refunded => return platform::web::ok(&b.to_json()),
+        BookingStatus::PendingPayment | BookingStatus::Confirmed => {}
+        other @ (BookingStatus::PaymentFailed | BookingStatus::Expired) => {
             return Err(ApiError::conflict("not-cancellable", format!("a booking that is {other} cannot be cancelled")))
         }
     }
     if platform::clock::parse_rfc3339(&b.starts_at).is_some_and(|s| s <= platform::clock::now_ms()) {
         return Err(ApiError::conflict("not-cancellable", "the event has started"));
     }
-    if b.status == "confirmed" && !caller.is_admin() {
+    if b.status == BookingStatus::Confirmed && !caller.is_admin() {
         let admitted = checked_in(&b.id)?;
         if admitted > 0 {
             return Err(ApiError::conflict(
@@ -562,9 +572,9 @@ pub fn cancel(req: Request, params: Params) -> ApiResult {
 pub fn abandon(req: Request, params: Params) -> ApiResult {
     let conn = db::open()?;
     let (_, b) = own_booking(&conn, &req, &params)?;
-    match b.status.as_str() {
-        "pending_payment" => {}
-        "confirmed" => {
+    match b.status {
+        BookingStatus::PendingPayment => {}
+        BookingStatus::Confirmed => {
             return Err(ApiError::conflict("booking-paid", "the booking was paid meanwhile; it stays confirmed"))
         }
         _ => return platform::web::ok(&b.to_json()),
@@ -578,7 +588,7 @@ pub fn abandon(req: Request, params: Params) -> ApiResult {
     }
     saga::relay_events(&conn, &event.into_iter().collect::<Vec<_>>());
     let now = load(&conn, &b.id)?.unwrap_or(b);
-    if now.status == "confirmed" {
+    if now.status == BookingStatus::Confirmed {
         return Err(ApiError::conflict("booking-paid", "the booking was paid meanwhile; it stays confirmed"));
     }
     platform::web::ok(&now.to_json())
@@ -606,7 +616,7 @@ pub fn state(_: Request, params: Params) -> ApiResult {
     let id = parse_id("id", params.get("id").unwrap_or_default()).map_err(|e| ApiError::Validation(vec![e]))?;
     let conn = db::open()?;
     let b = load(&conn, &id)?.ok_or_else(|| ApiError::NotFound(format!("booking {id} does not exist")))?;
-    platform::web::ok(&json!({"booking_id": b.id, "user_id": b.user_id, "status": b.status}))
+    platform::web::ok(&json!({"booking_id": b.id, "user_id": b.user_id, "status": b.status.as_str()}))
 }
 
 fn checked_in(booking_id: &str) -> ApiResult<i64> {
@@ -648,7 +658,7 @@ pub fn cancel_in_tx(c: &Connection, b: &Booking, reason: &str) -> ApiResult<Opti
     let now = platform::clock::now_ms();
     let changed = c.execute(
         "UPDATE bookings SET status = 'cancelled', cancel_reason = ?, updated_ms = ? WHERE id = ? AND status = ? RETURNING id",
-        &[Value::Text(reason.to_string()), Value::Integer(now), Value::Text(b.id.clone()), Value::Text(b.status.clone())],
+        &[Value::Text(reason.to_string()), Value::Integer(now), Value::Text(b.id.clone()), Value::Text(b.status.as_str().into())],
     )?;
     if changed.rows.is_empty() {
         return Ok(None);

@@ -139,7 +139,7 @@ fn perform(
     if already(conn, ticket_id)?.is_some() {
         return done(conn, &b.id);
     }
-    if b.status != "confirmed" {
+    if b.status != crate::status::BookingStatus::Confirmed {
         return Err(ApiError::conflict(
             "not-cancellable",
             format!("a booking that is {} has no tickets to cancel one by one", b.status),

@@ -10,7 +10,9 @@ use crate::db::Sql;
 use crate::holds::{self, HoldRecord, HoldStatus, Moved};
 use crate::kv::Kv;
 use crate::locks::{self, Claim, Owner};
+use crate::status::BookingStatus;
 use crate::{inventory, mirror};
+use platform::tier::TierKind;
 use platform::{ApiError, ApiResult};
 use saga::contract::{
     AccountErased, EventCancelled, EventChanged, EventRescheduled, PaymentFailed, PaymentRefunded, PaymentSucceeded,
@@ -57,10 +59,12 @@ fn emit<E: saga::Contract>(c: &Connection, payload: &E) -> ApiResult<()> {
 /// (docs/DESIGN.md §3 step 7).
 fn payment_succeeded(kv: &Kv, c: &Connection, p: PaymentSucceeded) -> ApiResult<()> {
     let Some(b) = booking(c, &p.booking_id)? else { return Ok(()) };
-    match b.status.as_str() {
-        "confirmed" => Ok(()),
-        "cancelled" | "refunded" => emit(c, &b.cancelled_payload("cancelled_before_payment")),
-        _ => confirm(kv, c, &b, &p.payment_id),
+    match b.status {
+        BookingStatus::Confirmed => Ok(()),
+        BookingStatus::Cancelled | BookingStatus::Refunded => emit(c, &b.cancelled_payload("cancelled_before_payment")),
+        BookingStatus::PendingPayment | BookingStatus::Expired | BookingStatus::PaymentFailed => {
+            confirm(kv, c, &b, &p.payment_id)
+        }
     }
 }
 
@@ -105,7 +109,7 @@ fn confirm(kv: &Kv, c: &Connection, b: &Booking, payment_id: &str) -> ApiResult<
     }
     c.execute(
         "UPDATE bookings SET status = 'confirmed', hold_id = ?, updated_ms = ? WHERE id = ? AND status = ?",
-        &[Value::Text(hold_id), Value::Integer(now), Value::Text(b.id.clone()), Value::Text(b.status.clone())],
+        &[Value::Text(hold_id), Value::Integer(now), Value::Text(b.id.clone()), Value::Text(b.status.as_str().into())],
     )?;
     emit(c, &b.confirmed_payload()?)
 }
@@ -127,7 +131,7 @@ fn sell(c: &Connection, b: &Booking, hold_id: &str) -> ApiResult<Result<(), Stri
             return refused(e);
         }
     }
-    for t in b.tiers.iter().filter(|t| t.kind == "general_admission") {
+    for t in b.tiers.iter().filter(|t| t.kind == TierKind::GeneralAdmission) {
         let sold = c.execute(
             "INSERT INTO sold_ga (booking_id, event_id, tier_id, quantity, capacity) VALUES (?, ?, ?, ?, ?)",
             &[
@@ -145,7 +149,7 @@ fn sell(c: &Connection, b: &Booking, hold_id: &str) -> ApiResult<Result<(), Stri
     let mirrored = mirror::sell(c, &b.event_id, hold_id, &b.seats).and_then(|_| {
         b.tiers
             .iter()
-            .filter(|t| t.kind == "general_admission")
+            .filter(|t| t.kind == TierKind::GeneralAdmission)
             .try_for_each(|t| mirror::sell_ga(c, &b.event_id, &t.tier_id, i64::from(t.quantity)))
     });
     match mirrored {
@@ -179,14 +183,14 @@ fn rehold(kv: &Kv, b: &Booking, now: i64) -> ApiResult<Option<String>> {
     let ga: Vec<(String, u32, u32)> = b
         .tiers
         .iter()
-        .filter(|t| t.kind == "general_admission")
+        .filter(|t| t.kind == TierKind::GeneralAdmission)
         .map(|t| (t.tier_id.clone(), t.quantity, t.capacity))
         .collect();
     let seats = b
         .seats
         .iter()
         .map(|s| {
-            let tier = b.tiers.iter().find(|t| t.kind != "general_admission");
+            let tier = b.tiers.iter().find(|t| t.kind == TierKind::Seated);
             holds::HeldSeat {
                 id: s.clone(),
                 tier_id: tier.map(|t| t.tier_id.clone()).unwrap_or_default(),
@@ -245,26 +249,26 @@ const SALES_CLOSED: &str = "sales_closed";
 fn payment_failed(kv: &Kv, c: &Connection, p: PaymentFailed) -> ApiResult<()> {
     let Some(b) = booking(c, &p.booking_id)? else { return Ok(()) };
     let to = match p.reason.as_str() {
-        HOLD_EXPIRED => "expired",
-        SALES_CLOSED => "cancelled",
-        _ => "payment_failed",
+        HOLD_EXPIRED => BookingStatus::Expired,
+        SALES_CLOSED => BookingStatus::Cancelled,
+        _ => BookingStatus::PaymentFailed,
     };
-    if !matches!(b.status.as_str(), "pending_payment" | "expired") {
+    if !matches!(b.status, BookingStatus::PendingPayment | BookingStatus::Expired) {
         return Ok(());
     }
-    if to == "cancelled" {
+    if to == BookingStatus::Cancelled {
         c.execute(
             "UPDATE bookings SET status = 'cancelled', cancel_reason = ?, updated_ms = ? WHERE id = ? AND status = ?",
             &[
                 Value::Text(SALES_CLOSED.into()),
                 Value::Integer(platform::clock::now_ms()),
                 Value::Text(b.id.clone()),
-                Value::Text(b.status.clone()),
+                Value::Text(b.status.as_str().into()),
             ],
         )?;
         return bookings::free_hold(kv, Sql::nested(c), &b);
     }
-    if to == "expired" {
+    if to == BookingStatus::Expired {
         // Payments may see the expiry before booking's own sweep does: the
         // hold itself ends `expired` too (not `released`).
         holds::expire_if_due(kv, Sql::nested(c), &b.hold_id, platform::clock::now_ms())?;
@@ -272,10 +276,10 @@ fn payment_failed(kv: &Kv, c: &Connection, p: PaymentFailed) -> ApiResult<()> {
     c.execute(
         "UPDATE bookings SET status = ?, updated_ms = ? WHERE id = ? AND status = ?",
         &[
-            Value::Text(to.into()),
+            Value::Text(to.as_str().into()),
             Value::Integer(platform::clock::now_ms()),
             Value::Text(b.id.clone()),
-            Value::Text(b.status.clone()),
+            Value::Text(b.status.as_str().into()),
         ],
     )?;
     bookings::free_hold(kv, Sql::nested(c), &b)
@@ -297,14 +301,14 @@ fn payment_refunded(kv: &Kv, c: &Connection, p: PaymentRefunded) -> ApiResult<()
     if !full {
         return Ok(());
     }
-    match b.status.as_str() {
-        "cancelled" => {
+    match b.status {
+        BookingStatus::Cancelled => {
             c.execute(
                 "UPDATE bookings SET status = 'refunded' WHERE id = ? AND status = 'cancelled'",
                 &[Value::Text(b.id.clone())],
             )?;
         }
-        "confirmed" => {
+        BookingStatus::Confirmed => {
             c.execute(
                 "UPDATE bookings SET status = 'refunded', cancel_reason = COALESCE(cancel_reason, 'refunded') WHERE id = ? AND status = 'confirmed'",
                 &[Value::Text(b.id.clone())],
@@ -312,7 +316,11 @@ fn payment_refunded(kv: &Kv, c: &Connection, p: PaymentRefunded) -> ApiResult<()
             bookings::unsell(c, &b)?;
             bookings::free_hold(kv, Sql::nested(c), &b)?;
         }
-        _ => {}
+        // nothing was sold: the refund is only added up
+        BookingStatus::PendingPayment
+        | BookingStatus::PaymentFailed
+        | BookingStatus::Expired
+        | BookingStatus::Refunded => {}
     }
     Ok(())
 }
@@ -324,7 +332,11 @@ fn payment_refunded(kv: &Kv, c: &Connection, p: PaymentRefunded) -> ApiResult<()
 fn event_cancelled(kv: &Kv, c: &Connection, p: EventCancelled) -> ApiResult<()> {
     let event_id = p.event_id.as_str();
     inventory::mark_cancelled(c, event_id)?;
-    for b in bookings::of_event(c, event_id, &["pending_payment", "confirmed", "expired"])? {
+    for b in bookings::of_event(
+        c,
+        event_id,
+        &[BookingStatus::PendingPayment, BookingStatus::Confirmed, BookingStatus::Expired],
+    )? {
         if bookings::cancel_in_tx(c, &b, "event_cancelled")?.is_some() {
             bookings::free_hold(kv, Sql::nested(c), &b)?;
         }

@@ -8,6 +8,7 @@ use crate::kv::Kv;
 use crate::locks::{self, Claim, Lost, Owner};
 use crate::mirror::{self, SeatRow};
 use crate::selection::{self, best_available, FreeRow, Pick};
+use platform::tier::TierKind;
 use platform::{ApiError, ApiResult, FieldError};
 use serde::Deserialize;
 use serde_json::Value;
@@ -139,7 +140,7 @@ fn record(inv: &Inventory, user: &str, owner: &Owner, plan: Plan, now: i64) -> H
                     tier_id: s.tier_id.clone(),
                     quantity: 1,
                     price_minor: s.price_minor,
-                    kind: "seated".into(),
+                    kind: TierKind::Seated,
                     capacity: cap,
                 })
             }
@@ -151,7 +152,7 @@ fn record(inv: &Inventory, user: &str, owner: &Owner, plan: Plan, now: i64) -> H
             tier_id: tier_id.clone(),
             quantity: *q,
             price_minor: price,
-            kind: "general_admission".into(),
+            kind: TierKind::GeneralAdmission,
             capacity: *cap,
         });
     }

@@ -58,6 +58,7 @@
 use crate::db::Sql;
 use crate::kv::Kv;
 use crate::{locks, mirror};
+use platform::tier::TierKind;
 use platform::{ApiError, ApiResult};
 use serde::{Deserialize, Serialize};
 use spin_sdk::sqlite3::{Connection, Value};
@@ -116,8 +117,7 @@ pub struct TierLine {
     pub quantity: u32,
     /// Price per ticket, minor units.
     pub price_minor: i64,
-    /// `seated` or `general_admission`.
-    pub kind: String,
+    pub kind: TierKind,
     /// The tier's capacity when held (guards the sale in SQLite).
     pub capacity: u32,
 }
@@ -178,7 +178,11 @@ impl HoldRecord {
 
     /// General-admission `(tier, quantity)`.
     pub fn ga(&self) -> Vec<(String, u32)> {
-        self.tiers.iter().filter(|t| t.kind == "general_admission").map(|t| (t.tier_id.clone(), t.quantity)).collect()
+        self.tiers
+            .iter()
+            .filter(|t| t.kind == TierKind::GeneralAdmission)
+            .map(|t| (t.tier_id.clone(), t.quantity))
+            .collect()
     }
 
     /// Tickets held.
@@ -502,12 +506,12 @@ mod tests {
             status,
             seats: vec![HeldSeat { id: "A1".into(), tier_id: "t".into(), price_minor: 100 }],
             tiers: vec![
-                TierLine { tier_id: "t".into(), quantity: 1, price_minor: 100, kind: "seated".into(), capacity: 10 },
+                TierLine { tier_id: "t".into(), quantity: 1, price_minor: 100, kind: TierKind::Seated, capacity: 10 },
                 TierLine {
                     tier_id: "g".into(),
                     quantity: 2,
                     price_minor: 50,
-                    kind: "general_admission".into(),
+                    kind: TierKind::GeneralAdmission,
                     capacity: 5,
                 },
             ],

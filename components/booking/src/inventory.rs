@@ -42,6 +42,8 @@
 //! 404 for a draft to a chained request, and so does booking.
 
 use crate::mirror::{self, FREE, HELD, SOLD};
+use platform::event_status::EventStatus;
+use platform::tier::TierKind;
 use platform::{ApiError, ApiResult};
 use serde::Deserialize;
 use spin_sdk::http::{Method, Request, Response};
@@ -69,8 +71,7 @@ pub struct Document {
     pub version: i64,
     /// Event title.
     pub title: String,
-    /// `draft`, `published` or `cancelled`.
-    pub status: String,
+    pub status: EventStatus,
     /// Start, RFC 3339.
     pub starts_at: String,
     /// IANA time zone.
@@ -115,8 +116,7 @@ pub struct DocTier {
     pub name: String,
     /// Price per ticket, minor units.
     pub price_minor: i64,
-    /// `seated` or `general_admission`.
-    pub kind: String,
+    pub kind: TierKind,
     /// Tickets in the tier (general admission) or its seat count.
     pub capacity: u32,
 }
@@ -163,8 +163,7 @@ pub struct Inventory {
     pub wanted: i64,
     /// Event title.
     pub title: String,
-    /// `draft`, `published` or `cancelled`.
-    pub status: String,
+    pub status: EventStatus,
     /// Start, RFC 3339.
     pub starts_at: String,
     /// IANA time zone.
@@ -195,8 +194,7 @@ pub struct Tier {
     pub name: String,
     /// Price per ticket, minor units.
     pub price_minor: i64,
-    /// `seated` or `general_admission`.
-    pub kind: String,
+    pub kind: TierKind,
     /// Places (general admission) or seats in the layout (seated).
     pub capacity: u32,
     /// Seated: seats held now (general admission: see the KV counter).
@@ -208,7 +206,7 @@ pub struct Tier {
 impl Tier {
     /// True for general admission (sold by count, no seat).
     pub fn is_ga(&self) -> bool {
-        self.kind == "general_admission"
+        self.kind == TierKind::GeneralAdmission
     }
 }
 
@@ -236,7 +234,7 @@ impl Inventory {
     /// Visible through booking's public reads: everything but drafts
     /// (events keeps drafts to their organizer).
     pub fn is_public(&self) -> bool {
-        self.status != "draft"
+        self.status != EventStatus::Draft
     }
 
     /// When sales close, Unix ms: `sales_end` when the organizer set one
@@ -257,10 +255,10 @@ impl Inventory {
     /// `sales-not-open`, `sales-closed` (past `sales_end`) or `event-past`
     /// (started, with no later `sales_end`).
     pub fn check_on_sale(&self, now_ms: i64) -> ApiResult<()> {
-        match self.status.as_str() {
-            "published" => {}
-            "cancelled" => return Err(ApiError::conflict("event-cancelled", "this event was cancelled")),
-            _ => return Err(ApiError::conflict("event-not-on-sale", "this event is not on sale")),
+        match self.status {
+            EventStatus::Published => {}
+            EventStatus::Cancelled => return Err(ApiError::conflict("event-cancelled", "this event was cancelled")),
+            EventStatus::Draft => return Err(ApiError::conflict("event-not-on-sale", "this event is not on sale")),
         }
         if self.sales_close_ms().is_none_or(|close| close <= now_ms) {
             return Err(if self.sales_end.is_some() {
@@ -304,7 +302,7 @@ pub fn load(conn: &Connection, event_id: &str) -> ApiResult<Option<Inventory>> {
         version: row.get::<i64>("version").unwrap_or(0),
         wanted: row.get::<i64>("wanted").unwrap_or(0),
         title: s("title"),
-        status: s("status"),
+        status: EventStatus::parse(&s("status")).unwrap_or(EventStatus::Draft),
         starts_at: s("starts_at"),
         timezone: s("timezone"),
         sales_start: row.get::<&str>("sales_start").map(str::to_string),
@@ -326,7 +324,7 @@ pub fn load(conn: &Connection, event_id: &str) -> ApiResult<Option<Inventory>> {
                 id: r.get::<&str>("tier_id")?.to_string(),
                 name: r.get::<&str>("name")?.to_string(),
                 price_minor: r.get::<i64>("price_minor")?,
-                kind: r.get::<&str>("kind")?.to_string(),
+                kind: TierKind::parse(r.get::<&str>("kind")?).ok()?,
                 capacity: u32::try_from(r.get::<i64>("capacity")?).unwrap_or(0),
                 held: r.get::<i64>("held")?,
                 sold: r.get::<i64>("sold")?,
@@ -536,7 +534,7 @@ pub fn store(conn: &Connection, doc: &Document) -> ApiResult<bool> {
             .filter_map(|r| Some((r.get::<&str>("tier_id")?.to_string(), r.get::<i64>("q")?)))
             .collect();
         for (position, t) in doc.tiers.iter().enumerate() {
-            let (capacity, held, sold) = if t.kind == "general_admission" {
+            let (capacity, held, sold) = if t.kind == TierKind::GeneralAdmission {
                 (i64::from(t.capacity), 0, ga_sold.get(&t.id).copied().unwrap_or(0))
             } else {
                 let (n, h, s) = counts.get(t.id.as_str()).copied().unwrap_or_default();
@@ -550,7 +548,7 @@ pub fn store(conn: &Connection, doc: &Document) -> ApiResult<bool> {
                     Value::Integer(position as i64),
                     text(&t.name),
                     Value::Integer(t.price_minor),
-                    text(&t.kind),
+                    text(t.kind.as_str()),
                     Value::Integer(capacity),
                     Value::Integer(held),
                     Value::Integer(sold),
@@ -577,7 +575,7 @@ pub fn store(conn: &Connection, doc: &Document) -> ApiResult<bool> {
             &[
                 text(ev),
                 Value::Integer(doc.version),
-                text(&doc.status),
+                text(doc.status.as_str()),
                 text(&doc.title),
                 text(&doc.starts_at),
                 text(&doc.timezone),
@@ -655,7 +653,7 @@ pub(crate) mod tests {
             version: doc.version,
             wanted: doc.version,
             title: doc.title.clone(),
-            status: doc.status.clone(),
+            status: doc.status,
             starts_at: doc.starts_at.clone(),
             timezone: doc.timezone.clone(),
             sales_start: doc.sales_start.clone(),
@@ -671,7 +669,7 @@ pub(crate) mod tests {
                     id: t.id.clone(),
                     name: t.name.clone(),
                     price_minor: t.price_minor,
-                    kind: t.kind.clone(),
+                    kind: t.kind,
                     capacity: t.capacity,
                     held: 0,
                     sold: 0,
@@ -694,10 +692,10 @@ pub(crate) mod tests {
         inv.sales_end = Some(platform::clock::rfc3339(now - 1000));
         assert!(inv.check_on_sale(now).is_err());
         inv.sales_end = None;
-        inv.status = "draft".into();
+        inv.status = EventStatus::Draft;
         assert!(inv.check_on_sale(now).is_err());
         assert!(!inv.is_public());
-        inv.status = "published".into();
+        inv.status = EventStatus::Published;
         inv.starts_at = platform::clock::rfc3339(now - 1);
         assert!(inv.check_on_sale(now).is_err());
         // sales at the door: a later sales_end keeps a started event on sale

@@ -86,6 +86,7 @@ pub mod layout;
 pub mod locks;
 pub mod mirror;
 pub mod selection;
+pub mod status;
 
 /// The route table.
 pub fn router() -> Router {

@@ -26,6 +26,7 @@ use crate::read;
 use crate::store::{self, int, opt_int, opt_text};
 use crate::venues::{self, Venue};
 use platform::auth::{Caller, Role};
+use platform::event_status::EventStatus;
 use platform::web::{no_content, ok, read_json};
 use platform::{ApiError, ApiResult};
 use serde::{Deserialize, Serialize};
@@ -112,33 +113,7 @@ pub struct TierInput {
     pub seats: Vec<String>,
 }
 
-/// Seated or general admission.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TierKind {
-    /// Reserved seats from the venue's seat map.
-    Seated,
-    /// A capacity, no seats.
-    GeneralAdmission,
-}
-
-impl TierKind {
-    /// Wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TierKind::Seated => "seated",
-            TierKind::GeneralAdmission => "general_admission",
-        }
-    }
-
-    /// Parses a wire name.
-    pub fn parse(s: &str) -> Result<TierKind, String> {
-        match s {
-            "seated" => Ok(TierKind::Seated),
-            "general_admission" => Ok(TierKind::GeneralAdmission),
-            _ => Err("must be seated or general_admission".into()),
-        }
-    }
-}
+pub use platform::tier::TierKind;
 
 /// A validated tier.
 #[derive(Debug, Clone)]
@@ -462,7 +437,7 @@ pub fn insert(
     conn: &Connection,
     spec: &EventSpec,
     organizer: &str,
-    status: &str,
+    status: EventStatus,
     origin: &Origin,
 ) -> ApiResult<String> {
     let id = platform::ids::new("evt");
@@ -470,8 +445,8 @@ pub fn insert(
     let mut args = vec![store::text(&id), store::text(organizer)];
     args.extend(spec_values(spec));
     args.extend([
-        store::text(status),
-        opt_int((status == "published").then_some(now)),
+        store::text(status.as_str()),
+        opt_int((status == EventStatus::Published).then_some(now)),
         opt_text(origin.source.as_deref()),
         opt_text(origin.external_id.as_deref()),
         opt_text(origin.source_status.as_deref()),
@@ -482,7 +457,7 @@ pub fn insert(
     conn.execute(INSERT_EVENT, &args)?;
     write_tiers(conn, &id, spec)?;
     write_fts(conn, &id, spec)?;
-    if status != "draft" {
+    if status != EventStatus::Draft {
         crate::outbox::changed(conn, &id, 1, status)?;
     }
     Ok(id)
@@ -506,7 +481,10 @@ pub fn update(conn: &Connection, id: &str, version: i64, spec: &EventSpec, origi
         int(version),
     ]);
     let rs = conn.execute(UPDATE_EVENT, &args)?;
-    let Some((new_version, status)) = rs.rows().next().map(|r| (store::i(&r, "version"), store::s(&r, "status")))
+    let Some((new_version, status)) = rs
+        .rows()
+        .next()
+        .map(|r| (store::i(&r, "version"), EventStatus::parse(&store::s(&r, "status")).unwrap_or(EventStatus::Draft)))
     else {
         return Err(ApiError::conflict("edit-conflict", "the event changed meanwhile; reload and try again"));
     };
@@ -514,11 +492,13 @@ pub fn update(conn: &Connection, id: &str, version: i64, spec: &EventSpec, origi
     write_tiers(conn, id, spec)?;
     conn.execute(DELETE_FTS, &[store::text(id)])?;
     write_fts(conn, id, spec)?;
-    if status != "draft" {
-        crate::outbox::changed(conn, id, new_version, &status)?;
+    if status != EventStatus::Draft {
+        crate::outbox::changed(conn, id, new_version, status)?;
     }
     match before {
-        Some((starts, ends)) if status == "published" && (starts != spec.starts_at || ends != spec.ends_at) => {
+        Some((starts, ends))
+            if status == EventStatus::Published && (starts != spec.starts_at || ends != spec.ends_at) =>
+        {
             let at = |ms: Option<i64>| ms.map(platform::clock::rfc3339);
             crate::outbox::rescheduled(
                 conn,
@@ -717,7 +697,7 @@ pub fn merge_patch(target: &mut Json, patch: &Json) {
 /// organizer's draft), 403 for anyone else.
 pub(crate) fn owned_event(conn: &Connection, caller: &Caller, id: &str) -> ApiResult<read::EventRow> {
     let e = read::event(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("event {id} does not exist")))?;
-    if e.status == "draft" && !caller.is_admin() && caller.user_id != e.organizer_id {
+    if e.status == EventStatus::Draft && !caller.is_admin() && caller.user_id != e.organizer_id {
         return Err(ApiError::NotFound(format!("event {id} does not exist")));
     }
     caller.require_owner(&e.organizer_id)?;
@@ -739,7 +719,9 @@ pub fn create(req: Request, _: Params) -> ApiResult {
     platform::idempotency::once(&conn, &req, &caller.user_id, || {
         let input: EventInput = read_json(&req)?;
         let spec = validate(&conn, &input)?;
-        let id = platform::db::transaction(&conn, |c| insert(c, &spec, &caller.user_id, "draft", &Origin::default()))?;
+        let id = platform::db::transaction(&conn, |c| {
+            insert(c, &spec, &caller.user_id, EventStatus::Draft, &Origin::default())
+        })?;
         let body = read::detail(&conn, &id, true)?;
         platform::web::created(&format!("/api/events/{id}"), &body)
     })
@@ -755,7 +737,7 @@ pub fn edit(req: Request, params: Params) -> ApiResult {
     }
     let conn = store::open()?;
     let current = owned_event(&conn, &caller, &id)?;
-    if current.status == "cancelled" {
+    if current.status == EventStatus::Cancelled {
         return Err(ApiError::conflict("event-cancelled", "a cancelled event cannot be edited"));
     }
     let old_tiers = read::tiers(&conn, &id)?;
@@ -769,7 +751,7 @@ pub fn edit(req: Request, params: Params) -> ApiResult {
             return Err(ApiError::field(format!("tiers/{k}/id"), "is not a tier of this event"));
         }
     }
-    if current.status == "published" {
+    if current.status == EventStatus::Published {
         let repriced = old_tiers.iter().any(|o| {
             spec.tiers.iter().any(|n| n.id.as_deref() == Some(o.id.as_str()) && n.price_minor != o.price_minor)
         });
@@ -791,10 +773,12 @@ pub fn publish(req: Request, params: Params) -> ApiResult {
     let id = params.get("id").unwrap_or_default().to_string();
     let conn = store::open()?;
     let e = owned_event(&conn, &caller, &id)?;
-    match e.status.as_str() {
-        "published" => return ok(&read::detail(&conn, &id, true)?),
-        "cancelled" => return Err(ApiError::conflict("event-cancelled", "a cancelled event cannot be published")),
-        _ => {}
+    match e.status {
+        EventStatus::Published => return ok(&read::detail(&conn, &id, true)?),
+        EventStatus::Cancelled => {
+            return Err(ApiError::conflict("event-cancelled", "a cancelled event cannot be published"))
+        }
+        EventStatus::Draft => {}
     }
     if read::tiers(&conn, &id)?.is_empty() {
         return Err(ApiError::conflict("event-incomplete", "add at least one price tier before publishing"));
@@ -806,7 +790,7 @@ pub fn publish(req: Request, params: Params) -> ApiResult {
     platform::db::transaction(&conn, |c| -> ApiResult<()> {
         let rs = c.execute(PUBLISH, &[int(now), int(now), store::text(&id)])?;
         if let Some(version) = rs.rows().next().map(|r| store::i(&r, "version")) {
-            crate::outbox::changed(c, &id, version, "published")?;
+            crate::outbox::changed(c, &id, version, EventStatus::Published)?;
         }
         Ok(())
     })?;
@@ -835,12 +819,12 @@ pub fn cancel(req: Request, params: Params) -> ApiResult {
     };
     let conn = store::open()?;
     let e = owned_event(&conn, &caller, &id)?;
-    match e.status.as_str() {
-        "cancelled" => return ok(&read::detail(&conn, &id, true)?),
-        "draft" => {
+    match e.status {
+        EventStatus::Cancelled => return ok(&read::detail(&conn, &id, true)?),
+        EventStatus::Draft => {
             return Err(ApiError::conflict("event-not-published", "a draft was never on sale; delete it instead"))
         }
-        _ => {}
+        EventStatus::Published => {}
     }
     let now = platform::clock::now_ms();
     let emitted = platform::db::transaction(&conn, |c| -> ApiResult<Option<saga::Event>> {
@@ -854,7 +838,7 @@ pub fn cancel(req: Request, params: Params) -> ApiResult {
             reason: reason.clone(),
             cancelled_at: Some(platform::clock::rfc3339(now)),
         };
-        crate::outbox::changed(c, &id, version, "cancelled")?;
+        crate::outbox::changed(c, &id, version, EventStatus::Cancelled)?;
         crate::outbox::emit_cancelled(c, &payload).map(Some)
     })?;
     if let Some(event) = emitted {

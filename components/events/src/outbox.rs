@@ -21,6 +21,7 @@
 //! event whose transaction rolled back has no outbox row and relays as
 //! nothing.
 
+use platform::event_status::EventStatus;
 use platform::ApiResult;
 use saga::contract::{EventCancelled, EventChanged, EventRescheduled};
 use spin_sdk::http::{Params, Request};
@@ -44,8 +45,8 @@ thread_local! {
 /// Records `EventChanged` for event `event_id` now at `version` in
 /// `status`; call inside the transaction of the change. The event is
 /// relayed by [`relay_changed`] when the request is done.
-pub fn changed(conn: &Connection, event_id: &str, version: i64, status: &str) -> ApiResult<()> {
-    let payload = EventChanged { event_id: event_id.to_string(), version, status: status.to_string() };
+pub fn changed(conn: &Connection, event_id: &str, version: i64, status: EventStatus) -> ApiResult<()> {
+    let payload = EventChanged { event_id: event_id.to_string(), version, status };
     let event = saga::emit(conn, PRODUCER, &payload)?;
     CHANGED.with(|c| c.borrow_mut().push(event));
     Ok(())

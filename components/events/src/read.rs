@@ -8,6 +8,7 @@
 use crate::domain::{self, Category, Currency};
 use crate::store::{self, int};
 use crate::venues::{self, Venue};
+use platform::event_status::EventStatus;
 use platform::web::{ok, Query};
 use platform::{ApiError, ApiResult};
 use serde::Serialize;
@@ -52,8 +53,7 @@ pub struct EventRow {
     pub currency: String,
     /// Lowest price.
     pub price_from: Option<i64>,
-    /// draft | published | cancelled.
-    pub status: String,
+    pub status: EventStatus,
     /// When published.
     pub published_at: Option<i64>,
     /// When cancelled.
@@ -121,7 +121,7 @@ fn event_from(r: &spin_sdk::sqlite3::Row<'_>) -> EventRow {
         order_limit: store::i(r, "order_limit"),
         currency: store::s(r, "currency"),
         price_from: store::oi(r, "price_from"),
-        status: store::s(r, "status"),
+        status: EventStatus::parse(&store::s(r, "status")).unwrap_or(EventStatus::Draft),
         published_at: store::oi(r, "published_at"),
         cancelled_at: store::oi(r, "cancelled_at"),
         cancel_reason: store::os(r, "cancel_reason"),
@@ -163,7 +163,7 @@ pub fn tiers(conn: &Connection, id: &str) -> ApiResult<Vec<TierRow>> {
 /// Whether `req` may see event `e`: public unless a draft; a draft for its
 /// organizer and admins (a chained request without their token sees none).
 fn visible(req: &Request, e: &EventRow) -> ApiResult<bool> {
-    if e.status != "draft" {
+    if e.status != EventStatus::Draft {
         return Ok(true);
     }
     Ok(platform::auth::optional(req)?.is_some_and(|c| c.is_admin() || c.user_id == e.organizer_id))
@@ -241,8 +241,11 @@ pub fn jsonld(e: &EventRow, venue: &Venue, tiers: &[TierRow]) -> Json {
     let category = Category::parse(&e.category).unwrap_or(Category::Other);
     let base = platform::config::get_or("public_base_url", "");
     let url = format!("{}/events/{}", base.trim_end_matches('/'), e.id);
-    let status =
-        if e.status == "cancelled" { "https://schema.org/EventCancelled" } else { "https://schema.org/EventScheduled" };
+    let status = if e.status == EventStatus::Cancelled {
+        "https://schema.org/EventCancelled"
+    } else {
+        "https://schema.org/EventScheduled"
+    };
     let offers: Vec<Json> = tiers
         .iter()
         .map(|t| {

@@ -35,6 +35,7 @@ pub mod config;
 pub mod contact;
 pub mod db;
 pub mod event_access;
+pub mod event_status;
 pub mod health;
 pub mod idempotency;
 pub mod ids;
@@ -43,6 +44,7 @@ pub mod money;
 pub mod problem;
 pub mod seat;
 pub mod secrets;
+pub mod tier;
 pub mod web;
 pub mod zones;
 

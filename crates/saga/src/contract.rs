@@ -287,8 +287,8 @@ pub struct EventChanged {
     pub event_id: String,
     /// The event's inventory version after the change.
     pub version: i64,
-    /// The event's status after the change (`published`, `cancelled`, …).
-    pub status: String,
+    /// The event's status after the change.
+    pub status: platform::event_status::EventStatus,
 }
 contract!(EventChanged, types::EVENT_CHANGED);
 

@@ -36,6 +36,7 @@ use crate::store;
 use crate::venues::VenueSpec;
 use chrono::NaiveDateTime;
 use platform::auth::{Caller, Role};
+use platform::event_status::EventStatus;
 use platform::web::{ok, Query};
 use platform::{ApiError, ApiResult, FieldError};
 use serde_json::{json, Value as Json};
@@ -220,7 +221,7 @@ fn save(conn: &Connection, caller: &Caller, source: &str, index: usize, mut r: R
         match existing.and_then(|id| read::event(c, &id).transpose()) {
             None => {
                 let spec = events::validate(c, &r.event)?;
-                let status = if opts.publish { "published" } else { "draft" };
+                let status = if opts.publish { EventStatus::Published } else { EventStatus::Draft };
                 Ok(("created", events::insert(c, &spec, &caller.user_id, status, &origin)?))
             }
             Some(current) => {
@@ -228,7 +229,7 @@ fn save(conn: &Connection, caller: &Caller, source: &str, index: usize, mut r: R
                 if current.fingerprint.as_deref() == Some(fp.as_str()) {
                     return Ok(("unchanged", current.id));
                 }
-                if current.status == "cancelled" {
+                if current.status == EventStatus::Cancelled {
                     return Err(ApiError::conflict(
                         "event-cancelled",
                         "this event was cancelled here; it is not re-imported",
@@ -239,7 +240,7 @@ fn save(conn: &Connection, caller: &Caller, source: &str, index: usize, mut r: R
                     t.id = old.iter().find(|o| o.name == t.name).map(|o| o.id.clone());
                 }
                 let spec = events::validate(c, &r.event)?;
-                if current.status == "published" {
+                if current.status == EventStatus::Published {
                     // an import never reprices a published tier (no chained
                     // read inside this transaction)
                     events::check_keeps_sales(&current, &old, &spec, &std::collections::HashSet::new())?;

@@ -62,7 +62,8 @@ fn put_inventory(req: Request, p: Params) -> ApiResult {
     let payload = saga::contract::EventChanged {
         event_id: id.clone(),
         version,
-        status: doc["status"].as_str().unwrap_or_default().to_string(),
+        status: platform::event_status::EventStatus::parse(doc["status"].as_str().unwrap_or_default())
+            .ok_or_else(|| ApiError::field("status", "must be draft, published or cancelled"))?,
     };
     let conn = db()?;
     let event = platform::db::transaction(&conn, |c| Ok::<_, ApiError>(saga::emit(c, "events", &payload)?))?;
