@@ -4,7 +4,8 @@ use crate::email::Email;
 use crate::password::{self, NewPassword};
 use crate::ratelimit::{self, LOGIN_PER_IP, PASSWORD_CHANGE};
 use crate::sessions::{self, Revocation};
-use crate::{accounts, bootstrap, db, tokens, verify};
+use crate::store;
+use crate::{accounts, bootstrap, tokens, verify};
 use platform::auth::Role;
 use platform::web::{no_content, ok, read_json};
 use platform::{clock, health, ApiError, ApiResult, FieldError};
@@ -13,7 +14,8 @@ use spin_sdk::http::{Params, Request};
 
 /// `GET /api/auth/health`.
 pub fn health(_req: Request, _p: Params) -> ApiResult {
-    let mut checks = vec![health::sqlite(crate::DB), health::kv(ratelimit::STORE)];
+    let mut checks = health::sqlite_migrated(crate::store::DB, || crate::store::open().map_err(|e| e.to_string()));
+    checks.push(health::kv(ratelimit::STORE));
     checks.extend(platform::secrets::health_checks(&["jwt_keys"]));
     Ok(health::respond("auth", checks))
 }
@@ -60,7 +62,7 @@ pub fn register(req: Request, _p: Params) -> ApiResult {
     let now = clock::now_ms();
     let ip = platform::web::client_ip(&req).unwrap_or_else(|| "unknown".into());
     ratelimit::hit(&ratelimit::register_per_ip(), &ip, now / 1000)?;
-    let conn = db()?;
+    let conn = store::open()?;
     bootstrap::ensure(&conn, now)?;
     if bootstrap::is_admin_address(&email) {
         platform::log::warn!(
@@ -98,7 +100,7 @@ pub fn login(req: Request, _p: Params) -> ApiResult {
     ratelimit::hit(&LOGIN_PER_IP, &ip, now / 1000)?;
     let email_key = body.email.trim().to_lowercase();
     ratelimit::login_delay(&email_key, &ip, now)?;
-    let conn = db()?;
+    let conn = store::open()?;
     bootstrap::ensure(&conn, now)?;
     let account = accounts::by_email(&conn, &email_key)?.filter(|a| a.erased_at.is_none());
     let stored = account.as_ref().and_then(|a| a.password_hash.as_deref());
@@ -141,7 +143,7 @@ fn presented_refresh_token(req: &Request) -> ApiResult<String> {
 pub fn refresh(req: Request, _p: Params) -> ApiResult {
     tokens::keys()?;
     let presented = presented_refresh_token(&req)?;
-    let conn = db()?;
+    let conn = store::open()?;
     let now = clock::now_ms();
     let (user_id, next) = sessions::rotate(&conn, &presented, now)?;
     let account = accounts::by_id(&conn, &user_id)?
@@ -156,7 +158,7 @@ pub fn refresh(req: Request, _p: Params) -> ApiResult {
 pub fn logout(req: Request, _p: Params) -> ApiResult {
     let presented = presented_refresh_token(&req).ok();
     if let Some(token) = presented {
-        let conn = db()?;
+        let conn = store::open()?;
         sessions::revoke_by_token(&conn, &token, clock::now_ms())?;
     }
     signed_out()
@@ -175,7 +177,7 @@ fn signed_out() -> ApiResult {
 /// once ([`platform::auth::bump_epoch`]).
 pub fn logout_all(req: Request, _p: Params) -> ApiResult {
     let caller = platform::auth::require(&req)?;
-    let conn = db()?;
+    let conn = store::open()?;
     sessions::revoke_user(&conn, &caller.user_id, Revocation::LogoutAll, clock::now_ms())?;
     platform::auth::bump_epoch(&caller.user_id)?;
     signed_out()
@@ -202,7 +204,7 @@ pub fn change_password(req: Request, _p: Params) -> ApiResult {
     let body: PasswordChange = read_json(&req)?;
     let now = clock::now_ms();
     ratelimit::hit(&PASSWORD_CHANGE, &caller.user_id, now / 1000)?;
-    let conn = db()?;
+    let conn = store::open()?;
     let account = accounts::by_id(&conn, &caller.user_id)?
         .filter(|a| a.erased_at.is_none())
         .ok_or_else(|| ApiError::Unauthorized("this account no longer exists".into()))?;
@@ -227,6 +229,6 @@ pub fn change_password(req: Request, _p: Params) -> ApiResult {
 pub fn session(req: Request, _p: Params) -> ApiResult {
     let caller = platform::auth::require(&req)?;
     let verified =
-        accounts::by_id(&db()?, &caller.user_id)?.is_some_and(|a| a.erased_at.is_none() && a.email_verified());
+        accounts::by_id(&store::open()?, &caller.user_id)?.is_some_and(|a| a.erased_at.is_none() && a.email_verified());
     ok(&serde_json::json!({ "user_id": caller.user_id, "role": caller.role, "email_verified": verified }))
 }

@@ -20,8 +20,8 @@
 //!   e-mails), the token epoch moved on (every access token refused at once).
 
 use crate::accounts::{self, AccountSummary};
-use crate::db;
 use crate::sessions::{self, Revocation};
+use crate::store;
 use platform::auth::Role;
 use platform::web::{no_content, ok, read_json, Query};
 use platform::{clock, ApiError, ApiResult};
@@ -57,7 +57,7 @@ pub fn list(req: Request, _p: Params) -> ApiResult {
         ),
     };
     let after = q.get("cursor").unwrap_or("");
-    let conn = db()?;
+    let conn = store::open()?;
     let rows = accounts::page(&conn, after, role, limit + 1)?;
     let more = rows.len() > limit as usize;
     let items: Vec<AccountSummary> = rows.iter().take(limit as usize).map(|a| a.summary()).collect();
@@ -68,7 +68,7 @@ pub fn list(req: Request, _p: Params) -> ApiResult {
 /// `GET /api/auth/internal/accounts/:id`.
 pub fn get(_req: Request, p: Params) -> ApiResult {
     let id = id_param(&p)?;
-    let conn = db()?;
+    let conn = store::open()?;
     let account = accounts::by_id(&conn, &id)?.ok_or_else(|| ApiError::NotFound(format!("no account {id}")))?;
     ok(&account.summary())
 }
@@ -92,7 +92,7 @@ pub fn set_role(req: Request, p: Params) -> ApiResult {
         Ok(Role::Admin) => return Err(ApiError::field("role", "admins come from configuration and cannot be granted")),
         Err(()) => return Err(ApiError::field("role", "must be customer, organizer or staff")),
     };
-    let conn = db()?;
+    let conn = store::open()?;
     let account = accounts::by_id(&conn, &id)?
         .filter(|a| a.erased_at.is_none())
         .ok_or_else(|| ApiError::NotFound(format!("no account {id}")))?;
@@ -115,7 +115,7 @@ pub fn set_role(req: Request, p: Params) -> ApiResult {
 /// `POST /api/auth/internal/accounts/:id/erase`.
 pub fn erase(_req: Request, p: Params) -> ApiResult {
     let id = id_param(&p)?;
-    let conn = db()?;
+    let conn = store::open()?;
     accounts::by_id(&conn, &id)?.ok_or_else(|| ApiError::NotFound(format!("no account {id}")))?;
     let now = clock::now_ms();
     platform::db::transaction(&conn, |c| -> ApiResult<()> {

@@ -42,7 +42,6 @@
 //! [`platform::web::Surface`]); the public `auth` has no such routes (404). The calling
 //! component (`users`) has already authorised its caller.
 
-use platform::db::Migration;
 use platform::web::Router;
 
 pub mod accounts;
@@ -54,23 +53,9 @@ pub mod password;
 pub mod ratelimit;
 pub mod reset;
 pub mod sessions;
+pub mod store;
 pub mod tokens;
 pub mod verify;
-
-/// The SQLite database label of this component.
-pub const DB: &str = "auth";
-
-/// Schema migrations, applied on open.
-pub const MIGRATIONS: &[Migration] = &[
-    Migration { version: 1, name: "accounts", sql: include_str!("../../../sql/auth/0001_accounts.sql") },
-    Migration { version: 2, name: "admin_bootstrap", sql: include_str!("../../../sql/auth/0002_admin_bootstrap.sql") },
-    Migration { version: 3, name: "password_resets", sql: include_str!("../../../sql/auth/0003_password_resets.sql") },
-    Migration {
-        version: 4,
-        name: "email_verification",
-        sql: include_str!("../../../sql/auth/0004_email_verification.sql"),
-    },
-];
 
 /// Producer name of auth's saga events (`PasswordResetRequested`,
 /// `EmailVerificationRequested`).
@@ -117,10 +102,4 @@ mod entry {
     fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
         platform::web::serve_surfaces("auth", router, internal_router, req)
     }
-}
-
-/// Opens the `auth` database, applying migrations (auth's and the saga
-/// outbox's: password-reset and verification e-mails leave as saga events).
-pub fn db() -> platform::ApiResult<spin_sdk::sqlite3::Connection> {
-    Ok(saga::open(DB, MIGRATIONS)?)
 }

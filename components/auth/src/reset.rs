@@ -20,7 +20,8 @@ use crate::email::Email;
 use crate::password::NewPassword;
 use crate::ratelimit::{self, Limit};
 use crate::sessions::{self, Revocation};
-use crate::{accounts, db, tokens, PRODUCER};
+use crate::store;
+use crate::{accounts, tokens, PRODUCER};
 use platform::{clock, ApiError, ApiResult};
 use serde::Deserialize;
 use spin_sdk::http::{Params, Request};
@@ -61,7 +62,7 @@ pub fn forgot(req: Request, _: Params) -> ApiResult {
     let ip = platform::web::client_ip(&req).unwrap_or_else(|| "unknown".into());
     ratelimit::hit(&FORGOT_PER_CLIENT, &ip, now / 1000)?;
     ratelimit::hit(&FORGOT_PER_ADDRESS, email.as_str(), now / 1000)?;
-    let conn = db()?;
+    let conn = store::open()?;
     if let Some(account) = accounts::by_email(&conn, email.as_str())?.filter(|a| a.erased_at.is_none()) {
         let token = tokens::new_refresh_token()?;
         let link = tokens::site_link(&format!("reset-password/{token}"));
@@ -112,7 +113,7 @@ pub fn reset(req: Request, _: Params) -> ApiResult {
         return Err(invalid());
     }
     let hash = tokens::hash_refresh_token(&body.token);
-    let conn = db()?;
+    let conn = store::open()?;
     let found = conn.execute(
         "SELECT user_id FROM password_resets WHERE token_hash = ? AND used_ms IS NULL AND expires_ms > ?",
         &[Value::Text(hash.clone()), Value::Integer(now)],
@@ -146,7 +147,7 @@ pub fn reset(req: Request, _: Params) -> ApiResult {
 /// reset and verification e-mails' events) that failed on the first try.
 pub fn tick(req: Request, _: Params) -> ApiResult {
     saga::require_tick(&req)?;
-    let conn = db()?;
+    let conn = store::open()?;
     let relay = saga::relay(&conn);
     platform::web::ok(&serde_json::json!({"relay": relay}))
 }

@@ -39,7 +39,8 @@
 //! Roles granted before this rule stay as they are.
 
 use crate::ratelimit::{self, Limit};
-use crate::{accounts, db, tokens, PRODUCER};
+use crate::store;
+use crate::{accounts, tokens, PRODUCER};
 use platform::{clock, ApiError, ApiResult};
 use serde::Deserialize;
 use spin_sdk::http::{Params, Request};
@@ -115,7 +116,7 @@ pub fn verify(req: Request, _: Params) -> ApiResult {
         return Err(invalid());
     }
     let hash = tokens::hash_refresh_token(&body.token);
-    let conn = db()?;
+    let conn = store::open()?;
     let found = conn.execute(FIND, &[Value::Text(hash.clone()), Value::Integer(now)])?;
     let user_id = found.rows().next().and_then(|r| r.get::<&str>("user_id").map(str::to_string)).ok_or_else(invalid)?;
     platform::db::transaction(&conn, |c| -> ApiResult<()> {
@@ -138,7 +139,7 @@ pub fn verify(req: Request, _: Params) -> ApiResult {
 /// [`RESEND_PER_ACCOUNT`]; 401 without a valid token.
 pub fn resend(req: Request, _: Params) -> ApiResult {
     let caller = platform::auth::require(&req)?;
-    let conn = db()?;
+    let conn = store::open()?;
     let account = accounts::by_id(&conn, &caller.user_id)?
         .filter(|a| a.erased_at.is_none())
         .ok_or_else(|| ApiError::Unauthorized("this account no longer exists".into()))?;

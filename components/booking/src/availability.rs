@@ -34,11 +34,11 @@
 //!
 //! Both answer 404 for unknown events and drafts, like the events API.
 
-use crate::db;
 use crate::domain::parse_id;
 use crate::inventory::{self, Inventory};
 use crate::kv::{counter, Kv};
 use crate::locks::ga_key;
+use crate::store;
 use crate::{layout, mirror};
 use base64::Engine;
 use platform::tier::TierKind;
@@ -141,7 +141,7 @@ fn not_modified(etag: &str, cache: &str) -> Response {
 /// `GET /api/holds/availability/:event_id` — the status document (see the
 /// module docs). 200, 304, 404, 422 for a malformed id, 503.
 pub fn status(req: Request, params: Params) -> ApiResult {
-    let conn = db::open()?;
+    let conn = store::open()?;
     let raw_id = params.get("event_id").unwrap_or_default();
     // One read transaction, so counts and seat bits come from one WAL
     // snapshot and never disagree while holds and sweeps write beside it.
@@ -225,7 +225,7 @@ fn status_in_snapshot(req: &Request, mut inv: Inventory, conn: &spin_sdk::sqlite
 pub fn layout(req: Request, params: Params) -> ApiResult {
     let raw = params.get("version").unwrap_or_default();
     let version: i64 = raw.parse().map_err(|_| ApiError::field("version", "must be an event version (an integer)"))?;
-    let conn = db::open()?;
+    let conn = store::open()?;
     let inv = public_copy(&conn, params.get("event_id").unwrap_or_default())?;
     if version != inv.version {
         return Err(ApiError::NotFound(format!(

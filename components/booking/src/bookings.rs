@@ -7,11 +7,11 @@
 //! UPDATE on the expected previous state, in the same transaction as the
 //! event it emits.
 
-use crate::db::{self, Sql};
 use crate::domain::{check, parse_id, BuyerInput, PersonName};
 use crate::holds::{self, HoldRecord, HoldStatus, Moved, TierLine};
 use crate::kv::Kv;
 use crate::status::BookingStatus;
+use crate::store::{self, Sql};
 use crate::{inventory, mirror};
 use platform::{ApiError, ApiResult};
 use serde::Deserialize;
@@ -242,7 +242,7 @@ const INSERT: &str = "INSERT INTO bookings (id, user_id, event_id, hold_id, stat
 /// `idempotency-in-progress`.
 pub fn create(req: Request, _: Params) -> ApiResult {
     let caller = platform::auth::require(&req)?;
-    let conn = db::open()?;
+    let conn = store::open()?;
     platform::idempotency::once(&conn, &req, &caller.user_id, || checkout(&req, &conn, &caller))
 }
 
@@ -478,7 +478,7 @@ pub fn list(req: Request, _: Params) -> ApiResult {
         Some(c) => Value::Text(parse_id("cursor", c).map_err(|e| ApiError::Validation(vec![e]))?),
         None => Value::Null,
     };
-    let conn = db::open()?;
+    let conn = store::open()?;
     let r = conn.execute(
         &format!("SELECT {COLUMNS} FROM bookings WHERE user_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?"),
         &[Value::Text(caller.user_id), cursor.clone(), cursor, Value::Integer(i64::from(limit) + 1)],
@@ -508,7 +508,7 @@ fn own_booking(conn: &Connection, req: &Request, params: &Params) -> ApiResult<(
 /// `GET /api/bookings/:id` — the caller's booking (admins: any). 404
 /// otherwise.
 pub fn get(req: Request, params: Params) -> ApiResult {
-    let conn = db::open()?;
+    let conn = store::open()?;
     let (_, b) = own_booking(&conn, &req, &params)?;
     platform::web::ok(&b.to_json())
 }
@@ -523,7 +523,7 @@ pub fn get(req: Request, params: Params) -> ApiResult {
 /// a used ticket, or an admin cancels it; issue 17, item 5); 503 when
 /// tickets cannot say (fail closed).
 pub fn cancel(req: Request, params: Params) -> ApiResult {
-    let conn = db::open()?;
+    let conn = store::open()?;
     let (caller, b) = own_booking(&conn, &req, &params)?;
     match b.status {
         BookingStatus::Cancelled | BookingStatus::Refunded => return platform::web::ok(&b.to_json()),
@@ -570,7 +570,7 @@ pub fn cancel(req: Request, params: Params) -> ApiResult {
 /// the booking (409 `hold-in-checkout`); the booking is what the buyer
 /// gives up, and the hold goes with it.
 pub fn abandon(req: Request, params: Params) -> ApiResult {
-    let conn = db::open()?;
+    let conn = store::open()?;
     let (_, b) = own_booking(&conn, &req, &params)?;
     match b.status {
         BookingStatus::PendingPayment => {}
@@ -614,7 +614,7 @@ pub const ABANDONED: &str = "abandoned";
 /// for its retry), to tell "not ready, retry" from "no such booking".
 pub fn state(_: Request, params: Params) -> ApiResult {
     let id = parse_id("id", params.get("id").unwrap_or_default()).map_err(|e| ApiError::Validation(vec![e]))?;
-    let conn = db::open()?;
+    let conn = store::open()?;
     let b = load(&conn, &id)?.ok_or_else(|| ApiError::NotFound(format!("booking {id} does not exist")))?;
     platform::web::ok(&json!({"booking_id": b.id, "user_id": b.user_id, "status": b.status.as_str()}))
 }

@@ -26,9 +26,9 @@
 //! database refuses a second sale); repeating the request completes it.
 
 use crate::bookings::{self, Booking, PRODUCER};
-use crate::db::{self, Sql};
 use crate::holds::{self, HoldStatus, Moved};
 use crate::kv::Kv;
+use crate::store::{self, Sql};
 use crate::{locks, mirror};
 use platform::auth::Caller;
 use platform::{ApiError, ApiResult};
@@ -70,7 +70,7 @@ pub fn cancel_ticket(req: Request, params: Params) -> ApiResult {
     let caller = platform::auth::require(&req)?;
     let body: Body = if req.body().is_empty() { Body::default() } else { platform::web::read_json(&req)? };
     let (id, ticket_id) = ids(&params)?;
-    let conn = db::open()?;
+    let conn = store::open()?;
     let b = bookings::load(&conn, &id)?.ok_or_else(|| no_ticket(&id, &ticket_id))?;
     let staff_side = runs_the_event(&caller, &b)?;
     if !staff_side && b.user_id != caller.user_id {
@@ -104,7 +104,7 @@ pub fn cancel_ticket_internal(req: Request, params: Params) -> ApiResult {
     let body: InternalBody = platform::web::read_json(&req)?;
     let (id, ticket_id) = ids(&params)?;
     crate::domain::parse_id("cancelled_by", &body.cancelled_by).map_err(|e| ApiError::Validation(vec![e]))?;
-    let conn = db::open()?;
+    let conn = store::open()?;
     let b = bookings::load(&conn, &id)?.ok_or_else(|| no_ticket(&id, &ticket_id))?;
     perform(&conn, &b, &ticket_id, body.refund_minor, true, &body.cancelled_by)
 }

@@ -1,6 +1,5 @@
 //! `POST /api/holds`, `GET /api/holds/:id`, `DELETE /api/holds/:id`.
 
-use crate::db::{self, Sql};
 use crate::domain::{check, parse_id, Quantity};
 use crate::holds::{self, HeldSeat, HoldRecord, HoldStatus, Moved, TierLine};
 use crate::inventory::{self, load, Inventory, Tier};
@@ -8,6 +7,7 @@ use crate::kv::Kv;
 use crate::locks::{self, Claim, Lost, Owner};
 use crate::mirror::{self, SeatRow};
 use crate::selection::{self, best_available, FreeRow, Pick};
+use crate::store::{self, Sql};
 use platform::tier::TierKind;
 use platform::{ApiError, ApiResult, FieldError};
 use serde::Deserialize;
@@ -92,7 +92,7 @@ struct Plan {
 /// record in one batch. A claim that loses undoes the reservation.
 pub fn create(req: Request, _: Params) -> ApiResult {
     let caller = platform::auth::require(&req)?;
-    let conn = db::open()?;
+    let conn = store::open()?;
     // One hold per Idempotency-Key: the key is claimed with one INSERT
     // before anything is held, so concurrent duplicates cannot both run.
     platform::idempotency::once(&conn, &req, &caller.user_id, || hold(&req, &conn, &caller.user_id))
@@ -482,7 +482,7 @@ pub fn get(req: Request, params: Params) -> ApiResult {
     let (_, rec) = own_hold(&kv, &req, &params)?;
     let now = platform::clock::now_ms();
     if rec.effective_status(now) != rec.status {
-        let conn = db::open()?;
+        let conn = store::open()?;
         holds::expire_if_due(&kv, Sql::top(&conn), &rec.id, now)?;
     }
     platform::web::ok(&rec.to_json(now))
@@ -494,7 +494,7 @@ pub fn get(req: Request, params: Params) -> ApiResult {
 pub fn release(req: Request, params: Params) -> ApiResult {
     let kv = Kv::open()?;
     let (_, rec) = own_hold(&kv, &req, &params)?;
-    let conn = db::open()?;
+    let conn = store::open()?;
     match holds::transition(
         &kv,
         Sql::top(&conn),

@@ -55,8 +55,8 @@
 //! treated as expired on every read, and is moved to `expired` by the tick
 //! sweep, by a claimant that finds it in its way, or by a read.
 
-use crate::db::Sql;
 use crate::kv::Kv;
+use crate::store::Sql;
 use crate::{locks, mirror};
 use platform::tier::TierKind;
 use platform::{ApiError, ApiResult};

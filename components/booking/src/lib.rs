@@ -76,7 +76,6 @@ use spin_sdk::http::{Params, Request};
 pub mod availability;
 pub mod bookings;
 pub mod cancel_ticket;
-pub mod consumers;
 pub mod domain;
 pub mod hold_routes;
 pub mod holds;
@@ -85,8 +84,10 @@ pub mod kv;
 pub mod layout;
 pub mod locks;
 pub mod mirror;
+pub mod saga;
 pub mod selection;
 pub mod status;
+pub mod store;
 
 /// The route table.
 pub fn router() -> Router {
@@ -114,7 +115,7 @@ pub fn router() -> Router {
 /// reachable only by service chaining, see [`platform::web::Surface`].
 pub fn internal_router() -> Router {
     let mut r = Router::new();
-    r.post("/api/bookings/saga", saga_inbox);
+    r.post("/api/bookings/saga", saga::inbox);
     r.get("/api/bookings/internal/:id/state", bookings::state);
     // payments' refund of one ticket voids it here first
     r.post("/api/bookings/internal/:id/tickets/:ticket_id/cancel", cancel_ticket::cancel_ticket_internal);
@@ -136,86 +137,11 @@ mod entry {
     }
 }
 
-/// The `bookings` database with booking's and the saga's migrations.
-pub mod db {
-    use platform::db::Migration;
-    use platform::ApiResult;
-    use spin_sdk::sqlite3::Connection;
-
-    /// SQLite label.
-    pub const LABEL: &str = "bookings";
-
-    /// Booking's own migrations (`sql/booking/`) and the platform's
-    /// Idempotency-Key table.
-    pub const MIGRATIONS: &[Migration] = &[
-        Migration { version: 1, name: "bookings", sql: include_str!("../../../sql/booking/0001_bookings.sql") },
-        Migration { version: 2, name: "inventory", sql: include_str!("../../../sql/booking/0002_inventory.sql") },
-        Migration { version: 3, name: "schedule", sql: include_str!("../../../sql/booking/0003_schedule.sql") },
-        Migration {
-            version: 4,
-            name: "cancelled_tickets",
-            sql: include_str!("../../../sql/booking/0004_cancelled_tickets.sql"),
-        },
-        Migration { version: 5, name: "venue", sql: include_str!("../../../sql/booking/0005_venue.sql") },
-        platform::idempotency::MIGRATION,
-    ];
-
-    /// Opens the database (migrating on first use).
-    pub fn open() -> platform::ApiResult<spin_sdk::sqlite3::Connection> {
-        Ok(saga::open(LABEL, MIGRATIONS)?)
-    }
-
-    /// A connection, and whether a transaction is already open on it (a
-    /// saga handler runs inside the inbox's): code that must change several
-    /// rows together asks [`Sql::atomically`], which opens a transaction
-    /// only when there is none.
-    #[derive(Clone, Copy)]
-    pub struct Sql<'a> {
-        /// The connection.
-        pub conn: &'a Connection,
-        in_tx: bool,
-    }
-
-    impl<'a> Sql<'a> {
-        /// `conn` with no transaction open.
-        pub fn top(conn: &'a Connection) -> Sql<'a> {
-            Sql { conn, in_tx: false }
-        }
-
-        /// `conn` inside the caller's transaction.
-        pub fn nested(conn: &'a Connection) -> Sql<'a> {
-            Sql { conn, in_tx: true }
-        }
-
-        /// Runs `f` atomically: in a new `BEGIN IMMEDIATE` transaction, or
-        /// in the caller's.
-        pub fn atomically<T>(&self, f: impl FnOnce(&Connection) -> ApiResult<T>) -> ApiResult<T> {
-            if self.in_tx {
-                f(self.conn)
-            } else {
-                platform::db::transaction(self.conn, f)
-            }
-        }
-    }
-}
-
 fn health(_: Request, _: Params) -> ApiResult {
-    let mut checks = vec![platform::health::sqlite(db::LABEL), platform::health::kv(kv::STORE)];
+    let mut checks = platform::health::sqlite_migrated(store::DB, || store::open().map_err(|e| e.to_string()));
+    checks.push(platform::health::kv(kv::STORE));
     checks.extend(platform::secrets::health_checks(&["jwt_keys", "tick_token"]));
     Ok(platform::health::respond("booking", checks))
-}
-
-fn saga_inbox(req: Request, _: Params) -> ApiResult {
-    let conn = db::open()?;
-    let kv = kv::Kv::open()?;
-    let stale = std::cell::RefCell::new(Vec::new());
-    let answer = saga::receive(&req, &conn, |c, event| consumers::handle(&kv, c, event, &mut stale.borrow_mut()))?;
-    // After the inbox commit: copy events announced newer than booking's
-    // copy (EventChanged), in this delivery (see `inventory`).
-    for event_id in stale.into_inner() {
-        inventory::refresh_if_stale(&conn, &event_id);
-    }
-    Ok(answer)
 }
 
 /// `POST /api/bookings/tick`: expires due holds (each frees its seats
@@ -223,18 +149,18 @@ fn saga_inbox(req: Request, _: Params) -> ApiResult {
 /// deliveries, and deletes expired Idempotency-Key records.
 /// `{"expired":n,"released":n,"idempotency_keys_swept":n,"relay":{…}}`.
 fn tick(req: Request, _: Params) -> ApiResult {
-    saga::require_tick(&req)?;
-    let conn = db::open()?;
+    ::saga::require_tick(&req)?;
+    let conn = store::open()?;
     let kv = kv::Kv::open()?;
     let now = platform::clock::now_ms();
     let expired = holds::sweep(&kv, &conn, now)?;
     let mut released = 0;
     for b in bookings::unfreed(&conn)? {
-        bookings::free_hold(&kv, db::Sql::top(&conn), &b)?;
+        bookings::free_hold(&kv, store::Sql::top(&conn), &b)?;
         released += 1;
     }
     let swept = platform::idempotency::sweep(&conn, now)?;
-    let relay = saga::relay(&conn);
+    let relay = ::saga::relay(&conn);
     platform::web::ok(
         &serde_json::json!({"expired": expired, "released": released, "idempotency_keys_swept": swept, "relay": relay}),
     )
@@ -248,8 +174,8 @@ fn dead_letters(req: Request, _: Params) -> ApiResult {
     let q = platform::web::Query::of(&req);
     let limit = q.limit(50, 200)?;
     let cursor = q.parse_opt::<i64>("cursor")?;
-    let conn = db::open()?;
-    let mut items = saga::dead_letters(&conn, limit + 1, cursor)?;
+    let conn = store::open()?;
+    let mut items = ::saga::dead_letters(&conn, limit + 1, cursor)?;
     let next = if items.len() > limit as usize {
         items.truncate(limit as usize);
         items.last().map(|(_, ms)| ms.to_string())
@@ -272,10 +198,10 @@ fn requeue(req: Request, _: Params) -> ApiResult {
     let caller = platform::auth::require(&req)?;
     caller.require_role(&[platform::auth::Role::Admin])?;
     let body: Body = platform::web::read_json(&req)?;
-    let conn = db::open()?;
-    if !saga::requeue(&conn, &body.event_id, &body.subscriber)? {
+    let conn = store::open()?;
+    if !::saga::requeue(&conn, &body.event_id, &body.subscriber)? {
         return Err(ApiError::NotFound("no such dead letter".into()));
     }
-    let relay = saga::relay(&conn);
+    let relay = ::saga::relay(&conn);
     platform::web::ok(&serde_json::json!({"requeued": true, "relay": relay}))
 }

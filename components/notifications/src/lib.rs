@@ -19,10 +19,10 @@ use spin_sdk::http::{Params, Request, Response};
 
 pub mod admin;
 pub mod compose;
-pub mod consume;
 pub mod inbox;
 pub mod jobs;
 pub mod provider;
+pub mod saga;
 pub mod settings;
 pub mod store;
 pub mod times;
@@ -45,7 +45,7 @@ pub fn router() -> Router {
 /// reachable only by service chaining, see [`platform::web::Surface`].
 pub fn internal_router() -> Router {
     let mut r = Router::new();
-    r.post("/api/notifications/saga", consume::saga);
+    r.post("/api/notifications/saga", saga::inbox);
     r
 }
 
@@ -66,7 +66,7 @@ pub fn respond(req: Request) -> Response {
 }
 
 fn health(_: Request, _: Params) -> ApiResult {
-    let mut checks = platform::health::sqlite_migrated(store::DB, || store::open().map_err(|e| format!("{e:?}")));
+    let mut checks = platform::health::sqlite_migrated(store::DB, || store::open().map_err(|e| e.to_string()));
     checks.extend(platform::secrets::health_checks(&["jwt_keys", "tick_token"]));
     Ok(platform::health::respond("notifications", checks))
 }
@@ -74,7 +74,7 @@ fn health(_: Request, _: Params) -> ApiResult {
 /// `POST /api/notifications/tick` (tick token): sends due email jobs →
 /// `{"sent","retried","dead","skipped"}`.
 fn tick(req: Request, _: Params) -> ApiResult {
-    saga::require_tick(&req)?;
+    ::saga::require_tick(&req)?;
     let conn = store::open()?;
     platform::web::ok(&jobs::deliver_due(&conn, 50))
 }

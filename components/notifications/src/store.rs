@@ -1,7 +1,7 @@
 //! The notifications database.
 
 use platform::db::Migration;
-use spin_sdk::sqlite3::{Connection, Error};
+use spin_sdk::sqlite3::Connection;
 
 /// SQLite label.
 pub const DB: &str = "notifications";
@@ -18,6 +18,6 @@ pub const MIGRATIONS: &[Migration] = &[
 ];
 
 /// Opens the database with this component's and the saga's tables.
-pub fn open() -> Result<Connection, Error> {
-    saga::open(DB, MIGRATIONS)
+pub fn open() -> platform::ApiResult<Connection> {
+    Ok(saga::open(DB, MIGRATIONS)?)
 }

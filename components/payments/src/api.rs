@@ -14,7 +14,8 @@ use spin_sdk::sqlite3::{Connection, Value};
 
 /// `GET /api/payments/health`.
 pub fn health(_: Request, _: Params) -> ApiResult<Response> {
-    let mut checks = vec![platform::health::sqlite(crate::DB)];
+    let mut checks =
+        platform::health::sqlite_migrated(crate::store::DB, || crate::store::open().map_err(|e| e.to_string()));
     checks.extend(platform::secrets::health_checks(&[
         "jwt_keys",
         "tick_token",
@@ -72,7 +73,7 @@ fn not_here_yet(req: &Request, booking_id: &str) -> Option<ApiError> {
 /// as fresh as the provider's (a provider fault just leaves it as recorded).
 pub fn get(req: Request, params: Params) -> ApiResult<Response> {
     let booking_id = booking_param(&params)?;
-    let conn = crate::db()?;
+    let conn = crate::store::open()?;
     let (_, order) = visible_order(&req, &conn, &booking_id)?;
     let payments = store::payments_of(&conn, &booking_id)?;
     if let Some(p) = store::primary(&payments).filter(|p| p.in_flight()) {
@@ -103,7 +104,7 @@ pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
     let body: PayRequest = platform::web::read_json(&req)?;
     let year = platform::clock::rfc3339(platform::clock::now_ms())[..4].parse().unwrap_or(2026);
     let (method, return_url) = body.validate(year)?;
-    let conn = crate::db()?;
+    let conn = crate::store::open()?;
     let (caller, order) = match visible_order(&req, &conn, &booking_id) {
         Err(ApiError::NotFound(why)) => return Err(not_here_yet(&req, &booking_id).unwrap_or(ApiError::NotFound(why))),
         found => found?,
@@ -338,7 +339,7 @@ pub fn refund(req: Request, params: Params) -> ApiResult<Response> {
     let booking_id = booking_param(&params)?;
     let caller = platform::auth::require(&req)?;
     caller.require_role(&[Role::Organizer])?;
-    let conn = crate::db()?;
+    let conn = crate::store::open()?;
     if !caller.is_admin() {
         let order = store::order(&conn, &booking_id)?
             .ok_or_else(|| ApiError::NotFound("no payment for this booking".into()))?;
@@ -433,7 +434,7 @@ fn refund_once(req: &Request, conn: &Connection, booking_id: String, by: &str) -
 pub fn events(req: Request, params: Params) -> ApiResult<Response> {
     let booking_id = booking_param(&params)?;
     platform::auth::require(&req)?.require_role(&[Role::Staff])?;
-    let conn = crate::db()?;
+    let conn = crate::store::open()?;
     let rows = conn.execute(
         "SELECT id, event_type, occurred_at, payload FROM saga_outbox WHERE json_extract(payload, '$.booking_id') = ? ORDER BY created_ms, id",
         &[Value::Text(booking_id)],

@@ -28,50 +28,19 @@
 //! `payment_webhook_secret`, `public_base_url` (prefix of 3-D Secure return
 //! URLs), `tick_token`, `jwt_keys`.
 
-use platform::db::Migration;
 use platform::web::Router;
 
 pub mod api;
-pub mod consume;
 pub mod domain;
 pub mod flow;
 pub mod provider;
+pub mod saga;
 pub mod signature;
 pub mod status;
 pub mod store;
 pub mod tick;
 pub mod ticket_refund;
 pub mod webhook;
-
-/// The SQLite database label of this component.
-pub const DB: &str = "payments";
-
-/// Schema migrations, applied on open (the saga tables come from `saga`).
-pub const MIGRATIONS: &[Migration] = &[
-    Migration { version: 1, name: "payments", sql: include_str!("../../../sql/payments/0001_payments.sql") },
-    Migration {
-        version: 2,
-        name: "confirm_unknown",
-        sql: include_str!("../../../sql/payments/0002_confirm_unknown.sql"),
-    },
-    Migration { version: 3, name: "sales_close", sql: include_str!("../../../sql/payments/0003_sales_close.sql") },
-    Migration {
-        version: 4,
-        name: "provider_refunds",
-        sql: include_str!("../../../sql/payments/0004_provider_refunds.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "ticket_refunds",
-        sql: include_str!("../../../sql/payments/0005_ticket_refunds.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "provider_pauses",
-        sql: include_str!("../../../sql/payments/0006_provider_pauses.sql"),
-    },
-    platform::idempotency::MIGRATION,
-];
 
 /// The route table.
 pub fn router() -> Router {
@@ -90,7 +59,7 @@ pub fn router() -> Router {
 /// reachable only by service chaining, see [`platform::web::Surface`].
 pub fn internal_router() -> Router {
     let mut r = Router::new();
-    r.post("/api/payments/saga", consume::saga);
+    r.post("/api/payments/saga", saga::inbox);
     r
 }
 
@@ -104,9 +73,4 @@ mod entry {
     fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
         platform::web::serve_surfaces("payments", router, internal_router, req)
     }
-}
-
-/// Opens the `payments` database with this component's and the saga's migrations.
-pub fn db() -> platform::ApiResult<spin_sdk::sqlite3::Connection> {
-    Ok(saga::open(DB, MIGRATIONS)?)
 }

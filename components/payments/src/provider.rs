@@ -416,7 +416,7 @@ impl Provider {
         let now = platform::clock::now_ms();
         let until = now + wait_ms;
         self.paused_until.set(self.paused_until.get().max(until));
-        let recorded = crate::db().and_then(|c| {
+        let recorded = crate::store::open().and_then(|c| {
             let args = [
                 Value::Text(self.base.clone()),
                 Value::Integer(until),

@@ -1,8 +1,44 @@
 //! Read models: rows of `orders`, `payments`, `refunds` and their JSON views.
 
 use crate::status::PaymentStatus;
+use platform::db::Migration;
 use serde_json::{json, Value as Json};
 use spin_sdk::sqlite3::{Connection, Row, Value};
+
+/// The SQLite database label of this component.
+pub const DB: &str = "payments";
+
+/// Schema migrations, applied on open (the saga tables come from `saga`).
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "payments", sql: include_str!("../../../sql/payments/0001_payments.sql") },
+    Migration {
+        version: 2,
+        name: "confirm_unknown",
+        sql: include_str!("../../../sql/payments/0002_confirm_unknown.sql"),
+    },
+    Migration { version: 3, name: "sales_close", sql: include_str!("../../../sql/payments/0003_sales_close.sql") },
+    Migration {
+        version: 4,
+        name: "provider_refunds",
+        sql: include_str!("../../../sql/payments/0004_provider_refunds.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "ticket_refunds",
+        sql: include_str!("../../../sql/payments/0005_ticket_refunds.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "provider_pauses",
+        sql: include_str!("../../../sql/payments/0006_provider_pauses.sql"),
+    },
+    platform::idempotency::MIGRATION,
+];
+
+/// Opens the `payments` database with this component's and the saga's migrations.
+pub fn open() -> platform::ApiResult<spin_sdk::sqlite3::Connection> {
+    Ok(saga::open(DB, MIGRATIONS)?)
+}
 
 /// Declines allowed per booking before payments reports `PaymentFailed`.
 pub const MAX_DECLINES: i64 = 3;

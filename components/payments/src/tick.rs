@@ -37,7 +37,7 @@ const EXPIRED: &str = "SELECT p.* FROM orders o JOIN payments p ON p.booking_id 
 /// The tick route.
 pub fn tick(req: Request, _: Params) -> ApiResult<Response> {
     saga::require_tick(&req)?;
-    let conn = crate::db()?;
+    let conn = crate::store::open()?;
     let provider = Provider::from_config(&conn)?;
     let now = platform::clock::now_ms();
     let due: Vec<Payment> = conn.execute(DUE, &[Value::Integer(now)])?.rows().map(|r| Payment::from_row(&r)).collect();

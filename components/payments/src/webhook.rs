@@ -76,7 +76,7 @@ pub fn receive(req: Request, _: Params) -> ApiResult<Response> {
         .map_err(|e| ApiError::BadRequest(format!("the webhook signature is not valid: {e:?}")))?;
     let event: Event = platform::web::parse_json(req.body())?;
     let object_id = event.data.object.get("id").and_then(|v| v.as_str()).map(str::to_string);
-    let conn = crate::db()?;
+    let conn = crate::store::open()?;
     let listed = match event.event_type.as_str() {
         "charge.refunded" => refunds_behind(&conn, &event.data.object)?,
         _ => Vec::new(),

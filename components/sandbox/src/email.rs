@@ -114,7 +114,7 @@ fn take_fault(conn: &Connection) -> ApiResult<Option<Fault>> {
 
 /// `POST /sandbox/email/emails`: accepts one message (see module docs).
 pub fn send(req: Request, _: Params) -> ApiResult {
-    let conn = crate::db()?;
+    let conn = crate::store::open()?;
     let key = platform::web::header_last(&req, "idempotency-key").map(str::to_string);
     let key = key.as_deref();
     if let Err(status) = crate::access::provider_key(&req, "email_api_token") {
@@ -240,7 +240,7 @@ fn messages(conn: &Connection, to: Option<&str>, limit: u32) -> ApiResult<Vec<Js
 /// `GET /sandbox/email/messages?to=&limit=` → `{"items":[{id,idempotency_key,from,to,subject,html,text,tags,created_at}]}`.
 pub fn list(req: Request, _: Params) -> ApiResult {
     let q = platform::web::Query::of(&req);
-    let conn = crate::db()?;
+    let conn = crate::store::open()?;
     platform::web::ok(&json!({"items": messages(&conn, q.get("to"), q.limit(100, 1000)?)?}))
 }
 
@@ -260,7 +260,7 @@ pub fn get(req: Request, params: Params) -> ApiResult {
         return Ok(key_refused(status));
     }
     let id = params.get("id").unwrap_or_default();
-    let conn = crate::db()?;
+    let conn = crate::store::open()?;
     let rs = conn.execute(&format!("SELECT {COLUMNS} FROM sb_emails WHERE id = ?"), &[Value::Text(id.into())])?;
     let item = rs.rows().next().map(|r| view(&r)).ok_or_else(|| ApiError::NotFound(format!("no email {id}")))?;
     platform::web::ok(&item)
@@ -268,7 +268,7 @@ pub fn get(req: Request, params: Params) -> ApiResult {
 
 /// `GET /sandbox/email/requests` → `{"items":[{idempotency_key,status,outcome,email_id,at}]}`, oldest first.
 pub fn requests(_: Request, _: Params) -> ApiResult {
-    let conn = crate::db()?;
+    let conn = crate::store::open()?;
     let rs = conn.execute(
         "SELECT idempotency_key, status, outcome, email_id, at_ms FROM sb_email_requests ORDER BY seq LIMIT 10000",
         &[],
@@ -301,7 +301,7 @@ struct FaultPlan {
 /// `PUT /sandbox/email/faults` (see module docs) → the plan in force.
 pub fn set_faults(req: Request, _: Params) -> ApiResult {
     let plan: FaultPlan = platform::web::read_json(&req)?;
-    let conn = crate::db()?;
+    let conn = crate::store::open()?;
     if plan.mode == "none" {
         conn.execute("DELETE FROM sb_email_faults", &[])?;
         return platform::web::ok(&json!({"mode": "none"}));
@@ -354,7 +354,7 @@ struct Mailbox {
 /// `GET /sandbox/email`: the mailbox page, newest first, each message with
 /// its text body and a link to its HTML body.
 pub fn mailbox(_: Request, _: Params) -> ApiResult {
-    let conn = crate::db()?;
+    let conn = crate::store::open()?;
     let mut rows = Vec::new();
     for m in messages(&conn, None, 200)? {
         let s = |k: &str| m[k].as_str().unwrap_or_default().to_string();
@@ -385,7 +385,7 @@ struct TextBody<'a> {
 /// `Content-Security-Policy: sandbox` so nothing in it runs.
 pub fn view_html(_: Request, params: Params) -> ApiResult {
     let id = params.get("id").unwrap_or_default();
-    let conn = crate::db()?;
+    let conn = crate::store::open()?;
     let rs = conn.execute("SELECT html, text FROM sb_emails WHERE id = ?", &[Value::Text(id.into())])?;
     let row = rs.rows().next().ok_or_else(|| ApiError::NotFound(format!("no email {id}")))?;
     let mut page = match row.get::<&str>("html") {

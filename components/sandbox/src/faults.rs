@@ -48,7 +48,7 @@ pub const WEBHOOK_MODES: [&str; 5] = ["normal", "none", "duplicate", "concurrent
 /// `PUT /sandbox/payments/admin/faults`.
 pub fn set(req: Request, _: Params) -> ApiResult<Response> {
     let body: FaultRequest = platform::web::read_json(&req)?;
-    let conn = crate::db()?;
+    let conn = crate::store::open()?;
     let op = body.op.unwrap_or_else(|| "any".into());
     if !OPS.contains(&op.as_str()) {
         return Err(ApiError::field("op", format!("one of {OPS:?}")));

@@ -39,7 +39,6 @@
 //! failure injection, mailbox page) — see [`email`].
 
 use access::{page, reader, tool};
-use platform::db::Migration;
 use platform::web::Router;
 
 pub mod access;
@@ -49,27 +48,8 @@ pub mod pages;
 pub mod payments;
 #[path = "../../payments/src/signature.rs"]
 pub mod signature;
+pub mod store;
 pub mod webhooks;
-
-/// The SQLite database label of this component.
-pub const DB: &str = "sandbox";
-
-/// Schema migrations (later providers add later-numbered files).
-pub const MIGRATIONS: &[Migration] = &[
-    Migration { version: 1, name: "payments", sql: include_str!("../../../sql/sandbox/0001_payments.sql") },
-    Migration { version: 2, name: "webhook_queue", sql: include_str!("../../../sql/sandbox/0002_webhook_queue.sql") },
-    Migration {
-        version: 3,
-        name: "payment_throttle",
-        sql: include_str!("../../../sql/sandbox/0003_payment_throttle.sql"),
-    },
-    Migration { version: 10, name: "email", sql: include_str!("../../../sql/sandbox/0010_email.sql") },
-    Migration {
-        version: 11,
-        name: "email_retry_after",
-        sql: include_str!("../../../sql/sandbox/0011_email_retry_after.sql"),
-    },
-];
 
 /// The route table (tools wrapped by [`access`]).
 pub fn router() -> Router {
@@ -136,7 +116,7 @@ pub const DELIVERIES_PER_REQUEST: usize = 16;
 
 /// Work done after the response went out: sends queued webhooks.
 pub fn after_response() {
-    match db() {
+    match store::open() {
         Ok(conn) => {
             webhooks::deliver_queued(&conn, DELIVERIES_PER_REQUEST);
         }
@@ -155,9 +135,4 @@ pub fn respond(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
 /// says nothing gets no sandbox).
 pub fn enabled() -> bool {
     platform::config::flag("sandbox_enabled", false)
-}
-
-/// Opens the sandbox database, applying migrations.
-pub fn db() -> platform::ApiResult<spin_sdk::sqlite3::Connection> {
-    Ok(platform::db::open(DB, MIGRATIONS)?)
 }

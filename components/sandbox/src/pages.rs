@@ -9,7 +9,10 @@ use spin_sdk::sqlite3::Value;
 
 /// `GET /sandbox/health`.
 pub fn health(_: Request, _: Params) -> ApiResult<Response> {
-    Ok(platform::health::respond("sandbox", vec![platform::health::sqlite(crate::DB)]))
+    Ok(platform::health::respond(
+        "sandbox",
+        platform::health::sqlite_migrated(crate::store::DB, || crate::store::open().map_err(|e| e.to_string())),
+    ))
 }
 
 /// `page` rendered as a `text/html; charset=utf-8` answer with `status`;
@@ -54,7 +57,7 @@ struct PaymentsPage {
 
 /// `GET /sandbox/payments`: recent intents, refunds and webhooks.
 pub fn list(_: Request, _: Params) -> ApiResult<Response> {
-    let conn = crate::db()?;
+    let conn = crate::store::open()?;
     crate::payments::settle_due(&conn, false)?;
     let text = |r: &spin_sdk::sqlite3::Row<'_>, c: &str| r.get::<&str>(c).unwrap_or_default().to_string();
     let mut intents = Vec::new();
@@ -103,7 +106,7 @@ struct AuthenticatePage<'a> {
 /// `GET /sandbox/payments/authenticate/:id`: the buyer's 3-D Secure page.
 pub fn authenticate(_: Request, params: Params) -> ApiResult<Response> {
     let id = params.get("id").unwrap_or_default();
-    let conn = crate::db()?;
+    let conn = crate::store::open()?;
     let rows =
         conn.execute("SELECT amount, currency, status FROM sb_intents WHERE id = ?", &[Value::Text(id.into())])?;
     let Some(r) = rows.rows().next() else {

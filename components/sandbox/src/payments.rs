@@ -217,7 +217,7 @@ fn missing(id: &str) -> Response {
 
 /// `POST /v1/payment_intents`: `amount`, `currency`, `metadata[...]`.
 pub fn create(req: Request, _: Params) -> ApiResult<Response> {
-    let conn = crate::db()?;
+    let conn = crate::store::open()?;
     if let Some(r) = guard(&conn, &req, "create")? {
         return Ok(r);
     }
@@ -274,7 +274,7 @@ pub fn settle_due(conn: &Connection, force: bool) -> ApiResult<usize> {
 
 /// `GET /v1/payment_intents/:id`.
 pub fn retrieve(req: Request, params: Params) -> ApiResult<Response> {
-    let conn = crate::db()?;
+    let conn = crate::store::open()?;
     if let Some(r) = guard(&conn, &req, "retrieve")? {
         return Ok(r);
     }
@@ -288,7 +288,7 @@ pub fn retrieve(req: Request, params: Params) -> ApiResult<Response> {
 
 /// `POST /sandbox/payments/admin/settle`: settle every processing intent now.
 pub fn settle(_: Request, _: Params) -> ApiResult<Response> {
-    let conn = crate::db()?;
+    let conn = crate::store::open()?;
     let n = settle_due(&conn, true)?;
     platform::web::ok(&json!({"settled": n}))
 }
@@ -298,7 +298,7 @@ const CONFIRMABLE: &str = "'requires_payment_method', 'requires_confirmation', '
 /// `POST /v1/payment_intents/:id/confirm` with `payment_method=pm_…` or
 /// `payment_method_data[card][number]=…`, optional `return_url`.
 pub fn confirm(req: Request, params: Params) -> ApiResult<Response> {
-    let conn = crate::db()?;
+    let conn = crate::store::open()?;
     if let Some(r) = guard(&conn, &req, "confirm")? {
         return Ok(r);
     }
@@ -400,7 +400,7 @@ pub fn confirm(req: Request, params: Params) -> ApiResult<Response> {
 
 /// `POST /v1/payment_intents/:id/cancel`.
 pub fn cancel(req: Request, params: Params) -> ApiResult<Response> {
-    let conn = crate::db()?;
+    let conn = crate::store::open()?;
     if let Some(r) = guard(&conn, &req, "cancel")? {
         return Ok(r);
     }
@@ -431,7 +431,7 @@ pub fn cancel(req: Request, params: Params) -> ApiResult<Response> {
 /// `POST /v1/refunds`: `payment_intent`, optional `amount` (default: all
 /// that is left), `metadata[...]`. Refunds never exceed what was received.
 pub fn refund(req: Request, _: Params) -> ApiResult<Response> {
-    let conn = crate::db()?;
+    let conn = crate::store::open()?;
     if let Some(r) = guard(&conn, &req, "refund")? {
         return Ok(r);
     }
@@ -529,7 +529,7 @@ fn charge_id(pi: &str) -> String {
 /// first, as a Stripe list (`{"object":"list","data":[…],"has_more":false}`,
 /// at most `limit`, default 10, up to 100).
 pub fn list_refunds(req: Request, _: Params) -> ApiResult<Response> {
-    let conn = crate::db()?;
+    let conn = crate::store::open()?;
     if let Some(r) = guard(&conn, &req, "retrieve")? {
         return Ok(r);
     }
@@ -562,7 +562,7 @@ pub fn list_refunds(req: Request, _: Params) -> ApiResult<Response> {
 /// `application/json`): completes the 3-D Secure step, then redirects (303)
 /// to the intent's same-site `return_url`, if any.
 pub fn authenticate(req: Request, params: Params) -> ApiResult<Response> {
-    let conn = crate::db()?;
+    let conn = crate::store::open()?;
     let id = params.get("id").unwrap_or_default().to_string();
     let json_body = platform::web::header_last(&req, "content-type").is_some_and(platform::web::is_json_media_type);
     let outcome = if json_body {

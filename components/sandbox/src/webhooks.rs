@@ -185,7 +185,7 @@ pub fn deliver_queued(conn: &Connection, limit: usize) -> usize {
 /// is still waiting to be sent).
 pub fn list(req: Request, _: Params) -> ApiResult<Response> {
     let q = platform::web::Query::of(&req);
-    let conn = crate::db()?;
+    let conn = crate::store::open()?;
     let rows = match q.get("object") {
         Some(o) => conn.execute(
             "SELECT w.*, (SELECT COUNT(*) FROM sb_webhook_queue q WHERE q.event_id = w.id) AS queued \

@@ -1,19 +1,15 @@
-//! Write side: issuing tickets on `BookingConfirmed`, voiding them on
-//! `BookingCancelled` and full `PaymentRefunded` (saga catalogue in
-//! `crates/saga/README.md`).
+//! Write side: issuing tickets on `BookingConfirmed` and voiding a
+//! booking's tickets (called by [`crate::saga`]).
 //!
-//! Every handler runs inside the inbox transaction of [`saga::receive`], so
+//! Both run inside the inbox transaction of [`saga::receive`], so
 //! a redelivered event changes nothing; on top of that, tickets are keyed
 //! by (booking, attendee position), so even a re-emitted confirmation with
 //! a new event id issues no second set.
 
 use crate::code::TicketKeys;
-use crate::store::{self, text};
+use crate::store::text;
 use platform::{ApiError, ApiResult};
-use saga::contract::{
-    AccountErased, BookingCancelled, BookingConfirmed, EventRescheduled, IssuedTicket, PaymentRefunded, TicketsIssued,
-};
-use spin_sdk::http::{Params, Request};
+use saga::contract::{BookingConfirmed, IssuedTicket, TicketsIssued};
 use spin_sdk::sqlite3::{Connection, Value};
 
 /// Producer name of this component's events.
@@ -43,51 +39,6 @@ const REMEMBER_VOID: &str =
     "INSERT INTO voided_bookings (booking_id, reason, voided_ms) VALUES (?, ?, ?) ON CONFLICT(booking_id) DO NOTHING";
 const VOID_BOOKING: &str =
     "UPDATE tickets SET status = 'void', void_reason = ?, voided_ms = ? WHERE booking_id = ? AND status = 'valid'";
-
-/// `POST /api/tickets/saga` (service chaining only): applies one event.
-pub fn saga(req: Request, _: Params) -> ApiResult {
-    let conn = store::open()?;
-    saga::receive(&req, &conn, apply)
-}
-
-/// Applies `event` (unknown types are acknowledged and ignored).
-pub fn apply(conn: &Connection, event: &saga::Event) -> ApiResult<()> {
-    use saga::types::*;
-    match event.event_type.as_str() {
-        BOOKING_CONFIRMED => issue(conn, event.decode()?),
-        BOOKING_CANCELLED => {
-            let b: BookingCancelled = event.decode()?;
-            void(conn, &b.booking_id, &format!("booking cancelled ({})", b.reason.as_deref().unwrap_or("cancelled")))
-        }
-        PAYMENT_REFUNDED => {
-            let b: PaymentRefunded = event.decode()?;
-            if !b.full {
-                return Ok(()); // a partial refund keeps the tickets
-            }
-            void(conn, &b.booking_id, "payment refunded")
-        }
-        EVENT_RESCHEDULED => {
-            // the ticket and its calendar file show the new time; an older
-            // move delivered late changes nothing (sequence = its version)
-            let r: EventRescheduled = event.decode()?;
-            let starts = platform::clock::parse_rfc3339(&r.starts_at)
-                .ok_or_else(|| ApiError::field("payload/starts_at", "must be RFC 3339"))?;
-            conn.execute(
-                "UPDATE tickets SET starts_at_ms = ?, sequence = ? WHERE event_id = ? AND sequence < ?",
-                &[Value::Integer(starts), Value::Integer(r.version), text(&r.event_id), Value::Integer(r.version)],
-            )?;
-            Ok(())
-        }
-        ACCOUNT_ERASED => {
-            // the tickets stay (admissions and voids are accounted for);
-            // the person's name on them goes (issue 17, item 9)
-            let user = event.decode::<AccountErased>()?.user_id;
-            conn.execute("UPDATE tickets SET attendee_name = '' WHERE user_id = ?", &[text(&user)])?;
-            Ok(saga::forget_person(conn, &user)?)
-        }
-        _ => Ok(()),
-    }
-}
 
 fn validate(b: &BookingConfirmed) -> ApiResult<i64> {
     if b.booking_id.is_empty() || b.event_id.is_empty() || b.user_id.is_empty() {

@@ -23,6 +23,7 @@ pub mod ics;
 pub mod issue;
 pub mod qr;
 pub mod read;
+pub mod saga;
 pub mod store;
 
 /// The route table.
@@ -41,7 +42,7 @@ pub fn router() -> Router {
 /// reachable only by service chaining, see [`platform::web::Surface`].
 pub fn internal_router() -> Router {
     let mut r = Router::new();
-    r.post("/api/tickets/saga", issue::saga);
+    r.post("/api/tickets/saga", saga::inbox);
     r.get("/api/tickets/bookings/:booking_id/check-ins", checkin::check_ins);
     r.post("/api/tickets/bookings/:booking_id/tickets/:id/void", checkin::void_one);
     r
@@ -64,7 +65,7 @@ pub fn respond(req: Request) -> Response {
 }
 
 fn health(_: Request, _: Params) -> ApiResult {
-    let mut checks = platform::health::sqlite_migrated(store::DB, || store::open().map_err(|e| format!("{e:?}")));
+    let mut checks = platform::health::sqlite_migrated(store::DB, || store::open().map_err(|e| e.to_string()));
     let key = code::TicketKeys::from_config();
     checks.push(platform::health::Check {
         name: "variable:ticket_signing_key".into(),
@@ -77,7 +78,7 @@ fn health(_: Request, _: Params) -> ApiResult {
 
 /// `POST /api/tickets/tick` (tick token): retries pending `TicketsIssued` deliveries.
 fn tick(req: Request, _: Params) -> ApiResult {
-    saga::require_tick(&req)?;
+    ::saga::require_tick(&req)?;
     let conn = store::open()?;
-    platform::web::ok(&saga::relay(&conn))
+    platform::web::ok(&::saga::relay(&conn))
 }

@@ -15,8 +15,8 @@ pub const MIGRATIONS: &[Migration] = &[
 ];
 
 /// Opens the database with this component's and the saga's tables.
-pub fn open() -> Result<Connection, Error> {
-    saga::open(DB, MIGRATIONS)
+pub fn open() -> platform::ApiResult<Connection> {
+    Ok(saga::open(DB, MIGRATIONS)?)
 }
 
 /// Columns of [`Ticket`] in `SELECT`s and `RETURNING`.

@@ -2,8 +2,9 @@
 
 use crate::auth_client::{self, Account, AccountPage};
 use crate::domain::{DisplayName, Locale, Phone, TimeZone};
+use crate::profiles;
 use crate::settings::{self, SettingsPatch};
-use crate::{db, profiles};
+use crate::store;
 use platform::auth::{Caller, Role};
 use platform::web::{no_content, ok, read_json, Query};
 use platform::{health, ApiError, ApiResult, FieldError};
@@ -12,7 +13,7 @@ use spin_sdk::http::{Method, Params, Request};
 
 /// `GET /api/users/health`.
 pub fn health(_req: Request, _p: Params) -> ApiResult {
-    let mut checks = vec![health::sqlite(crate::DB)];
+    let mut checks = health::sqlite_migrated(crate::store::DB, || crate::store::open().map_err(|e| e.to_string()));
     checks.extend(platform::secrets::health_checks(&["jwt_keys"]));
     Ok(health::respond("users", checks))
 }
@@ -68,7 +69,7 @@ fn view(profile: profiles::Profile) -> ApiResult<ProfileView> {
 pub fn get_profile(req: Request, p: Params) -> ApiResult {
     let caller = platform::auth::require(&req)?;
     let id = target(&caller, &p)?;
-    ok(&view(profiles::ensure(&db()?, &id)?)?)
+    ok(&view(profiles::ensure(&store::open()?, &id)?)?)
 }
 
 /// Present-and-null vs absent for JSON merge patch (RFC 7396).
@@ -125,7 +126,7 @@ pub fn patch_profile(req: Request, p: Params) -> ApiResult {
     let id = target(&caller, &p)?;
     let patch: ProfilePatch = read_json(&req)?;
     let changes = patch.changes()?;
-    let conn = db()?;
+    let conn = store::open()?;
     profiles::ensure(&conn, &id)?;
     profiles::update(&conn, &id, &changes)?;
     ok(&view(profiles::ensure(&conn, &id)?)?)
@@ -136,7 +137,7 @@ pub fn delete_account(req: Request, p: Params) -> ApiResult {
     let caller = platform::auth::require(&req)?;
     let id = target(&caller, &p)?;
     auth_client::call(Method::Post, &format!("/accounts/{id}/erase"), None)?.ok()?;
-    let conn = db()?;
+    let conn = store::open()?;
     let erased = saga::contract::AccountErased {
         user_id: id.clone(),
         erased_at: Some(platform::clock::rfc3339(platform::clock::now_ms())),
@@ -154,14 +155,14 @@ pub fn delete_account(req: Request, p: Params) -> ApiResult {
 /// deliveries; answers the relay report.
 pub fn tick(req: Request, _p: Params) -> ApiResult {
     saga::require_tick(&req)?;
-    ok(&saga::relay(&db()?))
+    ok(&saga::relay(&store::open()?))
 }
 
 /// `GET /api/users/:id/settings`.
 pub fn get_settings(req: Request, p: Params) -> ApiResult {
     let caller = platform::auth::require(&req)?;
     let id = target(&caller, &p)?;
-    let conn = db()?;
+    let conn = store::open()?;
     profiles::ensure(&conn, &id)?;
     ok(&settings::load(&conn, &id)?)
 }
@@ -171,7 +172,7 @@ pub fn patch_settings(req: Request, p: Params) -> ApiResult {
     let caller = platform::auth::require(&req)?;
     let id = target(&caller, &p)?;
     let patch: SettingsPatch = read_json(&req)?;
-    let conn = db()?;
+    let conn = store::open()?;
     profiles::ensure(&conn, &id)?;
     settings::apply(&conn, &id, &patch)?;
     ok(&settings::load(&conn, &id)?)
@@ -229,7 +230,7 @@ pub fn list(req: Request, _p: Params) -> ApiResult {
     }
     let page: AccountPage = auth_client::call(Method::Get, &format!("/accounts?{query}"), None)?.into_json()?;
     let ids: Vec<String> = page.items.iter().map(|a| a.id.clone()).collect();
-    let names = profiles::display_names(&db()?, &ids)?;
+    let names = profiles::display_names(&store::open()?, &ids)?;
     let items: Vec<UserRow> = page
         .items
         .into_iter()
@@ -257,7 +258,7 @@ pub fn contact(_req: Request, p: Params) -> ApiResult {
     if !platform::ids::is_valid("usr", id) {
         return Err(ApiError::NotFound(format!("no user {id}")));
     }
-    let conn = db()?;
+    let conn = store::open()?;
     let profile = profiles::ensure(&conn, id)?;
     let s = settings::load(&conn, id)?;
     ok(&serde_json::json!({

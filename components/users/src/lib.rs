@@ -31,7 +31,6 @@
 //! while the anonymous records (bookings, payments, tickets) stay keyed by
 //! the user id: financial records are kept.
 
-use platform::db::Migration;
 use platform::web::Router;
 
 pub mod api;
@@ -39,13 +38,7 @@ pub mod auth_client;
 pub mod domain;
 pub mod profiles;
 pub mod settings;
-
-/// The SQLite database label of this component.
-pub const DB: &str = "users";
-
-/// Schema migrations, applied on open.
-pub const MIGRATIONS: &[Migration] =
-    &[Migration { version: 1, name: "profiles", sql: include_str!("../../../sql/users/0001_profiles.sql") }];
+pub mod store;
 
 /// The route table.
 pub fn router() -> Router {
@@ -81,10 +74,4 @@ mod entry {
     fn handle(req: spin_sdk::http::Request) -> spin_sdk::http::Response {
         platform::web::serve_surfaces("users", router, internal_router, req)
     }
-}
-
-/// Opens the `users` database, applying its migrations and the saga
-/// outbox tables.
-pub fn db() -> platform::ApiResult<spin_sdk::sqlite3::Connection> {
-    Ok(saga::open(DB, MIGRATIONS)?)
 }

@@ -6,11 +6,11 @@
 //! next delivery (hold records only move forward).
 
 use crate::bookings::{self, Booking, PRODUCER};
-use crate::db::Sql;
 use crate::holds::{self, HoldRecord, HoldStatus, Moved};
 use crate::kv::Kv;
 use crate::locks::{self, Claim, Owner};
 use crate::status::BookingStatus;
+use crate::store::Sql;
 use crate::{inventory, mirror};
 use platform::tier::TierKind;
 use platform::{ApiError, ApiResult};
@@ -18,7 +18,23 @@ use saga::contract::{
     AccountErased, EventCancelled, EventChanged, EventRescheduled, PaymentFailed, PaymentRefunded, PaymentSucceeded,
 };
 use saga::{types, Event};
+use spin_sdk::http::{Params, Request};
 use spin_sdk::sqlite3::{Connection, Value};
+
+/// `POST /api/bookings/saga` (service chaining only): one delivery through
+/// [`saga::receive`], then a refresh of each event copy it found stale.
+pub fn inbox(req: Request, _: Params) -> ApiResult {
+    let conn = crate::store::open()?;
+    let kv = Kv::open()?;
+    let stale = std::cell::RefCell::new(Vec::new());
+    let answer = saga::receive(&req, &conn, |c, event| handle(&kv, c, event, &mut stale.borrow_mut()))?;
+    // After the inbox commit: copy events announced newer than booking's
+    // copy (EventChanged), in this delivery (see `inventory`).
+    for event_id in stale.into_inner() {
+        inventory::refresh_if_stale(&conn, &event_id);
+    }
+    Ok(answer)
+}
 
 /// Dispatches one delivered event. Types booking does not consume are
 /// acknowledged and ignored. `stale` collects the events whose copy must

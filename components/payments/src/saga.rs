@@ -24,9 +24,9 @@ use saga::contract::{
 use spin_sdk::http::{Params, Request, Response};
 use spin_sdk::sqlite3::{Connection, Value};
 
-/// The saga route.
-pub fn saga(req: Request, _: Params) -> ApiResult<Response> {
-    let conn = crate::db()?;
+/// `POST /api/payments/saga` (service chaining only).
+pub fn inbox(req: Request, _: Params) -> ApiResult<Response> {
+    let conn = crate::store::open()?;
     let mut out = Followups::default();
     let resp = saga::receive(&req, &conn, |c, event| match event.event_type.as_str() {
         saga::types::BOOKING_ORDERED => ordered(c, event.decode()?, &mut out),

@@ -254,7 +254,7 @@ fn prefetch(conn: &Connection, event: &saga::Event) -> Lookups {
 
 /// `POST /api/notifications/saga`: applies one event (idempotent through
 /// the saga inbox), then sends the emails that are due.
-pub fn saga(req: Request, _: Params) -> ApiResult {
+pub fn inbox(req: Request, _: Params) -> ApiResult {
     let conn = crate::store::open()?;
     let ctx = saga::parse_event(&req).map(|e| prefetch(&conn, &e)).unwrap_or_default();
     let resp = saga::receive(&req, &conn, |c, e| apply(c, e, &ctx))?;
