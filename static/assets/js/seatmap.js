@@ -168,31 +168,33 @@ export class SeatMap {
     return !this.status[id];
   }
 
-  /** Marks the picked seats. */
-  setMine(ids) {
-    const changed = new Set([...this.mine, ...ids]);
-    this.mine = new Set(ids);
+  /**
+   * Replaces the seat set `kind` (`mine` or `yours`) with `ids` and redraws
+   * the seats that joined or left it: class `kind`, their label and, for the
+   * buyer's own hold, whether they show as held by someone else.
+   */
+  mark(kind, ids) {
+    const changed = new Set([...this[kind], ...ids]);
+    this[kind] = new Set(ids);
     for (const id of changed) {
       const c = this.els.get(id);
       if (!c) continue;
-      c.classList.toggle('mine', this.mine.has(id));
+      c.classList.toggle(kind, this[kind].has(id));
+      if (kind === 'yours') c.classList.toggle('held', this.status[id] === 'held' && !this.mine.has(id) && !this.yours.has(id));
       this.label(this.byId.get(id));
     }
+  }
+
+  /** Marks the picked seats. */
+  setMine(ids) {
+    this.mark('mine', ids);
     // the tooltip of the seat under the pointer follows what was just picked
     if (this.tipSeat && !this.tip.hidden) this.tip.textContent = this.describe(this.byId.get(this.tipSeat));
   }
 
   /** Marks the seats of the buyer's own live hold (`ids`): shown as theirs, not as taken. */
   setYours(ids) {
-    const changed = new Set([...this.yours, ...ids]);
-    this.yours = new Set(ids);
-    for (const id of changed) {
-      const c = this.els.get(id);
-      if (!c) continue;
-      c.classList.toggle('yours', this.yours.has(id));
-      c.classList.toggle('held', this.status[id] === 'held' && !this.mine.has(id) && !this.yours.has(id));
-      this.label(this.byId.get(id));
-    }
+    this.mark('yours', ids);
   }
 
   /** Picks or drops seat `id`, or says why it cannot be picked. */

@@ -225,6 +225,20 @@ export async function busy(button, fn, text) {
   }
 }
 
+/**
+ * Fills the pager `box` with a `label` button that loads the page after
+ * `cursor` (`load(cursor)`; a failure shows in the box), or empties it when
+ * there is no next page.
+ */
+export function moreButton(box, cursor, load, label) {
+  mount(
+    box,
+    cursor
+      ? h('button.btn', { type: 'button', onclick: (e) => busy(e.currentTarget, () => load(cursor).catch((err) => mount(box, errorBox(err)))) }, label)
+      : null,
+  );
+}
+
 export function setTitle(t) {
   document.title = t ? `${t} — Boxoffice` : 'Boxoffice — tickets for concerts, sports, films and more';
 }

@@ -1,6 +1,6 @@
 import { get, patch, post, del, currentUser, setSession, logout } from '../api.js';
 import { h, mount, setTitle, loading, field, showFormError, busy, toast, errorBox } from '../ui.js';
-import { go } from '../app.js';
+import { go, signInFirst } from '../app.js';
 
 const KINDS = [
   ['booking', 'Bookings', 'Confirmations, failed payments, cancellations and refunds'],
@@ -10,11 +10,7 @@ const KINDS = [
 ];
 
 export async function render(main, [tab]) {
-  if (!currentUser()) {
-    sessionStorage.setItem('boxoffice.after-login', location.hash);
-    go('/login');
-    return;
-  }
+  if (signInFirst()) return;
   const settings = tab === 'settings';
   setTitle(settings ? 'Settings' : 'Profile');
   main.append(

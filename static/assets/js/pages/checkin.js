@@ -2,17 +2,13 @@ import { get, currentUser, ApiError } from '../api.js';
 import { h, mount, when, setTitle, busy, toast } from '../ui.js';
 import { checkIn } from '../commerce.js';
 import { seatLabel } from './tickets.js';
-import { go } from '../app.js';
+import { signInFirst } from '../app.js';
 
 const EVENT_KEY = 'boxoffice.checkin-event';
 
 export async function render(main, _p, query) {
+  if (signInFirst()) return;
   const user = currentUser();
-  if (!user) {
-    sessionStorage.setItem('boxoffice.after-login', location.hash);
-    go('/login');
-    return;
-  }
   setTitle('Check-in');
   // the door is for staff, organizers and admins: nobody else gets a form the API would refuse on submit
   if (user.role === 'customer') {

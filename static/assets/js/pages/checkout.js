@@ -2,7 +2,7 @@ import { get, currentUser, clockSkew, ApiError } from '../api.js';
 import { h, mount, money, when, setTitle, loading, field, showFormError, busy, toast } from '../ui.js';
 import { getHold, releaseHold, book, getBooking, pay, getPayment, abandonBooking } from '../commerce.js';
 import { refreshBell } from '../bell.js';
-import { go } from '../app.js';
+import { go, signInFirst } from '../app.js';
 import { icon } from '../icons.js';
 
 let sandboxAnswer = null;
@@ -59,11 +59,7 @@ function declineText(d) {
 
 export async function render(main, [holdId]) {
   setTitle('Checkout');
-  if (!currentUser()) {
-    sessionStorage.setItem('boxoffice.after-login', location.hash);
-    go('/login');
-    return;
-  }
+  if (signInFirst()) return;
   const cacheKey = `boxoffice.hold.${holdId}`;
   const stateKey = `boxoffice.checkout.${holdId}`;
   const cache = JSON.parse(sessionStorage.getItem(cacheKey) || 'null');

@@ -1,7 +1,7 @@
-import { get, post, currentUser } from '../api.js';
-import { h, mount, setTitle, errorBox, loading, empty, relative, busy, toast } from '../ui.js';
+import { get, post } from '../api.js';
+import { h, mount, setTitle, errorBox, loading, empty, relative, busy, toast, moreButton } from '../ui.js';
 import { refreshBell } from '../bell.js';
-import { go } from '../app.js';
+import { signInFirst } from '../app.js';
 import { icon } from '../icons.js';
 
 // The in-site notification API (notifications component).
@@ -55,11 +55,7 @@ function item(n) {
 }
 
 export async function render(main) {
-  if (!currentUser()) {
-    sessionStorage.setItem('boxoffice.after-login', location.hash);
-    go('/login');
-    return;
-  }
+  if (signInFirst()) return;
   setTitle('Notifications');
   const ul = h('ul.notes', { id: 'notifications' });
   const box = h('section.panel', { style: 'padding:0;overflow:hidden' }, loading());
@@ -97,16 +93,7 @@ export async function render(main) {
     const data = await list(cursor);
     ul.append(...data.items.map(item));
     if (!cursor) mount(box, data.items.length ? ul : empty('Nothing here yet', 'Booking confirmations, tickets and event updates appear here.'));
-    mount(
-      more,
-      data.next_cursor
-        ? h(
-            'button.btn',
-            { type: 'button', onclick: (e) => busy(e.currentTarget, () => page(data.next_cursor).catch((err) => mount(more, errorBox(err)))) },
-            'Older notifications',
-          )
-        : null,
-    );
+    moreButton(more, data.next_cursor, page, 'Older notifications');
   }
   try {
     await page();

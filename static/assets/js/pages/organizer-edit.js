@@ -1,6 +1,6 @@
-import { get, post, patch, currentUser } from '../api.js';
+import { get, post, patch } from '../api.js';
 import { h, mount, setTitle, loading, field, showFormError, busy, toast, CATEGORIES, money } from '../ui.js';
-import { go } from '../app.js';
+import { go, signInFirst } from '../app.js';
 
 /** The organizer's own venues, newest first (GET /api/venues?mine=true, first page). */
 const myVenues = async () => {
@@ -58,12 +58,7 @@ function sectionRow(s = {}) {
 }
 
 export async function render(main, [id]) {
-  const user = currentUser();
-  if (!user) {
-    sessionStorage.setItem('boxoffice.after-login', location.hash);
-    go('/login');
-    return;
-  }
+  if (signInFirst()) return;
   const isNew = id === 'new';
   setTitle(isNew ? 'New event' : 'Edit event');
   mount(main, loading());

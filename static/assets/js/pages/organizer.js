@@ -1,7 +1,7 @@
 import { get, post, del, currentUser } from '../api.js';
 import { h, mount, money, when, setTitle, errorBox, loading, empty, busy, toast, categoryName } from '../ui.js';
 import { availability } from '../commerce.js';
-import { go } from '../app.js';
+import { signInFirst } from '../app.js';
 
 const STATUS_KIND = { draft: 'warn', published: 'ok', cancelled: 'bad' };
 
@@ -140,12 +140,8 @@ function eventRow(ev, reload) {
 }
 
 export async function render(main) {
+  if (signInFirst()) return;
   const user = currentUser();
-  if (!user) {
-    sessionStorage.setItem('boxoffice.after-login', location.hash);
-    go('/login');
-    return;
-  }
   setTitle('Organizer');
   if (user.role !== 'organizer' && user.role !== 'admin') {
     main.append(

@@ -1,7 +1,6 @@
-import { currentUser } from '../api.js';
-import { h, mount, money, when, setTitle, errorBox, loading, empty, toast, busy } from '../ui.js';
+import { h, mount, money, when, setTitle, errorBox, loading, empty, toast, busy, moreButton } from '../ui.js';
 import { myTickets, myBookings, ticketQr, downloadIcs, cancelBooking } from '../commerce.js';
-import { go } from '../app.js';
+import { signInFirst } from '../app.js';
 import { icon } from '../icons.js';
 
 export const seatLabel = (id) => (id ? String(id).replace(/^([^-]+)-([^-]+)-(.+)$/, 'Section $1 · Row $2 · Seat $3') : 'General admission');
@@ -86,11 +85,7 @@ export function ticketCard(t) {
 }
 
 export async function render(main, [tab], query) {
-  if (!currentUser()) {
-    sessionStorage.setItem('boxoffice.after-login', location.hash);
-    go('/login');
-    return;
-  }
+  if (signInFirst()) return;
   const showBookings = tab === 'bookings';
   setTitle(showBookings ? 'My bookings' : 'My tickets');
   main.append(
@@ -121,16 +116,7 @@ export async function render(main, [tab], query) {
         ),
       );
     }
-    mount(
-      more,
-      data.next_cursor
-        ? h(
-            'button.btn',
-            { type: 'button', onclick: (e) => busy(e.currentTarget, () => page(data.next_cursor).catch((err) => mount(more, errorBox(err)))) },
-            'Show more',
-          )
-        : null,
-    );
+    moreButton(more, data.next_cursor, page, 'Show more');
   }
   try {
     await page();
