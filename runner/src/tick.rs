@@ -25,8 +25,7 @@ pub fn spawn(runtime: Arc<Runtime>, ticks: Vec<(String, Duration)>, token: Optio
                 let mut req = http::Request::builder()
                     .method(http::Method::POST)
                     .uri(path.as_str())
-                    .header(http::header::HOST, "localhost")
-                    .header("x-boxoffice-tick", "1");
+                    .header(http::header::HOST, "localhost");
                 if let Some(t) = &token {
                     req = req.header(http::header::AUTHORIZATION, format!("Bearer {t}"));
                 }

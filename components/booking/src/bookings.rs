@@ -52,7 +52,7 @@ pub struct Booking {
     pub starts_at: String,
     /// IANA zone.
     pub timezone: String,
-    /// Where the event is, one line (`crate::inventory::DocVenue::location`;
+    /// Where the event is, one line (`crate::document::DocVenue::location`;
     /// empty for bookings made before it was kept).
     pub venue: String,
     /// When the hold runs out, ms.

@@ -265,7 +265,7 @@ impl Holder<'_> {
         let done = platform::db::transaction(self.conn, |c| {
             holds::settle_in(c, ev, &self.owner.hold_id, false)?;
             if let Some(Lost::Seat(seat, owner)) = lost {
-                let until = owner.as_ref().map_or(self.now + locks::orphan_grace_ms(), |o| o.expires_ms);
+                let until = owner.as_ref().map_or(self.now + holds::orphan_grace_ms(), |o| o.expires_ms);
                 mirror::mark_taken(c, ev, seat, owner.as_ref().map(|o| o.hold_id.as_str()), until)?;
             }
             Ok::<_, ApiError>(())

@@ -31,7 +31,7 @@
 //! It had done nothing else yet (side effects come after the write), so a
 //! caller that keeps losing on a version notes it (`stuck:<id>`), and once
 //! the same version has been claimed but unreplaced for a grace period
-//! ([`crate::locks::orphan_grace_ms`], the same assumption as for orphaned
+//! ([`orphan_grace_ms`], the same assumption as for orphaned
 //! seat locks: a live request never spends that long between two store
 //! calls) rewrites the record unchanged as version `v + 1`, itself under a
 //! claim (`rescue:<id>:<v>`) so that exactly one caller does. The hold can
@@ -311,7 +311,7 @@ fn rescue_if_stuck(kv: &Kv, rec: &HoldRecord) -> ApiResult<bool> {
     let now = platform::clock::now_ms();
     let seen = kv.get(&key)?.and_then(|b| serde_json::from_slice::<Stuck>(&b).ok());
     match seen {
-        Some(s) if s.version == rec.version && now - s.seen_ms >= locks::orphan_grace_ms() => {
+        Some(s) if s.version == rec.version && now - s.seen_ms >= orphan_grace_ms() => {
             // the version's winner is dead (grace assumption); still the same record?
             let current = load(kv, &rec.id)?;
             if current.as_ref().map(|c| c.version) != Some(rec.version)
@@ -465,18 +465,20 @@ fn sweep_ids(kv: &Kv, conn: &Connection, ids: Vec<(String, String)>, now_ms: i64
     Ok(expired)
 }
 
+/// How long a lock must look orphaned, unchanged, before it is reset: the
+/// hold lifetime (`hold_ttl_seconds`), clamped to 2 s ..= 60 s.
+pub fn orphan_grace_ms() -> i64 {
+    ttl_ms().clamp(2_000, 60_000)
+}
+
 /// The tick's sweep: expires every due hold (freeing its seats once),
 /// settles index rows of holds that are already over or were never
 /// recorded (a request that died between reserving and claiming: its seat
 /// states are freed here), frees seat states marked taken by unknown
-/// claims whose time passed ([`mirror::mark_taken`]), and recovers
-/// orphaned seat locks
-/// ([`locks::recover_orphans`]; a failure there is logged, never fails the
-/// sweep). Returns how many holds this sweep expired.
+/// claims whose time passed ([`mirror::mark_taken`]). Returns how many
+/// holds this sweep expired. (The tick recovers orphaned seat locks
+/// before it: [`crate::orphans`].)
 pub fn sweep(kv: &Kv, conn: &Connection, now_ms: i64) -> ApiResult<u32> {
-    if let Err(e) = locks::recover_orphans(kv, now_ms) {
-        platform::log::error!("hold sweep: orphaned lock recovery failed: {e}");
-    }
     for event_id in mirror::unclaimed_due(conn, now_ms)? {
         free_unclaimed(conn, &event_id, now_ms);
     }

@@ -19,7 +19,7 @@
 //! gzip-compressed; at 20,000 seats it is about 0.9 MB of JSON and a tenth
 //! of that compressed.
 
-use crate::inventory::Document;
+use crate::document::Document;
 use crate::selection::{rank_rows, LayoutSeat};
 use serde_json::{json, Value};
 use std::collections::HashMap;

@@ -76,6 +76,7 @@ use spin_sdk::http::{Params, Request};
 pub mod availability;
 pub mod bookings;
 pub mod cancel_ticket;
+pub mod document;
 pub mod domain;
 pub mod hold_routes;
 pub mod holds;
@@ -84,6 +85,7 @@ pub mod kv;
 pub mod layout;
 pub mod locks;
 pub mod mirror;
+pub mod orphans;
 pub mod saga;
 pub mod selection;
 pub mod status;
@@ -153,6 +155,9 @@ fn tick(req: Request, _: Params) -> ApiResult {
     let conn = store::open()?;
     let kv = kv::Kv::open()?;
     let now = platform::clock::now_ms();
+    if let Err(e) = orphans::recover(&kv, now) {
+        platform::log::error!("booking tick: orphaned lock recovery failed: {e}");
+    }
     let expired = holds::sweep(&kv, &conn, now)?;
     let mut released = 0;
     for b in bookings::unfreed(&conn)? {

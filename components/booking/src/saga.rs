@@ -132,34 +132,30 @@ fn confirm(kv: &Kv, c: &Connection, b: &Booking, payment_id: &str) -> ApiResult<
 
 /// Writes the sold rows and marks the seats and places sold in booking's
 /// seat states (for the hold `hold_id` that secured them). `Ok(Err(text))`
-/// when the database refuses them (unique seat, tier capacity: the sale
-/// must not happen); `Err` when it could not write at all
+/// when they are no longer there to sell (a seat sold to another booking,
+/// a tier without the places: the sale must not happen); `Err` when it
+/// could not write at all
 /// ([`ApiError::StorageUnavailable`]: read-only, full, failing I/O — the
 /// caller's transaction rolls back and the delivery is retried, rather
 /// than refunding a paid booking for a fault that passes).
 fn sell(c: &Connection, b: &Booking, hold_id: &str) -> ApiResult<Result<(), String>> {
+    let (event, booking) = (Value::Text(b.event_id.clone()), Value::Text(b.id.clone()));
     for seat in &b.seats {
-        let sold = c.execute(
-            "INSERT INTO sold_seats (event_id, seat_id, booking_id) VALUES (?, ?, ?)",
-            &[Value::Text(b.event_id.clone()), Value::Text(seat.clone()), Value::Text(b.id.clone())],
-        );
-        if let Err(e) = sold {
-            return refused(e);
+        let args = [event.clone(), Value::Text(seat.clone()), booking.clone()];
+        if c.execute(SELL_SEAT, &args)?.rows.is_empty() && c.execute(SOLD_SEAT_OF, &args)?.rows.is_empty() {
+            return Ok(Err(format!("seat {seat} is sold to another booking")));
         }
     }
     for t in b.tiers.iter().filter(|t| t.kind == TierKind::GeneralAdmission) {
-        let sold = c.execute(
-            "INSERT INTO sold_ga (booking_id, event_id, tier_id, quantity, capacity) VALUES (?, ?, ?, ?, ?)",
-            &[
-                Value::Text(b.id.clone()),
-                Value::Text(b.event_id.clone()),
-                Value::Text(t.tier_id.clone()),
-                Value::Integer(i64::from(t.quantity)),
-                Value::Integer(i64::from(t.capacity)),
-            ],
-        );
-        if let Err(e) = sold {
-            return refused(e);
+        let args = [
+            booking.clone(),
+            event.clone(),
+            Value::Text(t.tier_id.clone()),
+            Value::Integer(i64::from(t.quantity)),
+            Value::Integer(i64::from(t.capacity)),
+        ];
+        if c.execute(SELL_GA, &args)?.rows.is_empty() && c.execute(SOLD_GA_OF, &args[..3])?.rows.is_empty() {
+            return Ok(Err(format!("tier {} has fewer than {} places left", t.tier_id, t.quantity)));
         }
     }
     let mirrored = mirror::sell(c, &b.event_id, hold_id, &b.seats).and_then(|_| {
@@ -175,17 +171,27 @@ fn sell(c: &Connection, b: &Booking, hold_id: &str) -> ApiResult<Result<(), Stri
     }
 }
 
-/// A failed sold-row INSERT: a constraint (`sold_seats`' primary key, the
-/// `ga_capacity` trigger of `sql/booking/0001_bookings.sql`) is a refusal,
-/// anything else a storage fault (`Err`, see [`sell`]).
-fn refused(e: spin_sdk::sqlite3::Error) -> ApiResult<Result<(), String>> {
-    let text = format!("{e:?}");
-    if text.contains("constraint") || text.contains("UNIQUE") || text.contains("ga_capacity") {
-        Ok(Err(text))
-    } else {
-        Err(e.into())
-    }
-}
+// The sales are conditional statements whose rows say whether they
+// happened: a refusal is never read from an error's text. A seat already
+// sold, or places past a tier's capacity, insert nothing; the `SOLD_*_OF`
+// read then tells our own earlier sale (a redelivery: done) from
+// another booking's (refused). The primary key of `sold_seats` and the
+// `sold_ga_capacity` trigger (`sql/booking/0001_bookings.sql`) stay as the
+// database's own guarantee; if one ever fires, it is an error like any
+// storage fault and the delivery is retried.
+
+/// `(event_id, seat_id, booking_id)` → a row when the seat is now ours.
+const SELL_SEAT: &str =
+    "INSERT INTO sold_seats (event_id, seat_id, booking_id) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING RETURNING seat_id";
+/// `(event_id, seat_id, booking_id)` → a row when we had sold it already.
+const SOLD_SEAT_OF: &str = "SELECT 1 FROM sold_seats WHERE event_id = ?1 AND seat_id = ?2 AND booking_id = ?3";
+/// `(booking_id, event_id, tier_id, quantity, capacity)` → a row when the
+/// places fit in what other bookings left of the capacity.
+const SELL_GA: &str = "INSERT INTO sold_ga (booking_id, event_id, tier_id, quantity, capacity) SELECT ?1, ?2, ?3, ?4, ?5 \
+     WHERE NOT EXISTS (SELECT 1 FROM sold_ga WHERE booking_id = ?1 AND tier_id = ?3) \
+     AND (SELECT COALESCE(SUM(quantity), 0) FROM sold_ga WHERE event_id = ?2 AND tier_id = ?3) + ?4 <= ?5 RETURNING booking_id";
+/// `(booking_id, event_id, tier_id)` → a row when we had sold them already.
+const SOLD_GA_OF: &str = "SELECT 1 FROM sold_ga WHERE booking_id = ?1 AND event_id = ?2 AND tier_id = ?3";
 
 /// The hold expired before the payment arrived: claim the same seats and
 /// places again under a re-hold (`rhd_…`, derived from the booking id so a

@@ -36,10 +36,12 @@ pub mod outbox;
 pub mod read;
 pub mod search;
 pub mod seatmap;
+pub mod spec;
 pub mod staff;
 pub mod store;
 pub mod venues;
 pub mod venues_read;
+pub mod write;
 pub mod zones;
 
 /// The route table.

@@ -14,7 +14,7 @@
 //! Both are written in the same transaction as the change, delivered right
 //! after commit in the same request, and retried from
 //! `POST /api/events/tick`. `EventChanged` is emitted by the shared write
-//! paths ([`crate::events::insert`], [`crate::events::update`], publish,
+//! paths ([`crate::write::insert`], [`crate::write::update`], publish,
 //! cancel), which importers call too; the events they emit are remembered
 //! for this request ([`changed`]) and relayed by the entry point after the
 //! route has answered ([`relay_changed`]), so no caller can forget it. An

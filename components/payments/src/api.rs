@@ -1,7 +1,8 @@
 //! The buyer's and staff's HTTP API.
 
 use crate::domain::PayRequest;
-use crate::flow::{self, Followups};
+use crate::flow;
+use crate::followups::Followups;
 use crate::provider::{Provider, ProviderError};
 use crate::status::PaymentStatus;
 use crate::store::{self, MAX_DECLINES};
@@ -102,7 +103,7 @@ const SET_CARD: &str = "UPDATE payments SET card_brand = ?, card_last4 = ? WHERE
 pub fn pay(req: Request, params: Params) -> ApiResult<Response> {
     let booking_id = booking_param(&params)?;
     let body: PayRequest = platform::web::read_json(&req)?;
-    let year = platform::clock::rfc3339(platform::clock::now_ms())[..4].parse().unwrap_or(2026);
+    let year = u32::try_from(platform::clock::utc_year(platform::clock::now_ms())).unwrap_or(0);
     let (method, return_url) = body.validate(year)?;
     let conn = crate::store::open()?;
     let (caller, order) = match visible_order(&req, &conn, &booking_id) {
@@ -401,7 +402,7 @@ fn refund_once(req: &Request, conn: &Connection, booking_id: String, by: &str) -
         }
     }
     let id = platform::db::transaction(conn, |c| {
-        flow::reserve_refund(c, &paid.id, Some(amount_minor), &reason, key.as_deref(), None)
+        crate::refunds::reserve_refund(c, &paid.id, Some(amount_minor), &reason, key.as_deref(), None)
     })?
     .ok_or_else(|| {
         ApiError::conflict(
@@ -413,7 +414,10 @@ fn refund_once(req: &Request, conn: &Connection, booking_id: String, by: &str) -
             ),
         )
     })?;
-    let _ = flow::send_refund(conn, &provider, &id);
+    if let Err(e) = crate::refunds::send_refund(conn, &provider, &id) {
+        // the refund stays pending; the tick sends it again
+        platform::log::warn!("payments: refund {id} not sent yet (the tick retries): {e}");
+    }
     let r = store::refund(conn, &id)?.ok_or_else(|| ApiError::NotFound("no such refund".into()))?;
     if r.status == "failed" {
         // the provider said no (typically: more than is left there, as when

@@ -33,14 +33,18 @@ use platform::web::Router;
 pub mod api;
 pub mod domain;
 pub mod flow;
+pub mod followups;
 pub mod provider;
+pub mod refunds;
 pub mod saga;
-pub mod signature;
 pub mod status;
 pub mod store;
 pub mod tick;
 pub mod ticket_refund;
 pub mod webhook;
+
+/// Component name used as the saga producer.
+pub const PRODUCER: &str = "payments";
 
 /// The route table.
 pub fn router() -> Router {

@@ -48,7 +48,7 @@ pub const DEFAULT_BASE: &str = "http://sandbox.spin.internal/sandbox/payments";
 /// Upper bound on one provider call (connect + answer).
 pub const TIMEOUT: Duration = Duration::from_secs(4);
 /// The longest a provider's `Retry-After` pauses it, ms (10 minutes, the
-/// reconciliation's longest backoff, `flow::check_delay_ms`): a provider
+/// reconciliation's longest backoff, `crate::followups::check_delay_ms`): a provider
 /// asking for hours is asked again after that, not left alone while holds
 /// expire.
 pub const MAX_WAIT_MS: i64 = 600_000;

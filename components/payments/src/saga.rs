@@ -15,7 +15,7 @@
 //!   payment starts after it).
 //! * `AccountErased` — forgets the buyer e-mail of the account's orders.
 
-use crate::flow::Followups;
+use crate::followups::Followups;
 use crate::store;
 use platform::{ApiError, ApiResult, FieldError};
 use saga::contract::{
@@ -131,7 +131,7 @@ fn cancelled(c: &Connection, e: BookingCancelled, out: &mut Followups) -> ApiRes
     )?;
     for p in store::payments_of(c, &e.booking_id)? {
         if p.is_paid() {
-            if let Some(id) = crate::flow::reserve_refund(c, &p.id, None, &reason, None, None)? {
+            if let Some(id) = crate::refunds::reserve_refund(c, &p.id, None, &reason, None, None)? {
                 out.refunds.push(id);
             }
         }
@@ -171,7 +171,9 @@ fn ticket_cancelled(c: &Connection, e: TicketCancelled, out: &mut Followups) -> 
     if amount <= 0 {
         return Ok(());
     }
-    if let Some(id) = crate::flow::reserve_refund(c, &paid.id, Some(amount), TICKET_REFUND, None, Some(&e.ticket_id))? {
+    if let Some(id) =
+        crate::refunds::reserve_refund(c, &paid.id, Some(amount), TICKET_REFUND, None, Some(&e.ticket_id))?
+    {
         out.refunds.push(id);
     }
     Ok(())

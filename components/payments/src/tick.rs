@@ -17,7 +17,8 @@
 //! a tick after the pause (`provider_wait_ms` in the report;
 //! `refunds_sent` counts the refunds tried).
 
-use crate::flow::{self, Followups};
+use crate::flow;
+use crate::followups::Followups;
 use crate::provider::Provider;
 use crate::status::PaymentStatus;
 use crate::store::{self, Payment};
@@ -60,7 +61,9 @@ pub fn tick(req: Request, _: Params) -> ApiResult<Response> {
         if provider.wait_ms() > 0 {
             break;
         }
-        let _ = flow::send_refund(&conn, &provider, id);
+        if let Err(e) = crate::refunds::send_refund(&conn, &provider, id) {
+            platform::log::warn!("payments: refund {id} not sent (next tick): {e}");
+        }
         refunds_sent += 1;
     }
     let expired: Vec<Payment> =

@@ -11,7 +11,6 @@
 //! before making one). Checks that can refuse the refund run before the
 //! ticket is voided, so a refused request changes nothing.
 
-use crate::flow;
 use crate::provider::Provider;
 use crate::store::{self, Order, Payment};
 use platform::{ApiError, ApiResult};
@@ -105,7 +104,7 @@ pub fn refund_ticket(conn: &Connection, order: &Order, paid: &Payment, ask: &Tic
         if amount <= 0 {
             return Ok(None);
         }
-        flow::reserve_refund(c, &paid.id, Some(amount), ask.reason, ask.request_key, Some(ask.ticket_id))
+        crate::refunds::reserve_refund(c, &paid.id, Some(amount), ask.reason, ask.request_key, Some(ask.ticket_id))
     })?
     .ok_or_else(|| {
         ApiError::conflict(
@@ -114,7 +113,7 @@ pub fn refund_ticket(conn: &Connection, order: &Order, paid: &Payment, ask: &Tic
         )
     })?;
     let provider = Provider::from_config(conn)?;
-    if let Err(e) = flow::send_refund(conn, &provider, &id) {
+    if let Err(e) = crate::refunds::send_refund(conn, &provider, &id) {
         platform::log::warn!(
             "payments: refund {id} of ticket {} not sent yet (the tick retries it): {e:?}",
             ask.ticket_id

@@ -16,7 +16,7 @@
 //! * `payment_intent.*` events carry the intent; it is applied with the
 //!   forward-only rule of [`crate::flow`], so out-of-order events never move
 //!   a paid payment back.
-//! * Refunds follow Stripe's event semantics ([`flow::apply_provider_refund`]:
+//! * Refunds follow Stripe's event semantics ([`crate::refunds::apply_provider_refund`]:
 //!   each refund applied once by its id, in any order, however often):
 //!   `refund.created`, `refund.updated`, `refund.failed` and the older
 //!   `charge.refund.updated` carry one Refund — ours (`metadata.refund_id`)
@@ -27,7 +27,8 @@
 //!   intent's refunds is read (before the event is recorded: a failed read
 //!   answers 503 and the provider delivers again) and each entry applied.
 
-use crate::flow::{self, Followups};
+use crate::flow;
+use crate::followups::Followups;
 use crate::provider::{Charge, Intent, Provider, Refund};
 use crate::store;
 use platform::{ApiError, ApiResult};
@@ -72,7 +73,7 @@ pub fn receive(req: Request, _: Params) -> ApiResult<Response> {
     let secret = platform::secrets::require("payment_webhook_secret")?;
     let header = platform::web::header_last(&req, "stripe-signature")
         .ok_or_else(|| ApiError::BadRequest("the Stripe-Signature header is missing".into()))?;
-    crate::signature::verify(header, req.body(), secret.as_bytes(), platform::clock::now_secs())
+    webhook_signature::verify(header, req.body(), secret.as_bytes(), platform::clock::now_secs())
         .map_err(|e| ApiError::BadRequest(format!("the webhook signature is not valid: {e:?}")))?;
     let event: Event = platform::web::parse_json(req.body())?;
     let object_id = event.data.object.get("id").and_then(|v| v.as_str()).map(str::to_string);
@@ -102,7 +103,7 @@ pub fn receive(req: Request, _: Params) -> ApiResult<Response> {
         } else if event.event_type.starts_with("refund.") || event.event_type == "charge.refund.updated" {
             if let Ok(refund) = serde_json::from_value::<Refund>(event.data.object.clone()) {
                 if let Some(p) = payment_of(c, &refund)? {
-                    flow::apply_provider_refund(c, &p, &refund, &mut out)?;
+                    crate::refunds::apply_provider_refund(c, &p, &refund, &mut out)?;
                 }
             }
         } else if event.event_type == "charge.refunded" {
@@ -110,7 +111,7 @@ pub fn receive(req: Request, _: Params) -> ApiResult<Response> {
             let embedded = charge.and_then(|ch| ch.refunds).map(|l| l.data).unwrap_or_default();
             for refund in embedded.iter().chain(&listed) {
                 if let Some(p) = payment_of(c, refund)? {
-                    flow::apply_provider_refund(c, &p, refund, &mut out)?;
+                    crate::refunds::apply_provider_refund(c, &p, refund, &mut out)?;
                 }
             }
         }

@@ -46,8 +46,6 @@ pub mod email;
 pub mod faults;
 pub mod pages;
 pub mod payments;
-#[path = "../../payments/src/signature.rs"]
-pub mod signature;
 pub mod store;
 pub mod webhooks;
 

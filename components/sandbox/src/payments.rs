@@ -157,7 +157,10 @@ fn idempotent(
             Ok(resp)
         }
         Err(e) => {
-            let _ = conn.execute("DELETE FROM sb_idempotency WHERE key = ?", &[Value::Text(key)]);
+            // the key stays reserved until it expires if this fails: a retry then answers 409
+            if let Err(d) = conn.execute("DELETE FROM sb_idempotency WHERE key = ?", &[Value::Text(key)]) {
+                platform::log::warn!("sandbox: idempotency key of a failed request kept: {d:?}");
+            }
             Err(e)
         }
     }

@@ -51,7 +51,7 @@ fn record(conn: &Connection, event_type: &str, object: &Json, created_s: i64) ->
 }
 
 fn request(body: &[u8]) -> Request {
-    let sig = crate::signature::header(secret().as_bytes(), platform::clock::now_secs(), body);
+    let sig = webhook_signature::header(secret().as_bytes(), platform::clock::now_secs(), body);
     Request::builder()
         .method(Method::Post)
         .uri(TARGET)
@@ -63,10 +63,12 @@ fn request(body: &[u8]) -> Request {
 
 fn note(conn: &Connection, id: &str, status: Option<u16>) {
     let status = status.map(|s| Value::Integer(s.into())).unwrap_or(Value::Null);
-    let _ = conn.execute(
+    if let Err(e) = conn.execute(
         "UPDATE sb_webhooks SET deliveries = deliveries + 1, last_status = ? WHERE id = ?",
         &[status, Value::Text(id.into())],
-    );
+    ) {
+        platform::log::warn!("sandbox: delivery of webhook {id} not counted: {e:?}");
+    }
 }
 
 /// Sends `body` `copies` times, in a row or all at once.
@@ -174,7 +176,9 @@ pub fn deliver_queued(conn: &Connection, limit: usize) -> usize {
         if let Some(body) = body {
             send(conn, &id, &body, copies, at_once);
         }
-        let _ = conn.execute(SENT, &[Value::Integer(seq)]);
+        if let Err(e) = conn.execute(SENT, &[Value::Integer(seq)]) {
+            platform::log::warn!("sandbox: webhook {seq} not marked sent (sent again next time): {e:?}");
+        }
         sent += 1;
     }
     sent

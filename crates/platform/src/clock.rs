@@ -24,6 +24,13 @@ pub fn rfc3339(ms: i64) -> String {
     }
 }
 
+/// The UTC calendar year of a Unix-millisecond instant (1970 for one out
+/// of chrono's range).
+pub fn utc_year(ms: i64) -> i32 {
+    use chrono::Datelike;
+    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default().year()
+}
+
 /// RFC 3339 UTC text of a Unix-millisecond instant, always with
 /// milliseconds (`1970-01-01T00:00:01.500Z`): log timestamps, which sort
 /// as text.
@@ -46,5 +53,11 @@ mod tests {
         assert_eq!(rfc3339(1_500), "1970-01-01T00:00:01.500Z");
         assert_eq!(parse_rfc3339("2026-11-29T08:00:00+01:00"), Some(parse_rfc3339("2026-11-29T07:00:00Z").unwrap()));
         assert_eq!(parse_rfc3339("2026-11-29 07:00"), None);
+    }
+
+    #[test]
+    fn the_year_turns_at_utc_midnight() {
+        let new_year = parse_rfc3339("2027-01-01T00:00:00Z").unwrap();
+        assert_eq!((utc_year(new_year - 1), utc_year(new_year)), (2026, 2027));
     }
 }

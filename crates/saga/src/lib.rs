@@ -143,19 +143,10 @@ impl Event {
         } else {
             self.payload.clone()
         };
-        let bytes = serde_json::to_vec(&payload).map_err(|e| ApiError::Internal(e.into()))?;
-        let decoded: E = platform::web::parse_json(&bytes).map_err(|e| match e {
-            ApiError::Validation(fields) => ApiError::Validation(
-                fields
-                    .into_iter()
-                    .map(|f| {
-                        let at =
-                            if f.field.is_empty() { "payload".to_string() } else { format!("payload/{}", f.field) };
-                        platform::FieldError::new(at, f.message)
-                    })
-                    .collect(),
-            ),
-            other => other,
+        let decoded: E = serde_path_to_error::deserialize(&payload).map_err(|e| {
+            let path = e.path().to_string();
+            let at = if path == "." { "payload".to_string() } else { format!("payload/{}", path.replace('.', "/")) };
+            ApiError::Validation(vec![platform::FieldError::new(at, e.into_inner().to_string())])
         })?;
         decoded.check()?;
         Ok(decoded)

@@ -21,7 +21,7 @@ use super::{
     apply_times, clip, country_currency, default_tier, failed, ga_tier, Options, Outcome, Record, Times, TBA_TIME,
 };
 use crate::domain::{self, Currency, Zone};
-use crate::events::EventInput;
+use crate::spec::EventInput;
 use crate::venues::VenueInput;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
 use platform::{ApiError, ApiResult, FieldError};
@@ -357,7 +357,7 @@ fn map_event(e: &Json, opts: &Options) -> Result<Record, Vec<FieldError>> {
         let Some(low) = cur.to_minor(low) else { continue };
         let label = o.get("name").and_then(Json::as_str).map(|n| clip(n.trim(), 100)).filter(|n| !n.is_empty());
         let label = label.unwrap_or_else(|| if k == 0 { "Standard".into() } else { format!("Offer {}", k + 1) });
-        if tiers.iter().any(|t: &crate::events::TierInput| t.name == label) {
+        if tiers.iter().any(|t: &crate::spec::TierInput| t.name == label) {
             continue;
         }
         tiers.push(ga_tier(&label, low, cur.code()));

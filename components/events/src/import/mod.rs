@@ -30,10 +30,11 @@ pub mod jsonld;
 pub mod ticketmaster;
 
 use crate::domain::{self, Errors, Zone};
-use crate::events::{self, EventInput, Origin};
 use crate::read;
+use crate::spec::{self, EventInput};
 use crate::store;
 use crate::venues::VenueSpec;
+use crate::write::{self, Origin};
 use chrono::NaiveDateTime;
 use platform::auth::{Caller, Role};
 use platform::event_status::EventStatus;
@@ -154,8 +155,8 @@ pub fn country_currency(country: &str) -> &'static str {
 }
 
 /// The default tier (see module docs).
-pub fn default_tier(currency: &str) -> events::TierInput {
-    events::TierInput {
+pub fn default_tier(currency: &str) -> spec::TierInput {
+    spec::TierInput {
         name: "General Admission".into(),
         price_minor: DEFAULT_PRICE_MINOR,
         currency: Some(currency.into()),
@@ -166,8 +167,8 @@ pub fn default_tier(currency: &str) -> events::TierInput {
 }
 
 /// A general-admission tier of the import.
-pub fn ga_tier(name: &str, price_minor: i64, currency: &str) -> events::TierInput {
-    events::TierInput {
+pub fn ga_tier(name: &str, price_minor: i64, currency: &str) -> spec::TierInput {
+    spec::TierInput {
         name: name.into(),
         price_minor,
         currency: Some(currency.into()),
@@ -220,9 +221,9 @@ fn save(conn: &Connection, caller: &Caller, source: &str, index: usize, mut r: R
         };
         match existing.and_then(|id| read::event(c, &id).transpose()) {
             None => {
-                let spec = events::validate(c, &r.event)?;
+                let spec = spec::validate(c, &r.event)?;
                 let status = if opts.publish { EventStatus::Published } else { EventStatus::Draft };
-                Ok(("created", events::insert(c, &spec, &caller.user_id, status, &origin)?))
+                Ok(("created", write::insert(c, &spec, &caller.user_id, status, &origin)?))
             }
             Some(current) => {
                 let current = current?;
@@ -239,13 +240,13 @@ fn save(conn: &Connection, caller: &Caller, source: &str, index: usize, mut r: R
                 for t in &mut r.event.tiers {
                     t.id = old.iter().find(|o| o.name == t.name).map(|o| o.id.clone());
                 }
-                let spec = events::validate(c, &r.event)?;
+                let spec = spec::validate(c, &r.event)?;
                 if current.status == EventStatus::Published {
                     // an import never reprices a published tier (no chained
                     // read inside this transaction)
-                    events::check_keeps_sales(&current, &old, &spec, &std::collections::HashSet::new())?;
+                    crate::events::check_keeps_sales(&current, &old, &spec, &std::collections::HashSet::new())?;
                 }
-                events::update(c, &current.id, current.version, &spec, &origin)?;
+                write::update(c, &current.id, current.version, &spec, &origin)?;
                 Ok(("updated", current.id))
             }
         }

@@ -28,7 +28,7 @@ use super::{
     apply_times, clip, country_currency, default_tier, failed, ga_tier, Options, Outcome, Record, Times, TBA_TIME,
 };
 use crate::domain::{self, Currency};
-use crate::events::EventInput;
+use crate::spec::EventInput;
 use crate::venues::VenueInput;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use platform::{ApiError, ApiResult, FieldError};
@@ -187,7 +187,7 @@ fn image(e: &Json) -> Option<String> {
     domain::url(url).ok()
 }
 
-fn tiers(e: &Json, country: &str) -> Vec<crate::events::TierInput> {
+fn tiers(e: &Json, country: &str) -> Vec<crate::spec::TierInput> {
     let ranges = e.get("priceRanges").and_then(Json::as_array).cloned().unwrap_or_default();
     let pick =
         ranges.iter().find(|r| r.get("type").and_then(Json::as_str) == Some("standard")).or_else(|| ranges.first());

@@ -8,8 +8,8 @@
 //! The timestamp must lie within [`TOLERANCE_SECS`] of now in BOTH
 //! directions, which bounds replays and rejects future-dated deliveries.
 //!
-//! This file is shared verbatim by the `sandbox` component (which signs) and
-//! `payments` (which verifies), so both sides agree by construction.
+//! The `sandbox` component signs with this crate and `payments` verifies
+//! with it, so both sides agree by construction.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
