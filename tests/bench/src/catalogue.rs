@@ -7,6 +7,7 @@ use crate::host::Host;
 use crate::opts::Opts;
 use crate::report::{rate, Section};
 use crate::stats::Samples;
+use e2e::accounts::{self, Minted};
 use e2e::catalog::{self, Api, Remote};
 use e2e::{json, Value};
 use std::time::Instant;
@@ -31,7 +32,7 @@ const QUERIES: &[&str] = &[
 /// Loads or generates the catalogue and measures reads.
 pub fn run(host: &Host, opts: &Opts, sec: &mut Section) {
     let api = host.client();
-    let org = catalog::organizer();
+    let org = accounts::organizer(Minted);
     let started = Instant::now();
     match catalog::data_dir().filter(|_| opts.seed) {
         Some(data) => {

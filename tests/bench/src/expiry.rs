@@ -12,7 +12,8 @@ use crate::opts::Opts;
 use crate::report::{Invariants, Section};
 use crate::rush;
 use crate::stats::Samples;
-use e2e::catalog::{self, Api};
+use e2e::accounts::{self, Minted};
+use e2e::catalog::Api;
 use e2e::{json, Value};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,7 +38,7 @@ pub fn run(opts: &Opts, log: &Path, sec: &mut Section, inv: &mut Invariants) {
     let ttl = opts.ttl.to_string();
     let host = Host::start(opts, &[("hold_ttl_seconds", &ttl)], log);
     let api = host.client();
-    let org = catalog::organizer();
+    let org = accounts::organizer(Minted);
     let seats_needed = n * 3 + 25;
     let ga_needed = n; // ≤ 3 places per fourth hold
     let ev = rush::create_event(&api, &org.token, seats_needed.div_ceil(25) * 25, ga_needed.max(3));
@@ -56,7 +57,7 @@ pub fn run(opts: &Opts, log: &Path, sec: &mut Section, inv: &mut Invariants) {
                     let api = host.client();
                     let mut out = Vec::new();
                     for body in bodies.iter().skip(k).step_by(4) {
-                        let user = catalog::user("customer");
+                        let user = accounts::customer(Minted);
                         let (status, v) = api.send("POST", "/api/holds", Some(body), Some(&user.token));
                         assert_eq!(status, 201, "expiry phase hold {body}: {v}");
                         let expires = platform::clock::parse_rfc3339(v["expires_at"].as_str().unwrap_or_default())
@@ -141,7 +142,7 @@ pub fn run(opts: &Opts, log: &Path, sec: &mut Section, inv: &mut Invariants) {
     let t = Instant::now();
     let mut rehold_failed = 0;
     for body in &bodies {
-        let user = catalog::user("customer");
+        let user = accounts::customer(Minted);
         let (status, _) = api.send("POST", "/api/holds", Some(body), Some(&user.token));
         rehold_failed += u64::from(status != 201);
     }

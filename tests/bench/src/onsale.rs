@@ -43,6 +43,7 @@ use crate::report::{rate, Invariants, Section};
 use crate::rush::{self, Buyer, RushEvent};
 use crate::stats::Samples;
 use base64::Engine;
+use e2e::accounts::{self, Minted};
 use e2e::catalog::{self, Api, Remote};
 use e2e::{json, Value};
 use std::collections::BTreeMap;
@@ -637,7 +638,7 @@ fn arena(
     inv: &mut Invariants,
 ) -> Figures {
     let api = host.client();
-    let org = catalog::organizer();
+    let org = accounts::organizer(Minted);
     let (ev, tiers) = create_arena(&api, &org.token, seats);
     let (_, doc) = api.send("GET", &format!("/api/holds/availability/{}", ev.id), None, None);
     let capacity = doc["totals"]["capacity"].as_i64().unwrap_or(0);

@@ -11,6 +11,7 @@ use crate::opts::Opts;
 use crate::report::{rate, Invariants, Section};
 use crate::stats::Samples;
 use crate::store;
+use e2e::accounts::{self, Minted};
 use e2e::catalog::{self, Api, Remote};
 use e2e::{json, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -181,8 +182,8 @@ pub fn totals(buyers: &[Buyer]) -> (BTreeMap<&'static str, Samples>, BTreeMap<St
 /// timing both; a failure is counted and leaves the token empty.
 pub fn sign_up(api: &Remote, index: usize) -> Buyer {
     let mut b = Buyer::default();
-    let email = e2e::accounts::unique_email("bench");
-    let body = json!({"email": email, "password": e2e::accounts::PASSWORD});
+    let email = accounts::unique_email("bench");
+    let body = json!({"email": email, "password": accounts::PASSWORD});
     let (status, v) = b.timed("register", || api.send("POST", "/api/auth/register", Some(&body), None));
     if status == 201 {
         b.token = v["access_token"].as_str().unwrap_or_default().to_string();
@@ -277,7 +278,7 @@ fn buyer(
 /// Runs the rush on `host`, prints into `sec`, counts into `inv`.
 pub fn run(host: &Host, opts: &Opts, sec: &mut Section, inv: &mut Invariants) {
     let api = host.client();
-    let org = catalog::organizer();
+    let org = accounts::organizer(Minted);
     let ev = create_event(&api, &org.token, opts.seats, opts.ga);
     sec.row("event", format!("{} seats + {} general admission, order limit 50", ev.seats.len(), opts.ga));
     sec.row(

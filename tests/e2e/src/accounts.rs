@@ -1,12 +1,19 @@
-//! Account helpers for every area's end-to-end tests: sign up, sign in,
-//! admin and role setup.
+//! Account helpers for every area's end-to-end tests: the one way to make a
+//! fresh user ([`user`], with a wrapper per role), sign-up, sign-in, the
+//! admin and role grants.
+//!
+//! A fresh user is either only a token ([`Minted`]: no account, no request,
+//! for tests of other components and for crowds of buyers) or a real account
+//! on an app (`&App`: registered, its role granted by the admin):
 //!
 //! ```no_run
-//! use e2e::accounts;
-//! let app = accounts::spawn(&[]);               // app with the test admin configured
-//! let buyer = accounts::customer(&app);         // fresh customer, signed in
-//! let org = accounts::with_role(&app, "organizer");
+//! use e2e::accounts::{self, Minted};
+//! let app = accounts::spawn(&[]);                // app with the test admin configured
+//! let buyer = accounts::customer(&app);          // registered customer, signed in: Tokens
+//! let org = accounts::organizer(&app);           // registered, address confirmed, role granted
 //! let r = app.get_as(&org.access_token, "/api/users/me");
+//! let crowd = accounts::customer(Minted);        // a token only: User
+//! let admin = accounts::user(Minted, "admin");
 //! ```
 
 use crate::{json, App, Reply, Value};
@@ -40,6 +47,11 @@ pub struct Tokens {
 }
 
 impl Tokens {
+    /// The signed-in user as a [`User`]: `user_id` and the access token.
+    pub fn user(&self) -> User {
+        User { user_id: self.user_id.clone(), token: self.access_token.clone() }
+    }
+
     /// Parses a token response body.
     pub fn from_reply(r: &Reply) -> Tokens {
         let v = r.json();
@@ -87,19 +99,6 @@ pub fn login(app: &App, email: &str, password: &str) -> Tokens {
 /// `POST /api/auth/refresh` with `refresh_token` (any answer).
 pub fn refresh(app: &App, refresh_token: &str) -> Reply {
     app.post("/api/auth/refresh", &json!({ "refresh_token": refresh_token }))
-}
-
-/// A fresh registered customer as a [`crate::catalog::User`], and its
-/// account e-mail: the only address the platform mails about its bookings
-/// (issue 17, item 6), so mailbox assertions look there.
-pub fn buyer(app: &App) -> (crate::catalog::User, String) {
-    let t = customer(app);
-    (crate::catalog::User { user_id: t.user_id, token: t.access_token }, t.email)
-}
-
-/// A fresh signed-in customer.
-pub fn customer(app: &App) -> Tokens {
-    register(app, &unique_email("buyer"), PASSWORD)
 }
 
 /// The admin's tokens: signs in as [`ADMIN_EMAIL`] (the account auth's
@@ -189,25 +188,116 @@ pub fn make_role(app: &App, admin_token: &str, user_id: &str, role: &str) {
     assert_eq!(r.status, 200, "make {user_id} {role}: {}", r.text());
 }
 
-/// A fresh account with `role` (its address confirmed, see [`make_role`]),
-/// signed in again so its token carries it.
-pub fn with_role(app: &App, role: &str) -> Tokens {
-    let email = unique_email(role);
-    let t = register(app, &email, PASSWORD);
-    make_role(app, &admin_token(app), &t.user_id, role);
-    let t = login(app, &email, PASSWORD);
-    assert_eq!(t.role, role);
-    t
+/// The development key set: the `jwt_keys` default in spin.toml. A
+/// `SPIN_VARIABLE_JWT_KEYS` in the environment wins, as it does for the app.
+pub const DEV_JWT_KEYS: &str = r#"{"current":"dev1","keys":{"dev1":"boxoffice-development-signing-key-change-me"}}"#;
+
+/// An access token for `user_id` with `role` (`customer`, `organizer`,
+/// `staff`, `admin`), signed with [`DEV_JWT_KEYS`] and valid for
+/// `platform::auth::ACCESS_TOKEN_TTL_SECS` (15 minutes). Panics on an unknown
+/// role or an unparsable key set.
+pub fn mint_token(user_id: &str, role: &str) -> String {
+    let keys = std::env::var("SPIN_VARIABLE_JWT_KEYS").unwrap_or_else(|_| DEV_JWT_KEYS.to_string());
+    let ks = platform::auth::KeySet::parse(&keys).expect("jwt_keys");
+    let now = platform::clock::now_secs();
+    ks.sign(&platform::auth::Claims {
+        sub: user_id.into(),
+        role: role.parse().expect("role"),
+        iat: now,
+        exp: now + platform::auth::ACCESS_TOKEN_TTL_SECS,
+        iss: platform::auth::ISSUER.into(),
+        aud: platform::auth::AUDIENCE.into(),
+        jti: platform::ids::new("jti"),
+        ep: 0,
+    })
+    .expect("sign")
 }
 
-/// A fresh organizer (needs [`spawn`]).
-pub fn organizer(app: &App) -> Tokens {
-    with_role(app, "organizer")
+/// A user and their bearer token: what a [`Minted`] user is, and what
+/// [`Tokens::user`] gives for a registered one.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// `usr_…`
+    pub user_id: String,
+    /// Access token (JWT).
+    pub token: String,
 }
 
-/// A fresh staff member (needs [`spawn`]).
-pub fn staff(app: &App) -> Tokens {
-    with_role(app, "staff")
+/// Where [`user`] makes a fresh user, and what it hands back: [`Minted`]
+/// gives a [`User`], an `&App` the registered account's [`Tokens`].
+pub trait Origin {
+    /// What a user made here is.
+    type Made;
+
+    /// A fresh user with `role` (`customer`, `organizer`, `staff`, `admin`);
+    /// see [`user`].
+    fn make(self, role: &str) -> Self::Made;
+}
+
+/// Users that are only a token: [`mint_token`] for a new `usr_…` id. No
+/// account stands behind it (auth never saw the id, so it has no e-mail,
+/// profile or refresh token) and no request is made; every component
+/// accepts it, as they check the signature and claims only. No app needed,
+/// nor the test admin, nor a registration (which is rate-limited).
+#[derive(Debug, Clone, Copy)]
+pub struct Minted;
+
+impl Origin for Minted {
+    type Made = User;
+
+    fn make(self, role: &str) -> User {
+        let user_id = platform::ids::new("usr");
+        User { token: mint_token(&user_id, role), user_id }
+    }
+}
+
+/// Real accounts on the app: [`register`]ed with a [`unique_email`] and
+/// [`PASSWORD`]. A customer is signed in by its registration; any other role
+/// is granted by the admin ([`make_role`]: its address confirmed first,
+/// which needs the app from [`spawn`]) and signed in again, so the token
+/// carries it. Panics on any unexpected answer.
+impl Origin for &App {
+    type Made = Tokens;
+
+    fn make(self, role: &str) -> Tokens {
+        let email = unique_email(role);
+        let t = register(self, &email, PASSWORD);
+        if role == "customer" {
+            return t;
+        }
+        make_role(self, &admin_token(self), &t.user_id, role);
+        let t = login(self, &email, PASSWORD);
+        assert_eq!(t.role, role);
+        t
+    }
+}
+
+/// A fresh user with `role` (`customer`, `organizer`, `staff`, `admin`),
+/// made at `origin`: `user(Minted, role)` is a [`User`] with a minted token
+/// ([`Minted`]); `user(&app, role)` the [`Tokens`] of a new account on `app`
+/// (`impl Origin for &App`). The one way tests make users; [`customer`],
+/// [`organizer`] and [`staff`] name the role.
+pub fn user<O: Origin>(origin: O, role: &str) -> O::Made {
+    origin.make(role)
+}
+
+/// A fresh customer ([`user`] with `customer`): `customer(&app)` registers
+/// one (its account e-mail, `.email`, is the only address the platform mails
+/// about its bookings, so mailbox assertions look there).
+pub fn customer<O: Origin>(origin: O) -> O::Made {
+    user(origin, "customer")
+}
+
+/// A fresh organizer ([`user`] with `organizer`; on an app, it needs
+/// [`spawn`]).
+pub fn organizer<O: Origin>(origin: O) -> O::Made {
+    user(origin, "organizer")
+}
+
+/// A fresh staff member ([`user`] with `staff`; on an app, it needs
+/// [`spawn`]).
+pub fn staff<O: Origin>(origin: O) -> O::Made {
+    user(origin, "staff")
 }
 
 /// `PUT path` with a JSON body and a bearer token.

@@ -100,31 +100,6 @@ pub fn event(app: &App, rows: usize, per_row: usize, ga_capacity: u32, tweak: im
     id
 }
 
-/// Runs `n` calls at the same moment (one thread each, released by a
-/// barrier; `call(i)` makes the i-th) and returns their (status, body).
-pub fn at_once(n: usize, call: impl Fn(usize) -> Reply + Sync) -> Vec<(u16, Value)> {
-    let barrier = std::sync::Barrier::new(n);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..n)
-            .map(|i| {
-                let (barrier, call) = (&barrier, &call);
-                s.spawn(move || {
-                    barrier.wait();
-                    let r = call(i);
-                    (r.status, serde_json::from_slice(&r.body).unwrap_or(Value::Null))
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    })
-}
-
-/// A fresh customer's bearer token (and user id).
-pub fn customer() -> (String, String) {
-    let u = crate::catalog::user("customer");
-    (u.token, u.user_id)
-}
-
 /// `POST /api/holds` as `token`.
 pub fn hold(app: &App, token: &str, body: &Value) -> Reply {
     app.post_as(token, "/api/holds", body)

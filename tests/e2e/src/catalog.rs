@@ -1,60 +1,17 @@
-//! Helpers for the events catalogue: tokens, venues, events, seat maps, the
+//! Helpers for the events catalogue: venues, events, seat maps, the
 //! real input files under `../shared/data`, and the demo-catalogue seeder
 //! used by `cargo xtask up` (through the `seed_catalog` binary).
 //!
 //! ```no_run
-//! use e2e::{catalog, App};
+//! use e2e::{accounts, catalog, App};
 //! let app = App::spawn();
-//! let org = catalog::organizer();
+//! let org = accounts::organizer(accounts::Minted);
 //! let venue = catalog::create_venue(&app, &org.token, &catalog::ga_venue("Hall", "Denver", "America/Denver"));
 //! ```
 
 use crate::{json, App, Value};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// The development key set: the `jwt_keys` default in spin.toml. A
-/// `SPIN_VARIABLE_JWT_KEYS` in the environment wins, as it does for the app.
-pub const DEV_JWT_KEYS: &str = r#"{"current":"dev1","keys":{"dev1":"boxoffice-development-signing-key-change-me"}}"#;
-
-/// A signed access token for `user_id` with `role` (`organizer`, `admin`,
-/// `customer`, `staff`), valid for 15 minutes.
-pub fn mint_token(user_id: &str, role: &str) -> String {
-    let keys = std::env::var("SPIN_VARIABLE_JWT_KEYS").unwrap_or_else(|_| DEV_JWT_KEYS.to_string());
-    let ks = platform::auth::KeySet::parse(&keys).expect("jwt_keys");
-    let now = platform::clock::now_secs();
-    ks.sign(&platform::auth::Claims {
-        sub: user_id.into(),
-        role: role.parse().expect("role"),
-        iat: now,
-        exp: now + platform::auth::ACCESS_TOKEN_TTL_SECS,
-        iss: platform::auth::ISSUER.into(),
-        aud: platform::auth::AUDIENCE.into(),
-        jti: platform::ids::new("jti"),
-        ep: 0,
-    })
-    .expect("sign")
-}
-
-/// A user and their bearer token.
-#[derive(Debug, Clone)]
-pub struct User {
-    /// `usr_…`
-    pub user_id: String,
-    /// Access token.
-    pub token: String,
-}
-
-/// A fresh user with `role`.
-pub fn user(role: &str) -> User {
-    let user_id = platform::ids::new("usr");
-    User { token: mint_token(&user_id, role), user_id }
-}
-
-/// A fresh organizer.
-pub fn organizer() -> User {
-    user("organizer")
-}
 
 /// `../shared/data` next to the repository, or `None` with a loud message
 /// (tests that need it skip).
@@ -93,8 +50,7 @@ impl Api for App {
     fn send(&self, method: &str, path: &str, body: Option<&Value>, token: Option<&str>) -> (u16, Value) {
         let auth = token.map(|t| format!("Bearer {t}"));
         let headers: Vec<(&str, &str)> = auth.as_deref().map(|a| vec![("authorization", a)]).unwrap_or_default();
-        let r = self.call(method, path, body, &headers);
-        (r.status, serde_json::from_slice(&r.body).unwrap_or(Value::Null))
+        self.call(method, path, body, &headers).status_json()
     }
 }
 
@@ -254,7 +210,7 @@ pub const DEMO_ORGANIZER: &str = "usr_01demoorganizer000000000000";
 /// the demo organizer are skipped. Without `data` (the shared data folder
 /// is absent) only the self-made demo venues and events are seeded.
 pub fn seed_demo(api: &impl Api, data: Option<&Path>) -> Result<SeedReport, String> {
-    let token = mint_token(DEMO_ORGANIZER, "organizer");
+    let token = crate::accounts::mint_token(DEMO_ORGANIZER, "organizer");
     let mut report = SeedReport::default();
     for (sub, route) in [("ticketmaster-discovery", "ticketmaster"), ("schema-org", "jsonld")] {
         for file in data.map(|d| data_files(d, sub)).unwrap_or_default() {

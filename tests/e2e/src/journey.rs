@@ -1,7 +1,8 @@
 //! A buyer's purchase through the real components, for the flow tests that
 //! start from a paid booking (`tests/tickets_flow.rs`, `tests/saga_flow.rs`).
 
-use crate::catalog::{self, User};
+use crate::accounts::{self, Minted, User};
+use crate::catalog;
 use crate::payments::{pay, VISA_OK};
 use crate::{json, App};
 
@@ -36,14 +37,15 @@ pub fn paid_purchase(app: &App, title: &str, starts: &str, attendees: &[&str]) -
 /// [`paid_purchase`] up to the checkout: the booking is made, not yet paid
 /// (`booking_id` is awaiting payment).
 pub fn unpaid_purchase(app: &App, title: &str, starts: &str, attendees: &[&str]) -> Purchase {
-    let org = catalog::organizer();
+    let org = accounts::organizer(Minted);
     let venue = catalog::create_venue(app, &org.token, &catalog::ga_venue("Hall", "New York", "America/New_York"));
     let ev = catalog::create_event(app, &org.token, &catalog::event_body(&venue, title, starts));
     let event_id = ev["id"].as_str().unwrap().to_string();
     let tier_id = ev["tiers"][0]["id"].as_str().unwrap().to_string();
     catalog::publish(app, &org.token, &event_id);
 
-    let (buyer, email) = crate::accounts::buyer(app);
+    let account = accounts::customer(app);
+    let (buyer, email) = (account.user(), account.email);
     let hold = app.post_as(
         &buyer.token,
         "/api/holds",

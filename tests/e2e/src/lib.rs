@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod journey;
 pub mod openapi;
 pub mod payments;
+pub mod race;
 pub mod tickets;
 
 use std::path::{Path, PathBuf};
@@ -99,6 +100,12 @@ impl Reply {
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// `(status, body as JSON)`, the body `Null` when it is empty or not
+    /// JSON: a race's answers compared in one.
+    pub fn status_json(&self) -> (u16, Value) {
+        (self.status, serde_json::from_slice(&self.body).unwrap_or(Value::Null))
     }
 
     /// The body as text.

@@ -4,10 +4,6 @@
 
 use crate::{json, App, Reply, Value};
 
-#[path = "../../../components/payments/src/signature.rs"]
-#[allow(dead_code)]
-mod signature;
-
 /// The development webhook secret (`payment_webhook_secret` default).
 pub const WEBHOOK_SECRET: &str = "whsec_boxoffice_development_only";
 /// The development tick token (`tick_token` default).
@@ -114,7 +110,7 @@ pub fn tick(app: &App) -> Value {
 
 /// The `Stripe-Signature` header for `body` signed at `t` with `secret`.
 pub fn signature(secret: &str, t: i64, body: &[u8]) -> String {
-    signature::header(secret.as_bytes(), t, body)
+    webhook_signature::header(secret.as_bytes(), t, body)
 }
 
 /// Posts a raw webhook body with a signature header.

@@ -42,9 +42,9 @@ pub fn confirmed(booking_id: &str, user_id: &str, event_id: &str, email: &str, s
 /// 30 days) with `staff` assigned to its door (`PUT
 /// /api/events/{id}/staff/{user_id}`): staff check tickets in only at
 /// events they are assigned to. Returns the event id.
-pub fn staffed_event(app: &App, staff: &crate::catalog::User) -> String {
+pub fn staffed_event(app: &App, staff: &crate::accounts::User) -> String {
     use crate::catalog;
-    let org = catalog::organizer();
+    let org = crate::accounts::organizer(crate::accounts::Minted);
     let venue = catalog::create_venue(app, &org.token, &catalog::ga_venue("Door Hall", "Denver", "America/Denver"));
     let ev = catalog::create_event(
         app,

@@ -5,11 +5,12 @@
 //! succeeds; a booking paid meanwhile stays paid (409 `booking-paid`).
 //! The whole app: real events, booking, payments and the sandbox provider.
 
+use e2e::accounts::{self, Minted};
 use e2e::journey::{self, Purchase};
 use e2e::payments::{self as pay, PROCESSING, VISA_OK};
+use e2e::race::at_once;
 use e2e::tickets::{self as t, settle};
-use e2e::{accounts, catalog, json, App, Reply, Value};
-use std::sync::Barrier;
+use e2e::{catalog, json, App, Reply, Value};
 
 fn abandon(app: &App, token: &str, booking: &str) -> Reply {
     app.post_as(token, &format!("/api/bookings/{booking}/abandon"), &json!({}))
@@ -35,7 +36,7 @@ fn an_abandoned_booking_frees_its_places_at_once_and_charges_nothing() {
     let intent = pay::status(&app, token, &p.booking_id)["provider_reference"].as_str().unwrap().to_string();
 
     // bad input: nobody else's, unknown ids, signed out
-    let other = catalog::user("customer");
+    let other = accounts::customer(Minted);
     abandon(&app, &other.token, &p.booking_id).assert_problem(404);
     abandon(&app, token, "bkg_nope").assert_problem(404);
     abandon(&app, token, "not%20an%20id").assert_problem(404);
@@ -115,20 +116,16 @@ fn pay_and_abandon_at_the_same_moment_never_keep_money_for_a_cancelled_booking()
     for i in 0..5 {
         let p = journey::unpaid_purchase(&app, &format!("Race {i}"), &catalog::days_ahead(20, "20:00"), &["Ada"]);
         let token = &p.buyer.token;
-        let barrier = Barrier::new(2);
-        let (paid, left) = std::thread::scope(|s| {
-            let a = s.spawn(|| {
-                barrier.wait();
-                pay::pay(&app, token, &p.booking_id, VISA_OK)
-            });
-            let b = s.spawn(|| {
-                barrier.wait();
+        let [paid, left]: [Reply; 2] = at_once(2, |side| match side {
+            0 => pay::pay(&app, token, &p.booking_id, VISA_OK),
+            _ => {
                 // from the same instant to a little after: both sides of the race
                 std::thread::sleep(std::time::Duration::from_millis(120 * i));
                 abandon(&app, token, &p.booking_id)
-            });
-            (a.join().unwrap(), b.join().unwrap())
-        });
+            }
+        })
+        .try_into()
+        .unwrap();
         for r in [&paid, &left] {
             assert!(r.status == 200 || r.status == 409, "{} {}", r.status, r.text());
         }

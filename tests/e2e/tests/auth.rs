@@ -5,9 +5,9 @@
 
 use base64::Engine;
 use e2e::accounts::{self, login, refresh, register, unique_email, Tokens, PASSWORD};
+use e2e::race::at_once;
 use e2e::{json, App, Value};
 use hmac::{Hmac, Mac};
-use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const DEV_KID: &str = "dev1";
@@ -190,20 +190,10 @@ fn presenting_a_rotated_token_after_the_race_window_revokes_the_family() {
 
 #[test]
 fn five_simultaneous_refreshes_issue_exactly_one_token() {
-    let app = Arc::new(App::spawn());
+    let app = App::spawn();
     for round in 0..3 {
         let t = accounts::customer(&app);
-        let barrier = Arc::new(Barrier::new(5));
-        let handles: Vec<_> = (0..5)
-            .map(|_| {
-                let (app, barrier, token) = (app.clone(), barrier.clone(), t.refresh_token.clone());
-                std::thread::spawn(move || {
-                    barrier.wait();
-                    refresh(&app, &token)
-                })
-            })
-            .collect();
-        let replies: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        let replies = at_once(5, |_| refresh(&app, &t.refresh_token));
         let winners: Vec<_> = replies.iter().filter(|r| r.status == 200).collect();
         assert_eq!(
             winners.len(),

@@ -6,8 +6,9 @@
 //! seats, and an organizer's edit that reaches booking before the next
 //! hold.
 
+use e2e::accounts::{self, organizer, Minted};
 use e2e::booking::{self as bk, decode_seats};
-use e2e::catalog::{self, create_event, create_venue, days_ahead, organizer, publish};
+use e2e::catalog::{self, create_event, create_venue, days_ahead, publish};
 use e2e::{json, App, Reply, Value};
 use std::time::Instant;
 
@@ -15,7 +16,7 @@ use std::time::Instant;
 /// seats: tier "Lower" (the first half of the sections), "Upper" (the
 /// rest) and a general-admission "Floor" of 2,000. Returns (event id, its
 /// detail).
-fn grid_event(app: &App, org: &catalog::User, sections: usize, rows: usize, per_row: usize) -> (String, Value) {
+fn grid_event(app: &App, org: &accounts::User, sections: usize, rows: usize, per_row: usize) -> (String, Value) {
     let venue = create_venue(
         app,
         &org.token,
@@ -56,7 +57,7 @@ fn header<'a>(r: &'a Reply, name: &str) -> &'a str {
 #[test]
 fn an_arenas_layout_is_cached_once_and_its_status_is_a_few_kb_that_revalidates() {
     let app = App::spawn();
-    let org = organizer();
+    let org = organizer(Minted);
     let (id, ev) = grid_event(&app, &org, 40, 20, 25);
     let lower = ev["tiers"][0]["id"].as_str().unwrap().to_string();
 
@@ -116,7 +117,7 @@ fn an_arenas_layout_is_cached_once_and_its_status_is_a_few_kb_that_revalidates()
     );
 
     // best available: the middle of the front row nearest the stage's centre
-    let buyer = catalog::user("customer");
+    let buyer = accounts::customer(Minted);
     let h = app.post_as(&buyer.token, "/api/holds", &json!({"event_id": id, "tier_id": lower, "quantity": 4}));
     assert_eq!(h.status, 201, "{}", h.text());
     let got = seat_ids(&h.json());
@@ -126,7 +127,7 @@ fn an_arenas_layout_is_cached_once_and_its_status_is_a_few_kb_that_revalidates()
         "sections S1-S5 share the front line; S3 is under the stage"
     );
     let h2 = app.post_as(
-        &catalog::user("customer").token,
+        &accounts::customer(Minted).token,
         "/api/holds",
         &json!({"event_id": id, "tier_id": lower, "quantity": 4}),
     );
@@ -151,7 +152,7 @@ fn an_arenas_layout_is_cached_once_and_its_status_is_a_few_kb_that_revalidates()
 
 /// One timed explicit hold of `seat` at `event` by a fresh buyer, ms.
 fn hold_ms(app: &App, event: &str, seat: &str) -> f64 {
-    let buyer = catalog::user("customer");
+    let buyer = accounts::customer(Minted);
     let t = Instant::now();
     let r = app.post_as(&buyer.token, "/api/holds", &json!({"event_id": event, "seats": [seat]}));
     let ms = t.elapsed().as_secs_f64() * 1000.0;
@@ -167,7 +168,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 #[test]
 fn a_hold_costs_what_it_holds_not_what_the_venue_has() {
     let app = App::spawn();
-    let org = organizer();
+    let org = organizer(Minted);
     let (small, _) = grid_event(&app, &org, 2, 10, 25);
     let (arena, _) = grid_event(&app, &org, 40, 20, 25);
     // warm both copies (booking copies each event once, on first use)
@@ -195,7 +196,7 @@ fn a_hold_costs_what_it_holds_not_what_the_venue_has() {
 #[test]
 fn large_json_answers_are_gzip_compressed_for_clients_that_accept_them() {
     let app = App::spawn();
-    let org = organizer();
+    let org = organizer(Minted);
     let (id, _) = grid_event(&app, &org, 4, 10, 20);
     let path = format!("/api/events/{id}");
     let plain = app.get(&path);
@@ -218,7 +219,7 @@ fn large_json_answers_are_gzip_compressed_for_clients_that_accept_them() {
 #[test]
 fn an_organizers_edit_reaches_booking_before_the_next_hold() {
     let app = App::spawn();
-    let org = organizer();
+    let org = organizer(Minted);
     let venue = create_venue(
         &app,
         &org.token,
@@ -233,7 +234,7 @@ fn an_organizers_edit_reaches_booking_before_the_next_hold() {
     let id = ev["id"].as_str().unwrap().to_string();
     let front = ev["tiers"][0]["id"].as_str().unwrap().to_string();
     publish(&app, &org.token, &id);
-    let buyer = catalog::user("customer");
+    let buyer = accounts::customer(Minted);
     // booking copies the event on first use; S2 is not for sale yet
     let h = app.post_as(&buyer.token, "/api/holds", &json!({"event_id": id, "seats": ["S1-R1-3"]}));
     assert_eq!(h.status, 201, "{}", h.text());
@@ -254,13 +255,13 @@ fn an_organizers_edit_reaches_booking_before_the_next_hold() {
     let back = edit.json()["tiers"][1]["id"].as_str().unwrap().to_string();
 
     // the very next requests see the new version
-    let other = catalog::user("customer");
+    let other = accounts::customer(Minted);
     let h2 = app.post_as(&other.token, "/api/holds", &json!({"event_id": id, "seats": ["S2-R1-1", "S2-R1-2"]}));
     assert_eq!(h2.status, 201, "{}", h2.text());
     assert_eq!(h2.json()["tiers"][0]["tier_id"], back.as_str());
     assert_eq!(h2.json()["amount_minor"], 5000);
     let p = app.post_as(
-        &catalog::user("customer").token,
+        &accounts::customer(Minted).token,
         "/api/holds",
         &json!({"event_id": id, "seats": ["S2-R2-1", "S2-R2-2", "S2-R2-3"]}),
     );
@@ -283,7 +284,7 @@ fn an_organizers_edit_reaches_booking_before_the_next_hold() {
     // cancelling reaches booking too
     assert_eq!(app.post_as(&org.token, &format!("/api/events/{id}/cancel"), &json!({})).status, 200);
     let p = app
-        .post_as(&catalog::user("customer").token, "/api/holds", &json!({"event_id": id, "seats": ["S2-R2-5"]}))
+        .post_as(&accounts::customer(Minted).token, "/api/holds", &json!({"event_id": id, "seats": ["S2-R2-5"]}))
         .assert_problem(409);
     assert_eq!(p["type"], "/problems/event-cancelled");
     assert_eq!(app.get(&status_path(&id)).json()["status"], "cancelled");

@@ -6,20 +6,22 @@
 //! `e2e::booking`). Every test ends by checking that, per tier,
 //! sold + held + available = capacity with nothing negative.
 
-use e2e::booking::{self as bk, at_once, availability, customer, hold, seat_status, tier};
+use e2e::accounts::{self, customer, Minted};
+use e2e::booking::{self as bk, availability, hold, seat_status, tier};
+use e2e::race::at_once;
 use e2e::{json, App, Value};
 use std::time::Duration;
 
 /// Runs the holds `(token, body)` at the same moment.
 fn race(app: &App, bodies: Vec<(String, Value)>) -> Vec<(u16, Value)> {
-    at_once(bodies.len(), |i| hold(app, &bodies[i].0, &bodies[i].1))
+    at_once(bodies.len(), |i| hold(app, &bodies[i].0, &bodies[i].1).status_json())
 }
 
 #[test]
 fn fifty_concurrent_holds_on_one_seat_exactly_one_wins() {
     let app = bk::spawn(&[]);
     let ev = bk::event(&app, 2, 10, 10, |_| {});
-    let bodies = (0..50).map(|_| (customer().0, json!({"event_id": ev, "seats": ["A5"]}))).collect();
+    let bodies = (0..50).map(|_| (customer(Minted).token, json!({"event_id": ev, "seats": ["A5"]}))).collect();
     let results = race(&app, bodies);
     let won: Vec<_> = results.iter().filter(|(s, _)| *s == 201).collect();
     assert_eq!(won.len(), 1, "exactly one winner: {:?}", results.iter().map(|r| r.0).collect::<Vec<_>>());
@@ -37,7 +39,7 @@ fn overlapping_multi_seat_holds_one_wins_whole_the_other_gets_409_naming_the_sea
     let app = bk::spawn(&[]);
     let ev = bk::event(&app, 1, 6, 0, |_| {});
     for round in 0..5 {
-        let (t1, t2) = (customer().0, customer().0);
+        let (t1, t2) = (customer(Minted).token, customer(Minted).token);
         let results = race(
             &app,
             vec![
@@ -69,8 +71,9 @@ fn general_admission_with_20_concurrent_buyers_sells_exactly_capacity() {
     let app = bk::spawn(&[]);
     for capacity in [1u32, 5] {
         let ev = bk::event(&app, 0, 0, capacity, |_| {});
-        let bodies =
-            (0..20).map(|_| (customer().0, json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 1}))).collect();
+        let bodies = (0..20)
+            .map(|_| (customer(Minted).token, json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 1})))
+            .collect();
         let results = race(&app, bodies);
         let won = results.iter().filter(|(s, _)| *s == 201).count();
         assert_eq!(
@@ -90,8 +93,8 @@ fn general_admission_with_20_concurrent_buyers_sells_exactly_capacity() {
 fn an_expired_hold_frees_exactly_its_seats_once_and_cannot_be_checked_out() {
     let app = bk::spawn(&[("hold_ttl_seconds", "2")]);
     let ev = bk::event(&app, 1, 6, 4, |_| {});
-    let (alice, _) = customer();
-    let (bob, _) = customer();
+    let alice = customer(Minted).token;
+    let bob = customer(Minted).token;
     let h = hold(&app, &alice, &json!({"event_id": ev, "seats": ["A1", "A2"]}));
     assert_eq!(h.status, 201, "{}", h.text());
     let hold_id = h.json()["id"].as_str().unwrap().to_string();
@@ -109,7 +112,7 @@ fn an_expired_hold_frees_exactly_its_seats_once_and_cannot_be_checked_out() {
     bk::booking_body(&hold_id, 2);
     app.post_as(&alice, "/api/bookings", &bk::booking_body(&hold_id, 2)).assert_problem(410);
     // Someone else takes A1 now; then sweeps run: they must not free A1 again.
-    let (carol, _) = customer();
+    let carol = customer(Minted).token;
     assert_eq!(hold(&app, &carol, &json!({"event_id": ev, "seats": ["A1"]})).status, 201);
     let first = bk::tick(&app);
     let second = bk::tick(&app);
@@ -121,14 +124,14 @@ fn an_expired_hold_frees_exactly_its_seats_once_and_cannot_be_checked_out() {
     let t = tier(&avail, "tier_ga");
     assert_eq!((t["held"].as_i64(), t["available"].as_i64()), (Some(0), Some(4)), "GA places came back once");
     // A1 can't be taken twice: a fourth user loses.
-    assert_eq!(hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["A1"]})).status, 409);
+    assert_eq!(hold(&app, &customer(Minted).token, &json!({"event_id": ev, "seats": ["A1"]})).status, 409);
 }
 
 #[test]
 fn bad_input_gets_problem_json_and_holds_nothing() {
     let app = bk::spawn(&[]);
     let ev = bk::event(&app, 1, 4, 3, |_| {});
-    let (token, _) = customer();
+    let token = customer(Minted).token;
     let before = availability(&app, &ev);
     let cases: Vec<(Value, u16)> = vec![
         (json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 0}), 422),
@@ -165,7 +168,7 @@ fn bad_input_gets_problem_json_and_holds_nothing() {
     // another user's hold is invisible
     let mine = hold(&app, &token, &json!({"event_id": ev, "seats": ["A3"]}));
     let id = mine.json()["id"].as_str().unwrap().to_string();
-    let (other, _) = customer();
+    let other = customer(Minted).token;
     app.get_as(&other, &format!("/api/holds/{id}")).assert_problem(404);
     app.call("DELETE", &format!("/api/holds/{id}"), None, &[("authorization", &format!("Bearer {other}"))])
         .assert_problem(404);
@@ -186,7 +189,7 @@ fn bad_input_gets_problem_json_and_holds_nothing() {
 fn sales_rules_and_limits() {
     let app = bk::spawn(&[]);
     let now = platform::clock::now_ms();
-    let (token, _) = customer();
+    let token = customer(Minted).token;
     let kinds = [
         ("draft", json!({"status": "draft"}), "/problems/event-not-on-sale"),
         ("cancelled", json!({"status": "cancelled"}), "/problems/event-cancelled"),
@@ -216,7 +219,7 @@ fn sales_rules_and_limits() {
 fn best_available_picks_adjacent_seats_in_one_row() {
     let app = bk::spawn(&[]);
     let ev = bk::event(&app, 2, 6, 0, |_| {});
-    let (token, _) = customer();
+    let token = customer(Minted).token;
     assert_eq!(hold(&app, &token, &json!({"event_id": ev, "seats": ["A2"]})).status, 201);
     let r = hold(&app, &token, &json!({"event_id": ev, "tier_id": "tier_s", "quantity": 3}));
     assert_eq!(r.status, 201, "{}", r.text());
@@ -239,7 +242,8 @@ fn received(app: &App) -> Value {
 fn checkout_payment_redelivery_down_subscriber_and_cancellation() {
     let app = bk::spawn(&[]);
     let ev = bk::event(&app, 1, 6, 5, |_| {});
-    let (token, user) = customer();
+    let buyer = customer(Minted);
+    let (token, user) = (buyer.token, buyer.user_id);
     // payments is down when the booking is ordered
     assert_eq!(app.post("/fixture/payments/down", &json!({})).status, 204);
     let h = hold(&app, &token, &json!({"event_id": ev, "seats": ["A1", "A2"]})).json();
@@ -288,7 +292,7 @@ fn checkout_payment_redelivery_down_subscriber_and_cancellation() {
     // the saga route is private
     app.post("/api/bookings/saga", &event).assert_not_routed();
     // a sold seat cannot be held
-    hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["A2"]})).assert_problem(409);
+    hold(&app, &customer(Minted).token, &json!({"event_id": ev, "seats": ["A2"]})).assert_problem(409);
     // mine, paged
     let list = app.get_as(&token, "/api/bookings?limit=1").json();
     assert_eq!(list["items"][0]["id"], bid.as_str());
@@ -313,7 +317,7 @@ fn checkout_payment_redelivery_down_subscriber_and_cancellation() {
     );
     assert_eq!(app.get_as(&token, &format!("/api/bookings/{bid}")).json()["status"], "refunded");
     // freed seats are sellable again, once
-    assert_eq!(hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["A1", "A2"]})).status, 201);
+    assert_eq!(hold(&app, &customer(Minted).token, &json!({"event_id": ev, "seats": ["A1", "A2"]})).status, 201);
     availability(&app, &ev);
 }
 
@@ -321,7 +325,7 @@ fn checkout_payment_redelivery_down_subscriber_and_cancellation() {
 fn late_payment_rehold_or_refund_and_event_cancellation() {
     let app = bk::spawn(&[("hold_ttl_seconds", "1")]);
     let ev = bk::event(&app, 1, 4, 5, |_| {});
-    let (token, _) = customer();
+    let token = customer(Minted).token;
     let book = |seats: Value| {
         let h = hold(&app, &token, &json!({"event_id": ev, "seats": seats})).json();
         let r = app.post_as(&token, "/api/bookings", &bk::booking_body(h["id"].as_str().unwrap(), 1));
@@ -335,7 +339,7 @@ fn late_payment_rehold_or_refund_and_event_cancellation() {
     assert_eq!(t["expired"], 2, "{t}");
     assert_eq!(app.get_as(&token, &format!("/api/bookings/{b1}")).json()["status"], "expired");
     // A2 is taken by someone else meanwhile (a hold that lives long enough)
-    let other = customer().0;
+    let other = customer(Minted).token;
     assert_eq!(hold(&app, &other, &json!({"event_id": ev, "seats": ["A2"]})).status, 201);
     // late payment for b1: A1 still free → re-held and confirmed
     bk::emit(
@@ -373,10 +377,10 @@ fn tick_needs_the_token_and_health_answers() {
     app.call("POST", "/api/bookings/tick", None, &[("authorization", "Bearer nope")]).assert_problem(401);
     let h = app.get("/api/holds/health");
     assert_eq!(h.status, 200, "{}", h.text());
-    let admin = e2e::catalog::user("admin");
+    let admin = accounts::user(Minted, "admin");
     let d = app.get_as(&admin.token, "/api/bookings/admin/dead-letters");
     assert_eq!(d.status, 200, "{}", d.text());
-    app.get_as(&customer().0, "/api/bookings/admin/dead-letters").assert_problem(403);
+    app.get_as(&customer(Minted).token, "/api/bookings/admin/dead-letters").assert_problem(403);
 }
 
 #[test]
@@ -385,11 +389,12 @@ fn ten_simultaneous_checkouts_of_one_hold_make_one_booking_and_keep_the_seat() {
     let ev = bk::event(&app, 1, 6, 0, |_| {});
     for round in 1..=6 {
         let seat = format!("A{round}");
-        let (token, _) = customer();
+        let token = customer(Minted).token;
         let h = hold(&app, &token, &json!({"event_id": ev, "seats": [seat]})).json();
         let hold_id = h["id"].as_str().unwrap().to_string();
         // no Idempotency-Key: nothing but the hold itself serialises them
-        let results = at_once(10, |_| app.post_as(&token, "/api/bookings", &bk::booking_body(&hold_id, 1)));
+        let results =
+            at_once(10, |_| app.post_as(&token, "/api/bookings", &bk::booking_body(&hold_id, 1)).status_json());
         let statuses: Vec<u16> = results.iter().map(|r| r.0).collect();
         assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "round {round}: one creates it: {results:?}");
         let created = results.iter().find(|r| r.0 == 201).unwrap().1["id"].clone();
@@ -408,7 +413,7 @@ fn ten_simultaneous_checkouts_of_one_hold_make_one_booking_and_keep_the_seat() {
         // the seat stays the booking's, through a sweep, against anyone else
         bk::tick(&app);
         assert_eq!(seat_status(&availability(&app, &ev), &seat), "held", "round {round}");
-        hold(&app, &customer().0, &json!({"event_id": ev, "seats": [seat]})).assert_problem(409);
+        hold(&app, &customer(Minted).token, &json!({"event_id": ev, "seats": [seat]})).assert_problem(409);
         assert_eq!(app.get_as(&token, &format!("/api/holds/{hold_id}")).json()["status"], "booked");
     }
     // one BookingOrdered per booking, each delivered once
@@ -422,7 +427,7 @@ fn ten_simultaneous_checkouts_of_one_hold_make_one_booking_and_keep_the_seat() {
 fn a_new_inventory_version_reaches_booking_before_the_next_hold() {
     let app = bk::spawn(&[]);
     let ev = bk::event(&app, 1, 4, 5, |_| {});
-    let (alice, _) = customer();
+    let alice = customer(Minted).token;
     assert_eq!(hold(&app, &alice, &json!({"event_id": ev, "seats": ["A2"]})).status, 201);
     hold(&app, &alice, &json!({"event_id": ev, "seats": ["B1"]})).assert_problem(422);
     let v1 = availability(&app, &ev);
@@ -444,7 +449,7 @@ fn a_new_inventory_version_reaches_booking_before_the_next_hold() {
     assert_eq!(app.call("PUT", &format!("/fixture/events/{ev}"), Some(&next), &[]).status, 204);
 
     // the very next hold sells the new seats at the new price, under the new limit
-    let (bob, _) = customer();
+    let bob = customer(Minted).token;
     let h = hold(&app, &bob, &json!({"event_id": ev, "seats": ["B1", "B2"]}));
     assert_eq!(h.status, 201, "{}", h.text());
     assert_eq!(h.json()["amount_minor"], 3000);
@@ -464,7 +469,7 @@ fn a_new_inventory_version_reaches_booking_before_the_next_hold() {
     next["version"] = json!(3);
     next["status"] = json!("cancelled");
     assert_eq!(app.call("PUT", &format!("/fixture/events/{ev}"), Some(&next), &[]).status, 204);
-    let p = hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["B3"]})).assert_problem(409);
+    let p = hold(&app, &customer(Minted).token, &json!({"event_id": ev, "seats": ["B3"]})).assert_problem(409);
     assert_eq!(p["type"], "/problems/event-cancelled");
 }
 
@@ -476,14 +481,16 @@ fn a_draft_stays_invisible_through_the_status_and_layout_documents() {
         let p = app.get(&path).assert_problem(404);
         assert!(!p.to_string().contains("tier_s"), "{p}");
     }
-    hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["A1"]})).assert_problem(409);
+    hold(&app, &customer(Minted).token, &json!({"event_id": ev, "seats": ["A1"]})).assert_problem(409);
 }
 
 #[test]
 fn thirty_concurrent_best_available_holds_get_distinct_adjacent_pairs_until_sold_out() {
     let app = bk::spawn(&[]);
     let ev = bk::event(&app, 2, 10, 0, |_| {});
-    let bodies = (0..30).map(|_| (customer().0, json!({"event_id": ev, "tier_id": "tier_s", "quantity": 2}))).collect();
+    let bodies = (0..30)
+        .map(|_| (customer(Minted).token, json!({"event_id": ev, "tier_id": "tier_s", "quantity": 2})))
+        .collect();
     let results = race(&app, bodies);
     let won: Vec<&Value> = results.iter().filter(|(s, _)| *s == 201).map(|(_, b)| b).collect();
     assert_eq!(won.len(), 10, "20 seats, pairs: {:?}", results.iter().map(|r| r.0).collect::<Vec<_>>());

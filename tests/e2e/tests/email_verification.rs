@@ -8,9 +8,9 @@
 //! organizer or staff member — while an unverified one buys tickets.
 
 use e2e::accounts::{self, mailed_tokens, unique_email, verify, CONFIRM_SUBJECT, PASSWORD};
+use e2e::race::at_once;
 use e2e::tickets as t;
 use e2e::{catalog, journey, json, App, Reply, Value};
-use std::sync::Barrier;
 
 const ROUTE: &str = "verify-email";
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -192,19 +192,9 @@ fn two_uses_of_one_link_at_once_both_succeed_and_verify_the_account_once() {
     let me = accounts::register(&app, &email, PASSWORD);
     let token = mailed_tokens(&app, &email, CONFIRM_SUBJECT, ROUTE, 1).remove(0);
     const N: usize = 4;
-    let barrier = Barrier::new(N);
-    let answers: Vec<(u16, String)> = std::thread::scope(|s| {
-        let hs: Vec<_> = (0..N)
-            .map(|_| {
-                let (app, barrier, token) = (&app, &barrier, &token);
-                s.spawn(move || {
-                    barrier.wait();
-                    let r = verify(app, token);
-                    (r.status, r.text())
-                })
-            })
-            .collect();
-        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    let answers: Vec<(u16, String)> = at_once(N, |_| {
+        let r = verify(&app, &token);
+        (r.status, r.text())
     });
     assert!(answers.iter().all(|(s, _)| *s == 200), "{answers:?}");
     // verified once: by the one use that took the token, at its time

@@ -5,11 +5,12 @@
 //! and their booking, tickets and calendar files show the new time.
 //! The whole app: real events, booking, payments, tickets, notifications.
 
+use e2e::accounts::{self, Minted};
 use e2e::journey::{self, Purchase};
 use e2e::payments::{self as pay, VISA_OK};
+use e2e::race::at_once;
 use e2e::tickets::{self as t, settle};
-use e2e::{accounts, catalog, json, App, Reply, Value};
-use std::sync::Barrier;
+use e2e::{catalog, json, App, Reply, Value};
 
 fn patch(app: &App, token: &str, event_id: &str, body: &Value) -> Reply {
     accounts::patch_as(app, token, &format!("/api/events/{event_id}"), body)
@@ -79,7 +80,7 @@ fn a_save_is_all_or_nothing_and_a_price_changes_only_while_nothing_is_sold_or_he
         .assert_problem(422);
     assert!(prob["errors"][0]["field"].as_str().unwrap().starts_with("tiers/1"), "{prob}");
     assert_eq!(event(&app, &p.event_id)["title"], "Edit me");
-    let stranger = catalog::organizer();
+    let stranger = accounts::organizer(Minted);
     assert_eq!(patch(&app, &stranger.token, &p.event_id, &json!({"tiers": tiers_with(&ev, &[(1, 1)])})).status, 403);
 
     // an unsold tier is repriced together with the title
@@ -88,7 +89,7 @@ fn a_save_is_all_or_nothing_and_a_price_changes_only_while_nothing_is_sold_or_he
     let ev = event(&app, &p.event_id);
     assert_eq!((ev["title"].as_str(), ev["tiers"][1]["price_minor"].as_i64()), (Some("Renamed"), Some(9900)));
     // the new price is what a new hold pays; the paid booking keeps its amount
-    let (buyer2, _) = accounts::buyer(&app);
+    let buyer2 = accounts::customer(&app).user();
     let h = hold(&app, &buyer2.token, &p.event_id, vip.as_str().unwrap(), 1);
     assert_eq!(h.status, 201, "{}", h.text());
     assert_eq!(h.json()["amount_minor"], 9900);
@@ -101,26 +102,12 @@ fn a_save_is_all_or_nothing_and_a_price_changes_only_while_nothing_is_sold_or_he
 
     // a reprice racing holds of that tier: each hold is priced old or new,
     // never anything else, and the tier ends at one of the two
-    let buyers: Vec<_> = (0..4).map(|_| accounts::buyer(&app).0).collect();
-    let barrier = Barrier::new(buyers.len() + 1);
-    let (edit, holds) = std::thread::scope(|s| {
-        let edit = s.spawn(|| {
-            barrier.wait();
-            patch(&app, org, &p.event_id, &json!({"tiers": tiers_with(&ev, &[(2, 3500)])}))
-        });
-        let holds: Vec<_> = buyers
-            .iter()
-            .map(|b| {
-                let (barrier, app, balcony, event_id) =
-                    (&barrier, &app, balcony.as_str().unwrap(), p.event_id.as_str());
-                s.spawn(move || {
-                    barrier.wait();
-                    hold(app, &b.token, event_id, balcony, 1)
-                })
-            })
-            .collect();
-        (edit.join().unwrap(), holds.into_iter().map(|h| h.join().unwrap()).collect::<Vec<_>>())
+    let buyers: Vec<_> = (0..4).map(|_| accounts::customer(&app).user()).collect();
+    let mut holds = at_once(buyers.len() + 1, |i| match i {
+        0 => patch(&app, org, &p.event_id, &json!({"tiers": tiers_with(&ev, &[(2, 3500)])})),
+        _ => hold(&app, &buyers[i - 1].token, &p.event_id, balcony.as_str().unwrap(), 1),
     });
+    let edit = holds.remove(0);
     assert!(edit.status == 200 || edit.status == 409, "{} {}", edit.status, edit.text());
     if edit.status == 409 {
         assert_eq!(edit.json()["errors"][0]["field"], "tiers/2/price_minor");

@@ -2,7 +2,8 @@
 //! input, DST, search and paging under concurrent inserts, a 20,000-seat
 //! arena, the inventory contract.
 
-use e2e::catalog::{self, create_event, create_venue, days_ahead, event_body, ga_venue, organizer, publish, user, Api};
+use e2e::accounts::{organizer, user, Minted};
+use e2e::catalog::{self, create_event, create_venue, days_ahead, event_body, ga_venue, publish, Api};
 use e2e::{json, App, Value};
 
 fn patch(app: &App, token: &str, path: &str, body: &Value) -> e2e::Reply {
@@ -17,10 +18,10 @@ fn delete(app: &App, token: &str, path: &str) -> e2e::Reply {
 fn lifecycle_and_permissions() {
     let app = App::spawn();
     assert_eq!(app.get("/api/events/health").status, 200);
-    let org = organizer();
-    let other = organizer();
-    let buyer = user("customer");
-    let admin = user("admin");
+    let org = organizer(Minted);
+    let other = organizer(Minted);
+    let buyer = user(Minted, "customer");
+    let admin = user(Minted, "admin");
     let venue = create_venue(&app, &org.token, &ga_venue("Lifecycle Hall", "Denver", "America/Denver"));
 
     // only organizers create
@@ -113,7 +114,7 @@ fn lifecycle_and_permissions() {
 #[test]
 fn bad_input_is_422_and_writes_nothing() {
     let app = App::spawn();
-    let org = organizer();
+    let org = organizer(Minted);
     let venue = create_venue(&app, &org.token, &ga_venue("Bad Input Hall", "Berlin", "Europe/Berlin"));
     let base = event_body(&venue, "Valid", &days_ahead(30, "20:00"));
     let with = |f: &dyn Fn(&mut Value)| {
@@ -222,7 +223,7 @@ fn bad_input_is_422_and_writes_nothing() {
 #[test]
 fn dst_gap_and_overlap_in_denver_and_berlin() {
     let app = App::spawn();
-    let org = organizer();
+    let org = organizer(Minted);
     for (tz, gap, overlap, first, second) in [
         ("America/Denver", "2027-03-14T02:30", "2027-11-07T01:30", "-06:00", "-07:00"),
         ("Europe/Berlin", "2027-03-28T02:30", "2027-10-31T02:30", "+02:00", "+01:00"),
@@ -250,7 +251,7 @@ fn dst_gap_and_overlap_in_denver_and_berlin() {
 #[test]
 fn search_filters_sorts_and_pages_under_concurrent_inserts() {
     let app = App::spawn();
-    let org = organizer();
+    let org = organizer(Minted);
     let chicago = create_venue(&app, &org.token, &ga_venue("Loop Hall", "Chicago", "America/Chicago"));
     let same_time = days_ahead(40, "20:00");
     let mut ids = Vec::new();
@@ -360,7 +361,7 @@ fn search_filters_sorts_and_pages_under_concurrent_inserts() {
 #[test]
 fn twenty_thousand_seat_arena_and_inventory_contract() {
     let app = App::spawn();
-    let org = organizer();
+    let org = organizer(Minted);
     let t = std::time::Instant::now();
     let venue = create_venue(
         &app,
@@ -470,7 +471,7 @@ fn twenty_thousand_seat_arena_and_inventory_contract() {
 fn seat_maps_from_the_venues_file() {
     let Some(data) = catalog::data_dir() else { return };
     let app = App::spawn();
-    let org = organizer();
+    let org = organizer(Minted);
     let doc = catalog::read_json(&catalog::data_files(&data, "venues")[0]);
     for room in doc["venues"].as_array().unwrap() {
         let body = json!({"name": format!("Demo {}", room["name"].as_str().unwrap()), "city": "Chicago", "country": "US",

@@ -3,7 +3,8 @@
 //! per-record reports, idempotent re-import, zones and categories, the
 //! demo catalogue.
 
-use e2e::catalog::{self, organizer, user};
+use e2e::accounts::{organizer, user, Minted};
+use e2e::catalog;
 use e2e::{json, App, Value};
 use std::collections::{HashMap, HashSet};
 
@@ -17,7 +18,7 @@ fn import(app: &App, token: &str, kind: &str, doc: &Value) -> Value {
 fn ticketmaster_files_import_into_80_distinct_bookable_events_and_reimport_changes_nothing() {
     let Some(data) = catalog::data_dir() else { return };
     let app = App::spawn();
-    let org = organizer();
+    let org = organizer(Minted);
     let files = catalog::data_files(&data, "ticketmaster-discovery");
     assert_eq!(files.len(), 4);
     let mut event_ids = HashSet::new();
@@ -110,11 +111,11 @@ fn ticketmaster_files_import_into_80_distinct_bookable_events_and_reimport_chang
     assert!(pink["items"].as_array().unwrap().len() >= 10, "{pink}");
 
     // only organizers import; a broken body is a 4xx
-    let buyer = user("customer");
+    let buyer = user(Minted, "customer");
     app.post_as(&buyer.token, "/api/events/import/ticketmaster", &json!({})).assert_problem(403);
     app.post_as(&org.token, "/api/events/import/ticketmaster", &json!({"events": []})).assert_problem(422);
     // a second organizer imports their own copies (keyed per organizer)
-    let other = organizer();
+    let other = organizer(Minted);
     let rep = import(&app, &other.token, "ticketmaster", &catalog::read_json(&files[0]));
     assert_eq!(rep["created"], 20);
 }
@@ -123,7 +124,7 @@ fn ticketmaster_files_import_into_80_distinct_bookable_events_and_reimport_chang
 fn jsonld_files_import_with_per_record_errors() {
     let Some(data) = catalog::data_dir() else { return };
     let app = App::spawn();
-    let org = organizer();
+    let org = organizer(Minted);
     let mut created = 0;
     let mut failed = Vec::new();
     for f in catalog::data_files(&data, "schema-org") {
@@ -167,7 +168,7 @@ fn jsonld_files_import_with_per_record_errors() {
     assert_eq!(globe["items"][0]["category"], "theatre");
     // our JSON-LD round-trips through the importer
     let ld = app.get(&format!("/api/events/{id}/jsonld")).json();
-    let other = organizer();
+    let other = organizer(Minted);
     let rep = import(&app, &other.token, "jsonld", &ld);
     assert_eq!(rep["created"], 1, "{rep}");
 }

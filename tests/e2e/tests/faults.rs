@@ -8,8 +8,9 @@
 //! `events` and `payments` are played by the booking fixture (see
 //! `e2e::booking`).
 
-use e2e::booking::{self as bk, availability, customer, hold, seat_status, tier};
-use e2e::{catalog, json, App, Reply};
+use e2e::accounts::{self, customer, Minted};
+use e2e::booking::{self as bk, availability, hold, seat_status, tier};
+use e2e::{json, App, Reply};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -83,7 +84,7 @@ fn orphaned_seat_locks_are_recovered_and_live_claims_never_are() {
     // grace period = hold lifetime (clamped to >= 2 s): 2 s here
     let app = bk::spawn(&[("hold_ttl_seconds", "2")]);
     let ev = bk::event(&app, 1, 4, 5, |_| {});
-    let (token, _) = customer();
+    let token = customer(Minted).token;
     let lock = |seat: &str| format!("lock:{ev}:{seat}");
 
     // A1: a claimant won the lock and died before recording anything
@@ -96,7 +97,7 @@ fn orphaned_seat_locks_are_recovered_and_live_claims_never_are() {
     let h3 = hold(&app, &token, &json!({"event_id": ev, "seats": ["A3"]})).json();
     sell(&app, &token, h3["id"].as_str().unwrap());
 
-    let other = customer().0;
+    let other = customer(Minted).token;
     hold(&app, &other, &json!({"event_id": ev, "seats": ["A1"]})).assert_problem(409);
     assert_eq!(seat_status(&availability(&app, &ev), "A1"), "held");
 
@@ -115,7 +116,7 @@ fn orphaned_seat_locks_are_recovered_and_live_claims_never_are() {
     // A3 was never touched
     assert_eq!(counter(&app, &lock("A3")), 1);
     for seat in ["A2", "A3"] {
-        hold(&app, &customer().0, &json!({"event_id": ev, "seats": [seat]})).assert_problem(409);
+        hold(&app, &customer(Minted).token, &json!({"event_id": ev, "seats": [seat]})).assert_problem(409);
     }
     // more sweeps never touch live claims (A2/A3 sold); A1's new hold
     // expires and gives its claim back
@@ -126,7 +127,7 @@ fn orphaned_seat_locks_are_recovered_and_live_claims_never_are() {
     for (seat, value) in [("A1", 0), ("A2", 1), ("A3", 1)] {
         assert_eq!(counter(&app, &lock(seat)), value, "{seat} after later sweeps");
     }
-    assert_eq!(hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["A1"]})).status, 201);
+    assert_eq!(hold(&app, &customer(Minted).token, &json!({"event_id": ev, "seats": ["A1"]})).status, 201);
     let avail = availability(&app, &ev);
     assert_eq!(seat_status(&avail, "A2"), "sold");
     assert_eq!(seat_status(&avail, "A3"), "sold");
@@ -135,8 +136,8 @@ fn orphaned_seat_locks_are_recovered_and_live_claims_never_are() {
     let c = app.post_as(&token, &format!("/api/bookings/{b2}/cancel"), &json!({}));
     assert_eq!(c.status, 200, "{}", c.text());
     assert_eq!(counter(&app, &lock("A2")), 0, "A2: nobody");
-    assert_eq!(hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["A2"]})).status, 201);
-    hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["A2"]})).assert_problem(409);
+    assert_eq!(hold(&app, &customer(Minted).token, &json!({"event_id": ev, "seats": ["A2"]})).status, 201);
+    hold(&app, &customer(Minted).token, &json!({"event_id": ev, "seats": ["A2"]})).assert_problem(409);
     availability(&app, &ev);
 }
 
@@ -169,7 +170,7 @@ fn assert_unavailable(r: &Reply) {
 fn a_broken_store_or_database_answers_503_and_leaves_nothing_half_written() {
     let app = bk::spawn(&[]);
     let ev = bk::event(&app, 1, 4, 5, |_| {});
-    let (token, _) = customer();
+    let token = customer(Minted).token;
     // a hold made while everything works, to check out later
     let h = hold(&app, &token, &json!({"event_id": ev, "seats": ["A1"]})).json();
     let hold_id = h["id"].as_str().unwrap().to_string();
@@ -216,7 +217,7 @@ fn a_broken_store_or_database_answers_503_and_leaves_nothing_half_written() {
 fn a_subscriber_that_never_answers_is_dead_lettered_after_the_attempt_budget_then_requeued() {
     let app = bk::spawn(&[]);
     let ev = bk::event(&app, 1, 2, 5, |_| {});
-    let (token, _) = customer();
+    let token = customer(Minted).token;
     assert_eq!(app.post("/fixture/payments/down", &json!({})).status, 204);
     let h = hold(&app, &token, &json!({"event_id": ev, "seats": ["A1"]})).json();
     let r = app.post_as(&token, "/api/bookings", &bk::booking_body(h["id"].as_str().unwrap(), 1));
@@ -257,7 +258,7 @@ fn a_subscriber_that_never_answers_is_dead_lettered_after_the_attempt_budget_the
         }
     }
     assert_eq!(status(), "dead");
-    let admin = catalog::mint_token("usr_admin", "admin");
+    let admin = accounts::mint_token("usr_admin", "admin");
     let dead = app.get_as(&admin, "/api/bookings/admin/dead-letters").json();
     let items = dead["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{dead}");
@@ -287,7 +288,8 @@ fn orphaned_ga_and_user_counters_cost_exactly_their_own_places() {
     // makes a counter too high, costing its own places and nothing more.
     let app = bk::spawn(&[("hold_ttl_seconds", "2")]);
     let ev = bk::event(&app, 1, 4, 5, |_| {});
-    let (token, user) = customer();
+    let buyer = customer(Minted);
+    let (token, user) = (buyer.token, buyer.user_id);
     let ga = format!("ga:{ev}:tier_ga");
     let allowance = format!("user:{ev}:{user}");
     // a general-admission claimant died after its +2; this user's claims of
@@ -304,7 +306,7 @@ fn orphaned_ga_and_user_counters_cost_exactly_their_own_places() {
     assert_eq!((counter(&app, &ga), counter(&app, &allowance)), (2, 7));
 
     // the tier sells its other 3 places and not one more; other users are unaffected
-    let (a, b) = (customer().0, customer().0);
+    let (a, b) = (customer(Minted).token, customer(Minted).token);
     assert_eq!(hold(&app, &a, &json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 2})).status, 201);
     assert_eq!(hold(&app, &b, &json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 1})).status, 201);
     assert_eq!(
@@ -326,7 +328,7 @@ fn a_checkout_the_database_cannot_write_leaves_the_hold_active() {
     // answer is 503 and the hold is active again, not tied up until expiry.
     let app = bk::spawn(&[]);
     let ev = bk::event(&app, 1, 4, 5, |_| {});
-    let (token, _) = customer();
+    let token = customer(Minted).token;
     let h = hold(&app, &token, &json!({"event_id": ev, "seats": ["A1", "A2"]})).json();
     let hold_id = h["id"].as_str().unwrap().to_string();
     let mut db = open(&app, "bookings.db");
@@ -370,7 +372,7 @@ fn a_sale_the_database_fails_to_write_is_retried_never_refunded() {
     // delivery confirms it once the database writes again.
     let app = bk::spawn(&[]);
     let ev = bk::event(&app, 1, 4, 0, |_| {});
-    let (token, _) = customer();
+    let token = customer(Minted).token;
     let h = hold(&app, &token, &json!({"event_id": ev, "seats": ["A1"]})).json();
     let r = app.post_as(&token, "/api/bookings", &bk::booking_body(h["id"].as_str().unwrap(), 1));
     assert_eq!(r.status, 201, "{}", r.text());
@@ -414,7 +416,7 @@ fn best_available_steps_around_a_claim_booking_did_not_know_of() {
     let app = bk::spawn(&[]);
     let ev = bk::event(&app, 1, 6, 0, |_| {});
     assert_eq!(increment(&app, &format!("lock:{ev}:A3"), 1), 1);
-    let (token, _) = customer();
+    let token = customer(Minted).token;
     let r = hold(&app, &token, &json!({"event_id": ev, "tier_id": "tier_s", "quantity": 2}));
     assert_eq!(r.status, 201, "{}", r.text());
     let held = r.json();
@@ -425,8 +427,8 @@ fn best_available_steps_around_a_claim_booking_did_not_know_of() {
     assert_eq!((seat_status(&avail, "A4"), seat_status(&avail, "A5")), ("available".into(), "available".into()));
     assert_eq!(counter(&app, &format!("lock:{ev}:A3")), 1, "the lost attempt took its +1 back");
     // the explicit seat is refused without a KV claim; its neighbours sell
-    hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["A3"]})).assert_problem(409);
-    assert_eq!(hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["A4", "A5"]})).status, 201);
+    hold(&app, &customer(Minted).token, &json!({"event_id": ev, "seats": ["A3"]})).assert_problem(409);
+    assert_eq!(hold(&app, &customer(Minted).token, &json!({"event_id": ev, "seats": ["A4", "A5"]})).status, 201);
 }
 
 #[test]
@@ -438,7 +440,7 @@ fn a_hold_whose_change_was_claimed_by_a_request_that_died_is_rescued_after_the_g
     // the record is rewritten as version 1 and the hold changes again.
     let app = bk::spawn(&[("hold_ttl_seconds", "3")]);
     let ev = bk::event(&app, 1, 4, 0, |_| {});
-    let (token, _) = customer();
+    let token = customer(Minted).token;
     let h = hold(&app, &token, &json!({"event_id": ev, "seats": ["A1"]})).json();
     let id = h["id"].as_str().unwrap().to_string();
     assert_eq!(increment(&app, &format!("exit:{id}:0"), 1), 1);
@@ -464,6 +466,6 @@ fn a_hold_whose_change_was_claimed_by_a_request_that_died_is_rescued_after_the_g
     assert_eq!(answers.last(), Some(&204), "released after the rescue: {answers:?}");
     assert_eq!(app.get_as(&token, &format!("/api/holds/{id}")).json()["status"], "released");
     assert_eq!(counter(&app, &format!("lock:{ev}:A1")), 0, "the seat's claim was given back once");
-    assert_eq!(hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["A1"]})).status, 201);
+    assert_eq!(hold(&app, &customer(Minted).token, &json!({"event_id": ev, "seats": ["A1"]})).status, 201);
     availability(&app, &ev);
 }

@@ -4,10 +4,11 @@
 //! key — for holds, bookings, venues, events and refunds; and the ticks of
 //! booking, events and payments sweeping expired keys.
 
-use e2e::catalog::{self, User};
+use e2e::accounts::{self, Minted, User};
+use e2e::catalog;
 use e2e::payments as pay;
+use e2e::race::at_once;
 use e2e::{json, App, Reply, Value};
-use std::sync::{Arc, Barrier};
 
 /// `POST path` as `user` with `Idempotency-Key: key`.
 fn post_key(app: &App, user: &User, path: &str, body: &Value, key: &str) -> Reply {
@@ -21,19 +22,7 @@ fn post_key(app: &App, user: &User, path: &str, body: &Value, key: &str) -> Repl
 
 /// Sends the same keyed request from `n` threads released together.
 fn race(app: &App, user: &User, path: &str, body: &Value, key: &str, n: usize) -> Vec<Reply> {
-    let barrier = Arc::new(Barrier::new(n));
-    std::thread::scope(|s| {
-        let hs: Vec<_> = (0..n)
-            .map(|_| {
-                let barrier = barrier.clone();
-                s.spawn(move || {
-                    barrier.wait();
-                    post_key(app, user, path, body, key)
-                })
-            })
-            .collect();
-        hs.into_iter().map(|h| h.join().unwrap()).collect()
-    })
+    at_once(n, |_| post_key(app, user, path, body, key))
 }
 
 /// Asserts `again` is `first` replayed: same status, location and bytes,
@@ -95,9 +84,9 @@ fn my_events(app: &App, org: &User) -> usize {
 #[test]
 fn holds_and_bookings_run_once_per_key() {
     let app = App::spawn();
-    let org = catalog::organizer();
+    let org = accounts::organizer(Minted);
     let (ev, tier) = ga_event(&app, &org);
-    let buyer = catalog::user("customer");
+    let buyer = accounts::customer(Minted);
     let body = json!({"event_id": ev, "tier_id": tier, "quantity": 2});
 
     // the same key twice: one hold, the first answer replayed
@@ -121,7 +110,7 @@ fn holds_and_bookings_run_once_per_key() {
     assert_eq!(held(&app, &ev), 4);
 
     // another user with the same key: independent
-    let other_buyer = catalog::user("customer");
+    let other_buyer = accounts::customer(Minted);
     let theirs = post_key(&app, &other_buyer, "/api/holds", &body, "hold-key-1");
     assert_eq!(theirs.status, 201, "{}", theirs.text());
     assert_eq!(theirs.header("idempotent-replayed"), None);
@@ -159,7 +148,7 @@ fn holds_and_bookings_run_once_per_key() {
 #[test]
 fn venues_and_events_run_once_per_key() {
     let app = App::spawn();
-    let org = catalog::organizer();
+    let org = accounts::organizer(Minted);
     let venue_body = catalog::ga_venue("Once Hall", "Austin", "America/Chicago");
 
     // venues: replay, then 422 for another body
@@ -189,7 +178,7 @@ fn venues_and_events_run_once_per_key() {
     assert_eq!(my_events(&app, &org), 2);
 
     // another organizer, same key and body: their own draft
-    let other = catalog::organizer();
+    let other = accounts::organizer(Minted);
     let theirs = post_key(&app, &other, "/api/events", &body, "event-key-1");
     assert_eq!(theirs.status, 201, "{}", theirs.text());
     assert_ne!(theirs.json()["id"], first.json()["id"]);
@@ -223,8 +212,8 @@ fn venues_and_events_run_once_per_key() {
 #[test]
 fn refunds_run_once_per_key() {
     let app = App::spawn();
-    let admin = catalog::user("admin"); // refunds: the event's organizer or an admin
-    let buyer = catalog::user("customer");
+    let admin = accounts::user(Minted, "admin"); // refunds: the event's organizer or an admin
+    let buyer = accounts::customer(Minted);
     let b = pay::order(&app, &buyer.user_id, 10000, 600);
     assert_eq!(pay::pay(&app, &buyer.token, &b, pay::VISA_OK).json()["status"], "succeeded");
     let path = format!("/api/payments/{b}/refunds");
@@ -253,10 +242,10 @@ fn age_keys(app: &App, db: &str) -> usize {
 #[test]
 fn each_tick_sweeps_its_expired_keys_and_a_swept_key_runs_afresh() {
     let app = App::spawn();
-    let org = catalog::organizer();
+    let org = accounts::organizer(Minted);
     let (ev, tier) = ga_event(&app, &org);
-    let buyer = catalog::user("customer");
-    let admin = catalog::user("admin");
+    let buyer = accounts::customer(Minted);
+    let admin = accounts::user(Minted, "admin");
     let venue_body = catalog::ga_venue("Sweep Hall", "Denver", "America/Denver");
     let hold_body = json!({"event_id": ev, "tier_id": tier, "quantity": 1});
     let b = pay::order(&app, &buyer.user_id, 10000, 600);

@@ -20,7 +20,9 @@
 //! `events` and `payments` are played by the booking fixture (see
 //! `e2e::booking`).
 
-use e2e::booking::{self as bk, at_once, availability, customer, hold, seat_status, tier, TICK_TOKEN};
+use e2e::accounts::{customer, Minted};
+use e2e::booking::{self as bk, availability, hold, seat_status, tier, TICK_TOKEN};
+use e2e::race::at_once;
 use e2e::{json, App, Value};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -99,8 +101,9 @@ fn fifty_buyers_on_one_seat_across_instances_exactly_one_wins() {
         let app = spawn(n, &[]);
         let ev = bk::event(&app, 2, 10, 10, |_| {});
         for seat in ["A5", "B1"] {
-            let buyers: Vec<String> = (0..50).map(|_| customer().0).collect();
-            let results = at_once(50, |i| hold(&app, &buyers[i], &json!({"event_id": ev, "seats": [seat]})));
+            let buyers: Vec<String> = (0..50).map(|_| customer(Minted).token).collect();
+            let results =
+                at_once(50, |i| hold(&app, &buyers[i], &json!({"event_id": ev, "seats": [seat]})).status_json());
             let statuses: Vec<u16> = results.iter().map(|r| r.0).collect();
             assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{n} instances, {seat}: {statuses:?}");
             for (status, body) in results.iter().filter(|r| r.0 != 201) {
@@ -120,9 +123,10 @@ fn general_admission_across_instances_sells_exactly_capacity() {
         let app = spawn(n, &[]);
         for capacity in [1u32, 5] {
             let ev = bk::event(&app, 0, 0, capacity, |_| {});
-            let buyers: Vec<String> = (0..20).map(|_| customer().0).collect();
-            let results =
-                at_once(20, |i| hold(&app, &buyers[i], &json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 1})));
+            let buyers: Vec<String> = (0..20).map(|_| customer(Minted).token).collect();
+            let results = at_once(20, |i| {
+                hold(&app, &buyers[i], &json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 1})).status_json()
+            });
             let won = results.iter().filter(|r| r.0 == 201).count();
             assert_eq!(won, capacity as usize, "{n} instances: {:?}", results.iter().map(|r| r.0).collect::<Vec<_>>());
             assert!(
@@ -144,11 +148,12 @@ fn simultaneous_checkouts_across_instances_make_one_booking() {
         let ev = bk::event(&app, 1, 4, 0, |_| {});
         for round in 1..=3 {
             let seat = format!("A{round}");
-            let (token, _) = customer();
+            let token = customer(Minted).token;
             let h = hold(&app, &token, &json!({"event_id": ev, "seats": [seat]}));
             assert_eq!(h.status, 201, "{}", h.text());
             let hold_id = h.json()["id"].as_str().unwrap().to_string();
-            let results = at_once(10, |_| app.post_as(&token, "/api/bookings", &bk::booking_body(&hold_id, 1)));
+            let results =
+                at_once(10, |_| app.post_as(&token, "/api/bookings", &bk::booking_body(&hold_id, 1)).status_json());
             let statuses: Vec<u16> = results.iter().map(|r| r.0).collect();
             assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{n} instances, round {round}: {results:?}");
             let created = results.iter().find(|r| r.0 == 201).unwrap().1["id"].clone();
@@ -163,7 +168,7 @@ fn simultaneous_checkouts_across_instances_make_one_booking() {
             assert_eq!(mine["items"].as_array().unwrap().len(), 1, "exactly one booking: {mine}");
             let h = app.get_as(&token, &format!("/api/holds/{hold_id}")).json();
             assert_eq!((h["status"].as_str(), &h["booking_id"]), (Some("booked"), &created), "{h}");
-            hold(&app, &customer().0, &json!({"event_id": ev, "seats": [seat]})).assert_problem(409);
+            hold(&app, &customer(Minted).token, &json!({"event_id": ev, "seats": [seat]})).assert_problem(409);
         }
         let got = app.get("/fixture/payments/received").json();
         let ordered = got.as_object().unwrap().values().filter(|v| v["type"] == "BookingOrdered").count();
@@ -193,7 +198,7 @@ fn holds_expiring_while_every_instance_sweeps_are_each_expired_once() {
             for i in (1..=10).step_by(2) {
                 let r = hold(
                     &app,
-                    &customer().0,
+                    &customer(Minted).token,
                     &json!({"event_id": ev, "seats": [format!("{row}{i}"), format!("{row}{}", i + 1)]}),
                 );
                 assert_eq!(r.status, 201, "{}", r.text());
@@ -201,7 +206,7 @@ fn holds_expiring_while_every_instance_sweeps_are_each_expired_once() {
             }
         }
         for _ in 0..5 {
-            let r = hold(&app, &customer().0, &json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 3}));
+            let r = hold(&app, &customer(Minted).token, &json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 3}));
             assert_eq!(r.status, 201, "{}", r.text());
             holds += 1;
         }
@@ -231,9 +236,9 @@ fn holds_expiring_while_every_instance_sweeps_are_each_expired_once() {
         assert_eq!(tier(&avail, "tier_ga")["available"], 20, "{avail}");
         assert_invariants(&app, &ev);
         // and the freed seats sell again
-        assert_eq!(hold(&app, &customer().0, &json!({"event_id": ev, "seats": ["A1", "B10"]})).status, 201);
+        assert_eq!(hold(&app, &customer(Minted).token, &json!({"event_id": ev, "seats": ["A1", "B10"]})).status, 201);
         assert_eq!(
-            hold(&app, &customer().0, &json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 8})).status,
+            hold(&app, &customer(Minted).token, &json!({"event_id": ev, "tier_id": "tier_ga", "quantity": 8})).status,
             201
         );
         assert_invariants(&app, &ev);
@@ -253,7 +258,7 @@ fn ticks_on_three_instances_never_do_a_piece_of_work_twice() {
         .collect();
     let ticks: Vec<(&str, Duration)> = routes.iter().map(|r| (r.as_str(), Duration::from_millis(250))).collect();
     let app = App::spawn_instances(3, None, &[], &ticks);
-    let staff = catalog::user("staff");
+    let staff = accounts::staff(Minted);
     let purchases: Vec<journey::Purchase> = (0..4)
         .map(|i| {
             journey::unpaid_purchase(
@@ -361,7 +366,7 @@ fn killing_one_of_two_instances_mid_rush_loses_and_double_sells_nothing() {
             .map(|j| {
                 let ev = ev.clone();
                 s.spawn(move || {
-                    let (token, _) = customer();
+                    let token = customer(Minted).token;
                     let mut tally = Tally::default();
                     let mut k = 0;
                     while Instant::now() < rush_until {
@@ -489,7 +494,7 @@ fn a_redis_restart_mid_rush_writes_nothing_half_and_sales_resume_on_restarted_in
                     // a new buyer per attempt (no order limit in the way)
                     while started.elapsed() < rush_until {
                         k += 1;
-                        let auth = format!("Bearer {}", customer().0);
+                        let auth = format!("Bearer {}", customer(Minted).token);
                         let body = json!({"event_id": ev, "tier_id": "tier_s", "quantity": 1});
                         let answer = match app.try_call_on(
                             k % 2,
@@ -532,7 +537,7 @@ fn a_redis_restart_mid_rush_writes_nothing_half_and_sales_resume_on_restarted_in
             "POST",
             "/api/holds",
             Some(&json!({"event_id": ev, "tier_id": "tier_s", "quantity": 1})),
-            &[("authorization", &format!("Bearer {}", customer().0))],
+            &[("authorization", &format!("Bearer {}", customer(Minted).token))],
         );
         let r = r.expect("a restarted instance answers");
         assert_eq!(r.status, 201, "{}", r.text());
@@ -728,7 +733,7 @@ fn a_read_only_database_mid_rush_answers_503_and_loses_nothing() {
     let _writable = Writable(&app, &["bookings", "payments"]);
     // 300 seats, 50 per buyer at most: never sold out, so sales can be
     // seen to resume after each fault
-    let org = catalog::organizer();
+    let org = accounts::organizer(Minted);
     let mut venue = catalog::ga_venue("Read-only Hall", "Denver", "America/Denver");
     venue["ga_areas"] = json!([]);
     venue["seat_map"] = catalog::grid_seat_map(3, 10, 10);
@@ -743,7 +748,8 @@ fn a_read_only_database_mid_rush_answers_503_and_loses_nothing() {
     catalog::publish(&app, &org.token, &ev);
     let checkout_body = |hold_id: &str, email: &str| json!({"hold_id": hold_id, "buyer": {"name": "Ada Lovelace", "email": email, "phone": "+14155550100"}, "attendees": [{"name": "Ada Lovelace"}]});
     // a booking made and confirmed before the rush, read back throughout
-    let (reader, reader_email) = accounts::buyer(&app);
+    let account = accounts::customer(&app);
+    let (reader, reader_email) = (account.user(), account.email);
     let h = app.post_as(&reader.token, "/api/holds", &json!({"event_id": ev, "tier_id": tier_id, "quantity": 1}));
     assert_eq!(h.status, 201, "{}", h.text());
     let b =
@@ -756,8 +762,10 @@ fn a_read_only_database_mid_rush_answers_503_and_loses_nothing() {
             .then_some(())
     });
     assert!(confirmed.is_some(), "the reader's booking is confirmed before the rush");
-    let buyers: Vec<(catalog::User, String)> = (0..6).map(|_| accounts::buyer(&app)).collect();
-    let scripted: Vec<(catalog::User, String)> = (0..3).map(|_| accounts::buyer(&app)).collect();
+    let buyers: Vec<(accounts::User, String)> =
+        (0..6).map(|_| accounts::customer(&app)).map(|a| (a.user(), a.email)).collect();
+    let scripted: Vec<(accounts::User, String)> =
+        (0..3).map(|_| accounts::customer(&app)).map(|a| (a.user(), a.email)).collect();
 
     // The rush: 6 buyers hold one seat, check it out and pay, again and
     // again, round-robin over both instances, for 17 s; bookings.db is

@@ -18,8 +18,9 @@
 //!   at localstripe directly with the method attached beforehand, and
 //!   payments learns the outcome by retrieving the intent.
 
+use e2e::accounts::{self, Minted};
 use e2e::payments::{self as pay};
-use e2e::{accounts, workspace_root, App};
+use e2e::{workspace_root, App};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -111,7 +112,7 @@ fn the_provider_client_creates_retrieves_confirms_refunds_and_cancels_on_localst
     assert_ne!(a["id"], b["id"], "localstripe now honours Idempotency-Key: check our key use against it too");
 
     let app = app_on(&ls);
-    let admin = e2e::catalog::user("admin").token;
+    let admin = accounts::user(Minted, "admin").token;
     let buyer = accounts::customer(&app);
     let t = &buyer.access_token;
 

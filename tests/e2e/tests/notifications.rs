@@ -3,7 +3,7 @@
 //! recovers (exactly once), dead letters for admins, redelivery sends
 //! nothing new, one cancellation notice, the in-site inbox API.
 
-use e2e::catalog;
+use e2e::accounts::{self, Minted};
 use e2e::tickets::{self as t, confirmed, deliver, id};
 use e2e::{json, App, Value};
 
@@ -14,7 +14,8 @@ fn codes(tickets: &[Value]) -> Vec<String> {
 #[test]
 fn confirmed_booking_sends_one_email_with_every_ticket_and_one_message() {
     let app = App::spawn();
-    let (buyer, email) = e2e::accounts::buyer(&app);
+    let account = accounts::customer(&app);
+    let (buyer, email) = (account.user(), account.email);
     let booking = id("bkg");
     // three attendees who all share the buyer's address
     let payload = confirmed(&booking, &buyer.user_id, &id("evt"), &email, &["S1-A-1", "S1-A-2"], 1);
@@ -59,7 +60,7 @@ fn confirmed_booking_sends_one_email_with_every_ticket_and_one_message() {
 
     // mark read; another user cannot
     let nid = messages[0]["id"].as_str().unwrap();
-    let other = catalog::user("customer");
+    let other = accounts::customer(Minted);
     app.post_as(&other.token, &format!("/api/notifications/{nid}/read"), &json!({})).assert_problem(404);
     let r = app.post_as(&buyer.token, &format!("/api/notifications/{nid}/read"), &json!({}));
     assert_eq!(r.status, 200, "{}", r.text());
@@ -72,7 +73,8 @@ fn confirmed_booking_sends_one_email_with_every_ticket_and_one_message() {
 #[test]
 fn email_is_retried_until_the_provider_recovers_and_sent_exactly_once() {
     let app = App::spawn();
-    let (buyer, email) = e2e::accounts::buyer(&app);
+    let account = accounts::customer(&app);
+    let (buyer, email) = (account.user(), account.email);
     // the provider fails twice (503, then a slow timeout), then works
     t::email_faults(&app, json!({"mode": "status", "status": 503, "count": 1}));
     let booking = id("bkg");
@@ -98,7 +100,7 @@ fn email_is_retried_until_the_provider_recovers_and_sent_exactly_once() {
     assert!(keys.iter().all(|k| *k == keys[0]), "one idempotency key for every attempt");
 
     // the admin sees the job sent after three attempts
-    let admin = catalog::user("admin");
+    let admin = accounts::user(Minted, "admin");
     let jobs = app.get_as(&admin.token, &format!("/api/notifications/admin/jobs?booking_id={booking}")).json();
     assert_eq!(jobs["items"][0]["status"], "sent");
     assert_eq!(jobs["items"][0]["attempts"], 3);
@@ -112,7 +114,8 @@ fn email_is_retried_until_the_provider_recovers_and_sent_exactly_once() {
 #[test]
 fn hostile_titles_and_names_arrive_escaped_in_html_and_verbatim_in_text() {
     let app = App::spawn();
-    let (buyer, email) = e2e::accounts::buyer(&app);
+    let account = accounts::customer(&app);
+    let (buyer, email) = (account.user(), account.email);
     let title = r#"<script>alert("x")</script> & 'Rock'"#;
     let name = r#"Ada "<b>" & O'Brien"#;
     let mut payload = confirmed(&id("bkg"), &buyer.user_id, &id("evt"), &email, &["S1-A-1"], 0);
@@ -144,8 +147,9 @@ fn hostile_titles_and_names_arrive_escaped_in_html_and_verbatim_in_text() {
 #[test]
 fn a_providers_retry_after_is_honoured() {
     let app = App::spawn();
-    let (buyer, email) = e2e::accounts::buyer(&app);
-    let admin = catalog::user("admin");
+    let account = accounts::customer(&app);
+    let (buyer, email) = (account.user(), account.email);
+    let admin = accounts::user(Minted, "admin");
     t::email_faults(&app, json!({"mode": "status", "status": 429, "retry_after_secs": 30, "count": 1}));
     let booking = id("bkg");
     let before = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
@@ -164,8 +168,9 @@ fn a_providers_retry_after_is_honoured() {
 #[test]
 fn refused_emails_go_to_dead_letters_that_admins_see_and_requeue() {
     let app = App::spawn();
-    let (buyer, email) = e2e::accounts::buyer(&app);
-    let admin = catalog::user("admin");
+    let account = accounts::customer(&app);
+    let (buyer, email) = (account.user(), account.email);
+    let admin = accounts::user(Minted, "admin");
     t::email_faults(&app, json!({"mode": "status", "status": 422, "count": 1}));
     let booking = id("bkg");
     t::confirm(&app, &confirmed(&booking, &buyer.user_id, &id("evt"), &email, &[], 1));
@@ -187,7 +192,8 @@ fn refused_emails_go_to_dead_letters_that_admins_see_and_requeue() {
 #[test]
 fn cancelled_booking_voids_tickets_and_tells_the_buyer_once() {
     let app = App::spawn();
-    let (buyer, email) = e2e::accounts::buyer(&app);
+    let account = accounts::customer(&app);
+    let (buyer, email) = (account.user(), account.email);
     let (booking, event) = (id("bkg"), id("evt"));
     t::confirm(&app, &confirmed(&booking, &buyer.user_id, &event, &email, &["S1-A-1"], 1));
     assert_eq!(t::booking_mail(&app, &email).len(), 1);
@@ -228,7 +234,7 @@ fn cancelled_booking_voids_tickets_and_tells_the_buyer_once() {
 #[test]
 fn inbox_pages_newest_first_and_marks_all_read() {
     let app = App::spawn();
-    let buyer = catalog::user("customer");
+    let buyer = accounts::customer(Minted);
     for _ in 0..5 {
         let b = id("bkg");
         let r = deliver(
@@ -293,8 +299,8 @@ fn sandbox_mailbox_page_and_provider_rules() {
 #[test]
 fn user_settings_are_respected_but_ticket_email_cannot_be_switched_off() {
     let app = App::spawn();
-    let user = e2e::accounts::customer(&app);
-    let r = e2e::accounts::patch_as(
+    let user = accounts::customer(&app);
+    let r = accounts::patch_as(
         &app,
         &user.access_token,
         "/api/users/me/settings",
@@ -313,7 +319,7 @@ fn user_settings_are_respected_but_ticket_email_cannot_be_switched_off() {
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0]["kind"], "payment_failed");
     assert!(t::booking_mail(&app, &email).is_empty());
-    let admin = catalog::user("admin");
+    let admin = accounts::user(Minted, "admin");
     let jobs = app.get_as(&admin.token, &format!("/api/notifications/admin/jobs?booking_id={booking}")).json();
     assert_eq!(jobs["items"][0]["status"], "skipped");
 

@@ -5,15 +5,16 @@
 //! the door scan of the same ticket ends with exactly one of them.
 //! The whole app: events, booking, payments, tickets, notifications.
 
+use e2e::accounts::{self, Minted};
 use e2e::catalog::{self, create_event, create_venue, days_ahead, publish};
 use e2e::payments::{self as pay, VISA_OK};
+use e2e::race::at_once;
 use e2e::tickets::{self as t, settle};
-use e2e::{accounts, json, App, Reply, Value};
-use std::sync::Barrier;
+use e2e::{json, App, Reply, Value};
 
 struct Order {
-    org: catalog::User,
-    buyer: catalog::User,
+    org: accounts::User,
+    buyer: accounts::User,
     event_id: String,
     booking_id: String,
     tickets: Vec<Value>,
@@ -22,7 +23,7 @@ struct Order {
 /// A seated event (one row of `seats` seats at 4500) and a buyer's paid
 /// booking of `n` of them, with its tickets issued.
 fn order(app: &App, seats: usize, n: usize) -> Order {
-    let org = catalog::organizer();
+    let org = accounts::organizer(Minted);
     let venue = create_venue(
         app,
         &org.token,
@@ -36,7 +37,7 @@ fn order(app: &App, seats: usize, n: usize) -> Order {
     );
     let event_id = ev["id"].as_str().unwrap().to_string();
     publish(app, &org.token, &event_id);
-    let (buyer, _) = accounts::buyer(app);
+    let buyer = accounts::customer(app).user();
     let h = app.post_as(
         &buyer.token,
         "/api/holds",
@@ -90,7 +91,7 @@ fn one_ticket_is_cancelled_its_seat_resold_its_price_refunded_and_the_rest_stays
     assert_eq!(seat_status(&app, &o.event_id, &seat), "sold");
 
     // bad input changes nothing
-    let stranger = catalog::user("customer");
+    let stranger = accounts::customer(Minted);
     cancel(&app, &stranger.token, &o, &first, json!({})).assert_problem(404);
     cancel(&app, token, &o, "tkt_nope", json!({})).assert_problem(404);
     cancel(&app, token, &o, &first, json!({"refund_minor": 1})).assert_problem(403);
@@ -118,7 +119,7 @@ fn one_ticket_is_cancelled_its_seat_resold_its_price_refunded_and_the_rest_stays
     assert_eq!(refunded(&app, &o, 4500)["refunds"].as_array().unwrap().len(), 1);
 
     // someone else buys that seat
-    let (other, _) = accounts::buyer(&app);
+    let other = accounts::customer(&app).user();
     let h = app.post_as(&other.token, "/api/holds", &json!({"event_id": o.event_id, "seats": [seat]}));
     assert_eq!(h.status, 201, "the cancelled seat is sellable: {}", h.text());
 
@@ -160,18 +161,12 @@ fn a_cancel_racing_the_door_scan_ends_with_exactly_one_of_them() {
         let o = order(&app, 3, 2);
         let tk = &o.tickets[0];
         let (id, code) = (tk["id"].as_str().unwrap(), tk["code"].as_str().unwrap());
-        let barrier = Barrier::new(2);
-        let (door, cancelled) = std::thread::scope(|s| {
-            let a = s.spawn(|| {
-                barrier.wait();
-                scan(&app, &o.org.token, &o, code)
-            });
-            let b = s.spawn(|| {
-                barrier.wait();
-                cancel(&app, &o.buyer.token, &o, id, json!({}))
-            });
-            (a.join().unwrap(), b.join().unwrap())
-        });
+        let [door, cancelled]: [Reply; 2] = at_once(2, |i| match i {
+            0 => scan(&app, &o.org.token, &o, code),
+            _ => cancel(&app, &o.buyer.token, &o, id, json!({})),
+        })
+        .try_into()
+        .unwrap();
         let now = t::my_tickets(&app, &o.buyer.token, Some(&o.booking_id)).into_iter().find(|t| t["id"] == id).unwrap();
         match (door.status, cancelled.status) {
             (200, 409) => {
@@ -192,18 +187,7 @@ fn a_cancel_racing_the_door_scan_ends_with_exactly_one_of_them() {
     // two cancels of the same ticket at once
     let o = order(&app, 3, 2);
     let id = o.tickets[1]["id"].as_str().unwrap();
-    let barrier = Barrier::new(2);
-    let answers: Vec<u16> = std::thread::scope(|s| {
-        let hs: Vec<_> = (0..2)
-            .map(|_| {
-                s.spawn(|| {
-                    barrier.wait();
-                    cancel(&app, &o.buyer.token, &o, id, json!({})).status
-                })
-            })
-            .collect();
-        hs.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let answers: Vec<u16> = at_once(2, |_| cancel(&app, &o.buyer.token, &o, id, json!({})).status);
     assert!(answers.iter().all(|s| *s == 200), "{answers:?}");
     let s = refunded(&app, &o, 4500);
     assert_eq!(s["refunds"].as_array().unwrap().len(), 1, "refunded once: {s}");
@@ -286,23 +270,9 @@ fn a_refund_of_one_ticket_through_the_refund_api_names_and_voids_it() {
     assert_eq!((theirs.status, theirs.json()["ticket_id"].as_str()), (200, Some(id(1).as_str())), "{}", theirs.text());
 
     // two refund requests for one ticket at once, and one racing the buyer's cancel: once each
-    let barrier = Barrier::new(3);
-    let answers: Vec<Reply> = std::thread::scope(|s| {
-        let hs = [
-            s.spawn(|| {
-                barrier.wait();
-                refund_ticket(&app, org, &o, json!({"ticket_id": id(2), "amount_minor": 2000}))
-            }),
-            s.spawn(|| {
-                barrier.wait();
-                refund_ticket(&app, org, &o, json!({"ticket_id": id(2), "amount_minor": 2000}))
-            }),
-            s.spawn(|| {
-                barrier.wait();
-                cancel(&app, &o.buyer.token, &o, &id(2), json!({}))
-            }),
-        ];
-        hs.map(|h| h.join().unwrap()).into_iter().collect()
+    let answers: Vec<Reply> = at_once(3, |i| match i {
+        0 | 1 => refund_ticket(&app, org, &o, json!({"ticket_id": id(2), "amount_minor": 2000})),
+        _ => cancel(&app, &o.buyer.token, &o, &id(2), json!({})),
     });
     for a in &answers {
         assert!([200, 201, 202, 409].contains(&a.status), "{} {}", a.status, a.text());

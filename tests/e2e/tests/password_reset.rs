@@ -5,9 +5,9 @@
 //! uses of one link at once succeed once.
 
 use e2e::accounts::{self, unique_email};
+use e2e::race::at_once;
 use e2e::tickets as t;
 use e2e::{json, App, Reply};
-use std::sync::Barrier;
 
 const OLD: &str = "correct horse battery staple";
 const NEW: &str = "a much better passphrase 2026";
@@ -53,19 +53,7 @@ fn a_reset_link_works_once_ends_every_session_and_says_nothing_about_unknown_add
     assert_eq!(login(&app, &email, OLD), 200, "nothing changed yet");
 
     // two uses of the link at once: one wins
-    let barrier = Barrier::new(2);
-    let answers: Vec<u16> = std::thread::scope(|s| {
-        let hs: Vec<_> = (0..2)
-            .map(|i| {
-                let (app, barrier, token) = (&app, &barrier, &token);
-                s.spawn(move || {
-                    barrier.wait();
-                    reset(app, token, &format!("{NEW} {i}")).status
-                })
-            })
-            .collect();
-        hs.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let answers: Vec<u16> = at_once(2, |i| reset(&app, &token, &format!("{NEW} {i}")).status);
     let mut sorted = answers.clone();
     sorted.sort();
     assert_eq!(sorted, vec![200, 409], "{answers:?}");

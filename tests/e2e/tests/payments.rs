@@ -2,8 +2,9 @@
 //! webhooks, declines and retries, faults, refunds and compensation.
 //! `booking` is stood in for by saga events delivered through the sandbox.
 
+use e2e::accounts::{self, Minted};
 use e2e::payments::{self as pay, DECLINE, NO_FUNDS, PROCESSING, THREE_DS, VISA_OK};
-use e2e::{accounts, catalog, journey};
+use e2e::{catalog, journey};
 use e2e::{json, App, Value};
 use std::time::{Duration, Instant};
 
@@ -219,7 +220,7 @@ fn confirm_faults_are_unknown_outcomes_and_retries_reuse_the_attempt() {
 #[test]
 fn a_charge_answered_too_late_is_found_never_doubled() {
     let app = App::spawn();
-    let staff = catalog::user("staff");
+    let staff = accounts::staff(Minted);
     let late = json!({"op": "confirm", "mode": "latency", "latency_ms": 6000});
 
     // 1. A real booking, webhooks lost: the tick's reconciliation confirms it.
@@ -262,7 +263,7 @@ fn a_charge_answered_too_late_is_found_never_doubled() {
 
     // 2. The buyer retries while the late confirmation is still in flight:
     // the same intent is confirmed again with the same key — one charge.
-    let buyer = catalog::user("customer");
+    let buyer = accounts::customer(Minted);
     pay::faults(&app, json!({"webhooks": "normal"}));
     pay::faults(&app, late.clone());
     let b = pay::order(&app, &buyer.user_id, 7000, 600);

@@ -9,9 +9,9 @@
 
 use e2e::journey::{self, Purchase};
 use e2e::payments::{self as pay, WEBHOOK_SECRET};
+use e2e::race::at_once;
 use e2e::tickets::{self as t, settle};
 use e2e::{accounts, catalog, json, App, Reply, Value};
-use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 const PROVIDER_KEY: &str = "Bearer sk_test_boxoffice_sandbox";
@@ -124,27 +124,19 @@ fn dashboard_refunds_reach_payment_booking_tickets_and_buyer_once_in_any_order()
     for (_, body) in &all {
         assert_eq!(deliver(&app, body).json()["duplicate"], true);
     }
-    let barrier = Barrier::new(all.len() * 3);
-    std::thread::scope(|s| {
-        let hs: Vec<_> = all
-            .iter()
-            .flat_map(|(_, body)| std::iter::repeat_n(body, 3))
-            .map(|body| {
-                let (app, barrier) = (&app, &barrier);
-                // a new event id each: a different delivery about the same refund
-                let mut event: Value = serde_json::from_str(body).unwrap();
-                event["id"] = json!(platform::ids::new("evt"));
-                let fresh = event.to_string();
-                s.spawn(move || {
-                    barrier.wait();
-                    deliver(app, &fresh).status
-                })
-            })
-            .collect();
-        for h in hs {
-            assert_eq!(h.join().unwrap(), 200);
-        }
-    });
+    let copies: Vec<String> = all
+        .iter()
+        .flat_map(|(_, body)| std::iter::repeat_n(body, 3))
+        .map(|body| {
+            // a new event id each: a different delivery about the same refund
+            let mut event: Value = serde_json::from_str(body).unwrap();
+            event["id"] = json!(platform::ids::new("evt"));
+            event.to_string()
+        })
+        .collect();
+    for status in at_once(copies.len(), |i| deliver(&app, &copies[i]).status) {
+        assert_eq!(status, 200);
+    }
     let s = pay::status(&app, token, booking);
     assert_eq!(s["refunded_minor"], 5000, "applied once: {s}");
     assert_eq!(provider_refunded(&app, &x.intent), 5000);
@@ -206,22 +198,16 @@ fn a_provider_refund_racing_our_own_ends_as_the_provider_says() {
     let app = accounts::spawn(&[]);
     for (ours, theirs) in [(5000, 5000), (6000, 3000)] {
         let x = paid(&app);
-        let barrier = Barrier::new(2);
-        let (api, dash) = std::thread::scope(|s| {
-            let a = s.spawn(|| {
-                barrier.wait();
-                app.post_as(
-                    &x.p.org.token,
-                    &format!("/api/payments/{}/refunds", x.p.booking_id),
-                    &json!({"amount_minor": ours, "reason": "goodwill"}),
-                )
-            });
-            let d = s.spawn(|| {
-                barrier.wait();
-                dashboard_refund(&app, &x.intent, theirs)
-            });
-            (a.join().unwrap(), d.join().unwrap())
-        });
+        let [api, dash]: [Reply; 2] = at_once(2, |i| match i {
+            0 => app.post_as(
+                &x.p.org.token,
+                &format!("/api/payments/{}/refunds", x.p.booking_id),
+                &json!({"amount_minor": ours, "reason": "goodwill"}),
+            ),
+            _ => dashboard_refund(&app, &x.intent, theirs),
+        })
+        .try_into()
+        .unwrap();
         assert!([201, 202, 409].contains(&api.status), "{} {}", api.status, api.text());
         assert!([200, 400].contains(&dash.status), "{} {}", dash.status, dash.text());
         let at_provider = provider_refunded(&app, &x.intent);

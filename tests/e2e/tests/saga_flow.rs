@@ -2,6 +2,7 @@
 //! event after a buyer paid (events → `EventCancelled` → booking cancels
 //! → payments refunds → tickets void → notifications tells the buyer once).
 
+use e2e::accounts::{self, Minted};
 use e2e::catalog;
 use e2e::journey::{paid_purchase, Purchase};
 use e2e::tickets as t;
@@ -25,7 +26,7 @@ fn an_event_cancelled_by_its_organizer_cancels_refunds_voids_and_tells_each_buye
     })
     .expect("the tickets email");
     // a second buyer's hold, never checked out
-    let other = catalog::user("customer");
+    let other = accounts::customer(Minted);
     let open_hold =
         app.post_as(&other.token, "/api/holds", &json!({"event_id": event_id, "tier_id": tier_id, "quantity": 1}));
     assert_eq!(open_hold.status, 201, "{}", open_hold.text());
@@ -92,7 +93,7 @@ fn an_event_cancelled_by_its_organizer_cancels_refunds_voids_and_tells_each_buye
 #[test]
 fn a_hold_that_expires_unpaid_expires_the_booking_and_tells_the_buyer_once_by_event_name() {
     let app = App::spawn_with(&[("hold_ttl_seconds", "5")]);
-    let org = catalog::organizer();
+    let org = accounts::organizer(Minted);
     let venue = catalog::create_venue(&app, &org.token, &catalog::ga_venue("Hall", "New York", "America/New_York"));
     let ev = catalog::create_event(
         &app,
@@ -102,7 +103,8 @@ fn a_hold_that_expires_unpaid_expires_the_booking_and_tells_the_buyer_once_by_ev
     let event_id = ev["id"].as_str().unwrap();
     catalog::publish(&app, &org.token, event_id);
 
-    let (buyer, email) = e2e::accounts::buyer(&app);
+    let account = accounts::customer(&app);
+    let (buyer, email) = (account.user(), account.email);
     let hold = app.post_as(
         &buyer.token,
         "/api/holds",

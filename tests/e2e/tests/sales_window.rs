@@ -8,10 +8,11 @@
 //! window is set to the millisecond); the payment tests run the whole app
 //! (real events, payments, the sandbox provider).
 
-use e2e::booking::{self as bk, availability, customer, hold, seat_status};
+use e2e::accounts::{customer, Minted};
+use e2e::booking::{self as bk, availability, hold, seat_status};
 use e2e::payments::{self as pay, VISA_OK};
+use e2e::race::at_once;
 use e2e::{accounts, catalog, json, App, Reply, Value};
-use std::sync::Barrier;
 use std::time::Duration;
 
 fn in_ms(ms: i64) -> String {
@@ -40,7 +41,7 @@ fn hold_status(app: &App, token: &str, hold_id: &str) -> Value {
 #[test]
 fn a_checkout_after_the_sales_window_closed_is_refused_and_frees_the_places() {
     let app = bk::spawn(&[]);
-    let (token, _) = customer();
+    let token = customer(Minted).token;
     let close = in_ms(2500);
     // sales end soon; the event itself is next week
     let by_sales_end = bk::event(&app, 1, 4, 5, |inv| inv["sales_end"] = json!(close));
@@ -91,7 +92,7 @@ fn a_checkout_after_the_sales_window_closed_is_refused_and_frees_the_places() {
 #[test]
 fn a_hold_of_a_cancelled_event_cannot_be_checked_out() {
     let app = bk::spawn(&[]);
-    let (token, _) = customer();
+    let token = customer(Minted).token;
     let ev = bk::event(&app, 1, 4, 5, |_| {});
     let h = hold(&app, &token, &json!({"event_id": ev, "seats": ["A3"]}));
     assert_eq!(h.status, 201, "{}", h.text());
@@ -114,33 +115,21 @@ fn checkouts_racing_the_close_are_booked_or_released_never_both() {
     let ev = bk::event(&app, 1, n, 0, |inv| inv["sales_end"] = json!(close));
     let mut holds = Vec::new();
     for i in 0..n {
-        let (token, _) = customer();
+        let token = customer(Minted).token;
         let h = hold(&app, &token, &json!({"event_id": ev, "seats": [format!("A{}", i + 1)]}));
         assert_eq!(h.status, 201, "{}", h.text());
         holds.push((token, h.json()["id"].as_str().unwrap().to_string()));
     }
     let at = platform::clock::parse_rfc3339(&close).unwrap();
-    let barrier = Barrier::new(n);
-    let answers: Vec<(u16, Value)> = std::thread::scope(|s| {
-        let handles: Vec<_> = holds
-            .iter()
-            .enumerate()
-            .map(|(i, (token, id))| {
-                let (barrier, app) = (&barrier, &app);
-                s.spawn(move || {
-                    barrier.wait();
-                    // spread over the close: 60 ms before to 45 ms after
-                    let when = at - 60 + 15 * i as i64;
-                    let wait = when - platform::clock::now_ms();
-                    if wait > 0 {
-                        std::thread::sleep(Duration::from_millis(wait as u64));
-                    }
-                    let r = checkout(app, token, id, 1);
-                    (r.status, serde_json::from_slice(&r.body).unwrap_or(Value::Null))
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    let answers: Vec<(u16, Value)> = at_once(n, |i| {
+        let (token, id) = &holds[i];
+        // spread over the close: 60 ms before to 45 ms after
+        let when = at - 60 + 15 * i as i64;
+        let wait = when - platform::clock::now_ms();
+        if wait > 0 {
+            std::thread::sleep(Duration::from_millis(wait as u64));
+        }
+        checkout(&app, token, id, 1).status_json()
     });
     let a = availability(&app, &ev);
     for (i, ((token, id), (status, body))) in holds.iter().zip(&answers).enumerate() {
@@ -168,7 +157,7 @@ struct Unpaid {
     booking_id: String,
 }
 
-fn unpaid(app: &App, org: &catalog::User, starts_at: &str, sales_end: Option<&str>) -> Unpaid {
+fn unpaid(app: &App, org: &accounts::User, starts_at: &str, sales_end: Option<&str>) -> Unpaid {
     let venue = catalog::create_venue(app, &org.token, &catalog::ga_venue("Hall", "New York", "America/New_York"));
     let mut body = catalog::event_body(&venue, "Closing soon", starts_at);
     if let Some(end) = sales_end {
@@ -197,7 +186,7 @@ fn held(app: &App, event_id: &str) -> i64 {
 #[test]
 fn paying_after_the_sales_window_closed_is_refused_and_nothing_is_charged() {
     let app = accounts::spawn(&[]);
-    let org = catalog::organizer();
+    let org = accounts::organizer(Minted);
     let staff = accounts::staff(&app);
     let close = in_ms(9000);
     let by_start = unpaid(&app, &org, &close, None);
@@ -235,19 +224,7 @@ fn paying_after_the_sales_window_closed_is_refused_and_nothing_is_charged() {
 
     // two pays at once after the close: both refused, one PaymentFailed
     let (t, booking) = (&racing.buyer.access_token, &racing.booking_id);
-    let barrier = Barrier::new(2);
-    let answers: Vec<u16> = std::thread::scope(|s| {
-        let hs: Vec<_> = (0..2)
-            .map(|_| {
-                let (barrier, app) = (&barrier, &app);
-                s.spawn(move || {
-                    barrier.wait();
-                    pay::pay(app, t, booking, VISA_OK).status
-                })
-            })
-            .collect();
-        hs.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let answers: Vec<u16> = at_once(2, |_| pay::pay(&app, t, booking, VISA_OK).status);
     assert!(answers.iter().all(|s| *s == 409), "{answers:?}");
     assert_eq!(pay::events(&app, &staff.access_token, &racing.booking_id), vec!["PaymentFailed".to_string()]);
     assert_eq!(held(&app, &racing.event_id), 0);
@@ -256,7 +233,7 @@ fn paying_after_the_sales_window_closed_is_refused_and_nothing_is_charged() {
 #[test]
 fn a_payment_started_before_the_close_completes() {
     let app = accounts::spawn(&[]);
-    let org = catalog::organizer();
+    let org = accounts::organizer(Minted);
     let close = in_ms(8000);
     let u = unpaid(&app, &org, &in_ms(86_400_000), Some(&close));
     let ok = pay::pay(&app, &u.buyer.access_token, &u.booking_id, VISA_OK);

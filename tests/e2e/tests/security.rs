@@ -9,8 +9,8 @@
 //!    registering the address never makes an admin.
 //! 10. A draft's availability is as private as the draft.
 
-use e2e::accounts::{self, PASSWORD};
-use e2e::catalog::{self, create_event, create_venue, days_ahead, event_body, ga_venue, organizer, publish};
+use e2e::accounts::{self, organizer, Minted, PASSWORD};
+use e2e::catalog::{create_event, create_venue, days_ahead, event_body, ga_venue, publish};
 use e2e::{json, App, Reply, Value, SANDBOX_ADMIN_TOKEN};
 
 /// The development e-mail provider key (`email_api_token` default).
@@ -296,7 +296,7 @@ fn json_bodies_must_be_sent_as_json() {
     assert_eq!(status, 400);
 
     // the importers read their documents the same way (JSON-LD's own type included)
-    let org = organizer();
+    let org = organizer(Minted);
     let doc = json!({"@context": "https://schema.org", "@type": "Event", "name": "Typed import", "startDate": days_ahead(40, "20:00"),
         "location": {"@type": "Place", "name": "Typed Hall", "address": {"@type": "PostalAddress", "streetAddress": "1 Main St",
             "addressLocality": "Austin", "addressCountry": "US"}}});
@@ -366,8 +366,8 @@ fn venue_of(app: &App, event_id: &str) -> (Value, Value) {
 #[test]
 fn an_import_never_changes_another_organizers_venue() {
     let app = App::spawn();
-    let a = organizer();
-    let b = organizer();
+    let a = organizer(Minted);
+    let b = organizer(Minted);
     let evil = "(ENTRANCE MOVED - see evil.example)";
 
     // Ticketmaster: A imports the stadium; B's feed names the same venue id
@@ -459,8 +459,8 @@ fn the_first_admin_needs_its_password_and_registering_the_address_never_makes_on
 #[test]
 fn a_drafts_availability_is_as_private_as_the_draft() {
     let app = App::spawn();
-    let org = organizer();
-    let other = organizer();
+    let org = organizer(Minted);
+    let other = organizer(Minted);
     let venue = create_venue(&app, &org.token, &ga_venue("Draft Hall", "Denver", "America/Denver"));
     let mut body = event_body(&venue, "Secret Show", &days_ahead(25, "20:00"));
     body["tiers"] =
@@ -470,7 +470,7 @@ fn a_drafts_availability_is_as_private_as_the_draft() {
     let id = draft["id"].as_str().unwrap().to_string();
     let path = format!("/api/holds/availability/{id}");
     app.get(&format!("/api/events/{id}")).assert_problem(404);
-    for token in [None, Some(catalog::user("customer").token), Some(other.token.clone()), Some(org.token.clone())] {
+    for token in [None, Some(accounts::customer(Minted).token), Some(other.token.clone()), Some(org.token.clone())] {
         for path in [path.clone(), format!("/api/holds/layout/{id}/1"), format!("/api/holds/layout/{id}/2")] {
             let r = match &token {
                 Some(t) => app.get_as(t, &path),

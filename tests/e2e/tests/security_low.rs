@@ -8,8 +8,8 @@
 //!     refresh token as an `HttpOnly; Secure; SameSite=Strict` cookie for
 //!     auth's routes (the site keeps none in `localStorage`).
 
-use e2e::accounts::{self, PASSWORD};
-use e2e::catalog::{create_event, create_venue, days_ahead, event_body, ga_venue, organizer, publish};
+use e2e::accounts::{self, organizer, Minted, PASSWORD};
+use e2e::catalog::{create_event, create_venue, days_ahead, event_body, ga_venue, publish};
 use e2e::{json, App, Reply, Value};
 
 /// `POST /api/auth/login` as the client a trusted proxy names in
@@ -65,7 +65,7 @@ fn a_strangers_wrong_passwords_never_lock_the_owner_out() {
 #[test]
 fn every_answer_says_nosniff_and_https_ones_say_hsts() {
     let app = App::spawn_with(&[("trusted_proxies", "127.0.0.1")]);
-    let org = organizer();
+    let org = organizer(Minted);
     let venue = create_venue(&app, &org.token, &ga_venue("Sniff Hall", "Boston", "America/New_York"));
     let ev = create_event(&app, &org.token, &event_body(&venue, "Sniff night", &days_ahead(20, "20:00")));
     let id = ev["id"].as_str().unwrap().to_string();
@@ -107,7 +107,7 @@ fn every_answer_says_nosniff_and_https_ones_say_hsts() {
 #[test]
 fn the_jsonld_document_cannot_end_an_embedding_script_element() {
     let app = App::spawn();
-    let org = organizer();
+    let org = organizer(Minted);
     let venue = create_venue(&app, &org.token, &ga_venue("Embed Hall", "Boston", "America/New_York"));
     let title = "Night </script><script>alert(1)</script> & <b>more</b>";
     let mut body = event_body(&venue, title, &days_ahead(20, "20:00"));

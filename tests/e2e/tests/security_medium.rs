@@ -15,8 +15,8 @@
 //!    and those of a password change or "log out everywhere" — stop
 //!    working at once.
 
-use e2e::accounts;
-use e2e::catalog::{create_venue, days_ahead, organizer};
+use e2e::accounts::{self, organizer, Minted};
+use e2e::catalog::{create_venue, days_ahead};
 use e2e::journey::{paid_purchase, Purchase};
 use e2e::tickets as t;
 use e2e::{json, App, Reply, Value};
@@ -48,7 +48,7 @@ fn capped_422(r: &Reply, what: &str) -> Value {
 #[test]
 fn a_huge_seat_map_is_refused_from_its_arithmetic() {
     let app = App::spawn();
-    let org = organizer();
+    let org = organizer(Minted);
     // 2,000 rows of 99,999 seats each: under 60 KB of JSON for 200 million
     // seats, which used to be made (and laid out) before the cap was checked
     let rows: Vec<Value> = (0..2_000).map(|r| json!({"label": format!("R{r}"), "count": 99_999})).collect();
@@ -73,7 +73,7 @@ fn a_huge_seat_map_is_refused_from_its_arithmetic() {
 #[test]
 fn a_repeated_section_list_answers_a_small_422() {
     let app = App::spawn();
-    let org = organizer();
+    let org = organizer(Minted);
     // the venue's own map, with one section code repeated 15,000 times
     let section = |i: usize| json!({"code": "S1", "rows": [{"label": format!("R{i}"), "count": 1}]});
     let body = json!({"name": "Echo Hall", "city": "Reno", "country": "US", "timezone": "America/Los_Angeles",
@@ -104,7 +104,7 @@ fn a_repeated_section_list_answers_a_small_422() {
 #[test]
 fn tiers_past_the_limit_are_refused_unread() {
     let app = App::spawn();
-    let org = organizer();
+    let org = organizer(Minted);
     let venue = create_venue(
         &app,
         &org.token,
@@ -191,7 +191,7 @@ fn an_admitted_ticket_is_not_the_buyers_to_refund() {
 #[test]
 fn mail_goes_to_the_account_and_never_greets_with_the_buyers_text() {
     let app = App::spawn();
-    let org = organizer();
+    let org = organizer(Minted);
     let venue = create_venue(&app, &org.token, &e2e::catalog::ga_venue("Hall", "New York", "America/New_York"));
     let ev = e2e::catalog::create_event(
         &app,
@@ -202,7 +202,8 @@ fn mail_goes_to_the_account_and_never_greets_with_the_buyers_text() {
     e2e::catalog::publish(&app, &org.token, event_id);
 
     // hold → book → cancel, no payment: the mail the review got sent to any address
-    let (mallory, own_address) = accounts::buyer(&app);
+    let account = accounts::customer(&app);
+    let (mallory, own_address) = (account.user(), account.email);
     let victim = format!("{}@example.test", t::id("victim"));
     let lure = "URGENT: your bank account is locked - verify at https://evil.example/login now";
     let hold = app.post_as(
@@ -253,8 +254,8 @@ fn staff_work_the_doors_they_are_assigned_to_and_refund_nothing() {
     let app = accounts::spawn(&[]);
     let p = paid_purchase(&app, "Staffed night", &days_ahead(20, "19:30"), &["Ada Lovelace", "Charles Babbage"]);
     let tickets = issued(&app, &p, 2);
-    let staff = e2e::catalog::user("staff");
-    let other_org = organizer();
+    let staff = accounts::staff(Minted);
+    let other_org = organizer(Minted);
     let scan = |token: &str, k: usize| {
         app.post_as(token, "/api/tickets/check-in", &json!({"code": tickets[k]["code"], "event_id": p.event_id}))
     };
@@ -344,7 +345,7 @@ fn published_secrets_are_refused_outside_the_sandbox() {
     let reg = app.post("/api/auth/register", &json!({"email": "first@example.test", "password": accounts::PASSWORD}));
     let p = reg.assert_problem(503);
     assert!(p["detail"].as_str().unwrap().contains("jwt_keys"), "{p}");
-    let forged_admin = e2e::catalog::mint_token(&platform::ids::new("usr"), "admin");
+    let forged_admin = accounts::mint_token(&platform::ids::new("usr"), "admin");
     app.get_as(&forged_admin, "/api/users").assert_problem(503);
     let tick = app.call("POST", "/api/bookings/tick", None, &[("authorization", &format!("Bearer {DEV_TICK}"))]);
     assert!(tick.assert_problem(503)["detail"].as_str().unwrap().contains("tick_token"));

@@ -2,11 +2,12 @@
 //! iCalendar), voiding, check-in once / twice / concurrently / forged /
 //! void / wrong event, organizer rights.
 
-use e2e::catalog::{self, User};
+use e2e::accounts::{self, Minted, User};
+use e2e::catalog;
+use e2e::race::at_once;
 use e2e::tickets::{self as t, confirmed, deliver, id};
 use e2e::{json, App, Value};
 use icalendar::{Calendar, CalendarComponent, Component};
-use std::sync::{Arc, Barrier};
 
 fn scan(app: &App, token: &str, code: &str, event_id: &str) -> e2e::Reply {
     app.post_as(token, "/api/tickets/check-in", &json!({"code": code, "event_id": event_id}))
@@ -29,7 +30,7 @@ fn issue(app: &App, buyer: &User, event_id: &str, seats: &[&str], ga: usize) -> 
 #[test]
 fn confirmed_booking_yields_one_signed_ticket_per_attendee_and_redelivery_adds_none() {
     let app = App::spawn();
-    let buyer = catalog::user("customer");
+    let buyer = accounts::customer(Minted);
     let event = id("evt");
     let booking = id("bkg");
     let payload = confirmed(&booking, &buyer.user_id, &event, "ada@example.test", &["S1-A-1", "S1-A-2"], 1);
@@ -69,13 +70,13 @@ fn confirmed_booking_yields_one_signed_ticket_per_attendee_and_redelivery_adds_n
     // nobody else reads it, nor learns that it exists (404, like an unknown
     // id: ticket, calendar file and QR alike); admins read it; signed-out
     // callers are told to sign in
-    let other = catalog::user("customer");
+    let other = accounts::customer(Minted);
     for path in [format!("/api/tickets/{tid}"), format!("/api/tickets/{tid}.ics"), format!("/api/tickets/{tid}/qr.svg")]
     {
         app.get_as(&other.token, &path).assert_problem(404);
-        app.get_as(&catalog::user("staff").token, &path).assert_problem(404);
+        app.get_as(&accounts::staff(Minted).token, &path).assert_problem(404);
     }
-    assert_eq!(app.get_as(&catalog::user("admin").token, &format!("/api/tickets/{tid}")).status, 200);
+    assert_eq!(app.get_as(&accounts::user(Minted, "admin").token, &format!("/api/tickets/{tid}")).status, 200);
     assert!(t::my_tickets(&app, &other.token, None).is_empty());
     app.get("/api/tickets").assert_problem(401);
     app.get_as(&buyer.token, "/api/tickets/tkt_01jnotthere00000000000000").assert_problem(404);
@@ -96,7 +97,7 @@ fn confirmed_booking_yields_one_signed_ticket_per_attendee_and_redelivery_adds_n
 #[test]
 fn ics_parses_with_a_standard_parser_and_keeps_the_zone() {
     let app = App::spawn();
-    let buyer = catalog::user("customer");
+    let buyer = accounts::customer(Minted);
     let (_, tickets) = issue(&app, &buyer, &id("evt"), &["S1-A-1"], 0);
     let tid = tickets[0]["id"].as_str().unwrap();
     let r = app.get_as(&buyer.token, &format!("/api/tickets/{tid}.ics"));
@@ -120,8 +121,8 @@ fn ics_parses_with_a_standard_parser_and_keeps_the_zone() {
 #[test]
 fn check_in_admits_once_and_refuses_second_forged_void_and_wrong_event() {
     let app = App::spawn();
-    let buyer = catalog::user("customer");
-    let staff = catalog::user("staff");
+    let buyer = accounts::customer(Minted);
+    let staff = accounts::staff(Minted);
     let event = t::staffed_event(&app, &staff);
     let (_, tickets) = issue(&app, &buyer, &event, &[], 2);
     let code = tickets[0]["code"].as_str().unwrap().to_string();
@@ -175,7 +176,7 @@ fn check_in_admits_once_and_refuses_second_forged_void_and_wrong_event() {
     let vid = void_tickets[0]["id"].as_str().unwrap();
     app.get_as(&buyer.token, &format!("/api/tickets/{vid}")).assert_problem(410);
     app.get_as(&buyer.token, &format!("/api/tickets/{vid}.ics")).assert_problem(410);
-    app.get_as(&catalog::user("customer").token, &format!("/api/tickets/{vid}")).assert_problem(404);
+    app.get_as(&accounts::customer(Minted).token, &format!("/api/tickets/{vid}")).assert_problem(404);
     let listed = t::my_tickets(&app, &buyer.token, Some(&booking));
     assert_eq!(listed[0]["status"], "void");
     let v = scan(&app, &staff.token, void_tickets[0]["code"].as_str().unwrap(), &event).assert_problem(410);
@@ -203,25 +204,14 @@ fn check_in_admits_once_and_refuses_second_forged_void_and_wrong_event() {
 
 #[test]
 fn simultaneous_scans_of_one_ticket_admit_exactly_once() {
-    let app = Arc::new(App::spawn());
-    let buyer = catalog::user("customer");
-    let staff = catalog::user("staff");
+    let app = App::spawn();
+    let buyer = accounts::customer(Minted);
+    let staff = accounts::staff(Minted);
     let event = t::staffed_event(&app, &staff);
     let (_, tickets) = issue(&app, &buyer, &event, &[], 1);
     let code = tickets[0]["code"].as_str().unwrap().to_string();
     const N: usize = 8;
-    let barrier = Arc::new(Barrier::new(N));
-    let handles: Vec<_> = (0..N)
-        .map(|_| {
-            let (app, barrier, code, event, token) =
-                (app.clone(), barrier.clone(), code.clone(), event.clone(), staff.token.clone());
-            std::thread::spawn(move || {
-                barrier.wait();
-                scan(&app, &token, &code, &event).status
-            })
-        })
-        .collect();
-    let statuses: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let statuses: Vec<u16> = at_once(N, |_| scan(&app, &staff.token, &code, &event).status);
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 409).count(), N - 1, "{statuses:?}");
 }
@@ -229,7 +219,7 @@ fn simultaneous_scans_of_one_ticket_admit_exactly_once() {
 #[test]
 fn organizers_check_in_their_own_events_only() {
     let app = App::spawn();
-    let org = catalog::organizer();
+    let org = accounts::organizer(Minted);
     let venue = catalog::create_venue(&app, &org.token, &catalog::ga_venue("Hall", "Denver", "America/Denver"));
     let ev = catalog::create_event(
         &app,
@@ -238,9 +228,9 @@ fn organizers_check_in_their_own_events_only() {
     );
     let event_id = ev["id"].as_str().unwrap().to_string();
     catalog::publish(&app, &org.token, &event_id);
-    let buyer = catalog::user("customer");
+    let buyer = accounts::customer(Minted);
     let (_, tickets) = issue(&app, &buyer, &event_id, &[], 2);
-    let stranger = catalog::organizer();
+    let stranger = accounts::organizer(Minted);
     scan(&app, &stranger.token, tickets[0]["code"].as_str().unwrap(), &event_id).assert_problem(403);
     scan(&app, &stranger.token, tickets[0]["code"].as_str().unwrap(), &id("evt")).assert_problem(404);
     let ok = scan(&app, &org.token, tickets[0]["code"].as_str().unwrap(), &event_id);

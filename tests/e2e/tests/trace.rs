@@ -9,6 +9,7 @@
 //! answers carry the id in their body. Every component line is JSON; the
 //! host's own lines (Spin's, the runner's) may be plain text.
 
+use e2e::accounts::{self, Minted};
 use e2e::catalog;
 use e2e::payments::{card, VISA_OK};
 use e2e::tickets as t;
@@ -114,7 +115,7 @@ fn one_purchase_carries_its_request_ids_through_every_component_and_a_retried_de
     );
 
     // an organizer's published event (not part of the purchase)
-    let org = catalog::organizer();
+    let org = accounts::organizer(Minted);
     let venue =
         catalog::create_venue(&app, &org.token, &catalog::ga_venue("Trace Hall", "New York", "America/New_York"));
     let ev = catalog::create_event(
@@ -127,13 +128,13 @@ fn one_purchase_carries_its_request_ids_through_every_component_and_a_retried_de
     catalog::publish(&app, &org.token, &event_id);
 
     // the purchase: register, hold, book
-    let email = e2e::accounts::unique_email("trace");
+    let email = accounts::unique_email("trace");
     let reg = call(
         &app,
         &register_id,
         "POST",
         "/api/auth/register",
-        Some(&json!({"email": email, "password": e2e::accounts::PASSWORD})),
+        Some(&json!({"email": email, "password": accounts::PASSWORD})),
         None,
     );
     assert_eq!(reg.status, 201, "{}", reg.text());

@@ -1,13 +1,14 @@
 //! `GET /api/venues`: an organizer's own venues (`?mine=true`) and all
 //! venues, newest first, cursor paged.
 
+use e2e::accounts::{self, Minted};
 use e2e::{catalog, App};
 
 #[test]
 fn an_organizer_lists_exactly_their_own_venues_page_by_page() {
     let app = App::spawn();
-    let org = catalog::organizer();
-    let rival = catalog::organizer();
+    let org = accounts::organizer(Minted);
+    let rival = accounts::organizer(Minted);
     let mut mine: Vec<String> = (0..5)
         .map(|i| {
             catalog::create_venue(&app, &org.token, &catalog::ga_venue(&format!("Hall {i}"), "Berlin", "Europe/Berlin"))
@@ -44,7 +45,7 @@ fn an_organizer_lists_exactly_their_own_venues_page_by_page() {
     let all = catalog::all_pages(&app, "/api/venues?limit=100", None);
     assert!(all.iter().any(|v| v["id"] == theirs.as_str()) && all.len() >= 7);
     app.get("/api/venues?mine=true").assert_problem(401);
-    app.get_as(&catalog::user("customer").token, "/api/venues?mine=true").assert_problem(403);
+    app.get_as(&accounts::customer(Minted).token, "/api/venues?mine=true").assert_problem(403);
     for bad in ["mine=yes", "limit=0", "limit=101", "cursor=evt_x", "cursor=ven_%27--"] {
         app.get_as(&org.token, &format!("/api/venues?{bad}")).assert_problem(422);
     }
