@@ -76,6 +76,7 @@ use spin_sdk::http::{Params, Request};
 pub mod availability;
 pub mod bookings;
 pub mod cancel_ticket;
+pub mod checkout;
 pub mod document;
 pub mod domain;
 pub mod hold_routes;
@@ -101,7 +102,7 @@ pub fn router() -> Router {
     r.post("/api/holds", hold_routes::create);
     r.get("/api/holds/:id", hold_routes::get);
     r.delete("/api/holds/:id", hold_routes::release);
-    r.post("/api/bookings", bookings::create);
+    r.post("/api/bookings", checkout::create);
     r.get("/api/bookings", bookings::list);
     r.get("/api/bookings/admin/dead-letters", dead_letters);
     r.post("/api/bookings/admin/dead-letters/requeue", requeue);

@@ -19,8 +19,10 @@ use spin_sdk::http::{Params, Request, Response};
 
 pub mod admin;
 pub mod compose;
+pub mod contacts;
 pub mod inbox;
 pub mod jobs;
+pub mod lookups;
 pub mod provider;
 pub mod saga;
 pub mod settings;

@@ -29,9 +29,11 @@
 //! account address known (users unreachable, account erased): in-site only.
 
 use crate::compose::{self, Message};
+use crate::contacts::{
+    contact_of, contacts, o, t, upsert_contact, BookingContact, ContactUpdate, CONTACT, CONTACTS_OF_EVENT, MOVE_CONTACT,
+};
 use crate::jobs::{self, NewJob};
-use crate::settings::{self, Contact};
-use crate::times::{self, LocalTimes};
+use crate::lookups::{prefetch, Lookups};
 use platform::{ApiError, ApiResult};
 use saga::contract::{
     AccountErased, BookingCancelled, BookingConfirmed, BookingOrdered, EmailVerificationRequested, EventCancelled,
@@ -39,218 +41,10 @@ use saga::contract::{
 };
 use spin_sdk::http::{Params, Request};
 use spin_sdk::sqlite3::{Connection, Value};
-use std::collections::HashMap;
 
-/// Most users looked up for one event (an event cancellation fans out).
-const MAX_PREFETCH: usize = 200;
-
-/// Whom and which times an event concerns, read from its payload before
-/// the inbox transaction ([`prefetch`]); empty for a payload that does not
-/// fit (the delivery is then refused inside the transaction).
-#[derive(Debug, Default)]
-struct Concerns {
-    booking_id: Option<String>,
-    event_id: Option<String>,
-    user_id: Option<String>,
-    starts_at: Option<String>,
-    previous_starts_at: Option<String>,
-    timezone: Option<String>,
-}
-
-impl Concerns {
-    fn of(event: &saga::Event) -> Concerns {
-        use saga::types::*;
-        let booking = |booking_id: String, user_id: Option<String>| Concerns {
-            booking_id: Some(booking_id),
-            user_id: user_id.filter(|u| !u.is_empty()),
-            ..Concerns::default()
-        };
-        let at = |booking_id: String, user_id: String, starts_at: String, timezone: String| Concerns {
-            starts_at: Some(starts_at),
-            timezone: Some(timezone),
-            ..booking(booking_id, Some(user_id))
-        };
-        let read = || -> Option<Concerns> {
-            Some(match event.event_type.as_str() {
-                BOOKING_ORDERED => {
-                    let p: BookingOrdered = event.decode().ok()?;
-                    at(p.booking_id, p.user_id, p.starts_at, p.timezone)
-                }
-                BOOKING_CONFIRMED => {
-                    let p: BookingConfirmed = event.decode().ok()?;
-                    at(p.booking_id, p.user_id, p.starts_at, p.timezone)
-                }
-                TICKETS_ISSUED => {
-                    let p: TicketsIssued = event.decode().ok()?;
-                    at(p.booking_id, p.user_id, p.starts_at, p.timezone)
-                }
-                BOOKING_CANCELLED => {
-                    let p: BookingCancelled = event.decode().ok()?;
-                    booking(p.booking_id, Some(p.user_id))
-                }
-                TICKET_CANCELLED => {
-                    let p: TicketCancelled = event.decode().ok()?;
-                    booking(p.booking_id, Some(p.user_id))
-                }
-                PAYMENT_FAILED => booking(event.decode::<PaymentFailed>().ok()?.booking_id, None),
-                PAYMENT_REFUNDED => booking(event.decode::<PaymentRefunded>().ok()?.booking_id, None),
-                EVENT_CANCELLED => {
-                    Concerns { event_id: Some(event.decode::<EventCancelled>().ok()?.event_id), ..Concerns::default() }
-                }
-                EVENT_RESCHEDULED => {
-                    let p: EventRescheduled = event.decode().ok()?;
-                    Concerns {
-                        event_id: Some(p.event_id),
-                        starts_at: Some(p.starts_at),
-                        previous_starts_at: p.previous_starts_at,
-                        timezone: Some(p.timezone),
-                        ..Concerns::default()
-                    }
-                }
-                PASSWORD_RESET_REQUESTED => Concerns {
-                    user_id: Some(event.decode::<PasswordResetRequested>().ok()?.user_id),
-                    ..Concerns::default()
-                },
-                EMAIL_VERIFICATION_REQUESTED => Concerns {
-                    user_id: Some(event.decode::<EmailVerificationRequested>().ok()?.user_id),
-                    ..Concerns::default()
-                },
-                _ => return None,
-            })
-        };
-        read().unwrap_or_default()
-    }
-}
-
-/// The [`ContactUpdate`] of a payload with the members of one
-/// (`BookingOrdered`, `BookingConfirmed`, `TicketsIssued`).
-macro_rules! contact_of {
-    ($p:expr, $confirmed:expr) => {
-        ContactUpdate {
-            booking_id: &$p.booking_id,
-            user_id: &$p.user_id,
-            event_id: &$p.event_id,
-            event_title: &$p.event_title,
-            starts_at: &$p.starts_at,
-            timezone: &$p.timezone,
-            confirmed: $confirmed,
-        }
-    };
-}
-
-/// What a booking's events say about it, kept in `booking_contacts`.
-struct ContactUpdate<'a> {
-    booking_id: &'a str,
-    user_id: &'a str,
-    event_id: &'a str,
-    event_title: &'a str,
-    starts_at: &'a str,
-    timezone: &'a str,
-    confirmed: bool,
-}
-
-/// What is known about a booking's buyer.
-#[derive(Debug, Clone, Default)]
-struct BookingContact {
-    booking_id: String,
-    user_id: String,
-    event_title: Option<String>,
-    starts_at: Option<String>,
-    timezone: Option<String>,
-}
-
-const UPSERT_CONTACT: &str = "INSERT INTO booking_contacts (booking_id, user_id, event_id, email, name, event_title, starts_at, timezone, confirmed, updated_ms) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(booking_id) DO UPDATE SET \
-     event_id = COALESCE(excluded.event_id, event_id), email = COALESCE(excluded.email, email), name = COALESCE(excluded.name, name), \
-     event_title = COALESCE(excluded.event_title, event_title), starts_at = COALESCE(excluded.starts_at, starts_at), \
-     timezone = COALESCE(excluded.timezone, timezone), confirmed = MAX(confirmed, excluded.confirmed), updated_ms = excluded.updated_ms";
-const CONTACT: &str =
-    "SELECT booking_id, user_id, event_title, starts_at, timezone FROM booking_contacts WHERE booking_id = ?";
-const CONTACTS_OF_EVENT: &str = "SELECT booking_id, user_id, event_title, starts_at, timezone FROM booking_contacts \
-     WHERE event_id = ? AND confirmed = 1 ORDER BY booking_id LIMIT 10000";
-const MOVE_CONTACT: &str = "UPDATE booking_contacts SET starts_at = ?, schedule_version = ?, updated_ms = ? \
-     WHERE booking_id = ? AND schedule_version < ? RETURNING booking_id";
 const INSERT_MESSAGE: &str =
     "INSERT INTO messages (id, user_id, dedupe_key, kind, title, body, link, booking_id, created_ms) \
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(dedupe_key) DO NOTHING";
-
-fn t(s: &str) -> Value {
-    Value::Text(s.to_string())
-}
-
-fn o(s: Option<&str>) -> Value {
-    s.map(t).unwrap_or(Value::Null)
-}
-
-fn contacts(conn: &Connection, sql: &str, key: &str) -> Result<Vec<BookingContact>, spin_sdk::sqlite3::Error> {
-    let rs = conn.execute(sql, &[t(key)])?;
-    let s = |r: &spin_sdk::sqlite3::Row<'_>, c: &str| r.get::<&str>(c).map(str::to_string);
-    Ok(rs
-        .rows()
-        .map(|r| BookingContact {
-            booking_id: s(&r, "booking_id").unwrap_or_default(),
-            user_id: s(&r, "user_id").unwrap_or_default(),
-            event_title: s(&r, "event_title"),
-            starts_at: s(&r, "starts_at"),
-            timezone: s(&r, "timezone"),
-        })
-        .collect())
-}
-
-/// What [`apply`] needs from other services, read before the inbox
-/// transaction: the settings and account e-mail of the users concerned
-/// (users) and the local start times its messages show (events, through
-/// [`LocalTimes`]).
-#[derive(Debug, Default)]
-pub struct Lookups {
-    users: HashMap<String, Contact>,
-    times: LocalTimes,
-}
-
-impl Lookups {
-    fn allows(&self, user: &str, kind: &str, channel: &str) -> bool {
-        self.users.get(user).map(|c| c.allows(kind, channel)).unwrap_or(true)
-    }
-
-    fn email(&self, user: &str) -> Option<String> {
-        self.users.get(user).and_then(|c| c.email.clone())
-    }
-
-    /// `at` in `timezone` for people (UTC when events could not say).
-    fn when(&self, at: &str, timezone: &str) -> String {
-        self.times.text(at, timezone)
-    }
-}
-
-/// The users concerned by `event` with their settings, and the local times
-/// its messages may show (outside any transaction).
-fn prefetch(conn: &Connection, event: &saga::Event) -> Lookups {
-    let p = Concerns::of(event);
-    let mut known: Vec<BookingContact> = Vec::new();
-    if let Some(b) = p.booking_id.as_deref() {
-        known.extend(contacts(conn, CONTACT, b).unwrap_or_default());
-    } else if let Some(e) = p.event_id.as_deref() {
-        known.extend(contacts(conn, CONTACTS_OF_EVENT, e).unwrap_or_default());
-    }
-    let mut users: Vec<String> = match p.user_id.clone() {
-        Some(u) => vec![u],
-        None => known.iter().map(|c| c.user_id.clone()).collect(),
-    };
-    users.sort();
-    users.dedup();
-    // every (instant, zone) a message of this event may name: the payload's
-    // own times and the known bookings' (a move shows old and new start)
-    let (at, was) = (p.starts_at.as_deref(), p.previous_starts_at.as_deref());
-    let mut asks = vec![times::ask(at, p.timezone.as_deref()), times::ask(was, p.timezone.as_deref())];
-    for c in &known {
-        let tz = c.timezone.as_deref();
-        asks.extend([times::ask(c.starts_at.as_deref(), tz), times::ask(at, tz), times::ask(was, tz)]);
-    }
-    Lookups {
-        users: users.into_iter().take(MAX_PREFETCH).filter_map(|u| settings::fetch(&u).map(|c| (u, c))).collect(),
-        times: LocalTimes::fetch(conn, asks.into_iter().flatten()),
-    }
-}
 
 /// `POST /api/notifications/saga`: applies one event (idempotent through
 /// the saga inbox), then sends the emails that are due.
@@ -281,28 +75,6 @@ fn account_link_email(
     jobs::enqueue(
         conn,
         &NewJob { dedupe_key: key, kind, user_id: Some(user_id), booking_id: None, to_email: to, to_name: None, email },
-    )?;
-    Ok(())
-}
-
-fn upsert_contact(conn: &Connection, u: &ContactUpdate<'_>) -> ApiResult<()> {
-    let some = |v: &str| if v.is_empty() { Value::Null } else { t(v) };
-    conn.execute(
-        UPSERT_CONTACT,
-        &[
-            t(u.booking_id),
-            t(u.user_id),
-            some(u.event_id),
-            // the booking's free-text buyer e-mail and name are not kept:
-            // mail goes to the account's own address ([`Lookups::email`])
-            Value::Null,
-            Value::Null,
-            some(u.event_title),
-            some(u.starts_at),
-            some(u.timezone),
-            Value::Integer(i64::from(u.confirmed)),
-            Value::Integer(platform::clock::now_ms()),
-        ],
     )?;
     Ok(())
 }
