@@ -87,6 +87,7 @@ pub mod layout;
 pub mod locks;
 pub mod mirror;
 pub mod orphans;
+pub mod planner;
 pub mod saga;
 pub mod selection;
 pub mod status;
