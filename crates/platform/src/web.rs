@@ -17,14 +17,20 @@
 //! * [`Query`] reads query-string parameters with typed, validated access.
 //! * [`json`], [`created`], [`no_content`] build success responses.
 
-use crate::problem::{ApiError, ApiResult, FieldError};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use crate::problem::{ApiError, ApiResult};
 use spin_sdk::http::conversions::TryFromRequest;
 use spin_sdk::http::{IntoResponse, Params, Request, Response};
 
-/// Largest request body accepted by [`read_json`], in bytes (1 MiB).
-pub const MAX_JSON_BODY: usize = 1024 * 1024;
+mod body;
+mod client;
+
+pub use body::{
+    created, is_json_media_type, json, no_content, ok, parse_json, read_json, read_json_within,
+    require_json_content_type, MAX_JSON_BODY,
+};
+pub use client::{
+    bearer_token, client_addr, client_ip, cookie, harden, is_https, resolve_client_ip, HSTS, TRUSTED_PROXIES,
+};
 
 /// spin-sdk's [`spin_sdk::http::Router`] with the same registration
 /// methods, except that each handler first records its route pattern
@@ -233,51 +239,6 @@ fn normal_path(path: &str) -> String {
     out
 }
 
-/// `Strict-Transport-Security` of answers served over HTTPS (RFC 6797):
-/// one year, subdomains included.
-pub const HSTS: &str = "max-age=31536000; includeSubDomains";
-
-/// Whether the request reached the app over HTTPS: Spin's `spin-full-url`
-/// says `https://` (Spin terminating TLS itself), or the peer is one of the
-/// [`TRUSTED_PROXIES`] and its last `X-Forwarded-Proto` says `https` (TLS
-/// ended at that proxy). A client's own `X-Forwarded-Proto` counts for
-/// nothing.
-pub fn is_https(req: &Request) -> bool {
-    if header_last(req, "spin-full-url").is_some_and(|u| u.len() >= 8 && u[..8].eq_ignore_ascii_case("https://")) {
-        return true;
-    }
-    let trusted = trusted_ips(&crate::config::get(TRUSTED_PROXIES).unwrap_or_default());
-    let peer_trusted = client_addr(req).and_then(ip_of).is_some_and(|ip| trusted.contains(&ip));
-    peer_trusted && header_last(req, "x-forwarded-proto").is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
-}
-
-/// An IP address from `ip`, `ip:port` or `[ipv6]:port` text.
-fn ip_of(a: &str) -> Option<std::net::IpAddr> {
-    let a = a.trim();
-    a.parse::<std::net::SocketAddr>()
-        .map(|sa| sa.ip())
-        .ok()
-        .or_else(|| a.trim_start_matches('[').trim_end_matches(']').parse().ok())
-}
-
-/// The addresses of a [`TRUSTED_PROXIES`] list (commas or spaces).
-fn trusted_ips(list: &str) -> Vec<std::net::IpAddr> {
-    list.split([',', ' ']).filter_map(ip_of).collect()
-}
-
-/// The headers every answer carries (issue 17, item 12; OWASP ASVS 4.0
-/// §14.4.4, §14.4.5): `X-Content-Type-Options: nosniff` unless the handler
-/// set it (no browser guesses an API answer or a QR code to be HTML), and
-/// `Strict-Transport-Security` ([`HSTS`]) when `https`.
-pub fn harden(resp: &mut Response, https: bool) {
-    if resp.header("x-content-type-options").is_none() {
-        resp.set_header("x-content-type-options", "nosniff");
-    }
-    if https {
-        resp.set_header("strict-transport-security", HSTS);
-    }
-}
-
 /// The request id: the client's `x-request-id` if it is 1–64 characters of
 /// `[A-Za-z0-9._-]` ([`crate::log::is_valid_request_id`]), otherwise a new
 /// [`crate::ids`] id (`req_…`).
@@ -359,77 +320,6 @@ pub fn serve_surfaces(service: &str, public: fn() -> Router, internal: fn() -> R
     serve(&surface.component(service), &surface.router(public, internal), req)
 }
 
-/// The caller's address (`ip:port`) as Spin reports it in `spin-client-addr`.
-pub fn client_addr(req: &Request) -> Option<&str> {
-    header_last(req, "spin-client-addr")
-}
-
-/// The variable listing the proxies whose `X-Forwarded-For` is honoured:
-/// IP addresses separated by commas or spaces (empty: none).
-pub const TRUSTED_PROXIES: &str = "trusted_proxies";
-
-/// The caller's IP without the port, for per-address limits.
-///
-/// The peer is the last `spin-client-addr` (Spin's own, [`header_last`]).
-/// When that peer is one of the [`TRUSTED_PROXIES`], the client is the
-/// right-most `X-Forwarded-For` address that is not itself a trusted proxy
-/// (each proxy appends the address it saw; anything further left was
-/// written by the client and proves nothing). Otherwise `X-Forwarded-For`
-/// is ignored: any client can send one (OWASP ASVS 4.0 §1.4.x / the
-/// `X-Forwarded-For` guidance of RFC 7239 §8.3).
-pub fn client_ip(req: &Request) -> Option<String> {
-    let trusted = crate::config::get(TRUSTED_PROXIES).unwrap_or_default();
-    let forwarded: Vec<&str> = req
-        .headers()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("x-forwarded-for"))
-        .filter_map(|(_, v)| v.as_str())
-        .collect();
-    resolve_client_ip(client_addr(req)?, &forwarded, &trusted)
-}
-
-/// [`client_ip`] from its parts (pure, for tests): the peer address
-/// (`ip:port` or `ip`), the `X-Forwarded-For` header values in order, and
-/// the trusted proxy list.
-pub fn resolve_client_ip(peer: &str, forwarded: &[&str], trusted: &str) -> Option<String> {
-    let trusted = trusted_ips(trusted);
-    let Some(peer_ip) = ip_of(peer) else { return Some(peer.to_string()) };
-    if !trusted.contains(&peer_ip) {
-        return Some(peer_ip.to_string());
-    }
-    let hops: Vec<&str> = forwarded.iter().flat_map(|v| v.split(',')).collect();
-    for hop in hops.iter().rev() {
-        match ip_of(hop) {
-            Some(ip) if trusted.contains(&ip) => continue,
-            Some(ip) => return Some(ip.to_string()),
-            None => break,
-        }
-    }
-    Some(peer_ip.to_string())
-}
-
-/// The value of cookie `name` in the request's `Cookie` headers (RFC 6265
-/// §5.4: `name=value` pairs separated by `;`), the first one named so.
-pub fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.headers()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
-        .filter_map(|(_, v)| v.as_str())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim())
-}
-
-/// The bearer token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1).
-pub fn bearer_token(req: &Request) -> Option<&str> {
-    let v = header_last(req, "authorization")?;
-    let (scheme, token) = v.split_once(' ')?;
-    if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() {
-        Some(token.trim())
-    } else {
-        None
-    }
-}
-
 /// The `Idempotency-Key` header, if any, as text.
 ///
 /// Errors: 400 when present but not a valid
@@ -437,123 +327,6 @@ pub fn bearer_token(req: &Request) -> Option<&str> {
 /// Handlers that create state use [`crate::idempotency::once`] instead.
 pub fn idempotency_key(req: &Request) -> ApiResult<Option<String>> {
     Ok(crate::idempotency::IdempotencyKey::from_request(req)?.map(|k| k.as_str().to_string()))
-}
-
-/// Whether media type text `content_type` (a `Content-Type` header value,
-/// parameters allowed) names JSON: `application/json` or a structured
-/// syntax suffix `application/<subtype>+json` (RFC 6839 §3.1, e.g.
-/// `application/ld+json`), any case, e.g. Stripe's
-/// `application/json; charset=utf-8`.
-pub fn is_json_media_type(content_type: &str) -> bool {
-    let mt = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    match mt.split_once('/') {
-        Some(("application", sub)) => sub == "json" || (sub.len() > "+json".len() && sub.ends_with("+json")),
-        _ => false,
-    }
-}
-
-/// 415 `unsupported-media-type` unless the request says its body is JSON
-/// ([`is_json_media_type`]); a missing `Content-Type` is refused too.
-///
-/// Why: a browser sends `text/plain`, form types, or no `Content-Type` at
-/// all (`navigator.sendBeacon`, `fetch` with a `Blob` body) cross-site
-/// without a CORS preflight; requiring a JSON type means a foreign page can
-/// never make a state-changing API call that reads its body (the OWASP CSRF
-/// cheat sheet's "custom request headers / content type" defence).
-pub fn require_json_content_type(req: &Request) -> ApiResult<()> {
-    match header_last(req, "content-type") {
-        Some(ct) if is_json_media_type(ct) => Ok(()),
-        Some(ct) => Err(ApiError::UnsupportedMediaType(format!(
-            "the body must be sent as Content-Type: application/json, not {}",
-            ct.split(';').next().unwrap_or("").trim()
-        ))),
-        None => Err(ApiError::UnsupportedMediaType(
-            "the body must be sent with Content-Type: application/json (none was given)".into(),
-        )),
-    }
-}
-
-/// Parses the JSON body into `T`.
-///
-/// Errors: 413 above [`MAX_JSON_BODY`]; 400 `malformed-json` for an empty
-/// body sent without a `Content-Type`; 415 when the body is not declared
-/// JSON (see [`require_json_content_type`]: a missing `Content-Type` counts);
-/// 400 `malformed-json` for invalid JSON or an empty JSON body; 422
-/// `validation` naming the field when the JSON is well-formed but a field
-/// has the wrong type or is missing.
-pub fn read_json<T: DeserializeOwned>(req: &Request) -> ApiResult<T> {
-    read_json_within(req, MAX_JSON_BODY)
-}
-
-/// [`read_json`] with another size limit, `max_bytes` (importers take
-/// larger documents).
-pub fn read_json_within<T: DeserializeOwned>(req: &Request, max_bytes: usize) -> ApiResult<T> {
-    let body = req.body();
-    if body.len() > max_bytes {
-        return Err(ApiError::PayloadTooLarge(format!("the body is over {max_bytes} bytes")));
-    }
-    let blank = body.iter().all(|b| b.is_ascii_whitespace());
-    if !(blank && header_last(req, "content-type").is_none()) {
-        require_json_content_type(req)?;
-    }
-    if blank {
-        return Err(ApiError::MalformedJson("the request body is empty; a JSON object is required".into()));
-    }
-    parse_json(body)
-}
-
-/// Parses `bytes` as JSON into `T` with the error mapping of [`read_json`].
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    match serde_path_to_error::deserialize::<_, T>(de) {
-        Ok(v) => Ok(v),
-        Err(err) => {
-            let path = err.path().to_string();
-            let inner = err.into_inner();
-            use serde_json::error::Category;
-            match inner.classify() {
-                Category::Syntax | Category::Eof | Category::Io => {
-                    Err(ApiError::MalformedJson(format!("invalid JSON: {inner}")))
-                }
-                Category::Data => {
-                    let field = if path == "." { String::new() } else { path.replace('.', "/") };
-                    Err(ApiError::Validation(vec![FieldError::new(field, strip_position(&inner.to_string()))]))
-                }
-            }
-        }
-    }
-}
-
-fn strip_position(msg: &str) -> String {
-    match msg.find(" at line ") {
-        Some(i) => msg[..i].to_string(),
-        None => msg.to_string(),
-    }
-}
-
-/// A JSON response with the given status.
-pub fn json<T: Serialize + ?Sized>(status: u16, value: &T) -> Response {
-    match serde_json::to_vec(value) {
-        Ok(body) => Response::builder().status(status).header("content-type", "application/json").body(body).build(),
-        Err(e) => spin_sdk::http::IntoResponse::into_response(ApiError::Internal(e.into())),
-    }
-}
-
-/// `200 OK` with a JSON body.
-pub fn ok<T: Serialize + ?Sized>(value: &T) -> ApiResult {
-    Ok(json(200, value))
-}
-
-/// `201 Created` with a `Location` header and a JSON body.
-pub fn created<T: Serialize + ?Sized>(location: &str, value: &T) -> ApiResult {
-    let mut r = json(201, value);
-    r.set_header("location", location);
-    Ok(r)
-}
-
-/// `204 No Content`.
-pub fn no_content() -> ApiResult {
-    Ok(Response::builder().status(204).body(Vec::new()).build())
 }
 
 /// Decoded query-string parameters of a request.
