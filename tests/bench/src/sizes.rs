@@ -21,10 +21,11 @@ pub const COMPONENT_TARGET: u64 = 1_500_000;
 
 /// Budget of the whole app, bytes: the sum of every distinct `.wasm` that
 /// `spin.toml` names (a service's `-internal` component shares its file).
-/// What the app weighs today (6.90 MB: 9.49 MB before zone math moved
-/// into events alone (-0.86 MB) and `wasm-opt -Oz` (-1.72 MB); README,
-/// "Component sizes") plus about 4 %; lower it as cuts land.
-pub const APP_BUDGET: u64 = 7_180_000;
+/// What the app weighs today (7.07 MB: 6.90 MB before the typed saga
+/// contract, 9.49 MB before zone math moved into events alone and
+/// `wasm-opt -Oz`; README, "Component sizes") plus about 4 %, and at least
+/// the sum of the component budgets; lower it as cuts land.
+pub const APP_BUDGET: u64 = 7_370_000;
 
 /// Budget per component, bytes, by `.wasm` file stem (`events` for
 /// `events.wasm`). Every `.wasm` `spin.toml` names must have a row; a row
